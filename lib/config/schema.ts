@@ -1,0 +1,292 @@
+import { z } from 'zod';
+
+/**
+ * The schema of one environment's config, as written under
+ * `context["phenom-chat:environments"][<env>]` in cdk.json.
+ *
+ * Every object is `.strict()`: a misspelt key is an error at synth, not a
+ * silently ignored setting. Defaults that depend on whether the environment is
+ * production live in `defaults.ts`, not here, so there is one place to read them.
+ */
+
+const dnsName = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    'expected a lower-case DNS name such as chat.example.com',
+  );
+
+const arnOf = (service: string) =>
+  z
+    .string()
+    .regex(
+      new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]*:\\d{12}:.+$`),
+      `expected an ARN of the form arn:aws:${service}:<region>:<account-id>:...`,
+    );
+
+const httpsUrl = z
+  .string()
+  .regex(/^https?:\/\/[^\s/$.?#].[^\s]*$/, 'expected an absolute http(s) URL');
+
+const cidr = z
+  .string()
+  .regex(
+    /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d|[12]\d|3[0-2])$/,
+    'expected an IPv4 CIDR block such as 203.0.113.0/24',
+  );
+
+const vpcId = z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id such as vpc-0123456789abcdef0');
+const subnetId = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id such as subnet-0123456789abcdef0');
+const securityGroupId = z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id such as sg-0123456789abcdef0');
+
+/** The retention periods CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+const logRetentionDays = z
+  .number()
+  .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+    message: `expected one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+  });
+
+/** Fargate's valid CPU units → memory (MiB) combinations, from the ECS task-size table. */
+const FARGATE_MEMORY_BY_CPU: Record<number, readonly number[]> = {
+  256: [512, 1024, 2048],
+  512: [1024, 2048, 3072, 4096],
+  1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
+  2048: Array.from({ length: 13 }, (_, i) => 4096 + i * 1024),
+  4096: Array.from({ length: 23 }, (_, i) => 8192 + i * 1024),
+};
+
+const taskSize = z
+  .object({
+    cpu: z.number().int().describe('Fargate CPU units'),
+    memoryMiB: z.number().int().describe('Fargate memory in MiB'),
+  })
+  .strict()
+  .superRefine((size, ctx) => {
+    const allowed = FARGATE_MEMORY_BY_CPU[size.cpu];
+    if (!allowed) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cpu'],
+        message: `expected a Fargate CPU size: ${Object.keys(FARGATE_MEMORY_BY_CPU).join(', ')}`,
+      });
+    } else if (!allowed.includes(size.memoryMiB)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memoryMiB'],
+        message: `expected a memory size Fargate allows with ${size.cpu} CPU units: ${allowed.join(', ')}`,
+      });
+    }
+  });
+
+const certificate = z.discriminatedUnion('mode', [
+  z
+    .object({
+      mode: z.literal('import'),
+      arn: arnOf('acm').describe('An ACM certificate in the stack region covering domainName'),
+    })
+    .strict(),
+  z
+    .object({
+      mode: z.literal('create'),
+      /**
+       * How the new certificate is validated. `route53` validates automatically through the
+       * hosted zone; `dns-manual` makes CloudFormation wait until someone adds the CNAME that
+       * ACM prints (the seeds' DNS lives in Cloudflare, so this is the realistic default).
+       */
+      validation: z.enum(['route53', 'dns-manual']),
+      hostedZoneId: z.string().regex(/^Z[0-9A-Z]{4,32}$/, 'expected a Route 53 hosted zone id such as Z0123456789ABC').optional(),
+      hostedZoneName: dnsName.optional(),
+    })
+    .strict()
+    .superRefine((c, ctx) => {
+      if (c.validation === 'route53' && (!c.hostedZoneId || !c.hostedZoneName)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hostedZoneId'],
+          message: 'validation "route53" needs both hostedZoneId and hostedZoneName',
+        });
+      }
+    }),
+]);
+
+const network = z.discriminatedUnion('mode', [
+  z
+    .object({
+      mode: z.literal('create'),
+      cidr: cidr.optional(),
+      natGateways: z.number().int().min(1).max(2).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      mode: z.literal('import'),
+      vpcId,
+      availabilityZones: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'expected an AZ name such as us-east-1a')).min(2),
+      publicSubnetIds: z.array(subnetId).min(2),
+      privateSubnetIds: z.array(subnetId).min(2),
+      isolatedSubnetIds: z.array(subnetId).min(2),
+    })
+    .strict(),
+]);
+
+const loadBalancer = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('create') }).strict(),
+  z
+    .object({
+      mode: z.literal('import'),
+      listenerArn: arnOf('elasticloadbalancing'),
+      securityGroupId,
+      loadBalancerArn: arnOf('elasticloadbalancing'),
+      dnsName: z.string().min(1),
+      canonicalHostedZoneId: z.string().min(1),
+    })
+    .strict(),
+]);
+
+const cluster = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('create') }).strict(),
+  z.object({ mode: z.literal('import'), clusterName: z.string().min(1) }).strict(),
+]);
+
+const database = z.discriminatedUnion('mode', [
+  z
+    .object({
+      mode: z.literal('create'),
+      instanceClass: z
+        .string()
+        .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an RDS instance class such as db.m5.large')
+        .optional(),
+      multiAz: z.boolean().optional(),
+      allocatedStorageGiB: z.number().int().min(20).max(65536).optional(),
+      maxAllocatedStorageGiB: z.number().int().min(20).max(65536).optional(),
+      backupRetentionDays: z.number().int().min(1).max(35).optional(),
+      deletionProtection: z.boolean().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      mode: z.literal('import'),
+      endpoint: z.string().min(1).describe('The instance endpoint address'),
+      port: z.number().int().min(1).max(65535).default(5432),
+      databaseName: z.string().min(1).default('postgres'),
+      secretArn: arnOf('secretsmanager').describe('A secret with username and password keys'),
+      securityGroupId,
+      instanceIdentifier: z.string().min(1),
+    })
+    .strict(),
+]);
+
+const userPool = z.discriminatedUnion('mode', [
+  z
+    .object({
+      mode: z.literal('create'),
+      domainPrefix: z
+        .string()
+        .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'expected a lower-case Cognito domain prefix')
+        .optional(),
+    })
+    .strict(),
+  z
+    .object({
+      mode: z.literal('import'),
+      userPoolId: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$/, 'expected a user pool id such as us-east-1_AbCdEfGhI'),
+      domain: dnsName.describe('The hosted-UI domain, e.g. phenom.auth.us-east-1.amazoncognito.com'),
+    })
+    .strict(),
+]);
+
+const hasura = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('create'), image: z.string().regex(/^[\w./-]+:[\w.-]+$/, 'expected an image with a pinned tag').optional() }).strict(),
+  z
+    .object({
+      mode: z.literal('import'),
+      endpoint: httpsUrl.describe('The GraphQL endpoint, e.g. https://hasura.example.com/v1/graphql'),
+      adminSecretArn: arnOf('secretsmanager'),
+    })
+    .strict(),
+]);
+
+const services = z
+  .object({
+    synapse: taskSize.optional(),
+    synapseAdmin: taskSize.optional(),
+    mcpServer: taskSize.optional(),
+    hasura: taskSize.optional(),
+  })
+  .strict();
+
+export const environmentConfigSchema = z
+  .object({
+    /** Marks the environment as production: turns on Multi-AZ, deletion protection, longer backups and WAF. */
+    production: z.boolean().default(false),
+    projectName: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,20}$/, 'expected a short lower-case name such as phenom')
+      .default('phenom'),
+    account: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id').optional(),
+    /**
+     * The seeds run in us-east-1. A region is always set because ALB access logging needs
+     * the region's log-delivery principal at synth; the account stays optional.
+     */
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as us-east-1').default('us-east-1'),
+    domainName: dnsName,
+    /** The Matrix server name (the part after the colon in @user:server). */
+    matrixServerName: dnsName.optional(),
+    certificate: certificate.optional(),
+    network: network.default({ mode: 'create' }),
+    loadBalancer: loadBalancer.default({ mode: 'create' }),
+    cluster: cluster.default({ mode: 'create' }),
+    database: database.default({ mode: 'create' }),
+    userPool: userPool.default({ mode: 'create' }),
+    hasura: hasura.default({ mode: 'create' }),
+    services: services.default({}),
+    mcp: z
+      .object({
+        backendType: z.enum(['hasura', 'synapse', 'postgres']).default('hasura'),
+        maxCount: z.number().int().min(1).max(20).default(4),
+      })
+      .strict()
+      .default({ backendType: 'hasura', maxCount: 4 }),
+    synapse: z
+      .object({
+        /** CIDRs allowed to reach /_synapse/admin/*. Empty means nobody, through the ALB. */
+        adminApiAllowedCidrs: z.array(cidr).default([]),
+        historyRetentionDays: z.number().int().min(1).max(3650).default(90),
+      })
+      .strict()
+      .default({ adminApiAllowedCidrs: [], historyRetentionDays: 90 }),
+    linkPreview: z
+      .object({
+        phenomGraphqlUrl: httpsUrl,
+        /** A secret holding the Phenom API credentials; when absent the Lambda calls the API unauthenticated. */
+        phenomCredentialsSecretArn: arnOf('secretsmanager').optional(),
+        cacheTtlHours: z.number().int().min(1).max(24 * 30).default(24),
+      })
+      .strict(),
+    monitoring: z
+      .object({
+        alarmEmail: z.email('expected an e-mail address').optional(),
+        logRetentionDays: logRetentionDays.optional(),
+      })
+      .strict()
+      .default({}),
+    waf: z
+      .object({
+        enabled: z.boolean().optional(),
+        /** Requests per IP per 5-minute window before the rate rule blocks. */
+        ratePerIpPer5Min: z.number().int().min(10).max(2_000_000_000).default(2000),
+      })
+      .strict()
+      .default({ ratePerIpPer5Min: 2000 }),
+  })
+  .strict();
+
+export type EnvironmentConfigInput = z.input<typeof environmentConfigSchema>;
+export type ParsedEnvironmentConfig = z.output<typeof environmentConfigSchema>;
+
+export const environmentsSchema = z
+  .record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a lower-case environment name'), z.unknown())
+  .refine((envs) => Object.keys(envs).length > 0, { message: 'expected at least one environment' });

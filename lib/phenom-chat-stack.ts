@@ -1,0 +1,37 @@
+import { CfnOutput, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { ChatConfig } from './config';
+import { Platform } from './platform';
+
+export interface PhenomChatStackProps extends StackProps {
+  readonly config: ChatConfig;
+}
+
+/**
+ * One environment of the chat system. The platform comes first; the five chat
+ * constructs of the seeds' module graph (ChatShared, ChatLinkPreview,
+ * ChatHasuraLite, ChatSynapse, ChatMcpServer) are wired below it in dependency order.
+ */
+export class PhenomChatStack extends Stack {
+  public readonly platform: Platform;
+
+  constructor(scope: Construct, id: string, props: PhenomChatStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    Tags.of(this).add('project', config.projectName);
+    Tags.of(this).add('environment', config.envName);
+
+    this.platform = new Platform(this, 'Platform', { config });
+
+    // --- chat constructs (wired by their issues, in the seeds' dependency order) ---
+
+    new CfnOutput(this, 'ChatUrl', { value: `https://${config.domainName}`, description: 'Public base URL of the chat system' });
+    new CfnOutput(this, 'LoadBalancerDnsName', {
+      value: this.platform.loadBalancer.loadBalancer.loadBalancerDnsName,
+      description: `Point the ${config.domainName} CNAME at this name`,
+    });
+    new CfnOutput(this, 'ClusterName', { value: this.platform.cluster.clusterName });
+    new CfnOutput(this, 'DatabaseSecretArn', { value: this.platform.database.secret.secretArn });
+    new CfnOutput(this, 'UserPoolId', { value: this.platform.userPool.userPool.userPoolId });
+  }
+}

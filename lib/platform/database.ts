@@ -1,0 +1,110 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { acknowledgeNag } from '../nag';
+import { Construct } from 'constructs';
+import { ChatConfig } from '../config';
+
+export interface DatabaseProps {
+  readonly config: ChatConfig;
+  readonly vpc: ec2.IVpc;
+}
+
+/** The database name the chat tables live in (the seeds share one RDS database). */
+export const CHAT_DATABASE_NAME = 'phenom';
+
+/**
+ * RDS PostgreSQL 17.4, shared by Synapse (its own `synapse` database) and the
+ * Hasura Lite chat tables. Created, or imported by endpoint + secret + SG.
+ */
+export class Database extends Construct {
+  public readonly instance: rds.IDatabaseInstance;
+  /** The master credentials: JSON with username, password, host, port, dbname. */
+  public readonly secret: secretsmanager.ISecret;
+  public readonly securityGroup: ec2.ISecurityGroup;
+  public readonly databaseName: string;
+
+  constructor(scope: Construct, id: string, props: DatabaseProps) {
+    super(scope, id);
+    const { config } = props;
+    const db = config.database;
+
+    if (db.mode === 'import') {
+      this.securityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, 'SecurityGroup', db.securityGroupId);
+      this.secret = secretsmanager.Secret.fromSecretCompleteArn(this, 'Secret', db.secretArn);
+      this.instance = rds.DatabaseInstance.fromDatabaseInstanceAttributes(this, 'Instance', {
+        instanceEndpointAddress: db.endpoint,
+        port: db.port,
+        instanceIdentifier: db.instanceIdentifier,
+        securityGroups: [this.securityGroup],
+        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_4 }),
+      });
+      this.databaseName = db.databaseName;
+      return;
+    }
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      securityGroupName: `${config.prefix}-rds`,
+      description: 'Chat RDS PostgreSQL: inbound only from the chat tasks and Lambdas',
+      // The seed's RDS SG has no outbound rule; CDK renders that as a deny-all placeholder.
+      allowAllOutbound: false,
+    });
+    this.securityGroup = securityGroup;
+
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_4 });
+    const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
+      engine,
+      description: 'Phenom chat: TLS required',
+      parameters: { 'rds.force_ssl': '1' },
+    });
+
+    const [instanceFamily, instanceSize] = db.instanceClass.replace(/^db\./, '').split('.');
+    const instance = new rds.DatabaseInstance(this, 'Instance', {
+      engine,
+      instanceType: ec2.InstanceType.of(instanceFamily as ec2.InstanceClass, instanceSize as ec2.InstanceSize),
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      securityGroups: [securityGroup],
+      credentials: rds.Credentials.fromGeneratedSecret('chat_admin', { secretName: `${config.prefix}-rds-credentials` }),
+      databaseName: CHAT_DATABASE_NAME,
+      parameterGroup,
+      multiAz: db.multiAz,
+      allocatedStorage: db.allocatedStorageGiB,
+      maxAllocatedStorage: db.maxAllocatedStorageGiB,
+      storageType: rds.StorageType.GP3,
+      storageEncrypted: true,
+      publiclyAccessible: false,
+      backupRetention: Duration.days(db.backupRetentionDays),
+      deletionProtection: db.deletionProtection,
+      removalPolicy: config.production ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+      deleteAutomatedBackups: !config.production,
+      enablePerformanceInsights: true,
+      cloudwatchLogsExports: ['postgresql'],
+      autoMinorVersionUpgrade: true,
+      caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
+    });
+    this.instance = instance;
+    this.secret = instance.secret!;
+    this.databaseName = CHAT_DATABASE_NAME;
+
+    acknowledgeNag(
+      instance,
+      {
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The master password is read by Synapse and Hasura only at task start; rotating it under them would break their connections until restart. docs/operations.md gives the rotate-then-restart procedure.',
+      },
+      {
+        id: 'CloudFormation-Validate::E3062',
+        reason:
+          "The validator's orderable-class data for 17.4 omits the m5/m6/m7 classes, but the seeds' running system is db.m5.large on PostgreSQL 17.4; instanceClass in the config overrides it.",
+      },
+        { id: 'AwsSolutions-RDS11', reason: 'Port 5432 is the port the seeds and every client (Synapse, Hasura, Lambdas) use; the SG, not the port, keeps the database private.' },
+        ...(db.multiAz ? [] : [{ id: 'AwsSolutions-RDS3', reason: 'Multi-AZ is off by config for this non-production environment to halve its cost; production turns it on.' }]),
+        ...(db.deletionProtection ? [] : [{ id: 'AwsSolutions-RDS10', reason: 'Deletion protection is off by config for this non-production environment so it can be torn down; production turns it on.' }]),
+    );
+
+  }
+}

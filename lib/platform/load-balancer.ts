@@ -1,0 +1,128 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { acknowledgeNag } from '../nag';
+import { Construct } from 'constructs';
+import { ChatConfig } from '../config';
+
+export interface LoadBalancerProps {
+  readonly config: ChatConfig;
+  readonly vpc: ec2.IVpc;
+}
+
+/**
+ * The public entry point. Only the chat rules that the constructs add route
+ * traffic; everything else gets the listener's fixed 404.
+ */
+export class LoadBalancer extends Construct {
+  public readonly listener: elbv2.IApplicationListener;
+  public readonly securityGroup: ec2.ISecurityGroup;
+  /** The load balancer itself; imported by attributes in import mode. */
+  public readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** Set only when the ALB is created here (its access logs). */
+  public readonly accessLogsBucket?: s3.IBucket;
+
+  constructor(scope: Construct, id: string, props: LoadBalancerProps) {
+    super(scope, id);
+    const { config } = props;
+    const lb = config.loadBalancer;
+
+    if (lb.mode === 'import') {
+      this.securityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, 'SecurityGroup', lb.securityGroupId);
+      this.loadBalancer = elbv2.ApplicationLoadBalancer.fromApplicationLoadBalancerAttributes(this, 'Alb', {
+        loadBalancerArn: lb.loadBalancerArn,
+        securityGroupId: lb.securityGroupId,
+        loadBalancerDnsName: lb.dnsName,
+        loadBalancerCanonicalHostedZoneId: lb.canonicalHostedZoneId,
+        vpc: props.vpc,
+      });
+      this.listener = elbv2.ApplicationListener.fromApplicationListenerAttributes(this, 'HttpsListener', {
+        listenerArn: lb.listenerArn,
+        securityGroup: this.securityGroup,
+      });
+      return;
+    }
+
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      securityGroupName: `${config.prefix}-alb`,
+      description: 'Chat ALB',
+      allowAllOutbound: true,
+    });
+    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from anywhere');
+    // Not in the seed's SG list, but the HTTP->HTTPS redirect listener cannot answer without it.
+    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from anywhere, redirected to HTTPS');
+    this.securityGroup = securityGroup;
+    acknowledgeNag(securityGroup, {
+      id: 'AwsSolutions-EC23',
+      reason: 'This is the public, internet-facing ALB: it must accept 443 (and 80, redirected) from anywhere. Only those two ports are open.',
+    });
+
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      // ALB access logs support SSE-S3 only, not SSE-KMS.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: false,
+      lifecycleRules: [{ expiration: Duration.days(config.production ? 365 : 30) }],
+      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      autoDeleteObjects: !config.production,
+    });
+    acknowledgeNag(accessLogs, {
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket receives the ALB access logs; logging access to the log bucket itself would recurse.',
+    });
+    this.accessLogsBucket = accessLogs;
+
+    const alb = new elbv2.ApplicationLoadBalancer(this, 'Alb', {
+      vpc: props.vpc,
+      internetFacing: true,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      securityGroup,
+      dropInvalidHeaderFields: true,
+      deletionProtection: config.production,
+      // Synapse /sync long-polls for up to 30 s and GraphQL subscriptions idle; 120 s keeps them open.
+      idleTimeout: Duration.seconds(120),
+    });
+    alb.logAccessLogs(accessLogs, 'alb');
+    this.loadBalancer = alb;
+
+    const listener = alb.addListener('Https', {
+      port: 443,
+      protocol: elbv2.ApplicationProtocol.HTTPS,
+      // ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.3 preferred, TLS 1.2 as the floor.
+      sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+      certificates: [this.certificate(config)],
+      defaultAction: elbv2.ListenerAction.fixedResponse(404, { contentType: 'application/json', messageBody: '{"error":"not found"}' }),
+      open: false,
+    });
+    alb.addListener('HttpRedirect', {
+      port: 80,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+      open: false,
+    });
+    this.listener = listener;
+  }
+
+  private certificate(config: ChatConfig): elbv2.IListenerCertificate {
+    const cert = config.certificate;
+    if (cert.mode === 'import') {
+      return elbv2.ListenerCertificate.fromArn(cert.arn);
+    }
+    const validation =
+      cert.validation === 'route53'
+        ? acm.CertificateValidation.fromDns(
+            route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+              hostedZoneId: cert.hostedZoneId!,
+              zoneName: cert.hostedZoneName!,
+            }),
+          )
+        : // No zone: CloudFormation waits until the CNAME shown in the ACM console exists (Cloudflare in the seeds).
+          acm.CertificateValidation.fromDns();
+    return new acm.Certificate(this, 'Certificate', { domainName: config.domainName, validation });
+  }
+}

@@ -1,0 +1,80 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import { acknowledgeNag } from '../nag';
+import { Construct } from 'constructs';
+import { ChatConfig } from '../config';
+
+export interface UserPoolProps {
+  readonly config: ChatConfig;
+}
+
+/**
+ * The Cognito user pool shared by both chat backends. Created with e-mail sign-in,
+ * or imported by id (an imported pool keeps whatever triggers it already has).
+ */
+export class ChatUserPool extends Construct {
+  public readonly userPool: cognito.IUserPool;
+  /** The hosted-UI domain name, e.g. phenom-development-chat.auth.us-east-1.amazoncognito.com. */
+  public readonly hostedUiDomain: string;
+  /** True when the pool is created by this app, so triggers can be attached directly. */
+  public readonly created: boolean;
+
+  constructor(scope: Construct, id: string, props: UserPoolProps) {
+    super(scope, id);
+    const { config } = props;
+    const pool = config.userPool;
+
+    if (pool.mode === 'import') {
+      this.userPool = cognito.UserPool.fromUserPoolId(this, 'UserPool', pool.userPoolId);
+      this.hostedUiDomain = pool.domain;
+      this.created = false;
+      return;
+    }
+
+    const userPool = new cognito.UserPool(this, 'UserPool', {
+      userPoolName: `${config.prefix}-chat-users`,
+      // Essentials is the default plan for new pools and is what V2 pre-token-generation events need.
+      featurePlan: cognito.FeaturePlan.ESSENTIALS,
+      signInAliases: { email: true },
+      signInCaseSensitive: false,
+      selfSignUpEnabled: true,
+      autoVerify: { email: true },
+      standardAttributes: {
+        email: { required: true, mutable: true },
+        preferredUsername: { required: false, mutable: true },
+        fullname: { required: false, mutable: true },
+      },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      mfa: cognito.Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      deletionProtection: pool.deletionProtection,
+      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    // Synapse's OIDC login redirects to this hosted UI.
+    userPool.addDomain('HostedUi', { cognitoDomain: { domainPrefix: pool.domainPrefix } });
+    this.userPool = userPool;
+    this.hostedUiDomain = `${pool.domainPrefix}.auth.${userPool.env.region}.amazoncognito.com`;
+    this.created = true;
+
+    acknowledgeNag(
+      userPool,
+      { id: 'AwsSolutions-COG2', reason: 'The seeds specify optional MFA (TOTP) for chat users; requiring it would block mobile sign-up.' },
+      {
+        id: 'AwsSolutions-COG3',
+        reason: 'Threat protection (advanced security) needs the Plus feature plan; the pool uses Essentials, with a strict password policy and optional TOTP.',
+      },
+      {
+        id: 'AwsSolutions-COG8',
+        reason: 'The Plus plan is priced per monthly active user; the chat pool stays on Essentials, which covers the V2 pre-token trigger and TOTP it needs.',
+      },
+    );
+  }
+}

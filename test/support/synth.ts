@@ -1,0 +1,63 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { createStacks, stackName } from '../../lib/app';
+import { ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../lib/config';
+
+const cdkJson = JSON.parse(readFileSync(join(__dirname, '../../cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+
+/** The environments block of cdk.json, deep-copied so a test can edit it. */
+export function cdkJsonEnvironments(): Record<string, Record<string, unknown>> {
+  return JSON.parse(JSON.stringify(cdkJson.context[ENVIRONMENTS_CONTEXT_KEY]));
+}
+
+export interface SynthResult {
+  readonly app: App;
+  readonly templates: Record<string, unknown>;
+  readonly outdir: string;
+}
+
+/**
+ * Synthesizes one environment exactly as `cdk synth -c env=NAME` does (same
+ * context, same createStacks, cdk-nag included). `environments` replaces the
+ * cdk.json environments block when given.
+ */
+export function synthesize(envName: string, environments?: Record<string, unknown>): SynthResult {
+  const envs = environments ?? cdkJsonEnvironments();
+  const outdir = mkdtempSync(join(tmpdir(), 'phenom-chat-synth-'));
+  const app = new App({ outdir, context: { ...cdkJson.context, [ENVIRONMENTS_CONTEXT_KEY]: envs, env: envName } });
+  const stacks = createStacks(app, loadConfig(envs, envName));
+  const assembly = app.synth();
+  const templates: Record<string, unknown> = {};
+  for (const stack of stacks) templates[stack.stackName] = assembly.getStackByName(stack.stackName).template;
+  return { app, templates, outdir };
+}
+
+const CACHE_ENV = 'PHENOM_TEST_SYNTH_CACHE';
+
+/** Called once by the jest global setup: synthesizes both environments into a cache folder. */
+export function synthesizeForTestRun(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'phenom-chat-templates-'));
+  for (const envName of Object.keys(cdkJsonEnvironments())) {
+    const { templates } = synthesize(envName);
+    writeFileSync(join(dir, `${envName}.json`), JSON.stringify(templates));
+  }
+  process.env[CACHE_ENV] = dir;
+}
+
+/**
+ * The template of an environment's stack from the cdk.json config, synthesized
+ * once per test run by the global setup (synth takes seconds; most infra tests only read).
+ */
+export function stackTemplate(envName: 'development' | 'production'): Template {
+  const dir = process.env[CACHE_ENV];
+  const envs = cdkJsonEnvironments();
+  const name = stackName(loadConfig(envs, envName));
+  if (dir) {
+    const templates = JSON.parse(readFileSync(join(dir, `${envName}.json`), 'utf8')) as Record<string, Record<string, unknown>>;
+    return Template.fromJSON(templates[name]);
+  }
+  return Template.fromJSON(synthesize(envName).templates[name] as Record<string, unknown>);
+}
