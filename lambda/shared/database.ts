@@ -1,0 +1,59 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { Pool, PoolConfig } from 'pg';
+
+/** The JSON an RDS-generated credentials secret holds. */
+interface DatabaseSecret {
+  readonly username: string;
+  readonly password: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly dbname?: string;
+}
+
+export interface DatabaseEnv {
+  /** A full URL; set locally and in tests. Wins over the secret. */
+  readonly DATABASE_URL?: string;
+  readonly DB_SECRET_ARN?: string;
+  readonly DB_HOST?: string;
+  readonly DB_PORT?: string;
+  readonly DB_NAME?: string;
+}
+
+/**
+ * The connection settings for the chat database: DATABASE_URL when set (local
+ * mode, tests), otherwise the RDS secret (read once, cached by Powertools) with
+ * TLS verified against the runtime's CA bundle.
+ */
+export async function databaseConfig(env: DatabaseEnv = process.env): Promise<PoolConfig> {
+  if (env.DATABASE_URL) return { connectionString: env.DATABASE_URL };
+  if (!env.DB_SECRET_ARN) throw new Error('DATABASE_URL or DB_SECRET_ARN must be set');
+  const secret = await getSecret<DatabaseSecret>(env.DB_SECRET_ARN, { transform: 'json', maxAge: 300 });
+  if (!secret?.username || !secret.password) throw new Error('the database secret has no username/password');
+  return {
+    host: env.DB_HOST ?? secret.host,
+    port: Number(env.DB_PORT ?? secret.port ?? 5432),
+    database: env.DB_NAME ?? secret.dbname,
+    user: secret.username,
+    password: secret.password,
+    // rds.force_ssl is on; verify the server certificate (NODE_EXTRA_CA_CERTS holds the RDS CAs).
+    ssl: { rejectUnauthorized: true },
+  };
+}
+
+/**
+ * A pool for a Lambda: created lazily once per execution environment and
+ * reused across invocations. `max: 1` because one environment serves one
+ * request at a time; more connections would only eat RDS's connection limit.
+ */
+export function lazyPool(overrides: PoolConfig = {}, env: DatabaseEnv = process.env): () => Promise<Pool> {
+  let pool: Promise<Pool> | undefined;
+  return () => {
+    pool ??= databaseConfig(env)
+      .then((config) => new Pool({ max: 1, idleTimeoutMillis: 60_000, ...config, ...overrides }))
+      .catch((err: unknown) => {
+        pool = undefined; // let the next invocation retry (e.g. the secret was briefly unreadable)
+        throw err;
+      });
+    return pool;
+  };
+}

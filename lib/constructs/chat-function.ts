@@ -1,0 +1,143 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ChatConfig } from '../config';
+import { acknowledgeNag } from '../nag';
+import { Platform } from '../platform';
+
+/** Repository root: every Lambda entry is under `lambda/`. */
+export const REPO_ROOT = path.join(__dirname, '..', '..');
+
+export interface ChatFunctionProps {
+  readonly config: ChatConfig;
+  /** Entry file relative to `lambda/`, e.g. `link-preview/index.ts`. */
+  readonly entry: string;
+  readonly description: string;
+  /** @default 256 */
+  readonly memorySizeMiB?: number;
+  /** @default 30 seconds */
+  readonly timeout?: Duration;
+  readonly environment?: Record<string, string>;
+  /**
+   * Place the function in the platform VPC's private subnets, with its own SG.
+   * @default - not in the VPC
+   */
+  readonly platform?: Platform;
+  /**
+   * Let the function connect to the chat database: opens 5432 on the RDS SG to the
+   * function's SG, grants read of the DB secret and sets DB_SECRET_ARN / DB_HOST /
+   * DB_PORT / DB_NAME. Needs `platform`.
+   * @default false
+   */
+  readonly databaseAccess?: boolean;
+}
+
+/**
+ * A Lambda the way every function of this app is built: Node.js 22 on arm64,
+ * bundled by the local esbuild (synth never needs Docker), minified with source
+ * maps, and a log group with the configured retention.
+ */
+export class ChatFunction extends Construct implements ec2.IConnectable {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly logGroup: logs.LogGroup;
+  /** The function's own SG when it runs in the VPC. */
+  public readonly securityGroup?: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: ChatFunctionProps) {
+    super(scope, id);
+    const { config, platform } = props;
+    if (props.databaseAccess && !platform) throw new Error(`${id}: databaseAccess needs platform (the database is only reachable from the VPC)`);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: config.monitoring.logRetentionDays as logs.RetentionDays,
+      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
+    if (platform) {
+      this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+        vpc: platform.vpc,
+        description: `${props.description} (Lambda)`,
+        allowAllOutbound: true,
+      });
+    }
+
+    const environment: Record<string, string> = {
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: `${config.prefix}-${id.replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase())}`,
+      POWERTOOLS_METRICS_NAMESPACE: 'PhenomChat',
+      ...props.environment,
+    };
+    if (props.databaseAccess && platform) {
+      const db = platform.database;
+      Object.assign(environment, {
+        DB_SECRET_ARN: db.secret.secretArn,
+        DB_HOST: db.instance.dbInstanceEndpointAddress,
+        DB_PORT: db.instance.dbInstanceEndpointPort,
+        DB_NAME: db.databaseName,
+        // The Lambda Node.js 20+ runtimes ship Amazon's CA bundle (RDS included) but no longer
+        // load it by default; this makes `ssl: { rejectUnauthorized: true }` verify RDS.
+        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+      });
+    }
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(REPO_ROOT, 'lambda', props.entry),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySizeMiB ?? 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      description: props.description,
+      environment,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        // The runtime provides AWS SDK v3; bundling it would only add cold-start time.
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+      },
+      ...(platform
+        ? { vpc: platform.vpc, vpcSubnets: platform.privateSubnets, securityGroups: [this.securityGroup!] }
+        : {}),
+    });
+
+    if (props.databaseAccess && platform) {
+      platform.database.secret.grantRead(this.function);
+      platform.securityGroups.allowDatabaseFrom(this, id);
+    }
+
+    acknowledgeNag(
+      this.function,
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'The AWS-managed Lambda execution policy grants only log delivery, which every function needs.',
+      },
+      ...(platform
+        ? [
+            {
+              id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+              reason: 'The AWS-managed VPC execution policy grants only the ENI management a function in a VPC needs.',
+            },
+          ]
+        : []),
+      {
+        id: 'AwsSolutions-L1',
+        reason: 'Node.js 22 is the runtime the design fixes for every function (LTS, supported by Lambda until 2027-04-30); a test asserts it. Moving to 24 is a deliberate, tested change.',
+      },
+    );
+  }
+
+  public get connections(): ec2.Connections {
+    if (!this.securityGroup) throw new Error('This ChatFunction is not in the VPC, so it has no security group');
+    return this.function.connections;
+  }
+}
