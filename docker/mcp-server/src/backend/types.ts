@@ -1,0 +1,138 @@
+/**
+ * The MCP backend interface (contract C6). The tool layer talks only to a ChatBackend; the postgres,
+ * hasura and synapse backends implement it. Identifiers are the chat schema's UUIDs (room ids, user ids,
+ * message ids) whatever the backend, so a tool call means the same thing everywhere.
+ */
+
+export type MessageType = 'text' | 'phenom_link';
+
+export type MemberRole = 'user' | 'support' | 'admin';
+
+export interface Room {
+  id: string;
+  name: string;
+  description: string | null;
+  isActive: boolean;
+  memberCount: number;
+}
+
+export interface LinkPreview {
+  phenomId: string;
+  url: string;
+  title: string | null;
+  description: string | null;
+  thumbnailUrl: string | null;
+  mediaType: string | null;
+}
+
+export interface Message {
+  id: string;
+  roomId: string;
+  sender: { id: string; displayName: string | null };
+  content: string;
+  messageType: MessageType;
+  phenomId: string | null;
+  isDeleted: boolean;
+  /** ISO 8601 timestamp. */
+  createdAt: string;
+  linkPreview: LinkPreview | null;
+}
+
+export interface Member {
+  userId: string;
+  displayName: string | null;
+  role: MemberRole;
+  isMuted: boolean;
+  /** ISO 8601; null when the mute has no end (or the member is not muted). */
+  mutedUntil: string | null;
+  /** ISO 8601. */
+  joinedAt: string;
+}
+
+export interface Ban {
+  id: string;
+  roomId: string;
+  userId: string;
+  bannedBy: string;
+  reason: string | null;
+  /** ISO 8601. */
+  bannedAt: string;
+  /** ISO 8601; null for a permanent ban. */
+  expiresAt: string | null;
+}
+
+/** Newest first. `nextCursor` is opaque to callers; null when there is nothing older. */
+export interface MessagePage {
+  messages: Message[];
+  nextCursor: string | null;
+}
+
+export interface ChatBackend {
+  readonly kind: 'postgres' | 'hasura' | 'synapse';
+  listRooms(): Promise<Room[]>;
+  /** Newest first; `limit` is already validated (1..100); `before` is a cursor this backend issued (else invalid_cursor). */
+  getMessages(q: { roomId: string; limit: number; before?: string; includeDeleted: boolean }): Promise<MessagePage>;
+  /** Posts as the agent account. The chat rules apply (not_member, muted, banned, room_inactive). */
+  sendMessage(m: {
+    roomId: string;
+    content: string;
+    messageType: MessageType;
+    phenomId?: string;
+    idempotencyKey?: string;
+  }): Promise<Message>;
+  /** Soft delete / redaction. Idempotent: deleting a deleted message returns alreadyDeleted: true. */
+  deleteMessage(d: { roomId: string; messageId: string }): Promise<{ messageId: string; alreadyDeleted: boolean }>;
+  listMembers(q: { roomId: string; role?: MemberRole }): Promise<Member[]>;
+  /** `minutes` absent → muted until unmuted. The user must be a member (else not_member). */
+  muteUser(m: { roomId: string; userId: string; minutes?: number }): Promise<Member>;
+  unmuteUser(m: { roomId: string; userId: string }): Promise<Member>;
+  /** `minutes` absent → permanent. Bans do not remove the membership. */
+  banUser(b: { roomId: string; userId: string; reason: string; minutes?: number }): Promise<Ban>;
+  /** Removes the active ban(s); wasBanned false when there was none. */
+  unbanUser(b: { roomId: string; userId: string }): Promise<{ roomId: string; userId: string; wasBanned: boolean }>;
+  /** Whether the backend is reachable; never throws. */
+  health(): Promise<{ ok: boolean }>;
+  close(): Promise<void>;
+}
+
+/** Every failure a tool can report is a ChatError with a code; the tool layer turns it into an isError result with the message. */
+export type ChatErrorCode =
+  | 'room_not_found'
+  | 'user_not_found'
+  | 'message_not_found'
+  | 'not_member'
+  | 'muted'
+  | 'banned'
+  | 'room_inactive'
+  | 'content_too_long'
+  | 'invalid_input'
+  | 'invalid_cursor'
+  | 'forbidden'
+  | 'backend_unavailable';
+
+export class ChatError extends Error {
+  constructor(
+    readonly code: ChatErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChatError';
+  }
+}
+
+/** Settings every backend factory receives; each backend reads its own keys from `env`. */
+export interface BackendContext {
+  env: NodeJS.ProcessEnv;
+  /** Structured logger (never pass tokens or message bodies at info). */
+  log: BackendLogger;
+}
+
+export interface BackendLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Each backend folder exports one of these (hasura/index.ts → createHasuraBackend, synapse/index.ts → createSynapseBackend). */
+export type BackendFactory = (ctx: BackendContext) => Promise<ChatBackend>;
