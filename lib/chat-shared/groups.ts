@@ -1,0 +1,95 @@
+/**
+ * The Cognito groups of the chat system and what each grants (contract C3).
+ * Pure data and one pure function, with no CDK imports: the construct creates the
+ * groups from this table and both Cognito Lambdas bundle it, so the pool, the
+ * tokens and the database memberships cannot drift apart.
+ */
+
+/** Hasura roles, lowest to highest. */
+export const CHAT_ROLES = ['user', 'support', 'admin'] as const;
+export type ChatRole = (typeof CHAT_ROLES)[number];
+
+/** The seeded rooms (contract C2), by their fixed names. */
+export const CHAT_ROOMS = {
+  internal: 'Phenom Internal',
+  partners: 'Phenom Partners',
+  community: 'Phenom Community',
+} as const;
+export type ChatRoomName = (typeof CHAT_ROOMS)[keyof typeof CHAT_ROOMS];
+
+export interface ChatGroupDefinition {
+  readonly name: string;
+  readonly description: string;
+  /** Cognito precedence: lower wins when a user is in several groups. */
+  readonly precedence: number;
+  /** The Hasura role the group grants, beyond `user`. */
+  readonly role?: ChatRole;
+  /** The rooms the group grants, beyond Phenom Community. */
+  readonly rooms: readonly ChatRoomName[];
+}
+
+const ALL_ROOMS: readonly ChatRoomName[] = [CHAT_ROOMS.internal, CHAT_ROOMS.partners, CHAT_ROOMS.community];
+
+export const CHAT_GROUPS = {
+  admin: {
+    name: 'chat-admin',
+    description: 'Chat administrators: Hasura role admin, member of every room (the MCP machine account is here).',
+    precedence: 0,
+    role: 'admin',
+    rooms: ALL_ROOMS,
+  },
+  support: {
+    name: 'chat-support',
+    description: 'Phenom support staff: Hasura role support, member of every room.',
+    precedence: 1,
+    role: 'support',
+    rooms: ALL_ROOMS,
+  },
+  internal: {
+    name: 'phenom-internal',
+    description: 'Phenom employees: member of Phenom Internal.',
+    precedence: 10,
+    rooms: [CHAT_ROOMS.internal],
+  },
+  partners: {
+    name: 'phenom-partners',
+    description: 'Phenom partners: member of Phenom Partners.',
+    precedence: 11,
+    rooms: [CHAT_ROOMS.partners],
+  },
+} as const satisfies Record<string, ChatGroupDefinition>;
+
+const GROUPS_BY_NAME: ReadonlyMap<string, ChatGroupDefinition> = new Map(
+  Object.values(CHAT_GROUPS).map((g): [string, ChatGroupDefinition] => [g.name, g]),
+);
+
+export interface ChatEntitlements {
+  /** Every role the user has, lowest first; always includes `user`. */
+  readonly allowedRoles: readonly ChatRole[];
+  /** The highest of allowedRoles. */
+  readonly defaultRole: ChatRole;
+  /** The rooms the user is entitled to, in CHAT_ROOMS order; always includes Phenom Community. */
+  readonly rooms: readonly ChatRoomName[];
+}
+
+/**
+ * What a user's Cognito groups entitle them to. Everyone is a `user` in Phenom
+ * Community; groups the chat does not know (the pool may be shared with other
+ * Phenom apps) grant nothing.
+ */
+export function entitlementsFor(groups: readonly string[]): ChatEntitlements {
+  const roles = new Set<ChatRole>(['user']);
+  const rooms = new Set<ChatRoomName>([CHAT_ROOMS.community]);
+  for (const name of groups) {
+    const group = GROUPS_BY_NAME.get(name);
+    if (!group) continue;
+    if (group.role) roles.add(group.role);
+    for (const room of group.rooms) rooms.add(room);
+  }
+  const allowedRoles = CHAT_ROLES.filter((r) => roles.has(r));
+  return {
+    allowedRoles,
+    defaultRole: allowedRoles[allowedRoles.length - 1],
+    rooms: ALL_ROOMS.filter((r) => rooms.has(r)),
+  };
+}
