@@ -73,7 +73,8 @@ function formatIssues(prefix: string, error: z.ZodError): string {
         return issue.keys.map((k) => `${key}.${k}: unknown key; check its spelling against the configuration reference in README.md`).join('\n');
       }
       if (issue.code === 'invalid_union' && 'discriminator' in issue) {
-        return `${key}.${String(issue.discriminator)}: expected "create" or "import"`;
+        // zod already puts the discriminator key in the path.
+        return `${key}: expected "create" or "import"`;
       }
       return `${key}: ${issue.message}`;
     })
