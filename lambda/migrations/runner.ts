@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { ClientBase, DatabaseError } from 'pg';
+
+/** Where applied migrations are recorded (one row per file). */
+export const MIGRATIONS_TABLE = 'chat_schema_migrations';
+
+/**
+ * Key of the session-level advisory lock that serialises runs (two deploys, or a
+ * deploy and a local `db:migrate`). A fixed 64-bit number: the first 8 bytes of
+ * sha256('phenom-chat:migrations'), so it won't collide with Synapse's or Hasura's locks.
+ */
+export const MIGRATIONS_LOCK_KEY = createHash('sha256').update('phenom-chat:migrations').digest().readBigInt64BE(0).toString();
+
+/** `NNN-name.sql`: the number fixes the order; lower-case words keep names portable. */
+const MIGRATION_FILE = /^(\d{3})-[a-z0-9][a-z0-9-]*\.sql$/;
+
+export interface MigrationFile {
+  readonly name: string;
+  readonly sql: string;
+  /** sha256 hex of the file with line endings normalised (a CRLF checkout is the same file). */
+  readonly checksum: string;
+}
+
+export interface RunMigrationsOptions {
+  /** @default - `sql/` next to this module in the Lambda bundle, else the repository's `sql/` */
+  readonly sqlDir?: string;
+}
+
+export interface MigrationResult {
+  /** Files applied by this run, in order. */
+  readonly applied: string[];
+  /** Files that had been applied before (checksums verified). */
+  readonly alreadyApplied: string[];
+}
+
+/** A migration run that stopped; the message names the file and the Postgres error. */
+export class MigrationError extends Error {
+  constructor(
+    message: string,
+    /** The migration file at fault, when one is. */
+    readonly file?: string,
+    /** The Postgres error, when Postgres raised one. */
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'MigrationError';
+  }
+}
+
+/**
+ * The SQL directory: in the Lambda bundle the files are copied next to the handler
+ * (`/var/task/sql`); from the source tree it is the repository's `sql/`.
+ */
+export function defaultSqlDir(): string {
+  const candidates = [path.join(__dirname, 'sql'), path.join(__dirname, '..', '..', 'sql')];
+  const found = candidates.find((dir) => existsSync(dir));
+  if (!found) throw new MigrationError(`no sql/ directory found (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+export function checksumOf(sql: string): string {
+  return createHash('sha256').update(sql.replace(/\r\n/g, '\n')).digest('hex');
+}
+
+/** The migration files of `sqlDir` in the order they apply; rejects a malformed set. */
+export function readMigrations(sqlDir: string): MigrationFile[] {
+  if (!existsSync(sqlDir)) throw new MigrationError(`migrations directory ${sqlDir} does not exist`);
+  const names = readdirSync(sqlDir).filter((f) => f.endsWith('.sql')).sort();
+  const badNames = names.filter((n) => !MIGRATION_FILE.test(n));
+  if (badNames.length) {
+    throw new MigrationError(`migration file names must look like NNN-name.sql (lower case): ${badNames.join(', ')}`, badNames[0]);
+  }
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const number = name.slice(0, 3);
+    const other = seen.get(number);
+    if (other) throw new MigrationError(`two migrations share the number ${number}: ${other} and ${name}`, name);
+    seen.set(number, name);
+  }
+  return names.map((name) => {
+    const sql = readFileSync(path.join(sqlDir, name), 'utf8');
+    return { name, sql, checksum: checksumOf(sql) };
+  });
+}
+
+/** "file: message (SQLSTATE x) at line n" plus Postgres' detail and hint when it gave them. */
+function describePostgresError(file: MigrationFile, err: unknown): string {
+  const pgErr = err as Partial<DatabaseError> & { message?: string };
+  const parts = [pgErr.message ?? String(err)];
+  if (pgErr.code) parts.push(`(SQLSTATE ${pgErr.code})`);
+  if (pgErr.position) {
+    const line = file.sql.slice(0, Number(pgErr.position)).split('\n').length;
+    parts.push(`at line ${line}`);
+  }
+  let text = parts.join(' ');
+  if (pgErr.detail) text += `; detail: ${pgErr.detail}`;
+  if (pgErr.hint) text += `; hint: ${pgErr.hint}`;
+  if (pgErr.where) text += `; where: ${pgErr.where}`;
+  return text;
+}
+
+interface AppliedRow {
+  name: string;
+  checksum: string;
+}
+
+/**
+ * Applies every `NNN-*.sql` not applied yet, in order, each in its own transaction,
+ * and records it with its checksum. A session advisory lock makes concurrent runs
+ * queue behind each other (the second then finds nothing to do). Refuses to run if
+ * an applied file has changed or disappeared: a new migration is the only way to
+ * change the schema. Statements that cannot run in a transaction (CREATE INDEX
+ * CONCURRENTLY) are therefore not supported in migration files.
+ */
+export async function runMigrations(client: ClientBase, options: RunMigrationsOptions = {}): Promise<MigrationResult> {
+  const files = readMigrations(options.sqlDir ?? defaultSqlDir());
+  await client.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATIONS_LOCK_KEY]);
+  try {
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
+        name        TEXT PRIMARY KEY,
+        checksum    TEXT NOT NULL,
+        applied_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+        duration_ms INTEGER NOT NULL
+      )`);
+    const { rows } = await client.query<AppliedRow>(`SELECT name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY name`);
+    const appliedChecksums = new Map(rows.map((r) => [r.name, r.checksum]));
+    verifyApplied(files, appliedChecksums);
+
+    const applied: string[] = [];
+    const alreadyApplied: string[] = [];
+    for (const file of files) {
+      if (appliedChecksums.has(file.name)) {
+        alreadyApplied.push(file.name);
+        continue;
+      }
+      await applyOne(client, file);
+      applied.push(file.name);
+    }
+    return { applied, alreadyApplied };
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATIONS_LOCK_KEY]).catch(() => undefined);
+  }
+}
+
+function verifyApplied(files: MigrationFile[], appliedChecksums: Map<string, string>): void {
+  const byName = new Map(files.map((f) => [f.name, f]));
+  for (const [name, checksum] of appliedChecksums) {
+    const file = byName.get(name);
+    if (!file) {
+      throw new MigrationError(`${name} was applied to this database but is missing from the migrations directory; restore it (migrations are never removed)`, name);
+    }
+    if (file.checksum !== checksum) {
+      throw new MigrationError(
+        `${name} has changed since it was applied (applied checksum ${checksum}, file now ${file.checksum}); ` +
+          'applied migrations must not be edited: revert the file and put the change in a new numbered migration',
+        name,
+      );
+    }
+  }
+}
+
+async function applyOne(client: ClientBase, file: MigrationFile): Promise<void> {
+  const started = Date.now();
+  await client.query('BEGIN');
+  try {
+    await client.query(file.sql);
+    await client.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum, duration_ms) VALUES ($1, $2, $3)`, [
+      file.name,
+      file.checksum,
+      Date.now() - started,
+    ]);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw new MigrationError(`migration ${file.name} failed: ${describePostgresError(file, err)}`, file.name, err);
+  }
+}
