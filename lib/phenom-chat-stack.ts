@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { ChatHasuraLite } from './chat-hasura-lite';
 import { ChatConfig } from './config';
 import { Platform } from './platform';
 
@@ -14,6 +15,7 @@ export interface PhenomChatStackProps extends StackProps {
  */
 export class PhenomChatStack extends Stack {
   public readonly platform: Platform;
+  public readonly hasuraLite: ChatHasuraLite;
 
   constructor(scope: Construct, id: string, props: PhenomChatStackProps) {
     super(scope, id, props);
@@ -24,6 +26,8 @@ export class PhenomChatStack extends Stack {
     this.platform = new Platform(this, 'Platform', { config });
 
     // --- chat constructs (wired by their issues, in the seeds' dependency order) ---
+
+    this.hasuraLite = new ChatHasuraLite(this, 'ChatHasuraLite', { config, platform: this.platform });
 
     new CfnOutput(this, 'ChatUrl', { value: `https://${config.domainName}`, description: 'Public base URL of the chat system' });
     new CfnOutput(this, 'LoadBalancerDnsName', {

@@ -34,6 +34,13 @@ export interface ChatFunctionProps {
    * @default false
    */
   readonly databaseAccess?: boolean;
+  /**
+   * Repository-relative directories copied into the bundle next to the handler
+   * (e.g. `['sql']` ships `sql/*.sql` as `/var/task/sql`), for files read at run time.
+   * The bundle's asset hash covers them, so the code updates when they change.
+   * @default - only the esbuild output is shipped
+   */
+  readonly bundleDirectories?: string[];
 }
 
 /**
@@ -50,6 +57,9 @@ export class ChatFunction extends Construct implements ec2.IConnectable {
   constructor(scope: Construct, id: string, props: ChatFunctionProps) {
     super(scope, id);
     const { config, platform } = props;
+    for (const dir of props.bundleDirectories ?? []) {
+      if (path.isAbsolute(dir) || dir.split(/[\\/]/).includes('..') || /["$`\\]/.test(dir)) throw new Error(`${id}: bundleDirectories must be plain paths inside the repository, got ${dir}`);
+    }
     if (props.databaseAccess && !platform) throw new Error(`${id}: databaseAccess needs platform (the database is only reachable from the VPC)`);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -104,6 +114,16 @@ export class ChatFunction extends Construct implements ec2.IConnectable {
         // The runtime provides AWS SDK v3; bundling it would only add cold-start time.
         externalModules: ['@aws-sdk/*'],
         forceDockerBundling: false,
+        ...(props.bundleDirectories?.length
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) =>
+                  props.bundleDirectories!.map((dir) => `cp -R "${path.join(inputDir, dir)}" "${path.join(outputDir, path.basename(dir))}"`),
+              },
+            }
+          : {}),
       },
       ...(platform
         ? { vpc: platform.vpc, vpcSubnets: platform.privateSubnets, securityGroups: [this.securityGroup!] }

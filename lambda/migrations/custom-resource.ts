@@ -1,0 +1,53 @@
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import type { ClientBase } from 'pg';
+import { MigrationResult, runMigrations } from './runner';
+
+/** The physical id of the one migrations resource per stack (stable, so Updates are updates). */
+export const MIGRATIONS_PHYSICAL_ID = 'phenom-chat-schema-migrations';
+
+/** What the provider framework expects back from onEvent. */
+export interface MigrationsResponse {
+  readonly PhysicalResourceId: string;
+  readonly Data?: {
+    /** Comma-separated files applied by this deploy ('' when none). */
+    readonly Applied: string;
+    readonly AppliedCount: number;
+    /** The newest migration now in the database. */
+    readonly LatestMigration: string;
+  };
+}
+
+export interface MigrationsEventDeps {
+  /** Runs `work` on a database connection and gives the connection back. */
+  withClient<T>(work: (client: ClientBase) => Promise<T>): Promise<T>;
+  readonly sqlDir?: string;
+  readonly log?: (message: string, details: Record<string, unknown>) => void;
+}
+
+/**
+ * Create and Update apply the pending migrations (the resource's properties carry the
+ * sql/ content hash, so a deploy that changes sql/ sends an Update). Delete does
+ * nothing: removing the stack or the resource must never drop chat data.
+ * A failure throws; the provider framework reports the message (file + Postgres
+ * error) to CloudFormation, which rolls the deploy back.
+ */
+export async function handleMigrationsEvent(event: CloudFormationCustomResourceEvent, deps: MigrationsEventDeps): Promise<MigrationsResponse> {
+  const log = deps.log ?? (() => undefined);
+  switch (event.RequestType) {
+    case 'Create':
+    case 'Update': {
+      const result: MigrationResult = await deps.withClient((client) => runMigrations(client, { sqlDir: deps.sqlDir }));
+      log('migrations finished', { requestType: event.RequestType, ...result });
+      const all = [...result.alreadyApplied, ...result.applied].sort();
+      return {
+        PhysicalResourceId: event.RequestType === 'Update' ? event.PhysicalResourceId : MIGRATIONS_PHYSICAL_ID,
+        Data: { Applied: result.applied.join(','), AppliedCount: result.applied.length, LatestMigration: all.at(-1) ?? '' },
+      };
+    }
+    case 'Delete':
+      log('delete requested: the chat schema and its data are kept', { physicalResourceId: event.PhysicalResourceId });
+      return { PhysicalResourceId: event.PhysicalResourceId };
+    default:
+      throw new Error(`unsupported RequestType ${JSON.stringify((event as { RequestType?: unknown }).RequestType)}; expected Create, Update or Delete`);
+  }
+}
