@@ -49,7 +49,14 @@ export function lazyPool(overrides: PoolConfig = {}, env: DatabaseEnv = process.
   let pool: Promise<Pool> | undefined;
   return () => {
     pool ??= databaseConfig(env)
-      .then((config) => new Pool({ max: 1, idleTimeoutMillis: 60_000, ...config, ...overrides }))
+      .then((config) => {
+        const created = new Pool({ max: 1, idleTimeoutMillis: 60_000, ...config, ...overrides });
+        // An idle connection can be closed by the server (RDS reboot/failover, a DB drop). The pool
+        // drops that client and reconnects on the next query; without a listener the 'error' event
+        // would crash the runtime.
+        created.on('error', () => undefined);
+        return created;
+      })
       .catch((err: unknown) => {
         pool = undefined; // let the next invocation retry (e.g. the secret was briefly unreadable)
         throw err;
