@@ -1,0 +1,218 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { stackTemplate } from '../../support/synth';
+
+const dev = (): Template => stackTemplate('development');
+const prod = (): Template => stackTemplate('production');
+
+/** The logical id of the one security group whose description matches. */
+function sgId(t: Template, description: RegExp): string {
+  const found = Object.entries(t.findResources('AWS::EC2::SecurityGroup')).filter(([, r]) => description.test(r.Properties.GroupDescription));
+  expect(found).toHaveLength(1);
+  return found[0][0];
+}
+
+/** Every ingress rule of `sg`, whether inline or a separate AWS::EC2::SecurityGroupIngress. */
+function ingressOf(t: Template, sg: string): Array<Record<string, unknown>> {
+  const inline = (t.findResources('AWS::EC2::SecurityGroup')[sg].Properties.SecurityGroupIngress ?? []) as Array<Record<string, unknown>>;
+  const separate = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress'))
+    .map((r) => r.Properties as Record<string, unknown>)
+    .filter((p) => JSON.stringify(p.GroupId) === JSON.stringify({ 'Fn::GetAtt': [sg, 'GroupId'] }));
+  return [...inline, ...separate];
+}
+
+function egressOf(t: Template, sg: string): Array<Record<string, unknown>> {
+  const inline = (t.findResources('AWS::EC2::SecurityGroup')[sg].Properties.SecurityGroupEgress ?? []) as Array<Record<string, unknown>>;
+  const separate = Object.values(t.findResources('AWS::EC2::SecurityGroupEgress'))
+    .map((r) => r.Properties as Record<string, unknown>)
+    .filter((p) => JSON.stringify(p.GroupId) === JSON.stringify({ 'Fn::GetAtt': [sg, 'GroupId'] }));
+  return [...inline, ...separate];
+}
+
+const fromSg = (sg: string) => ({ 'Fn::GetAtt': [sg, 'GroupId'] });
+
+describe('VPC', () => {
+  it('spans two AZs with public, private-with-egress and isolated subnets', () => {
+    const subnets = Object.values(dev().findResources('AWS::EC2::Subnet'));
+    expect(subnets).toHaveLength(6);
+    const byType = (type: string) => subnets.filter((s) => (s.Properties.Tags as Array<{ Key: string; Value: string }>).some((t) => t.Key === 'aws-cdk:subnet-type' && t.Value === type));
+    expect(byType('Public')).toHaveLength(2);
+    expect(byType('Private')).toHaveLength(2);
+    expect(byType('Isolated')).toHaveLength(2);
+  });
+
+  it('has one NAT gateway in development and one per AZ in production', () => {
+    dev().resourceCountIs('AWS::EC2::NatGateway', 1);
+    prod().resourceCountIs('AWS::EC2::NatGateway', 2);
+  });
+
+  it('logs all traffic with flow logs', () => {
+    dev().hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+  });
+});
+
+describe('security groups, exactly as seed 000 lists them', () => {
+  it('ALB SG: 443 from anywhere (and 80 for the redirect), nothing else', () => {
+    const t = dev();
+    const alb = sgId(t, /^Chat ALB$/);
+    const rules = ingressOf(t, alb).map((r) => [r.CidrIp, r.FromPort, r.ToPort, r.IpProtocol]);
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        ['0.0.0.0/0', 443, 443, 'tcp'],
+        ['0.0.0.0/0', 80, 80, 'tcp'],
+      ]),
+    );
+    expect(rules).toHaveLength(2);
+  });
+
+  it('Synapse SG: in 8008 from the ALB SG; out 5432 to the RDS SG and 443 to anywhere', () => {
+    const t = dev();
+    const [alb, synapse, rds] = [sgId(t, /^Chat ALB$/), sgId(t, /^Synapse homeserver tasks$/), sgId(t, /^Chat RDS/)];
+    expect(ingressOf(t, synapse)).toEqual([expect.objectContaining({ SourceSecurityGroupId: fromSg(alb), FromPort: 8008, ToPort: 8008, IpProtocol: 'tcp' })]);
+    const egress = egressOf(t, synapse);
+    expect(egress).toHaveLength(2);
+    expect(egress).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ DestinationSecurityGroupId: fromSg(rds), FromPort: 5432, ToPort: 5432 }),
+        expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 }),
+      ]),
+    );
+  });
+
+  it('ECS tasks SG: in 3001 and 80 from the ALB SG; out all', () => {
+    const t = dev();
+    const [alb, tasks] = [sgId(t, /^Chat ALB$/), sgId(t, /^Chat ECS tasks/)];
+    const rules = ingressOf(t, tasks).map((r) => [r.SourceSecurityGroupId, r.FromPort, r.ToPort]);
+    expect(rules).toEqual(expect.arrayContaining([[fromSg(alb), 3001, 3001], [fromSg(alb), 80, 80]]));
+    expect(egressOf(t, tasks)).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', IpProtocol: '-1' })]);
+  });
+
+  it('RDS SG: 5432 only from the Synapse SG, the ECS tasks SG and per-Lambda SGs; no outbound', () => {
+    const t = dev();
+    const [synapse, tasks, rds] = [sgId(t, /^Synapse homeserver tasks$/), sgId(t, /^Chat ECS tasks/), sgId(t, /^Chat RDS/)];
+    const ingress = ingressOf(t, rds);
+    for (const rule of ingress) {
+      expect(rule).toMatchObject({ FromPort: 5432, ToPort: 5432, IpProtocol: 'tcp' });
+      expect(rule.CidrIp).toBeUndefined();
+    }
+    const sources = ingress.map((r) => JSON.stringify(r.SourceSecurityGroupId));
+    expect(sources).toEqual(expect.arrayContaining([JSON.stringify(fromSg(synapse)), JSON.stringify(fromSg(tasks))]));
+    // allowAllOutbound: false renders CDK's deny-all placeholder (255.255.255.255/32, ICMP 252-86).
+    expect(egressOf(t, rds)).toEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32', FromPort: 252, ToPort: 86 })]);
+  });
+});
+
+describe('ALB', () => {
+  it('is internet-facing, drops invalid header fields and writes access logs', () => {
+    dev().hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+      ]),
+    });
+  });
+
+  it('keeps its access logs in an encrypted, private, TLS-only bucket', () => {
+    dev().hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    dev().hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          // us-east-1's Elastic Load Balancing account writes the access logs.
+          Match.objectLike({ Effect: 'Allow', Action: 's3:PutObject', Principal: { AWS: 'arn:aws:iam::127311923021:root' } }),
+        ]),
+      },
+    });
+  });
+
+  it('serves HTTPS on 443 with a TLS 1.3/1.2 policy and answers 404 by default', () => {
+    dev().hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Protocol: 'HTTPS',
+      SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '404' }) }],
+    });
+  });
+
+  it('redirects HTTP 80 to HTTPS permanently', () => {
+    dev().hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
+    });
+  });
+
+  it('gets a DNS-validated certificate for the domain when none is imported', () => {
+    dev().hasResourceProperties('AWS::CertificateManager::Certificate', { DomainName: 'chat-testing.thephenom.app', ValidationMethod: 'DNS' });
+  });
+
+  it('has deletion protection in production only', () => {
+    prod().hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'true' }]),
+    });
+  });
+});
+
+describe('ECS cluster', () => {
+  it('has Container Insights on', () => {
+    dev().hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
+  });
+});
+
+describe('RDS', () => {
+  it('runs PostgreSQL 17.4 on db.m5.large, encrypted, private, with Performance Insights', () => {
+    dev().hasResourceProperties('AWS::RDS::DBInstance', {
+      Engine: 'postgres',
+      EngineVersion: '17.4',
+      DBInstanceClass: 'db.m5.large',
+      StorageEncrypted: true,
+      PubliclyAccessible: false,
+      EnablePerformanceInsights: true,
+      MasterUserPassword: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('resolve:secretsmanager')])] }),
+    });
+  });
+
+  it('requires TLS through rds.force_ssl', () => {
+    dev().hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'postgres17', Parameters: { 'rds.force_ssl': '1' } });
+  });
+
+  it('keeps 7 days of backups in development, without deletion protection', () => {
+    dev().hasResourceProperties('AWS::RDS::DBInstance', { BackupRetentionPeriod: 7, DeletionProtection: false, MultiAZ: false });
+    dev().hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Delete' });
+  });
+
+  it('keeps 30 days in production, Multi-AZ, deletion-protected, snapshotted on delete', () => {
+    prod().hasResourceProperties('AWS::RDS::DBInstance', { BackupRetentionPeriod: 30, DeletionProtection: true, MultiAZ: true });
+    prod().hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' });
+  });
+
+  it('generates its credentials into Secrets Manager', () => {
+    dev().hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'phenom-development-rds-credentials',
+      GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password', SecretStringTemplate: '{"username":"chat_admin"}' }),
+    });
+  });
+});
+
+describe('Cognito user pool', () => {
+  it('signs in with email, enforces a password policy and offers optional TOTP MFA', () => {
+    dev().hasResourceProperties('AWS::Cognito::UserPool', {
+      UsernameAttributes: ['email'],
+      MfaConfiguration: 'OPTIONAL',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+      Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true }) },
+    });
+  });
+
+  it('has a hosted-UI domain for Synapse OIDC', () => {
+    dev().hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'phenom-development-chat' });
+  });
+
+  it('is deletion-protected in production only', () => {
+    prod().hasResourceProperties('AWS::Cognito::UserPool', { DeletionProtection: 'ACTIVE' });
+    dev().hasResourceProperties('AWS::Cognito::UserPool', { DeletionProtection: 'INACTIVE' });
+  });
+});
