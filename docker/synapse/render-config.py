@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Container entrypoint of the Phenom Synapse image.
+
+1. Reads the homeserver config from SYNAPSE_CONFIG_YAML. The CDK app renders it
+   (lib/chat-synapse/homeserver-config.ts) with ${NAME} placeholders instead of
+   secrets and deploy-time values.
+2. Fills every placeholder from the environment: ECS injects the secrets from
+   Secrets Manager as separate variables. Substitution happens on the parsed
+   YAML's strings and the result is dumped again, so no value can break the
+   YAML syntax.
+3. Writes the signing key, derived from SYNAPSE_SIGNING_KEY_SEED, and the
+   config file (both 0600, each written to a temp file then renamed, so a
+   failure never leaves a half-written file).
+4. Removes the config and secret variables from the environment and execs the
+   command it was given (the image's stock /start.py).
+
+Any problem exits with status 2 and a message that names the variable, never
+its value.
+"""
+import base64
+import hashlib
+import os
+import re
+import sys
+import tempfile
+
+import yaml
+
+PLACEHOLDER = re.compile(r"\$\{([A-Z0-9_]+)\}")
+CONFIG_ENV = "SYNAPSE_CONFIG_YAML"
+SIGNING_KEY_SEED_ENV = "SYNAPSE_SIGNING_KEY_SEED"
+# Variables that only this script needs; Synapse never sees them.
+CONSUMED_ENV_PREFIXES = ("SYNAPSE_CONFIG_YAML", "SYNAPSE_SIGNING_KEY_SEED")
+
+
+class ConfigError(Exception):
+    pass
+
+
+def fill_placeholders(node, env, used, missing):
+    if isinstance(node, dict):
+        return {key: fill_placeholders(value, env, used, missing) for key, value in node.items()}
+    if isinstance(node, list):
+        return [fill_placeholders(value, env, used, missing) for value in node]
+    if isinstance(node, str):
+        def substitute(match):
+            name = match.group(1)
+            value = env.get(name)
+            if not value:
+                missing.add(name)
+                return match.group(0)
+            used.add(name)
+            return value
+
+        return PLACEHOLDER.sub(substitute, node)
+    return node
+
+
+def signing_key_line(seed):
+    """An ed25519 signing key in Synapse's file format, derived from random text.
+
+    Secrets Manager can only generate printable passwords, and Synapse needs a
+    32-byte ed25519 seed; SHA-256 of the generated text gives exactly that, and
+    the same text always gives the same key, so the server keeps its identity
+    across restarts. The key id is derived too, so it is stable as well.
+    """
+    key_seed = hashlib.sha256(b"phenom-synapse-signing-key\x00" + seed.encode("utf-8")).digest()
+    key_id = "a_" + hashlib.sha256(key_seed).hexdigest()[:4]
+    encoded = base64.b64encode(key_seed).decode("ascii").rstrip("=")
+    return "ed25519 %s %s\n" % (key_id, encoded)
+
+
+def write_private(path, text):
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def render(env):
+    """Returns (config_path, config_text, signing_key_path, signing_key_text, used_names)."""
+    raw = env.get(CONFIG_ENV)
+    if not raw:
+        raise ConfigError("%s is not set: the task definition must pass the rendered homeserver.yaml" % CONFIG_ENV)
+    try:
+        config = yaml.safe_load(raw)
+    except yaml.YAMLError as err:
+        raise ConfigError("%s is not valid YAML: %s" % (CONFIG_ENV, err))
+    if not isinstance(config, dict):
+        raise ConfigError("%s must be a YAML mapping (the homeserver.yaml), got %s" % (CONFIG_ENV, type(config).__name__))
+
+    used, missing = set(), set()
+    filled = fill_placeholders(config, env, used, missing)
+    if missing:
+        raise ConfigError(
+            "the homeserver config refers to unset or empty environment variables: %s" % ", ".join(sorted(missing))
+        )
+
+    signing_key_path = filled.get("signing_key_path")
+    if not isinstance(signing_key_path, str) or not signing_key_path:
+        raise ConfigError("the homeserver config has no signing_key_path")
+    seed = env.get(SIGNING_KEY_SEED_ENV)
+    if not seed or len(seed) < 32:
+        raise ConfigError("%s must be set to at least 32 random characters" % SIGNING_KEY_SEED_ENV)
+
+    config_dir = env.get("SYNAPSE_CONFIG_DIR", "/synapse")
+    config_path = env.get("SYNAPSE_CONFIG_PATH", os.path.join(config_dir, "homeserver.yaml"))
+    text = yaml.safe_dump(filled, default_flow_style=False, sort_keys=False)
+    return config_path, text, signing_key_path, signing_key_line(seed), used
+
+
+def main(argv, env):
+    try:
+        config_path, text, key_path, key_text, used = render(env)
+        write_private(key_path, key_text)
+        write_private(config_path, text)
+    except ConfigError as err:
+        sys.stderr.write("render-config: %s\n" % err)
+        return 2
+    except OSError as err:
+        sys.stderr.write("render-config: cannot write the config: %s\n" % err)
+        return 2
+
+    sys.stderr.write("render-config: wrote %s (%d placeholders filled)\n" % (config_path, len(used)))
+    command = argv[1:] or ["/start.py"]
+    child_env = {
+        key: value
+        for key, value in env.items()
+        if key not in used and not key.startswith(CONSUMED_ENV_PREFIXES)
+    }
+    sys.stderr.flush()
+    os.execvpe(command[0], command, child_env)
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv, dict(os.environ)))
