@@ -1,0 +1,90 @@
+import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import { FetchError, JwtBaseError } from 'aws-jwt-verify/error';
+import type { Fetcher } from 'aws-jwt-verify/https';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+
+/** Who is calling, as established by a verified Cognito access token. */
+export interface Principal {
+  clientId: string;
+  /** The token's subject (for client_credentials tokens, the client id again). */
+  subject: string;
+  scopes: string[];
+  groups: string[];
+  /** Seconds since the epoch. */
+  expiresAt: number;
+}
+
+export type VerifyResult =
+  | { ok: true; principal: Principal }
+  /** `unavailable`: the JWKS could not be fetched, so nothing can be verified (503, not 401). */
+  | { ok: false; reason: 'invalid' | 'unavailable'; description: string };
+
+export interface AccessTokenVerifier {
+  verify(token: string): Promise<VerifyResult>;
+}
+
+export interface VerifierOptions {
+  userPoolId: string;
+  allowedClientIds: string[];
+  /** Local mode: fetch the pool's JWKS from this loopback URL instead of Cognito. */
+  jwksUrl?: string;
+}
+
+// Cognito answers the JWKS within milliseconds; 3 s bounds a stall without failing a slow start.
+const JWKS_TIMEOUT_MS = 3_000;
+
+/**
+ * Serves the pool's JWKS from a loopback URL (local mode). Every other part of verification
+ * (issuer, token_use, client_id, expiry, signature, kid lookup) stays CognitoJwtVerifier's own.
+ */
+class LoopbackJwksFetcher implements Fetcher {
+  constructor(private readonly url: string) {}
+  async fetch(): Promise<ArrayBuffer> {
+    let res: Response;
+    try {
+      res = await fetch(this.url, { signal: AbortSignal.timeout(JWKS_TIMEOUT_MS) });
+    } catch (err) {
+      throw new FetchError(this.url, (err as Error).message);
+    }
+    if (res.status !== 200) throw new FetchError(this.url, `status ${res.status}`);
+    return res.arrayBuffer();
+  }
+}
+
+/**
+ * Verifies Cognito access tokens with aws-jwt-verify's CognitoJwtVerifier: signature against the
+ * pool's JWKS, issuer (the pool), token_use=access, client_id in the allow-list, exp/nbf.
+ * Scopes are checked per tool by the caller.
+ */
+export function createAccessTokenVerifier(options: VerifierOptions): AccessTokenVerifier {
+  const jwksCache = options.jwksUrl ? new SimpleJwksCache({ fetcher: new LoopbackJwksFetcher(options.jwksUrl) }) : undefined;
+  const verifier = CognitoJwtVerifier.create(
+    { userPoolId: options.userPoolId, tokenUse: 'access', clientId: options.allowedClientIds },
+    jwksCache ? { jwksCache } : undefined,
+  );
+  return {
+    async verify(token) {
+      try {
+        const payload = await verifier.verify(token);
+        const scope = typeof payload.scope === 'string' ? payload.scope : '';
+        const groups = payload['cognito:groups'];
+        return {
+          ok: true,
+          principal: {
+            clientId: String(payload.client_id),
+            subject: String(payload.sub),
+            scopes: scope.split(' ').filter(Boolean),
+            groups: Array.isArray(groups) ? groups.map(String) : [],
+            expiresAt: Number(payload.exp),
+          },
+        };
+      } catch (err) {
+        if (err instanceof FetchError) return { ok: false, reason: 'unavailable', description: 'the token signing keys could not be fetched' };
+        // aws-jwt-verify's messages name the failed check ("Token expired", "Issuer not allowed")
+        // and never echo the token itself.
+        const description = err instanceof JwtBaseError ? err.message : 'the access token could not be verified';
+        return { ok: false, reason: 'invalid', description };
+      }
+    },
+  };
+}

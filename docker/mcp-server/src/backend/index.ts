@@ -1,0 +1,20 @@
+import { createHasuraBackend } from './hasura';
+import { createPostgresBackend } from './postgres';
+import type { BackendContext, BackendFactory, ChatBackend } from './types';
+
+/**
+ * One factory per BACKEND_TYPE. Each backend lives in its own folder (postgres/, hasura/,
+ * synapse/) and exports a BackendFactory that reads its own environment keys.
+ */
+const FACTORIES: Record<ChatBackend['kind'], BackendFactory | undefined> = {
+  postgres: createPostgresBackend,
+  hasura: createHasuraBackend,
+  // Plugged in by the MCP-backends team: synapse/index.ts exporting `createSynapseBackend`.
+  synapse: undefined,
+};
+
+export async function createBackend(kind: ChatBackend['kind'], ctx: BackendContext): Promise<ChatBackend> {
+  const factory = FACTORIES[kind];
+  if (!factory) throw new Error(`BACKEND_TYPE=${kind} is not available in this build`);
+  return factory(ctx);
+}

@@ -1,0 +1,266 @@
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { ChatError, type Ban, type ChatBackend, type Member, type MemberRole, type Message, type MessagePage, type MessageType, type Room } from '../types';
+import { decodeCursor, encodeCursor, isUuid } from './cursor';
+import { toChatError } from './errors';
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+const MESSAGE_COLUMNS = `
+  m.id, m.room_id, m.user_id, u.display_name, m.content, m.message_type, m.phenom_id, m.is_deleted, m.created_at,
+  (extract(epoch from m.created_at) * 1000000)::bigint::text AS created_us,
+  lp.url AS lp_url, lp.title AS lp_title, lp.description AS lp_description, lp.thumbnail_url AS lp_thumbnail_url, lp.media_type AS lp_media_type`;
+
+// A preview belongs to phenom_link messages only, and only once the link-preview Lambda resolved it.
+const MESSAGE_JOINS = `
+  LEFT JOIN users u ON u.id = m.user_id
+  LEFT JOIN link_previews lp ON m.message_type = 'phenom_link' AND lp.phenom_id = m.phenom_id`;
+
+function toMessage(r: QueryResultRow): Message {
+  return {
+    id: r.id,
+    roomId: r.room_id,
+    sender: { id: r.user_id, displayName: r.display_name ?? null },
+    content: r.content,
+    messageType: r.message_type as MessageType,
+    phenomId: r.phenom_id ?? null,
+    isDeleted: r.is_deleted,
+    createdAt: (r.created_at as Date).toISOString(),
+    linkPreview:
+      r.lp_url != null
+        ? { phenomId: r.phenom_id, url: r.lp_url, title: r.lp_title, description: r.lp_description, thumbnailUrl: r.lp_thumbnail_url, mediaType: r.lp_media_type }
+        : null,
+  };
+}
+
+const MEMBER_COLUMNS = `
+  cm.user_id, u.display_name, cm.role, cm.joined_at, cm.muted_until,
+  (cm.is_muted AND (cm.muted_until IS NULL OR cm.muted_until > now())) AS is_muted`;
+
+function toMember(r: QueryResultRow): Member {
+  return {
+    userId: r.user_id,
+    displayName: r.display_name ?? null,
+    role: r.role as MemberRole,
+    isMuted: r.is_muted,
+    mutedUntil: r.is_muted ? iso(r.muted_until) : null,
+    joinedAt: (r.joined_at as Date).toISOString(),
+  };
+}
+
+function toBan(r: QueryResultRow): Ban {
+  return {
+    id: r.id,
+    roomId: r.room_id,
+    userId: r.user_id,
+    bannedBy: r.banned_by,
+    reason: r.reason ?? null,
+    bannedAt: (r.banned_at as Date).toISOString(),
+    expiresAt: iso(r.expires_at),
+  };
+}
+
+const roomNotFound = (roomId: string) => new ChatError('room_not_found', `Room not found: no room has id "${roomId}". Call chat_list_rooms for the room ids.`);
+
+/**
+ * BACKEND_TYPE=postgres: SQL on the chat schema (sql/). The database's own rules (the chat_messages
+ * trigger, constraints) are the authority; this class maps their errors to tool errors and adds
+ * the "which room/user/message" checks that make an error actionable. Every write is one statement,
+ * so a failed call leaves nothing half-done.
+ */
+export class PostgresBackend implements ChatBackend {
+  readonly kind = 'postgres' as const;
+
+  constructor(
+    private readonly pool: Pool,
+    /** users.id of the agent account: the sender of chat_send_message, deleted_by, banned_by. */
+    private readonly agentUserId: string,
+  ) {}
+
+  private async q<R extends QueryResultRow = QueryResultRow>(text: string, values: unknown[] = [], client?: PoolClient): Promise<R[]> {
+    try {
+      return (await (client ?? this.pool).query<R>(text, values)).rows;
+    } catch (err) {
+      throw toChatError(err);
+    }
+  }
+
+  private checkRoomId(roomId: string): void {
+    if (!isUuid(roomId)) throw roomNotFound(roomId);
+  }
+
+  /** Explains why a (room, user) row was not found: unknown room, unknown user, or not a member. */
+  private async missingMember(roomId: string, userId: string): Promise<ChatError> {
+    const [row] = await this.q<{ room: string | null; room_name: string | null; user_exists: boolean }>(
+      `SELECT (SELECT id::text FROM chat_rooms WHERE id = $1) AS room, (SELECT name FROM chat_rooms WHERE id = $1) AS room_name,
+              EXISTS (SELECT 1 FROM users WHERE id = $2) AS user_exists`,
+      [roomId, userId],
+    );
+    if (!row.room) return roomNotFound(roomId);
+    if (!row.user_exists) return new ChatError('user_not_found', `User not found: no user has id "${userId}". Call chat_list_members for the user ids.`);
+    return new ChatError('not_member', `User ${userId} is not a member of room "${row.room_name}". Call chat_list_members for the members.`);
+  }
+
+  async listRooms(): Promise<Room[]> {
+    const rows = await this.q(
+      `SELECT r.id, r.name, r.description, r.is_active, count(cm.id)::int AS member_count
+         FROM chat_rooms r LEFT JOIN chat_members cm ON cm.room_id = r.id
+        GROUP BY r.id ORDER BY r.name`,
+    );
+    return rows.map((r) => ({ id: r.id, name: r.name, description: r.description ?? null, isActive: r.is_active, memberCount: r.member_count }));
+  }
+
+  async getMessages({ roomId, limit, before, includeDeleted }: { roomId: string; limit: number; before?: string; includeDeleted: boolean }): Promise<MessagePage> {
+    this.checkRoomId(roomId);
+    const cursor = before === undefined ? undefined : decodeCursor(before, roomId);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new ChatError('invalid_input', 'limit must be a whole number from 1 to 100.');
+    // One round trip: the room row (to tell "unknown room" from "no messages") with its page
+    // laterally joined. The keyset predicate and ORDER BY match idx_chat_messages_room_created
+    // (room_id, created_at DESC, id DESC), so any page is one index range scan.
+    const rows = await this.q(
+      `SELECT r.id AS room_found, page.*
+         FROM chat_rooms r
+         LEFT JOIN LATERAL (
+           SELECT ${MESSAGE_COLUMNS}
+             FROM chat_messages m ${MESSAGE_JOINS}
+            WHERE m.room_id = r.id
+              AND ($2::bigint IS NULL OR (m.created_at, m.id) < (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::uuid))
+              AND ($4::boolean OR NOT m.is_deleted)
+            ORDER BY m.created_at DESC, m.id DESC
+            LIMIT $5
+         ) page ON true
+        WHERE r.id = $1`,
+      [roomId, cursor?.createdAtMicros ?? null, cursor?.id ?? null, includeDeleted, limit + 1],
+    );
+    if (rows.length === 0) throw roomNotFound(roomId);
+    const found = rows.filter((r) => r.id !== null);
+    const page = found.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      messages: page.map(toMessage),
+      nextCursor: found.length > limit && last ? encodeCursor({ roomId, createdAtMicros: last.created_us, id: last.id }) : null,
+    };
+  }
+
+  async sendMessage({ roomId, content, messageType, phenomId }: { roomId: string; content: string; messageType: MessageType; phenomId?: string }): Promise<Message> {
+    this.checkRoomId(roomId);
+    // idempotencyKey is not used: the chat schema has no column for it, and an in-process map
+    // would not hold across replicas. Each call inserts one row.
+    const rows = await this.q(
+      `WITH m AS (
+         INSERT INTO chat_messages (room_id, user_id, content, message_type, phenom_id)
+         VALUES ($1, $2, $3, $4, $5)
+         RETURNING *
+       )
+       SELECT ${MESSAGE_COLUMNS} FROM m ${MESSAGE_JOINS}`,
+      [roomId, this.agentUserId, content, messageType, phenomId ?? null],
+    );
+    return toMessage(rows[0]);
+  }
+
+  async deleteMessage({ roomId, messageId }: { roomId: string; messageId: string }): Promise<{ messageId: string; alreadyDeleted: boolean }> {
+    this.checkRoomId(roomId);
+    if (!isUuid(messageId)) throw new ChatError('message_not_found', `Message not found: no message has id "${messageId}". Use an id from chat_get_messages.`);
+    // One statement: the update (if not yet deleted) and the row's prior state, so a concurrent
+    // delete of the same message is still reported as already_deleted, never as an error.
+    const rows = await this.q<{ room_found: string | null; msg_id: string | null; was_deleted: boolean | null; updated: string | null }>(
+      `WITH target AS (
+         SELECT id, is_deleted FROM chat_messages WHERE id = $2 AND room_id = $1
+       ), upd AS (
+         UPDATE chat_messages m SET is_deleted = true, deleted_by = $3
+           FROM target t WHERE m.id = t.id AND NOT m.is_deleted
+         RETURNING m.id
+       )
+       SELECT (SELECT id::text FROM chat_rooms WHERE id = $1) AS room_found,
+              (SELECT id::text FROM target) AS msg_id,
+              (SELECT is_deleted FROM target) AS was_deleted,
+              (SELECT id::text FROM upd) AS updated`,
+      [roomId, messageId, this.agentUserId],
+    );
+    const r = rows[0];
+    if (!r.room_found) throw roomNotFound(roomId);
+    if (!r.msg_id) throw new ChatError('message_not_found', `Message not found: room ${roomId} has no message with id "${messageId}". Use an id from chat_get_messages for this room.`);
+    return { messageId, alreadyDeleted: r.updated === null };
+  }
+
+  async listMembers({ roomId, role }: { roomId: string; role?: MemberRole }): Promise<Member[]> {
+    this.checkRoomId(roomId);
+    const rows = await this.q(
+      `SELECT r.id AS room_found, mem.*
+         FROM chat_rooms r
+         LEFT JOIN LATERAL (
+           SELECT ${MEMBER_COLUMNS}
+             FROM chat_members cm LEFT JOIN users u ON u.id = cm.user_id
+            WHERE cm.room_id = r.id AND ($2::text IS NULL OR cm.role = $2)
+            ORDER BY cm.joined_at, cm.user_id
+         ) mem ON true
+        WHERE r.id = $1`,
+      [roomId, role ?? null],
+    );
+    if (rows.length === 0) throw roomNotFound(roomId);
+    return rows.filter((r) => r.user_id !== null).map(toMember);
+  }
+
+  private async updateMember(roomId: string, userId: string, set: string, values: unknown[]): Promise<Member> {
+    this.checkRoomId(roomId);
+    const rows = await this.q(
+      `WITH cm AS (
+         UPDATE chat_members SET ${set} WHERE room_id = $1 AND user_id = $2 RETURNING *
+       )
+       SELECT ${MEMBER_COLUMNS} FROM cm LEFT JOIN users u ON u.id = cm.user_id`,
+      [roomId, userId, ...values],
+    );
+    if (rows.length === 0) throw await this.missingMember(roomId, userId);
+    return toMember(rows[0]);
+  }
+
+  muteUser({ roomId, userId, minutes }: { roomId: string; userId: string; minutes?: number }): Promise<Member> {
+    return this.updateMember(roomId, userId, `is_muted = true, muted_until = CASE WHEN $3::int IS NULL THEN NULL ELSE now() + $3::int * interval '1 minute' END`, [minutes ?? null]);
+  }
+
+  unmuteUser({ roomId, userId }: { roomId: string; userId: string }): Promise<Member> {
+    return this.updateMember(roomId, userId, 'is_muted = false, muted_until = NULL', []);
+  }
+
+  async banUser({ roomId, userId, reason, minutes }: { roomId: string; userId: string; reason: string; minutes?: number }): Promise<Ban> {
+    this.checkRoomId(roomId);
+    const rows = await this.q(
+      `INSERT INTO chat_bans (room_id, user_id, banned_by, reason, expires_at)
+       VALUES ($1, $2, $3, $4, CASE WHEN $5::int IS NULL THEN NULL ELSE now() + $5::int * interval '1 minute' END)
+       RETURNING *`,
+      [roomId, userId, this.agentUserId, reason, minutes ?? null],
+    );
+    return toBan(rows[0]);
+  }
+
+  async unbanUser({ roomId, userId }: { roomId: string; userId: string }): Promise<{ roomId: string; userId: string; wasBanned: boolean }> {
+    this.checkRoomId(roomId);
+    // Contract C1: unban = delete the ban(s) in force; expired bans stay as history.
+    const rows = await this.q<{ room_found: string | null; user_exists: boolean; deleted: number }>(
+      `WITH del AS (
+         DELETE FROM chat_bans WHERE room_id = $1 AND user_id = $2 AND banned_at <= now() AND (expires_at IS NULL OR expires_at > now())
+         RETURNING id
+       )
+       SELECT (SELECT id::text FROM chat_rooms WHERE id = $1) AS room_found,
+              EXISTS (SELECT 1 FROM users WHERE id = $2) AS user_exists,
+              (SELECT count(*)::int FROM del) AS deleted`,
+      [roomId, userId],
+    );
+    const r = rows[0];
+    if (!r.room_found) throw roomNotFound(roomId);
+    if (!r.user_exists) throw new ChatError('user_not_found', `User not found: no user has id "${userId}". Call chat_list_members for the user ids.`);
+    return { roomId, userId, wasBanned: r.deleted > 0 };
+  }
+
+  async health(): Promise<{ ok: boolean }> {
+    try {
+      await this.pool.query('SELECT 1');
+      return { ok: true };
+    } catch {
+      return { ok: false };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}

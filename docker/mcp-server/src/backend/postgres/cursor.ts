@@ -1,0 +1,37 @@
+import { ChatError } from '../types';
+
+/** A position in a room's history: the last message of a page (created_at in µs since the epoch, id). */
+export interface Cursor {
+  roomId: string;
+  createdAtMicros: string;
+  id: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MICROS = /^-?\d{1,19}$/;
+
+/**
+ * Cursors are opaque to callers (base64url JSON). Microseconds, not a JS Date, so the keyset
+ * comparison is exact: Postgres timestamps carry µs and a Date would round them to ms, which
+ * would skip or repeat messages sharing a millisecond.
+ */
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify({ r: c.roomId, t: c.createdAtMicros, i: c.id })).toString('base64url');
+}
+
+export function decodeCursor(value: string, roomId: string): Cursor {
+  const invalid = () =>
+    new ChatError('invalid_cursor', 'The before cursor is not one this server issued for this room. Use the next_cursor of the previous page, or leave before out to start from the newest message.');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const { r, t, i } = (parsed ?? {}) as { r?: unknown; t?: unknown; i?: unknown };
+  if (typeof r !== 'string' || typeof t !== 'string' || typeof i !== 'string' || !MICROS.test(t) || !UUID.test(i)) throw invalid();
+  if (r !== roomId) throw invalid();
+  return { roomId: r, createdAtMicros: t, id: i };
+}
+
+export const isUuid = (s: string): boolean => UUID.test(s);

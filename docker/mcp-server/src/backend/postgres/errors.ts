@@ -1,0 +1,57 @@
+import type { DatabaseError } from 'pg';
+import { ChatError } from '../types';
+
+/** The chat rules trigger's SQLSTATEs (contract C1) → tool error codes. */
+const RULES: Record<string, { code: 'not_member' | 'muted' | 'banned' | 'room_inactive'; advice: string }> = {
+  CR001: { code: 'not_member', advice: 'Only members can post; an admin has to add the agent to the room.' },
+  CR002: { code: 'muted', advice: 'Wait until the mute ends, or unmute with chat_unmute_user.' },
+  CR003: { code: 'banned', advice: 'Wait until the ban ends, or lift it with chat_unban_user.' },
+  CR004: { code: 'room_inactive', advice: 'The room no longer accepts messages; post in an active room (see chat_list_rooms).' },
+};
+
+// Connection-level failures: the database is down, restarting, or unreachable.
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P0)/;
+const UNAVAILABLE_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE']);
+
+function isDatabaseError(err: unknown): err is DatabaseError {
+  return err instanceof Error && typeof (err as DatabaseError).code === 'string' && 'severity' in err;
+}
+
+/**
+ * Turns a pg error into a ChatError with a sentence the agent can act on. Unknown errors are
+ * rethrown unchanged (the tool layer logs them and answers with a generic message).
+ */
+export function toChatError(err: unknown): unknown {
+  if (err instanceof ChatError) return err;
+  if (isDatabaseError(err)) {
+    const rule = RULES[err.code ?? ''];
+    if (rule) {
+      // The trigger's message is "<token>: <sentence>"; keep the sentence, add what to do.
+      const sentence = err.message.replace(/^[a-z_]+:\s*/, '');
+      return new ChatError(rule.code, `${sentence}. ${rule.advice}`);
+    }
+    switch (err.code) {
+      case '23514':
+        if (err.constraint === 'chat_messages_content_check') return new ChatError('content_too_long', 'The message is longer than 4000 characters. Shorten it or split it into several messages.');
+        if (err.constraint === 'chat_messages_phenom_link_requires_phenom_id') return new ChatError('invalid_input', 'A phenom_link message needs a phenom_id.');
+        return new ChatError('invalid_input', `The database rejected the values (${err.constraint ?? 'check constraint'}).`);
+      case '23503':
+        if (err.constraint?.endsWith('room_id_fkey')) return new ChatError('room_not_found', 'No room has that id. Call chat_list_rooms for the room ids.');
+        return new ChatError('user_not_found', 'No user has that id. Call chat_list_members for the user ids.');
+      case '23P01':
+        return new ChatError('invalid_input', 'The user is already banned from this room. Lift the current ban with chat_unban_user first to change its terms.');
+      case '22P02':
+        return new ChatError('invalid_input', 'An id is malformed. Use the ids exactly as the chat tools return them.');
+      case '57014':
+        return new ChatError('backend_unavailable', 'The database took too long to answer. Try again in a moment.');
+    }
+    if (UNAVAILABLE_SQLSTATE.test(err.code ?? '')) return new ChatError('backend_unavailable', 'The chat database is unavailable right now. Try again in a moment.');
+    return err;
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && UNAVAILABLE_NODE.has(code)) return new ChatError('backend_unavailable', 'The chat database is unreachable right now. Try again in a moment.');
+  if (err instanceof Error && /timeout|Connection terminated/i.test(err.message)) {
+    return new ChatError('backend_unavailable', 'The chat database is unreachable right now. Try again in a moment.');
+  }
+  return err;
+}

@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler } from '@modelcontextprotocol/server';
+import { bearerChallenge, protectedResourceMetadataUrl } from '../auth/challenge';
+import type { AccessTokenVerifier, Principal } from '../auth/verifier';
+import type { ChatBackend } from '../backend/types';
+import type { ServerConfig } from '../config';
+import { errorFields, type Logger } from '../log';
+import type { RequestContext } from '../mcp/request-context';
+import { createServerFactory } from '../mcp/server-factory';
+import { TOOLS_BY_NAME } from '../tools';
+import { BodyTooLargeError, readBody } from './body';
+import { RateLimiter } from './rate-limit';
+
+export interface AppDependencies {
+  config: ServerConfig;
+  backend: ChatBackend;
+  verifier: AccessTokenVerifier;
+  log: Logger;
+}
+
+export interface App {
+  listener(req: IncomingMessage, res: ServerResponse): void;
+  /** Requests being served right now (graceful shutdown waits for 0). */
+  inFlight(): number;
+  close(): Promise<void>;
+}
+
+// The ALB's health check times out after 5 s; answer well inside it even when the backend hangs.
+const HEALTH_TIMEOUT_MS = 2_000;
+const REQUEST_ID = /^[A-Za-z0-9._:=/+-]{1,128}$/;
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
+}
+
+/** JSON-RPC method and tool name of a request body, for scope checks and the access log. */
+function describeRpc(body: unknown): { method?: string; tool?: string; args?: unknown } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
+  const { method, params } = body as { method?: unknown; params?: { name?: unknown; arguments?: unknown } };
+  if (typeof method !== 'string') return {};
+  if (method === 'tools/call' && params && typeof params.name === 'string') return { method, tool: params.name, args: params.arguments };
+  return { method };
+}
+
+export function createApp({ config, backend, verifier, log }: AppDependencies): App {
+  const limiter = new RateLimiter(config.rateLimitPerMinute, config.rateLimitBurst);
+  const metadataUrl = protectedResourceMetadataUrl(config.resourceUrl);
+  const metadataPath = new URL(metadataUrl).pathname;
+  const mcpHandler = createMcpHandler(createServerFactory(backend), {
+    legacy: 'stateless', // 2025-11-25 clients: a fresh server + transport per request
+    responseMode: 'json', // no tool streams progress; plain JSON is cheapest for 2026-07-28 clients
+    maxRequestBodySize: config.maxBodyBytes,
+    onerror: (err) => log.warn('mcp handler error', errorFields(err)),
+  });
+  const serveMcp = toNodeHandler(mcpHandler, {
+    maxRequestBodySize: config.maxBodyBytes,
+    onerror: (err) => log.error('mcp adapter error', errorFields(err)),
+  });
+  let active = 0;
+
+  const canModerate = (p: Principal) => p.scopes.includes(config.moderateScope) || p.groups.some((g) => config.moderatorGroups.includes(g));
+  const canRead = (p: Principal) => p.scopes.includes(config.readScope) || canModerate(p);
+
+  async function health(res: ServerResponse): Promise<void> {
+    const timeout = new Promise<{ ok: boolean }>((resolve) => setTimeout(() => resolve({ ok: false }), HEALTH_TIMEOUT_MS).unref());
+    const { ok } = await Promise.race([backend.health().catch(() => ({ ok: false })), timeout]);
+    // Always 200: the task itself is healthy; a database outage must not make the ALB cycle every task.
+    sendJson(res, 200, { status: 'ok', backend: ok ? 'reachable' : 'unreachable' });
+  }
+
+  function metadata(res: ServerResponse): void {
+    sendJson(res, 200, {
+      resource: config.resourceUrl,
+      authorization_servers: [config.issuer],
+      scopes_supported: [config.readScope, config.moderateScope],
+      bearer_methods_supported: ['header'],
+      resource_name: 'Phenom Chat MCP server',
+    }, { 'cache-control': 'public, max-age=3600' });
+  }
+
+  async function mcp(req: IncomingMessage, res: ServerResponse, reqLog: Logger, access: Record<string, unknown>): Promise<void> {
+    const origin = req.headers.origin;
+    if (origin !== undefined && !config.allowedOrigins.includes(origin)) {
+      // DNS-rebinding defence (MCP transport spec): a browser page from another origin gets nothing.
+      return sendJson(res, 403, { error: 'forbidden', error_description: 'this Origin is not allowed' });
+    }
+
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header);
+    if (!match) {
+      return sendJson(res, 401, { error: 'unauthorized', error_description: 'a bearer access token is required' }, {
+        'www-authenticate': bearerChallenge({ resourceMetadataUrl: metadataUrl, scope: config.readScope }),
+      });
+    }
+    const verified = await verifier.verify(match[1]);
+    if (!verified.ok) {
+      if (verified.reason === 'unavailable') {
+        reqLog.error('token keys unavailable');
+        return sendJson(res, 503, { error: 'temporarily_unavailable', error_description: verified.description }, { 'retry-after': '5' });
+      }
+      access.authError = verified.description;
+      return sendJson(res, 401, { error: 'invalid_token', error_description: verified.description }, {
+        'www-authenticate': bearerChallenge({ resourceMetadataUrl: metadataUrl, error: 'invalid_token', description: verified.description }),
+      });
+    }
+    const principal = verified.principal;
+    access.clientId = principal.clientId;
+
+    const wait = limiter.take(principal.clientId);
+    if (wait > 0) {
+      return sendJson(res, 429, { error: 'rate_limited', error_description: `too many requests from this agent; retry in ${wait} s` }, { 'retry-after': String(wait) });
+    }
+
+    let parsedBody: unknown;
+    if (req.method === 'POST') {
+      let raw: Buffer;
+      try {
+        raw = await readBody(req, config.maxBodyBytes);
+      } catch (err) {
+        if (err instanceof BodyTooLargeError) {
+          res.setHeader('connection', 'close'); // the rest of the body is not read
+          return sendJson(res, 413, { error: 'payload_too_large', error_description: `request bodies are limited to ${err.limit} bytes` });
+        }
+        throw err;
+      }
+      try {
+        parsedBody = JSON.parse(raw.toString('utf8'));
+      } catch {
+        return sendJson(res, 400, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: the body is not valid JSON' } });
+      }
+    }
+
+    const rpc = describeRpc(parsedBody);
+    Object.assign(access, { rpcMethod: rpc.method, tool: rpc.tool });
+    const tool = rpc.tool ? TOOLS_BY_NAME.get(rpc.tool) : undefined;
+    const needed = tool && (tool.access === 'moderate' || tool.needsModeration?.(rpc.args)) ? config.moderateScope : config.readScope;
+    const allowed = needed === config.moderateScope ? canModerate(principal) : canRead(principal);
+    if (!allowed) {
+      const description = tool ? `${tool.name} needs the ${needed} scope` : `this server needs the ${needed} scope`;
+      return sendJson(res, 403, { error: 'insufficient_scope', error_description: description }, {
+        'www-authenticate': bearerChallenge({ resourceMetadataUrl: metadataUrl, error: 'insufficient_scope', scope: needed, description }),
+      });
+    }
+
+    const requestContext: RequestContext = { requestId: access.requestId as string, principal, canModerate: canModerate(principal), log: reqLog };
+    // The caller's token stays here: nothing after this point (tools, backends) ever sees it.
+    const auth = { token: '', clientId: principal.clientId, scopes: principal.scopes, expiresAt: principal.expiresAt, extra: { requestContext } };
+    await serveMcp(Object.assign(req, { auth }), res, parsedBody);
+    if (requestContext.outcome) access.outcome = requestContext.outcome;
+    else if (rpc.tool) access.outcome = 'rejected_by_protocol'; // unknown tool or arguments that failed the input schema
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const incomingId = req.headers['x-request-id'];
+    const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const reqLog = log.child({ requestId });
+    const path = (req.url ?? '/').split('?')[0];
+    const access: Record<string, unknown> = { requestId, method: req.method, path };
+    active++;
+    res.on('close', () => {
+      active--;
+      const line = { ...access, status: res.statusCode, latencyMs: Math.round(performance.now() - started) };
+      if (path.endsWith('/health')) log.debug('request', line);
+      else log.info('request', line);
+    });
+    try {
+      if ((path === '/health' || path === '/mcp/health') && req.method === 'GET') return await health(res);
+      if (path === metadataPath && req.method === 'GET') return metadata(res);
+      if (path === '/mcp') return await mcp(req, res, reqLog, access);
+      sendJson(res, 404, { error: 'not_found' });
+    } catch (err) {
+      reqLog.error('request failed', errorFields(err));
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' });
+      else res.end();
+    }
+  }
+
+  return {
+    listener: (req, res) => void route(req, res),
+    inFlight: () => active,
+    close: () => mcpHandler.close(),
+  };
+}

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { defineTool, roomOut, RoomOut } from './common';
+
+export const chatListRooms = defineTool({
+  name: 'chat_list_rooms',
+  title: 'List chat rooms',
+  description:
+    'Lists every chat room with its id, name, description, whether it is active (accepts new messages) and its member count. ' +
+    'Call this first: every other chat tool takes a room_id from this list, not a room name.',
+  access: 'read',
+  inputSchema: z.strictObject({}),
+  outputSchema: z.object({ rooms: z.array(RoomOut) }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async run(_args, { backend }) {
+    const rooms = (await backend.listRooms()).map(roomOut);
+    const lines = rooms.map((r) => `- ${r.name} (id ${r.id}): ${r.member_count} members${r.is_active ? '' : ', inactive'}`);
+    return { structured: { rooms }, text: rooms.length ? `${rooms.length} rooms:\n${lines.join('\n')}` : 'There are no rooms.' };
+  },
+});

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { defineTool, messageOut, MessageOut, roomIdField } from './common';
+
+export const MAX_CONTENT = 4000;
+
+export const chatSendMessage = defineTool({
+  name: 'chat_send_message',
+  title: 'Send a message',
+  description:
+    'Posts a message to a room as the agent account. message_type "text" (the default) is plain text; "phenom_link" shares Phenom content ' +
+    `and needs its phenom_id (the app then shows a preview card). Content is at most ${MAX_CONTENT} characters. ` +
+    'The room’s rules apply: the agent must be a member, not muted or banned, and the room must be active. Not idempotent: each call posts a new message.',
+  access: 'moderate',
+  inputSchema: z
+    .strictObject({
+      room_id: roomIdField,
+      content: z
+        .string()
+        .min(1, 'content must not be empty')
+        // Counted in characters (code points), as the database's char_length check counts them.
+        .superRefine((s, ctx) => {
+          const length = [...s].length;
+          if (length > MAX_CONTENT) {
+            ctx.addIssue({ code: 'custom', message: `content is ${length} characters long; the limit is ${MAX_CONTENT}. Shorten it or split it into several messages.` });
+          }
+        })
+        .describe(`The message text, 1 to ${MAX_CONTENT} characters.`),
+      message_type: z.enum(['text', 'phenom_link']).default('text').describe('"text" (default) or "phenom_link" (then phenom_id is required).'),
+      phenom_id: z.string().min(1).max(255).optional().describe('The Phenom content id the message links to. Required for phenom_link, not allowed for text.'),
+    })
+    .superRefine((v, ctx) => {
+      if (v.message_type === 'phenom_link' && !v.phenom_id) {
+        ctx.addIssue({ code: 'custom', path: ['phenom_id'], message: 'a phenom_link message needs phenom_id (the Phenom content id it links to)' });
+      }
+      if (v.message_type === 'text' && v.phenom_id) {
+        ctx.addIssue({ code: 'custom', path: ['phenom_id'], message: 'phenom_id is only for message_type "phenom_link"; leave it out or set message_type' });
+      }
+    }),
+  outputSchema: z.object({ message: MessageOut }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  async run(args, { backend }) {
+    const message = messageOut(
+      await backend.sendMessage({ roomId: args.room_id, content: args.content, messageType: args.message_type, phenomId: args.phenom_id }),
+    );
+    return { structured: { message }, text: `Sent message ${message.id} to room ${message.room_id} at ${message.created_at}.` };
+  },
+});

@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import type { ChatBackend, Ban, Member, Message, Room } from '../backend/types';
+import type { Principal } from '../auth/verifier';
+
+/** What a tool needs from the caller's token: read tools need the read scope, the rest moderate. */
+export type ToolAccess = 'read' | 'moderate';
+
+export interface ToolContext {
+  backend: ChatBackend;
+  principal: Principal;
+  /** Whether the caller may moderate (moderate scope or a moderator group). */
+  canModerate: boolean;
+}
+
+export interface ToolOutput<T> {
+  structured: T;
+  /** A short human/model-readable rendering of `structured`. */
+  text: string;
+}
+
+/** One MCP tool: its schemas and metadata for tools/list, and the logic behind tools/call. */
+export interface ChatTool<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  name: string;
+  title: string;
+  description: string;
+  access: ToolAccess;
+  inputSchema: I;
+  outputSchema: O;
+  annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
+  /** Whether these (raw, unvalidated) arguments need the moderate scope even for a read tool. */
+  needsModeration?(rawArgs: unknown): boolean;
+  run(args: z.infer<I>, ctx: ToolContext): Promise<ToolOutput<z.infer<O>>>;
+}
+
+export function defineTool<I extends z.ZodType, O extends z.ZodType>(tool: ChatTool<I, O>): ChatTool<I, O> {
+  return tool;
+}
+
+// ---- input fields shared by several tools (descriptions are written for the model) ----
+
+export const roomIdField = z
+  .string()
+  .min(1)
+  .max(255)
+  .describe('The room id, exactly as chat_list_rooms returns it (not the room name).');
+
+export const userIdField = z
+  .string()
+  .min(1)
+  .max(255)
+  .describe('The user id, exactly as chat_list_members or chat_get_messages (sender.id) returns it.');
+
+export const minutesField = z
+  .number()
+  .int()
+  .min(1)
+  .max(525_600)
+  .describe('How long it lasts, in minutes (1 to 525600, one year). Leave it out for no end.');
+
+// ---- output shapes (snake_case, as agents see them) ----
+
+export const RoomOut = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  is_active: z.boolean(),
+  member_count: z.number().int(),
+});
+
+export const LinkPreviewOut = z.object({
+  phenom_id: z.string(),
+  url: z.string(),
+  title: z.string().nullable(),
+  description: z.string().nullable(),
+  thumbnail_url: z.string().nullable(),
+  media_type: z.string().nullable(),
+});
+
+export const MessageOut = z.object({
+  id: z.string(),
+  room_id: z.string(),
+  sender: z.object({ id: z.string(), display_name: z.string().nullable() }),
+  content: z.string(),
+  message_type: z.enum(['text', 'phenom_link']),
+  phenom_id: z.string().nullable(),
+  is_deleted: z.boolean(),
+  created_at: z.string(),
+  link_preview: LinkPreviewOut.nullable(),
+});
+
+export const MemberOut = z.object({
+  user_id: z.string(),
+  display_name: z.string().nullable(),
+  role: z.enum(['user', 'support', 'admin']),
+  is_muted: z.boolean(),
+  muted_until: z.string().nullable(),
+  joined_at: z.string(),
+});
+
+export const BanOut = z.object({
+  id: z.string(),
+  room_id: z.string(),
+  user_id: z.string(),
+  banned_by: z.string(),
+  reason: z.string().nullable(),
+  banned_at: z.string(),
+  expires_at: z.string().nullable(),
+});
+
+export const roomOut = (r: Room): z.infer<typeof RoomOut> => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  is_active: r.isActive,
+  member_count: r.memberCount,
+});
+
+export const messageOut = (m: Message): z.infer<typeof MessageOut> => ({
+  id: m.id,
+  room_id: m.roomId,
+  sender: { id: m.sender.id, display_name: m.sender.displayName },
+  content: m.content,
+  message_type: m.messageType,
+  phenom_id: m.phenomId,
+  is_deleted: m.isDeleted,
+  created_at: m.createdAt,
+  link_preview: m.linkPreview && {
+    phenom_id: m.linkPreview.phenomId,
+    url: m.linkPreview.url,
+    title: m.linkPreview.title,
+    description: m.linkPreview.description,
+    thumbnail_url: m.linkPreview.thumbnailUrl,
+    media_type: m.linkPreview.mediaType,
+  },
+});
+
+export const memberOut = (m: Member): z.infer<typeof MemberOut> => ({
+  user_id: m.userId,
+  display_name: m.displayName,
+  role: m.role,
+  is_muted: m.isMuted,
+  muted_until: m.mutedUntil,
+  joined_at: m.joinedAt,
+});
+
+export const banOut = (b: Ban): z.infer<typeof BanOut> => ({
+  id: b.id,
+  room_id: b.roomId,
+  user_id: b.userId,
+  banned_by: b.bannedBy,
+  reason: b.reason,
+  banned_at: b.bannedAt,
+  expires_at: b.expiresAt,
+});
+
+/** "Ann (u-123)" or just the id when there is no display name. */
+export const who = (id: string, displayName: string | null): string => (displayName ? `${displayName} (${id})` : id);
