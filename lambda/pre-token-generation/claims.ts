@@ -1,0 +1,28 @@
+import { ChatRole, entitlementsFor } from '../../lib/chat-shared/groups';
+
+/** The claim Hasura reads (`claims_namespace`), with `claims_format: stringified_json` (contract C3). */
+export const HASURA_CLAIMS_NAMESPACE = 'https://hasura.io/jwt/claims';
+
+export interface HasuraClaims {
+  readonly 'x-hasura-user-id': string;
+  readonly 'x-hasura-default-role': ChatRole;
+  readonly 'x-hasura-allowed-roles': readonly ChatRole[];
+}
+
+/** The Hasura session claims of a Cognito user, from their `sub` and groups. */
+export function hasuraClaims(sub: string, groups: readonly string[]): HasuraClaims {
+  const { allowedRoles, defaultRole } = entitlementsFor(groups);
+  return {
+    'x-hasura-user-id': sub,
+    'x-hasura-default-role': defaultRole,
+    'x-hasura-allowed-roles': allowedRoles,
+  };
+}
+
+/**
+ * The claims to add to the ID token. A V1_0 trigger can only add string claims,
+ * hence one claim holding the JSON text; Hasura JSON.parses it back.
+ */
+export function hasuraClaimsToAdd(sub: string, groups: readonly string[]): Record<string, string> {
+  return { [HASURA_CLAIMS_NAMESPACE]: JSON.stringify(hasuraClaims(sub, groups)) };
+}
