@@ -1,0 +1,517 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+/**
+ * A stand-in Matrix homeserver: a real HTTP server on 127.0.0.1 that implements,
+ * as the Matrix client-server spec (v1.x) and Synapse's admin API docs define
+ * them, exactly the endpoints this project calls:
+ *
+ * - `GET  /health` (Synapse's health resource)
+ * - `GET  /_matrix/client/versions`
+ * - `GET|POST /_synapse/admin/v1/register` (shared-secret registration: nonce + HMAC-SHA1,
+ *   checked in the same order and with the same errors as Synapse's UserRegisterServlet)
+ * - `POST /_matrix/client/v3/login` (`m.login.password`)
+ * - `GET  /_matrix/client/v3/account/whoami`
+ * - `GET  /_matrix/client/v3/directory/room/{roomAlias}`
+ * - `POST /_matrix/client/v3/createRoom` (presets, aliases, name/topic, power-level overrides)
+ * - `GET|PUT /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}`
+ * - `PUT  /_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId}`
+ * - `GET  /_matrix/client/v3/rooms/{roomId}/messages` (dir=b, newest first)
+ * - `GET  /_synapse/admin/v1/users/{userId}/admin`
+ * - `POST /_synapse/admin/v1/purge_history/{roomId}` and `GET /_synapse/admin/v1/purge_history_status/{purgeId}`
+ * - `GET  /_synapse/admin/v1/server_version`
+ *
+ * Errors use the spec's `{errcode, error}` body. Every request is logged in
+ * `requests`, so a test can assert that a second run changed nothing.
+ */
+
+export interface MatrixHomeserverOptions {
+  /** @default 'localhost' */
+  readonly serverName?: string;
+  /** @default - shared-secret registration disabled, as when Synapse has no registration_shared_secret */
+  readonly registrationSharedSecret?: string;
+}
+
+export interface LoggedRequest {
+  readonly method: string;
+  readonly path: string;
+}
+
+export interface StandInEvent {
+  readonly event_id: string;
+  readonly type: string;
+  readonly sender: string;
+  readonly state_key?: string;
+  readonly content: Record<string, unknown>;
+  readonly origin_server_ts: number;
+  readonly room_id: string;
+}
+
+interface User {
+  readonly userId: string;
+  password: string | null;
+  admin: boolean;
+  displayName: string | null;
+}
+
+interface Room {
+  readonly roomId: string;
+  readonly creator: string;
+  readonly timeline: StandInEvent[];
+  readonly state: Map<string, StandInEvent>;
+  readonly members: Set<string>;
+}
+
+class MatrixError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errcode: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const NONCE_TIMEOUT_MS = 60_000;
+const LOCALPART = /^[a-z0-9=_\-./+]+$/;
+const USER_TYPES = ['support', 'bot'];
+const stateKey = (type: string, key: string) => `${type}\u0000${key}`;
+const random = (n = 9) => randomBytes(n).toString('base64url');
+
+export class MatrixHomeserver {
+  /** Starts the server on a free loopback port. */
+  static async start(options: MatrixHomeserverOptions = {}): Promise<MatrixHomeserver> {
+    const hs = new MatrixHomeserver(options);
+    await new Promise<void>((resolve, reject) => {
+      hs.server.once('error', reject);
+      hs.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    hs.url = `http://127.0.0.1:${(hs.server.address() as AddressInfo).port}`;
+    return hs;
+  }
+
+  readonly serverName: string;
+  /** http://127.0.0.1:<port>; stays set after stop(), so a test can call a stopped server. */
+  url = '';
+  readonly requests: LoggedRequest[] = [];
+  /** Set false to answer /health with 503, as Synapse does while starting. */
+  healthy = true;
+
+  private readonly sharedSecret?: string;
+  private readonly server: Server;
+  private readonly users = new Map<string, User>();
+  private readonly tokens = new Map<string, { userId: string; deviceId: string }>();
+  private readonly nonces = new Map<string, number>();
+  private readonly rooms = new Map<string, Room>();
+  private readonly aliases = new Map<string, string>();
+  private readonly purges = new Map<string, 'active' | 'complete' | 'failed'>();
+  private readonly txns = new Map<string, string>();
+
+  private constructor(options: MatrixHomeserverOptions) {
+    this.serverName = options.serverName ?? 'localhost';
+    this.sharedSecret = options.registrationSharedSecret;
+    this.server = createServer((req, res) => void this.handle(req, res));
+  }
+
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Requests that change state (anything but GET), for "a re-run changed nothing" assertions. */
+  writes(): LoggedRequest[] {
+    return this.requests.filter((r) => r.method !== 'GET');
+  }
+
+  // ----- helpers for tests (direct access, as a test would use the Synapse admin API or DB) -----
+
+  /** Creates a user directly and returns an access token for it. */
+  createUser(localpart: string, opts: { password?: string; admin?: boolean } = {}): { userId: string; accessToken: string } {
+    const userId = `@${localpart}:${this.serverName}`;
+    if (this.users.has(userId)) throw new Error(`stand-in: ${userId} exists`);
+    this.users.set(userId, { userId, password: opts.password ?? null, admin: opts.admin ?? false, displayName: localpart });
+    return { userId, accessToken: this.issueToken(userId).access_token };
+  }
+
+  user(userId: string): { admin: boolean; displayName: string | null; hasPassword: boolean } | undefined {
+    const u = this.users.get(userId);
+    return u && { admin: u.admin, displayName: u.displayName, hasPassword: u.password !== null };
+  }
+
+  roomIdForAlias(alias: string): string | undefined {
+    return this.aliases.get(alias);
+  }
+
+  /** A room's current state content for (type, stateKey), or undefined. */
+  roomState(roomId: string, type: string, key = ''): Record<string, unknown> | undefined {
+    return this.rooms.get(roomId)?.state.get(stateKey(type, key))?.content;
+  }
+
+  /** A room's timeline, oldest first. */
+  timeline(roomId: string): readonly StandInEvent[] {
+    return this.rooms.get(roomId)?.timeline ?? [];
+  }
+
+  roomIds(): string[] {
+    return [...this.rooms.keys()];
+  }
+
+  /** Joins a user to a room directly (membership join), as an accepted invite would. */
+  join(roomId: string, userId: string): void {
+    const room = this.mustRoom(roomId);
+    this.appendEvent(room, userId, 'm.room.member', { membership: 'join' }, userId);
+  }
+
+  /** Adds a timeline event with a chosen timestamp (e.g. an old message for purge tests). */
+  injectMessage(roomId: string, sender: string, body: string, originServerTs: number): StandInEvent {
+    return this.appendEvent(this.mustRoom(roomId), sender, 'm.room.message', { msgtype: 'm.text', body }, undefined, originServerTs);
+  }
+
+  // ----- HTTP -----
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://stand-in');
+    const method = req.method ?? 'GET';
+    this.requests.push({ method, path: url.pathname });
+    try {
+      const body = method === 'GET' ? undefined : await readJson(req);
+      const [status, payload] = await this.route(method, url, req, body);
+      if (typeof payload === 'string') {
+        res.writeHead(status, { 'content-type': 'text/plain' }).end(payload);
+      } else {
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+      }
+    } catch (err) {
+      const e = err instanceof MatrixError ? err : new MatrixError(500, 'M_UNKNOWN', String(err));
+      res.writeHead(e.status, { 'content-type': 'application/json' }).end(JSON.stringify({ errcode: e.errcode, error: e.message }));
+    }
+  }
+
+  private async route(method: string, url: URL, req: IncomingMessage, body: unknown): Promise<[number, unknown]> {
+    const p = url.pathname;
+    let m: RegExpMatchArray | null;
+    if (p === '/health' && method === 'GET') {
+      if (!this.healthy) throw new MatrixError(503, 'M_UNKNOWN', 'starting');
+      return [200, 'OK'];
+    }
+    if (p === '/_matrix/client/versions' && method === 'GET') return [200, { versions: ['v1.1', 'v1.11'], unstable_features: {} }];
+    if (p === '/_synapse/admin/v1/register') {
+      if (method === 'GET') return this.getNonce();
+      if (method === 'POST') return this.sharedSecretRegister(body);
+    }
+    if (p === '/_matrix/client/v3/login' && method === 'POST') return this.login(body);
+    if (p === '/_matrix/client/v3/account/whoami' && method === 'GET') {
+      const who = this.auth(req, url);
+      return [200, { user_id: who.userId, device_id: who.deviceId, is_guest: false }];
+    }
+    if ((m = p.match(/^\/_matrix\/client\/v3\/directory\/room\/([^/]+)$/)) && method === 'GET') {
+      const alias = decodeURIComponent(m[1]);
+      const roomId = this.aliases.get(alias);
+      if (!roomId) throw new MatrixError(404, 'M_NOT_FOUND', `Room alias ${alias} not found`);
+      return [200, { room_id: roomId, servers: [this.serverName] }];
+    }
+    if (p === '/_matrix/client/v3/createRoom' && method === 'POST') return this.createRoom(this.auth(req, url).userId, body);
+    if ((m = p.match(/^\/_matrix\/client\/v3\/rooms\/([^/]+)\/state\/([^/]+)(?:\/([^/]*))?$/))) {
+      const who = this.auth(req, url).userId;
+      const [roomId, type, key] = [decodeURIComponent(m[1]), decodeURIComponent(m[2]), decodeURIComponent(m[3] ?? '')];
+      if (method === 'GET') return this.getState(who, roomId, type, key);
+      if (method === 'PUT') return this.putState(who, roomId, type, key, body);
+    }
+    if ((m = p.match(/^\/_matrix\/client\/v3\/rooms\/([^/]+)\/send\/([^/]+)\/([^/]+)$/)) && method === 'PUT') {
+      const who = this.auth(req, url);
+      return this.send(who.userId, who.deviceId, decodeURIComponent(m[1]), decodeURIComponent(m[2]), decodeURIComponent(m[3]), body);
+    }
+    if ((m = p.match(/^\/_matrix\/client\/v3\/rooms\/([^/]+)\/messages$/)) && method === 'GET') {
+      return this.messages(this.auth(req, url).userId, decodeURIComponent(m[1]), url.searchParams);
+    }
+    if ((m = p.match(/^\/_synapse\/admin\/v1\/purge_history\/([^/]+)$/)) && method === 'POST') {
+      this.requireAdmin(req, url);
+      return this.purgeHistory(decodeURIComponent(m[1]), body);
+    }
+    if ((m = p.match(/^\/_synapse\/admin\/v1\/purge_history_status\/([^/]+)$/)) && method === 'GET') {
+      this.requireAdmin(req, url);
+      const status = this.purges.get(decodeURIComponent(m[1]));
+      if (!status) throw new MatrixError(404, 'M_NOT_FOUND', 'purge id not found');
+      return [200, { status }];
+    }
+    if ((m = p.match(/^\/_synapse\/admin\/v1\/users\/([^/]+)\/admin$/)) && method === 'GET') {
+      this.requireAdmin(req, url);
+      const user = this.users.get(decodeURIComponent(m[1]));
+      if (!user) throw new MatrixError(404, 'M_NOT_FOUND', 'User not found');
+      return [200, { admin: user.admin }];
+    }
+    if (p === '/_synapse/admin/v1/server_version' && method === 'GET') return [200, { server_version: '1.142.0 (stand-in)' }];
+    throw new MatrixError(404, 'M_UNRECOGNIZED', 'Unrecognized request');
+  }
+
+  // ----- auth -----
+
+  private auth(req: IncomingMessage, url: URL): { userId: string; deviceId: string } {
+    const header = req.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : url.searchParams.get('access_token');
+    if (!token) throw new MatrixError(401, 'M_MISSING_TOKEN', 'Missing access token');
+    const session = this.tokens.get(token);
+    if (!session) throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Unknown access token');
+    return session;
+  }
+
+  private requireAdmin(req: IncomingMessage, url: URL): string {
+    const { userId } = this.auth(req, url);
+    if (!this.users.get(userId)?.admin) throw new MatrixError(403, 'M_FORBIDDEN', 'You are not a server admin');
+    return userId;
+  }
+
+  private issueToken(userId: string) {
+    const access_token = `syt_${random(24)}`;
+    const device_id = random(6).toUpperCase();
+    this.tokens.set(access_token, { userId, deviceId: device_id });
+    return { access_token, user_id: userId, home_server: this.serverName, device_id };
+  }
+
+  private getNonce(): [number, unknown] {
+    this.clearOldNonces();
+    const nonce = randomBytes(64).toString('hex');
+    this.nonces.set(nonce, Date.now());
+    return [200, { nonce }];
+  }
+
+  private clearOldNonces(): void {
+    const now = Date.now();
+    for (const [nonce, at] of this.nonces) if (now - at > NONCE_TIMEOUT_MS) this.nonces.delete(nonce);
+  }
+
+  /** Synapse's UserRegisterServlet.on_POST, check for check. */
+  private sharedSecretRegister(raw: unknown): [number, unknown] {
+    this.clearOldNonces();
+    if (!this.sharedSecret) throw new MatrixError(400, 'M_UNKNOWN', 'Shared secret registration is not enabled');
+    const body = asObject(raw);
+    if (!('nonce' in body)) throw new MatrixError(400, 'M_BAD_JSON', 'nonce must be specified');
+    const nonce = body.nonce as string;
+    if (!this.nonces.has(nonce)) throw new MatrixError(400, 'M_UNKNOWN', 'unrecognised nonce');
+    // Delete the nonce, so it can't be reused, even if it's invalid
+    this.nonces.delete(nonce);
+
+    if (!('username' in body)) throw new MatrixError(400, 'M_BAD_JSON', 'username must be specified');
+    if (typeof body.username !== 'string' || body.username.length > 512) throw new MatrixError(400, 'M_UNKNOWN', 'Invalid username');
+    const username = Buffer.from(body.username, 'utf8');
+    if (username.includes(0)) throw new MatrixError(400, 'M_UNKNOWN', 'Invalid username');
+    if (!('password' in body)) throw new MatrixError(400, 'M_BAD_JSON', 'password must be specified');
+    if (typeof body.password !== 'string' || body.password.length > 512) throw new MatrixError(400, 'M_UNKNOWN', 'Invalid password');
+    const password = Buffer.from(body.password, 'utf8');
+    if (password.includes(0)) throw new MatrixError(400, 'M_UNKNOWN', 'Invalid password');
+    const admin = body.admin ?? null;
+    const userType = (body.user_type ?? null) as string | null;
+    const displayName = (body.displayname ?? null) as string | null;
+    if (userType !== null && !USER_TYPES.includes(userType)) throw new MatrixError(400, 'M_UNKNOWN', 'Invalid user type');
+    if (!('mac' in body)) throw new MatrixError(400, 'M_BAD_JSON', 'mac must be specified');
+
+    const mac = createHmac('sha1', Buffer.from(this.sharedSecret, 'utf8'));
+    mac.update(Buffer.from(nonce, 'utf8')).update('\0').update(username).update('\0').update(password).update('\0');
+    mac.update(admin ? 'admin' : 'notadmin');
+    if (userType) mac.update('\0').update(Buffer.from(userType, 'utf8'));
+    const want = Buffer.from(mac.digest('hex'), 'ascii');
+    const got = Buffer.from(String(body.mac), 'ascii');
+    if (want.length !== got.length || !timingSafeEqual(want, got)) throw new MatrixError(403, 'M_FORBIDDEN', 'HMAC incorrect');
+
+    const localpart = body.username.toLowerCase();
+    if (!LOCALPART.test(localpart)) {
+      throw new MatrixError(400, 'M_INVALID_USERNAME', "User ID can only contain characters a-z, 0-9, or '=_-./+'");
+    }
+    const userId = `@${localpart}:${this.serverName}`;
+    if (this.users.has(userId)) throw new MatrixError(400, 'M_USER_IN_USE', 'User ID already taken.');
+    this.users.set(userId, { userId, password: body.password, admin: Boolean(admin), displayName: displayName ?? localpart });
+    return [200, this.issueToken(userId)];
+  }
+
+  private login(raw: unknown): [number, unknown] {
+    const body = asObject(raw);
+    if (body.type !== 'm.login.password') throw new MatrixError(400, 'M_UNKNOWN', 'Unknown login type');
+    const identifier = body.identifier as { type?: string; user?: string } | undefined;
+    const user = identifier?.type === 'm.id.user' ? identifier.user : (body.user as string | undefined);
+    if (typeof user !== 'string' || typeof body.password !== 'string') throw new MatrixError(400, 'M_BAD_JSON', 'Missing user or password');
+    const userId = user.startsWith('@') ? user.toLowerCase() : `@${user.toLowerCase()}:${this.serverName}`;
+    const found = this.users.get(userId);
+    if (!found || found.password === null || found.password !== body.password) {
+      throw new MatrixError(403, 'M_FORBIDDEN', 'Invalid username or password');
+    }
+    return [200, this.issueToken(userId)];
+  }
+
+  // ----- rooms -----
+
+  private mustRoom(roomId: string): Room {
+    const room = this.rooms.get(roomId);
+    if (!room) throw new MatrixError(404, 'M_NOT_FOUND', `Unknown room ${roomId}`);
+    return room;
+  }
+
+  private appendEvent(room: Room, sender: string, type: string, content: Record<string, unknown>, key?: string, ts = Date.now()): StandInEvent {
+    const event: StandInEvent = {
+      event_id: `$${random(16)}`,
+      type,
+      sender,
+      content,
+      origin_server_ts: ts,
+      room_id: room.roomId,
+      ...(key === undefined ? {} : { state_key: key }),
+    };
+    room.timeline.push(event);
+    if (key !== undefined) {
+      room.state.set(stateKey(type, key), event);
+      if (type === 'm.room.member') {
+        if (content.membership === 'join') room.members.add(key);
+        else room.members.delete(key);
+      }
+    }
+    return event;
+  }
+
+  private powerLevel(room: Room, userId: string): number {
+    const pl = room.state.get(stateKey('m.room.power_levels', ''))?.content as { users?: Record<string, number>; users_default?: number } | undefined;
+    return pl?.users?.[userId] ?? pl?.users_default ?? 0;
+  }
+
+  private requiredForState(room: Room, type: string): number {
+    const pl = room.state.get(stateKey('m.room.power_levels', ''))?.content as { events?: Record<string, number>; state_default?: number } | undefined;
+    return pl?.events?.[type] ?? pl?.state_default ?? 50;
+  }
+
+  private createRoom(creator: string, raw: unknown): [number, unknown] {
+    const body = asObject(raw);
+    const preset = (body.preset as string | undefined) ?? (body.visibility === 'public' ? 'public_chat' : 'private_chat');
+    if (!['private_chat', 'public_chat', 'trusted_private_chat'].includes(preset)) throw new MatrixError(400, 'M_BAD_JSON', `Unknown preset ${preset}`);
+    let alias: string | undefined;
+    if (body.room_alias_name !== undefined) {
+      if (typeof body.room_alias_name !== 'string' || /[:\s]/.test(body.room_alias_name)) throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid characters in room alias');
+      alias = `#${body.room_alias_name}:${this.serverName}`;
+      if (this.aliases.has(alias)) throw new MatrixError(400, 'M_ROOM_IN_USE', 'Room alias already taken');
+    }
+    const room: Room = { roomId: `!${random(12)}:${this.serverName}`, creator, timeline: [], state: new Map(), members: new Set() };
+    this.rooms.set(room.roomId, room);
+    this.appendEvent(room, creator, 'm.room.create', { room_version: '10', creator }, '');
+    this.appendEvent(room, creator, 'm.room.member', { membership: 'join' }, creator);
+    const powerLevels = {
+      users: { [creator]: 100 },
+      users_default: 0,
+      events: { 'm.room.name': 50, 'm.room.power_levels': 100, 'm.room.history_visibility': 100, 'm.room.canonical_alias': 50, 'm.room.avatar': 50, 'm.room.tombstone': 100, 'm.room.server_acl': 100, 'm.room.encryption': 100 },
+      events_default: 0,
+      state_default: 50,
+      ban: 50,
+      kick: 50,
+      redact: 50,
+      invite: preset === 'public_chat' ? 50 : 0,
+      ...(asObjectOrUndefined(body.power_level_content_override) ?? {}),
+    };
+    this.appendEvent(room, creator, 'm.room.power_levels', powerLevels, '');
+    if (alias) {
+      this.aliases.set(alias, room.roomId);
+      this.appendEvent(room, creator, 'm.room.canonical_alias', { alias }, '');
+    }
+    this.appendEvent(room, creator, 'm.room.join_rules', { join_rule: preset === 'public_chat' ? 'public' : 'invite' }, '');
+    this.appendEvent(room, creator, 'm.room.history_visibility', { history_visibility: 'shared' }, '');
+    if (preset !== 'public_chat') this.appendEvent(room, creator, 'm.room.guest_access', { guest_access: 'can_join' }, '');
+    for (const ev of (body.initial_state as Array<{ type: string; state_key?: string; content: Record<string, unknown> }> | undefined) ?? []) {
+      this.appendEvent(room, creator, ev.type, ev.content, ev.state_key ?? '');
+    }
+    if (typeof body.name === 'string') this.appendEvent(room, creator, 'm.room.name', { name: body.name }, '');
+    if (typeof body.topic === 'string') this.appendEvent(room, creator, 'm.room.topic', { topic: body.topic }, '');
+    return [200, { room_id: room.roomId }];
+  }
+
+  private getState(userId: string, roomId: string, type: string, key: string): [number, unknown] {
+    const room = this.mustRoom(roomId);
+    if (!room.members.has(userId)) throw new MatrixError(403, 'M_FORBIDDEN', `User ${userId} not in room ${roomId}`);
+    const event = room.state.get(stateKey(type, key));
+    if (!event) throw new MatrixError(404, 'M_NOT_FOUND', 'Event not found.');
+    return [200, event.content];
+  }
+
+  private putState(userId: string, roomId: string, type: string, key: string, raw: unknown): [number, unknown] {
+    const room = this.mustRoom(roomId);
+    if (!room.members.has(userId)) throw new MatrixError(403, 'M_FORBIDDEN', `User ${userId} not in room ${roomId}`);
+    if (this.powerLevel(room, userId) < this.requiredForState(room, type)) {
+      throw new MatrixError(403, 'M_FORBIDDEN', `You don't have permission to post that to the room.`);
+    }
+    const event = this.appendEvent(room, userId, type, asObject(raw), key);
+    return [200, { event_id: event.event_id }];
+  }
+
+  private send(userId: string, deviceId: string, roomId: string, type: string, txnId: string, raw: unknown): [number, unknown] {
+    const room = this.mustRoom(roomId);
+    if (!room.members.has(userId)) throw new MatrixError(403, 'M_FORBIDDEN', `User ${userId} not in room ${roomId}`);
+    const txnKey = `${userId}\u0000${deviceId}\u0000${roomId}\u0000${txnId}`;
+    const seen = this.txns.get(txnKey);
+    if (seen) return [200, { event_id: seen }];
+    const event = this.appendEvent(room, userId, type, asObject(raw));
+    this.txns.set(txnKey, event.event_id);
+    return [200, { event_id: event.event_id }];
+  }
+
+  private messages(userId: string, roomId: string, q: URLSearchParams): [number, unknown] {
+    const room = this.mustRoom(roomId);
+    if (!room.members.has(userId)) throw new MatrixError(403, 'M_FORBIDDEN', `User ${userId} not in room ${roomId}`);
+    if ((q.get('dir') ?? 'b') !== 'b') throw new MatrixError(400, 'M_INVALID_PARAM', 'the stand-in implements dir=b only');
+    const limit = Math.min(Number(q.get('limit') ?? 10), 1000);
+    const from = q.has('from') ? Number(q.get('from')) : room.timeline.length;
+    if (!Number.isInteger(from) || from < 0) throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid from token');
+    const start = Math.max(0, from - limit);
+    const chunk = room.timeline.slice(start, from).reverse();
+    return [200, { start: String(from), chunk, ...(start > 0 ? { end: String(start) } : {}) }];
+  }
+
+  /** Synapse's PurgeHistoryRestServlet: purges non-state events before a point, keeping the newest event. */
+  private purgeHistory(roomId: string, raw: unknown): [number, unknown] {
+    const room = this.mustRoom(roomId);
+    const body = asObject(raw);
+    const deleteLocal = Boolean(body.delete_local_events ?? false);
+    let upTo: number;
+    if (typeof body.purge_up_to_event_id === 'string') {
+      const event = room.timeline.find((e) => e.event_id === body.purge_up_to_event_id);
+      if (!event) throw new MatrixError(404, 'M_NOT_FOUND', 'Event not found');
+      upTo = event.origin_server_ts;
+    } else if (typeof body.purge_up_to_ts === 'number') {
+      upTo = body.purge_up_to_ts;
+    } else {
+      throw new MatrixError(400, 'M_MISSING_PARAM', 'must specify purge_up_to_event_id or purge_up_to_ts');
+    }
+    const newest = room.timeline[room.timeline.length - 1];
+    const local = (sender: string) => sender.endsWith(`:${this.serverName}`);
+    for (let i = room.timeline.length - 1; i >= 0; i--) {
+      const e = room.timeline[i];
+      if (e === newest || e.state_key !== undefined || e.origin_server_ts >= upTo) continue;
+      if (local(e.sender) && !deleteLocal) continue;
+      room.timeline.splice(i, 1);
+    }
+    const purgeId = random(12);
+    this.purges.set(purgeId, 'complete');
+    return [200, { purge_id: purgeId }];
+  }
+}
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('error', reject);
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (!text) return resolve({});
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(new MatrixError(400, 'M_NOT_JSON', 'Content not JSON.'));
+      }
+    });
+  });
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new MatrixError(400, 'M_BAD_JSON', 'Content must be a JSON object.');
+  return value as Record<string, unknown>;
+}
+
+function asObjectOrUndefined(value: unknown): Record<string, unknown> | undefined {
+  return value === undefined ? undefined : asObject(value);
+}
