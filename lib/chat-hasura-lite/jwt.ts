@@ -1,0 +1,29 @@
+import { Stack } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+
+/** The claim the pre-token-generation Lambda writes into the ID token (contract C3). */
+export const HASURA_CLAIMS_NAMESPACE = 'https://hasura.io/jwt/claims';
+
+/**
+ * The value of HASURA_GRAPHQL_JWT_SECRET for Cognito ID tokens (contract C3).
+ *
+ * - RS256 keys come from the pool's JWKS, which Hasura refetches as the keys rotate.
+ * - The issuer is the pool's `https://cognito-idp.<region>.amazonaws.com/<poolId>`.
+ * - The pre-token trigger runs the V1_0 event, which can only add string claims, so
+ *   the claims object arrives as a JSON string: `claims_format: stringified_json`
+ *   (Hasura does not allow `claims_map` together with it).
+ *
+ * Nothing here is secret (it names public keys), so it is a plain environment variable.
+ */
+export function hasuraJwtSecret(userPool: cognito.IUserPool, audience?: readonly string[]): string {
+  const stack = Stack.of(userPool);
+  const issuer = `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${userPool.userPoolId}`;
+  return stack.toJsonString({
+    type: 'RS256',
+    jwk_url: `${issuer}/.well-known/jwks.json`,
+    issuer,
+    claims_namespace: HASURA_CLAIMS_NAMESPACE,
+    claims_format: 'stringified_json',
+    ...(audience && audience.length > 0 ? { audience: audience.length === 1 ? audience[0] : [...audience] } : {}),
+  });
+}
