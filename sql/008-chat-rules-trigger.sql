@@ -12,8 +12,8 @@
 -- stronger than a mute. Expired mutes and bans stop applying by time alone: nothing
 -- has to reset is_muted or delete the ban row. now() is the transaction's start time.
 --
--- An unknown room or user is left to the foreign keys (23503): FK checks run after
--- this BEFORE trigger, so the trigger just lets such a row through to them.
+-- An unknown room or user is left to the foreign keys (23503, contract C1): FK checks
+-- run after this BEFORE trigger, so the trigger lets such a row through to them.
 CREATE OR REPLACE FUNCTION chat_messages_enforce_rules() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -29,6 +29,10 @@ BEGIN
   IF NOT room.is_active THEN
     RAISE EXCEPTION 'room_inactive: room "%" does not accept new messages', room.name
       USING ERRCODE = 'CR004', HINT = 'An admin can reactivate the room (chat_rooms.is_active).';
+  END IF;
+
+  IF NOT EXISTS (SELECT 1 FROM users WHERE id = NEW.user_id) THEN
+    RETURN NEW; -- chat_messages_user_id_fkey reports it
   END IF;
 
   SELECT * INTO member FROM chat_members WHERE room_id = NEW.room_id AND user_id = NEW.user_id;

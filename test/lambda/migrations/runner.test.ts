@@ -1,0 +1,189 @@
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { checksumOf, MigrationError, MigrationResult, MIGRATIONS_TABLE, readMigrations, runMigrations, RunMigrationsOptions } from '../../../lambda/migrations/runner';
+import { createTestDatabase, TestDatabase } from '../../support/postgres';
+
+const REPO_SQL = join(__dirname, '../../../sql');
+const REPO_FILES = readdirSync(REPO_SQL).filter((f) => f.endsWith('.sql')).sort();
+
+const databases: TestDatabase[] = [];
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(databases.map((d) => d.drop()));
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function freshDatabase(): Promise<TestDatabase> {
+  const db = await createTestDatabase('runner');
+  databases.push(db);
+  return db;
+}
+
+/** A scratch migrations directory holding `files`. */
+function sqlDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'phenom-sql-'));
+  dirs.push(dir);
+  for (const [name, sql] of Object.entries(files)) writeFileSync(join(dir, name), sql);
+  return dir;
+}
+
+/** Runs the migrations on a connection of its own, as a deploy or `db:migrate` would. */
+async function migrate(db: TestDatabase, options: RunMigrationsOptions = {}): Promise<MigrationResult> {
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    return await runMigrations(client, options);
+  } finally {
+    await client.end();
+  }
+}
+
+async function recorded(db: TestDatabase): Promise<{ name: string; checksum: string }[]> {
+  return (await db.pool.query(`SELECT name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY name`)).rows;
+}
+
+/** A catalog fingerprint of the public schema: every column and constraint. */
+async function schemaFingerprint(db: TestDatabase): Promise<string> {
+  const { rows } = await db.pool.query(`
+    SELECT string_agg(x, E'\\n' ORDER BY x) AS f FROM (
+      SELECT table_name || '.' || column_name || ':' || data_type || ':' || is_nullable || ':' || coalesce(column_default, '') AS x
+      FROM information_schema.columns WHERE table_schema = 'public'
+      UNION ALL SELECT conname || ':' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+      UNION ALL SELECT indexname || ':' || indexdef FROM pg_indexes WHERE schemaname = 'public') s`);
+  return rows[0].f;
+}
+
+describe('runMigrations on the repository sql/', () => {
+  it('applies every file once, in order, recording its checksum; a second run is a no-op', async () => {
+    const db = await freshDatabase();
+    const first = await migrate(db);
+    expect(first).toEqual({ applied: REPO_FILES, alreadyApplied: [] });
+    expect(await recorded(db)).toEqual(REPO_FILES.map((name) => ({ name, checksum: checksumOf(readFileSync(join(REPO_SQL, name), 'utf8')) })));
+
+    const schema = await schemaFingerprint(db);
+    const rooms = (await db.pool.query('SELECT id, name FROM chat_rooms ORDER BY name')).rows;
+    const second = await migrate(db);
+    expect(second).toEqual({ applied: [], alreadyApplied: REPO_FILES });
+    expect(await schemaFingerprint(db)).toBe(schema);
+    expect((await db.pool.query('SELECT id, name FROM chat_rooms ORDER BY name')).rows).toEqual(rooms);
+  });
+
+  it('applies each file exactly once when two runs start together', async () => {
+    const db = await freshDatabase();
+    const [a, b] = await Promise.all([migrate(db), migrate(db)]);
+    expect([...a.applied, ...b.applied].sort()).toEqual(REPO_FILES);
+    // The lock serialises whole runs: one did all the work, the other found it done.
+    expect([a.applied.length, b.applied.length].sort()).toEqual([0, REPO_FILES.length]);
+    expect((await recorded(db)).map((r) => r.name)).toEqual(REPO_FILES);
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM chat_rooms')).rows[0].n).toBe(3);
+  });
+});
+
+describe('runMigrations safety', () => {
+  it('makes a second run wait on the advisory lock while the first is applying', async () => {
+    const db = await freshDatabase();
+    const dir = sqlDir({
+      '001-log.sql': 'CREATE TABLE run_log (file text, at timestamptz DEFAULT clock_timestamp());',
+      '002-slow.sql': "SELECT pg_sleep(0.6); INSERT INTO run_log (file) VALUES ('002');",
+    });
+    const first = migrate(db, { sqlDir: dir });
+    // Wait until the first run is inside its slow migration, then start the second.
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(0.6)%'`);
+      if (rows[0].n > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const second = migrate(db, { sqlDir: dir });
+    let sawWaiter = false;
+    for (let i = 0; i < 50 && !sawWaiter; i++) {
+      const { rows } = await db.pool.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
+      );
+      sawWaiter = rows[0].n > 0;
+      if (!sawWaiter) await new Promise((r) => setTimeout(r, 20));
+    }
+    const results = await Promise.all([first, second]);
+    expect(sawWaiter).toBe(true);
+    expect(results).toEqual([
+      { applied: ['001-log.sql', '002-slow.sql'], alreadyApplied: [] },
+      { applied: [], alreadyApplied: ['001-log.sql', '002-slow.sql'] },
+    ]);
+    expect((await db.pool.query('SELECT file FROM run_log')).rows).toEqual([{ file: '002' }]);
+  });
+
+  it('refuses to run when an applied file has changed, and applies nothing', async () => {
+    const db = await freshDatabase();
+    const dir = mkdtempSync(join(tmpdir(), 'phenom-sql-'));
+    dirs.push(dir);
+    cpSync(REPO_SQL, dir, { recursive: true });
+    await migrate(db, { sqlDir: dir });
+
+    writeFileSync(join(dir, '001-chat-schema.sql'), readFileSync(join(dir, '001-chat-schema.sql'), 'utf8') + '\nALTER TABLE chat_rooms ADD COLUMN topic TEXT;\n');
+    writeFileSync(join(dir, '999-later.sql'), 'CREATE TABLE later (x int);');
+    const err = await migrate(db, { sqlDir: dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MigrationError);
+    expect((err as MigrationError).file).toBe('001-chat-schema.sql');
+    expect((err as Error).message).toMatch(/^001-chat-schema\.sql has changed since it was applied \(applied checksum [0-9a-f]{64}, file now [0-9a-f]{64}\)/);
+    const later = await db.pool.query(`SELECT to_regclass('later') AS t`);
+    expect(later.rows[0].t).toBeNull();
+    expect((await recorded(db)).map((r) => r.name)).toEqual(REPO_FILES);
+  });
+
+  it('treats a CRLF checkout of an applied file as unchanged', async () => {
+    const db = await freshDatabase();
+    const sql = 'CREATE TABLE a (x int);\nCREATE TABLE b (y int);\n';
+    await migrate(db, { sqlDir: sqlDir({ '001-a.sql': sql }) });
+    expect(await migrate(db, { sqlDir: sqlDir({ '001-a.sql': sql.replace(/\n/g, '\r\n') }) })).toEqual({ applied: [], alreadyApplied: ['001-a.sql'] });
+  });
+
+  it('refuses to run when an applied file has disappeared', async () => {
+    const db = await freshDatabase();
+    await migrate(db, { sqlDir: sqlDir({ '001-a.sql': 'CREATE TABLE a (x int);', '002-b.sql': 'CREATE TABLE b (x int);' }) });
+    await expect(migrate(db, { sqlDir: sqlDir({ '001-a.sql': 'CREATE TABLE a (x int);' }) })).rejects.toThrow(
+      '002-b.sql was applied to this database but is missing from the migrations directory',
+    );
+  });
+
+  it('names the failing file and the Postgres error, rolls that file back, and keeps the earlier ones', async () => {
+    const db = await freshDatabase();
+    const dir = sqlDir({
+      '001-ok.sql': 'CREATE TABLE ok (x int);',
+      '002-broken.sql': 'CREATE TABLE half (x int);\nINSERT INTO half VALUES (1);\nSELECT * FROM no_such_table;',
+      '003-after.sql': 'CREATE TABLE after_broken (x int);',
+    });
+    const err = await migrate(db, { sqlDir: dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MigrationError);
+    expect((err as MigrationError).file).toBe('002-broken.sql');
+    expect((err as Error).message).toBe('migration 002-broken.sql failed: relation "no_such_table" does not exist (SQLSTATE 42P01) at line 3');
+    expect((await recorded(db)).map((r) => r.name)).toEqual(['001-ok.sql']);
+    const tables = await db.pool.query(`SELECT to_regclass('ok') AS ok, to_regclass('half') AS half, to_regclass('after_broken') AS after`);
+    expect(tables.rows[0]).toEqual({ ok: 'ok', half: null, after: null });
+
+    // The lock was released and the unrecorded file may still be fixed: the next run goes on from there.
+    writeFileSync(join(dir, '002-broken.sql'), 'CREATE TABLE half (x int);');
+    expect(await migrate(db, { sqlDir: dir })).toEqual({ applied: ['002-broken.sql', '003-after.sql'], alreadyApplied: ['001-ok.sql'] });
+  });
+
+  it('reports errors raised inside a migration with their detail and hint', async () => {
+    const db = await freshDatabase();
+    const dir = sqlDir({ '001-raise.sql': "DO $$ BEGIN RAISE EXCEPTION 'no way' USING DETAIL = 'because', HINT = 'try again'; END $$;" });
+    await expect(migrate(db, { sqlDir: dir })).rejects.toThrow(/^migration 001-raise\.sql failed: no way \(SQLSTATE P0001\); detail: because; hint: try again/);
+  });
+});
+
+describe('readMigrations', () => {
+  it('orders files by number and rejects names that are not NNN-name.sql', () => {
+    expect(readMigrations(sqlDir({ '010-c.sql': '', '002-b.sql': '', '001-a.sql': '' })).map((f) => f.name)).toEqual(['001-a.sql', '002-b.sql', '010-c.sql']);
+    expect(() => readMigrations(sqlDir({ '001-a.sql': '', 'V2__b.sql': '' }))).toThrow('migration file names must look like NNN-name.sql (lower case): V2__b.sql');
+  });
+
+  it('rejects two files with one number', () => {
+    expect(() => readMigrations(sqlDir({ '001-a.sql': '', '001-b.sql': '' }))).toThrow('two migrations share the number 001: 001-a.sql and 001-b.sql');
+  });
+
+  it('rejects a missing directory', () => {
+    expect(() => readMigrations('/nonexistent/sql')).toThrow('migrations directory /nonexistent/sql does not exist');
+  });
+});
