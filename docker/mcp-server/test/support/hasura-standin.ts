@@ -1,0 +1,324 @@
+import { readFileSync } from 'node:fs';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { buildSchema, execute, GraphQLError, GraphQLFieldResolver, GraphQLSchema, parse, validate } from 'graphql';
+import { DatabaseError, Pool, PoolClient, types } from 'pg';
+import { CognitoStandIn, HASURA_CLAIMS } from './cognito-standin';
+
+/**
+ * A stand-in for Hasura GraphQL Engine v2 on 127.0.0.1, over the REAL migrated chat schema on
+ * PostgreSQL 17: it serves the generated schema in src/backend/hasura/schema.graphql, runs each root
+ * field as SQL (so the chat-rules trigger, CHECKs, foreign keys and the one-active-ban exclusion
+ * answer for real), and shapes answers and errors as Hasura's API reference documents them:
+ *   - 200 `{data}`, or 200 `{errors: [{message, extensions: {path: "$...", code, internal?}}]}`;
+ *   - JWT mode: the Cognito ID token's stringified-JSON claims under https://hasura.io/jwt/claims,
+ *     `x-hasura-role` checked against x-hasura-allowed-roles (invalid-jwt / access-denied);
+ *   - Postgres errors mapped as graphql-engine does: 23514 → permission-error "Check constraint
+ *     violation. …", 23503/23505/23P01 → constraint-violation, 22xxx → data-exception, anything
+ *     else (the chat rules' CRxxx) → unexpected "database query error", with the Postgres error in
+ *     `extensions.internal` for the admin role unless HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS=false.
+ * Only the admin role is modelled (the agent's role); permissions are Hasura team territory.
+ */
+
+const SCHEMA_FILE = join(__dirname, '../../src/backend/hasura/schema.graphql');
+
+interface Relationship {
+  table: string;
+  kind: 'object' | 'array';
+  from: string;
+  to: string;
+}
+
+const RELATIONSHIPS: Record<string, Record<string, Relationship>> = {
+  chat_rooms: {
+    messages: { table: 'chat_messages', kind: 'array', from: 'id', to: 'room_id' },
+    members: { table: 'chat_members', kind: 'array', from: 'id', to: 'room_id' },
+    bans: { table: 'chat_bans', kind: 'array', from: 'id', to: 'room_id' },
+  },
+  chat_messages: {
+    room: { table: 'chat_rooms', kind: 'object', from: 'room_id', to: 'id' },
+    sender: { table: 'users', kind: 'object', from: 'user_id', to: 'id' },
+    link_preview: { table: 'link_previews', kind: 'object', from: 'phenom_id', to: 'phenom_id' },
+  },
+  chat_members: {
+    room: { table: 'chat_rooms', kind: 'object', from: 'room_id', to: 'id' },
+    user: { table: 'users', kind: 'object', from: 'user_id', to: 'id' },
+  },
+  chat_bans: {
+    room: { table: 'chat_rooms', kind: 'object', from: 'room_id', to: 'id' },
+    user: { table: 'users', kind: 'object', from: 'user_id', to: 'id' },
+  },
+};
+const TABLES = ['chat_rooms', 'chat_messages', 'chat_members', 'chat_bans', 'users', 'link_previews'];
+const TIMESTAMPTZ_OID = 1184;
+
+/** Postgres prints `2026-01-02 03:04:05.123456+00`; Hasura returns `2026-01-02T03:04:05.123456+00:00`. */
+const hasuraTimestamp = (value: string) => value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00');
+
+type Row = Record<string, unknown>;
+type Where = Record<string, unknown>;
+
+class Sql {
+  readonly params: unknown[] = [];
+  private aliases = 0;
+
+  alias(): string {
+    return `t${this.aliases++}`;
+  }
+
+  param(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+
+  where(table: string, alias: string, where: Where | undefined): string {
+    const parts: string[] = [];
+    for (const [key, value] of Object.entries(where ?? {})) {
+      if (key === '_and') parts.push(`(${(value as Where[]).map((w) => this.where(table, alias, w)).join(' AND ') || 'true'})`);
+      else if (key === '_or') parts.push(`(${(value as Where[]).map((w) => this.where(table, alias, w)).join(' OR ') || 'false'})`);
+      else if (key === '_not') parts.push(`NOT (${this.where(table, alias, value as Where)})`);
+      else if (RELATIONSHIPS[table]?.[key]) {
+        const rel = RELATIONSHIPS[table][key];
+        const a = this.alias();
+        parts.push(`EXISTS (SELECT 1 FROM ${rel.table} ${a} WHERE ${a}.${rel.to} = ${alias}.${rel.from} AND ${this.where(rel.table, a, value as Where)})`);
+      } else {
+        for (const [op, v] of Object.entries(value as Record<string, unknown>)) parts.push(this.comparison(`${alias}."${key}"`, op, v));
+      }
+    }
+    return parts.length ? parts.join(' AND ') : 'true';
+  }
+
+  private comparison(column: string, op: string, value: unknown): string {
+    const simple: Record<string, string> = { _eq: '=', _neq: '<>', _gt: '>', _gte: '>=', _lt: '<', _lte: '<=', _like: 'LIKE', _ilike: 'ILIKE' };
+    if (simple[op]) return `${column} ${simple[op]} ${this.param(value)}`;
+    if (op === '_in') return `${column} = ANY(${this.param(value)})`;
+    if (op === '_nin') return `NOT (${column} = ANY(${this.param(value)}))`;
+    if (op === '_is_null') return value ? `${column} IS NULL` : `${column} IS NOT NULL`;
+    throw new Error(`the Hasura stand-in does not implement ${op}`);
+  }
+
+  orderBy(alias: string, orderBy: unknown): string {
+    const list = (Array.isArray(orderBy) ? orderBy : orderBy ? [orderBy] : []) as Array<Record<string, string>>;
+    const terms = list.flatMap((o) =>
+      Object.entries(o).map(([column, dir]) => {
+        const [direction, , nulls] = dir.split('_');
+        return `${alias}."${column}" ${direction!.toUpperCase()}${nulls ? ` NULLS ${nulls.toUpperCase()}` : ''}`;
+      }),
+    );
+    return terms.length ? ` ORDER BY ${terms.join(', ')}` : '';
+  }
+}
+
+interface Context {
+  client: PoolClient;
+}
+
+export interface HasuraStandInOptions {
+  readonly pool: Pool;
+  readonly cognito: CognitoStandIn;
+  /** HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS; Hasura's default is true. */
+  readonly adminInternalErrors?: boolean;
+}
+
+export class HasuraStandIn {
+  readonly schema: GraphQLSchema = buildSchema(readFileSync(SCHEMA_FILE, 'utf8'));
+  /** Operation names in the order they arrived, for assertions. */
+  readonly operations: string[] = [];
+  adminInternalErrors: boolean;
+  /** When set, every request waits this long first (timeouts). */
+  delayMs = 0;
+  url = '';
+  private server?: Server;
+
+  constructor(private readonly options: HasuraStandInOptions) {
+    this.adminInternalErrors = options.adminInternalErrors ?? true;
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res).catch((e: Error) => res.writeHead(500).end(e.message)));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1/graphql`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    const reply = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+    };
+    const fail = (code: string, message: string, path = '$'): void => reply(200, { errors: [{ extensions: { path, code }, message }] });
+    if (req.method !== 'POST' || req.url !== '/v1/graphql') return reply(404, { path: '$', error: 'resource does not exist', code: 'not-found' });
+
+    let body: { query?: string; variables?: Record<string, unknown>; operationName?: string };
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return reply(400, { path: '$', error: 'invalid json', code: 'invalid-json' });
+    }
+
+    const auth = req.headers.authorization;
+    if (!auth?.startsWith('Bearer ')) return fail('access-denied', "Missing 'Authorization' or 'Cookie' header in JWT authentication mode");
+    const verified = this.options.cognito.verify(auth.slice('Bearer '.length));
+    if (!verified.ok) return fail('invalid-jwt', `Could not verify JWT: ${verified.reason}`);
+    const rawClaims = verified.claims[HASURA_CLAIMS];
+    if (typeof rawClaims !== 'string') return fail('jwt-missing-role-claims', `claims key: '${HASURA_CLAIMS}' not found`);
+    const claims = JSON.parse(rawClaims) as { 'x-hasura-allowed-roles': string[]; 'x-hasura-default-role': string };
+    const role = (req.headers['x-hasura-role'] as string | undefined) ?? claims['x-hasura-default-role'];
+    if (!claims['x-hasura-allowed-roles'].includes(role)) return fail('access-denied', 'Your requested role is not in allowed roles');
+    if (role !== 'admin') return reply(500, { error: 'the Hasura stand-in models the admin role only' });
+
+    let document;
+    try {
+      document = parse(body.query ?? '');
+    } catch (e) {
+      return fail('validation-failed', `not a valid graphql query: ${(e as Error).message}`, '$.query');
+    }
+    const invalid = validate(this.schema, document);
+    if (invalid.length) return fail('validation-failed', invalid[0]!.message, '$.selectionSet');
+    this.operations.push(body.operationName ?? '');
+
+    const isMutation = document.definitions.some((d) => d.kind === 'OperationDefinition' && d.operation === 'mutation');
+    const client = await this.options.pool.connect();
+    try {
+      await client.query("SET TIME ZONE 'UTC'");
+      if (isMutation) await client.query('BEGIN');
+      const result = await execute({
+        schema: this.schema,
+        document,
+        variableValues: body.variables,
+        operationName: body.operationName,
+        contextValue: { client } satisfies Context,
+        fieldResolver: this.resolve,
+      });
+      if (result.errors?.length) {
+        if (isMutation) await client.query('ROLLBACK');
+        return reply(200, { errors: result.errors.map((e) => ({ message: e.message, extensions: e.extensions ?? { path: '$', code: 'unexpected' } })) });
+      }
+      if (isMutation) await client.query('COMMIT');
+      return reply(200, { data: result.data });
+    } finally {
+      client.release();
+    }
+  }
+
+  private readonly resolve: GraphQLFieldResolver<unknown, Context> = async (source, args, ctx, info) => {
+    const field = info.fieldName;
+    const parent = info.parentType.name;
+    if (parent === 'query_root') return this.query(ctx.client, field, args);
+    if (parent === 'mutation_root') return this.mutate(ctx.client, field, args);
+    const row = source as Row;
+    if (Object.prototype.hasOwnProperty.call(row, field)) return row[field];
+    const aggregate = field.endsWith('_aggregate');
+    const rel = RELATIONSHIPS[parent]?.[aggregate ? field.slice(0, -'_aggregate'.length) : field];
+    if (!rel) return undefined;
+    const sql = new Sql();
+    const a = sql.alias();
+    const key = sql.param(row[rel.from]);
+    const rows = await this.select(ctx.client, sql, rel.table, a, `${a}.${rel.to} = ${key} AND ${sql.where(rel.table, a, args.where as Where)}`, args);
+    if (aggregate) return { aggregate: { count: rows.length }, nodes: rows };
+    return rel.kind === 'object' ? (rows[0] ?? null) : rows;
+  };
+
+  private async select(client: PoolClient, sql: Sql, table: string, alias: string, condition: string, args: Record<string, unknown>): Promise<Row[]> {
+    let text = `SELECT ${alias}.* FROM ${table} ${alias} WHERE ${condition}${sql.orderBy(alias, args.order_by)}`;
+    if (typeof args.limit === 'number') text += ` LIMIT ${sql.param(args.limit)}`;
+    if (typeof args.offset === 'number') text += ` OFFSET ${sql.param(args.offset)}`;
+    return (await this.run(client, text, sql.params)).rows;
+  }
+
+  private async query(client: PoolClient, field: string, args: Record<string, unknown>): Promise<unknown> {
+    const sql = new Sql();
+    const a = sql.alias();
+    if (field.endsWith('_by_pk')) {
+      const table = field.slice(0, -'_by_pk'.length);
+      return (await this.select(client, sql, table, a, `${a}.id = ${sql.param(args.id)}`, {}))[0] ?? null;
+    }
+    if (field.endsWith('_aggregate')) {
+      const rows = await this.select(client, sql, field.slice(0, -'_aggregate'.length), a, sql.where(field, a, args.where as Where), args);
+      return { aggregate: { count: rows.length }, nodes: rows };
+    }
+    if (TABLES.includes(field)) return this.select(client, sql, field, a, sql.where(field, a, args.where as Where), args);
+    throw new Error(`the Hasura stand-in does not implement query field ${field}`);
+  }
+
+  private async mutate(client: PoolClient, field: string, args: Record<string, unknown>): Promise<unknown> {
+    const sql = new Sql();
+    const path = (arg: string) => `$.selectionSet.${field}.args.${arg}`;
+    let match: RegExpExecArray | null;
+    if ((match = /^insert_(\w+)_one$/.exec(field))) {
+      const table = match[1]!;
+      const object = args.object as Row;
+      const columns = Object.keys(object);
+      let text = `INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map((c) => sql.param(object[c])).join(', ')})`;
+      const conflict = args.on_conflict as { constraint: string; update_columns: string[] } | undefined;
+      if (conflict) {
+        text += conflict.update_columns.length
+          ? ` ON CONFLICT ON CONSTRAINT ${conflict.constraint} DO UPDATE SET ${conflict.update_columns.map((c) => `"${c}" = EXCLUDED."${c}"`).join(', ')}`
+          : ` ON CONFLICT ON CONSTRAINT ${conflict.constraint} DO NOTHING`;
+      }
+      return (await this.run(client, `${text} RETURNING *`, sql.params, path('object'))).rows[0] ?? null;
+    }
+    if ((match = /^update_(\w+)_by_pk$/.exec(field))) {
+      const table = match[1]!;
+      const set = this.setClause(sql, args._set as Row);
+      const pk = (args.pk_columns as Row).id;
+      return (await this.run(client, `UPDATE ${table} SET ${set} WHERE id = ${sql.param(pk)} RETURNING *`, sql.params, path('_set'))).rows[0] ?? null;
+    }
+    if ((match = /^update_(\w+)$/.exec(field))) {
+      const table = match[1]!;
+      const a = sql.alias();
+      const set = this.setClause(sql, args._set as Row);
+      const rows = (await this.run(client, `UPDATE ${table} AS ${a} SET ${set} WHERE ${sql.where(table, a, args.where as Where)} RETURNING ${a}.*`, sql.params, path('_set'))).rows;
+      return { affected_rows: rows.length, returning: rows };
+    }
+    if ((match = /^delete_(\w+)$/.exec(field))) {
+      const table = match[1]!;
+      const a = sql.alias();
+      const rows = (await this.run(client, `DELETE FROM ${table} AS ${a} WHERE ${sql.where(table, a, args.where as Where)} RETURNING ${a}.*`, sql.params, path('where'))).rows;
+      return { affected_rows: rows.length, returning: rows };
+    }
+    throw new Error(`the Hasura stand-in does not implement mutation field ${field}`);
+  }
+
+  private setClause(sql: Sql, set: Row): string {
+    return Object.entries(set).map(([c, v]) => `"${c}" = ${sql.param(v)}`).join(', ');
+  }
+
+  private async run(client: PoolClient, text: string, params: unknown[], path = '$'): Promise<{ rows: Row[] }> {
+    try {
+      const result = await client.query({ text, values: params, types: { getTypeParser: (oid, format) => (oid === TIMESTAMPTZ_OID ? hasuraTimestamp : types.getTypeParser(oid, format)) } });
+      return { rows: result.rows as Row[] };
+    } catch (error) {
+      if (!(error instanceof DatabaseError)) throw error;
+      throw this.hasuraError(error, text, path);
+    }
+  }
+
+  /** graphql-engine's Postgres error mapping (Hasura.Backends.Postgres.Execute: mkTxErrorHandler). */
+  private hasuraError(error: DatabaseError, statement: string, path: string): GraphQLError {
+    const state = error.code ?? '';
+    const byState: Record<string, [string, string]> = {
+      '23514': ['permission-error', 'Check constraint violation. '],
+      '23503': ['constraint-violation', 'Foreign key violation. '],
+      '23505': ['constraint-violation', 'Uniqueness violation. '],
+      '23P01': ['constraint-violation', 'Conflicting rows. '],
+      '23502': ['constraint-violation', 'Not-NULL violation. '],
+    };
+    let [code, message] = byState[state] ? [byState[state]![0], byState[state]![1] + error.message] : ['unexpected', 'database query error'];
+    if (state.startsWith('22')) [code, message] = ['data-exception', error.message];
+    const internal = {
+      statement,
+      prepared: true,
+      error: { exec_status: 'FatalError', hint: error.hint ?? null, message: error.message, status_code: state, description: error.detail ?? null },
+      arguments: [],
+    };
+    return new GraphQLError(message, { extensions: { path, code, ...(this.adminInternalErrors ? { internal } : {}) } });
+  }
+}
