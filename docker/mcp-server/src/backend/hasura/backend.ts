@@ -1,0 +1,399 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Ban, ChatBackend, ChatError, Member, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
+import { CognitoTokenProvider } from './cognito-token';
+import * as docs from './documents';
+import { ErrorContext, HasuraGraphQLError, mapHasuraError } from './errors';
+import { HasuraClient } from './graphql-client';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_CONTENT = 4000;
+/** A fixed namespace for idempotency-key message ids (a random v4 chosen once for this purpose). */
+const IDEMPOTENCY_NAMESPACE = '6f1f3c52-0c7e-4d8a-9a51-7d1c2f0e9b34';
+
+interface UserRow {
+  id?: string;
+  display_name: string | null;
+  username: string | null;
+}
+interface MessageRow {
+  id: string;
+  room_id: string;
+  user_id: string;
+  content: string;
+  message_type: string | null;
+  phenom_id: string | null;
+  is_deleted: boolean | null;
+  created_at: string;
+  sender: UserRow | null;
+  link_preview: {
+    phenom_id: string | null;
+    url: string;
+    title: string | null;
+    description: string | null;
+    thumbnail_url: string | null;
+    media_type: string | null;
+  } | null;
+}
+interface MemberRow {
+  user_id: string;
+  role: string | null;
+  is_muted: boolean | null;
+  muted_until: string | null;
+  joined_at: string;
+  user: UserRow | null;
+}
+interface BanRow {
+  id: string;
+  room_id: string;
+  user_id: string;
+  banned_by: string;
+  reason: string | null;
+  banned_at: string;
+  expires_at: string | null;
+}
+
+export interface HasuraBackendOptions {
+  readonly client: HasuraClient;
+  readonly tokens: CognitoTokenProvider;
+  /** Milliseconds since the epoch; injectable so tests can pin mute and ban expiries. */
+  readonly now?: () => number;
+}
+
+/** UUID v5 (RFC 9562 §5.5): the same key always names the same message. */
+export function uuidV5(namespace: string, name: string): string {
+  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const iso = (timestamp: string | null): string | null => (timestamp === null ? null : new Date(timestamp).toISOString());
+const displayName = (user: UserRow | null): string | null => user?.display_name ?? user?.username ?? null;
+
+function toMessage(row: MessageRow): Message {
+  const preview = row.link_preview;
+  return {
+    id: row.id,
+    roomId: row.room_id,
+    sender: { id: row.user_id, displayName: displayName(row.sender) },
+    content: row.content,
+    messageType: (row.message_type ?? 'text') as MessageType,
+    phenomId: row.phenom_id,
+    isDeleted: row.is_deleted ?? false,
+    createdAt: iso(row.created_at)!,
+    // A preview belongs to phenom_link messages only, once the link-preview Lambda resolved it.
+    linkPreview:
+      row.message_type === 'phenom_link' && preview && preview.phenom_id
+        ? {
+            phenomId: preview.phenom_id,
+            url: preview.url,
+            title: preview.title,
+            description: preview.description,
+            thumbnailUrl: preview.thumbnail_url,
+            mediaType: preview.media_type,
+          }
+        : null,
+  };
+}
+
+/** Mute state as it applies now: an expired mute is no mute (the chat-rules trigger reads it the same way). */
+function toMember(row: MemberRow, nowMs: number): Member {
+  const isMuted = Boolean(row.is_muted) && (row.muted_until === null || Date.parse(row.muted_until) > nowMs);
+  return {
+    userId: row.user_id,
+    displayName: displayName(row.user),
+    role: (row.role ?? 'user') as MemberRole,
+    isMuted,
+    mutedUntil: isMuted ? iso(row.muted_until) : null,
+    joinedAt: iso(row.joined_at)!,
+  };
+}
+
+function toBan(row: BanRow): Ban {
+  return {
+    id: row.id,
+    roomId: row.room_id,
+    userId: row.user_id,
+    bannedBy: row.banned_by,
+    reason: row.reason,
+    bannedAt: iso(row.banned_at)!,
+    expiresAt: iso(row.expires_at),
+  };
+}
+
+/**
+ * The cursor is the last row's (created_at, id) exactly as Hasura returned them (microseconds
+ * included, so the keyset comparison is exact), bound to its room so it cannot page another one.
+ */
+interface Cursor {
+  r: string;
+  t: string;
+  i: string;
+}
+function encodeCursor(roomId: string, row: MessageRow): string {
+  return Buffer.from(JSON.stringify({ r: roomId, t: row.created_at, i: row.id } satisfies Cursor)).toString('base64url');
+}
+function decodeCursor(roomId: string, cursor: string): Cursor {
+  let parsed: Partial<Cursor> | undefined;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || typeof parsed.t !== 'string' || Number.isNaN(Date.parse(parsed.t)) || typeof parsed.i !== 'string' || !UUID.test(parsed.i)) {
+    throw new ChatError('invalid_cursor', 'The cursor is not one chat_get_messages returned; pass next_cursor from the previous page unchanged, or omit it to start from the newest message.');
+  }
+  if (parsed.r !== roomId) throw new ChatError('invalid_cursor', 'The cursor belongs to another room; use it only with the room it came from.');
+  return parsed as Cursor;
+}
+
+/** Contract C6 over Hasura GraphQL, as the agent's Cognito identity with the admin role. */
+export class HasuraBackend implements ChatBackend {
+  readonly kind = 'hasura' as const;
+  private readonly client: HasuraClient;
+  private readonly tokens: CognitoTokenProvider;
+  private readonly now: () => number;
+
+  constructor(options: HasuraBackendOptions) {
+    this.client = options.client;
+    this.tokens = options.tokens;
+    this.now = options.now ?? Date.now;
+  }
+
+  async listRooms(): Promise<Room[]> {
+    const data = await this.call<{ chat_rooms: Array<{ id: string; name: string; description: string | null; is_active: boolean | null; members_aggregate: { aggregate: { count: number } | null } }> }>(
+      'ListRooms',
+      docs.LIST_ROOMS,
+    );
+    return data.chat_rooms.map((r) => ({
+      id: r.id,
+      name: r.name,
+      description: r.description,
+      isActive: r.is_active ?? true,
+      memberCount: r.members_aggregate.aggregate?.count ?? 0,
+    }));
+  }
+
+  async getMessages(q: { roomId: string; limit: number; before?: string; includeDeleted: boolean }): Promise<MessagePage> {
+    this.requireRoomId(q.roomId);
+    const and: Record<string, unknown>[] = [{ room_id: { _eq: q.roomId } }];
+    if (!q.includeDeleted) and.push({ is_deleted: { _eq: false } });
+    if (q.before !== undefined) {
+      const c = decodeCursor(q.roomId, q.before);
+      and.push({ _or: [{ created_at: { _lt: c.t } }, { created_at: { _eq: c.t }, id: { _lt: c.i } }] });
+    }
+    // One extra row tells whether an older page exists without a count query.
+    const data = await this.call<{ chat_rooms_by_pk: { id: string } | null; chat_messages: MessageRow[] }>(
+      'GetMessages',
+      docs.GET_MESSAGES,
+      { roomId: q.roomId, where: { _and: and }, limit: q.limit + 1 },
+      { roomId: q.roomId },
+    );
+    if (!data.chat_rooms_by_pk) throw this.roomNotFound(q.roomId);
+    const rows = data.chat_messages.slice(0, q.limit);
+    const last = rows[rows.length - 1];
+    return {
+      messages: rows.map(toMessage),
+      nextCursor: data.chat_messages.length > q.limit && last ? encodeCursor(q.roomId, last) : null,
+    };
+  }
+
+  async sendMessage(m: { roomId: string; content: string; messageType: MessageType; phenomId?: string; idempotencyKey?: string }): Promise<Message> {
+    this.requireRoomId(m.roomId);
+    if ([...m.content].length > MAX_CONTENT) throw new ChatError('content_too_long', `The message has ${[...m.content].length} characters; the limit is ${MAX_CONTENT}. Shorten it or split it.`);
+    if (m.messageType === 'phenom_link' && !m.phenomId) throw new ChatError('invalid_input', 'A phenom_link message needs a phenom_id.');
+    const agent = await this.agent();
+    const id = m.idempotencyKey ? uuidV5(IDEMPOTENCY_NAMESPACE, `${agent}\n${m.roomId}\n${m.idempotencyKey}`) : randomUUID();
+    const object = { id, room_id: m.roomId, user_id: agent, content: m.content, message_type: m.messageType, phenom_id: m.phenomId ?? null };
+    let inserted: MessageRow | null;
+    try {
+      inserted = (await this.client.request<{ insert_chat_messages_one: MessageRow | null }>('SendMessage', docs.SEND_MESSAGE, { object })).insert_chat_messages_one;
+    } catch (error) {
+      if (error instanceof HasuraGraphQLError) {
+        throw mapHasuraError(error, { roomId: m.roomId, userId: agent }) ?? (await this.diagnoseSend(m.roomId, agent));
+      }
+      throw error;
+    }
+    if (inserted) return toMessage(inserted);
+    // The key was used before: answer with the message that first send created.
+    const existing = (await this.call<{ chat_messages_by_pk: MessageRow | null }>('GetMessage', docs.GET_MESSAGE, { id })).chat_messages_by_pk;
+    if (!existing) throw new ChatError('backend_unavailable', 'The message was neither stored nor found; try again.');
+    return toMessage(existing);
+  }
+
+  async deleteMessage(d: { roomId: string; messageId: string }): Promise<{ messageId: string; alreadyDeleted: boolean }> {
+    this.requireRoomId(d.roomId);
+    if (!UUID.test(d.messageId)) throw this.messageNotFound(d.messageId, d.roomId);
+    const agent = await this.agent();
+    const updated = await this.call<{ update_chat_messages: { affected_rows: number } | null }>(
+      'SoftDeleteMessage',
+      docs.SOFT_DELETE_MESSAGE,
+      { roomId: d.roomId, messageId: d.messageId, deletedBy: agent },
+      { roomId: d.roomId },
+    );
+    if ((updated.update_chat_messages?.affected_rows ?? 0) > 0) return { messageId: d.messageId, alreadyDeleted: false };
+    const existing = (await this.call<{ chat_messages_by_pk: MessageRow | null }>('GetMessage', docs.GET_MESSAGE, { id: d.messageId })).chat_messages_by_pk;
+    if (existing && existing.room_id === d.roomId && existing.is_deleted) return { messageId: d.messageId, alreadyDeleted: true };
+    await this.requireRoom(d.roomId);
+    throw this.messageNotFound(d.messageId, d.roomId);
+  }
+
+  async listMembers(q: { roomId: string; role?: MemberRole }): Promise<Member[]> {
+    this.requireRoomId(q.roomId);
+    const data = await this.call<{ chat_rooms_by_pk: { id: string; members: MemberRow[] } | null }>(
+      'ListMembers',
+      docs.LIST_MEMBERS,
+      { roomId: q.roomId, where: q.role ? { role: { _eq: q.role } } : {} },
+      { roomId: q.roomId },
+    );
+    if (!data.chat_rooms_by_pk) throw this.roomNotFound(q.roomId);
+    return data.chat_rooms_by_pk.members.map((row) => toMember(row, this.now()));
+  }
+
+  async muteUser(m: { roomId: string; userId: string; minutes?: number }): Promise<Member> {
+    const mutedUntil = m.minutes === undefined ? null : new Date(this.now() + m.minutes * 60_000).toISOString();
+    return this.setMute(m.roomId, m.userId, true, mutedUntil);
+  }
+
+  async unmuteUser(m: { roomId: string; userId: string }): Promise<Member> {
+    return this.setMute(m.roomId, m.userId, false, null);
+  }
+
+  async banUser(b: { roomId: string; userId: string; reason: string; minutes?: number }): Promise<Ban> {
+    this.requireRoomId(b.roomId);
+    const agent = await this.agent();
+    const now = this.now();
+    const object = {
+      room_id: b.roomId,
+      user_id: b.userId,
+      banned_by: agent,
+      reason: b.reason,
+      // banned_at is set here too, so expires_at - banned_at is exactly the requested duration.
+      banned_at: new Date(now).toISOString(),
+      expires_at: b.minutes === undefined ? null : new Date(now + b.minutes * 60_000).toISOString(),
+    };
+    try {
+      const data = await this.client.request<{ insert_chat_bans_one: BanRow | null }>('InsertBan', docs.INSERT_BAN, { object });
+      if (!data.insert_chat_bans_one) throw new ChatError('backend_unavailable', 'Hasura stored no ban; try again.');
+      return toBan(data.insert_chat_bans_one);
+    } catch (error) {
+      if (error instanceof HasuraGraphQLError) {
+        const mapped = mapHasuraError(error, { roomId: b.roomId, userId: b.userId });
+        // A foreign key names its column but not whether the room or the user is missing: ask.
+        if (mapped && (mapped.code === 'room_not_found' || mapped.code === 'user_not_found')) await this.requireRoomAndUser(b.roomId, b.userId);
+        throw mapped ?? new ChatError('backend_unavailable', 'Hasura could not store the ban; try again shortly.');
+      }
+      throw error;
+    }
+  }
+
+  async unbanUser(b: { roomId: string; userId: string }): Promise<{ roomId: string; userId: string; wasBanned: boolean }> {
+    this.requireRoomId(b.roomId);
+    const data = await this.call<{ delete_chat_bans: { affected_rows: number } | null }>(
+      'DeleteActiveBans',
+      docs.DELETE_ACTIVE_BANS,
+      { roomId: b.roomId, userId: b.userId, now: new Date(this.now()).toISOString() },
+      b,
+    );
+    const wasBanned = (data.delete_chat_bans?.affected_rows ?? 0) > 0;
+    if (!wasBanned) await this.requireRoomAndUser(b.roomId, b.userId);
+    return { roomId: b.roomId, userId: b.userId, wasBanned };
+  }
+
+  async health(): Promise<{ ok: boolean }> {
+    try {
+      await this.client.request('Health', docs.HEALTH);
+      return { ok: true };
+    } catch {
+      return { ok: false };
+    }
+  }
+
+  async close(): Promise<void> {
+    // Nothing to release: fetch keeps no connections we own and the token cache dies with the process.
+  }
+
+  private async setMute(roomId: string, userId: string, isMuted: boolean, mutedUntil: string | null): Promise<Member> {
+    this.requireRoomId(roomId);
+    const data = await this.call<{ update_chat_members: { affected_rows: number; returning: MemberRow[] } | null }>(
+      'SetMute',
+      docs.SET_MUTE,
+      { roomId, userId, isMuted, mutedUntil },
+      { roomId, userId },
+    );
+    const row = data.update_chat_members?.returning[0];
+    if (row) return toMember(row, this.now());
+    const { roomName } = await this.requireRoomAndUser(roomId, userId);
+    throw new ChatError('not_member', `user ${userId} is not a member of room "${roomName}"; list members with chat_list_members.`);
+  }
+
+  /** Runs a document and maps Hasura's errors; an error Hasura hid is reported as the backend being unavailable. */
+  private async call<T>(operationName: string, query: string, variables: Record<string, unknown> = {}, ctx: ErrorContext = {}): Promise<T> {
+    try {
+      return await this.client.request<T>(operationName, query, variables);
+    } catch (error) {
+      if (error instanceof HasuraGraphQLError) throw mapHasuraError(error, ctx) ?? new ChatError('backend_unavailable', 'Hasura could not complete the request; try again shortly.');
+      throw error;
+    }
+  }
+
+  private async agent(): Promise<string> {
+    try {
+      return (await this.tokens.identity()).userId;
+    } catch {
+      throw new ChatError('backend_unavailable', 'The agent account could not sign in to Cognito; check the agent credentials.');
+    }
+  }
+
+  /** Which rule stopped the agent's message, when Hasura reported only "database query error". */
+  private async diagnoseSend(roomId: string, agent: string): Promise<ChatError> {
+    const now = this.now();
+    const data = await this.call<{
+      chat_rooms_by_pk: { name: string; is_active: boolean | null; members: Array<{ is_muted: boolean | null; muted_until: string | null }>; bans: Array<{ expires_at: string | null }> } | null;
+    }>('SendDiagnosis', docs.SEND_DIAGNOSIS, { roomId, userId: agent, now: new Date(now).toISOString() });
+    const room = data.chat_rooms_by_pk;
+    if (!room) return this.roomNotFound(roomId);
+    const until = (t: string | null) => (t ? ` until ${iso(t)}` : '');
+    if (room.is_active === false) return new ChatError('room_inactive', `room "${room.name}" does not accept new messages. ${RULE_ADVICE_ROOM}`);
+    const member = room.members[0];
+    if (!member) return new ChatError('not_member', `the agent account is not a member of room "${room.name}". The agent account must be a member of the room to post; ask an administrator to add it.`);
+    const ban = room.bans[0];
+    if (ban) return new ChatError('banned', `the agent account is banned from room "${room.name}"${until(ban.expires_at)}. Lift the ban first.`);
+    if (member.is_muted && (member.muted_until === null || Date.parse(member.muted_until) > now)) {
+      return new ChatError('muted', `the agent account is muted in room "${room.name}"${until(member.muted_until)}. Unmute it or wait for the mute to end.`);
+    }
+    return new ChatError('backend_unavailable', 'Hasura could not store the message; try again shortly.');
+  }
+
+  private async requireRoom(roomId: string): Promise<void> {
+    const data = await this.call<{ chat_rooms_by_pk: { id: string } | null }>('RoomAndUser', docs.ROOM_AND_USER, { roomId, userId: '' });
+    if (!data.chat_rooms_by_pk) throw this.roomNotFound(roomId);
+  }
+
+  private async requireRoomAndUser(roomId: string, userId: string): Promise<{ roomName: string }> {
+    const data = await this.call<{ chat_rooms_by_pk: { id: string; name: string } | null; users_by_pk: { id: string } | null }>('RoomAndUser', docs.ROOM_AND_USER, {
+      roomId,
+      userId,
+    });
+    if (!data.chat_rooms_by_pk) throw this.roomNotFound(roomId);
+    if (!data.users_by_pk) throw new ChatError('user_not_found', `user not found: ${userId}. Use a user id from chat_list_members or a message's sender.`);
+    return { roomName: data.chat_rooms_by_pk.name };
+  }
+
+  private requireRoomId(roomId: string): void {
+    // Postgres would reject a non-UUID with a data exception; to the agent it is simply not a room.
+    if (!UUID.test(roomId)) throw this.roomNotFound(roomId);
+  }
+
+  private roomNotFound(roomId: string): ChatError {
+    return new ChatError('room_not_found', `room not found: ${roomId}. List rooms and their ids with chat_list_rooms.`);
+  }
+
+  private messageNotFound(messageId: string, roomId: string): ChatError {
+    return new ChatError('message_not_found', `message not found: ${messageId} in room ${roomId}. Take message ids from chat_get_messages.`);
+  }
+}
+
+const RULE_ADVICE_ROOM = 'The room is inactive and accepts no new messages.';

@@ -1,0 +1,109 @@
+import { ChatError } from '../types';
+
+/**
+ * One entry of a GraphQL response's `errors`, as Hasura v2 shapes it:
+ * `{ message, extensions: { path: "$.selectionSet...", code, internal? } }`. For the admin role
+ * (which the agent uses) Hasura adds `extensions.internal` with the Postgres error, unless
+ * HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS is false.
+ */
+export interface HasuraErrorEntry {
+  message: string;
+  extensions?: {
+    code?: string;
+    path?: string;
+    internal?: { error?: { status_code?: string; message?: string; description?: string | null } };
+  };
+}
+
+/** Hasura answered with `errors`. Backend methods turn it into a ChatError with the context they have. */
+export class HasuraGraphQLError extends Error {
+  constructor(
+    readonly operationName: string,
+    readonly errors: HasuraErrorEntry[],
+  ) {
+    super(`Hasura ${operationName}: ${errors.map((e) => `${e.extensions?.code ?? 'error'}: ${e.message}`).join('; ')}`);
+    this.name = 'HasuraGraphQLError';
+  }
+
+  get code(): string | undefined {
+    return this.errors[0]?.extensions?.code;
+  }
+
+  /** The Postgres SQLSTATE and message when Hasura passed them on. */
+  get postgres(): { sqlState?: string; message: string } {
+    const first = this.errors[0];
+    const internal = first?.extensions?.internal?.error;
+    return { sqlState: internal?.status_code, message: internal?.message ?? first?.message ?? '' };
+  }
+}
+
+/** What the backend knows about the call when it maps an error, for sentences an agent can act on. */
+export interface ErrorContext {
+  readonly roomId?: string;
+  readonly userId?: string;
+}
+
+const CHAT_RULES: Record<string, { code: 'not_member' | 'muted' | 'banned' | 'room_inactive'; token: string }> = {
+  CR001: { code: 'not_member', token: 'not_member: ' },
+  CR002: { code: 'muted', token: 'muted: ' },
+  CR003: { code: 'banned', token: 'banned: ' },
+  CR004: { code: 'room_inactive', token: 'room_inactive: ' },
+};
+
+/** The chat rule (contract C1) behind a Postgres error, by SQLSTATE or by the message's stable token. */
+function chatRule(sqlState: string | undefined, message: string): (typeof CHAT_RULES)[string] | undefined {
+  if (sqlState && CHAT_RULES[sqlState]) return CHAT_RULES[sqlState];
+  return Object.values(CHAT_RULES).find((rule) => message.startsWith(rule.token) || message.includes(`: ${rule.token}`));
+}
+
+const RULE_ADVICE: Record<string, string> = {
+  not_member: 'The agent account must be a member of the room to post; ask an administrator to add it.',
+  muted: 'The agent account is muted in this room; unmute it or wait for the mute to end.',
+  banned: 'The agent account is banned from this room; lift the ban first.',
+  room_inactive: 'The room is inactive and accepts no new messages.',
+};
+
+/**
+ * Maps a Hasura error to a ChatError, or returns undefined when Hasura hid the cause
+ * ("database query error" without internal details) so the caller can diagnose it.
+ */
+export function mapHasuraError(error: HasuraGraphQLError, ctx: ErrorContext = {}): ChatError | undefined {
+  const code = error.code;
+  const { sqlState, message } = error.postgres;
+
+  const rule = chatRule(sqlState, message);
+  if (rule) return new ChatError(rule.code, `${message.startsWith(rule.token) ? message.slice(rule.token.length) : message}. ${RULE_ADVICE[rule.code]}`);
+
+  // Integrity errors keep Hasura's prefix ("Check constraint violation. ", "Foreign key violation. " ...).
+  if (sqlState === '23514' || /violates check constraint/.test(message)) {
+    if (/content/.test(message)) return new ChatError('content_too_long', 'The message is longer than 4000 characters; shorten it or split it into several messages.');
+    if (/phenom_id/.test(message)) return new ChatError('invalid_input', 'A phenom_link message needs a phenom_id.');
+    if (/message_type/.test(message)) return new ChatError('invalid_input', 'message_type must be "text" or "phenom_link".');
+    if (/expires/.test(message)) return new ChatError('invalid_input', 'A ban must end after it starts; give a positive duration.');
+    return new ChatError('invalid_input', `The database rejected the values: ${message}`);
+  }
+  if (sqlState === '23503' || /violates foreign key constraint/.test(message)) {
+    if (/room_id_fkey/.test(message)) return new ChatError('room_not_found', `room not found: ${ctx.roomId ?? 'unknown id'}. List rooms with chat_list_rooms.`);
+    if (/user_id_fkey/.test(message)) return new ChatError('user_not_found', `user not found: ${ctx.userId ?? 'unknown id'}.`);
+    return new ChatError('invalid_input', `A referenced record does not exist: ${message}`);
+  }
+  if (sqlState === '23P01' || /exclusion constraint/.test(message)) {
+    const who = ctx.userId ? `user ${ctx.userId}` : 'the user';
+    return new ChatError('invalid_input', `${who} is already banned in this room; unban first to change the ban's terms.`);
+  }
+  if (sqlState === '23505' || /Uniqueness violation/.test(message)) {
+    return new ChatError('invalid_input', `The record already exists: ${message}`);
+  }
+  if (code === 'data-exception' || sqlState?.startsWith('22')) {
+    return new ChatError('invalid_input', `Invalid value: ${message}`);
+  }
+  // Hasura's own permission checks: an insert/update check, a role without the field, or a role not allowed.
+  if (code === 'permission-error' || code === 'access-denied' || (code === 'validation-failed' && /not found in type/.test(message))) {
+    return new ChatError('forbidden', `The agent account's Hasura role may not do this (${message}); it must be in the chat-admin group.`);
+  }
+  if (code === 'invalid-jwt' || code === 'invalid-headers' || code === 'jwt-invalid-claims') {
+    return new ChatError('backend_unavailable', 'Hasura did not accept the agent account\'s token; check the Hasura JWT configuration and the agent credentials.');
+  }
+  if (code === 'unexpected' && !error.errors[0]?.extensions?.internal) return undefined;
+  return new ChatError('backend_unavailable', 'Hasura could not complete the request; try again shortly.');
+}
