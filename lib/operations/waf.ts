@@ -1,0 +1,105 @@
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { ChatConfig } from '../config';
+
+export interface ChatWafProps {
+  readonly config: ChatConfig;
+  /**
+   * The ARN of the ALB to protect: the platform's own ALB, or the one the config imports
+   * (an imported ALB must not already have a web ACL: a resource can carry only one).
+   */
+  readonly loadBalancerArn: string;
+}
+
+/** Rule names double as CloudWatch metric names (namespace AWS/WAFV2, dimension Rule). */
+export const WAF_RULE_NAMES = {
+  rateLimit: 'RateLimitPerIp',
+  common: 'AWSManagedRulesCommonRuleSet',
+  knownBadInputs: 'AWSManagedRulesKnownBadInputsRuleSet',
+} as const;
+
+/**
+ * AWS WAF in front of the ALB: a rate limit per client IP, then the AWS managed
+ * common and known-bad-inputs rule sets. Requests are logged to CloudWatch Logs
+ * with credentials redacted, and every rule publishes metrics.
+ */
+export class ChatWaf extends Construct {
+  public readonly webAcl: wafv2.CfnWebACL;
+  public readonly logGroup: logs.ILogGroup;
+  /** The web ACL's name: the WebACL dimension of its AWS/WAFV2 metrics. */
+  public readonly webAclName: string;
+
+  constructor(scope: Construct, id: string, props: ChatWafProps) {
+    super(scope, id);
+    const { config } = props;
+    this.webAclName = `${config.prefix}-alb`;
+    const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
+      cloudWatchMetricsEnabled: true,
+      metricName,
+      sampledRequestsEnabled: true,
+    });
+    const managedRuleGroup = (
+      name: string,
+      priority: number,
+      ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[],
+    ): wafv2.CfnWebACL.RuleProperty => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name, ruleActionOverrides } },
+      visibilityConfig: visibility(name),
+    });
+
+    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      name: this.webAclName,
+      description: `Phenom chat ${config.envName}: rate limit per IP and AWS managed rule sets`,
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility(this.webAclName),
+      rules: [
+        {
+          // First, so a flood is cut off before the managed rules spend WCUs on it.
+          name: WAF_RULE_NAMES.rateLimit,
+          priority: 0,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: { limit: config.waf.ratePerIpPer5Min, aggregateKeyType: 'IP', evaluationWindowSec: 300 },
+          },
+          visibilityConfig: visibility(WAF_RULE_NAMES.rateLimit),
+        },
+        managedRuleGroup(WAF_RULE_NAMES.common, 10, [
+          // The common set blocks request bodies over 8 KB; Synapse media uploads
+          // (/_matrix/media/v3/upload) and large GraphQL documents are legitimately bigger.
+          // Counting keeps the signal in the metrics without breaking uploads.
+          { name: 'SizeRestrictions_BODY', actionToUse: { count: {} } },
+        ]),
+        managedRuleGroup(WAF_RULE_NAMES.knownBadInputs, 20),
+      ],
+    });
+
+    // WAF only delivers to log groups whose name starts with aws-waf-logs-.
+    const logGroupName = `aws-waf-logs-${config.prefix}`;
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName,
+      retention: config.monitoring.logRetentionDays as logs.RetentionDays,
+      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const logging = new wafv2.CfnLoggingConfiguration(this, 'Logging', {
+      resourceArn: this.webAcl.attrArn,
+      // The logging configuration wants the bare log-group ARN, without the ':*' CDK's logGroupArn carries.
+      logDestinationConfigs: [
+        Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      ],
+      // Bearer tokens (Cognito, Synapse admin) and session cookies must never land in logs.
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }],
+    });
+    logging.node.addDependency(this.logGroup);
+
+    new wafv2.CfnWebACLAssociation(this, 'Association', {
+      resourceArn: props.loadBalancerArn,
+      webAclArn: this.webAcl.attrArn,
+    });
+  }
+}
