@@ -1,0 +1,60 @@
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { readBody } from '../http-body';
+
+/**
+ * A stand-in for the Secrets Manager GetSecretValue API on 127.0.0.1, speaking
+ * the AWS JSON 1.1 protocol the SDK uses (POST /, `X-Amz-Target:
+ * secretsmanager.GetSecretValue`, body `{"SecretId": ...}`). Point the SDK at it
+ * with `AWS_ENDPOINT_URL_SECRETS_MANAGER` (the SDK's service-specific endpoint
+ * variable), plus any region and static credentials.
+ */
+export interface SecretsManagerStandIn {
+  readonly url: string;
+  /** Sets (or replaces) a secret's SecretString, keyed by its ARN. */
+  put(arn: string, secretString: string): void;
+  /** SecretIds asked for so far, in order. */
+  readonly requests: string[];
+  close(): Promise<void>;
+}
+
+
+export async function startSecretsManagerStandIn(): Promise<SecretsManagerStandIn> {
+  const secrets = new Map<string, string>();
+  const requests: string[] = [];
+  const server: Server = createServer(async (req, res) => {
+    const reply = (status: number, body: unknown, errorType?: string) => {
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
+      res.end(JSON.stringify(body));
+    };
+    const body = await readBody(req);
+    if (req.method !== 'POST' || req.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue') {
+      return reply(400, { __type: 'UnknownOperationException', message: `unsupported ${req.method} ${String(req.headers['x-amz-target'])}` }, 'UnknownOperationException');
+    }
+    if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
+      return reply(400, { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' }, 'MissingAuthenticationTokenException');
+    }
+    const { SecretId } = JSON.parse(body) as { SecretId: string };
+    requests.push(SecretId);
+    const value = secrets.get(SecretId);
+    if (value === undefined) {
+      return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }, 'ResourceNotFoundException');
+    }
+    reply(200, {
+      ARN: SecretId,
+      Name: SecretId.split(':').pop(),
+      VersionId: '00000000-0000-4000-8000-000000000001',
+      SecretString: value,
+      VersionStages: ['AWSCURRENT'],
+      CreatedDate: Date.now() / 1000,
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    put: (arn, secretString) => void secrets.set(arn, secretString),
+    requests,
+    close: () => new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
+  };
+}
