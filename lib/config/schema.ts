@@ -264,6 +264,11 @@ export const environmentConfigSchema = z
         /** A secret holding the Phenom API credentials; when absent the Lambda calls the API unauthenticated. */
         phenomCredentialsSecretArn: arnOf('secretsmanager').optional(),
         cacheTtlHours: z.number().int().min(1).max(24 * 30).default(24),
+        /** The public URL of a piece of Phenom content, stored as link_previews.url; `{phenomId}` is replaced by the (URL-encoded) id. */
+        previewUrlTemplate: z
+          .string()
+          .regex(/^https:\/\/[^\s/$.?#][^\s{}]*\{phenomId\}[^\s{}]*$/, 'expected an https URL containing {phenomId} once, e.g. https://thephenom.app/p/{phenomId}')
+          .default('https://thephenom.app/p/{phenomId}'),
       })
       .strict(),
     monitoring: z
