@@ -45,7 +45,7 @@ export class ChatMigrations extends Construct {
     const { config, platform } = props;
     this.sqlHash = sqlContentHash();
 
-    this.function = new ChatFunction(this, 'Function', {
+    this.function = new ChatFunction(this, 'MigrationsRunner', {
       config,
       entry: 'migrations/index.ts',
       description: 'Applies the chat schema migrations (sql/) during deploy',
