@@ -1,0 +1,37 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { lazyPool } from '../shared/database';
+import { ensureSynapseDatabase } from './setup';
+
+/**
+ * Custom resource (provider framework onEvent): creates Synapse's role and
+ * database on the RDS instance, connecting as the master user (DB_SECRET_ARN).
+ * The role's own credentials come from SYNAPSE_DB_SECRET_ARN, the same secret
+ * the Synapse task reads its password from.
+ */
+const logger = new Logger();
+const pool = lazyPool({ connectionTimeoutMillis: 10_000 });
+
+export async function handler(event: CloudFormationCustomResourceEvent) {
+  const databaseName = process.env.SYNAPSE_DB_NAME ?? 'synapse';
+  const physicalResourceId = `synapse-database:${databaseName}`;
+  if (event.RequestType === 'Delete') {
+    // Dropping the database would destroy every room and message; removing the stack leaves it for an operator.
+    logger.info('stack delete: the Synapse database and role are kept', { databaseName });
+    return { PhysicalResourceId: physicalResourceId };
+  }
+  const secretArn = process.env.SYNAPSE_DB_SECRET_ARN;
+  if (!secretArn) throw new Error('SYNAPSE_DB_SECRET_ARN is not set');
+  const credentials = await getSecret<{ username?: string; password?: string }>(secretArn, { transform: 'json', forceFetch: true });
+  if (!credentials?.username || !credentials.password) throw new Error(`the Synapse database secret ${secretArn} has no username/password`);
+
+  const client = await (await pool()).connect();
+  try {
+    const result = await ensureSynapseDatabase(client, { roleName: credentials.username, databaseName, password: credentials.password });
+    logger.info('Synapse database ready', { databaseName, roleName: credentials.username, ...result });
+  } finally {
+    client.release();
+  }
+  return { PhysicalResourceId: physicalResourceId, Data: { DatabaseName: databaseName, RoleName: credentials.username } };
+}
