@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -41,8 +41,10 @@ const CACHE_ENV = 'PHENOM_TEST_SYNTH_CACHE';
 export function synthesizeForTestRun(): void {
   const dir = mkdtempSync(join(tmpdir(), 'phenom-chat-templates-'));
   for (const envName of Object.keys(cdkJsonEnvironments())) {
-    const { templates } = synthesize(envName);
+    const { templates, outdir } = synthesize(envName);
     writeFileSync(join(dir, `${envName}.json`), JSON.stringify(templates));
+    const report = join(outdir, 'validation-report.json');
+    writeFileSync(join(dir, `${envName}.validation.json`), existsSync(report) ? readFileSync(report) : '{"pluginReports":[]}');
   }
   process.env[CACHE_ENV] = dir;
 }
@@ -60,4 +62,20 @@ export function stackTemplate(envName: 'development' | 'production'): Template {
     return Template.fromJSON(templates[name]);
   }
   return Template.fromJSON(synthesize(envName).templates[name] as Record<string, unknown>);
+}
+
+/** The policy-validation report (cdk-nag, CloudFormation Validate) of an environment's synth. */
+export function validationReport(envName: 'development' | 'production'): ValidationReport {
+  const dir = process.env[CACHE_ENV];
+  if (!dir) throw new Error('validationReport needs the jest global setup');
+  return JSON.parse(readFileSync(join(dir, `${envName}.validation.json`), 'utf8')) as ValidationReport;
+}
+
+export interface ValidationReport {
+  readonly pluginReports: Array<{
+    readonly pluginName: string;
+    readonly conclusion?: string;
+    readonly violations: Array<{ readonly ruleName: string; readonly violatingConstructs?: Array<{ constructPath: string }> }>;
+    readonly suppressedViolations?: Array<{ readonly ruleName: string; readonly acknowledgedId?: string; readonly reason?: string }>;
+  }>;
 }
