@@ -39,6 +39,8 @@ export class CognitoStandIn {
   readonly calls: InitiateAuthCall[] = [];
   private server?: Server;
   private readonly refreshTokens = new Set<string>();
+  private readonly issuedTokenIds = new Set<string>();
+  private readonly expiredTokenIds = new Set<string>();
   url = '';
 
   constructor(readonly options: CognitoStandInOptions) {}
@@ -51,6 +53,11 @@ export class CognitoStandIn {
 
   async stop(): Promise<void> {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Makes every token issued so far count as expired, as clock skew between Cognito's clock and a verifier's would. */
+  expireIssuedTokens(): void {
+    for (const id of this.issuedTokenIds) this.expiredTokenIds.add(id);
   }
 
   /** Revokes every refresh token, as GlobalSignOut or an expired refresh token would. */
@@ -104,6 +111,8 @@ export class CognitoStandIn {
     const now = this.options.nowSeconds();
     const ttl = this.options.idTokenTtlSeconds ?? 3600;
     const roles = this.options.allowedRoles ?? ['admin', 'support', 'user'];
+    const jti = randomUUID();
+    this.issuedTokenIds.add(jti);
     const idToken = this.sign({
       sub: this.options.sub,
       'cognito:username': this.options.sub,
@@ -112,7 +121,7 @@ export class CognitoStandIn {
       aud: this.options.clientId,
       iat: now,
       exp: now + ttl,
-      jti: randomUUID(),
+      jti,
       [HASURA_CLAIMS]: JSON.stringify({ 'x-hasura-user-id': this.options.sub, 'x-hasura-default-role': roles[0], 'x-hasura-allowed-roles': roles }),
     });
     const accessToken = this.sign({ sub: this.options.sub, token_use: 'access', client_id: this.options.clientId, iat: now, exp: now + ttl });
@@ -137,7 +146,7 @@ export class CognitoStandIn {
     if (!h || !p || !s) return { ok: false, reason: 'JWSError CompactDecodeError' };
     if (createHmac('sha256', this.signingKey).update(`${h}.${p}`).digest('base64url') !== s) return { ok: false, reason: 'JWSError JWSInvalidSignature' };
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (typeof claims.exp !== 'number' || claims.exp <= this.options.nowSeconds()) return { ok: false, reason: 'JWTExpired' };
+    if (typeof claims.exp !== 'number' || claims.exp <= this.options.nowSeconds() || this.expiredTokenIds.has(String(claims.jti))) return { ok: false, reason: 'JWTExpired' };
     return { ok: true, claims };
   }
 }

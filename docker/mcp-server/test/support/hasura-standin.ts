@@ -3,7 +3,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { buildSchema, execute, GraphQLError, GraphQLFieldResolver, GraphQLSchema, parse, validate } from 'graphql';
-import { DatabaseError, Pool, PoolClient, types } from 'pg';
+import { DatabaseError, Pool, PoolClient, QueryConfig, QueryResult, types } from 'pg';
 import { CognitoStandIn, HASURA_CLAIMS } from './cognito-standin';
 
 /**
@@ -110,8 +110,21 @@ class Sql {
   }
 }
 
+/** One connection per request; resolvers run concurrently, so their statements are queued on it. */
+class Connection {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly client: PoolClient) {}
+
+  query(config: QueryConfig): Promise<QueryResult> {
+    const next = this.tail.then(() => this.client.query(config));
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
 interface Context {
-  client: PoolClient;
+  client: Connection;
 }
 
 export interface HasuraStandInOptions {
@@ -194,7 +207,7 @@ export class HasuraStandIn {
         document,
         variableValues: body.variables,
         operationName: body.operationName,
-        contextValue: { client } satisfies Context,
+        contextValue: { client: new Connection(client) } satisfies Context,
         fieldResolver: this.resolve,
       });
       if (result.errors?.length) {
@@ -226,14 +239,14 @@ export class HasuraStandIn {
     return rel.kind === 'object' ? (rows[0] ?? null) : rows;
   };
 
-  private async select(client: PoolClient, sql: Sql, table: string, alias: string, condition: string, args: Record<string, unknown>): Promise<Row[]> {
+  private async select(client: Connection, sql: Sql, table: string, alias: string, condition: string, args: Record<string, unknown>): Promise<Row[]> {
     let text = `SELECT ${alias}.* FROM ${table} ${alias} WHERE ${condition}${sql.orderBy(alias, args.order_by)}`;
     if (typeof args.limit === 'number') text += ` LIMIT ${sql.param(args.limit)}`;
     if (typeof args.offset === 'number') text += ` OFFSET ${sql.param(args.offset)}`;
     return (await this.run(client, text, sql.params)).rows;
   }
 
-  private async query(client: PoolClient, field: string, args: Record<string, unknown>): Promise<unknown> {
+  private async query(client: Connection, field: string, args: Record<string, unknown>): Promise<unknown> {
     const sql = new Sql();
     const a = sql.alias();
     if (field.endsWith('_by_pk')) {
@@ -248,7 +261,7 @@ export class HasuraStandIn {
     throw new Error(`the Hasura stand-in does not implement query field ${field}`);
   }
 
-  private async mutate(client: PoolClient, field: string, args: Record<string, unknown>): Promise<unknown> {
+  private async mutate(client: Connection, field: string, args: Record<string, unknown>): Promise<unknown> {
     const sql = new Sql();
     const path = (arg: string) => `$.selectionSet.${field}.args.${arg}`;
     let match: RegExpExecArray | null;
@@ -291,7 +304,7 @@ export class HasuraStandIn {
     return Object.entries(set).map(([c, v]) => `"${c}" = ${sql.param(v)}`).join(', ');
   }
 
-  private async run(client: PoolClient, text: string, params: unknown[], path = '$'): Promise<{ rows: Row[] }> {
+  private async run(client: Connection, text: string, params: unknown[], path = '$'): Promise<{ rows: Row[] }> {
     try {
       const result = await client.query({ text, values: params, types: { getTypeParser: (oid, format) => (oid === TIMESTAMPTZ_OID ? hasuraTimestamp : types.getTypeParser(oid, format)) } });
       return { rows: result.rows as Row[] };

@@ -1,0 +1,312 @@
+import { randomUUID } from 'node:crypto';
+import { createMigratedDatabase } from '../../../../../test/support/postgres/migrated';
+import type { TestDatabase } from '../../../../../test/support/postgres';
+import { HasuraBackend } from '../../../src/backend/hasura/backend';
+import { CognitoTokenProvider } from '../../../src/backend/hasura/cognito-token';
+import { hasuraBackendConfig } from '../../../src/backend/hasura/config';
+import { HasuraClient } from '../../../src/backend/hasura/graphql-client';
+import { ChatError } from '../../../src/backend/types';
+import { AGENT, ALICE, BOB, ChatFixture, seedChat, snapshotChat } from '../../support/chat-fixture';
+import { CognitoStandIn } from '../../support/cognito-standin';
+import { HasuraStandIn } from '../../support/hasura-standin';
+
+const CLIENT_ID = 'agentclient0000000000000001';
+const CLIENT_SECRET = 'agent-secret';
+const LOGIN = 'mcp-agent@chat.example.com';
+const PASSWORD = 'Agent-Passw0rd!';
+
+async function chatError(promise: Promise<unknown>): Promise<ChatError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ChatError);
+  return error as ChatError;
+}
+
+describe('HasuraBackend against a stand-in Hasura on the real chat schema', () => {
+  let db: TestDatabase;
+  let fixture: ChatFixture;
+  let cognito: CognitoStandIn;
+  let hasura: HasuraStandIn;
+  let backend: HasuraBackend;
+  /** The backend's clock; Cognito's and Postgres's are the real one unless a test skews it. */
+  let backendNow: () => number;
+
+  const build = (options: { timeoutMs?: number } = {}) => {
+    const tokens = new CognitoTokenProvider({ endpoint: cognito.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, username: LOGIN, password: PASSWORD, now: () => backendNow() });
+    return new HasuraBackend({ client: new HasuraClient({ endpoint: hasura.url, tokens, timeoutMs: options.timeoutMs }), tokens, now: () => backendNow() });
+  };
+
+  beforeAll(async () => {
+    db = await createMigratedDatabase('hasura');
+    fixture = await seedChat(db.pool);
+    cognito = new CognitoStandIn({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, loginName: LOGIN, password: PASSWORD, sub: AGENT, nowSeconds: () => Math.floor(Date.now() / 1000) });
+    await cognito.start();
+    hasura = new HasuraStandIn({ pool: db.pool, cognito });
+    await hasura.start();
+  });
+  beforeEach(() => {
+    backendNow = Date.now;
+    hasura.adminInternalErrors = true;
+    hasura.delayMs = 0;
+    backend = build();
+  });
+  afterAll(async () => {
+    await hasura?.stop();
+    await cognito?.stop();
+    await db?.drop();
+  });
+
+  it('lists the seeded rooms with their member counts', async () => {
+    const rooms = await backend.listRooms();
+    expect(rooms.map((r) => [r.name, r.memberCount, r.isActive])).toEqual([
+      ['Phenom Community', 3, true],
+      ['Phenom Internal', 1, true],
+      ['Phenom Partners', 1, true],
+    ]);
+    expect(rooms.find((r) => r.name === 'Phenom Community')!.id).toBe(fixture.rooms.community);
+  });
+
+  it('sends as the agent (the ID token sub) and reads the message back with its sender', async () => {
+    const sent = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'hello from the agent', messageType: 'text' });
+    expect(sent).toMatchObject({ roomId: fixture.rooms.internal, content: 'hello from the agent', messageType: 'text', sender: { id: AGENT, displayName: 'MCP Agent' }, isDeleted: false, linkPreview: null });
+    const { rows } = await db.pool.query('SELECT user_id, content FROM chat_messages WHERE id = $1', [sent.id]);
+    expect(rows).toEqual([{ user_id: AGENT, content: 'hello from the agent' }]);
+  });
+
+  it('sends with an idempotency key exactly once', async () => {
+    const key = randomUUID();
+    const first = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'once', messageType: 'text', idempotencyKey: key });
+    const second = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'once', messageType: 'text', idempotencyKey: key });
+    expect(second).toEqual(first);
+    const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM chat_messages WHERE content = 'once'");
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('returns a phenom_link message with its resolved link preview', async () => {
+    await db.pool.query("INSERT INTO link_previews (url, phenom_id, title, media_type) VALUES ('https://thephenom.app/p/abc', 'abc', 'A sighting', 'video')");
+    const sent = await backend.sendMessage({ roomId: fixture.rooms.partners, content: 'look', messageType: 'phenom_link', phenomId: 'abc' });
+    expect(sent.linkPreview).toEqual({ phenomId: 'abc', url: 'https://thephenom.app/p/abc', title: 'A sighting', description: null, thumbnailUrl: null, mediaType: 'video' });
+  });
+
+  it('pages a room newest first with no duplicates and no gaps, and leaves deleted messages out', async () => {
+    const room = fixture.rooms.partners;
+    await db.pool.query('DELETE FROM chat_messages WHERE room_id = $1', [room]);
+    // Same timestamp for several rows, so the id tie-breaker of the keyset is exercised.
+    await db.pool.query(
+      `INSERT INTO chat_messages (room_id, user_id, content, created_at)
+       SELECT $1, $2, 'm' || g, timestamptz '2026-01-01 00:00:00+00' + ((g / 3) || ' seconds')::interval FROM generate_series(1, 11) g`,
+      [room, AGENT],
+    );
+    const { rows: all } = await db.pool.query('SELECT id FROM chat_messages WHERE room_id = $1 ORDER BY created_at DESC, id DESC', [room]);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await backend.getMessages({ roomId: room, limit: 4, before: cursor, includeDeleted: false });
+      seen.push(...page.messages.map((m) => m.id));
+      cursor = page.nextCursor ?? undefined;
+      pages++;
+    } while (cursor);
+    expect(seen).toEqual(all.map((r) => r.id));
+    expect(pages).toBe(3);
+
+    const deleted = await backend.deleteMessage({ roomId: room, messageId: seen[1]! });
+    expect(deleted).toEqual({ messageId: seen[1], alreadyDeleted: false });
+    const visible = await backend.getMessages({ roomId: room, limit: 100, includeDeleted: false });
+    expect(visible.messages.map((m) => m.id)).toEqual(seen.filter((id) => id !== seen[1]));
+    expect(visible.nextCursor).toBeNull();
+    const withDeleted = await backend.getMessages({ roomId: room, limit: 2, includeDeleted: true });
+    expect(withDeleted.messages[1]).toMatchObject({ id: seen[1], isDeleted: true });
+    const { rows } = await db.pool.query('SELECT is_deleted, deleted_by FROM chat_messages WHERE id = $1', [seen[1]]);
+    expect(rows).toEqual([{ is_deleted: true, deleted_by: AGENT }]);
+  });
+
+  it('deletes idempotently and tells a missing message from a deleted one', async () => {
+    const sent = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'to delete', messageType: 'text' });
+    expect(await backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: sent.id })).toEqual({ messageId: sent.id, alreadyDeleted: false });
+    expect(await backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: sent.id })).toEqual({ messageId: sent.id, alreadyDeleted: true });
+    expect((await chatError(backend.deleteMessage({ roomId: fixture.rooms.community, messageId: sent.id }))).code).toBe('message_not_found');
+    expect((await chatError(backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: randomUUID() }))).code).toBe('message_not_found');
+    expect((await chatError(backend.deleteMessage({ roomId: randomUUID(), messageId: sent.id }))).code).toBe('room_not_found');
+  });
+
+  it('rejects cursors it did not issue, and cursors of another room', async () => {
+    expect((await chatError(backend.getMessages({ roomId: fixture.rooms.internal, limit: 5, before: 'not-a-cursor', includeDeleted: false }))).code).toBe('invalid_cursor');
+    await backend.sendMessage({ roomId: fixture.rooms.community, content: 'a', messageType: 'text' });
+    await backend.sendMessage({ roomId: fixture.rooms.community, content: 'b', messageType: 'text' });
+    const page = await backend.getMessages({ roomId: fixture.rooms.community, limit: 1, includeDeleted: false });
+    expect(page.nextCursor).not.toBeNull();
+    const error = await chatError(backend.getMessages({ roomId: fixture.rooms.internal, limit: 5, before: page.nextCursor!, includeDeleted: false }));
+    expect(error).toMatchObject({ code: 'invalid_cursor', message: expect.stringContaining('another room') });
+  });
+
+  it('reports unknown rooms as room_not_found', async () => {
+    for (const roomId of [randomUUID(), 'general']) {
+      expect((await chatError(backend.getMessages({ roomId, limit: 5, includeDeleted: false }))).code).toBe('room_not_found');
+      expect((await chatError(backend.listMembers({ roomId }))).code).toBe('room_not_found');
+      expect((await chatError(backend.sendMessage({ roomId, content: 'x', messageType: 'text' }))).code).toBe('room_not_found');
+    }
+  });
+
+  it('lists members with role, mute state and display name, filtered by role', async () => {
+    const members = await backend.listMembers({ roomId: fixture.rooms.community });
+    expect(members.map((m) => [m.userId, m.role, m.displayName, m.isMuted])).toEqual(
+      expect.arrayContaining([
+        [AGENT, 'admin', 'MCP Agent', false],
+        [ALICE, 'user', 'Alice', false],
+        [BOB, 'support', 'Bob', false],
+      ]),
+    );
+    expect((await backend.listMembers({ roomId: fixture.rooms.community, role: 'support' })).map((m) => m.userId)).toEqual([BOB]);
+  });
+
+  it('mutes for N minutes, unmutes, and explains who cannot be muted', async () => {
+    backendNow = () => Date.parse('2030-01-01T00:00:00Z');
+    const muted = await backend.muteUser({ roomId: fixture.rooms.community, userId: ALICE, minutes: 15 });
+    expect(muted).toMatchObject({ userId: ALICE, isMuted: true, mutedUntil: '2030-01-01T00:15:00.000Z' });
+    const unmuted = await backend.unmuteUser({ roomId: fixture.rooms.community, userId: ALICE });
+    expect(unmuted).toMatchObject({ userId: ALICE, isMuted: false, mutedUntil: null });
+    expect((await chatError(backend.muteUser({ roomId: fixture.rooms.internal, userId: ALICE })))).toMatchObject({ code: 'not_member', message: expect.stringContaining('Phenom Internal') });
+    expect((await chatError(backend.muteUser({ roomId: fixture.rooms.internal, userId: 'nobody' }))).code).toBe('user_not_found');
+    expect((await chatError(backend.muteUser({ roomId: randomUUID(), userId: ALICE }))).code).toBe('room_not_found');
+  });
+
+  it('bans with a record, refuses a second overlapping ban, and unbans', async () => {
+    backendNow = () => Date.parse('2030-01-01T00:00:00Z');
+    const ban = await backend.banUser({ roomId: fixture.rooms.community, userId: BOB, reason: 'spam', minutes: 60 });
+    expect(ban).toMatchObject({ roomId: fixture.rooms.community, userId: BOB, bannedBy: AGENT, reason: 'spam', bannedAt: '2030-01-01T00:00:00.000Z', expiresAt: '2030-01-01T01:00:00.000Z' });
+    const again = await chatError(backend.banUser({ roomId: fixture.rooms.community, userId: BOB, reason: 'again' }));
+    expect(again).toMatchObject({ code: 'invalid_input', message: expect.stringContaining('already banned') });
+    expect(await backend.unbanUser({ roomId: fixture.rooms.community, userId: BOB })).toEqual({ roomId: fixture.rooms.community, userId: BOB, wasBanned: true });
+    expect(await backend.unbanUser({ roomId: fixture.rooms.community, userId: BOB })).toEqual({ roomId: fixture.rooms.community, userId: BOB, wasBanned: false });
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM chat_bans WHERE user_id = $1', [BOB])).rows[0].n).toBe(0);
+  });
+
+  it('maps foreign-key and check violations of a ban to clear errors, storing nothing', async () => {
+    const before = await snapshotChat(db.pool);
+    expect((await chatError(backend.banUser({ roomId: fixture.rooms.community, userId: 'ghost', reason: 'x' }))).code).toBe('user_not_found');
+    expect((await chatError(backend.banUser({ roomId: randomUUID(), userId: BOB, reason: 'x' }))).code).toBe('room_not_found');
+    const zero = await chatError(backend.banUser({ roomId: fixture.rooms.community, userId: BOB, reason: 'x', minutes: 0 }));
+    expect(zero).toMatchObject({ code: 'invalid_input', message: expect.stringContaining('end after it starts') });
+    expect((await chatError(backend.unbanUser({ roomId: fixture.rooms.community, userId: 'ghost' }))).code).toBe('user_not_found');
+    expect(await snapshotChat(db.pool)).toBe(before);
+  });
+
+  describe.each([
+    ['with the Postgres error in extensions.internal', true],
+    ['when Hasura hides internal errors (diagnosed by query)', false],
+  ])('chat rules raised by the database trigger, %s', (_label, internal) => {
+    beforeEach(() => {
+      hasura.adminInternalErrors = internal;
+    });
+    afterEach(async () => {
+      await db.pool.query('UPDATE chat_rooms SET is_active = true');
+      await db.pool.query('UPDATE chat_members SET is_muted = false, muted_until = NULL');
+      await db.pool.query('DELETE FROM chat_bans');
+      await db.pool.query("INSERT INTO chat_members (room_id, user_id, role) VALUES ($1, $2, 'admin') ON CONFLICT DO NOTHING", [fixture.rooms.partners, AGENT]);
+    });
+
+    const send = () => backend.sendMessage({ roomId: fixture.rooms.partners, content: 'rule check', messageType: 'text' });
+    const expectNothingStored = async (before: string) => expect(await snapshotChat(db.pool)).toBe(before);
+
+    it('not_member', async () => {
+      await db.pool.query('DELETE FROM chat_members WHERE room_id = $1 AND user_id = $2', [fixture.rooms.partners, AGENT]);
+      const before = await snapshotChat(db.pool);
+      expect(await chatError(send())).toMatchObject({ code: 'not_member', message: expect.stringContaining('Phenom Partners') });
+      await expectNothingStored(before);
+    });
+
+    it('muted', async () => {
+      await backend.muteUser({ roomId: fixture.rooms.partners, userId: AGENT, minutes: 30 });
+      const before = await snapshotChat(db.pool);
+      expect(await chatError(send())).toMatchObject({ code: 'muted', message: expect.stringContaining('muted') });
+      await expectNothingStored(before);
+    });
+
+    it('banned', async () => {
+      await db.pool.query("INSERT INTO chat_bans (room_id, user_id, banned_by, reason) VALUES ($1, $2, $3, 'test')", [fixture.rooms.partners, AGENT, BOB]);
+      const before = await snapshotChat(db.pool);
+      expect(await chatError(send())).toMatchObject({ code: 'banned', message: expect.stringContaining('banned') });
+      await expectNothingStored(before);
+    });
+
+    it('room_inactive', async () => {
+      await db.pool.query('UPDATE chat_rooms SET is_active = false WHERE id = $1', [fixture.rooms.partners]);
+      const before = await snapshotChat(db.pool);
+      expect(await chatError(send())).toMatchObject({ code: 'room_inactive', message: expect.stringContaining('Phenom Partners') });
+      await expectNothingStored(before);
+    });
+  });
+
+  it('checks content length and phenom_id before calling Hasura', async () => {
+    const operations = hasura.operations.length;
+    expect((await chatError(backend.sendMessage({ roomId: fixture.rooms.internal, content: 'x'.repeat(4001), messageType: 'text' }))).code).toBe('content_too_long');
+    expect((await chatError(backend.sendMessage({ roomId: fixture.rooms.internal, content: 'x', messageType: 'phenom_link' }))).code).toBe('invalid_input');
+    expect(hasura.operations.length).toBe(operations);
+    // Exactly 4000 characters (not bytes) is allowed: 4000 emoji are 16000 bytes of UTF-8.
+    const long = await backend.sendMessage({ roomId: fixture.rooms.internal, content: '🛸'.repeat(4000), messageType: 'text' });
+    expect([...long.content]).toHaveLength(4000);
+  });
+
+  it('renews the token once when Hasura rejects it as expired, and goes on', async () => {
+    await backend.listRooms();
+    const calls = cognito.calls.length;
+    // Hasura now sees the cached token as expired although the backend's clock says it is fresh.
+    cognito.expireIssuedTokens();
+    const operations = hasura.operations.length;
+    expect((await backend.listRooms()).length).toBe(3);
+    expect(cognito.calls.slice(calls)).toEqual([{ flow: 'REFRESH_TOKEN_AUTH', ok: true }]);
+    expect(hasura.operations.slice(operations)).toEqual(['ListRooms']);
+  });
+
+  it('maps a role Hasura does not allow to forbidden', async () => {
+    const restricted = new CognitoStandIn({ ...cognito.options, allowedRoles: ['user'] });
+    await restricted.start();
+    const standIn = new HasuraStandIn({ pool: db.pool, cognito: restricted });
+    await standIn.start();
+    try {
+      const tokens = new CognitoTokenProvider({ endpoint: restricted.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, username: LOGIN, password: PASSWORD });
+      const limited = new HasuraBackend({ client: new HasuraClient({ endpoint: standIn.url, tokens }), tokens });
+      expect(await chatError(limited.listRooms())).toMatchObject({ code: 'forbidden', message: expect.stringContaining('chat-admin') });
+    } finally {
+      await standIn.stop();
+      await restricted.stop();
+    }
+  });
+
+  it('reports backend_unavailable on a timeout, and health follows reachability', async () => {
+    expect(await backend.health()).toEqual({ ok: true });
+    hasura.delayMs = 500;
+    const slow = build({ timeoutMs: 100 });
+    expect(await chatError(slow.listRooms())).toMatchObject({ code: 'backend_unavailable', message: expect.stringContaining('did not answer within 0.1 s') });
+    expect(await slow.health()).toEqual({ ok: false });
+    hasura.delayMs = 0;
+    const unreachable = new HasuraBackend({ client: new HasuraClient({ endpoint: 'http://127.0.0.1:9/v1/graphql', tokens: new CognitoTokenProvider({ endpoint: cognito.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, username: LOGIN, password: PASSWORD }) }), tokens: new CognitoTokenProvider({ endpoint: cognito.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, username: LOGIN, password: PASSWORD }) });
+    expect(await unreachable.health()).toEqual({ ok: false });
+    expect((await chatError(unreachable.listRooms())).code).toBe('backend_unavailable');
+  });
+
+  it('reports wrong agent credentials as backend_unavailable without echoing them', async () => {
+    const tokens = new CognitoTokenProvider({ endpoint: cognito.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, username: LOGIN, password: 'nope-nope' });
+    const broken = new HasuraBackend({ client: new HasuraClient({ endpoint: hasura.url, tokens }), tokens });
+    const error = await chatError(broken.listRooms());
+    expect(error.code).toBe('backend_unavailable');
+    expect(error.message).toContain('NotAuthorizedException');
+    expect(error.message).not.toContain('nope-nope');
+  });
+});
+
+describe('hasuraBackendConfig', () => {
+  const env = { HASURA_ENDPOINT: 'http://hasura:8080/v1/graphql', AGENT_CLIENT_ID: 'c', AGENT_CLIENT_SECRET: 's', AGENT_USERNAME: 'u', AGENT_PASSWORD: 'p', COGNITO_USER_POOL_ID: 'us-east-1_AbC123' };
+
+  it('derives the Cognito endpoint from the user pool region', () => {
+    expect(hasuraBackendConfig(env)).toEqual({ endpoint: env.HASURA_ENDPOINT, cognitoEndpoint: 'https://cognito-idp.us-east-1.amazonaws.com/', clientId: 'c', clientSecret: 's', username: 'u', password: 'p' });
+  });
+
+  it('names every missing key and never echoes a secret', () => {
+    expect(() => hasuraBackendConfig({ AGENT_PASSWORD: 'hunter2' })).toThrow(/HASURA_ENDPOINT is required[\s\S]*AGENT_CLIENT_ID is required[\s\S]*AGENT_USERNAME is required[\s\S]*COGNITO_USER_POOL_ID/);
+    expect(() => hasuraBackendConfig({ AGENT_PASSWORD: 'hunter2' })).not.toThrow(/hunter2/);
+  });
+});
