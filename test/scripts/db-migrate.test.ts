@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { main } from '../../scripts/db-migrate';
+import { MIGRATIONS_TABLE } from '../../lambda/migrations/runner';
+import { createTestDatabase, TestDatabase } from '../support/postgres';
+
+const REPO = join(__dirname, '../..');
+let db: TestDatabase;
+let out: string[];
+let err: string[];
+
+beforeAll(async () => {
+  db = await createTestDatabase('cli');
+});
+afterAll(() => db.drop());
+beforeEach(() => {
+  out = [];
+  err = [];
+  jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+});
+afterEach(() => jest.restoreAllMocks());
+
+describe('npm run db:migrate', () => {
+  it('runs as the npm script and applies every migration, then finds nothing to do', async () => {
+    const { stdout } = await promisify(execFile)('npx', ['tsx', 'scripts/db-migrate.ts', '--url', db.url], { cwd: REPO });
+    expect(stdout).toContain('applied  001-chat-schema.sql');
+    expect(stdout).toMatch(/: 8 applied, 0 already applied/);
+    expect(stdout).not.toContain('test-only-loopback'); // the password is redacted
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM ${MIGRATIONS_TABLE}`)).rows[0].n).toBe(8);
+
+    expect(await main(['--url', db.url])).toBe(0);
+    expect(out.at(-1)).toMatch(/: 0 applied, 8 already applied$/);
+  });
+
+  it('takes DATABASE_URL when --url is absent', async () => {
+    expect(await main([], { DATABASE_URL: db.url })).toBe(0);
+    expect(out.at(-1)).toMatch(/^postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/cli_[0-9a-f]+: 0 applied, 8 already applied$/);
+  });
+
+  it('exits 2 with the usage when no database is given or the URL is not postgres://', async () => {
+    expect(await main([], {})).toBe(2);
+    expect(err.join('\n')).toContain('no database given.\nusage: npm run db:migrate -- --url postgres://');
+    expect(await main(['--url', 'mysql://u:secret@h/db'], {})).toBe(2);
+    expect(err.join('\n')).toContain('--url must be a postgres:// URL, got mysql://u:***@h/db');
+    expect(await main(['--bogus'], {})).toBe(2);
+  });
+
+  it('exits 1 naming the failing file when a migration fails', async () => {
+    const target = await createTestDatabase('cli_bad');
+    try {
+      await target.pool.query('CREATE TABLE chat_rooms (id int)'); // in the way of 001
+      expect(await main(['--url', target.url])).toBe(1);
+      expect(err.join('\n')).toMatch(/^db:migrate failed on postgres:\/\/postgres:\*\*\*@.*: migration 001-chat-schema\.sql failed: there is no unique constraint matching given keys for referenced table "chat_rooms" \(SQLSTATE 42830\)$/);
+    } finally {
+      await target.drop();
+    }
+  });
+});
