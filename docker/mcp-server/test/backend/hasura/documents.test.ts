@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSchema, GraphQLObjectType, getNamedType, isLeafType, parse, validate } from 'graphql';
+import { buildSchema, GraphQLObjectType, getNamedType, isLeafType, isListType, getNullableType, parse, validate } from 'graphql';
+import { parse as parseYaml } from 'yaml';
 import { createMigratedDatabase } from '../../../../../test/support/postgres/migrated';
 import { ALL_DOCUMENTS } from '../../../src/backend/hasura/documents';
 
@@ -46,6 +47,24 @@ describe('hasura GraphQL documents', () => {
       }
     } finally {
       await db.drop();
+    }
+  });
+
+  it("names every relationship as hasura-metadata/ tracks it (object vs array included)", () => {
+    const metadataDir = join(__dirname, '../../../../../hasura-metadata/databases/default/tables');
+    for (const table of ['chat_rooms', 'chat_messages', 'chat_members', 'chat_bans']) {
+      const metadata = parseYaml(readFileSync(join(metadataDir, `public_${table}.yaml`), 'utf8')) as {
+        object_relationships?: Array<{ name: string }>;
+        array_relationships?: Array<{ name: string }>;
+      };
+      const type = schema.getType(table) as GraphQLObjectType;
+      const relationships = Object.values(type.getFields())
+        .filter((f) => !isLeafType(getNamedType(f.type)) && !f.name.endsWith('_aggregate'))
+        .map((f) => ({ name: f.name, kind: isListType(getNullableType(f.type)) ? 'array' : 'object' }));
+      for (const rel of relationships) {
+        const tracked = (rel.kind === 'array' ? metadata.array_relationships : metadata.object_relationships) ?? [];
+        expect({ table, ...rel, tracked: tracked.some((t) => t.name === rel.name) }).toEqual({ table, ...rel, tracked: true });
+      }
     }
   });
 });
