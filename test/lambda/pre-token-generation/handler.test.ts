@@ -43,7 +43,7 @@ const combinations = Array.from({ length: 1 << GROUPS.length }, (_, mask) => GRO
 
 describe('pre-token-generation handler (V1_0, stringified_json)', () => {
   it.each(combinations.map((groups) => [groups.join(',') || '(no groups)', groups] as const))('groups %s', async (_name, groups) => {
-    const event = await handler(tokenEvent([...groups]), {} as never, () => undefined);
+    const event = await handler(tokenEvent([...groups]));
     const session = hasuraSession(event!);
 
     const admin = groups.includes('chat-admin');
@@ -60,19 +60,19 @@ describe('pre-token-generation handler (V1_0, stringified_json)', () => {
   });
 
   it('gives a user with no groups (groupsToOverride absent) the role user', async () => {
-    const event = await handler(tokenEvent(undefined), {} as never, () => undefined);
+    const event = await handler(tokenEvent(undefined));
     expect(hasuraSession(event!)).toEqual({ 'x-hasura-user-id': SUB, 'x-hasura-default-role': 'user', 'x-hasura-allowed-roles': ['user'] });
   });
 
   it('ignores groups the chat does not know (the pool is shared with other Phenom apps)', async () => {
-    const event = await handler(tokenEvent(['billing-admins', 'phenom-partners']), {} as never, () => undefined);
+    const event = await handler(tokenEvent(['billing-admins', 'phenom-partners']));
     expect(hasuraSession(event!)['x-hasura-allowed-roles']).toEqual(['user']);
   });
 
   it.each(['TokenGeneration_HostedAuth', 'TokenGeneration_RefreshTokens', 'TokenGeneration_NewPasswordChallenge', 'TokenGeneration_AuthenticateDevice'] as const)(
     'adds the claims for %s too',
     async (triggerSource) => {
-      const event = await handler(tokenEvent(['chat-support'], { triggerSource }), {} as never, () => undefined);
+      const event = await handler(tokenEvent(['chat-support'], { triggerSource }));
       expect(hasuraSession(event!)['x-hasura-default-role']).toBe('support');
     },
   );
@@ -80,7 +80,7 @@ describe('pre-token-generation handler (V1_0, stringified_json)', () => {
   it('keeps claims another part of the response already set', async () => {
     const input = tokenEvent([]);
     input.response = { claimsOverrideDetails: { claimsToAddOrOverride: { tenant: 'phenom' }, claimsToSuppress: ['custom:legacy'] } };
-    const event = await handler(input, {} as never, () => undefined);
+    const event = await handler(input);
     expect(event!.response.claimsOverrideDetails.claimsToAddOrOverride).toMatchObject({ tenant: 'phenom' });
     expect(event!.response.claimsOverrideDetails.claimsToSuppress).toEqual(['custom:legacy']);
   });
@@ -98,7 +98,7 @@ describe('pre-token-generation handler (V1_0, stringified_json)', () => {
       const input = tokenEvent(['chat-admin']) as unknown as Record<string, unknown>;
       spoil(input);
       const before = JSON.stringify(input);
-      const event = await handler(input as never, {} as never, () => undefined);
+      const event = await handler(input as never);
       expect(JSON.stringify(event)).toBe(before);
       expect(output.logs('malformed pre-token-generation event')).toEqual([expect.objectContaining({ level: 'ERROR', reason: expect.any(String) })]);
     });

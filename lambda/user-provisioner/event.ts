@@ -1,0 +1,48 @@
+/** The user a post-authentication event is about. */
+export interface SignedInUser {
+  readonly userPoolId: string;
+  /** Cognito's userName: what AdminListGroupsForUser takes. */
+  readonly userName: string;
+  /** users.id and x-hasura-user-id. */
+  readonly sub: string;
+  readonly username: string;
+  readonly displayName: string | null;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim().length > 0 ? v.trim() : undefined);
+
+/**
+ * Reads a post-authentication event as the Cognito docs define it
+ * (user-pool-lambda-post-authentication): triggerSource PostAuthentication_Authentication,
+ * userPoolId, userName and request.userAttributes (sub, email, preferred_username, name).
+ *
+ * users.username is the preferred_username, else the e-mail, else Cognito's userName
+ * (a UUID in pools that sign in by e-mail); display_name is the name, else the
+ * preferred_username, else null.
+ */
+export function parsePostAuthenticationEvent(event: unknown): { ok: true; value: SignedInUser } | { ok: false; reason: string } {
+  if (!isRecord(event)) return { ok: false, reason: 'event is not an object' };
+  if (event.triggerSource !== 'PostAuthentication_Authentication') {
+    return { ok: false, reason: `triggerSource ${JSON.stringify(event.triggerSource)} is not PostAuthentication_Authentication` };
+  }
+  const userPoolId = text(event.userPoolId);
+  const userName = text(event.userName);
+  if (!userPoolId || !userName) return { ok: false, reason: 'userPoolId or userName is missing' };
+  const request = event.request;
+  if (!isRecord(request) || !isRecord(request.userAttributes)) return { ok: false, reason: 'request.userAttributes is missing' };
+  const attributes = request.userAttributes;
+  const sub = text(attributes.sub);
+  if (!sub) return { ok: false, reason: 'request.userAttributes.sub is missing' };
+  const preferred = text(attributes.preferred_username);
+  return {
+    ok: true,
+    value: {
+      userPoolId,
+      userName,
+      sub,
+      username: preferred ?? text(attributes.email) ?? userName,
+      displayName: text(attributes.name) ?? preferred ?? null,
+    },
+  };
+}
