@@ -45,7 +45,8 @@ export function toChatError(err: unknown): unknown {
       case '57014':
         return new ChatError('backend_unavailable', 'The database took too long to answer. Try again in a moment.');
     }
-    if (UNAVAILABLE_SQLSTATE.test(err.code ?? '')) return new ChatError('backend_unavailable', 'The chat database is unavailable right now. Try again in a moment.');
+    // FATAL/PANIC end the session (refused login, database not accepting connections, shutdown).
+    if (UNAVAILABLE_SQLSTATE.test(err.code ?? '') || err.severity === 'FATAL' || err.severity === 'PANIC') return new ChatError('backend_unavailable', 'The chat database is unavailable right now. Try again in a moment.');
     return err;
   }
   const code = (err as { code?: unknown } | null)?.code;

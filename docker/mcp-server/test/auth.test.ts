@@ -1,0 +1,141 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { signJwt } from '../src/auth/local-issuer';
+import { snapshotChat } from './support/chat-fixture';
+import { AGENT_CLIENT, startEnvironment, type Environment } from './support/environment';
+import { bearer, postRpc, toolCall } from './support/raw-rpc';
+
+const SECOND_CLIENT = 'agent-client-2';
+let env: Environment;
+
+beforeAll(async () => {
+  env = await startEnvironment({
+    ALLOWED_CLIENT_IDS: `${AGENT_CLIENT},${SECOND_CLIENT}`,
+    ALLOWED_ORIGINS: 'https://chat.example.test',
+    RATE_LIMIT_BURST: '40',
+    RATE_LIMIT_PER_MINUTE: '60',
+  });
+});
+afterAll(() => env?.teardown());
+
+const send = () => toolCall('chat_send_message', { room_id: env.fixture.rooms.community, content: 'should never be stored' });
+const metadataUrl = () => `${env.server.url}/.well-known/oauth-protected-resource/mcp`;
+
+describe('401: no valid token, nothing executed', () => {
+  const badTokens: [string, () => string][] = [
+    ['no token', () => ''],
+    ['a malformed token', () => 'not-a-jwt'],
+    ['an expired token', () => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read', 'chat/moderate'], overrides: { exp: Math.floor(Date.now() / 1000) - 60 } })],
+    ['a token from another user pool (wrong issuer)', () => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read', 'chat/moderate'], overrides: { iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other999' } })],
+    ['a token for a client not on the allow-list', () => env.issuer.mint({ clientId: 'some-other-client', scopes: ['chat/read', 'chat/moderate'] })],
+    ['an ID token instead of an access token', () => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read', 'chat/moderate'], overrides: { token_use: 'id', aud: AGENT_CLIENT } })],
+    [
+      'a token signed by a key not in the JWKS',
+      () => {
+        const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+        const now = Math.floor(Date.now() / 1000);
+        return signJwt({ iss: env.issuer.issuer, token_use: 'access', client_id: AGENT_CLIENT, sub: AGENT_CLIENT, scope: 'chat/read chat/moderate', iat: now, exp: now + 600 }, privateKey, 'unknown-kid');
+      },
+    ],
+  ];
+
+  it.each(badTokens)('%s gets 401 with a resource_metadata challenge', async (_label, token) => {
+    const before = await snapshotChat(env.db.pool);
+    const t = token();
+    const res = await postRpc(env.server.mcpUrl, send(), t ? bearer(t) : {});
+    expect(res.status).toBe(401);
+    const challenge = res.headers.get('www-authenticate') ?? '';
+    expect(challenge).toMatch(/^Bearer /);
+    expect(challenge).toContain(`resource_metadata="${metadataUrl()}"`);
+    if (t) expect(challenge).toContain('error="invalid_token"');
+    expect(await snapshotChat(env.db.pool)).toBe(before);
+  });
+
+  it('the challenge points at metadata that names the issuer as authorization server', async () => {
+    const res = await fetch(metadataUrl());
+    expect((await res.json()).authorization_servers).toEqual([env.issuer.issuer]);
+  });
+});
+
+describe('403: scopes', () => {
+  const readOnly = () => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read'] });
+
+  it.each([
+    ['chat_send_message', () => ({ room_id: env.fixture.rooms.community, content: 'x' })],
+    ['chat_delete_message', () => ({ room_id: env.fixture.rooms.community, message_id: '00000000-0000-0000-0000-000000000000' })],
+    ['chat_mute_user', () => ({ room_id: env.fixture.rooms.community, user_id: 'user-alice' })],
+    ['chat_unmute_user', () => ({ room_id: env.fixture.rooms.community, user_id: 'user-alice' })],
+    ['chat_ban_user', () => ({ room_id: env.fixture.rooms.community, user_id: 'user-alice', reason: 'x' })],
+    ['chat_unban_user', () => ({ room_id: env.fixture.rooms.community, user_id: 'user-alice' })],
+    ['chat_get_messages', () => ({ room_id: env.fixture.rooms.community, include_deleted: true })],
+  ])('%s without the moderate scope gets 403 insufficient_scope and changes nothing', async (tool, args) => {
+    const before = await snapshotChat(env.db.pool);
+    const res = await postRpc(env.server.mcpUrl, toolCall(tool, args()), bearer(readOnly()));
+    expect(res.status).toBe(403);
+    const challenge = res.headers.get('www-authenticate') ?? '';
+    expect(challenge).toContain('error="insufficient_scope"');
+    expect(challenge).toContain('scope="chat/moderate"');
+    expect(challenge).toContain(`resource_metadata="${metadataUrl()}"`);
+    expect(await snapshotChat(env.db.pool)).toBe(before);
+  });
+
+  it('read tools work with only the read scope', async () => {
+    const res = await postRpc(env.server.mcpUrl, toolCall('chat_list_rooms', {}), bearer(readOnly()));
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Phenom Community');
+  });
+
+  it('a token with neither chat scope gets 403 for any MCP request', async () => {
+    const none = env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['openid'] });
+    const res = await postRpc(env.server.mcpUrl, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, bearer(none));
+    expect(res.status).toBe(403);
+    expect(res.headers.get('www-authenticate')).toContain('scope="chat/read"');
+  });
+
+  it('the chat-support group may moderate without the moderate scope', async () => {
+    const support = env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read'], groups: ['chat-support'] });
+    const res = await postRpc(env.server.mcpUrl, toolCall('chat_unmute_user', { room_id: env.fixture.rooms.community, user_id: 'user-alice' }), bearer(support));
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('no longer muted');
+  });
+});
+
+describe('request hygiene', () => {
+  it('rejects a browser Origin that is not allowed (DNS rebinding) and accepts an allowed one', async () => {
+    const before = await snapshotChat(env.db.pool);
+    const evil = await postRpc(env.server.mcpUrl, send(), { ...bearer(env.token), origin: 'http://evil.example' });
+    expect(evil.status).toBe(403);
+    expect(await snapshotChat(env.db.pool)).toBe(before);
+    const good = await postRpc(env.server.mcpUrl, toolCall('chat_list_rooms', {}), { ...bearer(env.token), origin: 'https://chat.example.test' });
+    expect(good.status).toBe(200);
+  });
+
+  it('refuses a body over the size limit with 413', async () => {
+    const huge = JSON.stringify(toolCall('chat_send_message', { room_id: env.fixture.rooms.community, content: 'x'.repeat(70 * 1024) }));
+    const before = await snapshotChat(env.db.pool);
+    const res = await postRpc(env.server.mcpUrl, huge, bearer(env.token));
+    expect(res.status).toBe(413);
+    expect(await snapshotChat(env.db.pool)).toBe(before);
+  });
+
+  it('answers invalid JSON with a JSON-RPC parse error', async () => {
+    const res = await postRpc(env.server.mcpUrl, '{"jsonrpc":', bearer(env.token));
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text).error.code).toBe(-32700);
+  });
+
+  it('rate-limits per agent with 429 and Retry-After, without touching other agents', async () => {
+    const first = env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read'] });
+    // Drain the first agent's burst (40, shared with the requests above) …
+    let limited: { status: number; headers: Headers } | undefined;
+    for (let i = 0; i < 60 && !limited; i++) {
+      const res = await postRpc(env.server.mcpUrl, { jsonrpc: '2.0', id: i, method: 'ping' }, bearer(first));
+      if (res.status === 429) limited = res;
+      else expect(res.status).toBe(200);
+    }
+    expect(limited?.status).toBe(429);
+    expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // … while a second agent still has its own bucket.
+    const second = env.issuer.mint({ clientId: SECOND_CLIENT, scopes: ['chat/read'] });
+    expect((await postRpc(env.server.mcpUrl, { jsonrpc: '2.0', id: 1, method: 'ping' }, bearer(second))).status).toBe(200);
+  });
+});
