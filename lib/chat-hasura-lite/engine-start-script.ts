@@ -23,7 +23,7 @@ export const URLENCODE_FUNCTION = `urlencode() { printf '%s' "$1" | od -An -v -t
 export const HASURA_START_SCRIPT = [
   'set -eu',
   URLENCODE_FUNCTION,
-  'HASURA_GRAPHQL_DATABASE_URL="postgres://$(urlencode "$DB_USER"):$(urlencode "$DB_PASSWORD")@${DB_HOST}:${DB_PORT}/${DB_NAME}?sslmode=require"',
+  'HASURA_GRAPHQL_DATABASE_URL="postgres://$(urlencode "$DB_USER"):$(urlencode "$DB_PASSWORD")@$DB_HOST:$DB_PORT/$DB_NAME?sslmode=require"',
   'export HASURA_GRAPHQL_DATABASE_URL',
   // Only the engine's own variable keeps the password; nothing else in the process sees it.
   'unset DB_PASSWORD',
