@@ -1,6 +1,8 @@
 import { CfnOutput, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ChatHasuraLite } from './chat-hasura-lite';
+import { ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
 import { Platform } from './platform';
 
@@ -16,6 +18,7 @@ export interface PhenomChatStackProps extends StackProps {
 export class PhenomChatStack extends Stack {
   public readonly platform: Platform;
   public readonly hasuraLite: ChatHasuraLite;
+  public readonly synapse: ChatSynapse;
 
   constructor(scope: Construct, id: string, props: PhenomChatStackProps) {
     super(scope, id, props);
@@ -28,6 +31,13 @@ export class PhenomChatStack extends Stack {
     // --- chat constructs (wired by their issues, in the seeds' dependency order) ---
 
     this.hasuraLite = new ChatHasuraLite(this, 'ChatHasuraLite', { config, platform: this.platform });
+
+    this.synapse = new ChatSynapse(this, 'ChatSynapse', {
+      config,
+      platform: this.platform,
+      // The C4 chat-clients secret by its fixed name until ChatShared is wired here; then pass chatShared.clientsSecret.
+      clientsSecret: secretsmanager.Secret.fromSecretNameV2(this, 'ChatClientsSecret', `${config.prefix}-chat-clients`),
+    });
 
     new CfnOutput(this, 'ChatUrl', { value: `https://${config.domainName}`, description: 'Public base URL of the chat system' });
     new CfnOutput(this, 'LoadBalancerDnsName', {

@@ -1,0 +1,89 @@
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { Construct } from 'constructs';
+import { ADMIN_UI_BASE_PATH } from './admin-ui-service';
+
+/** Listener rule priorities (contract C5: 2xx for Synapse; lower numbers are evaluated first). */
+export const SYNAPSE_RULE_PRIORITIES = {
+  /** Refuses password changes so SSO users never get a password (see homeserver-config.ts password_config). */
+  passwordChangeBlock: 190,
+  /** First of the allow-list forwards for /_synapse/admin/*, one rule per ALLOWED_CIDRS_PER_RULE CIDRs, up to 198. */
+  adminApiAllowFirst: 191,
+  adminApiDeny: 199,
+  synapse: 200,
+  adminUi: 201,
+  wellKnown: 202,
+} as const;
+
+/** An ALB rule may hold 5 condition values; the host header and the path take two. */
+export const ALLOWED_CIDRS_PER_RULE = 3;
+const MAX_ALLOW_RULES = SYNAPSE_RULE_PRIORITIES.adminApiDeny - SYNAPSE_RULE_PRIORITIES.adminApiAllowFirst;
+
+export interface SynapseRoutesProps {
+  readonly listener: elbv2.IApplicationListener;
+  /** Every rule also matches this host header. */
+  readonly domainName: string;
+  readonly synapse: elbv2.IApplicationTargetGroup;
+  readonly adminUi: elbv2.IApplicationTargetGroup;
+  /** Source CIDRs allowed to reach /_synapse/admin/*; empty means nobody through the ALB. */
+  readonly adminApiAllowedCidrs: readonly string[];
+}
+
+const matrixError = (status: 403, errcode: string, error: string) =>
+  elbv2.ListenerAction.fixedResponse(status, { contentType: 'application/json', messageBody: JSON.stringify({ errcode, error }) });
+
+/**
+ * The ALB rules in front of Synapse and its Admin UI. The admin API is
+ * powerful, so it is answered only for the configured source CIDRs; the
+ * bootstrap and purge Lambdas reach Synapse directly inside the VPC instead.
+ * Note that the ALB sees the connecting address: behind a proxy such as
+ * Cloudflare, list the addresses the ALB actually receives.
+ */
+export class SynapseRoutes extends Construct {
+  /** The rule that forwards /_matrix/* and /_synapse/* (ECS needs it before it attaches the target group). */
+  public readonly synapseRule: elbv2.ApplicationListenerRule;
+  public readonly adminUiRule: elbv2.ApplicationListenerRule;
+
+  constructor(scope: Construct, id: string, props: SynapseRoutesProps) {
+    super(scope, id);
+    const host = elbv2.ListenerCondition.hostHeaders([props.domainName]);
+    const rule = (rid: string, priority: number, paths: string[], action: elbv2.ListenerAction, extra: elbv2.ListenerCondition[] = []) =>
+      new elbv2.ApplicationListenerRule(this, rid, {
+        listener: props.listener,
+        priority,
+        conditions: [host, elbv2.ListenerCondition.pathPatterns(paths), ...extra],
+        action,
+      });
+
+    rule(
+      'PasswordChangeBlock',
+      SYNAPSE_RULE_PRIORITIES.passwordChangeBlock,
+      ['/_matrix/client/*/account/password*'],
+      matrixError(403, 'M_FORBIDDEN', 'Passwords are not used on this server: sign in with Phenom single sign-on'),
+    );
+
+    const cidrs = [...props.adminApiAllowedCidrs];
+    const chunks: string[][] = [];
+    for (let i = 0; i < cidrs.length; i += ALLOWED_CIDRS_PER_RULE) chunks.push(cidrs.slice(i, i + ALLOWED_CIDRS_PER_RULE));
+    if (chunks.length > MAX_ALLOW_RULES) {
+      throw new Error(
+        `synapse.adminApiAllowedCidrs: at most ${MAX_ALLOW_RULES * ALLOWED_CIDRS_PER_RULE} CIDRs fit the rule priorities reserved for them, got ${cidrs.length}; use wider blocks`,
+      );
+    }
+    chunks.forEach((chunk, i) =>
+      rule(`AdminApiAllow${i + 1}`, SYNAPSE_RULE_PRIORITIES.adminApiAllowFirst + i, ['/_synapse/admin/*'], elbv2.ListenerAction.forward([props.synapse]), [
+        elbv2.ListenerCondition.sourceIps(chunk),
+      ]),
+    );
+    rule(
+      'AdminApiDeny',
+      SYNAPSE_RULE_PRIORITIES.adminApiDeny,
+      ['/_synapse/admin/*'],
+      matrixError(403, 'M_FORBIDDEN', 'The Synapse admin API is not reachable from this address'),
+    );
+
+    this.synapseRule = rule('Synapse', SYNAPSE_RULE_PRIORITIES.synapse, ['/_matrix/*', '/_synapse/*'], elbv2.ListenerAction.forward([props.synapse]));
+    this.adminUiRule = rule('AdminUi', SYNAPSE_RULE_PRIORITIES.adminUi, [ADMIN_UI_BASE_PATH, `${ADMIN_UI_BASE_PATH}/*`], elbv2.ListenerAction.forward([props.adminUi]));
+    // Synapse answers both (serve_server_wellknown, and /client from public_baseurl) with CORS headers.
+    rule('WellKnown', SYNAPSE_RULE_PRIORITIES.wellKnown, ['/.well-known/matrix/server', '/.well-known/matrix/client'], elbv2.ListenerAction.forward([props.synapse]));
+  }
+}

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { ChatConfig } from '../config';
+import { ChatCustomResource } from '../constructs/chat-custom-resource';
+import { ChatFunction } from '../constructs/chat-function';
+import { acknowledgeNag } from '../nag';
+import { Platform } from '../platform';
+import { CHAT_ROOMS } from '../../lambda/synapse-bootstrap/bootstrap';
+import { SynapseSecrets } from './secrets';
+import { logicalIdOf, SynapseService } from './synapse-service';
+
+/** The admin bot's localpart: @phenom-bot:<server name>. */
+export const ADMIN_BOT_LOCALPART = 'phenom-bot';
+
+export interface SynapseDatabaseSetupProps {
+  readonly config: ChatConfig;
+  readonly platform: Platform;
+  readonly secrets: SynapseSecrets;
+  readonly databaseName: string;
+}
+
+/** Custom resource: creates the `synapse` role and database on RDS if missing (lambda/synapse-database-setup). */
+export class SynapseDatabaseSetup extends Construct {
+  public readonly resource: ChatCustomResource;
+
+  constructor(scope: Construct, id: string, props: SynapseDatabaseSetupProps) {
+    super(scope, id);
+    const handler = new ChatFunction(this, 'Handler', {
+      config: props.config,
+      platform: props.platform,
+      databaseAccess: true,
+      entry: 'synapse-database-setup/index.ts',
+      description: 'Creates the Synapse role and database (UTF8, C collation, template0) if missing',
+      timeout: Duration.minutes(2),
+      environment: { SYNAPSE_DB_SECRET_ARN: props.secrets.database.secretArn, SYNAPSE_DB_NAME: props.databaseName },
+    });
+    props.secrets.database.grantRead(handler.function);
+    this.resource = new ChatCustomResource(this, 'Resource', {
+      config: props.config,
+      onEvent: handler,
+      resourceType: 'Custom::SynapseDatabase',
+      properties: { DatabaseName: props.databaseName, DatabaseSecretArn: props.secrets.database.secretArn },
+    });
+  }
+}
+
+export interface SynapseBootstrapProps {
+  readonly config: ChatConfig;
+  readonly platform: Platform;
+  readonly secrets: SynapseSecrets;
+  readonly synapse: SynapseService;
+}
+
+/**
+ * Custom resource: once Synapse is healthy, registers the admin bot, stores its
+ * token, creates the three rooms and sets their power levels
+ * (lambda/synapse-bootstrap). The onEvent step only accepts the request; the
+ * isComplete step, polled every 15 s for up to 30 minutes, does the work.
+ */
+export class SynapseBootstrap extends Construct {
+  public readonly resource: ChatCustomResource;
+
+  constructor(scope: Construct, id: string, props: SynapseBootstrapProps) {
+    super(scope, id);
+    const { config, platform, secrets, synapse } = props;
+    const start = new ChatFunction(this, 'Start', {
+      config,
+      entry: 'synapse-bootstrap-start/index.ts',
+      description: 'Accepts the Synapse bootstrap request (the work runs in the isComplete step)',
+      timeout: Duration.seconds(10),
+    });
+    const bootstrap = new ChatFunction(this, 'Handler', {
+      config,
+      platform,
+      entry: 'synapse-bootstrap/index.ts',
+      description: 'Waits for Synapse, then registers the admin bot and creates the chat rooms',
+      timeout: Duration.minutes(2),
+      environment: {
+        SYNAPSE_URL: synapse.internalUrl,
+        BOT_LOCALPART: ADMIN_BOT_LOCALPART,
+        REGISTRATION_SHARED_SECRET_ARN: secrets.registrationSharedSecret.secretArn,
+        BOT_PASSWORD_SECRET_ARN: secrets.botPassword.secretArn,
+        BOT_TOKEN_SECRET_ARN: secrets.botToken.secretArn,
+      },
+    });
+    secrets.registrationSharedSecret.grantRead(bootstrap.function);
+    secrets.botPassword.grantRead(bootstrap.function);
+    secrets.botToken.grantRead(bootstrap.function);
+    secrets.botToken.grantWrite(bootstrap.function);
+    synapse.allowFrom(bootstrap, 'Synapse bootstrap Lambda (admin API inside the VPC)');
+
+    this.resource = new ChatCustomResource(this, 'Resource', {
+      config,
+      onEvent: start,
+      isComplete: bootstrap,
+      queryInterval: Duration.seconds(15),
+      totalTimeout: Duration.minutes(30),
+      resourceType: 'Custom::SynapseBootstrap',
+      properties: {
+        // Re-run whenever Synapse is redeployed with another task definition or the rooms change.
+        TaskDefinitionArn: synapse.taskDefinition.taskDefinitionArn,
+        Spec: createHash('sha256').update(JSON.stringify({ bot: ADMIN_BOT_LOCALPART, rooms: CHAT_ROOMS })).digest('hex'),
+      },
+    });
+    this.resource.node.addDependency(synapse.service);
+
+    // With an isComplete handler the provider framework adds a Step Functions waiter; ChatCustomResource
+    // acknowledges the onEvent side only.
+    const provider = this.resource.node.findChild('Provider');
+    acknowledgeNag(
+      provider,
+      ...['framework-isComplete', 'framework-onTimeout'].map((fid) => ({
+        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(provider.node.findChild(fid))}.Arn>:*]`,
+        reason: "The provider framework's waiter may invoke any version of its own isComplete/onTimeout function, and nothing else.",
+      })),
+      { id: 'AwsSolutions-SF1', reason: "The waiter state machine is the CDK provider framework's internal poll loop; each poll is logged by the bootstrap Lambda itself." },
+      { id: 'AwsSolutions-SF2', reason: "The waiter state machine only polls one Lambda every 15 s; X-Ray would trace the framework's loop, not our code." },
+    );
+  }
+}

@@ -1,0 +1,104 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ChatConfig } from '../config';
+import { Platform } from '../platform';
+import { SynapseAdminUi } from './admin-ui-service';
+import { SynapseRoutes } from './alb-rules';
+import { SynapseBootstrap, SynapseDatabaseSetup } from './deploy-steps';
+import { SynapseMediaBucket } from './media-bucket';
+import { SynapseSecrets } from './secrets';
+import { SynapseService } from './synapse-service';
+
+export { ADMIN_UI_BASE_PATH, ADMIN_UI_HEALTH_CHECK } from './admin-ui-service';
+export { SYNAPSE_RULE_PRIORITIES } from './alb-rules';
+export { ADMIN_BOT_LOCALPART } from './deploy-steps';
+export { SYNAPSE_HEALTH_CHECK } from './synapse-service';
+
+/** The JSON key of the admin bot's access token in `adminBotTokenSecret`. */
+export const ADMIN_BOT_TOKEN_SECRET_KEY = 'accessToken';
+
+export interface ChatSynapseProps {
+  readonly config: ChatConfig;
+  readonly platform: Platform;
+  /**
+   * The chat-clients secret (contract C4, `ChatShared.clientsSecret`): Synapse
+   * reads `synapseOidcClientId` and `synapseOidcClientSecret` from it.
+   */
+  readonly clientsSecret: secretsmanager.ISecret;
+  /** @default 'synapse' */
+  readonly databaseName?: string;
+}
+
+/**
+ * Implementation A of the seeds ("chat-synapse"): the Synapse homeserver and
+ * its Admin UI on Fargate behind the shared ALB, media in S3, the `synapse`
+ * database created during deploy, and a bootstrap during deploy that registers
+ * the admin bot and creates the three rooms.
+ */
+export class ChatSynapse extends Construct {
+  public readonly synapse: SynapseService;
+  public readonly adminUi: SynapseAdminUi;
+  public readonly routes: SynapseRoutes;
+  public readonly secrets: SynapseSecrets;
+  public readonly mediaBucket: s3.IBucket;
+  public readonly databaseSetup: SynapseDatabaseSetup;
+  public readonly bootstrap: SynapseBootstrap;
+  /** Synapse's URL inside the VPC (private DNS), e.g. for the history-purge Lambda. */
+  public readonly internalUrl: string;
+  /** JSON secret with the admin bot's token under ADMIN_BOT_TOKEN_SECRET_KEY (written during deploy). */
+  public readonly adminBotTokenSecret: secretsmanager.ISecret;
+  /** The admin bot's user id, known once the bootstrap has run. */
+  public readonly adminBotUserId: string;
+
+  constructor(scope: Construct, id: string, props: ChatSynapseProps) {
+    super(scope, id);
+    const { config, platform } = props;
+    const databaseName = props.databaseName ?? 'synapse';
+
+    this.secrets = new SynapseSecrets(this, 'Secrets', { prefix: config.prefix });
+    this.mediaBucket = new SynapseMediaBucket(this, 'Media', { retain: config.production }).bucket;
+    this.databaseSetup = new SynapseDatabaseSetup(this, 'DatabaseSetup', { config, platform, secrets: this.secrets, databaseName });
+
+    this.synapse = new SynapseService(this, 'Synapse', {
+      config,
+      platform,
+      secrets: this.secrets,
+      clientsSecret: props.clientsSecret,
+      mediaBucket: this.mediaBucket,
+      databaseName,
+    });
+    // Synapse refuses to start without its database.
+    this.synapse.service.node.addDependency(this.databaseSetup.resource);
+
+    this.adminUi = new SynapseAdminUi(this, 'AdminUi', { config, platform });
+
+    this.routes = new SynapseRoutes(this, 'Routes', {
+      listener: platform.listener,
+      domainName: config.domainName,
+      synapse: this.synapse.targetGroup,
+      adminUi: this.adminUi.targetGroup,
+      adminApiAllowedCidrs: config.synapse.adminApiAllowedCidrs,
+    });
+    // ECS refuses a target group that no listener rule uses yet.
+    this.synapse.service.node.addDependency(this.routes.synapseRule);
+    this.adminUi.service.node.addDependency(this.routes.adminUiRule);
+
+    this.bootstrap = new SynapseBootstrap(this, 'Bootstrap', { config, platform, secrets: this.secrets, synapse: this.synapse });
+    this.internalUrl = this.synapse.internalUrl;
+    this.adminBotTokenSecret = this.secrets.botToken;
+    this.adminBotUserId = this.bootstrap.resource.getAttString('BotUserId');
+  }
+
+  /** Lets `peer` call Synapse directly inside the VPC (client and admin APIs on 8008). */
+  public allowFrom(peer: ec2.IConnectable, description: string): void {
+    this.synapse.allowFrom(peer, description);
+  }
+
+  /** Lets `grantee` read the admin bot's access token. */
+  public grantReadAdminBotToken(grantee: iam.IGrantable): iam.Grant {
+    return this.secrets.botToken.grantRead(grantee);
+  }
+}
