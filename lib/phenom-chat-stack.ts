@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ChatShared } from './chat-shared';
 import { ChatHasuraLite } from './chat-hasura-lite';
 import { ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
@@ -17,6 +18,7 @@ export interface PhenomChatStackProps extends StackProps {
  */
 export class PhenomChatStack extends Stack {
   public readonly platform: Platform;
+  public readonly shared: ChatShared;
   public readonly hasuraLite: ChatHasuraLite;
   public readonly synapse: ChatSynapse;
 
@@ -30,6 +32,7 @@ export class PhenomChatStack extends Stack {
 
     // --- chat constructs (wired by their issues, in the seeds' dependency order) ---
 
+    this.shared = new ChatShared(this, 'ChatShared', { config, platform: this.platform });
     this.hasuraLite = new ChatHasuraLite(this, 'ChatHasuraLite', { config, platform: this.platform });
 
     this.synapse = new ChatSynapse(this, 'ChatSynapse', {

@@ -1,0 +1,106 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { ChatConfig } from '../config';
+import { ChatCustomResource } from '../constructs/chat-custom-resource';
+import { ChatFunction } from '../constructs/chat-function';
+import { acknowledgeNag } from '../nag';
+import { Platform } from '../platform';
+
+export interface CognitoTriggersProps {
+  readonly config: ChatConfig;
+  readonly platform: Platform;
+}
+
+/**
+ * The two Cognito Lambdas: pre-token generation (Hasura claims, V1_0 event, contract C3)
+ * and post-authentication (provisions users and memberships). On a pool created here
+ * they are attached directly; on an imported pool a deploy-time step adds them to the
+ * pool's existing LambdaConfig, keeping its other triggers and settings.
+ */
+export class CognitoTriggers extends Construct {
+  public readonly preTokenGeneration: ChatFunction;
+  public readonly userProvisioner: ChatFunction;
+
+  constructor(scope: Construct, id: string, props: CognitoTriggersProps) {
+    super(scope, id);
+    const { config, platform } = props;
+    const userPool = platform.userPool.userPool;
+
+    this.preTokenGeneration = new ChatFunction(this, 'PreTokenGeneration', {
+      config,
+      entry: 'pre-token-generation/index.ts',
+      description: 'Cognito pre-token-generation trigger: adds the Hasura claims to the ID token',
+      // Cognito waits at most 5 seconds for a trigger; the function needs milliseconds.
+      timeout: Duration.seconds(5),
+    });
+
+    this.userProvisioner = new ChatFunction(this, 'UserProvisioner', {
+      config,
+      entry: 'user-provisioner/index.ts',
+      description: 'Cognito post-authentication trigger: provisions the chat user and room memberships',
+      timeout: Duration.seconds(5),
+      platform,
+      databaseAccess: true,
+    });
+    // The post-authentication event carries no groups, so the provisioner lists them.
+    // A separate policy, not the role's default policy: the function must not depend on
+    // the pool's ARN while the created pool depends on the function (its trigger).
+    new iam.Policy(this, 'ListGroupsPolicy', {
+      roles: [this.userProvisioner.function.role!],
+      statements: [new iam.PolicyStatement({ actions: ['cognito-idp:AdminListGroupsForUser'], resources: [userPool.userPoolArn] })],
+    });
+
+    if (userPool instanceof cognito.UserPool) {
+      // V1_0 on purpose (contract C3): it works on every feature plan, so the same
+      // Lambda and Hasura config serve an imported pool on the Lite plan.
+      userPool.addTrigger(cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, this.preTokenGeneration.function, cognito.LambdaVersion.V1_0);
+      userPool.addTrigger(cognito.UserPoolOperation.POST_AUTHENTICATION, this.userProvisioner.function);
+    } else {
+      this.attachToImportedPool(config, userPool);
+    }
+  }
+
+  private attachToImportedPool(config: ChatConfig, userPool: cognito.IUserPool): void {
+    for (const fn of [this.preTokenGeneration, this.userProvisioner]) {
+      fn.function.addPermission('CognitoInvoke', {
+        principal: new iam.ServicePrincipal('cognito-idp.amazonaws.com'),
+        sourceArn: userPool.userPoolArn,
+        sourceAccount: Stack.of(this).account,
+      });
+    }
+    const handler = new ChatFunction(this, 'AttachHandler', {
+      config,
+      entry: 'user-pool-triggers/index.ts',
+      description: 'Adds the chat triggers to an imported Cognito user pool during deploy',
+    });
+    handler.function.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['cognito-idp:DescribeUserPool', 'cognito-idp:UpdateUserPool'], resources: [userPool.userPoolArn] }),
+    );
+    // UpdateUserPool re-sends the pool's SMS configuration, and passing its SNS role
+    // needs iam:PassRole on whatever role the existing pool already uses.
+    handler.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'iam:PassedToService': 'cognito-idp.amazonaws.com' } },
+      }),
+    );
+    acknowledgeNag(handler.function, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'iam:PassRole only to cognito-idp: UpdateUserPool must re-send the imported pool\'s existing SMS role, whose ARN is not known at synth.',
+    });
+    new ChatCustomResource(this, 'Attach', {
+      config,
+      onEvent: handler,
+      resourceType: 'Custom::ChatUserPoolTriggers',
+      properties: {
+        UserPoolId: userPool.userPoolId,
+        PreTokenGenerationArn: this.preTokenGeneration.function.functionArn,
+        PostAuthenticationArn: this.userProvisioner.function.functionArn,
+      },
+    });
+  }
+}

@@ -1,0 +1,112 @@
+import { SecretValue, Stack } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { ChatConfig } from '../config';
+import { acknowledgeNag } from '../nag';
+import { Platform } from '../platform';
+import { ChatAppClients, CHAT_RESOURCE_SERVER_IDENTIFIER } from './app-clients';
+import { CognitoTriggers } from './cognito-triggers';
+import { CHAT_GROUPS } from './groups';
+import { MachineAccount } from './machine-account';
+import { CHAT_CLIENT_SECRET_KEYS as KEYS } from './secret-keys';
+
+export { CHAT_RESOURCE_SERVER_IDENTIFIER, CHAT_SCOPES, synapseOidcCallbackUrl } from './app-clients';
+export { CHAT_GROUPS, CHAT_ROLES, CHAT_ROOMS, entitlementsFor } from './groups';
+export { CHAT_CLIENT_SECRET_KEYS } from './secret-keys';
+
+export interface ChatSharedProps {
+  readonly config: ChatConfig;
+  /** Its user pool (created or imported) gets the clients, groups and triggers; its VPC and database serve the provisioner. */
+  readonly platform: Platform;
+}
+
+/**
+ * What both chat backends share in Cognito (seed 002 "chat-shared"): the app
+ * clients, the groups that map to Hasura roles and rooms, the MCP machine account,
+ * the `chat` resource server, the two Cognito triggers, and the
+ * `<prefix>-chat-clients` secret that hands the credentials to Synapse and the MCP server (contract C4).
+ */
+export class ChatShared extends Construct {
+  public readonly userPool: cognito.IUserPool;
+  /** The JSON secret `<prefix>-chat-clients`; read one key with `ecs.Secret.fromSecretsManager(clientsSecret, CHAT_CLIENT_SECRET_KEYS.x)`. */
+  public readonly clientsSecret: secretsmanager.ISecret;
+  public readonly synapseOidcClient: cognito.IUserPoolClient;
+  public readonly agentClient: cognito.IUserPoolClient;
+  public readonly mobileClient: cognito.IUserPoolClient;
+  public readonly mcpAgentClient: cognito.IUserPoolClient;
+  /** `chat`: access tokens of mcpAgentClient carry `chat/read` and/or `chat/moderate`. */
+  public readonly resourceServerIdentifier: string = CHAT_RESOURCE_SERVER_IDENTIFIER;
+  /** The chat groups by key of CHAT_GROUPS. */
+  public readonly groups: Readonly<Record<keyof typeof CHAT_GROUPS, cognito.UserPoolGroup>>;
+  public readonly machineAccount: MachineAccount;
+  public readonly triggers: CognitoTriggers;
+
+  constructor(scope: Construct, id: string, props: ChatSharedProps) {
+    super(scope, id);
+    const { config, platform } = props;
+    this.userPool = platform.userPool.userPool;
+
+    const groups = {} as Record<keyof typeof CHAT_GROUPS, cognito.UserPoolGroup>;
+    for (const [key, group] of Object.entries(CHAT_GROUPS) as [keyof typeof CHAT_GROUPS, (typeof CHAT_GROUPS)[keyof typeof CHAT_GROUPS]][]) {
+      groups[key] = new cognito.UserPoolGroup(this, `Group${key[0].toUpperCase()}${key.slice(1)}`, {
+        userPool: this.userPool,
+        groupName: group.name,
+        description: group.description,
+        precedence: group.precedence,
+      });
+    }
+    this.groups = groups;
+
+    const clients = new ChatAppClients(this, 'Clients', { config, userPool: this.userPool });
+    this.synapseOidcClient = clients.synapseOidcClient;
+    this.agentClient = clients.agentClient;
+    this.mobileClient = clients.mobileClient;
+    this.mcpAgentClient = clients.mcpAgentClient;
+
+    // chat-admin, not chat-support: the MCP moderation tools mute (UPDATE chat_members)
+    // and unban (DELETE chat_bans), which only the admin role may do in seed 000's RBAC table.
+    this.machineAccount = new MachineAccount(this, 'MachineAccount', { config, userPool: this.userPool, group: groups.admin });
+
+    this.triggers = new CognitoTriggers(this, 'Triggers', { config, platform });
+
+    // Every value is a reference resolved by CloudFormation: client ids are Refs, client
+    // secrets come from DescribeUserPoolClient (the CDK's userPoolClientSecret), and the
+    // agent password is a dynamic reference to its generated secret. No plaintext here.
+    this.clientsSecret = new secretsmanager.Secret(this, 'ClientsSecret', {
+      secretName: `${config.prefix}-chat-clients`,
+      description: 'Cognito app client ids and secrets plus the MCP machine account credentials (Synapse and MCP server read it)',
+      secretObjectValue: {
+        [KEYS.synapseOidcClientId]: SecretValue.unsafePlainText(clients.synapseOidcClient.userPoolClientId),
+        [KEYS.synapseOidcClientSecret]: clients.synapseOidcClient.userPoolClientSecret,
+        [KEYS.agentClientId]: SecretValue.unsafePlainText(clients.agentClient.userPoolClientId),
+        [KEYS.agentClientSecret]: clients.agentClient.userPoolClientSecret,
+        [KEYS.agentUsername]: SecretValue.unsafePlainText(this.machineAccount.username),
+        [KEYS.agentPassword]: SecretValue.secretsManager(this.machineAccount.passwordSecret.secretArn, { jsonField: 'password' }),
+        [KEYS.mobileClientId]: SecretValue.unsafePlainText(clients.mobileClient.userPoolClientId),
+        [KEYS.mcpAgentClientId]: SecretValue.unsafePlainText(clients.mcpAgentClient.userPoolClientId),
+        [KEYS.mcpAgentClientSecret]: clients.mcpAgentClient.userPoolClientSecret,
+      },
+    });
+    // userPoolClientSecret reads each secret through the CDK's stack-wide AwsCustomResource function.
+    const describeClientFunction = Stack.of(this).node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
+    if (describeClientFunction) {
+      acknowledgeNag(describeClientFunction, {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "The CDK's AwsCustomResource function (DescribeUserPoolClient for the client secrets) needs only log delivery, which this AWS-managed policy grants.",
+      });
+    }
+    acknowledgeNag(this.clientsSecret, {
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The values are Cognito-generated client secrets and the machine password, which Secrets Manager rotation cannot change at their source; a change of client or password updates this secret on the next deploy.',
+    });
+  }
+
+  /** Lets the grantee read the chat-clients secret (and decrypt it). */
+  public grantReadClientsSecret(grantee: iam.IGrantable): iam.Grant {
+    return this.clientsSecret.grantRead(grantee);
+  }
+}
