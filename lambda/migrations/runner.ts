@@ -26,6 +26,13 @@ export interface MigrationFile {
 export interface RunMigrationsOptions {
   /** @default - `sql/` next to this module in the Lambda bundle, else the repository's `sql/` */
   readonly sqlDir?: string;
+  /**
+   * How long one statement of a migration may wait for a table lock before the file fails.
+   * An ALTER TABLE that queues behind a long query blocks every later query on that table,
+   * so a deploy should fail clearly rather than stall the chat.
+   * @default 60000
+   */
+  readonly lockTimeoutMs?: number;
 }
 
 export interface MigrationResult {
@@ -136,7 +143,7 @@ export async function runMigrations(client: ClientBase, options: RunMigrationsOp
         alreadyApplied.push(file.name);
         continue;
       }
-      await applyOne(client, file);
+      await applyOne(client, file, options.lockTimeoutMs ?? 60_000);
       applied.push(file.name);
     }
     return { applied, alreadyApplied };
@@ -162,10 +169,12 @@ function verifyApplied(files: MigrationFile[], appliedChecksums: Map<string, str
   }
 }
 
-async function applyOne(client: ClientBase, file: MigrationFile): Promise<void> {
+async function applyOne(client: ClientBase, file: MigrationFile, lockTimeoutMs: number): Promise<void> {
+  if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 0) throw new MigrationError(`lockTimeoutMs must be a non-negative integer, got ${lockTimeoutMs}`);
   const started = Date.now();
   await client.query('BEGIN');
   try {
+    await client.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
     await client.query(file.sql);
     await client.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum, duration_ms) VALUES ($1, $2, $3)`, [
       file.name,

@@ -166,6 +166,28 @@ describe('runMigrations safety', () => {
     expect(await migrate(db, { sqlDir: dir })).toEqual({ applied: ['002-broken.sql', '003-after.sql'], alreadyApplied: ['001-ok.sql'] });
   });
 
+  it('gives up on a table lock after lockTimeoutMs instead of stalling every query behind it', async () => {
+    const db = await freshDatabase();
+    const dir = sqlDir({ '001-table.sql': 'CREATE TABLE busy (x int);', '002-alter.sql': 'ALTER TABLE busy ADD COLUMN y int;' });
+    await migrate(db, { sqlDir: dir, lockTimeoutMs: 0 });
+    // A second file arrives while a long transaction reads the table.
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT * FROM busy');
+      writeFileSync(join(dir, '003-more.sql'), 'ALTER TABLE busy ADD COLUMN z int;');
+      const started = Date.now();
+      await expect(migrate(db, { sqlDir: dir, lockTimeoutMs: 200 })).rejects.toThrow(
+        'migration 003-more.sql failed: canceling statement due to lock timeout (SQLSTATE 55P03)',
+      );
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await holder.end();
+    }
+    expect(await migrate(db, { sqlDir: dir })).toEqual({ applied: ['003-more.sql'], alreadyApplied: ['001-table.sql', '002-alter.sql'] });
+  });
+
   it('reports errors raised inside a migration with their detail and hint', async () => {
     const db = await freshDatabase();
     const dir = sqlDir({ '001-raise.sql': "DO $$ BEGIN RAISE EXCEPTION 'no way' USING DETAIL = 'because', HINT = 'try again'; END $$;" });
