@@ -5,6 +5,7 @@ import {
   AdminGetUserCommand,
   AdminSetUserPasswordCommand,
   CognitoIdentityProviderClient,
+  ResourceNotFoundException,
   UserNotFoundException,
   UsernameExistsException,
 } from '@aws-sdk/client-cognito-identity-provider';
@@ -86,11 +87,11 @@ export async function ensureMachineAccount(clients: MachineAccountClients, props
   return sub;
 }
 
-/** Deletes the account; an account that is already gone is fine. */
+/** Deletes the account; an account (or a whole pool) that is already gone is fine. */
 export async function deleteMachineAccount(cognito: CognitoIdentityProviderClient, props: Pick<MachineAccountProperties, 'UserPoolId' | 'Username'>): Promise<void> {
   try {
     await cognito.send(new AdminDeleteUserCommand({ UserPoolId: props.UserPoolId, Username: props.Username }));
   } catch (err) {
-    if (!(err instanceof UserNotFoundException)) throw err;
+    if (!(err instanceof UserNotFoundException) && !(err instanceof ResourceNotFoundException)) throw err;
   }
 }
