@@ -52,7 +52,7 @@ describe('401: no valid token, nothing executed', () => {
 
   it('the challenge points at metadata that names the issuer as authorization server', async () => {
     const res = await fetch(metadataUrl());
-    expect((await res.json()).authorization_servers).toEqual([env.issuer.issuer]);
+    expect(((await res.json()) as { authorization_servers: string[] }).authorization_servers).toEqual([env.issuer.issuer]);
   });
 });
 
