@@ -1,16 +1,15 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
+import { bundleLambda, REPO_ROOT } from './lambda-bundle';
 
-/** Repository root: every Lambda entry is under `lambda/`. */
-export const REPO_ROOT = path.join(__dirname, '..', '..');
+export { REPO_ROOT } from './lambda-bundle';
 
 export interface ChatFunctionProps {
   readonly config: ChatConfig;
@@ -49,7 +48,7 @@ export interface ChatFunctionProps {
  * maps, and a log group with the configured retention.
  */
 export class ChatFunction extends Construct implements ec2.IConnectable {
-  public readonly function: nodejs.NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly logGroup: logs.LogGroup;
   /** The function's own SG when it runs in the VPC. */
   public readonly securityGroup?: ec2.SecurityGroup;
@@ -94,9 +93,25 @@ export class ChatFunction extends Construct implements ec2.IConnectable {
       });
     }
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(REPO_ROOT, 'lambda', props.entry),
-      handler: 'handler',
+    this.function = new lambda.Function(this, 'Function', {
+      code: lambda.Code.fromAsset(path.join(REPO_ROOT, 'lambda'), {
+        // Hash the bundle, not the source tree: the code changes exactly when its output does.
+        assetHashType: AssetHashType.OUTPUT,
+        // CDK caches bundling by its options, and a tryBundle closure does not serialize:
+        // without this every ChatFunction would be handed the first one's bundle.
+        extraHash: JSON.stringify({ entry: props.entry, copy: props.bundleDirectories ?? [] }),
+        bundling: {
+          // Never used: local bundling always succeeds, so synth needs no Docker.
+          image: DockerImage.fromRegistry('scratch'),
+          local: {
+            tryBundle: (outputDir) => {
+              bundleLambda(props.entry, outputDir, props.bundleDirectories);
+              return true;
+            },
+          },
+        },
+      }),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySizeMiB ?? 256,
@@ -105,26 +120,6 @@ export class ChatFunction extends Construct implements ec2.IConnectable {
       environment,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        // The runtime provides AWS SDK v3; bundling it would only add cold-start time.
-        externalModules: ['@aws-sdk/*'],
-        forceDockerBundling: false,
-        ...(props.bundleDirectories?.length
-          ? {
-              commandHooks: {
-                beforeBundling: () => [],
-                beforeInstall: () => [],
-                afterBundling: (inputDir: string, outputDir: string) =>
-                  props.bundleDirectories!.map((dir) => `cp -R "${path.join(inputDir, dir)}" "${path.join(outputDir, path.basename(dir))}"`),
-              },
-            }
-          : {}),
-      },
       ...(platform
         ? { vpc: platform.vpc, vpcSubnets: platform.privateSubnets, securityGroups: [this.securityGroup!] }
         : {}),
