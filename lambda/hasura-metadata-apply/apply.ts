@@ -53,7 +53,10 @@ interface ConsistencyAnswer {
  */
 export async function applyMetadata(options: ApplyOptions): Promise<ApplyResult> {
   const { client, metadata, log = () => undefined } = options;
-  await waitUntilHealthy(client, options.deadline, options.healthPollMs ?? 5_000, log);
+  // A shared engine may sit behind a proxy that does not route /healthz (404): any
+  // answer shows it is up, and the metadata calls report anything else.
+  const upStatuses = options.ownership === 'shared' ? [200, 404] : [200];
+  await waitUntilHealthy(client, upStatuses, options.deadline, options.healthPollMs ?? 5_000, log);
 
   const resourceVersion =
     options.ownership === 'exclusive'
@@ -74,15 +77,16 @@ export async function applyMetadata(options: ApplyOptions): Promise<ApplyResult>
   return { tables, resourceVersion };
 }
 
-async function waitUntilHealthy(client: HasuraClient, deadline: number, pollMs: number, log: NonNullable<ApplyOptions['log']>): Promise<void> {
+async function waitUntilHealthy(client: HasuraClient, upStatuses: readonly number[], deadline: number, pollMs: number, log: NonNullable<ApplyOptions['log']>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    if (await client.healthy()) return;
+    const status = await client.healthStatus();
+    if (status !== undefined && upStatuses.includes(status)) return;
     if (Date.now() + pollMs >= deadline) {
       throw new HasuraUnreachableError(
-        `Hasura did not answer 200 on /healthz after ${attempt} tries; check the engine's ECS service events and logs (database URL, admin secret, JWT config)`,
+        `Hasura did not answer 200 on /healthz after ${attempt} tries (last: ${status ?? 'no answer'}); check the engine's ECS service events and logs (database URL, admin secret, JWT config)`,
       );
     }
-    log('waiting for Hasura /healthz', { attempt });
+    log('waiting for Hasura /healthz', { attempt, status });
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }

@@ -64,16 +64,17 @@ export class HasuraClient {
   }
 
   /**
-   * True when /healthz answers 200 (OK, or WARN for inconsistent metadata: the engine
-   * serves either way). A short timeout: this is polled while the engine starts.
+   * The HTTP status of GET /healthz (200 is OK, or WARN for inconsistent metadata: the
+   * engine serves either way), or undefined when nothing answered. A short timeout:
+   * this is polled while the engine starts.
    */
-  async healthy(timeoutMs = 5_000): Promise<boolean> {
+  async healthStatus(timeoutMs = 5_000): Promise<number | undefined> {
     try {
       const res = await fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
       await res.arrayBuffer();
-      return res.status === 200;
+      return res.status;
     } catch {
-      return false;
+      return undefined;
     }
   }
 
@@ -129,6 +130,9 @@ function describeFailure(operation: string, status: number, doc: { code?: string
   }
   if (status === 401 || status === 403 || doc.code === 'access-denied') {
     return `${operation}: Hasura refused the admin secret (${status} ${doc.code ?? ''}: ${doc.error ?? ''}); check that the engine's HASURA_GRAPHQL_ADMIN_SECRET matches the secret in Secrets Manager`;
+  }
+  if (status === 404) {
+    return `${operation}: ${doc.error ?? 'not found'} (404): the metadata API is not reachable at this address; an existing engine must serve /v1/metadata to the applier (from inside the VPC)`;
   }
   if (status === 400) {
     return `${operation}: Hasura answered 400 ${doc.code ?? 'bad request'}: ${doc.error ?? (raw.slice(0, 500) || 'no error text')}${where}`;

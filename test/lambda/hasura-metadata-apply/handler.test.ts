@@ -177,6 +177,11 @@ describe('hasura-metadata-apply handler against a stand-in Hasura', () => {
     await expect(handlerFor()(event('Create', { Endpoint: url, Ownership: 'exclusive', MetadataHash: 'x' }), context(200))).rejects.toThrow(/did not answer 200 on \/healthz/);
   });
 
+  it('does not take a 404 on /healthz for a created engine', async () => {
+    hasura.healthzStatus = 404;
+    await expect(handlerFor()(event('Create', props()), context(200))).rejects.toThrow(/did not answer 200 on \/healthz after \d+ tries \(last: 404\)/);
+  });
+
   describe('shared engine (config.hasura.mode "import")', () => {
     const phenomTable = { table: { name: 'phenoms', schema: 'public' }, select_permissions: [{ role: 'user', permission: { columns: ['id'], filter: {} } }] };
     const phenomUsers = { table: { name: 'users', schema: 'public' }, select_permissions: [{ role: 'user', permission: { columns: ['id', 'email'], filter: {} } }] };
@@ -214,6 +219,16 @@ describe('hasura-metadata-apply handler against a stand-in Hasura', () => {
         expect(byName.get(name)).toEqual(ours.find((t) => t.table.name === name));
       }
       expect(merged.sources[0].tables).toHaveLength(7);
+    });
+
+    it('accepts a proxy that does not route /healthz, and says so when /v1/metadata is not reachable either', async () => {
+      hasura.healthzStatus = 404;
+      hasura.answerOnce('export_metadata', { status: 404, body: { path: '$', error: 'resource does not exist', code: 'not-found' } });
+      await expect(handlerFor()(event('Create', props({ Ownership: 'shared' })), context())).rejects.toThrow(
+        /export_metadata: resource does not exist \(404\): the metadata API is not reachable at this address/,
+      );
+      await handlerFor()(event('Create', props({ Ownership: 'shared' })), context());
+      expect(hasura.operations.slice(-3)).toEqual(['replace_metadata', 'reload_metadata', 'get_inconsistent_metadata']);
     });
 
     it('re-reads and merges again after a 409 conflict, then succeeds', async () => {

@@ -26,6 +26,8 @@ export class HasuraStandIn {
   resourceVersion = 1;
   /** How many /healthz polls answer 503 before the engine is "up". */
   unhealthyPolls = 0;
+  /** What /healthz answers once the engine is "up" (a proxy in front of a shared engine may answer 404). */
+  healthzStatus = 200;
   /** Inconsistent objects the engine finds in whatever metadata it holds. */
   inconsistencies: unknown[] = [];
   /** One-off answers by operation type, used before the default behaviour. */
@@ -71,6 +73,7 @@ export class HasuraStandIn {
         this.unhealthyPolls--;
         return send(503, 'ERROR');
       }
+      if (this.healthzStatus !== 200) return send(this.healthzStatus, 'Not Found');
       return send(200, this.inconsistencies.length ? 'WARN: inconsistent objects in schema' : 'OK');
     }
     if (req.url !== '/v1/metadata' || req.method !== 'POST') return send(404, { path: '$', error: 'resource does not exist', code: 'not-found' });
