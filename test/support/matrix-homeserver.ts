@@ -17,7 +17,13 @@ import { AddressInfo } from 'node:net';
  * - `POST /_matrix/client/v3/createRoom` (presets, aliases, name/topic, power-level overrides)
  * - `GET|PUT /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey}`
  * - `PUT  /_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId}`
- * - `GET  /_matrix/client/v3/rooms/{roomId}/messages` (dir=b, newest first)
+ * - `GET  /_matrix/client/v3/rooms/{roomId}/messages` (dir=b, newest first; `filter` with `types` and `lazy_load_members`)
+ * - `GET  /_matrix/client/v3/rooms/{roomId}/state`, `.../joined_members`, `.../event/{eventId}`
+ * - `PUT  /_matrix/client/v3/rooms/{roomId}/redact/{eventId}/{txnId}` (idempotent per transaction id, like send)
+ * - `POST /_matrix/client/v3/rooms/{roomId}/ban|unban|invite|join`
+ * - `GET  /_matrix/client/v3/profile/{userId}`
+ * Sends, redactions, bans and power-level changes are checked against m.room.power_levels
+ * (events / events_default, redact, ban, invite, and "no change above or at your own level").
  * - `GET  /_synapse/admin/v1/users/{userId}/admin`
  * - `POST /_synapse/admin/v1/purge_history/{roomId}` and `GET /_synapse/admin/v1/purge_history_status/{purgeId}`
  * - `GET  /_synapse/admin/v1/server_version`
@@ -46,6 +52,10 @@ export interface StandInEvent {
   readonly content: Record<string, unknown>;
   readonly origin_server_ts: number;
   readonly room_id: string;
+  /** Set on a redaction event: the event it redacts. */
+  readonly redacts?: string;
+  /** `redacted_because` once the event has been redacted. */
+  readonly unsigned?: Record<string, unknown>;
 }
 
 interface User {
@@ -243,6 +253,30 @@ export class MatrixHomeserver {
       return [200, { admin: user.admin }];
     }
     if (p === '/_synapse/admin/v1/server_version' && method === 'GET') return [200, { server_version: '1.142.0 (stand-in)' }];
+    if ((m = p.match(/^\/_matrix\/client\/v3\/rooms\/([^/]+)\/(state|joined_members)$/)) && method === 'GET') {
+      const room = this.mustJoined(decodeURIComponent(m[1]), this.auth(req, url).userId);
+      if (m[2] === 'state') return [200, [...room.state.values()]];
+      const joined = Object.fromEntries([...room.members].map((u) => [u, { display_name: this.displayNameIn(room, u), avatar_url: null }]));
+      return [200, { joined }];
+    }
+    if ((m = p.match(/^\/_matrix\/client\/v3\/rooms\/([^/]+)\/event\/([^/]+)$/)) && method === 'GET') {
+      const room = this.mustJoined(decodeURIComponent(m[1]), this.auth(req, url).userId);
+      const event = room.timeline.find((e) => e.event_id === decodeURIComponent(m![2]));
+      if (!event) throw new MatrixError(404, 'M_NOT_FOUND', 'Event not found.');
+      return [200, event];
+    }
+    if ((m = p.match(/^\/_matrix\/client\/v3\/rooms\/([^/]+)\/redact\/([^/]+)\/([^/]+)$/)) && method === 'PUT') {
+      const who = this.auth(req, url);
+      return this.redact(who.userId, who.deviceId, decodeURIComponent(m[1]), decodeURIComponent(m[2]), decodeURIComponent(m[3]), body);
+    }
+    if ((m = p.match(/^\/_matrix\/client\/v3\/rooms\/([^/]+)\/(ban|unban|invite|join)$/)) && method === 'POST') {
+      return this.membershipChange(this.auth(req, url).userId, decodeURIComponent(m[1]), m[2] as 'ban' | 'unban' | 'invite' | 'join', body);
+    }
+    if ((m = p.match(/^\/_matrix\/client\/v3\/profile\/([^/]+)$/)) && method === 'GET') {
+      const user = this.users.get(decodeURIComponent(m[1]));
+      if (!user) throw new MatrixError(404, 'M_NOT_FOUND', 'Profile was not found');
+      return [200, user.displayName === null ? {} : { displayname: user.displayName }];
+    }
     throw new MatrixError(404, 'M_UNRECOGNIZED', 'Unrecognized request');
   }
 
@@ -434,8 +468,21 @@ export class MatrixHomeserver {
     if (this.powerLevel(room, userId) < this.requiredForState(room, type)) {
       throw new MatrixError(403, 'M_FORBIDDEN', `You don't have permission to post that to the room.`);
     }
+    if (type === 'm.room.power_levels') this.checkPowerLevelChange(room, userId, asObject(raw));
     const event = this.appendEvent(room, userId, type, asObject(raw), key);
     return [200, { event_id: event.event_id }];
+  }
+
+  /** The auth rule for m.room.power_levels: nobody changes a level at or above their own, or grants more than they have. */
+  private checkPowerLevelChange(room: Room, userId: string, next: Record<string, unknown>): void {
+    const mine = this.powerLevel(room, userId);
+    const before = ((room.state.get(stateKey('m.room.power_levels', ''))?.content as { users?: Record<string, number> } | undefined)?.users ?? {}) as Record<string, number>;
+    const after = ((next.users ?? {}) as Record<string, number>);
+    for (const user of new Set([...Object.keys(before), ...Object.keys(after)])) {
+      if (before[user] === after[user]) continue;
+      if (user !== userId && (before[user] ?? 0) >= mine) throw new MatrixError(403, 'M_FORBIDDEN', `You don't have permission to change the level of ${user}`);
+      if ((after[user] ?? 0) > mine) throw new MatrixError(403, 'M_FORBIDDEN', "You don't have permission to add a level above your own");
+    }
   }
 
   private send(userId: string, deviceId: string, roomId: string, type: string, txnId: string, raw: unknown): [number, unknown] {
@@ -444,6 +491,12 @@ export class MatrixHomeserver {
     const txnKey = `${userId}\u0000${deviceId}\u0000${roomId}\u0000${txnId}`;
     const seen = this.txns.get(txnKey);
     if (seen) return [200, { event_id: seen }];
+    const pl = room.state.get(stateKey('m.room.power_levels', ''))?.content as { events?: Record<string, number>; events_default?: number } | undefined;
+    const required = pl?.events?.[type] ?? pl?.events_default ?? 0;
+    const level = this.powerLevel(room, userId);
+    if (level < required) {
+      throw new MatrixError(403, 'M_FORBIDDEN', `You don't have permission to post that to the room. user_level (${level}) < send_level (${required})`);
+    }
     const event = this.appendEvent(room, userId, type, asObject(raw));
     this.txns.set(txnKey, event.event_id);
     return [200, { event_id: event.event_id }];
@@ -455,10 +508,93 @@ export class MatrixHomeserver {
     if ((q.get('dir') ?? 'b') !== 'b') throw new MatrixError(400, 'M_INVALID_PARAM', 'the stand-in implements dir=b only');
     const limit = Math.min(Number(q.get('limit') ?? 10), 1000);
     const from = q.has('from') ? Number(q.get('from')) : room.timeline.length;
-    if (!Number.isInteger(from) || from < 0) throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid from token');
-    const start = Math.max(0, from - limit);
-    const chunk = room.timeline.slice(start, from).reverse();
-    return [200, { start: String(from), chunk, ...(start > 0 ? { end: String(start) } : {}) }];
+    if (!Number.isInteger(from) || from < 0 || from > room.timeline.length) throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid from token');
+    let filter: { types?: string[]; lazy_load_members?: boolean } = {};
+    if (q.has('filter')) {
+      try {
+        filter = JSON.parse(q.get('filter')!) as typeof filter;
+      } catch {
+        throw new MatrixError(400, 'M_INVALID_PARAM', 'Invalid filter');
+      }
+    }
+    // Walk back from the token, collecting up to `limit` events that pass the filter (as Synapse does).
+    const chunk: StandInEvent[] = [];
+    let position = from;
+    while (position > 0 && chunk.length < limit) {
+      position--;
+      const event = room.timeline[position]!;
+      if (!filter.types || filter.types.includes(event.type)) chunk.push(event);
+    }
+    const state = filter.lazy_load_members
+      ? [...new Set(chunk.map((e) => e.sender))].map((sender) => room.state.get(stateKey('m.room.member', sender))).filter((e): e is StandInEvent => e !== undefined)
+      : undefined;
+    return [200, { start: String(from), chunk, ...(position > 0 ? { end: String(position) } : {}), ...(state ? { state } : {}) }];
+  }
+
+  private mustJoined(roomId: string, userId: string): Room {
+    const room = this.mustRoom(roomId);
+    if (!room.members.has(userId)) throw new MatrixError(403, 'M_FORBIDDEN', `User ${userId} not in room ${roomId}`);
+    return room;
+  }
+
+  private displayNameIn(room: Room, userId: string): string | null {
+    const member = room.state.get(stateKey('m.room.member', userId))?.content as { displayname?: string } | undefined;
+    return member?.displayname ?? this.users.get(userId)?.displayName ?? null;
+  }
+
+  private requiredLevel(room: Room, action: 'ban' | 'redact' | 'invite' | 'kick'): number {
+    const pl = room.state.get(stateKey('m.room.power_levels', ''))?.content as Record<string, number> | undefined;
+    return pl?.[action] ?? (action === 'invite' ? 0 : 50);
+  }
+
+  /** Redaction: the original keeps its type and ids, loses its content, and gains unsigned.redacted_because. */
+  private redact(userId: string, deviceId: string, roomId: string, eventId: string, txnId: string, raw: unknown): [number, unknown] {
+    const room = this.mustJoined(roomId, userId);
+    const txnKey = `${userId}\u0000${deviceId}\u0000${roomId}\u0000redact\u0000${txnId}`;
+    const seen = this.txns.get(txnKey);
+    if (seen) return [200, { event_id: seen }];
+    const index = room.timeline.findIndex((e) => e.event_id === eventId);
+    if (index < 0) throw new MatrixError(404, 'M_NOT_FOUND', 'Event not found.');
+    const target = room.timeline[index]!;
+    if (target.sender !== userId && this.powerLevel(room, userId) < this.requiredLevel(room, 'redact')) {
+      throw new MatrixError(403, 'M_FORBIDDEN', "You don't have permission to redact events");
+    }
+    const reason = asObject(raw).reason;
+    const redaction = this.appendEvent(room, userId, 'm.room.redaction', typeof reason === 'string' ? { reason } : {});
+    const withRedacts = { ...redaction, redacts: eventId };
+    room.timeline[room.timeline.length - 1] = withRedacts;
+    room.timeline[index] = { ...target, content: {}, unsigned: { redacted_because: withRedacts } };
+    this.txns.set(txnKey, redaction.event_id);
+    return [200, { event_id: redaction.event_id }];
+  }
+
+  private membershipChange(userId: string, roomId: string, action: 'ban' | 'unban' | 'invite' | 'join', raw: unknown): [number, unknown] {
+    const room = this.mustRoom(roomId);
+    const body = asObject(raw);
+    const membership = (u: string) => (room.state.get(stateKey('m.room.member', u))?.content as { membership?: string } | undefined)?.membership;
+    if (action === 'join') {
+      const current = membership(userId);
+      if (current === 'ban') throw new MatrixError(403, 'M_FORBIDDEN', 'You are banned from this room');
+      if (current !== 'invite' && current !== 'join') throw new MatrixError(403, 'M_FORBIDDEN', 'You are not invited to this room.');
+      this.appendEvent(room, userId, 'm.room.member', { membership: 'join', displayname: this.users.get(userId)?.displayName ?? undefined }, userId);
+      return [200, { room_id: roomId }];
+    }
+    if (!room.members.has(userId)) throw new MatrixError(403, 'M_FORBIDDEN', `User ${userId} not in room ${roomId}`);
+    const target = body.user_id;
+    if (typeof target !== 'string') throw new MatrixError(400, 'M_MISSING_PARAM', 'Missing user_id');
+    const level = this.powerLevel(room, userId);
+    const needed = this.requiredLevel(room, action === 'unban' ? 'ban' : action);
+    if (level < needed) throw new MatrixError(403, 'M_FORBIDDEN', `You don't have permission to ${action}`);
+    if (action === 'ban' && this.powerLevel(room, target) >= level) throw new MatrixError(403, 'M_FORBIDDEN', 'You cannot ban user with greater or equal power level.');
+    if (action === 'unban' && membership(target) !== 'ban') throw new MatrixError(403, 'M_FORBIDDEN', `${target} is not banned`);
+    if (action === 'invite') {
+      if (membership(target) === 'ban') throw new MatrixError(403, 'M_FORBIDDEN', `${target} is banned from the room`);
+      if (!this.users.has(target)) throw new MatrixError(404, 'M_NOT_FOUND', 'Profile was not found');
+    }
+    const content: Record<string, unknown> = { membership: action === 'unban' ? 'leave' : action };
+    if (typeof body.reason === 'string') content.reason = body.reason;
+    this.appendEvent(room, userId, 'm.room.member', content, target);
+    return [200, {}];
   }
 
   /** Synapse's PurgeHistoryRestServlet: purges non-state events before a point, keeping the newest event. */
