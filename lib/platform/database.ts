@@ -1,5 +1,6 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { acknowledgeNag } from '../nag';
@@ -82,11 +83,28 @@ export class Database extends Construct {
       deleteAutomatedBackups: !config.production,
       enablePerformanceInsights: true,
       cloudwatchLogsExports: ['postgresql'],
+      // RDS creates /aws/rds/instance/<id>/postgresql itself, with no expiry; this sets the configured retention on it.
+      cloudwatchLogsRetention: config.monitoring.logRetentionDays as logs.RetentionDays,
       autoMinorVersionUpgrade: true,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
     });
     this.instance = instance;
     this.secret = instance.secret!;
+    // cloudwatchLogsRetention adds aws-cdk-lib's log-retention singleton to the stack.
+    const logRetention = Stack.of(this).node.tryFindChild('LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a');
+    if (logRetention) {
+      acknowledgeNag(
+        logRetention,
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason: "aws-cdk-lib's log-retention function needs only log delivery for itself, which this AWS-managed policy grants.",
+        },
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'The log-retention function sets retention on the RDS log group, whose name exists only once RDS creates it; aws-cdk-lib grants logs:PutRetentionPolicy/DeleteRetentionPolicy on * for that.',
+        },
+      );
+    }
     this.databaseName = CHAT_DATABASE_NAME;
 
     acknowledgeNag(
