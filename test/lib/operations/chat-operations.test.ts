@@ -1,0 +1,129 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { ChatConfig, loadConfig } from '../../../lib/config';
+import { ChatFunction } from '../../../lib/constructs/chat-function';
+import { ChatOperations, discoverChatFunctions } from '../../../lib/operations';
+import { Platform } from '../../../lib/platform';
+import { cdkJsonEnvironments } from '../../support/synth';
+
+/**
+ * ChatOperations on its own, in a stack with the platform, one load-balanced
+ * Fargate service and one Lambda: the construct's behaviour for configs the
+ * cdk.json environments do not use (imported ALB, WAF off/on, alarm e-mail).
+ */
+function operationsStack(envName: string, edit: (env: Record<string, unknown>) => void = () => undefined): { template: Template; config: ChatConfig } {
+  const envs = cdkJsonEnvironments();
+  edit(envs[envName]);
+  const config = loadConfig(envs, envName);
+  const app = new App();
+  const stack = new Stack(app, 'Ops', { env: { region: config.region } });
+  const platform = new Platform(stack, 'Platform', { config });
+  const task = new ecs.FargateTaskDefinition(stack, 'Task', { cpu: 256, memoryLimitMiB: 512 });
+  task.addContainer('app', { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/nginx:1.27'), portMappings: [{ containerPort: 80 }] });
+  const service = new ecs.FargateService(stack, 'Service', { cluster: platform.cluster, taskDefinition: task, serviceName: 'web' });
+  const targetGroup = new elbv2.ApplicationTargetGroup(stack, 'Targets', { vpc: platform.vpc, port: 80, protocol: elbv2.ApplicationProtocol.HTTP, targets: [service] });
+  platform.listener.addTargetGroups('Web', { targetGroups: [targetGroup], priority: 10, conditions: [elbv2.ListenerCondition.pathPatterns(['/web/*'])] });
+  new ChatFunction(stack, 'Worker', { config, entry: 'synapse-purge-history/index.ts', description: 'a worker' });
+  const botToken = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Bot', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bot-AbCdEf');
+  new ChatOperations(stack, 'Ops', {
+    config,
+    platform,
+    services: [{ name: 'web', service, targetGroup }],
+    functions: discoverChatFunctions(stack),
+    synapse: { internalUrl: 'http://synapse.test.internal:8008', connections: service, adminTokenSecret: botToken, adminTokenSecretKey: 'accessToken' },
+  });
+  return { template: Template.fromStack(stack), config };
+}
+
+describe('ChatOperations', () => {
+  const production = operationsStack('production', (env) => {
+    (env.monitoring as unknown) = { alarmEmail: 'ops@example.com' };
+  });
+
+  test('subscribes the configured e-mail to an encrypted, TLS-only alarm topic', () => {
+    const t = production.template;
+    t.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'phenom-production-alarms', KmsMasterKeyId: Match.anyValue() });
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
+        ]),
+      },
+    });
+    // CloudWatch must be able to use the topic's key, or alarm notifications are dropped.
+    t.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+    });
+  });
+
+  test('puts WAF with the rate rule and both managed rule sets on the ALB in production, logging with credentials redacted', () => {
+    const t = production.template;
+    t.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      Rules: [
+        Match.objectLike({ Name: 'RateLimitPerIp', Action: { Block: {} }, Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } } }),
+        Match.objectLike({ Name: 'AWSManagedRulesCommonRuleSet', Statement: { ManagedRuleGroupStatement: Match.objectLike({ VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' }) } }),
+        Match.objectLike({ Name: 'AWSManagedRulesKnownBadInputsRuleSet', Statement: { ManagedRuleGroupStatement: Match.objectLike({ VendorName: 'AWS', Name: 'AWSManagedRulesKnownBadInputsRuleSet' }) } }),
+      ],
+    });
+    const albs = Object.keys(t.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'));
+    t.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: { Ref: albs[0] } });
+    t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: 'aws-waf-logs-phenom-production', RetentionInDays: 365 });
+    t.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+      RedactedFields: [{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'cookie' } }],
+    });
+  });
+
+  test('leaves WAF out when it is off (development default) and honours a configured rate', () => {
+    expect(operationsStack('development').template.findResources('AWS::WAFv2::WebACL')).toEqual({});
+    const on = operationsStack('development', (env) => {
+      env.waf = { enabled: true, ratePerIpPer5Min: 500 };
+    }).template;
+    on.hasResourceProperties('AWS::WAFv2::WebACL', { Rules: Match.arrayWith([Match.objectLike({ Statement: { RateBasedStatement: Match.objectLike({ Limit: 500 }) } })]) });
+  });
+
+  test('associates WAF with an imported ALB by the ARN from config', () => {
+    const arn = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/existing/0123456789abcdef';
+    const { template } = operationsStack('production', (env) => {
+      env.loadBalancer = {
+        mode: 'import',
+        loadBalancerArn: arn,
+        listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/existing/0123456789abcdef/0123456789abcdef',
+        securityGroupId: 'sg-0123456789abcdef0',
+        dnsName: 'existing-123.us-east-1.elb.amazonaws.com',
+        canonicalHostedZoneId: 'Z35SXDOTRQ7X7K',
+      };
+    });
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: arn });
+  });
+
+  test('runs the history purge daily with the configured retention, the rooms, and the bot token secret', () => {
+    const t = production.template;
+    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 3 * * ? *)', State: 'ENABLED' });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Purges Synapse room history older than 90 days',
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Timeout: 900,
+      VpcConfig: Match.anyValue(),
+      Environment: {
+        Variables: Match.objectLike({
+          SYNAPSE_URL: 'http://synapse.test.internal:8008',
+          RETENTION_DAYS: '90',
+          ROOM_ALIASES: '#internal:thephenom.app,#partners:thephenom.app,#community:thephenom.app',
+          ADMIN_TOKEN_SECRET_KEY: 'accessToken',
+          ADMIN_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bot-AbCdEf',
+        }),
+      },
+    });
+    // The purge Lambda's SG may reach Synapse on 8008.
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 8008, ToPort: 8008, IpProtocol: 'tcp', SourceSecurityGroupId: Match.anyValue() });
+  });
+});
