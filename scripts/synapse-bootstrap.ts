@@ -32,7 +32,7 @@ function readState(path: string): StateFile {
     return JSON.parse(readFileSync(path, 'utf8')) as StateFile;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new Error(`cannot read the state file ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot read the state file ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -148,7 +148,7 @@ export class MatrixClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      throw new Error(`${method} ${path}: cannot reach the homeserver at ${this.baseUrl}: ${(err as Error).message}`);
+      throw new Error(`${method} ${path}: cannot reach the homeserver at ${this.baseUrl}: ${(err as Error).message}`, { cause: err });
     }
     const text = await res.text();
     let json: unknown;

@@ -38,8 +38,8 @@ describe('npm run synapse:bootstrap', () => {
       { cwd: join(__dirname, '../..'), timeout: 30_000 },
     );
     expect(stdout).toMatch(/bot @phenom-bot:cli.test \(registered\)/);
-    expect(stdout).toMatch(/created  #internal:cli.test !/);
-    expect(stdout).toMatch(/created  #community:cli.test !/);
+    expect(stdout).toMatch(/created {2}#internal:cli.test !/);
+    expect(stdout).toMatch(/created {2}#community:cli.test !/);
     const state = JSON.parse(readFileSync(stateFile, 'utf8'));
     expect(state.botPassword.length).toBeGreaterThanOrEqual(16);
     expect(state.credentials.userId).toBe('@phenom-bot:cli.test');
