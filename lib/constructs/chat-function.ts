@@ -97,12 +97,12 @@ export class ChatFunction extends Construct implements ec2.IConnectable {
       code: lambda.Code.fromAsset(path.join(REPO_ROOT, 'lambda'), {
         // Hash the bundle, not the source tree: the code changes exactly when its output does.
         assetHashType: AssetHashType.OUTPUT,
-        // CDK caches bundling by its options, and a tryBundle closure does not serialize:
-        // without this every ChatFunction would be handed the first one's bundle.
-        extraHash: JSON.stringify({ entry: props.entry, copy: props.bundleDirectories ?? [] }),
         bundling: {
           // Never used: local bundling always succeeds, so synth needs no Docker.
           image: DockerImage.fromRegistry('scratch'),
+          // CDK caches bundles by their serialized options, and the tryBundle closure does not
+          // serialize: naming the entry here keeps each ChatFunction from getting another's bundle.
+          environment: { PHENOM_LAMBDA_ENTRY: props.entry, PHENOM_LAMBDA_COPY: (props.bundleDirectories ?? []).join(',') },
           local: {
             tryBundle: (outputDir) => {
               bundleLambda(props.entry, outputDir, props.bundleDirectories);
