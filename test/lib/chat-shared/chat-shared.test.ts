@@ -8,7 +8,7 @@ import { ChatShared } from '../../../lib/chat-shared';
 import { CHAT_CLIENT_SECRET_KEYS } from '../../../lib/chat-shared/secret-keys';
 import { ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../../lib/config';
 import { Platform } from '../../../lib/platform';
-import { cdkJsonEnvironments } from '../../support/synth';
+import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
 import { templateStrings } from '../../support/template-walk';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -244,5 +244,18 @@ describe('ChatShared on an imported user pool', () => {
         Statement: Match.arrayWith([Match.objectLike({ Action: ['cognito-idp:DescribeUserPool', 'cognito-idp:UpdateUserPool'], Resource: poolArn })]),
       },
     });
+  });
+});
+
+describe('ChatShared as wired in the production stack', () => {
+  const template = stackTemplate('production');
+
+  it('creates phenom-production-chat-clients and points Synapse’s callback at the public domain, not the Matrix server name', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'phenom-production-chat-clients' });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      ClientName: 'phenom-production-synapse-oidc',
+      CallbackURLs: ['https://chat.thephenom.app/_synapse/client/oidc/callback'],
+    });
+    template.hasResourceProperties('Custom::ChatMachineAccount', { Username: 'chat-mcp-agent@chat.thephenom.app' });
   });
 });
