@@ -11,7 +11,8 @@ import { ensureSynapseDatabase } from './setup';
  * the Synapse task reads its password from.
  */
 const logger = new Logger();
-const pool = lazyPool({ connectionTimeoutMillis: 10_000 });
+// allowExitOnIdle: an idle pool must not keep a process alive (tests, local runs); Lambda freezes it anyway.
+const pool = lazyPool({ connectionTimeoutMillis: 10_000, allowExitOnIdle: true });
 
 export async function handler(event: CloudFormationCustomResourceEvent) {
   const databaseName = process.env.SYNAPSE_DB_NAME ?? 'synapse';

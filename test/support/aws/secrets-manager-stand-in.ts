@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import { readBody } from '../http-body';
 
 /**
- * A stand-in for the Secrets Manager GetSecretValue API on 127.0.0.1, speaking
+ * A stand-in for the Secrets Manager GetSecretValue and PutSecretValue APIs on 127.0.0.1, speaking
  * the AWS JSON 1.1 protocol the SDK uses (POST /, `X-Amz-Target:
  * secretsmanager.GetSecretValue`, body `{"SecretId": ...}`). Point the SDK at it
  * with `AWS_ENDPOINT_URL_SECRETS_MANAGER` (the SDK's service-specific endpoint
@@ -15,6 +15,10 @@ export interface SecretsManagerStandIn {
   put(arn: string, secretString: string): void;
   /** SecretIds asked for so far, in order. */
   readonly requests: string[];
+  /** SecretIds written with PutSecretValue, in order. */
+  readonly writes: string[];
+  /** A secret's current SecretString. */
+  get(arn: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -22,19 +26,32 @@ export interface SecretsManagerStandIn {
 export async function startSecretsManagerStandIn(): Promise<SecretsManagerStandIn> {
   const secrets = new Map<string, string>();
   const requests: string[] = [];
+  const writes: string[] = [];
   const server: Server = createServer(async (req, res) => {
     const reply = (status: number, body: unknown, errorType?: string) => {
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
       res.end(JSON.stringify(body));
     };
     const body = await readBody(req);
-    if (req.method !== 'POST' || req.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue') {
+    const target = req.headers['x-amz-target'];
+    if (req.method !== 'POST' || (target !== 'secretsmanager.GetSecretValue' && target !== 'secretsmanager.PutSecretValue')) {
       return reply(400, { __type: 'UnknownOperationException', message: `unsupported ${req.method} ${String(req.headers['x-amz-target'])}` }, 'UnknownOperationException');
     }
     if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
       return reply(400, { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' }, 'MissingAuthenticationTokenException');
     }
-    const { SecretId } = JSON.parse(body) as { SecretId: string };
+    const { SecretId, SecretString } = JSON.parse(body) as { SecretId: string; SecretString?: string };
+    if (target === 'secretsmanager.PutSecretValue') {
+      if (!secrets.has(SecretId)) {
+        return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }, 'ResourceNotFoundException');
+      }
+      if (typeof SecretString !== 'string') {
+        return reply(400, { __type: 'InvalidParameterException', message: 'You must provide either SecretString or SecretBinary.' }, 'InvalidParameterException');
+      }
+      secrets.set(SecretId, SecretString);
+      writes.push(SecretId);
+      return reply(200, { ARN: SecretId, Name: SecretId.split(':').pop(), VersionId: `v-${writes.length}`, VersionStages: ['AWSCURRENT'] });
+    }
     requests.push(SecretId);
     const value = secrets.get(SecretId);
     if (value === undefined) {
@@ -54,7 +71,9 @@ export async function startSecretsManagerStandIn(): Promise<SecretsManagerStandI
   return {
     url: `http://127.0.0.1:${port}`,
     put: (arn, secretString) => void secrets.set(arn, secretString),
+    get: (arn) => secrets.get(arn),
     requests,
+    writes,
     close: () => new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
   };
 }
