@@ -1,0 +1,275 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { CHAT_CLIENT_SECRET_KEYS } from '../chat-shared/secret-keys';
+import { ChatConfig } from '../config';
+import { REPO_ROOT } from '../constructs/chat-function';
+import { acknowledgeNag } from '../nag';
+import { MCP_SERVER_PORT, Platform } from '../platform';
+
+/** Listener rule priorities (contract C5: 3xx for the MCP server). */
+export const MCP_RULE_PRIORITIES = { mcp: 300, protectedResourceMetadata: 301 } as const;
+
+/** Seed 000 "Health checks": MCP server /health every 30 s, 5 s timeout, 3 retries, 60 s start period. */
+export const MCP_HEALTH_CHECK = { path: '/health', intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 60 } as const;
+
+/**
+ * The server drains in-flight requests for SHUTDOWN_GRACE_MS (25 s) after SIGTERM. The ALB stops
+ * routing new requests to a draining target at once and waits this long for open ones, and ECS
+ * sends SIGKILL after the container's stop timeout: both 30 s, so the drain always completes.
+ */
+export const MCP_DRAIN = { shutdownGraceMs: 25_000, deregistrationDelaySeconds: 30, stopTimeoutSeconds: 30 } as const;
+
+/** One key of the chat-clients secret (contract C4) as an ECS secret. */
+const clientSecretKey = (secret: secretsmanager.ISecret, key: keyof typeof CHAT_CLIENT_SECRET_KEYS): ecs.Secret =>
+  ecs.Secret.fromSecretsManager(secret, CHAT_CLIENT_SECRET_KEYS[key]);
+
+/** The key of the admin bot's token in the Synapse team's bot-token secret (ChatSynapse ADMIN_BOT_TOKEN_SECRET_KEY). */
+const DEFAULT_BOT_TOKEN_KEY = 'accessToken';
+
+/**
+ * Everything in the image's build context that the image does not need: excluded so the asset
+ * hash (computed at synth, without Docker) stays fast and changes only when the source does.
+ */
+export const MCP_IMAGE_EXCLUDE = ['node_modules', '**/node_modules', 'dist', 'test', 'bench', 'coverage', '*.log', '.env*'];
+
+export interface ChatMcpServerProps {
+  readonly config: ChatConfig;
+  /** VPC, cluster, listener, the ECS tasks SG and (BACKEND_TYPE=postgres) the database. */
+  readonly platform: Platform;
+  /**
+   * The chat-clients secret (contract C4, `ChatShared.clientsSecret`): the inbound allow-list
+   * (`mcpAgentClientId`) and, for the hasura backend, the agent's client and credentials.
+   */
+  readonly clientsSecret: secretsmanager.ISecret;
+  /**
+   * Hasura's GraphQL endpoint inside the VPC (`ChatHasuraLite.graphqlEndpoint`).
+   * @default - none; required when config.mcp.backendType is "hasura"
+   */
+  readonly hasuraEndpoint?: string;
+  /**
+   * Synapse's URL inside the VPC (`ChatSynapse.internalUrl`).
+   * @default - none; required when config.mcp.backendType is "synapse"
+   */
+  readonly synapseUrl?: string;
+  /**
+   * The admin bot's access-token secret (`ChatSynapse.adminBotTokenSecret`).
+   * @default - none; required when config.mcp.backendType is "synapse"
+   */
+  readonly synapseBotTokenSecret?: secretsmanager.ISecret;
+  /**
+   * The JSON key of the token in `synapseBotTokenSecret`.
+   * @default 'accessToken'
+   */
+  readonly synapseBotTokenSecretKey?: string;
+  /**
+   * The agent's users.id (`ChatShared.machineAccount.userSub`), which the postgres backend posts as.
+   * @default - none; required when config.mcp.backendType is "postgres"
+   */
+  readonly agentUserId?: string;
+}
+
+/**
+ * The MCP server (seed 002 "chat-mcp-server"): one Fargate service behind the shared ALB at
+ * /mcp, stateless so it scales out on CPU and on requests per target, with secrets only through
+ * ECS `secrets` and a task role that holds no permissions at all (the backends reach Hasura,
+ * Synapse or RDS over the network with credentials ECS injects).
+ */
+export class ChatMcpServer extends Construct {
+  public readonly service: ecs.FargateService;
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  public readonly logGroup: logs.LogGroup;
+  /** The public MCP endpoint, https://<domain>/mcp. */
+  public readonly url: string;
+  /** The service's network identity, for peers that must let it in (Hasura, Synapse). */
+  public readonly connections: ec2.Connections;
+
+  constructor(scope: Construct, id: string, props: ChatMcpServerProps) {
+    super(scope, id);
+    const { config, platform } = props;
+    const backendType = config.mcp.backendType;
+    this.url = `https://${config.domainName}/mcp`;
+    const backend = this.backendSettings(props);
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      family: `${config.prefix}-chat-mcp`,
+      cpu: config.services.mcpServer.cpu,
+      memoryLimitMiB: config.services.mcpServer.memoryMiB,
+      // The image is built FROM a multi-arch node base; Graviton is cheaper for the same work.
+      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    });
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/ecs/${config.prefix}-chat-mcp`,
+      retention: config.monitoring.logRetentionDays as logs.RetentionDays,
+      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
+    const hc = MCP_HEALTH_CHECK;
+    this.taskDefinition.addContainer('McpServer', {
+      containerName: 'mcp-server',
+      image: ecs.ContainerImage.fromAsset(path.join(REPO_ROOT, 'docker', 'mcp-server'), {
+        platform: ecrAssets.Platform.LINUX_ARM64,
+        exclude: MCP_IMAGE_EXCLUDE,
+      }),
+      portMappings: [{ containerPort: MCP_SERVER_PORT, name: 'mcp' }],
+      environment: {
+        PORT: String(MCP_SERVER_PORT),
+        HOST: '0.0.0.0',
+        BACKEND_TYPE: backendType,
+        LOG_LEVEL: 'info',
+        COGNITO_USER_POOL_ID: platform.userPool.userPool.userPoolId,
+        MCP_RESOURCE_URL: this.url,
+        SHUTDOWN_GRACE_MS: String(MCP_DRAIN.shutdownGraceMs),
+        ...backend.environment,
+      },
+      secrets: {
+        // Client ids are not secret, but they live in the C4 secret, which also works for an imported pool.
+        ALLOWED_CLIENT_IDS: clientSecretKey(props.clientsSecret, 'mcpAgentClientId'),
+        ...backend.secrets,
+      },
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'mcp' }),
+      healthCheck: {
+        command: ['CMD-SHELL', `node -e "fetch('http://127.0.0.1:${MCP_SERVER_PORT}${hc.path}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"`],
+        interval: Duration.seconds(hc.intervalSeconds),
+        timeout: Duration.seconds(hc.timeoutSeconds),
+        retries: hc.retries,
+        startPeriod: Duration.seconds(hc.startPeriodSeconds),
+      },
+      stopTimeout: Duration.seconds(MCP_DRAIN.stopTimeoutSeconds),
+      readonlyRootFilesystem: true,
+      essential: true,
+    });
+    acknowledgeNag(
+      this.taskDefinition,
+      {
+        id: 'AwsSolutions-ECS2',
+        reason: 'The plain environment holds only non-secret settings (port, backend type, pool id, URLs); every credential arrives through ECS secrets from Secrets Manager.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'The execution role pulls the image from the CDK asset repository: ecr:GetAuthorizationToken has no resource-level permissions.',
+      },
+    );
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      serviceName: `${config.prefix}-chat-mcp`,
+      cluster: platform.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: 1,
+      vpcSubnets: platform.privateSubnets,
+      // Seed 000: the MCP server runs in the shared ECS tasks SG (3001 from the ALB, all outbound).
+      securityGroups: [platform.securityGroups.ecsTasks],
+      assignPublicIp: false,
+      circuitBreaker: { enable: true, rollback: true },
+      healthCheckGracePeriod: Duration.seconds(hc.startPeriodSeconds),
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+    });
+    this.connections = this.service.connections;
+
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+      vpc: platform.vpc,
+      port: MCP_SERVER_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+      targets: [this.service],
+      deregistrationDelay: Duration.seconds(MCP_DRAIN.deregistrationDelaySeconds),
+      healthCheck: {
+        path: hc.path,
+        interval: Duration.seconds(hc.intervalSeconds),
+        timeout: Duration.seconds(hc.timeoutSeconds),
+        unhealthyThresholdCount: hc.retries,
+        healthyThresholdCount: 2,
+        healthyHttpCodes: '200',
+      },
+    });
+
+    // The ALB does not strip prefixes, and `/mcp/*` does not match `/mcp` itself: list both.
+    const host = elbv2.ListenerCondition.hostHeaders([config.domainName]);
+    const mcpRule = new elbv2.ApplicationListenerRule(this, 'McpRule', {
+      listener: platform.listener,
+      priority: MCP_RULE_PRIORITIES.mcp,
+      conditions: [host, elbv2.ListenerCondition.pathPatterns(['/mcp', '/mcp/*'])],
+      action: elbv2.ListenerAction.forward([this.targetGroup]),
+    });
+    // RFC 9728 metadata lives outside /mcp (/.well-known/oauth-protected-resource/<resource path>).
+    new elbv2.ApplicationListenerRule(this, 'ProtectedResourceMetadataRule', {
+      listener: platform.listener,
+      priority: MCP_RULE_PRIORITIES.protectedResourceMetadata,
+      conditions: [host, elbv2.ListenerCondition.pathPatterns(['/.well-known/oauth-protected-resource/mcp'])],
+      action: elbv2.ListenerAction.forward([this.targetGroup]),
+    });
+    // ECS refuses a target group that no listener rule uses yet.
+    this.service.node.addDependency(mcpRule);
+
+    const scaling = this.service.autoScaleTaskCount({ minCapacity: 1, maxCapacity: config.mcp.maxCount });
+    // Tool calls are I/O-bound; CPU climbs with JSON and TLS work, so 60 % leaves room for a burst while a task starts.
+    scaling.scaleOnCpuUtilization('Cpu', {
+      targetUtilizationPercent: 60,
+      scaleOutCooldown: Duration.seconds(60),
+      scaleInCooldown: Duration.seconds(300),
+    });
+    // ALBRequestCountPerTarget is per minute: 1200/min (20/s) per 0.25 vCPU task is well under what
+    // one task serves (see npm run bench:mcp), and close to two agents at their rate limit.
+    scaling.scaleOnRequestCount('Requests', {
+      requestsPerTarget: 1200,
+      targetGroup: this.targetGroup,
+      scaleOutCooldown: Duration.seconds(60),
+      scaleInCooldown: Duration.seconds(300),
+    });
+  }
+
+  /** The selected backend's plain settings and secrets; the others' are not given to the task at all. */
+  private backendSettings(props: ChatMcpServerProps): { environment: Record<string, string>; secrets: Record<string, ecs.Secret> } {
+    const { config, platform } = props;
+    const clientKey = (key: keyof typeof CHAT_CLIENT_SECRET_KEYS) => clientSecretKey(props.clientsSecret, key);
+    switch (config.mcp.backendType) {
+      case 'hasura':
+        if (!props.hasuraEndpoint) throw new Error('ChatMcpServer: hasuraEndpoint must be set when mcp.backendType is "hasura" (pass ChatHasuraLite.graphqlEndpoint)');
+        return {
+          environment: { HASURA_ENDPOINT: props.hasuraEndpoint },
+          secrets: {
+            AGENT_CLIENT_ID: clientKey('agentClientId'),
+            AGENT_CLIENT_SECRET: clientKey('agentClientSecret'),
+            AGENT_USERNAME: clientKey('agentUsername'),
+            AGENT_PASSWORD: clientKey('agentPassword'),
+          },
+        };
+      case 'synapse':
+        if (!props.synapseUrl || !props.synapseBotTokenSecret) {
+          throw new Error('ChatMcpServer: synapseUrl and synapseBotTokenSecret must be set when mcp.backendType is "synapse" (pass ChatSynapse.internalUrl and adminBotTokenSecret)');
+        }
+        return {
+          environment: { SYNAPSE_URL: props.synapseUrl, MATRIX_SERVER_NAME: config.matrixServerName },
+          secrets: { SYNAPSE_BOT_ACCESS_TOKEN: ecs.Secret.fromSecretsManager(props.synapseBotTokenSecret, props.synapseBotTokenSecretKey ?? DEFAULT_BOT_TOKEN_KEY) },
+        };
+      case 'postgres': {
+        if (!props.agentUserId) throw new Error('ChatMcpServer: agentUserId must be set when mcp.backendType is "postgres" (pass ChatShared.machineAccount.userSub)');
+        const db = platform.database;
+        return {
+          // Where the database is comes from the instance (an imported secret may hold only the credentials);
+          // TLS is verified against the RDS CA bundle the image ships.
+          environment: {
+            AGENT_USER_ID: props.agentUserId,
+            DB_HOST: db.instance.dbInstanceEndpointAddress,
+            DB_PORT: db.instance.dbInstanceEndpointPort,
+            DB_NAME: db.databaseName,
+          },
+          secrets: {
+            DB_USERNAME: ecs.Secret.fromSecretsManager(db.secret, 'username'),
+            DB_PASSWORD: ecs.Secret.fromSecretsManager(db.secret, 'password'),
+          },
+        };
+      }
+    }
+  }
+}
