@@ -122,8 +122,9 @@ describe('ChatSynapse (development template)', () => {
     ]);
     expect(secrets.SYNAPSE_REGISTRATION_SHARED_SECRET).toContain('ChatSynapseSecretsRegistrationSharedSecret');
     expect(secrets.SYNAPSE_DB_PASSWORD).toMatch(/ChatSynapseSecretsDatabase.*:password::/);
-    expect(secrets.SYNAPSE_OIDC_CLIENT_ID).toMatch(/chat-clients:synapseOidcClientId::/);
-    expect(secrets.SYNAPSE_OIDC_CLIENT_SECRET).toMatch(/chat-clients:synapseOidcClientSecret::/);
+    // the C4 chat-clients secret of ChatShared, one JSON key each
+    expect(secrets.SYNAPSE_OIDC_CLIENT_ID).toMatch(/ChatSharedClientsSecret.*:synapseOidcClientId::/);
+    expect(secrets.SYNAPSE_OIDC_CLIENT_SECRET).toMatch(/ChatSharedClientsSecret.*:synapseOidcClientSecret::/);
 
     const env = Object.fromEntries(container.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
     expect(Object.keys(env).sort()).toEqual(['SYNAPSE_CONFIG_YAML', 'SYNAPSE_DB_HOST', 'SYNAPSE_DB_PORT', 'SYNAPSE_MEDIA_BUCKET', 'SYNAPSE_OIDC_ISSUER']);
