@@ -1,9 +1,9 @@
 import { CfnOutput, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ChatShared } from './chat-shared';
 import { ChatHasuraLite } from './chat-hasura-lite';
 import { ChatMcpServer } from './chat-mcp-server';
-import { ChatLinkPreview } from './chat-link-preview';
 import { ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
 import { Platform } from './platform';
@@ -20,7 +20,6 @@ export interface PhenomChatStackProps extends StackProps {
 export class PhenomChatStack extends Stack {
   public readonly platform: Platform;
   public readonly shared: ChatShared;
-  public readonly linkPreview: ChatLinkPreview;
   public readonly hasuraLite: ChatHasuraLite;
   public readonly synapse: ChatSynapse;
   public readonly mcpServer: ChatMcpServer;
@@ -36,13 +35,13 @@ export class PhenomChatStack extends Stack {
     // --- chat constructs (wired by their issues, in the seeds' dependency order) ---
 
     this.shared = new ChatShared(this, 'ChatShared', { config, platform: this.platform });
-    this.linkPreview = new ChatLinkPreview(this, 'ChatLinkPreview', { config, platform: this.platform });
-    this.hasuraLite = new ChatHasuraLite(this, 'ChatHasuraLite', { config, platform: this.platform, linkPreview: this.linkPreview });
+    this.hasuraLite = new ChatHasuraLite(this, 'ChatHasuraLite', { config, platform: this.platform });
 
     this.synapse = new ChatSynapse(this, 'ChatSynapse', {
       config,
       platform: this.platform,
-      clientsSecret: this.shared.clientsSecret,
+      // The C4 chat-clients secret by its fixed name until ChatShared is wired here; then pass chatShared.clientsSecret.
+      clientsSecret: secretsmanager.Secret.fromSecretNameV2(this, 'ChatClientsSecret', `${config.prefix}-chat-clients`),
     });
 
     this.mcpServer = new ChatMcpServer(this, 'ChatMcpServer', {
