@@ -1,5 +1,4 @@
 import { CfnOutput, Stack, StackProps, Tags } from 'aws-cdk-lib';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ChatShared } from './chat-shared';
 import { ChatHasuraLite } from './chat-hasura-lite';
@@ -40,8 +39,7 @@ export class PhenomChatStack extends Stack {
     this.synapse = new ChatSynapse(this, 'ChatSynapse', {
       config,
       platform: this.platform,
-      // The C4 chat-clients secret by its fixed name until ChatShared is wired here; then pass chatShared.clientsSecret.
-      clientsSecret: secretsmanager.Secret.fromSecretNameV2(this, 'ChatClientsSecret', `${config.prefix}-chat-clients`),
+      clientsSecret: this.shared.clientsSecret,
     });
 
     this.mcpServer = new ChatMcpServer(this, 'ChatMcpServer', {
