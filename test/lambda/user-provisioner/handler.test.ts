@@ -94,6 +94,23 @@ describe('user provisioner (post-authentication) against PostgreSQL 17', () => {
     expect(output.logs('provisioned chat user').map((l) => l.joined)).toEqual([1, 0]);
   });
 
+  it('provisions once when the same new user signs in on two devices at the same moment', async () => {
+    const user = signUp(['phenom-internal']);
+    await Promise.all([login(provisioner(), loginEvent(user)), login(provisioner(), loginEvent(user))]);
+    expect(output.logs('provisioning failed')).toEqual([]);
+    expect(await memberships(user.sub)).toEqual({ 'Phenom Community': 'user', 'Phenom Internal': 'user' });
+    const users = await db.pool.query('SELECT count(*)::int AS n FROM users WHERE id = $1', [user.sub]);
+    expect(users.rows[0].n).toBe(1);
+  });
+
+  it('looks groups up by Cognito userName, which in a username pool is not the sub', async () => {
+    const sub = cognito.addUser('grace.hopper', ['chat-support'], { email: 'grace@example.com' });
+    const event = loginEvent({ sub, email: 'grace@example.com' });
+    event.userName = 'grace.hopper';
+    await login(provisioner(), event);
+    expect(await memberships(sub)).toEqual({ 'Phenom Community': 'support', 'Phenom Internal': 'support', 'Phenom Partners': 'support' });
+  });
+
   it.each([
     [[], { 'Phenom Community': 'user' }],
     [['phenom-internal'], { 'Phenom Community': 'user', 'Phenom Internal': 'user' }],
