@@ -10,7 +10,7 @@ import { ChatFunction } from '../constructs/chat-function';
 import { Platform } from '../platform';
 import { ChatAlarmTopic } from './alarm-topic';
 import { LambdaLogGroups } from './lambda-log-groups';
-import { ChatMonitoring, MonitoredFunction, MonitoredService, PowertoolsMetricsSource } from './monitoring';
+import { ChatMonitoring, MonitoredFunction, MonitoredService, pascal, PowertoolsMetricsSource } from './monitoring';
 import { ChatLogQueries } from './queries';
 import { SynapseHistoryPurge } from './synapse-history-purge';
 import { ChatWaf } from './waf';
@@ -101,7 +101,9 @@ export class ChatOperations extends Construct {
       databaseAllocatedStorageGiB: database.mode === 'create' ? database.allocatedStorageGiB : undefined,
       functions: [
         ...props.functions.filter((f) => f.function !== this.historyPurge?.handler.function),
-        ...(this.historyPurge ? [{ name: 'synapse-history-purge', function: this.historyPurge.handler.function, section: 'Scheduled maintenance' }] : []),
+        ...(this.historyPurge
+          ? [{ name: 'synapse-history-purge', function: this.historyPurge.handler.function, section: 'Scheduled maintenance', logGroup: this.historyPurge.handler.logGroup }]
+          : []),
       ],
       linkPreview: props.linkPreview,
       userProvisioner: props.userProvisioner,
@@ -119,7 +121,15 @@ export class ChatOperations extends Construct {
         value: this.historyPurge.handler.function.functionName,
         description: 'Lambda that purges Synapse history daily; invoke it to purge now',
       });
-      new CfnOutput(stack, 'HistoryPurgeLogGroupName', { value: this.historyPurge.handler.logGroup.logGroupName });
+    }
+    // Names the runbook (docs/operations.md) reads with describe-stacks.
+    for (const s of props.services) {
+      new CfnOutput(stack, `${pascal(s.name)}ServiceName`, { value: s.service.serviceName, description: `ECS service ${s.name}` });
+      if (s.logGroup) new CfnOutput(stack, `${pascal(s.name)}LogGroupName`, { value: s.logGroup.logGroupName, description: `Log group of ${s.name}` });
+    }
+    for (const f of this.monitoring.functions) {
+      new CfnOutput(stack, `${pascal(f.name)}FunctionName`, { value: f.function.functionName, description: `Lambda ${f.name}` });
+      if (f.logGroup) new CfnOutput(stack, `${pascal(f.name)}FunctionLogGroupName`, { value: f.logGroup.logGroupName, description: `Log group of Lambda ${f.name}` });
     }
     if (this.waf) {
       new CfnOutput(stack, 'WafWebAclName', { value: this.waf.webAclName });
@@ -134,7 +144,7 @@ export class ChatOperations extends Construct {
  * dashboard sections. Lets the monitoring cover each Lambda whichever construct
  * created it.
  */
-export function discoverChatFunctions(scope: IConstruct, overrides: Record<string, Partial<MonitoredFunction>> = {}): MonitoredFunction[] {
+export function discoverChatFunctions(scope: IConstruct, overrides: ReadonlyMap<ChatFunction, Partial<MonitoredFunction>> = new Map()): MonitoredFunction[] {
   const found = scope.node.findAll().filter((c): c is ChatFunction => c instanceof ChatFunction);
   return found.map((fn) => {
     const path = fn.node.path.split('/').slice(1); // drop the stack
@@ -149,7 +159,7 @@ export function discoverChatFunctions(scope: IConstruct, overrides: Record<strin
       : /PreTokenGeneration|UserProvisioner/.test(fn.node.path)
         ? 'Cognito triggers'
         : 'Lambda functions';
-    return { name, function: fn.function, section, ...overrides[fn.node.path] };
+    return { name, function: fn.function, section, logGroup: fn.logGroup, ...overrides.get(fn) };
   });
 }
 

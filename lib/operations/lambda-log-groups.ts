@@ -1,4 +1,4 @@
-import { CfnResource, IAspect, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnResource, IAspect, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
@@ -19,7 +19,7 @@ export class LambdaLogGroups implements IAspect {
 
   public visit(node: IConstruct): void {
     if (!(node instanceof CfnResource) || node.cfnResourceType !== 'AWS::Lambda::Function') return;
-    if (hasLogGroup(node)) return;
+    if (hasLogGroup(node) || hasNamedLogGroup(node)) return;
     const logGroup = new logs.LogGroup(node.node.scope!, `${node.node.id}LogGroup`, {
       retention: this.retentionDays as logs.RetentionDays,
       removalPolicy: this.removalPolicy,
@@ -36,4 +36,13 @@ function hasLogGroup(fn: CfnResource): boolean {
   // A plain CfnResource of type AWS::Lambda::Function (CustomResourceProvider): its properties are raw CloudFormation.
   const raw = (fn as unknown as { _cfnProperties?: { LoggingConfig?: { LogGroup?: unknown } } })._cfnProperties;
   return raw?.LoggingConfig?.LogGroup !== undefined;
+}
+
+/** Someone already created /aws/lambda/<this function> (e.g. AwsCustomResource's logGroup option): it is the function's default destination. */
+function hasNamedLogGroup(fn: CfnResource): boolean {
+  const stack = Stack.of(fn);
+  const ref = JSON.stringify(stack.resolve(fn.ref));
+  return stack.node
+    .findAll()
+    .some((c) => c instanceof logs.CfnLogGroup && c.logGroupName !== undefined && (JSON.stringify(stack.resolve(c.logGroupName)) ?? "").includes(`"/aws/lambda/",${ref}`));
 }

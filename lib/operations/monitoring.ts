@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -23,6 +24,11 @@ export interface MonitoredService {
    * @default - no request, 5xx or target-health widgets and alarms (CPU, memory and task count only)
    */
   readonly targetGroup?: elbv2.IApplicationTargetGroup;
+  /**
+   * The service's log group, published as a stack output for the runbook.
+   * @default - no output
+   */
+  readonly logGroup?: logs.ILogGroup;
 }
 
 export interface MonitoredFunction {
@@ -39,6 +45,11 @@ export interface MonitoredFunction {
    * @default 'Lambda functions'
    */
   readonly section?: string;
+  /**
+   * The function's log group, published as a stack output for the runbook.
+   * @default - no output
+   */
+  readonly logGroup?: logs.ILogGroup;
 }
 
 /** A function that publishes Powertools metrics, identified by its `service` dimension. */
@@ -99,6 +110,8 @@ export interface ChatMonitoringProps {
  */
 export class ChatMonitoring extends Construct {
   public readonly facade: MonitoringFacade;
+  /** The functions on the dashboard (and with an errors alarm). */
+  public readonly functions: readonly MonitoredFunction[];
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly dashboardName: string;
 
@@ -106,6 +119,7 @@ export class ChatMonitoring extends Construct {
     super(scope, id);
     const { config } = props;
     this.dashboardName = config.prefix;
+    this.functions = props.functions;
     const dashboards = new DefaultDashboardFactory(this, 'Dashboards', {
       dashboardNamePrefix: this.dashboardName,
       createDashboard: true,
@@ -375,7 +389,7 @@ export class ChatMonitoring extends Construct {
   }
 }
 
-const pascal = (name: string) => name.replace(/(^|[-_ ])(\w)/g, (_m, _s, c: string) => c.toUpperCase());
+export const pascal = (name: string) => name.replace(/(^|[-_ ])(\w)/g, (_m, _s, c: string) => c.toUpperCase());
 
 /** A metric a Powertools Metrics instance of this function publishes (namespace PhenomChat, dimension service). */
 function powertoolsMetric(source: PowertoolsMetricsSource) {
