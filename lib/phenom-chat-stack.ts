@@ -2,6 +2,7 @@ import { CfnOutput, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ChatShared } from './chat-shared';
 import { ChatHasuraLite } from './chat-hasura-lite';
+import { ChatLinkPreview } from './chat-link-preview';
 import { ChatMcpServer } from './chat-mcp-server';
 import { ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
@@ -19,6 +20,7 @@ export interface PhenomChatStackProps extends StackProps {
 export class PhenomChatStack extends Stack {
   public readonly platform: Platform;
   public readonly shared: ChatShared;
+  public readonly linkPreview: ChatLinkPreview;
   public readonly hasuraLite: ChatHasuraLite;
   public readonly synapse: ChatSynapse;
   public readonly mcpServer: ChatMcpServer;
@@ -34,7 +36,8 @@ export class PhenomChatStack extends Stack {
     // --- chat constructs (wired by their issues, in the seeds' dependency order) ---
 
     this.shared = new ChatShared(this, 'ChatShared', { config, platform: this.platform });
-    this.hasuraLite = new ChatHasuraLite(this, 'ChatHasuraLite', { config, platform: this.platform });
+    this.linkPreview = new ChatLinkPreview(this, 'ChatLinkPreview', { config, platform: this.platform });
+    this.hasuraLite = new ChatHasuraLite(this, 'ChatHasuraLite', { config, platform: this.platform, linkPreview: this.linkPreview });
 
     this.synapse = new ChatSynapse(this, 'ChatSynapse', {
       config,
