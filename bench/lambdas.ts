@@ -1,0 +1,179 @@
+/**
+ * npm run bench:lambdas
+ *
+ * For every Lambda entry (lambda/<name>/index.ts): bundles it exactly as ChatFunction
+ * does (the shared `lambdaBuildOptions`: minified, node22, @aws-sdk/* external), prints the
+ * minified bundle size and the module init time, i.e. how long `require()` of the bundle
+ * takes in a fresh node process (median of RUNS processes). Init runs with
+ * `--enable-source-maps` like the deployed functions (ChatFunction sets NODE_OPTIONS) and
+ * resolves @aws-sdk/* from node_modules, as the runtime does from its own copy, so SDK
+ * clients imported at module scope count.
+ *
+ * A second init column stubs every @aws-sdk/* module, showing the part of init that is the
+ * bundle's own code. A `(baseline)` row requires an empty file the same way: on a loaded
+ * machine, read the others relative to it. Runs are interleaved round-robin across all
+ * Lambdas, so a burst of load on the (shared) machine hits every row alike.
+ *
+ * Goal for link-preview: ≤ 300 KB and ≤ 60 ms.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { build, Metafile } from 'esbuild';
+import { lambdaBuildOptions, REPO_ROOT } from '../lib/constructs/lambda-bundle';
+
+const RUNS = 7;
+const GOALS: Record<string, { maxKiB: number; maxInitMs: number }> = {
+  'link-preview': { maxKiB: 300, maxInitMs: 60 },
+};
+
+/**
+ * What a deployed function finds in its environment at init. Values are shaped like the
+ * real ones but point nowhere: module init must not make network calls, and a handler
+ * that validates its settings at init (link-preview does) needs them present.
+ */
+const LAMBDA_ENV: Record<string, string> = {
+  AWS_REGION: 'us-east-1',
+  AWS_LAMBDA_FUNCTION_NAME: 'bench',
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+  NODE_OPTIONS: '--enable-source-maps',
+  POWERTOOLS_SERVICE_NAME: 'bench',
+  POWERTOOLS_METRICS_NAMESPACE: 'PhenomChat',
+  DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-db-AbCdEf',
+  DB_HOST: 'bench.cluster.us-east-1.rds.amazonaws.com',
+  DB_PORT: '5432',
+  DB_NAME: 'phenom',
+  WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-webhook-AbCdEf',
+  PHENOM_GRAPHQL_URL: 'https://api.example.com/v1/graphql',
+  PHENOM_TIMEOUT_MS: '5000',
+  PREVIEW_URL_TEMPLATE: 'https://example.com/p/{phenomId}',
+  CACHE_TTL_HOURS: '24',
+};
+
+/** Run in the child: times require() of the bundle and prints milliseconds (or the error). */
+const INIT_PROBE = `
+const started = process.hrtime.bigint();
+try { require(process.argv[1]); } catch (err) { console.log('ERR ' + (err && err.message ? err.message.split('\\n')[0] : String(err))); process.exit(0); }
+console.log(String(Number(process.hrtime.bigint() - started) / 1e6));
+`;
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+function lambdaEntries(): string[] {
+  const root = path.join(REPO_ROOT, 'lambda');
+  return readdirSync(root)
+    .filter((name) => existsSync(path.join(root, name, 'index.ts')))
+    .sort();
+}
+
+/** The AWS SDK packages a bundle leaves to the runtime. */
+function sdkImports(metafile: Metafile): string[] {
+  const found = new Set<string>();
+  for (const input of Object.values(metafile.inputs)) {
+    for (const imp of input.imports) if (imp.external && imp.path.startsWith('@aws-sdk/')) found.add(imp.path);
+  }
+  return [...found].sort();
+}
+
+/** A node_modules folder where every @aws-sdk/* package the bundles import is an empty stand-in. */
+function sdkStubs(root: string, packages: string[]): string {
+  const dir = path.join(root, 'sdk-stubs');
+  for (const pkg of packages) {
+    mkdirSync(path.join(dir, pkg), { recursive: true });
+    // Any named import resolves to a class, so module-scope `new XxxClient()` still works.
+    writeFileSync(path.join(dir, pkg, 'index.js'), 'module.exports = new Proxy({}, { get: (_t, name) => (name === "__esModule" ? false : class {}) });\n');
+  }
+  return dir;
+}
+
+/** One fresh node process: milliseconds to require() the bundle, or the init error. */
+function initOnce(bundle: string, nodePath: string): number | string {
+  const out = execFileSync(process.execPath, ['--enable-source-maps', '-e', INIT_PROBE, bundle], {
+    // NODE_PATH: the bundle sits in a temp dir; externals resolve from there.
+    env: { PATH: process.env.PATH ?? '', NODE_PATH: nodePath, ...LAMBDA_ENV, NODE_OPTIONS: '' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).trim();
+  const last = out.split('\n').pop() ?? '';
+  return last.startsWith('ERR ') ? last.slice(4) : Number(last);
+}
+
+interface Bundle {
+  readonly name: string;
+  readonly file: string;
+  readonly kib: number;
+  readonly mapKib: number;
+  readonly externals: string[];
+  readonly real: number[];
+  readonly stubbed: number[];
+  error?: string;
+}
+
+async function main(): Promise<void> {
+  const outRoot = mkdtempSync(path.join(tmpdir(), 'bench-lambdas-'));
+  try {
+    const bundles: Bundle[] = [];
+    const baseline = path.join(outRoot, 'baseline.js');
+    writeFileSync(baseline, '');
+    bundles.push({ name: '(baseline)', file: baseline, kib: 0, mapKib: 0, externals: [], real: [], stubbed: [] });
+    for (const name of lambdaEntries()) {
+      const file = path.join(outRoot, name, 'index.js');
+      const result = await build({ ...lambdaBuildOptions(path.join(REPO_ROOT, 'lambda', name, 'index.ts'), file), metafile: true });
+      bundles.push({
+        name,
+        file,
+        kib: statSync(file).size / 1024,
+        mapKib: statSync(`${file}.map`).size / 1024,
+        externals: sdkImports(result.metafile),
+        real: [],
+        stubbed: [],
+      });
+    }
+    const realModules = path.join(REPO_ROOT, 'node_modules');
+    const stubModules = sdkStubs(outRoot, bundles.flatMap((b) => b.externals));
+    for (let run = 0; run < RUNS; run++) {
+      for (const b of bundles) {
+        if (b.error) continue;
+        for (const [samples, nodePath] of [[b.real, realModules], [b.stubbed, stubModules]] as const) {
+          const ms = initOnce(b.file, nodePath);
+          if (typeof ms === 'string') b.error = ms;
+          else samples.push(ms);
+        }
+      }
+    }
+
+    let missed = false;
+    const rows = [['lambda', 'minified KiB', 'map KiB', 'init ms', 'init ms, SDK stubbed', 'goal', 'AWS SDK from the runtime']];
+    for (const b of bundles) {
+      const goal = GOALS[b.name];
+      let verdict = '-';
+      if (goal) {
+        const ok = !b.error && b.kib <= goal.maxKiB && median(b.real) <= goal.maxInitMs;
+        verdict = `${ok ? 'met' : 'MISSED'} (≤${goal.maxKiB} KiB, ≤${goal.maxInitMs} ms)`;
+        missed ||= !ok;
+      }
+      const spread = (ms: number[]) => `${median(ms).toFixed(1)} (${Math.min(...ms).toFixed(0)}-${Math.max(...ms).toFixed(0)})`;
+      rows.push([
+        b.name,
+        b.kib.toFixed(1),
+        b.mapKib.toFixed(0),
+        b.error ? `init failed: ${b.error}` : spread(b.real),
+        b.error ? '' : spread(b.stubbed),
+        verdict,
+        b.externals.join(' ') || '-',
+      ]);
+    }
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  '));
+    console.log(`\nmedian (min-max) of ${RUNS} fresh node ${process.version} processes each, --enable-source-maps as deployed; the runtime is Node.js 22 on arm64, so absolute numbers differ there.`);
+    if (missed) process.exitCode = 1;
+  } finally {
+    rmSync(outRoot, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

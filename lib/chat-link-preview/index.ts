@@ -1,0 +1,130 @@
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { LinkPreviewEnvironment } from '../../lambda/link-preview/settings';
+import { WEBHOOK_SECRET_HEADER } from '../../lambda/link-preview/webhook-auth';
+import { ChatConfig } from '../config';
+import { ChatFunction } from '../constructs/chat-function';
+import { acknowledgeNag } from '../nag';
+import { Platform } from '../platform';
+
+/**
+ * How long the Lambda waits for the Phenom API. A by-primary-key lookup on Hasura
+ * answers in well under a second; 5 s rides out a slow moment while leaving the
+ * whole invocation (secret reads, two queries, the call) far inside FUNCTION_TIMEOUT.
+ */
+const PHENOM_TIMEOUT_MS = 5_000;
+/** Below the event trigger's retry_conf.timeout_sec (30 s), so Hasura sees our answer, not its own timeout. */
+const FUNCTION_TIMEOUT = Duration.seconds(15);
+
+export interface ChatLinkPreviewProps {
+  readonly config: ChatConfig;
+  /** The VPC, private subnets and chat database the function uses. */
+  readonly platform: Platform;
+  /**
+   * The Phenom API credentials (JSON: `adminSecret` [+ `role`] or `bearerToken`, see
+   * lambda/link-preview/phenom-credentials.ts).
+   * @default - the secret named by `config.linkPreview.phenomCredentialsSecretArn`; when that is
+   * unset too, the Phenom API is called without credentials
+   */
+  readonly phenomCredentialsSecret?: secretsmanager.ISecret;
+}
+
+/**
+ * The link-preview webhook (seed 000, "Send Message Flow"): Hasura's chat_messages
+ * INSERT trigger POSTs each event to a Lambda function URL; the function looks the
+ * Phenom content up over GraphQL and upserts link_previews.
+ *
+ * Why a function URL with AuthType NONE plus a shared-secret header:
+ * - Hasura event triggers send static headers only; they cannot SigV4-sign, so
+ *   AWS_IAM auth would need a signing proxy in front of every call.
+ * - An ALB route would put the webhook on the public chat listener next to the
+ *   user-facing paths (no isolation gained), and an internal ALB costs a load
+ *   balancer, a certificate and a DNS name for one low-volume webhook.
+ * - The price: the URL is reachable from the internet, so anyone can make the
+ *   function run (not do anything). Every call without the secret is answered
+ *   401 after one constant-time comparison, before the body is read or any
+ *   query runs; the secret is 48 random characters from Secrets Manager.
+ */
+export class ChatLinkPreview extends Construct {
+  /** The header the webhook secret travels in (Hasura: `headers[].value_from_env`). */
+  public static readonly WEBHOOK_SECRET_HEADER = WEBHOOK_SECRET_HEADER;
+
+  public readonly function: ChatFunction;
+  public readonly functionUrl: lambda.FunctionUrl;
+  /** The URL Hasura's event trigger POSTs to (`webhook_from_env`). */
+  public readonly webhookUrl: string;
+  /** The shared secret (a plain string) Hasura must send in WEBHOOK_SECRET_HEADER. */
+  public readonly webhookSecret: secretsmanager.ISecret;
+  /** The Phenom API credentials the function reads, if any. */
+  public readonly phenomCredentialsSecret?: secretsmanager.ISecret;
+
+  constructor(scope: Construct, id: string, props: ChatLinkPreviewProps) {
+    super(scope, id);
+    const { config, platform } = props;
+    const settings = config.linkPreview;
+
+    this.webhookSecret = new secretsmanager.Secret(this, 'WebhookSecret', {
+      secretName: `${config.prefix}-link-preview-webhook`,
+      description: `Shared secret Hasura sends to the link-preview webhook in the ${WEBHOOK_SECRET_HEADER} header`,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    acknowledgeNag(this.webhookSecret, {
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Hasura receives the webhook secret as an ECS secret at task start, so an automatic rotation would make every event fail with 401 until the Hasura tasks restart. Rotate by putting a new value and forcing a new Hasura deployment (the Lambda re-reads the secret every 5 minutes).',
+    });
+
+    this.phenomCredentialsSecret = props.phenomCredentialsSecret ?? importCredentialsSecret(this, settings.phenomCredentialsSecretArn);
+
+    const environment: Record<string, string> = {
+      WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn,
+      PHENOM_GRAPHQL_URL: settings.phenomGraphqlUrl,
+      ...(this.phenomCredentialsSecret ? { PHENOM_CREDENTIALS_SECRET_ARN: this.phenomCredentialsSecret.secretArn } : {}),
+      PHENOM_TIMEOUT_MS: String(PHENOM_TIMEOUT_MS),
+      PREVIEW_URL_TEMPLATE: settings.previewUrlTemplate,
+      CACHE_TTL_HOURS: String(settings.cacheTtlHours),
+    } satisfies LinkPreviewEnvironment;
+
+    this.function = new ChatFunction(this, 'Function', {
+      config,
+      entry: 'link-preview/index.ts',
+      description: 'Resolves phenom_link chat messages into link_previews (Hasura event-trigger webhook)',
+      memorySizeMiB: 256,
+      timeout: FUNCTION_TIMEOUT,
+      environment,
+      platform,
+      databaseAccess: true,
+    });
+
+    this.webhookSecret.grantRead(this.function.function);
+    this.phenomCredentialsSecret?.grantRead(this.function.function);
+
+    this.functionUrl = this.function.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    this.webhookUrl = this.functionUrl.url;
+
+    new CfnOutput(this, 'WebhookUrl', { value: this.webhookUrl, description: 'Link-preview webhook (Hasura event trigger target)' });
+    new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn, description: `Secret Hasura sends in ${WEBHOOK_SECRET_HEADER}` });
+  }
+
+  /** Lets a principal read the webhook secret (e.g. a Hasura task role outside this stack). */
+  public grantReadWebhookSecret(grantee: iam.IGrantable): iam.Grant {
+    return this.webhookSecret.grantRead(grantee);
+  }
+}
+
+/**
+ * Imports the configured credentials secret. A complete ARN (with Secrets Manager's
+ * 6-character suffix) gives an exact IAM resource; a partial one needs the `-??????`
+ * wildcard. Configure the complete ARN: a partial one whose name happens to end in
+ * `-` plus six letters/digits would be taken for complete.
+ */
+function importCredentialsSecret(scope: Construct, arn: string | undefined): secretsmanager.ISecret | undefined {
+  if (!arn) return undefined;
+  return /-[A-Za-z0-9]{6}$/.test(arn)
+    ? secretsmanager.Secret.fromSecretCompleteArn(scope, 'PhenomCredentials', arn)
+    : secretsmanager.Secret.fromSecretPartialArn(scope, 'PhenomCredentials', arn);
+}
