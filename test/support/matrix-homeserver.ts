@@ -171,7 +171,7 @@ export class MatrixHomeserver {
   /** Joins a user to a room directly (membership join), as an accepted invite would. */
   join(roomId: string, userId: string): void {
     const room = this.mustRoom(roomId);
-    this.appendEvent(room, userId, 'm.room.member', { membership: 'join' }, userId);
+    this.appendEvent(room, userId, 'm.room.member', { membership: 'join', ...this.profileOf(userId) }, userId);
   }
 
   /** Adds a timeline event with a chosen timestamp (e.g. an old message for purge tests). */
@@ -425,7 +425,8 @@ export class MatrixHomeserver {
     const room: Room = { roomId: `!${random(12)}:${this.serverName}`, creator, timeline: [], state: new Map(), members: new Set() };
     this.rooms.set(room.roomId, room);
     this.appendEvent(room, creator, 'm.room.create', { room_version: '10', creator }, '');
-    this.appendEvent(room, creator, 'm.room.member', { membership: 'join' }, creator);
+    // Like Synapse, a join carries the user's profile display name.
+    this.appendEvent(room, creator, 'm.room.member', { membership: 'join', ...this.profileOf(creator) }, creator);
     const powerLevels = {
       users: { [creator]: 100 },
       users_default: 0,
@@ -531,6 +532,11 @@ export class MatrixHomeserver {
     return [200, { start: String(from), chunk, ...(position > 0 ? { end: String(position) } : {}), ...(state ? { state } : {}) }];
   }
 
+  private profileOf(userId: string): { displayname?: string } {
+    const name = this.users.get(userId)?.displayName;
+    return name ? { displayname: name } : {};
+  }
+
   private mustJoined(roomId: string, userId: string): Room {
     const room = this.mustRoom(roomId);
     if (!room.members.has(userId)) throw new MatrixError(403, 'M_FORBIDDEN', `User ${userId} not in room ${roomId}`);
@@ -576,7 +582,7 @@ export class MatrixHomeserver {
       const current = membership(userId);
       if (current === 'ban') throw new MatrixError(403, 'M_FORBIDDEN', 'You are banned from this room');
       if (current !== 'invite' && current !== 'join') throw new MatrixError(403, 'M_FORBIDDEN', 'You are not invited to this room.');
-      this.appendEvent(room, userId, 'm.room.member', { membership: 'join', displayname: this.users.get(userId)?.displayName ?? undefined }, userId);
+      this.appendEvent(room, userId, 'm.room.member', { membership: 'join', ...this.profileOf(userId) }, userId);
       return [200, { room_id: roomId }];
     }
     if (!room.members.has(userId)) throw new MatrixError(403, 'M_FORBIDDEN', `User ${userId} not in room ${roomId}`);

@@ -1,5 +1,6 @@
 import { createHasuraBackend } from './hasura';
 import { createPostgresBackend } from './postgres';
+import { createSynapseBackend } from './synapse';
 import type { BackendContext, BackendFactory, ChatBackend } from './types';
 
 /**
@@ -9,8 +10,7 @@ import type { BackendContext, BackendFactory, ChatBackend } from './types';
 const FACTORIES: Record<ChatBackend['kind'], BackendFactory | undefined> = {
   postgres: createPostgresBackend,
   hasura: createHasuraBackend,
-  // Plugged in by the MCP-backends team: synapse/index.ts exporting `createSynapseBackend`.
-  synapse: undefined,
+  synapse: createSynapseBackend,
 };
 
 export async function createBackend(kind: ChatBackend['kind'], ctx: BackendContext): Promise<ChatBackend> {

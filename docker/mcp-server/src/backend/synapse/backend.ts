@@ -1,0 +1,484 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Ban, BackendLogger, ChatBackend, ChatError, Member, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
+import { MatrixApiError, MatrixClient, MatrixUnavailableError } from './matrix-client';
+import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, roleForLevel, RoomState } from './room-state';
+
+const MAX_CONTENT = 4000;
+/** Matrix has no phenom_link type: a phenom link is an m.text message carrying this field. */
+export const PHENOM_ID_FIELD = 'com.thephenom.phenom_id';
+/** Aliases rarely move; re-resolving every 5 minutes picks up a re-pointed alias without a restart. */
+const ALIAS_CACHE_MS = 5 * 60_000;
+/** /messages calls per page at most: a page of live messages between many redacted ones stops here. */
+const MAX_FETCHES_PER_PAGE = 5;
+const MESSAGE_FILTER = JSON.stringify({ types: ['m.room.message'], lazy_load_members: true });
+const USER_ID = /^@[^:\s]+:\S+$/;
+
+export interface SynapseBackendOptions {
+  readonly client: MatrixClient;
+  readonly roomAliases: string[];
+  readonly log: BackendLogger;
+  /** Milliseconds since the epoch; injectable so tests can pin expiries. */
+  readonly now?: () => number;
+}
+
+interface MessagesResponse {
+  chunk: MatrixEvent[];
+  end?: string;
+  state?: MatrixEvent[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+/** A transaction id derived from a key, so a retried send or redaction is the same Matrix transaction. */
+const txnId = (...parts: string[]) => `mcp-${createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 40)}`;
+
+function encodeCursor(roomId: string, token: string): string {
+  return Buffer.from(JSON.stringify({ r: roomId, t: token })).toString('base64url');
+}
+
+function decodeCursor(roomId: string, cursor: string): string {
+  let parsed: { r?: unknown; t?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { r?: unknown; t?: unknown };
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || typeof parsed.t !== 'string' || !parsed.t) {
+    throw new ChatError('invalid_cursor', 'The cursor is not one chat_get_messages returned; pass next_cursor from the previous page unchanged, or omit it to start from the newest message.');
+  }
+  if (parsed.r !== roomId) throw new ChatError('invalid_cursor', 'The cursor belongs to another room; use it only with the room it came from.');
+  return parsed.t;
+}
+
+/**
+ * Contract C6 over the Matrix client-server API as the Synapse admin bot. Rooms are the ones the
+ * configured aliases name (#internal, #partners, #community); ids are Matrix ids (!room, @user,
+ * $event). Mute is a power level below the room's send level; timed mutes and bans are recorded
+ * in room state (com.thephenom.chat.mute / .ban) and lifted by sweepExpired().
+ */
+export class SynapseBackend implements ChatBackend {
+  readonly kind = 'synapse' as const;
+  private readonly client: MatrixClient;
+  private readonly now: () => number;
+  private rooms?: { at: number; byId: Map<string, string>; byAlias: Map<string, string> };
+  private botUserId?: string;
+  private sweepTimer?: NodeJS.Timeout;
+
+  constructor(private readonly options: SynapseBackendOptions) {
+    this.client = options.client;
+    this.now = options.now ?? Date.now;
+  }
+
+  async listRooms(): Promise<Room[]> {
+    const rooms = await this.knownRooms();
+    return Promise.all(
+      [...rooms.byId.entries()].map(async ([roomId, alias]) => {
+        const state = await this.state(roomId);
+        return {
+          id: roomId,
+          name: state.content<{ name?: string }>('m.room.name')?.name ?? alias,
+          description: state.content<{ topic?: string }>('m.room.topic')?.topic ?? null,
+          isActive: state.isActive,
+          memberCount: state.members().length,
+        };
+      }),
+    ).then((list) => list.sort((a, b) => a.name.localeCompare(b.name)));
+  }
+
+  async getMessages(q: { roomId: string; limit: number; before?: string; includeDeleted: boolean }): Promise<MessagePage> {
+    const roomId = await this.resolveRoom(q.roomId);
+    let from = q.before === undefined ? undefined : decodeCursor(roomId, q.before);
+    const names = new Map<string, string | null>();
+    const messages: Message[] = [];
+    let end: string | undefined;
+    for (let fetches = 0; fetches < MAX_FETCHES_PER_PAGE && messages.length < q.limit; fetches++) {
+      // Ask for exactly what is missing, so every event of a chunk is consumed and `end` is a
+      // precise continuation point (a Matrix token cannot point inside a chunk).
+      let page: MessagesResponse;
+      try {
+        page = await this.client.request<MessagesResponse>('GET', ['rooms', roomId, 'messages'], {
+          query: { dir: 'b', limit: String(q.limit - messages.length), filter: MESSAGE_FILTER, from },
+        });
+      } catch (error) {
+        if (error instanceof MatrixApiError && error.status === 400 && from !== undefined) {
+          throw new ChatError('invalid_cursor', 'The homeserver no longer accepts this cursor; start again without one.');
+        }
+        throw this.mapError(error, { roomId });
+      }
+      for (const member of page.state ?? []) {
+        if (member.type === 'm.room.member' && member.state_key) names.set(member.state_key, typeof member.content.displayname === 'string' ? member.content.displayname : null);
+      }
+      for (const event of page.chunk) {
+        const message = this.toMessage(event, roomId, names);
+        if (message.isDeleted && !q.includeDeleted) continue;
+        messages.push(message);
+      }
+      end = page.end;
+      if (!end || page.chunk.length === 0) break;
+      from = end;
+    }
+    return { messages, nextCursor: end ? encodeCursor(roomId, end) : null };
+  }
+
+  async sendMessage(m: { roomId: string; content: string; messageType: MessageType; phenomId?: string; idempotencyKey?: string }): Promise<Message> {
+    const roomId = await this.resolveRoom(m.roomId);
+    if ([...m.content].length > MAX_CONTENT) throw new ChatError('content_too_long', `The message has ${[...m.content].length} characters; the limit is ${MAX_CONTENT}. Shorten it or split it.`);
+    if (m.messageType === 'phenom_link' && !m.phenomId) throw new ChatError('invalid_input', 'A phenom_link message needs a phenom_id.');
+    const bot = await this.bot();
+    const state = await this.state(roomId);
+    const name = this.roomName(state, roomId);
+    // Matrix would accept a message into a replaced (tombstoned) room; the chat rules do not.
+    if (!state.isActive) throw new ChatError('room_inactive', `room "${name}" does not accept new messages (it was replaced). The room is inactive.`);
+    const content: Record<string, unknown> = { msgtype: 'm.text', body: m.content };
+    if (m.messageType === 'phenom_link') content[PHENOM_ID_FIELD] = m.phenomId;
+    const txn = m.idempotencyKey ? txnId('send', roomId, m.idempotencyKey) : `mcp-${randomUUID()}`;
+    let eventId: string;
+    try {
+      eventId = (await this.client.request<{ event_id: string }>('PUT', ['rooms', roomId, 'send', 'm.room.message', txn], { body: content })).event_id;
+    } catch (error) {
+      if (error instanceof MatrixApiError && error.status === 403) throw this.whyCannotSend(state, bot, name);
+      throw this.mapError(error, { roomId });
+    }
+    const event = await this.event(roomId, eventId);
+    const displayName = state.content<{ displayname?: string }>('m.room.member', bot)?.displayname ?? null;
+    return this.toMessage(event ?? { event_id: eventId, type: 'm.room.message', sender: bot, origin_server_ts: this.now(), content }, roomId, new Map([[bot, displayName]]));
+  }
+
+  async deleteMessage(d: { roomId: string; messageId: string }): Promise<{ messageId: string; alreadyDeleted: boolean }> {
+    const roomId = await this.resolveRoom(d.roomId);
+    const event = d.messageId.startsWith('$') ? await this.event(roomId, d.messageId) : undefined;
+    if (!event || event.type !== 'm.room.message') {
+      throw new ChatError('message_not_found', `message not found: ${d.messageId} in room ${d.roomId}. Take message ids from chat_get_messages.`);
+    }
+    if (event.unsigned?.redacted_because) return { messageId: d.messageId, alreadyDeleted: true };
+    try {
+      // The transaction id is derived from the event, so a retried delete is the same redaction.
+      await this.client.request('PUT', ['rooms', roomId, 'redact', d.messageId, txnId('redact', roomId, d.messageId)], { body: { reason: 'Deleted by a moderator (MCP)' } });
+    } catch (error) {
+      throw this.mapError(error, { roomId });
+    }
+    return { messageId: d.messageId, alreadyDeleted: false };
+  }
+
+  async listMembers(q: { roomId: string; role?: MemberRole }): Promise<Member[]> {
+    const roomId = await this.resolveRoom(q.roomId);
+    const state = await this.state(roomId);
+    return state
+      .members()
+      .map((event) => this.toMember(state, event.state_key!))
+      .filter((m) => !q.role || m.role === q.role)
+      .sort((a, b) => a.joinedAt.localeCompare(b.joinedAt) || a.userId.localeCompare(b.userId));
+  }
+
+  async muteUser(m: { roomId: string; userId: string; minutes?: number }): Promise<Member> {
+    const roomId = await this.resolveRoom(m.roomId);
+    const state = await this.requireJoined(roomId, m.userId);
+    const bot = await this.bot();
+    const current = state.levelOf(m.userId);
+    if (m.userId !== bot && current >= state.levelOf(bot)) {
+      throw new ChatError('forbidden', `${m.userId} has a power level (${current}) at or above the bot's; an admin of equal rank must change it.`);
+    }
+    const sendLevel = state.sendLevel;
+    const existing = state.content<MuteRecord>(MUTE_STATE, m.userId);
+    const alreadyMuted = current < sendLevel;
+    const mutedLevel = alreadyMuted ? current : sendLevel - 1;
+    const record: MuteRecord = {
+      muted_until: m.minutes === undefined ? null : iso(this.now() + m.minutes * 60_000),
+      // Keep the level from before the first mute, so unmuting restores it.
+      previous_power_level: alreadyMuted ? (existing?.previous_power_level ?? sendLevel) : current,
+      muted_power_level: mutedLevel,
+    };
+    // The record first: if the power-level change then fails, the record alone changes nothing.
+    await this.putState(roomId, MUTE_STATE, m.userId, record);
+    if (!alreadyMuted) await this.setLevel(roomId, state, m.userId, mutedLevel);
+    return this.toMember(await this.state(roomId), m.userId);
+  }
+
+  async unmuteUser(m: { roomId: string; userId: string }): Promise<Member> {
+    const roomId = await this.resolveRoom(m.roomId);
+    const state = await this.requireJoined(roomId, m.userId);
+    await this.liftMute(roomId, state, m.userId);
+    return this.toMember(await this.state(roomId), m.userId);
+  }
+
+  async banUser(b: { roomId: string; userId: string; reason: string; minutes?: number }): Promise<Ban> {
+    const roomId = await this.resolveRoom(b.roomId);
+    await this.requireUser(b.userId);
+    const state = await this.state(roomId);
+    if (state.membership(b.userId) === 'ban') {
+      throw new ChatError('invalid_input', `user ${b.userId} is already banned in this room; unban first to change the ban's terms.`);
+    }
+    const bot = await this.bot();
+    try {
+      await this.client.request('POST', ['rooms', roomId, 'ban'], { body: { user_id: b.userId, reason: b.reason } });
+    } catch (error) {
+      if (error instanceof MatrixApiError && error.status === 403) {
+        throw new ChatError('forbidden', `The bot may not ban ${b.userId} in this room (${error.message}).`);
+      }
+      throw this.mapError(error, { roomId });
+    }
+    const banEvent = (await this.state(roomId)).event('m.room.member', b.userId);
+    const expiresAt = b.minutes === undefined ? null : iso(this.now() + b.minutes * 60_000);
+    try {
+      // A permanent ban clears any old record, so a stale expiry can never lift it.
+      await this.putState(roomId, BAN_STATE, b.userId, expiresAt ? ({ expires_at: expiresAt, ban_event_id: banEvent?.event_id } satisfies BanRecord) : {});
+    } catch {
+      throw new ChatError('backend_unavailable', `${b.userId} is banned, but the ban's end could not be recorded, so it stays until chat_unban_user lifts it.`);
+    }
+    return {
+      id: banEvent?.event_id ?? '',
+      roomId,
+      userId: b.userId,
+      bannedBy: bot,
+      reason: b.reason,
+      bannedAt: iso(banEvent?.origin_server_ts ?? this.now()),
+      expiresAt,
+    };
+  }
+
+  async unbanUser(b: { roomId: string; userId: string }): Promise<{ roomId: string; userId: string; wasBanned: boolean }> {
+    const roomId = await this.resolveRoom(b.roomId);
+    const state = await this.state(roomId);
+    if (state.membership(b.userId) !== 'ban') {
+      await this.requireUser(b.userId);
+      return { roomId, userId: b.userId, wasBanned: false };
+    }
+    await this.lift(roomId, state, b.userId);
+    return { roomId, userId: b.userId, wasBanned: true };
+  }
+
+  async health(): Promise<{ ok: boolean }> {
+    try {
+      await this.client.request('GET', ['account', 'whoami']);
+      return { ok: true };
+    } catch {
+      return { ok: false };
+    }
+  }
+
+  /** Sweeps every `intervalMs` until close(). Every replica may sweep: lifting is idempotent. */
+  startSweeping(intervalMs: number): void {
+    this.sweepTimer ??= setInterval(() => void this.sweepExpired(), intervalMs);
+    this.sweepTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    // The sweep timer is all we hold: fetch owns its connections.
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  /** Lifts every recorded mute and ban whose time is up, in every chat room. Never throws. */
+  async sweepExpired(): Promise<{ unmuted: number; unbanned: number }> {
+    let unmuted = 0;
+    let unbanned = 0;
+    try {
+      const now = this.now();
+      for (const roomId of (await this.knownRooms()).byId.keys()) {
+        const state = await this.state(roomId);
+        for (const userId of state.stateKeysOf(MUTE_STATE)) {
+          const record = state.content<MuteRecord>(MUTE_STATE, userId);
+          if (!record?.muted_until || Date.parse(record.muted_until) > now) continue;
+          // Only if the level is still the one the mute set: someone may have changed it since.
+          if (state.levelOf(userId) === record.muted_power_level) {
+            await this.liftMute(roomId, state, userId);
+            unmuted++;
+          } else {
+            await this.putState(roomId, MUTE_STATE, userId, {});
+          }
+        }
+        for (const userId of state.stateKeysOf(BAN_STATE)) {
+          const record = state.content<BanRecord>(BAN_STATE, userId);
+          if (!record?.expires_at || Date.parse(record.expires_at) > now) continue;
+          if (state.membership(userId) === 'ban' && state.event('m.room.member', userId)?.event_id === record.ban_event_id) {
+            await this.lift(roomId, state, userId);
+            unbanned++;
+          } else {
+            await this.putState(roomId, BAN_STATE, userId, {});
+          }
+        }
+      }
+    } catch (error) {
+      this.options.log.warn('synapse: sweeping expired mutes and bans failed; retrying on the next sweep', { errorMessage: (error as Error).message });
+    }
+    return { unmuted, unbanned };
+  }
+
+  // ----- helpers -----
+
+  private async liftMute(roomId: string, state: RoomState, userId: string): Promise<void> {
+    const record = state.content<MuteRecord>(MUTE_STATE, userId);
+    const sendLevel = state.sendLevel;
+    if (state.levelOf(userId) < sendLevel) {
+      await this.setLevel(roomId, state, userId, Math.max(record?.previous_power_level ?? sendLevel, sendLevel));
+    }
+    if (record) await this.putState(roomId, MUTE_STATE, userId, {});
+  }
+
+  private async lift(roomId: string, state: RoomState, userId: string): Promise<void> {
+    try {
+      await this.client.request('POST', ['rooms', roomId, 'unban'], { body: { user_id: userId } });
+    } catch (error) {
+      throw this.mapError(error, { roomId });
+    }
+    if (state.content(BAN_STATE, userId)) await this.putState(roomId, BAN_STATE, userId, {});
+  }
+
+  /** Sets one user's power level; the users_default level is written as "no entry". */
+  private async setLevel(roomId: string, state: RoomState, userId: string, level: number): Promise<void> {
+    const pl = state.powerLevels;
+    const users = { ...(pl.users ?? {}) };
+    if (level === (pl.users_default ?? 0)) delete users[userId];
+    else users[userId] = level;
+    try {
+      await this.client.request('PUT', ['rooms', roomId, 'state', 'm.room.power_levels', ''], { body: { ...pl, users } });
+    } catch (error) {
+      if (error instanceof MatrixApiError && error.status === 403) throw new ChatError('forbidden', `The bot may not change ${userId}'s power level (${error.message}).`);
+      throw this.mapError(error, { roomId });
+    }
+  }
+
+  private async putState(roomId: string, type: string, stateKey: string, content: object): Promise<void> {
+    try {
+      await this.client.request('PUT', ['rooms', roomId, 'state', type, stateKey], { body: content });
+    } catch (error) {
+      throw this.mapError(error, { roomId });
+    }
+  }
+
+  private async state(roomId: string): Promise<RoomState> {
+    try {
+      return new RoomState(await this.client.request<MatrixEvent[]>('GET', ['rooms', roomId, 'state']));
+    } catch (error) {
+      throw this.mapError(error, { roomId });
+    }
+  }
+
+  private async event(roomId: string, eventId: string): Promise<MatrixEvent | undefined> {
+    try {
+      return await this.client.request<MatrixEvent>('GET', ['rooms', roomId, 'event', eventId]);
+    } catch (error) {
+      if (error instanceof MatrixApiError && error.status === 404) return undefined;
+      throw this.mapError(error, { roomId });
+    }
+  }
+
+  private async bot(): Promise<string> {
+    if (!this.botUserId) {
+      try {
+        this.botUserId = (await this.client.request<{ user_id: string }>('GET', ['account', 'whoami'])).user_id;
+      } catch (error) {
+        throw this.mapError(error, {});
+      }
+    }
+    return this.botUserId;
+  }
+
+  /** The chat rooms: the configured aliases resolved to room ids (cached ALIAS_CACHE_MS). */
+  private async knownRooms(): Promise<{ byId: Map<string, string>; byAlias: Map<string, string> }> {
+    if (this.rooms && this.now() - this.rooms.at < ALIAS_CACHE_MS) return this.rooms;
+    const byId = new Map<string, string>();
+    const byAlias = new Map<string, string>();
+    for (const alias of this.options.roomAliases) {
+      try {
+        const { room_id } = await this.client.request<{ room_id: string }>('GET', ['directory', 'room', alias]);
+        byId.set(room_id, alias);
+        byAlias.set(alias, room_id);
+      } catch (error) {
+        if (error instanceof MatrixApiError && error.status === 404) {
+          this.options.log.warn('synapse: a configured room alias does not exist; has the bootstrap run?', { alias });
+          continue;
+        }
+        throw this.mapError(error, {});
+      }
+    }
+    this.rooms = { at: this.now(), byId, byAlias };
+    return this.rooms;
+  }
+
+  /** A room id (or one of the chat aliases) → the room id, if it is one of the chat rooms. */
+  private async resolveRoom(roomIdOrAlias: string): Promise<string> {
+    const rooms = await this.knownRooms();
+    const roomId = roomIdOrAlias.startsWith('#') ? rooms.byAlias.get(roomIdOrAlias) : rooms.byId.has(roomIdOrAlias) ? roomIdOrAlias : undefined;
+    if (!roomId) throw new ChatError('room_not_found', `room not found: ${roomIdOrAlias}. List rooms and their ids with chat_list_rooms.`);
+    return roomId;
+  }
+
+  private async requireUser(userId: string): Promise<void> {
+    if (!USER_ID.test(userId)) throw new ChatError('user_not_found', `user not found: ${userId}. Matrix user ids look like @name:server; take them from chat_list_members.`);
+    try {
+      await this.client.request('GET', ['profile', userId]);
+    } catch (error) {
+      if (error instanceof MatrixApiError && error.status === 404) throw new ChatError('user_not_found', `user not found: ${userId}. Take user ids from chat_list_members.`);
+      throw this.mapError(error, {});
+    }
+  }
+
+  private async requireJoined(roomId: string, userId: string): Promise<RoomState> {
+    const state = await this.state(roomId);
+    if (state.membership(userId) === 'join') return state;
+    await this.requireUser(userId);
+    throw new ChatError('not_member', `user ${userId} is not a member of room "${this.roomName(state, roomId)}"; list members with chat_list_members.`);
+  }
+
+  private roomName(state: RoomState, roomId: string): string {
+    return state.content<{ name?: string }>('m.room.name')?.name ?? this.rooms?.byId.get(roomId) ?? roomId;
+  }
+
+  /** Which chat rule a 403 on send stands for, from the bot's membership and level. */
+  private whyCannotSend(state: RoomState, bot: string, name: string): ChatError {
+    const membership = state.membership(bot);
+    if (membership === 'ban') return new ChatError('banned', `the bot account is banned from room "${name}". Lift the ban first.`);
+    if (membership !== 'join') return new ChatError('not_member', `the bot account is not a member of room "${name}". The bot must be joined to the room to post.`);
+    if (state.levelOf(bot) < state.sendLevel) return new ChatError('muted', `the bot account is muted in room "${name}" (its power level is below the room's send level). Unmute it first.`);
+    return new ChatError('forbidden', `the homeserver refused the message in room "${name}".`);
+  }
+
+  private toMember(state: RoomState, userId: string): Member {
+    const level = state.levelOf(userId);
+    const isMuted = level < state.sendLevel;
+    const member = state.event('m.room.member', userId);
+    const mute = state.content<MuteRecord>(MUTE_STATE, userId);
+    return {
+      userId,
+      displayName: typeof member?.content.displayname === 'string' ? member.content.displayname : null,
+      role: roleForLevel(level),
+      isMuted,
+      mutedUntil: isMuted ? (mute?.muted_until ?? null) : null,
+      // The current member event: for a joined member, when they (last) joined.
+      joinedAt: iso(member?.origin_server_ts ?? 0),
+    };
+  }
+
+  private toMessage(event: MatrixEvent, roomId: string, names: Map<string, string | null>): Message {
+    const phenomId = typeof event.content[PHENOM_ID_FIELD] === 'string' ? (event.content[PHENOM_ID_FIELD] as string) : null;
+    return {
+      id: event.event_id,
+      roomId,
+      sender: { id: event.sender, displayName: names.get(event.sender) ?? null },
+      content: typeof event.content.body === 'string' ? event.content.body : '',
+      messageType: phenomId ? 'phenom_link' : 'text',
+      phenomId,
+      isDeleted: Boolean(event.unsigned?.redacted_because),
+      createdAt: iso(event.origin_server_ts),
+      // Previews live in the Hasura Lite tables; the Matrix side has none to join.
+      linkPreview: null,
+    };
+  }
+
+  private mapError(error: unknown, ctx: { roomId?: string }): Error {
+    if (error instanceof ChatError) return error;
+    if (error instanceof MatrixUnavailableError) return new ChatError('backend_unavailable', `${error.message}; try again shortly.`);
+    if (error instanceof MatrixApiError) {
+      if (error.errcode === 'M_UNKNOWN_TOKEN' || error.errcode === 'M_MISSING_TOKEN') {
+        return new ChatError('backend_unavailable', 'Synapse rejected the bot token; the Synapse bootstrap must store a valid one in Secrets Manager.');
+      }
+      if (error.errcode === 'M_LIMIT_EXCEEDED') return new ChatError('backend_unavailable', `Synapse is rate-limiting the bot; retry in ${Math.ceil((error.retryAfterMs ?? 1000) / 1000)} s.`);
+      if (error.errcode === 'M_TOO_LARGE') return new ChatError('content_too_long', 'The homeserver refused the message as too large; shorten it.');
+      if (error.status === 403) return new ChatError('forbidden', `Synapse refused: ${error.message}`);
+      if (error.status === 404 && ctx.roomId) return new ChatError('room_not_found', `room not found: ${ctx.roomId}. List rooms with chat_list_rooms.`);
+      if (error.status === 400) return new ChatError('invalid_input', `Synapse rejected the request: ${error.message}`);
+      return new ChatError('backend_unavailable', `Synapse answered ${error.status} ${error.errcode}; try again shortly.`);
+    }
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}

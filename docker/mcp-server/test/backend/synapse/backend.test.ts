@@ -1,0 +1,281 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { BotCredentials, bootstrapSynapse } from '../../../../../lambda/synapse-bootstrap/bootstrap';
+import { MatrixClient as BootstrapClient } from '../../../../../lambda/synapse-bootstrap/matrix-client';
+import { MatrixHomeserver } from '../../../../../test/support/matrix-homeserver';
+import { SynapseBackend } from '../../../src/backend/synapse/backend';
+import { synapseBackendConfig } from '../../../src/backend/synapse/config';
+import { MatrixClient } from '../../../src/backend/synapse/matrix-client';
+import { ChatError } from '../../../src/backend/types';
+
+/**
+ * The synapse backend against a homeserver: the stand-in (test/support/matrix-homeserver.ts)
+ * by default, or a real Synapse when SYNAPSE_URL and SYNAPSE_SHARED_SECRET are set. Everything is
+ * set up over HTTP (shared-secret registration, the Synapse bootstrap, invite/join), and every
+ * user and alias carries a random suffix, so a real server can be reused run after run.
+ */
+const REAL_URL = process.env.SYNAPSE_URL;
+const SHARED_SECRET = process.env.SYNAPSE_SHARED_SECRET ?? 'stand-in-registration-shared-secret';
+const suffix = randomBytes(4).toString('hex');
+const silentLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+async function chatError(promise: Promise<unknown>): Promise<ChatError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ChatError);
+  return error as ChatError;
+}
+
+interface Account {
+  userId: string;
+  token: string;
+}
+
+describe(`SynapseBackend against ${REAL_URL ? `the homeserver at ${REAL_URL}` : 'the stand-in homeserver'}`, () => {
+  let standIn: MatrixHomeserver | undefined;
+  let baseUrl: string;
+  let bot: Account;
+  let alice: Account;
+  let bob: Account;
+  let rooms: { internal: string; partners: string; community: string };
+  let aliases: string[];
+  let backend: SynapseBackend;
+  let nowMs: number;
+
+  /** A raw client-API call as some user (the test's own hands, not the code under test). */
+  const call = async (account: Account, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
+    const response = await fetch(`${baseUrl}/_matrix/client/v3/${path}`, {
+      method,
+      headers: { authorization: `Bearer ${account.token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  };
+  const enc = encodeURIComponent;
+  const build = (token = bot.token, url = baseUrl, timeoutMs?: number) =>
+    new SynapseBackend({ client: new MatrixClient({ baseUrl: url, accessToken: token, timeoutMs }), roomAliases: aliases, log: silentLog, now: () => nowMs });
+
+  beforeAll(async () => {
+    if (REAL_URL) baseUrl = REAL_URL.replace(/\/+$/, '');
+    else {
+      standIn = await MatrixHomeserver.start({ serverName: 'chat.test', registrationSharedSecret: SHARED_SECRET });
+      baseUrl = standIn.url;
+    }
+    const setup = new BootstrapClient({ baseUrl });
+    let stored: BotCredentials | undefined;
+    const specs = [
+      { alias: `internal-${suffix}`, name: 'Phenom Internal', topic: 'Internal team chat' },
+      { alias: `partners-${suffix}`, name: 'Phenom Partners', topic: 'Chat with Phenom partners' },
+      { alias: `community-${suffix}`, name: 'Phenom Community', topic: 'The Phenom community' },
+    ];
+    const result = await bootstrapSynapse({
+      client: setup,
+      sharedSecret: SHARED_SECRET,
+      bot: { localpart: `mcp-bot-${suffix}`, password: `bot-password-${suffix}-0123456789`, displayName: 'MCP Bot' },
+      rooms: specs,
+      store: { load: async () => stored, save: async (c) => void (stored = c) },
+    });
+    bot = { userId: stored!.userId, token: stored!.accessToken };
+    const serverName = bot.userId.slice(bot.userId.indexOf(':') + 1);
+    aliases = specs.map((s) => `#${s.alias}:${serverName}`);
+    const [internal, partners, community] = result.rooms.map((r) => r.roomId) as [string, string, string];
+    rooms = { internal, partners, community };
+    const register = async (name: string, displayName: string): Promise<Account> => {
+      const r = await setup.registerWithSharedSecret(SHARED_SECRET, { username: `${name}-${suffix}`, password: `password-${name}-${suffix}-0123`, displayName, admin: false });
+      return { userId: r.user_id, token: r.access_token };
+    };
+    alice = await register('alice', 'Alice');
+    bob = await register('bob', 'Bob');
+    for (const user of [alice, bob]) {
+      expect((await call(bot, 'POST', `rooms/${enc(rooms.community)}/invite`, { user_id: user.userId })).status).toBe(200);
+      expect((await call(user, 'POST', `rooms/${enc(rooms.community)}/join`, {})).status).toBe(200);
+    }
+  });
+  beforeEach(() => {
+    nowMs = Date.now();
+    backend = build();
+  });
+  afterAll(async () => {
+    await backend?.close();
+    await standIn?.stop();
+  });
+
+  it('lists the chat rooms by alias with names, topics and joined-member counts', async () => {
+    const list = await backend.listRooms();
+    expect(list).toEqual([
+      { id: rooms.community, name: 'Phenom Community', description: 'The Phenom community', isActive: true, memberCount: 3 },
+      { id: rooms.internal, name: 'Phenom Internal', description: 'Internal team chat', isActive: true, memberCount: 1 },
+      { id: rooms.partners, name: 'Phenom Partners', description: 'Chat with Phenom partners', isActive: true, memberCount: 1 },
+    ]);
+  });
+
+  it('sends text and phenom_link messages as the bot and reads them back newest first', async () => {
+    const text = await backend.sendMessage({ roomId: rooms.internal, content: 'hello matrix', messageType: 'text' });
+    const link = await backend.sendMessage({ roomId: rooms.internal, content: 'look at this', messageType: 'phenom_link', phenomId: 'abc123' });
+    expect(text).toMatchObject({ roomId: rooms.internal, content: 'hello matrix', messageType: 'text', phenomId: null, sender: { id: bot.userId }, isDeleted: false, linkPreview: null });
+    expect(link).toMatchObject({ messageType: 'phenom_link', phenomId: 'abc123' });
+    const page = await backend.getMessages({ roomId: rooms.internal, limit: 2, includeDeleted: false });
+    expect(page.messages.map((m) => m.id)).toEqual([link.id, text.id]);
+    expect(page.messages[0]!.sender).toEqual({ id: bot.userId, displayName: 'MCP Bot' });
+    expect(Date.parse(page.messages[0]!.createdAt)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('sends with an idempotency key as one Matrix transaction', async () => {
+    const key = `key-${suffix}`;
+    const first = await backend.sendMessage({ roomId: rooms.partners, content: 'exactly once', messageType: 'text', idempotencyKey: key });
+    const second = await build().sendMessage({ roomId: rooms.partners, content: 'exactly once', messageType: 'text', idempotencyKey: key });
+    expect(second.id).toBe(first.id);
+    const page = await backend.getMessages({ roomId: rooms.partners, limit: 10, includeDeleted: true });
+    expect(page.messages.filter((m) => m.content === 'exactly once')).toHaveLength(1);
+  });
+
+  it('walks a room page by page with no duplicates and no gaps', async () => {
+    const sent: string[] = [];
+    for (let i = 0; i < 11; i++) sent.unshift((await backend.sendMessage({ roomId: rooms.partners, content: `page ${i}`, messageType: 'text' })).id);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await backend.getMessages({ roomId: rooms.partners, limit: 4, before: cursor, includeDeleted: true });
+      expect(page.messages.length).toBeLessThanOrEqual(4);
+      seen.push(...page.messages.map((m) => m.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen.slice(0, 11)).toEqual(sent);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('deletes by redaction, idempotently, and hides deleted messages unless asked', async () => {
+    const keep = await backend.sendMessage({ roomId: rooms.internal, content: 'keep me', messageType: 'text' });
+    const gone = await backend.sendMessage({ roomId: rooms.internal, content: 'delete me', messageType: 'text' });
+    expect(await backend.deleteMessage({ roomId: rooms.internal, messageId: gone.id })).toEqual({ messageId: gone.id, alreadyDeleted: false });
+    expect(await build().deleteMessage({ roomId: rooms.internal, messageId: gone.id })).toEqual({ messageId: gone.id, alreadyDeleted: true });
+    const visible = await backend.getMessages({ roomId: rooms.internal, limit: 1, includeDeleted: false });
+    expect(visible.messages.map((m) => m.id)).toEqual([keep.id]);
+    const all = await backend.getMessages({ roomId: rooms.internal, limit: 2, includeDeleted: true });
+    expect(all.messages[0]).toMatchObject({ id: gone.id, isDeleted: true, content: '' });
+    expect((await chatError(backend.deleteMessage({ roomId: rooms.internal, messageId: '$does-not-exist' }))).code).toBe('message_not_found');
+    expect((await chatError(backend.deleteMessage({ roomId: rooms.internal, messageId: 'not-an-event-id' }))).code).toBe('message_not_found');
+  });
+
+  it('rejects foreign cursors and unknown rooms', async () => {
+    expect((await chatError(backend.getMessages({ roomId: rooms.internal, limit: 5, before: 'garbage', includeDeleted: false }))).code).toBe('invalid_cursor');
+    const page = await backend.getMessages({ roomId: rooms.partners, limit: 1, includeDeleted: false });
+    expect(await chatError(backend.getMessages({ roomId: rooms.internal, limit: 5, before: page.nextCursor!, includeDeleted: false }))).toMatchObject({
+      code: 'invalid_cursor',
+      message: expect.stringContaining('another room'),
+    });
+    for (const roomId of ['!unknown:chat.test', 'general', '#nope:chat.test']) {
+      expect((await chatError(backend.listMembers({ roomId }))).code).toBe('room_not_found');
+    }
+    // A room's alias works as its id.
+    expect((await backend.listMembers({ roomId: aliases[2]! })).length).toBe(3);
+  });
+
+  it('lists joined members with roles from power levels, filtered by role', async () => {
+    const members = await backend.listMembers({ roomId: rooms.community });
+    expect(members.map((m) => [m.userId, m.role, m.displayName, m.isMuted])).toEqual(
+      expect.arrayContaining([
+        [bot.userId, 'admin', 'MCP Bot', false],
+        [alice.userId, 'user', 'Alice', false],
+        [bob.userId, 'user', 'Bob', false],
+      ]),
+    );
+    expect((await backend.listMembers({ roomId: rooms.community, role: 'admin' })).map((m) => m.userId)).toEqual([bot.userId]);
+  });
+
+  it('mutes through power levels, so the homeserver itself refuses the member’s messages, and unmutes', async () => {
+    const room = `rooms/${enc(rooms.community)}/send/m.room.message`;
+    nowMs = Date.parse('2030-01-01T00:00:00Z');
+    const muted = await backend.muteUser({ roomId: rooms.community, userId: alice.userId, minutes: 15 });
+    expect(muted).toMatchObject({ userId: alice.userId, isMuted: true, mutedUntil: '2030-01-01T00:15:00.000Z', role: 'user' });
+    expect((await call(alice, 'PUT', `${room}/t-muted-${suffix}`, { msgtype: 'm.text', body: 'can I talk?' })).status).toBe(403);
+    const unmuted = await backend.unmuteUser({ roomId: rooms.community, userId: alice.userId });
+    expect(unmuted).toMatchObject({ isMuted: false, mutedUntil: null });
+    expect((await call(alice, 'PUT', `${room}/t-unmuted-${suffix}`, { msgtype: 'm.text', body: 'now I can' })).status).toBe(200);
+    expect(await chatError(backend.muteUser({ roomId: rooms.internal, userId: alice.userId }))).toMatchObject({ code: 'not_member', message: expect.stringContaining('Phenom Internal') });
+    expect((await chatError(backend.muteUser({ roomId: rooms.community, userId: `@ghost-${suffix}:chat.test` }))).code).toBe('user_not_found');
+  });
+
+  it('bans with a record, refuses a second ban, and unbans', async () => {
+    nowMs = Date.parse('2030-01-01T00:00:00Z');
+    const ban = await backend.banUser({ roomId: rooms.community, userId: bob.userId, reason: 'spam', minutes: 60 });
+    expect(ban).toMatchObject({ roomId: rooms.community, userId: bob.userId, bannedBy: bot.userId, reason: 'spam', expiresAt: '2030-01-01T01:00:00.000Z' });
+    expect(ban.id).toMatch(/^\$/);
+    expect((await call(bob, 'PUT', `rooms/${enc(rooms.community)}/send/m.room.message/t-banned-${suffix}`, { msgtype: 'm.text', body: 'hi' })).status).toBe(403);
+    expect(await chatError(backend.banUser({ roomId: rooms.community, userId: bob.userId, reason: 'again' }))).toMatchObject({ code: 'invalid_input', message: expect.stringContaining('already banned') });
+    expect(await backend.unbanUser({ roomId: rooms.community, userId: bob.userId })).toEqual({ roomId: rooms.community, userId: bob.userId, wasBanned: true });
+    expect(await backend.unbanUser({ roomId: rooms.community, userId: bob.userId })).toEqual({ roomId: rooms.community, userId: bob.userId, wasBanned: false });
+    expect((await chatError(backend.unbanUser({ roomId: rooms.community, userId: `@ghost-${suffix}:chat.test` }))).code).toBe('user_not_found');
+    expect((await chatError(backend.banUser({ roomId: rooms.community, userId: 'not a user id', reason: 'x' }))).code).toBe('user_not_found');
+    // Back in for the tests that follow.
+    expect((await call(bot, 'POST', `rooms/${enc(rooms.community)}/invite`, { user_id: bob.userId })).status).toBe(200);
+    expect((await call(bob, 'POST', `rooms/${enc(rooms.community)}/join`, {})).status).toBe(200);
+  });
+
+  it('lifts timed mutes and bans once their time is up, and leaves open-ended ones', async () => {
+    const carol = bob;
+    nowMs = Date.parse('2030-01-01T00:00:00Z');
+    await backend.muteUser({ roomId: rooms.community, userId: alice.userId, minutes: 1 });
+    await backend.banUser({ roomId: rooms.community, userId: carol.userId, reason: 'cool down', minutes: 1 });
+    expect(await backend.sweepExpired()).toEqual({ unmuted: 0, unbanned: 0 });
+    nowMs += 2 * 60_000;
+    expect(await backend.sweepExpired()).toEqual({ unmuted: 1, unbanned: 1 });
+    const members = await backend.listMembers({ roomId: rooms.community });
+    expect(members.find((m) => m.userId === alice.userId)).toMatchObject({ isMuted: false });
+    expect((await call(carol, 'POST', `rooms/${enc(rooms.community)}/join`, {})).status).toBe(403); // unbanned is "leave", not "join"
+    expect(await backend.sweepExpired()).toEqual({ unmuted: 0, unbanned: 0 });
+    // An open-ended mute is never swept.
+    await backend.muteUser({ roomId: rooms.community, userId: alice.userId });
+    nowMs += 365 * 24 * 3600_000;
+    expect(await backend.sweepExpired()).toEqual({ unmuted: 0, unbanned: 0 });
+    await backend.unmuteUser({ roomId: rooms.community, userId: alice.userId });
+  });
+
+  it('checks length and phenom_id before calling the homeserver', async () => {
+    expect((await chatError(backend.sendMessage({ roomId: rooms.internal, content: 'x'.repeat(4001), messageType: 'text' }))).code).toBe('content_too_long');
+    expect((await chatError(backend.sendMessage({ roomId: rooms.internal, content: 'x', messageType: 'phenom_link' }))).code).toBe('invalid_input');
+  });
+
+  it('reports a bad bot token, an unreachable or silent homeserver as backend_unavailable', async () => {
+    expect(await backend.health()).toEqual({ ok: true });
+    const badToken = build('syt_not_a_token');
+    expect(await badToken.health()).toEqual({ ok: false });
+    expect(await chatError(badToken.listRooms())).toMatchObject({ code: 'backend_unavailable', message: expect.stringContaining('bot token') });
+    expect((await chatError(build(bot.token, 'http://127.0.0.1:9').listRooms())).code).toBe('backend_unavailable');
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const slow = build(bot.token, `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, 100);
+      expect(await chatError(slow.listRooms())).toMatchObject({ code: 'backend_unavailable', message: expect.stringContaining('did not answer within 0.1 s') });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
+  it('treats a replaced (tombstoned) room as inactive', async () => {
+    expect((await call(bot, 'PUT', `rooms/${enc(rooms.partners)}/state/m.room.tombstone/`, { body: 'moved', replacement_room: rooms.internal })).status).toBe(200);
+    expect(await chatError(backend.sendMessage({ roomId: rooms.partners, content: 'anyone?', messageType: 'text' }))).toMatchObject({ code: 'room_inactive' });
+    expect((await backend.listRooms()).find((r) => r.id === rooms.partners)).toMatchObject({ isActive: false });
+  });
+});
+
+describe('synapseBackendConfig', () => {
+  it('expands alias localparts with the server name', () => {
+    expect(synapseBackendConfig({ SYNAPSE_URL: 'http://synapse:8008/', SYNAPSE_BOT_ACCESS_TOKEN: 't', MATRIX_SERVER_NAME: 'chat.example.com' })).toEqual({
+      homeserverUrl: 'http://synapse:8008',
+      accessToken: 't',
+      serverName: 'chat.example.com',
+      roomAliases: ['#internal:chat.example.com', '#partners:chat.example.com', '#community:chat.example.com'],
+    });
+    expect(synapseBackendConfig({ SYNAPSE_URL: 'http://s', SYNAPSE_BOT_ACCESS_TOKEN: 't', MATRIX_SERVER_NAME: 'x.org', MATRIX_ROOM_ALIASES: 'a, #b:other.org' }).roomAliases).toEqual(['#a:x.org', '#b:other.org']);
+  });
+
+  it('names every missing key and never echoes the token', () => {
+    expect(() => synapseBackendConfig({ SYNAPSE_BOT_ACCESS_TOKEN: 'syt_secret' })).toThrow(/SYNAPSE_URL is required[\s\S]*MATRIX_SERVER_NAME is required/);
+    expect(() => synapseBackendConfig({ SYNAPSE_BOT_ACCESS_TOKEN: 'syt_secret' })).not.toThrow(/syt_secret/);
+  });
+});
