@@ -167,7 +167,7 @@ describe('ChatSynapse (development template)', () => {
 
   it('creates the database before Synapse starts and bootstraps once Synapse is deployed', () => {
     const [dbSetupId] = only(t, 'Custom::SynapseDatabase', 'ChatSynapse');
-    const [bootstrapId, bootstrap] = only(t, 'Custom::SynapseBootstrap', 'ChatSynapse');
+    const [, bootstrap] = only(t, 'Custom::SynapseBootstrap', 'ChatSynapse');
     expect(synapseService.DependsOn).toEqual(expect.arrayContaining([dbSetupId]));
     expect(bootstrap.DependsOn).toEqual(expect.arrayContaining([synapseServiceId]));
     expect(bootstrap.Properties.TaskDefinitionArn).toEqual(ref(synapseTaskId));
