@@ -123,7 +123,9 @@ describe('ChatFunction bundleDirectories', () => {
       app.synth();
       const assets = readdirSync(outdir).filter((d) => d.startsWith('asset.') && existsSync(join(outdir, d, 'index.js')));
       expect(assets).toHaveLength(1);
-      expect(readdirSync(join(outdir, assets[0], 'sql')).sort()).toEqual(readdirSync(SQL_DIR).filter((f) => f.endsWith('.sql')).sort());
+      const shipped = readdirSync(join(outdir, assets[0], 'sql')).sort();
+      expect(shipped).toEqual(readdirSync(SQL_DIR).sort());
+      expect(shipped).toContain('001-chat-schema.sql');
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
