@@ -30,6 +30,8 @@ export interface VerifierOptions {
   jwksUrl?: string;
 }
 
+const VERIFIED_CACHE_SIZE = 1_000;
+
 // Cognito answers the JWKS within milliseconds; 3 s bounds a stall without failing a slow start.
 const JWKS_TIMEOUT_MS = 3_000;
 
@@ -62,29 +64,48 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     { userPoolId: options.userPoolId, tokenUse: 'access', clientId: options.allowedClientIds },
     jwksCache ? { jwksCache } : undefined,
   );
+  // Agents send the same token with every call until it expires; re-verifying the RSA signature
+  // each time is most of the auth cost. Remember successful verifications (keyed by the whole
+  // token, so any altered byte misses) until the token's own exp; failures are never cached.
+  const verified = new Map<string, Principal>();
+  const remember = (key: string, principal: Principal) => {
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
+    verified.set(key, principal);
+  };
   return {
     async verify(token) {
-      try {
-        const payload = await verifier.verify(token);
-        const scope = typeof payload.scope === 'string' ? payload.scope : '';
-        const groups = payload['cognito:groups'];
-        return {
-          ok: true,
-          principal: {
-            clientId: String(payload.client_id),
-            subject: String(payload.sub),
-            scopes: scope.split(' ').filter(Boolean),
-            groups: Array.isArray(groups) ? groups.map(String) : [],
-            expiresAt: Number(payload.exp),
-          },
-        };
-      } catch (err) {
-        if (err instanceof FetchError) return { ok: false, reason: 'unavailable', description: 'the token signing keys could not be fetched' };
-        // aws-jwt-verify's messages name the failed check ("Token expired", "Issuer not allowed")
-        // and never echo the token itself.
-        const description = err instanceof JwtBaseError ? err.message : 'the access token could not be verified';
-        return { ok: false, reason: 'invalid', description };
+      const hit = verified.get(token);
+      if (hit) {
+        if (hit.expiresAt * 1000 > Date.now()) return { ok: true, principal: hit };
+        verified.delete(token);
       }
+      const result = await verifyUncached(token);
+      if (result.ok) remember(token, result.principal);
+      return result;
     },
   };
+
+  async function verifyUncached(token: string): Promise<VerifyResult> {
+    try {
+      const payload = await verifier.verify(token);
+      const scope = typeof payload.scope === 'string' ? payload.scope : '';
+      const groups = payload['cognito:groups'];
+      return {
+        ok: true,
+        principal: {
+          clientId: String(payload.client_id),
+          subject: String(payload.sub),
+          scopes: scope.split(' ').filter(Boolean),
+          groups: Array.isArray(groups) ? groups.map(String) : [],
+          expiresAt: Number(payload.exp),
+        },
+      };
+    } catch (err) {
+      if (err instanceof FetchError) return { ok: false, reason: 'unavailable', description: 'the token signing keys could not be fetched' };
+      // aws-jwt-verify's messages name the failed check ("Token expired", "Issuer not allowed")
+      // and never echo the token itself.
+      const description = err instanceof JwtBaseError ? err.message : 'the access token could not be verified';
+      return { ok: false, reason: 'invalid', description };
+    }
+  }
 }

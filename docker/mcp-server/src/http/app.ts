@@ -11,6 +11,7 @@ import type { RequestContext } from '../mcp/request-context';
 import { createServerFactory } from '../mcp/server-factory';
 import { TOOLS_BY_NAME } from '../tools';
 import { BodyTooLargeError, readBody } from './body';
+import { isPlainLegacyPost, serveLegacyPost } from './legacy';
 import { RateLimiter } from './rate-limit';
 
 export interface AppDependencies {
@@ -48,7 +49,8 @@ export function createApp({ config, backend, verifier, log }: AppDependencies): 
   const limiter = new RateLimiter(config.rateLimitPerMinute, config.rateLimitBurst);
   const metadataUrl = protectedResourceMetadataUrl(config.resourceUrl);
   const metadataPath = new URL(metadataUrl).pathname;
-  const mcpHandler = createMcpHandler(createServerFactory(backend), {
+  const serverFactory = createServerFactory(backend);
+  const mcpHandler = createMcpHandler(serverFactory, {
     legacy: 'stateless', // 2025-11-25 clients: a fresh server + transport per request
     responseMode: 'json', // no tool streams progress; plain JSON is cheapest for 2026-07-28 clients
     maxRequestBodySize: config.maxBodyBytes,
@@ -147,7 +149,8 @@ export function createApp({ config, backend, verifier, log }: AppDependencies): 
     const requestContext: RequestContext = { requestId: access.requestId as string, principal, canModerate: canModerate(principal), log: reqLog };
     // The caller's token stays here: nothing after this point (tools, backends) ever sees it.
     const auth = { token: '', clientId: principal.clientId, scopes: principal.scopes, expiresAt: principal.expiresAt, extra: { requestContext } };
-    await serveMcp(Object.assign(req, { auth }), res, parsedBody);
+    if (isPlainLegacyPost(req, parsedBody)) await serveLegacyPost(req, res, parsedBody, serverFactory({ authInfo: auth }), auth);
+    else await serveMcp(Object.assign(req, { auth }), res, parsedBody);
     if (requestContext.outcome) access.outcome = requestContext.outcome;
     else if (rpc.tool) access.outcome = 'rejected_by_protocol'; // unknown tool or arguments that failed the input schema
   }

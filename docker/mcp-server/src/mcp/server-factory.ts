@@ -1,7 +1,8 @@
-import { McpServer, type McpRequestContext } from '@modelcontextprotocol/server';
+import { ProtocolError, ProtocolErrorCode, Server, type CallToolResult, type McpRequestContext } from '@modelcontextprotocol/server';
+import { z } from 'zod';
 import { ChatError, type ChatBackend } from '../backend/types';
 import { errorFields } from '../log';
-import { CHAT_TOOLS } from '../tools';
+import { CHAT_TOOLS, TOOLS_BY_NAME } from '../tools';
 import type { ChatTool } from '../tools/common';
 import type { RequestContext } from './request-context';
 
@@ -14,50 +15,70 @@ const INSTRUCTIONS =
 
 const UNEXPECTED = 'The chat backend failed unexpectedly. Nothing was changed by this call as far as the server knows; try again in a moment.';
 
-/** Runs one tool: validated args in, a CallToolResult out; every failure becomes an isError result. */
-async function callTool(tool: ChatTool, args: unknown, backend: ChatBackend, rc: RequestContext) {
+// JSON Schema 2020-12, the dialect MCP 2025-11-25 and 2026-07-28 assume when $schema is absent.
+const toJson = (schema: z.ZodType, io: 'input' | 'output') => {
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io, target: 'draft-2020-12' }) as Record<string, unknown>;
+  return json as { type: 'object'; [k: string]: unknown };
+};
+
+/**
+ * tools/list, computed once per process: converting nine zod schemas to JSON Schema on every
+ * request would cost more than the request itself (each request gets a fresh server instance).
+ */
+const LISTED_TOOLS = CHAT_TOOLS.map((tool) => ({
+  name: tool.name,
+  title: tool.title,
+  description: tool.description,
+  inputSchema: toJson(tool.inputSchema, 'input'),
+  outputSchema: toJson(tool.outputSchema, 'output'),
+  annotations: { title: tool.title, ...tool.annotations },
+}));
+const OUTPUT_SCHEMAS = new Map(LISTED_TOOLS.map((t) => [t.name, t.outputSchema]));
+
+/** Runs one tool: raw args in, a CallToolResult out; every failure becomes an isError result with a sentence. */
+export async function callTool(tool: ChatTool, rawArgs: unknown, backend: ChatBackend, rc: RequestContext): Promise<CallToolResult> {
   const started = performance.now();
+  const parsed = tool.inputSchema.safeParse(rawArgs ?? {});
+  if (!parsed.success) {
+    rc.outcome = 'invalid_input';
+    rc.log.info('tool call', { tool: tool.name, outcome: 'invalid_input', latencyMs: Math.round(performance.now() - started) });
+    return { content: [{ type: 'text', text: `Invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error)}` }], isError: true };
+  }
   try {
-    const out = await tool.run(args, { backend, principal: rc.principal, canModerate: rc.canModerate });
+    const out = await tool.run(parsed.data, { backend, principal: rc.principal, canModerate: rc.canModerate });
     rc.outcome = 'ok';
     rc.log.info('tool call', { tool: tool.name, outcome: 'ok', latencyMs: Math.round(performance.now() - started) });
-    return { content: [{ type: 'text' as const, text: out.text }], structuredContent: out.structured as Record<string, unknown> };
+    return { content: [{ type: 'text', text: out.text }], structuredContent: out.structured as Record<string, unknown> };
   } catch (err) {
     const latencyMs = Math.round(performance.now() - started);
     if (err instanceof ChatError) {
       rc.outcome = err.code;
       rc.log.info('tool call', { tool: tool.name, outcome: err.code, latencyMs });
-      return { content: [{ type: 'text' as const, text: err.message }], isError: true };
+      return { content: [{ type: 'text', text: err.message }], isError: true };
     }
     rc.outcome = 'internal_error';
     rc.log.error('tool call failed', { tool: tool.name, outcome: 'internal_error', latencyMs, ...errorFields(err) });
-    return { content: [{ type: 'text' as const, text: UNEXPECTED }], isError: true };
+    return { content: [{ type: 'text', text: UNEXPECTED }], isError: true };
   }
 }
 
 /**
- * The McpServerFactory for createMcpHandler: a fresh McpServer with the nine tools for every HTTP
- * request (stateless serving; DESIGN.md explains why instances are never shared between requests).
- * The per-request context rides in authInfo.extra, set by the HTTP layer after authentication.
+ * A fresh MCP server with the nine tools, for one HTTP request (stateless serving; DESIGN.md
+ * explains why instances are never shared between requests). The per-request context rides in
+ * authInfo.extra, set by the HTTP layer after authentication.
  */
 export function createServerFactory(backend: ChatBackend) {
-  return (ctx: McpRequestContext): McpServer => {
+  return (ctx: Pick<McpRequestContext, 'authInfo'>): Server => {
     const rc = ctx.authInfo?.extra?.requestContext as RequestContext | undefined;
     if (!rc) throw new Error('MCP request reached the server without an authenticated request context');
-    const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
-    for (const tool of CHAT_TOOLS) {
-      server.registerTool(
-        tool.name,
-        {
-          title: tool.title,
-          description: tool.description,
-          inputSchema: tool.inputSchema,
-          outputSchema: tool.outputSchema,
-          annotations: { title: tool.title, ...tool.annotations },
-        },
-        (args: unknown) => callTool(tool, args, backend, rc),
-      );
-    }
+    const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
+    server.setRequestHandler('tools/list', () => ({ tools: LISTED_TOOLS }));
+    server.setRequestHandler('tools/call', async (request) => {
+      const tool = TOOLS_BY_NAME.get(request.params.name);
+      if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${request.params.name} not found; tools/list names the nine chat tools`);
+      const result = await callTool(tool, request.params.arguments, backend, rc);
+      return server.projectCallToolResult(result, OUTPUT_SCHEMAS.get(tool.name)) as CallToolResult;
+    });
     return server;
   };
 }

@@ -1,0 +1,192 @@
+/**
+ * npm run bench:mcp
+ *
+ * The MCP server (the bundled dist/server.js, as a child process) on the postgres backend with
+ * 100,000 messages, driven by 1, 16 and 64 concurrent MCP SDK clients, each making the same
+ * fixed number of calls (alternating chat_get_messages and chat_send_message). For each level it
+ * prints throughput, p50/p99 latency and errors (must be 0), then the same two queries issued
+ * directly through pg at the same concurrency, and the MCP/direct throughput ratio (goal ≥ 0.5
+ * at 16). Finally the server's peak RSS (goal ≤ 200 MiB) and a check that every message sent
+ * is in the database exactly once.
+ *
+ * Options (env): BENCH_CALLS_PER_CLIENT (default 100), BENCH_CLIENT (v1 | v2-legacy | v2-modern, default v1).
+ */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { Client, Pool } from 'pg';
+import { runMigrations } from '../../../lambda/migrations/runner';
+import { startPostgresServer } from '../../../test/support/postgres/server';
+import { startLocalIssuer } from '../src/auth/local-issuer';
+import { PostgresBackend } from '../src/backend/postgres';
+import { connect, type ClientKind, type ConnectedClient } from '../test/support/clients';
+import { buildServerBundle, startServerProcess } from '../test/support/server-process';
+
+const MESSAGES = 100_000;
+const LEVELS = [1, 16, 64];
+const CALLS_PER_CLIENT = Number(process.env.BENCH_CALLS_PER_CLIENT ?? 100);
+const POOL_MAX = 20; // the server's PG_POOL_MAX and the direct pool's size: same database capacity
+const CLIENT_KIND: ClientKind = (
+  { v1: 'sdk-v1 (2025-11-25)', 'v2-legacy': 'sdk-v2 legacy (2025-11-25)', 'v2-modern': 'sdk-v2 modern (2026-07-28)' } as const
+)[(process.env.BENCH_CLIENT ?? 'v1') as 'v1'];
+const AGENT = 'mcp-agent';
+const CLIENT_ID = 'bench-agent';
+
+interface LevelResult {
+  calls: number;
+  errors: number;
+  seconds: number;
+  latenciesMs: number[];
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const fmt = (n: number, d = 1) => n.toFixed(d).padStart(8);
+
+/** c workers, each running `perWorker` operations; op(i) is the worker's i-th operation. */
+async function drive(c: number, perWorker: number, op: (worker: number, i: number) => Promise<boolean>): Promise<LevelResult> {
+  const latenciesMs: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: c }, async (_, w) => {
+      for (let i = 0; i < perWorker; i++) {
+        const t = performance.now();
+        const ok = await op(w, i).catch(() => false);
+        latenciesMs.push(performance.now() - t);
+        if (!ok) errors++;
+      }
+    }),
+  );
+  return { calls: c * perWorker, errors, seconds: (performance.now() - started) / 1000, latenciesMs: latenciesMs.sort((a, b) => a - b) };
+}
+
+/** CPU time (user + system) the process has used so far, in ms (Linux /proc; clock ticks are 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const pg = await startPostgresServer();
+  const admin = new Client({ connectionString: pg.url });
+  await admin.connect();
+  await admin.query('CREATE DATABASE bench_mcp');
+  await admin.end();
+  const url = pg.url.replace(/\/postgres$/, '/bench_mcp');
+  const pool = new Pool({ connectionString: url, max: POOL_MAX });
+  pool.on('error', () => undefined); // idle clients cut by the final postgres stop
+  const setup = await pool.connect();
+  await runMigrations(setup);
+  await setup.query(`INSERT INTO users (id, username, display_name) VALUES ($1, 'mcp-agent', 'MCP Agent')`, [AGENT]);
+  await setup.query(`INSERT INTO users (id, username) SELECT 'user-' || g, 'user' || g FROM generate_series(1, 50) g`);
+  await setup.query(`INSERT INTO chat_members (room_id, user_id, role) SELECT id, $1, 'admin' FROM chat_rooms`, [AGENT]);
+  const room = (await setup.query<{ id: string }>(`SELECT id FROM chat_rooms WHERE name = 'Phenom Community'`)).rows[0].id;
+  await setup.query(`INSERT INTO chat_members (room_id, user_id) SELECT $1, 'user-' || g FROM generate_series(1, 50) g`, [room]);
+  // Bypass the per-row chat rules trigger for the bulk seed only (they are tested elsewhere); the
+  // bench's own sends go through it.
+  await setup.query('SET session_replication_role = replica');
+  await setup.query(
+    `INSERT INTO chat_messages (room_id, user_id, content, created_at)
+     SELECT $1, 'user-' || (1 + g % 50), 'seed message ' || g, now() - (${MESSAGES} - g) * interval '1 second'
+       FROM generate_series(1, ${MESSAGES}) g`,
+    [room],
+  );
+  await setup.query('SET session_replication_role = origin');
+  await setup.query('VACUUM ANALYZE chat_messages');
+  setup.release();
+
+  const issuer = await startLocalIssuer();
+  const server = await startServerProcess(
+    buildServerBundle(),
+    {
+      BACKEND_TYPE: 'postgres',
+      DATABASE_URL: url,
+      AGENT_USER_ID: AGENT,
+      PG_POOL_MAX: String(POOL_MAX),
+      COGNITO_USER_POOL_ID: issuer.userPoolId,
+      COGNITO_JWKS_URL: issuer.jwksUrl,
+      ALLOWED_CLIENT_IDS: CLIENT_ID,
+      RATE_LIMIT_PER_MINUTE: '10000000', // measuring the server, not the limiter
+      RATE_LIMIT_BURST: '100000',
+      LOG_LEVEL: 'info', // production logging: one access line and one tool line per call
+    },
+    // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the server.
+    { keepOutput: false, nodeArgs: process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) },
+  );
+  const token = issuer.mint({ clientId: CLIENT_ID, scopes: ['chat/read', 'chat/moderate'] });
+  const directPool = new Pool({ connectionString: url, max: POOL_MAX });
+  directPool.on('error', () => undefined);
+  const direct = new PostgresBackend(directPool, AGENT);
+  console.log(`setup: ${MESSAGES.toLocaleString('en')} messages, server pid ${server.proc.pid}, ${CLIENT_KIND} clients, ${CALLS_PER_CLIENT} calls per client (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+  console.log('clients   path      calls  errors   calls/s   p50 ms   p99 ms   MCP/direct');
+
+  const sentContents: string[] = [];
+  let failed = false;
+  for (const c of LEVELS) {
+    const clients: ConnectedClient[] = await Promise.all(Array.from({ length: c }, () => connect(CLIENT_KIND, server.mcpUrl, token)));
+    // Warm-up (JIT, pools, caches), not measured.
+    await Promise.all(clients.map((cl) => cl.callTool('chat_get_messages', { room_id: room, limit: 50 })));
+    const cpuBefore = cpuMs(server.proc.pid!);
+    const mcp = await drive(c, CALLS_PER_CLIENT, async (w, i) => {
+      if (i % 2 === 0) {
+        const r = await clients[w].callTool('chat_get_messages', { room_id: room, limit: 50 });
+        return !r.isError && (r.structuredContent?.messages as unknown[]).length === 50;
+      }
+      const content = `bench mcp c${c} w${w} i${i}`;
+      const r = await clients[w].callTool('chat_send_message', { room_id: room, content });
+      if (!r.isError) sentContents.push(content);
+      return !r.isError;
+    });
+    const serverCpuPerCall = (cpuMs(server.proc.pid!) - cpuBefore) / mcp.calls;
+    await Promise.all(clients.map((cl) => cl.close()));
+    const pgDirect = await drive(c, CALLS_PER_CLIENT, async (w, i) => {
+      if (i % 2 === 0) return (await direct.getMessages({ roomId: room, limit: 50, includeDeleted: false })).messages.length === 50;
+      const content = `bench direct c${c} w${w} i${i}`;
+      await direct.sendMessage({ roomId: room, content, messageType: 'text' });
+      sentContents.push(content);
+      return true;
+    });
+    const ratio = mcp.calls / mcp.seconds / (pgDirect.calls / pgDirect.seconds);
+    for (const [label, r] of [['MCP', mcp], ['pg direct', pgDirect]] as const) {
+      console.log(
+        `${String(c).padStart(7)}   ${label.padEnd(9)} ${String(r.calls).padStart(5)} ${String(r.errors).padStart(7)} ${fmt(r.calls / r.seconds)} ${fmt(pct(r.latenciesMs, 50), 2)} ${fmt(pct(r.latenciesMs, 99), 2)}${label === 'MCP' ? `   ${ratio.toFixed(2)}${c === 16 ? (ratio >= 0.5 ? ' (goal ≥ 0.5: met)' : ' (goal ≥ 0.5: NOT met)') : ''}` : ''}`,
+      );
+      if (r.errors > 0) failed = true;
+    }
+    console.log(`          (server CPU per MCP call: ${serverCpuPerCall.toFixed(2)} ms; the machine's load average: ${loadavg()[0].toFixed(1)})`);
+  }
+
+  const rss = peakRssMiB(server.proc.pid!);
+  console.log(`\nserver peak RSS: ${rss.toFixed(1)} MiB (goal ≤ 200 MiB: ${rss <= 200 ? 'met' : 'NOT met'})`);
+
+  const { rows } = await pool.query<{ content: string; n: number }>(
+    `SELECT content, count(*)::int AS n FROM chat_messages WHERE room_id = $1 AND content LIKE 'bench %' GROUP BY content`,
+    [room],
+  );
+  const inDb = new Map(rows.map((r) => [r.content, r.n]));
+  const missing = sentContents.filter((c) => !inDb.has(c)).length;
+  const duplicated = rows.filter((r) => r.n !== 1).length;
+  const unexpected = rows.filter((r) => !sentContents.includes(r.content)).length;
+  const exactlyOnce = missing === 0 && duplicated === 0 && unexpected === 0 && rows.length === sentContents.length;
+  console.log(`messages sent: ${sentContents.length}; in the database exactly once: ${exactlyOnce ? 'yes' : `NO (missing ${missing}, duplicated ${duplicated}, unexpected ${unexpected})`}`);
+  if (!exactlyOnce) failed = true;
+
+  await server.stop();
+  await issuer.close();
+  await direct.close();
+  await pool.end();
+  await pg.stop();
+  console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (failed) process.exit(1);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
