@@ -1,0 +1,132 @@
+import { BotCredentials, bootstrapSynapse } from '../../../../lambda/synapse-bootstrap/bootstrap';
+import { MatrixClient as BootstrapClient } from '../../../../lambda/synapse-bootstrap/matrix-client';
+import { MatrixHomeserver } from '../../../../test/support/matrix-homeserver';
+import type { TestDatabase } from '../../../../test/support/postgres';
+import { createMigratedDatabase } from '../../../../test/support/postgres/migrated';
+import { startLocalIssuer, type LocalIssuer } from '../../src/auth/local-issuer';
+import { AGENT, ALICE, seedChat } from '../support/chat-fixture';
+import { connect, type ConnectedClient, type ToolResult } from '../support/clients';
+import { CognitoStandIn } from '../support/cognito-standin';
+import { HasuraStandIn } from '../support/hasura-standin';
+import { buildServerBundle, startServerProcess, type ServerProcess } from '../support/server-process';
+
+/**
+ * The real server bundle (the file the image runs) with BACKEND_TYPE=hasura and =synapse, configured
+ * only through the environment names the ECS task definition sets, against the stand-ins at the
+ * network boundary. Proves the backends plug into the tool layer and read the agreed keys.
+ */
+const AGENT_CLIENT = 'agent-client-1';
+
+function ok(result: ToolResult): Record<string, unknown> {
+  if (result.isError) throw new Error(`tool failed: ${result.content[0]?.text}`);
+  return result.structuredContent!;
+}
+
+let bundle: string;
+let issuer: LocalIssuer;
+beforeAll(async () => {
+  bundle = buildServerBundle();
+  issuer = await startLocalIssuer();
+});
+afterAll(() => issuer?.close());
+
+const inbound = () => ({ COGNITO_USER_POOL_ID: issuer.userPoolId, COGNITO_JWKS_URL: issuer.jwksUrl, ALLOWED_CLIENT_IDS: AGENT_CLIENT, SHUTDOWN_GRACE_MS: '2000' });
+const token = () => issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read', 'chat/moderate'] });
+
+describe('the server with BACKEND_TYPE=hasura', () => {
+  const CLIENT_ID = 'agentclient0000000000000001';
+  const SECRET = 'agent-client-secret';
+  const PASSWORD = 'Agent-Passw0rd!';
+  let db: TestDatabase;
+  let cognito: CognitoStandIn;
+  let hasura: HasuraStandIn;
+  let server: ServerProcess;
+  let client: ConnectedClient;
+  let rooms: { internal: string; community: string };
+
+  beforeAll(async () => {
+    db = await createMigratedDatabase('mcphasura');
+    rooms = (await seedChat(db.pool)).rooms;
+    cognito = new CognitoStandIn({ clientId: CLIENT_ID, clientSecret: SECRET, loginName: 'agent@chat.test', password: PASSWORD, sub: AGENT, nowSeconds: () => Math.floor(Date.now() / 1000) });
+    await cognito.start();
+    hasura = new HasuraStandIn({ pool: db.pool, cognito });
+    await hasura.start();
+    server = await startServerProcess(bundle, {
+      ...inbound(),
+      BACKEND_TYPE: 'hasura',
+      HASURA_ENDPOINT: hasura.url,
+      COGNITO_IDP_ENDPOINT: cognito.url,
+      AGENT_CLIENT_ID: CLIENT_ID,
+      AGENT_CLIENT_SECRET: SECRET,
+      AGENT_USERNAME: 'agent@chat.test',
+      AGENT_PASSWORD: PASSWORD,
+    });
+    client = await connect('sdk-v2 legacy (2025-11-25)', server.mcpUrl, token());
+  });
+  afterAll(async () => {
+    await client?.close();
+    await server?.stop();
+    await hasura?.stop();
+    await cognito?.stop();
+    await db?.drop();
+  });
+
+  it('serves the tools through Hasura as the agent, with the chat rules as tool errors', async () => {
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    const { rooms: listed } = ok(await client.callTool('chat_list_rooms', {})) as { rooms: Array<{ name: string; member_count: number }> };
+    expect(listed.map((r) => [r.name, r.member_count])).toEqual(expect.arrayContaining([['Phenom Community', 3]]));
+    const sent = ok(await client.callTool('chat_send_message', { room_id: rooms.internal, content: 'via hasura' })).message as { id: string; sender: { id: string } };
+    expect(sent.sender.id).toBe(AGENT);
+    const { messages } = ok(await client.callTool('chat_get_messages', { room_id: rooms.internal, limit: 5 })) as { messages: Array<{ id: string }> };
+    expect(messages[0]!.id).toBe(sent.id);
+    ok(await client.callTool('chat_mute_user', { room_id: rooms.community, user_id: ALICE, minutes: 5 }));
+    await db.pool.query('UPDATE chat_members SET is_muted = true WHERE room_id = $1 AND user_id = $2', [rooms.community, AGENT]);
+    const muted = await client.callTool('chat_send_message', { room_id: rooms.community, content: 'am I muted?' });
+    expect(muted.isError).toBe(true);
+    expect(muted.content[0]!.text).toMatch(/muted/);
+    expect(cognito.calls.filter((c) => c.flow === 'USER_PASSWORD_AUTH')).toHaveLength(1);
+    expect(server.output()).not.toContain(PASSWORD);
+  });
+});
+
+describe('the server with BACKEND_TYPE=synapse', () => {
+  let hs: MatrixHomeserver;
+  let server: ServerProcess;
+  let client: ConnectedClient;
+  let botToken: string;
+
+  beforeAll(async () => {
+    hs = await MatrixHomeserver.start({ serverName: 'chat.test', registrationSharedSecret: 'shared-secret' });
+    let stored: BotCredentials | undefined;
+    await bootstrapSynapse({
+      client: new BootstrapClient({ baseUrl: hs.url }),
+      sharedSecret: 'shared-secret',
+      bot: { localpart: 'phenom-bot', password: 'bot-password-0123456789', displayName: 'Phenom Bot' },
+      store: { load: async () => stored, save: async (c) => void (stored = c) },
+    });
+    botToken = stored!.accessToken;
+    server = await startServerProcess(bundle, { ...inbound(), BACKEND_TYPE: 'synapse', SYNAPSE_URL: hs.url, SYNAPSE_BOT_ACCESS_TOKEN: botToken, MATRIX_SERVER_NAME: 'chat.test' });
+    client = await connect('sdk-v2 legacy (2025-11-25)', server.mcpUrl, token());
+  });
+  afterAll(async () => {
+    await client?.close();
+    await server?.stop();
+    await hs?.stop();
+  });
+
+  it('serves the tools through the Matrix client API as the bot, on the bootstrap’s rooms', async () => {
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    const { rooms } = ok(await client.callTool('chat_list_rooms', {})) as { rooms: Array<{ id: string; name: string }> };
+    expect(rooms.map((r) => r.name)).toEqual(['Phenom Community', 'Phenom Internal', 'Phenom Partners']);
+    const internal = rooms.find((r) => r.name === 'Phenom Internal')!.id;
+    const sent = ok(await client.callTool('chat_send_message', { room_id: internal, content: 'via matrix' })).message as { id: string };
+    expect(sent.id).toMatch(/^\$/);
+    ok(await client.callTool('chat_delete_message', { room_id: internal, message_id: sent.id }));
+    const { messages } = ok(await client.callTool('chat_get_messages', { room_id: internal, limit: 5 })) as { messages: unknown[] };
+    expect(messages).toEqual([]);
+    const unknown = await client.callTool('chat_list_members', { room_id: '!nope:chat.test' });
+    expect(unknown.isError).toBe(true);
+    expect(unknown.content[0]!.text).toMatch(/room not found/i);
+    expect(server.output()).not.toContain(botToken);
+  });
+});
