@@ -7,14 +7,12 @@ import type { BackendContext, BackendFactory, ChatBackend } from './types';
  * One factory per BACKEND_TYPE. Each backend lives in its own folder (postgres/, hasura/,
  * synapse/) and exports a BackendFactory that reads its own environment keys.
  */
-const FACTORIES: Record<ChatBackend['kind'], BackendFactory | undefined> = {
+const FACTORIES: Record<ChatBackend['kind'], BackendFactory> = {
   postgres: createPostgresBackend,
   hasura: createHasuraBackend,
   synapse: createSynapseBackend,
 };
 
 export async function createBackend(kind: ChatBackend['kind'], ctx: BackendContext): Promise<ChatBackend> {
-  const factory = FACTORIES[kind];
-  if (!factory) throw new Error(`BACKEND_TYPE=${kind} is not available in this build`);
-  return factory(ctx);
+  return FACTORIES[kind](ctx);
 }
