@@ -5,7 +5,7 @@ import { HasuraBackend } from '../../../src/backend/hasura/backend';
 import { CognitoTokenProvider } from '../../../src/backend/hasura/cognito-token';
 import { hasuraBackendConfig } from '../../../src/backend/hasura/config';
 import { HasuraClient } from '../../../src/backend/hasura/graphql-client';
-import { ChatError } from '../../../src/backend/types';
+import { chatError } from '../../support/chat-error';
 import { AGENT, ALICE, BOB, ChatFixture, seedChat, snapshotChat } from '../../support/chat-fixture';
 import { CognitoStandIn } from '../../support/cognito-standin';
 import { HasuraStandIn } from '../../support/hasura-standin';
@@ -14,15 +14,6 @@ const CLIENT_ID = 'agentclient0000000000000001';
 const CLIENT_SECRET = 'agent-secret';
 const LOGIN = 'mcp-agent@chat.example.com';
 const PASSWORD = 'Agent-Passw0rd!';
-
-async function chatError(promise: Promise<unknown>): Promise<ChatError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ChatError);
-  return error as ChatError;
-}
 
 describe('HasuraBackend against a stand-in Hasura on the real chat schema', () => {
   let db: TestDatabase;

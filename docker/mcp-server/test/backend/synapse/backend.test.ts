@@ -7,7 +7,7 @@ import { MatrixHomeserver } from '../../../../../test/support/matrix-homeserver'
 import { SynapseBackend } from '../../../src/backend/synapse/backend';
 import { synapseBackendConfig } from '../../../src/backend/synapse/config';
 import { MatrixClient } from '../../../src/backend/synapse/matrix-client';
-import { ChatError } from '../../../src/backend/types';
+import { chatError } from '../../support/chat-error';
 
 /**
  * The synapse backend against a homeserver: the stand-in (test/support/matrix-homeserver.ts)
@@ -19,15 +19,6 @@ const REAL_URL = process.env.SYNAPSE_URL;
 const SHARED_SECRET = process.env.SYNAPSE_SHARED_SECRET ?? 'stand-in-registration-shared-secret';
 const suffix = randomBytes(4).toString('hex');
 const silentLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-
-async function chatError(promise: Promise<unknown>): Promise<ChatError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ChatError);
-  return error as ChatError;
-}
 
 interface Account {
   userId: string;
