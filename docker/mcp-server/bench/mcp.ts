@@ -9,10 +9,10 @@
  * at 16). Finally the server's peak RSS (goal ≤ 200 MiB) and a check that every message sent
  * is in the database exactly once.
  *
- * Options (env): BENCH_CALLS_PER_CLIENT (default 100), BENCH_CLIENT (v1 | v2-legacy | v2-modern, default v1).
+ * Options (env): BENCH_CALLS_PER_CLIENT (default 60), BENCH_CLIENT (v1 | v2-legacy | v2-modern, default v1).
  */
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { Client, Pool } from 'pg';
 import { runMigrations } from '../../../lambda/migrations/runner';
 import { startPostgresServer } from '../../../test/support/postgres/server';
@@ -23,7 +23,7 @@ import { buildServerBundle, startServerProcess } from '../test/support/server-pr
 
 const MESSAGES = 100_000;
 const LEVELS = [1, 16, 64];
-const CALLS_PER_CLIENT = Number(process.env.BENCH_CALLS_PER_CLIENT ?? 100);
+const CALLS_PER_CLIENT = Number(process.env.BENCH_CALLS_PER_CLIENT ?? 60);
 const POOL_MAX = 20; // the server's PG_POOL_MAX and the direct pool's size: same database capacity
 const CLIENT_KIND: ClientKind = (
   { v1: 'sdk-v1 (2025-11-25)', 'v2-legacy': 'sdk-v2 legacy (2025-11-25)', 'v2-modern': 'sdk-v2 modern (2026-07-28)' } as const
@@ -133,6 +133,7 @@ async function main(): Promise<void> {
     // Warm-up (JIT, pools, caches), not measured.
     await Promise.all(clients.map((cl) => cl.callTool('chat_get_messages', { room_id: room, limit: 50 })));
     const cpuBefore = cpuMs(server.proc.pid!);
+    const clientCpuBefore = process.cpuUsage();
     const mcp = await drive(c, CALLS_PER_CLIENT, async (w, i) => {
       if (i % 2 === 0) {
         const r = await clients[w].callTool('chat_get_messages', { room_id: room, limit: 50 });
@@ -144,6 +145,8 @@ async function main(): Promise<void> {
       return !r.isError;
     });
     const serverCpuPerCall = (cpuMs(server.proc.pid!) - cpuBefore) / mcp.calls;
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const clientCpuPerCall = (clientCpu.user + clientCpu.system) / 1000 / mcp.calls;
     await Promise.all(clients.map((cl) => cl.close()));
     const pgDirect = await drive(c, CALLS_PER_CLIENT, async (w, i) => {
       if (i % 2 === 0) return (await direct.getMessages({ roomId: room, limit: 50, includeDeleted: false })).messages.length === 50;
@@ -159,7 +162,9 @@ async function main(): Promise<void> {
       );
       if (r.errors > 0) failed = true;
     }
-    console.log(`          (server CPU per MCP call: ${serverCpuPerCall.toFixed(2)} ms; the machine's load average: ${loadavg()[0].toFixed(1)})`);
+    console.log(
+      `          (CPU per MCP call: server ${serverCpuPerCall.toFixed(2)} ms, SDK clients ${clientCpuPerCall.toFixed(2)} ms; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`,
+    );
   }
 
   const rss = peakRssMiB(server.proc.pid!);

@@ -1,7 +1,7 @@
 /**
  * The MCP backend interface (contract C6). The tool layer talks only to a ChatBackend; the postgres,
- * hasura and synapse backends implement it. Identifiers are the chat schema's UUIDs (room ids, user ids,
- * message ids) whatever the backend, so a tool call means the same thing everywhere.
+ * hasura and synapse backends implement it. Ids are opaque strings the backend itself hands out
+ * (chat_list_rooms, chat_get_messages, chat_list_members); the tool layer never parses them.
  */
 
 export type MessageType = 'text' | 'phenom_link';
