@@ -6,7 +6,8 @@ import { SYNAPSE_RULE_PRIORITIES, SynapseRoutes } from '../../../lib/chat-synaps
 
 /** SynapseRoutes alone on a bare listener: the allow-list variants need no full-stack synth. */
 function routes(adminApiAllowedCidrs: string[]): Template {
-  const stack = new Stack(new App(), 'Routes');
+  // The rules alone: skip the built-in CloudFormation validator (the full-stack tests run it) to keep this file fast.
+  const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Routes');
   const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, maxAzs: 2 });
   const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc });
   const listener = alb.addListener('Http', { port: 80, defaultAction: elbv2.ListenerAction.fixedResponse(404) });
