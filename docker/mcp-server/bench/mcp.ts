@@ -2,14 +2,14 @@
  * npm run bench:mcp
  *
  * The MCP server (the bundled dist/server.js, as a child process) on the postgres backend with
- * 100,000 messages, driven by 1, 16 and 64 concurrent MCP SDK clients, each making the same
+ * 100,000 messages, driven by 1, 16 and 64 concurrent MCP clients, each making the same
  * fixed number of calls (alternating chat_get_messages and chat_send_message). For each level it
  * prints throughput, p50/p99 latency and errors (must be 0), then the same two queries issued
  * directly through pg at the same concurrency, and the MCP/direct throughput ratio (goal ≥ 0.5
  * at 16). Finally the server's peak RSS (goal ≤ 200 MiB) and a check that every message sent
  * is in the database exactly once.
  *
- * Options (env): BENCH_CALLS_PER_CLIENT (default 60), BENCH_CLIENT (v1 | v2-legacy | v2-modern, default v1).
+ * Options (env): BENCH_CALLS_PER_CLIENT (default 60), BENCH_CLIENT (raw | v1 | v2-legacy | v2-modern, default raw).
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -25,9 +25,35 @@ const MESSAGES = 100_000;
 const LEVELS = [1, 16, 64];
 const CALLS_PER_CLIENT = Number(process.env.BENCH_CALLS_PER_CLIENT ?? 60);
 const POOL_MAX = 20; // the server's PG_POOL_MAX and the direct pool's size: same database capacity
-const CLIENT_KIND: ClientKind = (
-  { v1: 'sdk-v1 (2025-11-25)', 'v2-legacy': 'sdk-v2 legacy (2025-11-25)', 'v2-modern': 'sdk-v2 modern (2026-07-28)' } as const
-)[(process.env.BENCH_CLIENT ?? 'v1') as 'v1'];
+/**
+ * raw (default): JSON-RPC over fetch, the way a 2025-11-25 client puts it on the wire after
+ * initialize, so the numbers are the server's and not the SDK client's own CPU (the client runs on
+ * the same two cores). v1 / v2-legacy / v2-modern: the official SDK clients.
+ */
+const CLIENT_CHOICE = process.env.BENCH_CLIENT ?? 'raw';
+const SDK_KINDS: Record<string, ClientKind> = { v1: 'sdk-v1 (2025-11-25)', 'v2-legacy': 'sdk-v2 legacy (2025-11-25)', 'v2-modern': 'sdk-v2 modern (2026-07-28)' };
+
+/** The smallest correct 2025-11-25 client: initialize once, then one POST per call. */
+async function connectRaw(mcpUrl: string, token: string): Promise<ConnectedClient> {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' };
+  let id = 0;
+  const rpc = async (method: string, params: unknown) => {
+    const res = await fetch(mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) });
+    const body = (await res.json()) as { result?: Record<string, unknown>; error?: unknown };
+    if (!res.ok || body.error) throw new Error(`HTTP ${res.status}: ${JSON.stringify(body.error)}`);
+    return body.result!;
+  };
+  await rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench-raw', version: '1' } });
+  return {
+    listTools: () => rpc('tools/list', {}) as never,
+    callTool: (name, args) => rpc('tools/call', { name, arguments: args }) as never,
+    protocolVersion: () => '2025-11-25',
+    close: async () => undefined,
+  };
+}
+
+const connectClient = (mcpUrl: string, token: string) =>
+  CLIENT_CHOICE === 'raw' ? connectRaw(mcpUrl, token) : connect(SDK_KINDS[CLIENT_CHOICE] ?? SDK_KINDS.v1, mcpUrl, token);
 const AGENT = 'mcp-agent';
 const CLIENT_ID = 'bench-agent';
 
@@ -123,13 +149,13 @@ async function main(): Promise<void> {
   const directPool = new Pool({ connectionString: url, max: POOL_MAX });
   directPool.on('error', () => undefined);
   const direct = new PostgresBackend(directPool, AGENT);
-  console.log(`setup: ${MESSAGES.toLocaleString('en')} messages, server pid ${server.proc.pid}, ${CLIENT_KIND} clients, ${CALLS_PER_CLIENT} calls per client (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+  console.log(`setup: ${MESSAGES.toLocaleString('en')} messages, server pid ${server.proc.pid}, ${CLIENT_CHOICE} clients, ${CALLS_PER_CLIENT} calls per client (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
   console.log('clients   path      calls  errors   calls/s   p50 ms   p99 ms   MCP/direct');
 
   const sentContents: string[] = [];
   let failed = false;
   for (const c of LEVELS) {
-    const clients: ConnectedClient[] = await Promise.all(Array.from({ length: c }, () => connect(CLIENT_KIND, server.mcpUrl, token)));
+    const clients: ConnectedClient[] = await Promise.all(Array.from({ length: c }, () => connectClient(server.mcpUrl, token)));
     // Warm-up (JIT, pools, caches), not measured.
     await Promise.all(clients.map((cl) => cl.callTool('chat_get_messages', { room_id: room, limit: 50 })));
     const cpuBefore = cpuMs(server.proc.pid!);
@@ -163,7 +189,7 @@ async function main(): Promise<void> {
       if (r.errors > 0) failed = true;
     }
     console.log(
-      `          (CPU per MCP call: server ${serverCpuPerCall.toFixed(2)} ms, SDK clients ${clientCpuPerCall.toFixed(2)} ms; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`,
+      `          (CPU per MCP call: server ${serverCpuPerCall.toFixed(2)} ms, clients ${clientCpuPerCall.toFixed(2)} ms; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`,
     );
   }
 
