@@ -1,5 +1,6 @@
 import { AspectPriority, Aspects, CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -116,16 +117,11 @@ export class ChatOperations extends Construct {
     });
     new CfnOutput(stack, 'AlarmTopicArn', { value: this.alarmTopic.topic.topicArn, description: 'SNS topic every alarm notifies; subscribe more endpoints here' });
     new CfnOutput(stack, 'DashboardName', { value: this.monitoring.dashboardName, description: 'CloudWatch dashboard of this environment' });
-    if (this.historyPurge) {
-      new CfnOutput(stack, 'HistoryPurgeFunctionName', {
-        value: this.historyPurge.handler.function.functionName,
-        description: 'Lambda that purges Synapse history daily; invoke it to purge now',
-      });
-    }
     // Names the runbook (docs/operations.md) reads with describe-stacks.
     for (const s of props.services) {
       new CfnOutput(stack, `${pascal(s.name)}ServiceName`, { value: s.service.serviceName, description: `ECS service ${s.name}` });
-      if (s.logGroup) new CfnOutput(stack, `${pascal(s.name)}LogGroupName`, { value: s.logGroup.logGroupName, description: `Log group of ${s.name}` });
+      const logGroupName = s.logGroup?.logGroupName ?? awslogsGroupName(s.service);
+      if (logGroupName) new CfnOutput(stack, `${pascal(s.name)}LogGroupName`, { value: logGroupName, description: `Log group of ${s.name}` });
     }
     for (const f of this.monitoring.functions) {
       new CfnOutput(stack, `${pascal(f.name)}FunctionName`, { value: f.function.functionName, description: `Lambda ${f.name}` });
@@ -168,4 +164,9 @@ function isDeployTimeStep(fn: lambda.IFunction): boolean {
   return Stack.of(fn)
     .node.findAll()
     .some((c) => c instanceof cr.Provider && (c.onEventHandler === fn || c.isCompleteHandler === fn));
+}
+
+/** The awslogs group of a service's main container, when it logs with the awslogs driver. */
+function awslogsGroupName(service: ecs.FargateService): string | undefined {
+  return service.taskDefinition.defaultContainer?.logDriverConfig?.options?.['awslogs-group'];
 }

@@ -18,6 +18,12 @@ export class LambdaLogGroups implements IAspect {
   ) {}
 
   public visit(node: IConstruct): void {
+    // A /aws/lambda/<fn> group aws-cdk-lib made for one of its own functions (e.g. AwsCustomResource's,
+    // under the useCdkManagedLogGroup flag) carries CDK's default of 731 days: hold it to the config too.
+    if (node instanceof logs.CfnLogGroup && node.logGroupName !== undefined && /^\{"Fn::Join":\["",\["\/aws\/lambda\/",\{"Ref":/.test(JSON.stringify(Stack.of(node).resolve(node.logGroupName)) ?? '')) {
+      node.retentionInDays = this.retentionDays;
+      return;
+    }
     if (!(node instanceof CfnResource) || node.cfnResourceType !== 'AWS::Lambda::Function') return;
     if (hasLogGroup(node) || hasNamedLogGroup(node)) return;
     const logGroup = new logs.LogGroup(node.node.scope!, `${node.node.id}LogGroup`, {
