@@ -21,7 +21,8 @@ import { AddressInfo } from 'node:net';
  * - `GET  /_matrix/client/v3/rooms/{roomId}/state`, `.../joined_members`, `.../event/{eventId}`
  * - `PUT  /_matrix/client/v3/rooms/{roomId}/redact/{eventId}/{txnId}` (idempotent per transaction id, like send)
  * - `POST /_matrix/client/v3/rooms/{roomId}/ban|unban|invite|join`
- * - `GET  /_matrix/client/v3/profile/{userId}`
+ * - `GET  /_matrix/client/v3/profile/{userId}` (optionally limited to users who share a room, as Synapse can be configured)
+ * - `GET  /_synapse/admin/v2/users/{userId}`
  * Sends, redactions, bans and power-level changes are checked against m.room.power_levels
  * (events / events_default, redact, ban, invite, and "no change above or at your own level").
  * - `GET  /_synapse/admin/v1/users/{userId}/admin`
@@ -37,6 +38,8 @@ export interface MatrixHomeserverOptions {
   readonly serverName?: string;
   /** @default - shared-secret registration disabled, as when Synapse has no registration_shared_secret */
   readonly registrationSharedSecret?: string;
+  /** Synapse's limit_profile_requests_to_users_who_share_rooms. @default false */
+  readonly limitProfileRequestsToUsersWhoShareRooms?: boolean;
 }
 
 export interface LoggedRequest {
@@ -109,6 +112,7 @@ export class MatrixHomeserver {
   healthy = true;
 
   private readonly sharedSecret?: string;
+  private readonly limitProfiles: boolean;
   private readonly server: Server;
   private readonly users = new Map<string, User>();
   private readonly tokens = new Map<string, { userId: string; deviceId: string }>();
@@ -121,6 +125,7 @@ export class MatrixHomeserver {
   private constructor(options: MatrixHomeserverOptions) {
     this.serverName = options.serverName ?? 'localhost';
     this.sharedSecret = options.registrationSharedSecret;
+    this.limitProfiles = options.limitProfileRequestsToUsersWhoShareRooms ?? false;
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -273,9 +278,20 @@ export class MatrixHomeserver {
       return this.membershipChange(this.auth(req, url).userId, decodeURIComponent(m[1]), m[2] as 'ban' | 'unban' | 'invite' | 'join', body);
     }
     if ((m = p.match(/^\/_matrix\/client\/v3\/profile\/([^/]+)$/)) && method === 'GET') {
-      const user = this.users.get(decodeURIComponent(m[1]));
+      const requester = this.auth(req, url).userId;
+      const target = decodeURIComponent(m[1]);
+      if (this.limitProfiles && requester !== target && ![...this.rooms.values()].some((r) => r.members.has(requester) && r.members.has(target))) {
+        throw new MatrixError(403, 'M_FORBIDDEN', "You don't share a room with this user");
+      }
+      const user = this.users.get(target);
       if (!user) throw new MatrixError(404, 'M_NOT_FOUND', 'Profile was not found');
       return [200, user.displayName === null ? {} : { displayname: user.displayName }];
+    }
+    if ((m = p.match(/^\/_synapse\/admin\/v2\/users\/([^/]+)$/)) && method === 'GET') {
+      this.requireAdmin(req, url);
+      const user = this.users.get(decodeURIComponent(m[1]));
+      if (!user) throw new MatrixError(404, 'M_NOT_FOUND', 'User not found');
+      return [200, { name: user.userId, displayname: user.displayName, admin: user.admin, deactivated: false }];
     }
     throw new MatrixError(404, 'M_UNRECOGNIZED', 'Unrecognized request');
   }

@@ -405,10 +405,21 @@ export class SynapseBackend implements ChatBackend {
 
   private async requireUser(userId: string): Promise<void> {
     if (!USER_ID.test(userId)) throw new ChatError('user_not_found', `user not found: ${userId}. Matrix user ids look like @name:server; take them from chat_list_members.`);
+    const notFound = () => new ChatError('user_not_found', `user not found: ${userId}. Take user ids from chat_list_members.`);
     try {
       await this.client.request('GET', ['profile', userId]);
+      return;
     } catch (error) {
-      if (error instanceof MatrixApiError && error.status === 404) throw new ChatError('user_not_found', `user not found: ${userId}. Take user ids from chat_list_members.`);
+      if (error instanceof MatrixApiError && error.status === 404) throw notFound();
+      // A homeserver with limit_profile_requests_to_users_who_share_rooms answers 403 for a stranger;
+      // the bot is a server admin, so Synapse's admin API can still tell whether the account exists.
+      if (!(error instanceof MatrixApiError && error.status === 403)) throw this.mapError(error, {});
+    }
+    try {
+      const user = await this.client.request<{ deactivated?: boolean }>('GET', ['v2', 'users', userId], { api: 'synapse-admin' });
+      if (user.deactivated) throw notFound();
+    } catch (error) {
+      if (error instanceof MatrixApiError && error.status === 404) throw notFound();
       throw this.mapError(error, {});
     }
   }

@@ -30,6 +30,12 @@ export class MatrixUnavailableError extends Error {
   }
 }
 
+interface RequestOptions {
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  api?: 'client' | 'synapse-admin';
+}
+
 export interface MatrixClientOptions {
   readonly baseUrl: string;
   readonly accessToken: string;
@@ -47,8 +53,11 @@ export class MatrixClient {
     this.fetchFn = options.fetch ?? fetch;
   }
 
-  /** `segments` are URL-encoded one by one, so ids like `!a:b` and `$x` are safe in paths. */
-  async request<T>(method: 'GET' | 'PUT' | 'POST', segments: string[], options: { query?: Record<string, string | undefined>; body?: unknown } = {}): Promise<T> {
+  /**
+   * `segments` are URL-encoded one by one, so ids like `!a:b` and `$x` are safe in paths.
+   * `api` picks the client-server API (default) or Synapse's admin API.
+   */
+  async request<T>(method: 'GET' | 'PUT' | 'POST', segments: string[], options: RequestOptions = {}): Promise<T> {
     try {
       return await this.once<T>(method, segments, options);
     } catch (error) {
@@ -60,8 +69,9 @@ export class MatrixClient {
     }
   }
 
-  private async once<T>(method: string, segments: string[], options: { query?: Record<string, string | undefined>; body?: unknown }): Promise<T> {
-    const url = new URL(`${this.options.baseUrl}/_matrix/client/v3/${segments.map(encodeURIComponent).join('/')}`);
+  private async once<T>(method: string, segments: string[], options: RequestOptions): Promise<T> {
+    const prefix = options.api === 'synapse-admin' ? '/_synapse/admin' : '/_matrix/client/v3';
+    const url = new URL(`${this.options.baseUrl}${prefix}/${segments.map(encodeURIComponent).join('/')}`);
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
     let response: Response;
     try {

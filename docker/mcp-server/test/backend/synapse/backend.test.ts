@@ -254,6 +254,37 @@ describe(`SynapseBackend against ${REAL_URL ? `the homeserver at ${REAL_URL}` : 
   });
 });
 
+// Homeserver configuration, so only against the stand-in: a real server's settings are its own.
+(REAL_URL ? describe.skip : describe)('SynapseBackend on a homeserver that limits profile lookups to users sharing a room', () => {
+  it('falls back to the Synapse admin API to tell an existing stranger from a missing user', async () => {
+    const hs = await MatrixHomeserver.start({ serverName: 'chat.test', registrationSharedSecret: SHARED_SECRET, limitProfileRequestsToUsersWhoShareRooms: true });
+    try {
+      let stored: BotCredentials | undefined;
+      const setup = new BootstrapClient({ baseUrl: hs.url });
+      const { rooms } = await bootstrapSynapse({
+        client: setup,
+        sharedSecret: SHARED_SECRET,
+        bot: { localpart: 'phenom-bot', password: 'bot-password-0123456789', displayName: 'Phenom Bot' },
+        store: { load: async () => stored, save: async (c) => void (stored = c) },
+      });
+      const stranger = await setup.registerWithSharedSecret(SHARED_SECRET, { username: 'stranger', password: 'stranger-password-1', admin: false });
+      const profile = await fetch(`${hs.url}/_matrix/client/v3/profile/${encodeURIComponent(stranger.user_id)}`, { headers: { authorization: `Bearer ${stored!.accessToken}` } });
+      expect(profile.status).toBe(403);
+      const backend = new SynapseBackend({
+        client: new MatrixClient({ baseUrl: hs.url, accessToken: stored!.accessToken }),
+        roomAliases: ['#internal:chat.test', '#partners:chat.test', '#community:chat.test'],
+        log: silentLog,
+      });
+      const roomId = rooms[0]!.roomId;
+      expect(await backend.banUser({ roomId, userId: stranger.user_id, reason: 'pre-emptive' })).toMatchObject({ userId: stranger.user_id, expiresAt: null });
+      expect((await chatError(backend.banUser({ roomId, userId: '@ghost:chat.test', reason: 'x' }))).code).toBe('user_not_found');
+      expect(hs.requests.filter((r) => r.path.startsWith('/_synapse/admin/v2/users/'))).toHaveLength(2);
+    } finally {
+      await hs.stop();
+    }
+  });
+});
+
 describe('synapseBackendConfig', () => {
   it('expands alias localparts with the server name', () => {
     expect(synapseBackendConfig({ SYNAPSE_URL: 'http://synapse:8008/', SYNAPSE_BOT_ACCESS_TOKEN: 't', MATRIX_SERVER_NAME: 'chat.example.com' })).toEqual({
