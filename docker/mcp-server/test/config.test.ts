@@ -1,0 +1,50 @@
+import { loadConfig } from '../src/config';
+import { RateLimiter } from '../src/http/rate-limit';
+import { protectedResourceMetadataUrl } from '../src/auth/challenge';
+
+const base = { COGNITO_USER_POOL_ID: 'eu-west-1_Abc123', ALLOWED_CLIENT_IDS: 'a, b' };
+
+describe('loadConfig', () => {
+  it('derives the Cognito issuer and applies the defaults', () => {
+    const c = loadConfig(base);
+    expect(c).toMatchObject({
+      port: 3001,
+      backendType: 'hasura',
+      region: 'eu-west-1',
+      issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123',
+      allowedClientIds: ['a', 'b'],
+      readScope: 'chat/read',
+      moderateScope: 'chat/moderate',
+      moderatorGroups: ['chat-support', 'chat-admin'],
+      allowedOrigins: [],
+    });
+  });
+
+  it('names every missing or bad key in one error', () => {
+    expect(() => loadConfig({ BACKEND_TYPE: 'mysql', PORT: 'abc' })).toThrow(/BACKEND_TYPE[\s\S]*COGNITO_USER_POOL_ID|COGNITO_USER_POOL_ID[\s\S]*BACKEND_TYPE/);
+    expect(() => loadConfig({ COGNITO_USER_POOL_ID: 'x' })).toThrow(/ALLOWED_CLIENT_IDS/);
+    expect(() => loadConfig({ ...base, COGNITO_USER_POOL_ID: 'not-a-pool' })).toThrow(/COGNITO_USER_POOL_ID: "not-a-pool" is not a user pool id/);
+  });
+
+  it('refuses a JWKS override that is not on loopback', () => {
+    expect(() => loadConfig({ ...base, COGNITO_JWKS_URL: 'https://evil.example/jwks.json' })).toThrow(/COGNITO_JWKS_URL must be a loopback URL/);
+    expect(loadConfig({ ...base, COGNITO_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json' }).jwksUrl).toBe('http://127.0.0.1:9/.well-known/jwks.json');
+  });
+});
+
+describe('RateLimiter', () => {
+  it('allows the burst, then one request per refill interval, per key', () => {
+    let now = 0;
+    const limiter = new RateLimiter(60, 3, () => now); // one token per second
+    expect([limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([0, 0, 0]);
+    expect(limiter.take('a')).toBe(1);
+    expect(limiter.take('b')).toBe(0);
+    now += 1000;
+    expect(limiter.take('a')).toBe(0);
+    expect(limiter.take('a')).toBe(1);
+  });
+});
+
+it('places the RFC 9728 metadata under /.well-known/oauth-protected-resource + the resource path', () => {
+  expect(protectedResourceMetadataUrl('https://chat.thephenom.app/mcp')).toBe('https://chat.thephenom.app/.well-known/oauth-protected-resource/mcp');
+});
