@@ -10,7 +10,7 @@
 -- Ban design (contract C1):
 --   - A ban does NOT touch the chat_members row: role, mute state and joined_at survive,
 --     so an unban restores exactly what was there. While a ban is in force the chat
---     rules trigger (008) rejects the member's messages with SQLSTATE CR003.
+--     rules trigger (008) rejects the member's messages with SQLSTATE 23C03.
 --   - Unban = DELETE the ban row(s) in force; an expired ban simply stops applying
 --     (nobody has to touch it) and stays as history.
 --   - Re-banning someone who is banned raises 23P01 exclusion_violation with constraint

@@ -37,19 +37,19 @@ it('lets an ordinary member post', async () => {
   expect(rows).toEqual([{ user_id: 'member', content: 'hello', message_type: 'text', is_deleted: false }]);
 });
 
-it('rejects a message from a non-member with CR001 not_member', async () => {
-  const message = await expectRefused(room, 'outsider', 'CR001', 'not_member: ');
+it('rejects a message from a non-member with 23C01 not_member', async () => {
+  const message = await expectRefused(room, 'outsider', '23C01', 'not_member: ');
   expect(message).toBe('not_member: user outsider is not a member of room "Rules"');
 });
 
-it('rejects a message from a member muted with no end with CR002 muted', async () => {
+it('rejects a message from a member muted with no end with 23C02 muted', async () => {
   await addMember(db.pool, room, 'muted', { isMuted: true });
-  expect(await expectRefused(room, 'muted', 'CR002', 'muted: ')).toBe('muted: user muted is muted in room "Rules" indefinitely');
+  expect(await expectRefused(room, 'muted', '23C02', 'muted: ')).toBe('muted: user muted is muted in room "Rules" indefinitely');
 });
 
-it('rejects a member muted until a time with CR002, and lets them post once that time has passed', async () => {
+it('rejects a member muted until a time with 23C02, and lets them post once that time has passed', async () => {
   await addMember(db.pool, room, 'muted_until', { isMuted: true, mutedUntil: inMinutes(30).toISOString() });
-  expect(await expectRefused(room, 'muted_until', 'CR002', 'muted: ')).toMatch(/^muted: user muted_until is muted in room "Rules" until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  expect(await expectRefused(room, 'muted_until', '23C02', 'muted: ')).toMatch(/^muted: user muted_until is muted in room "Rules" until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   // The mute ran out: nobody resets is_muted, time alone lifts it.
   await db.pool.query(`UPDATE chat_members SET muted_until = now() - interval '1 second' WHERE user_id = 'muted_until'`);
   await postMessage(db.pool, room, 'muted_until', 'back again');
@@ -57,10 +57,10 @@ it('rejects a member muted until a time with CR002, and lets them post once that
   expect(member.rows[0].is_muted).toBe(true);
 });
 
-it('rejects a member banned permanently with CR003 banned, and keeps their membership', async () => {
+it('rejects a member banned permanently with 23C03 banned, and keeps their membership', async () => {
   await addMember(db.pool, room, 'banned', { role: 'support' });
   await ban('banned', null);
-  expect(await expectRefused(room, 'banned', 'CR003', 'banned: ')).toBe('banned: user banned is banned from room "Rules" permanently');
+  expect(await expectRefused(room, 'banned', '23C03', 'banned: ')).toBe('banned: user banned is banned from room "Rules" permanently');
   const member = await db.pool.query(`SELECT role FROM chat_members WHERE room_id = $1 AND user_id = 'banned'`, [room]);
   expect(member.rows).toEqual([{ role: 'support' }]);
   // Unban = delete the ban in force; the member posts again with their role intact.
@@ -68,10 +68,10 @@ it('rejects a member banned permanently with CR003 banned, and keeps their membe
   await postMessage(db.pool, room, 'banned', 'thanks');
 });
 
-it('rejects a member banned until a time with CR003, and lets them post once the ban has expired', async () => {
+it('rejects a member banned until a time with 23C03, and lets them post once the ban has expired', async () => {
   await addMember(db.pool, room, 'banned_until');
   await ban('banned_until', inMinutes(60));
-  expect(await expectRefused(room, 'banned_until', 'CR003', 'banned: ')).toMatch(/^banned: user banned_until is banned from room "Rules" until \d{4}-/);
+  expect(await expectRefused(room, 'banned_until', '23C03', 'banned: ')).toMatch(/^banned: user banned_until is banned from room "Rules" until \d{4}-/);
   await db.pool.query(`UPDATE chat_bans SET banned_at = now() - interval '2 hours', expires_at = now() - interval '1 second' WHERE user_id = 'banned_until'`);
   await postMessage(db.pool, room, 'banned_until', 'served my time');
 });
@@ -80,13 +80,13 @@ it('reports a ban before a mute when both apply', async () => {
   await createUser(db.pool, 'both');
   await addMember(db.pool, room, 'both', { isMuted: true });
   await ban('both', null);
-  await expectRefused(room, 'both', 'CR003', 'banned: ');
+  await expectRefused(room, 'both', '23C03', 'banned: ');
 });
 
-it('rejects a message to an inactive room with CR004 room_inactive, even from its admin', async () => {
+it('rejects a message to an inactive room with 23C04 room_inactive, even from its admin', async () => {
   const closed = await createRoom(db.pool, 'Closed', false);
   await addMember(db.pool, closed, 'mod', { role: 'admin' });
-  expect(await expectRefused(closed, 'mod', 'CR004', 'room_inactive: ')).toBe('room_inactive: room "Closed" does not accept new messages');
+  expect(await expectRefused(closed, 'mod', '23C04', 'room_inactive: ')).toBe('room_inactive: room "Closed" does not accept new messages');
   await db.pool.query('UPDATE chat_rooms SET is_active = true WHERE id = $1', [closed]);
   await postMessage(db.pool, closed, 'mod', 'reopened');
 });
@@ -99,6 +99,6 @@ it('leaves an unknown room to the foreign key (23503)', async () => {
 it('applies to every row of a multi-row insert, writing none of them when one breaks a rule', async () => {
   const before = await tableRows(db.pool, 'chat_messages');
   const err = await rejection(db.pool, `INSERT INTO chat_messages (room_id, user_id, content) VALUES ($1, 'member', 'a'), ($1, 'outsider', 'b')`, [room]);
-  expect(err.code).toBe('CR001');
+  expect(err.code).toBe('23C01');
   expect(await tableRows(db.pool, 'chat_messages')).toEqual(before);
 });

@@ -165,7 +165,7 @@ describe('user provisioner (post-authentication) against PostgreSQL 17', () => {
     expect(await memberships(user.sub)).toEqual({ 'Phenom Community': 'user', 'Phenom Internal': 'support' });
     await expect(
       db.pool.query(`INSERT INTO chat_messages (room_id, user_id, content) SELECT id, $1, 'hello' FROM chat_rooms WHERE name = 'Phenom Community'`, [user.sub]),
-    ).rejects.toMatchObject({ code: 'CR003' });
+    ).rejects.toMatchObject({ code: '23C03' });
   });
 
   it('re-adds a membership once the ban in that room has expired', async () => {

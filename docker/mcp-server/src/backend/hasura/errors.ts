@@ -44,10 +44,10 @@ export interface ErrorContext {
 }
 
 const CHAT_RULES: Record<string, { code: 'not_member' | 'muted' | 'banned' | 'room_inactive'; token: string }> = {
-  CR001: { code: 'not_member', token: 'not_member: ' },
-  CR002: { code: 'muted', token: 'muted: ' },
-  CR003: { code: 'banned', token: 'banned: ' },
-  CR004: { code: 'room_inactive', token: 'room_inactive: ' },
+  '23C01': { code: 'not_member', token: 'not_member: ' },
+  '23C02': { code: 'muted', token: 'muted: ' },
+  '23C03': { code: 'banned', token: 'banned: ' },
+  '23C04': { code: 'room_inactive', token: 'room_inactive: ' },
 };
 
 /** The chat rule (contract C1) behind a Postgres error, by SQLSTATE or by the message's stable token. */

@@ -3,10 +3,10 @@ import { ChatError } from '../types';
 
 /** The chat rules trigger's SQLSTATEs (contract C1) → tool error codes. */
 const RULES: Record<string, { code: 'not_member' | 'muted' | 'banned' | 'room_inactive'; advice: string }> = {
-  CR001: { code: 'not_member', advice: 'Only members can post; an admin has to add the agent to the room.' },
-  CR002: { code: 'muted', advice: 'Wait until the mute ends, or unmute with chat_unmute_user.' },
-  CR003: { code: 'banned', advice: 'Wait until the ban ends, or lift it with chat_unban_user.' },
-  CR004: { code: 'room_inactive', advice: 'The room no longer accepts messages; post in an active room (see chat_list_rooms).' },
+  '23C01': { code: 'not_member', advice: 'Only members can post; an admin has to add the agent to the room.' },
+  '23C02': { code: 'muted', advice: 'Wait until the mute ends, or unmute with chat_unmute_user.' },
+  '23C03': { code: 'banned', advice: 'Wait until the ban ends, or lift it with chat_unban_user.' },
+  '23C04': { code: 'room_inactive', advice: 'The room no longer accepts messages; post in an active room (see chat_list_rooms).' },
 };
 
 // Connection-level failures: the database is down, restarting, or unreachable.
