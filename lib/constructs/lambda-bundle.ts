@@ -20,6 +20,9 @@ export function lambdaBuildOptions(entryFile: string, outfile: string): BuildOpt
     target: 'node22',
     minify: true,
     sourcemap: true,
+    // Stack traces need file and line mappings, not the sources: without them the maps are
+    // a quarter of the size and --enable-source-maps parses them faster at cold start.
+    sourcesContent: false,
     // The Node.js 22 runtime provides AWS SDK v3; bundling it would only add cold-start time.
     external: ['@aws-sdk/*'],
     legalComments: 'none',
