@@ -1,21 +1,25 @@
-import { ChatRole, entitlementsFor } from '../../lib/chat-shared/groups';
+import { entitlementsFor, HasuraRole } from '../../lib/chat-shared/groups';
 
 /** The claim Hasura reads (`claims_namespace`), with `claims_format: stringified_json` (contract C3). */
 export const HASURA_CLAIMS_NAMESPACE = 'https://hasura.io/jwt/claims';
 
 export interface HasuraClaims {
   readonly 'x-hasura-user-id': string;
-  readonly 'x-hasura-default-role': ChatRole;
-  readonly 'x-hasura-allowed-roles': readonly ChatRole[];
+  readonly 'x-hasura-default-role': HasuraRole;
+  readonly 'x-hasura-allowed-roles': readonly HasuraRole[];
 }
 
-/** The Hasura session claims of a Cognito user, from their `sub` and groups. */
+/**
+ * The Hasura session claims of a Cognito user, from their `sub` and groups. The roles are
+ * Hasura roles (chat-admin → chat_admin), never the membership role `admin`: Hasura would
+ * treat that as its unrestricted superuser.
+ */
 export function hasuraClaims(sub: string, groups: readonly string[]): HasuraClaims {
-  const { allowedRoles, defaultRole } = entitlementsFor(groups);
+  const { hasuraAllowedRoles, hasuraDefaultRole } = entitlementsFor(groups);
   return {
     'x-hasura-user-id': sub,
-    'x-hasura-default-role': defaultRole,
-    'x-hasura-allowed-roles': allowedRoles,
+    'x-hasura-default-role': hasuraDefaultRole,
+    'x-hasura-allowed-roles': hasuraAllowedRoles,
   };
 }
 

@@ -47,7 +47,7 @@ export async function provisionUser(pool: Pick<Pool, 'query'>, user: SignedInUse
      SELECT count(*) FILTER (WHERE inserted) AS joined,
             count(*) FILTER (WHERE NOT inserted) AS promoted
        FROM memberships`,
-    [user.sub, user.username, user.displayName, entitlements.defaultRole, entitlements.rooms, CHAT_ROLES],
+    [user.sub, user.username, user.displayName, entitlements.memberRole, entitlements.rooms, CHAT_ROLES],
   );
   const row = result.rows[0];
   return { joined: Number(row.joined), promoted: Number(row.promoted) };

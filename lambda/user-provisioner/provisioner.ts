@@ -84,7 +84,7 @@ export function createPostAuthenticationHandler(deps: ProvisionerDeps) {
       const { entitlements, result } = await Promise.race([work, deadline]);
       logger.info('provisioned chat user', {
         userId: user.sub,
-        role: entitlements.defaultRole,
+        role: entitlements.memberRole,
         rooms: entitlements.rooms,
         joined: result.joined,
         promoted: result.promoted,

@@ -5,9 +5,22 @@
  * tokens and the database memberships cannot drift apart.
  */
 
-/** Hasura roles, lowest to highest. */
+/** Membership roles (chat_members.role, CHECK role IN ('user','support','admin')), lowest to highest. */
 export const CHAT_ROLES = ['user', 'support', 'admin'] as const;
 export type ChatRole = (typeof CHAT_ROLES)[number];
+
+/**
+ * The Hasura role each membership role acts as. Hasura reserves `admin` for its own
+ * unrestricted superuser (every table and the metadata API) and refuses permissions
+ * defined for it, so seed 000's "admin" RBAC row is the role `chat_admin`: a token must
+ * never carry `admin`, or a chat administrator would bypass every permission.
+ */
+export const HASURA_ROLE_OF = {
+  user: 'user',
+  support: 'support',
+  admin: 'chat_admin',
+} as const satisfies Record<ChatRole, string>;
+export type HasuraRole = (typeof HASURA_ROLE_OF)[ChatRole];
 
 /** The seeded rooms (contract C2), by their fixed names. */
 export const CHAT_ROOMS = {
@@ -22,7 +35,7 @@ export interface ChatGroupDefinition {
   readonly description: string;
   /** Cognito precedence: lower wins when a user is in several groups. */
   readonly precedence: number;
-  /** The Hasura role the group grants, beyond `user`. */
+  /** The membership role the group grants, beyond `user` (its Hasura role is HASURA_ROLE_OF[role]). */
   readonly role?: ChatRole;
   /** The rooms the group grants, beyond Phenom Community. */
   readonly rooms: readonly ChatRoomName[];
@@ -33,7 +46,7 @@ const ALL_ROOMS: readonly ChatRoomName[] = [CHAT_ROOMS.internal, CHAT_ROOMS.part
 export const CHAT_GROUPS = {
   admin: {
     name: 'chat-admin',
-    description: 'Chat administrators: Hasura role admin, member of every room (the MCP machine account is here).',
+    description: 'Chat administrators: Hasura role chat_admin, member of every room (the MCP machine account is here).',
     precedence: 0,
     role: 'admin',
     rooms: ALL_ROOMS,
@@ -64,10 +77,12 @@ const GROUPS_BY_NAME: ReadonlyMap<string, ChatGroupDefinition> = new Map(
 );
 
 export interface ChatEntitlements {
-  /** Every role the user has, lowest first; always includes `user`. */
-  readonly allowedRoles: readonly ChatRole[];
-  /** The highest of allowedRoles. */
-  readonly defaultRole: ChatRole;
+  /** The highest membership role the groups grant: what the provisioner writes to chat_members.role. */
+  readonly memberRole: ChatRole;
+  /** Every Hasura role the user has, lowest first; always includes `user`, never Hasura's reserved `admin`. */
+  readonly hasuraAllowedRoles: readonly HasuraRole[];
+  /** The highest of hasuraAllowedRoles. */
+  readonly hasuraDefaultRole: HasuraRole;
   /** The rooms the user is entitled to, in CHAT_ROOMS order; always includes Phenom Community. */
   readonly rooms: readonly ChatRoomName[];
 }
@@ -86,10 +101,12 @@ export function entitlementsFor(groups: readonly string[]): ChatEntitlements {
     if (group.role) roles.add(group.role);
     for (const room of group.rooms) rooms.add(room);
   }
-  const allowedRoles = CHAT_ROLES.filter((r) => roles.has(r));
+  const held = CHAT_ROLES.filter((r) => roles.has(r));
+  const memberRole = held[held.length - 1];
   return {
-    allowedRoles,
-    defaultRole: allowedRoles[allowedRoles.length - 1],
+    memberRole,
+    hasuraAllowedRoles: held.map((r) => HASURA_ROLE_OF[r]),
+    hasuraDefaultRole: HASURA_ROLE_OF[memberRole],
     rooms: ALL_ROOMS.filter((r) => rooms.has(r)),
   };
 }

@@ -14,7 +14,7 @@ import { MachineAccount } from './machine-account';
 import { CHAT_CLIENT_SECRET_KEYS as KEYS } from './secret-keys';
 
 export { CHAT_RESOURCE_SERVER_IDENTIFIER, CHAT_SCOPES, synapseOidcCallbackUrl } from './app-clients';
-export { CHAT_GROUPS, CHAT_ROLES, CHAT_ROOMS, entitlementsFor } from './groups';
+export { CHAT_GROUPS, CHAT_ROLES, CHAT_ROOMS, entitlementsFor, HASURA_ROLE_OF } from './groups';
 export { CHAT_CLIENT_SECRET_KEYS } from './secret-keys';
 
 export interface ChatSharedProps {

@@ -1,5 +1,6 @@
 import { WEBHOOK_SECRET_HEADER } from '../../lambda/link-preview/webhook-auth';
-import { metadataTables, Operation, OPERATIONS, permission, permissions, Table } from './metadata-model';
+import { loadMetadataDirectory } from '../../lambda/hasura-metadata-apply/metadata-directory';
+import { METADATA_DIR, metadataTables, Operation, OPERATIONS, permission, permissions, Table } from './metadata-model';
 
 /**
  * Seed 000, "Role-Based Access Control (Hasura Lite)", transcribed cell by cell.
@@ -13,17 +14,34 @@ import { metadataTables, Operation, OPERATIONS, permission, permissions, Table }
  *
  * `users` is not in the seed's table. Every role SELECTs its public profile columns
  * (the sender of a message), and nobody writes it through Hasura.
+ *
+ * The seed's "admin" row is the Hasura role `chat_admin`: Hasura reserves `admin` for
+ * unrestricted access and refuses permissions defined for it.
  */
-const RBAC: Record<string, Record<'user' | 'support' | 'admin', readonly Operation[]>> = {
-  chat_rooms: { user: ['select'], support: ['select'], admin: ['select', 'update'] },
-  chat_messages: { user: ['select', 'insert'], support: ['select', 'update'], admin: ['select', 'update', 'delete'] },
-  chat_members: { user: ['select'], support: ['select'], admin: ['select', 'update', 'insert'] },
-  chat_bans: { user: [], support: ['select', 'insert'], admin: ['select', 'insert', 'delete'] },
-  link_previews: { user: ['select'], support: ['select'], admin: ['select', 'insert'] },
-  users: { user: ['select'], support: ['select'], admin: ['select'] },
+const RBAC: Record<string, Record<'user' | 'support' | 'chat_admin', readonly Operation[]>> = {
+  chat_rooms: { user: ['select'], support: ['select'], chat_admin: ['select', 'update'] },
+  chat_messages: { user: ['select', 'insert'], support: ['select', 'update'], chat_admin: ['select', 'update', 'delete'] },
+  chat_members: { user: ['select'], support: ['select'], chat_admin: ['select', 'update', 'insert'] },
+  chat_bans: { user: [], support: ['select', 'insert'], chat_admin: ['select', 'insert', 'delete'] },
+  link_previews: { user: ['select'], support: ['select'], chat_admin: ['select', 'insert'] },
+  users: { user: ['select'], support: ['select'], chat_admin: ['select'] },
 };
-const ROLES = ['user', 'support', 'admin'] as const;
+const ROLES = ['user', 'support', 'chat_admin'] as const;
+/** Hasura's built-in superuser role: always unrestricted, and a permission defined for it is an error. */
+const RESERVED_ROLE = 'admin';
 const ME = { _eq: 'X-Hasura-User-Id' };
+
+/** Every role a metadata value names: `role` / `role_name` fields, and the keys of API limits' `per_role`. */
+function roleNamesIn(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(roleNamesIn);
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, v]) => [
+    ...((key === 'role' || key === 'role_name') && typeof v === 'string' ? [v] : []),
+    ...(key === 'per_role' && v !== null && typeof v === 'object' ? Object.keys(v) : []),
+    ...((key === 'disabled_for_roles' || key === 'role_set') && Array.isArray(v) ? v.filter((r): r is string => typeof r === 'string') : []),
+    ...roleNamesIn(v),
+  ]);
+}
 
 let tables: Map<string, Table>;
 beforeAll(() => {
@@ -47,7 +65,15 @@ describe('Hasura permissions against seed 000 RBAC', () => {
   it('defines permissions for no other role and on no other table', () => {
     expect([...tables.keys()].sort()).toEqual(Object.keys(RBAC).sort());
     const roles = new Set([...tables.values()].flatMap((t) => OPERATIONS.flatMap((op) => permissions(t, op).map((r) => r.role))));
-    expect([...roles].sort()).toEqual(['admin', 'support', 'user']);
+    expect([...roles].sort()).toEqual(['chat_admin', 'support', 'user']);
+  });
+
+  it(`defines no permission anywhere for Hasura's reserved role "${RESERVED_ROLE}"`, () => {
+    const onTables = [...tables.values()].flatMap((t) => OPERATIONS.filter((op) => permission(t, op, RESERVED_ROLE) !== undefined).map((op) => `${t.table.name} ${op}`));
+    expect(onTables).toEqual([]);
+    // Anywhere else a role can be named (actions, remote schemas, functions, inherited roles,
+    // API limits per role, introspection): the whole metadata as replace_metadata receives it.
+    expect(roleNamesIn(loadMetadataDirectory(METADATA_DIR)).filter((r) => r === RESERVED_ROLE)).toEqual([]);
   });
 
   it('lists columns explicitly for every select, insert and update permission', () => {
@@ -115,17 +141,17 @@ describe('Hasura permissions against seed 000 RBAC', () => {
     });
 
     it('bans record the caller as banned_by for every role that may ban', () => {
-      for (const role of ['support', 'admin']) {
+      for (const role of ['support', 'chat_admin']) {
         const p = permission(table('chat_bans'), 'insert', role)!;
         expect(p.set).toEqual({ banned_by: 'X-Hasura-User-Id' });
         expect(p.columns).not.toContain('banned_by');
       }
     });
 
-    it('admin and support are not row-filtered (they moderate every room)', () => {
+    it('chat_admin and support are not row-filtered (they moderate every room)', () => {
       for (const t of tables.values()) {
         for (const op of OPERATIONS) {
-          for (const role of ['admin', 'support']) {
+          for (const role of ['chat_admin', 'support']) {
             const p = permission(t, op, role);
             if (!p) continue;
             // support's soft-delete filter is the one deliberate exception (see above).
@@ -136,9 +162,9 @@ describe('Hasura permissions against seed 000 RBAC', () => {
       }
     });
 
-    it('admin (the MCP machine account) can mute and unban, as contract C3 needs', () => {
-      expect(permission(table('chat_members'), 'update', 'admin')!.columns).toEqual(expect.arrayContaining(['is_muted', 'muted_until']));
-      expect(permission(table('chat_bans'), 'delete', 'admin')!.filter).toEqual({});
+    it('chat_admin (the MCP machine account) can mute and unban, as contract C3 needs', () => {
+      expect(permission(table('chat_members'), 'update', 'chat_admin')!.columns).toEqual(expect.arrayContaining(['is_muted', 'muted_until']));
+      expect(permission(table('chat_bans'), 'delete', 'chat_admin')!.filter).toEqual({});
     });
   });
 

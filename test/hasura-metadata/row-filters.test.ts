@@ -76,12 +76,12 @@ describe('row filters on real rows', () => {
     expect(await names('nobody')).toEqual([]);
   });
 
-  it('a user sees only non-deleted messages of their rooms; support and admin see all, deleted ones included', async () => {
+  it('a user sees only non-deleted messages of their rooms; support and chat_admin see all, deleted ones included', async () => {
     expect(await visible('chat_messages', 'user', 'alice', 'content')).toEqual(['alice-internal', 'bob-community']);
     expect(await visible('chat_messages', 'user', 'bob', 'content')).toEqual(['bob-community', 'bob-partners']);
     const all = ['alice-internal', 'alice-internal-deleted', 'bob-community', 'bob-partners'];
     expect(await visible('chat_messages', 'support', 'sam', 'content')).toEqual(all);
-    expect(await visible('chat_messages', 'admin', 'sam', 'content')).toEqual(all);
+    expect(await visible('chat_messages', 'chat_admin', 'sam', 'content')).toEqual(all);
   });
 
   it('a user sees only their own membership rows', async () => {

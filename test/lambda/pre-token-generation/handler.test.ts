@@ -48,8 +48,9 @@ describe('pre-token-generation handler (V1_0, stringified_json)', () => {
 
     const admin = groups.includes('chat-admin');
     const support = groups.includes('chat-support');
-    const expectedAllowed = ['user', ...(support ? ['support'] : []), ...(admin ? ['admin'] : [])];
-    const expectedDefault = admin ? 'admin' : support ? 'support' : 'user';
+    // chat-admin is the Hasura role chat_admin: Hasura reserves `admin` for its unrestricted superuser.
+    const expectedAllowed = ['user', ...(support ? ['support'] : []), ...(admin ? ['chat_admin'] : [])];
+    const expectedDefault = admin ? 'chat_admin' : support ? 'support' : 'user';
     expect(session).toEqual({
       'x-hasura-user-id': SUB,
       'x-hasura-default-role': expectedDefault,
@@ -57,6 +58,19 @@ describe('pre-token-generation handler (V1_0, stringified_json)', () => {
     });
     // Hasura rejects a token whose default role is not among the allowed roles.
     expect(session['x-hasura-allowed-roles']).toContain(session['x-hasura-default-role']);
+  });
+
+  it("never puts Hasura's reserved superuser role admin in the claims, for any group combination", async () => {
+    // Every known group, plus names that look like admin to a careless mapping.
+    const candidates = [...GROUPS, 'admin', 'chat_admin', 'Admin', 'hasura-admin'];
+    const all = Array.from({ length: 1 << candidates.length }, (_, mask) => candidates.filter((_, i) => mask & (1 << i)));
+    const roles = new Set<unknown>();
+    for (const groups of all) {
+      const session = hasuraSession((await handler(tokenEvent(groups)))!);
+      roles.add(session['x-hasura-default-role']);
+      for (const role of session['x-hasura-allowed-roles'] as unknown[]) roles.add(role);
+    }
+    expect([...roles].sort()).toEqual(['chat_admin', 'support', 'user']);
   });
 
   it('gives a user with no groups (groupsToOverride absent) the role user', async () => {
