@@ -2,10 +2,11 @@ import { CfnOutput, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ChatShared } from './chat-shared';
 import { ChatHasuraLite } from './chat-hasura-lite';
-import { ChatLinkPreview } from './chat-link-preview';
 import { ChatMcpServer } from './chat-mcp-server';
-import { ChatSynapse } from './chat-synapse';
+import { ChatLinkPreview } from './chat-link-preview';
+import { ADMIN_BOT_TOKEN_SECRET_KEY, ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
+import { ChatOperations, discoverChatFunctions } from './operations';
 import { Platform } from './platform';
 
 export interface PhenomChatStackProps extends StackProps {
@@ -24,6 +25,7 @@ export class PhenomChatStack extends Stack {
   public readonly hasuraLite: ChatHasuraLite;
   public readonly synapse: ChatSynapse;
   public readonly mcpServer: ChatMcpServer;
+  public readonly operations: ChatOperations;
 
   constructor(scope: Construct, id: string, props: PhenomChatStackProps) {
     super(scope, id, props);
@@ -57,6 +59,38 @@ export class PhenomChatStack extends Stack {
     // Only the selected backend lets the MCP tasks in (the postgres backend's RDS rule is the ECS tasks SG's).
     if (config.mcp.backendType === 'hasura') this.hasuraLite.hasura.engine?.allowFrom(this.mcpServer, 'MCP server (GraphQL as the agent)');
     if (config.mcp.backendType === 'synapse') this.synapse.allowFrom(this.mcpServer, 'MCP server (Matrix client API as the bot)');
+
+    // --- operations: alarms, dashboard, WAF, history purge, saved queries (last: it watches everything above) ---
+    const hasuraEngine = this.hasuraLite.hasura.engine;
+    this.operations = new ChatOperations(this, 'ChatOperations', {
+      config,
+      platform: this.platform,
+      services: [
+        { name: 'synapse', service: this.synapse.synapse.service, targetGroup: this.synapse.synapse.targetGroup },
+        { name: 'synapse-admin', service: this.synapse.adminUi.service, targetGroup: this.synapse.adminUi.targetGroup },
+        { name: 'mcp-server', service: this.mcpServer.service, targetGroup: this.mcpServer.targetGroup, logGroup: this.mcpServer.logGroup },
+        ...(hasuraEngine ? [{ name: 'hasura', service: hasuraEngine.service, targetGroup: hasuraEngine.targetGroup }] : []),
+      ],
+      functions: discoverChatFunctions(
+        this,
+        new Map([
+          [this.hasuraLite.schema.function, { name: 'migrations' }],
+          [this.hasuraLite.hasura.metadata.function, { name: 'hasura-metadata-apply' }],
+          [this.shared.triggers.preTokenGeneration, { name: 'pre-token-generation' }],
+          [this.shared.triggers.userProvisioner, { name: 'user-provisioner' }],
+          [this.linkPreview.function, { name: 'link-preview' }],
+        ]),
+      ),
+      linkPreview: { function: this.linkPreview.function.function, logGroup: this.linkPreview.function.logGroup },
+      userProvisioner: { function: this.shared.triggers.userProvisioner.function },
+      mcpServerLogGroup: this.mcpServer.logGroup,
+      synapse: {
+        internalUrl: this.synapse.internalUrl,
+        connections: this.synapse.synapse.service,
+        adminTokenSecret: this.synapse.adminBotTokenSecret,
+        adminTokenSecretKey: ADMIN_BOT_TOKEN_SECRET_KEY,
+      },
+    });
 
     new CfnOutput(this, 'ChatUrl', { value: `https://${config.domainName}`, description: 'Public base URL of the chat system' });
     new CfnOutput(this, 'LoadBalancerDnsName', {

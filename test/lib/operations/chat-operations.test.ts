@@ -81,15 +81,7 @@ describe('ChatOperations', () => {
     });
   });
 
-  test('leaves WAF out when it is off (development default) and honours a configured rate', () => {
-    expect(operationsStack('development').template.findResources('AWS::WAFv2::WebACL')).toEqual({});
-    const on = operationsStack('development', (env) => {
-      env.waf = { enabled: true, ratePerIpPer5Min: 500 };
-    }).template;
-    on.hasResourceProperties('AWS::WAFv2::WebACL', { Rules: Match.arrayWith([Match.objectLike({ Statement: { RateBasedStatement: Match.objectLike({ Limit: 500 }) } })]) });
-  });
-
-  test('associates WAF with an imported ALB by the ARN from config', () => {
+  test('associates WAF with an imported ALB by the ARN from config, with the configured rate', () => {
     const arn = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/existing/0123456789abcdef';
     const { template } = operationsStack('production', (env) => {
       env.loadBalancer = {
@@ -100,8 +92,10 @@ describe('ChatOperations', () => {
         dnsName: 'existing-123.us-east-1.elb.amazonaws.com',
         canonicalHostedZoneId: 'Z35SXDOTRQ7X7K',
       };
+      env.waf = { ratePerIpPer5Min: 500 };
     });
     template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { ResourceArn: arn });
+    template.hasResourceProperties('AWS::WAFv2::WebACL', { Rules: Match.arrayWith([Match.objectLike({ Statement: { RateBasedStatement: Match.objectLike({ Limit: 500 }) } })]) });
   });
 
   test('runs the history purge daily with the configured retention, the rooms, and the bot token secret', () => {
