@@ -67,7 +67,15 @@ describe('security groups, exactly as seed 000 lists them', () => {
   it('Synapse SG: in 8008 from the ALB SG; out 5432 to the RDS SG and 443 to anywhere', () => {
     const t = dev();
     const [alb, synapse, rds] = [sgId(t, /^Chat ALB$/), sgId(t, /^Synapse homeserver tasks$/), sgId(t, /^Chat RDS/)];
-    expect(ingressOf(t, synapse)).toEqual([expect.objectContaining({ SourceSecurityGroupId: fromSg(alb), FromPort: 8008, ToPort: 8008, IpProtocol: 'tcp' })]);
+    const ingress = ingressOf(t, synapse);
+    expect(ingress).toEqual(expect.arrayContaining([expect.objectContaining({ SourceSecurityGroupId: fromSg(alb), FromPort: 8008, ToPort: 8008, IpProtocol: 'tcp' })]));
+    // Besides the ALB, only the app's own in-VPC callers of Synapse (bootstrap, history purge,
+    // the MCP server's synapse backend) get 8008, each from its own security group: never a CIDR.
+    for (const rule of ingress) {
+      expect(rule).toMatchObject({ FromPort: 8008, ToPort: 8008, IpProtocol: 'tcp' });
+      expect(rule.CidrIp).toBeUndefined();
+      expect(JSON.stringify(rule.SourceSecurityGroupId)).toMatch(/GroupId/);
+    }
     const egress = egressOf(t, synapse);
     expect(egress).toHaveLength(2);
     expect(egress).toEqual(
