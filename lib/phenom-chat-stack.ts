@@ -6,7 +6,7 @@ import { ChatMcpServer } from './chat-mcp-server';
 import { ChatLinkPreview } from './chat-link-preview';
 import { ADMIN_BOT_TOKEN_SECRET_KEY, ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
-import { ChatOperations, discoverChatFunctions } from './operations';
+import { ChatOperations, customResourceProperties, discoverChatFunctions } from './operations';
 import { Platform } from './platform';
 
 export interface PhenomChatStackProps extends StackProps {
@@ -89,6 +89,11 @@ export class PhenomChatStack extends Stack {
         connections: this.synapse.synapse.service,
         adminTokenSecret: this.synapse.adminBotTokenSecret,
         adminTokenSecretKey: ADMIN_BOT_TOKEN_SECRET_KEY,
+      },
+      runbookOutputs: {
+        SynapseInternalUrl: this.synapse.internalUrl,
+        // The metadata-apply custom resource's properties, to re-run it by hand (docs/operations.md).
+        HasuraMetadataApplyProperties: this.toJsonString(customResourceProperties(this.hasuraLite.hasura.metadata.resource.resource)),
       },
     });
 

@@ -1,4 +1,4 @@
-import { AspectPriority, Aspects, CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, CfnOutput, CfnResource, CustomResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -53,6 +53,11 @@ export interface ChatOperationsProps {
   readonly mcpServerLogGroup?: logs.ILogGroup;
   /** @default - no scheduled history purge */
   readonly synapse?: SynapsePurgeTarget;
+  /**
+   * Extra values docs/operations.md reads from the stack outputs (key → value).
+   * @default - none
+   */
+  readonly runbookOutputs?: Record<string, string>;
 }
 
 /**
@@ -118,6 +123,7 @@ export class ChatOperations extends Construct {
     new CfnOutput(stack, 'AlarmTopicArn', { value: this.alarmTopic.topic.topicArn, description: 'SNS topic every alarm notifies; subscribe more endpoints here' });
     new CfnOutput(stack, 'DashboardName', { value: this.monitoring.dashboardName, description: 'CloudWatch dashboard of this environment' });
     // Names the runbook (docs/operations.md) reads with describe-stacks.
+    for (const [key, value] of Object.entries(props.runbookOutputs ?? {})) new CfnOutput(stack, key, { value });
     for (const s of props.services) {
       new CfnOutput(stack, `${pascal(s.name)}ServiceName`, { value: s.service.serviceName, description: `ECS service ${s.name}` });
       const logGroupName = s.logGroup?.logGroupName ?? awslogsGroupName(s.service);
@@ -169,4 +175,11 @@ function isDeployTimeStep(fn: lambda.IFunction): boolean {
 /** The awslogs group of a service's main container, when it logs with the awslogs driver. */
 function awslogsGroupName(service: ecs.FargateService): string | undefined {
   return service.taskDefinition.defaultContainer?.logDriverConfig?.options?.['awslogs-group'];
+}
+
+/** The properties a custom resource sends its handler (without ServiceToken), to replay an event by hand. */
+export function customResourceProperties(resource: CustomResource): Record<string, unknown> {
+  const cfn = resource.node.defaultChild as CfnResource;
+  const raw = (cfn as unknown as { _cfnProperties?: Record<string, unknown> })._cfnProperties ?? {};
+  return Object.fromEntries(Object.entries(raw).filter(([key]) => key !== 'ServiceToken'));
 }
