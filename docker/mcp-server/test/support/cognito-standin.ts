@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { hasuraClaims } from '../../../../lambda/pre-token-generation/claims';
 
 /**
  * A stand-in for Cognito's InitiateAuth on 127.0.0.1, speaking the JSON 1.1 protocol as the
@@ -22,7 +23,7 @@ export interface CognitoStandInOptions {
   readonly idTokenTtlSeconds?: number;
   /** Seconds since the epoch; shared with the code under test to move time. */
   readonly nowSeconds: () => number;
-  /** Hasura roles the ID token's claims allow (default: the chat-admin account's). */
+  /** Hasura roles the ID token's claims allow, the first the default (default: the claims the real trigger gives chat-admin). */
   readonly allowedRoles?: string[];
 }
 
@@ -110,7 +111,10 @@ export class CognitoStandIn {
   private answer(res: ServerResponse, flow: string, refreshToken?: string): void {
     const now = this.options.nowSeconds();
     const ttl = this.options.idTokenTtlSeconds ?? 3600;
-    const roles = this.options.allowedRoles ?? ['admin', 'support', 'user'];
+    const roles = this.options.allowedRoles;
+    const claims = roles
+      ? { 'x-hasura-user-id': this.options.sub, 'x-hasura-default-role': roles[0], 'x-hasura-allowed-roles': roles }
+      : hasuraClaims(this.options.sub, ['chat-admin']);
     const jti = randomUUID();
     this.issuedTokenIds.add(jti);
     const idToken = this.sign({
@@ -122,7 +126,7 @@ export class CognitoStandIn {
       iat: now,
       exp: now + ttl,
       jti,
-      [HASURA_CLAIMS]: JSON.stringify({ 'x-hasura-user-id': this.options.sub, 'x-hasura-default-role': roles[0], 'x-hasura-allowed-roles': roles }),
+      [HASURA_CLAIMS]: JSON.stringify(claims),
     });
     const accessToken = this.sign({ sub: this.options.sub, token_use: 'access', client_id: this.options.clientId, iat: now, exp: now + ttl });
     this.calls.push({ flow, ok: true });

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { buildSchema, execute, GraphQLError, GraphQLFieldResolver, GraphQLSchema, parse, validate } from 'graphql';
+import { buildSchema, BREAK, DocumentNode, execute, getNamedType, GraphQLError, GraphQLFieldResolver, GraphQLSchema, isLeafType, parse, TypeInfo, validate, visit, visitWithTypeInfo } from 'graphql';
 import { DatabaseError, Pool, PoolClient, QueryConfig, QueryResult, types } from 'pg';
+import { loadMetadataDirectory } from '../../../../lambda/hasura-metadata-apply/metadata-directory';
 import { CognitoStandIn, HASURA_CLAIMS } from './cognito-standin';
 
 /**
@@ -15,13 +16,72 @@ import { CognitoStandIn, HASURA_CLAIMS } from './cognito-standin';
  *   - JWT mode: the Cognito ID token's stringified-JSON claims under https://hasura.io/jwt/claims,
  *     `x-hasura-role` checked against x-hasura-allowed-roles (invalid-jwt / access-denied);
  *   - Postgres errors mapped as graphql-engine does: 23514 → permission-error "Check constraint
- *     violation. …", 23503/23505/23P01 → constraint-violation, 22xxx → data-exception, anything
- *     else (the chat rules' CRxxx) → unexpected "database query error", with the Postgres error in
- *     `extensions.internal` for the admin role unless HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS=false.
- * Only the admin role is modelled (the agent's role); permissions are Hasura team territory.
+ *     violation. …", 23503/23505/23P01 → constraint-violation with a prefix, any other class-23
+ *     code (the chat rules' 23C0x) → constraint-violation with the bare message, 22xxx →
+ *     data-exception, anything else → unexpected "database query error". `extensions.internal`
+ *     (the Postgres error) only with `internalErrors` (HASURA_GRAPHQL_DEV_MODE=true): the engine
+ *     adds it otherwise only for its admin role, which the agent never uses.
+ *   - the permissions of the REAL hasura-metadata/ for the request's role, as Hasura derives a
+ *     role's schema from them: a root field, column or relationship the role cannot select, an
+ *     insert or _set column the role cannot set (columns minus presets), on_conflict for a role
+ *     without UPDATE on the table → validation-failed "field 'x' not found in type: 't'"; presets
+ *     filled from the session (X-Hasura-User-Id); select/update/delete row filters applied; insert
+ *     and update checks → permission-error. Not modelled: column limits inside `where` and
+ *     `order_by`, and column presets on update beyond the session's user id.
+ *   - the reserved role `admin` is refused outright: real Hasura would give it unrestricted access
+ *     (no permissions apply), which is exactly what the agent must never have.
  */
 
 const SCHEMA_FILE = join(__dirname, '../../src/backend/hasura/schema.graphql');
+const METADATA_DIR = join(__dirname, '../../../../hasura-metadata');
+
+type Operation = 'select' | 'insert' | 'update' | 'delete';
+interface Permission {
+  columns: string[];
+  filter?: Where;
+  check?: Where;
+  set?: Record<string, string>;
+  allow_aggregations?: boolean;
+}
+/** table → operation → role → permission, from hasura-metadata/. */
+type Permissions = Map<string, Map<Operation, Map<string, Permission>>>;
+
+function loadPermissions(): Permissions {
+  const [source] = loadMetadataDirectory(METADATA_DIR).sources;
+  const out: Permissions = new Map();
+  for (const table of source!.tables) {
+    const byOp = new Map<Operation, Map<string, Permission>>();
+    for (const op of ['select', 'insert', 'update', 'delete'] as const) {
+      const rules = (table[`${op}_permissions`] ?? []) as Array<{ role: string; permission: Permission }>;
+      byOp.set(op, new Map(rules.map((r) => [r.role, { ...r.permission, columns: r.permission.columns ?? [] }])));
+    }
+    out.set(table.table.name, byOp);
+  }
+  return out;
+}
+
+/** The table and operation behind a root field, by Hasura v2's generated names. */
+function rootFieldTarget(field: string): { table: string; op: Operation; aggregate: boolean } {
+  let m: RegExpExecArray | null;
+  if ((m = /^insert_(\w+?)(?:_one)?$/.exec(field))) return { table: m[1]!, op: 'insert', aggregate: false };
+  if ((m = /^update_(\w+?)(?:_by_pk|_many)?$/.exec(field))) return { table: m[1]!, op: 'update', aggregate: false };
+  if ((m = /^delete_(\w+?)(?:_by_pk)?$/.exec(field))) return { table: m[1]!, op: 'delete', aggregate: false };
+  if ((m = /^(\w+)_aggregate$/.exec(field))) return { table: m[1]!, op: 'select', aggregate: true };
+  return { table: field.replace(/_by_pk$/, ''), op: 'select', aggregate: false };
+}
+
+/** A bool_exp with session variables ('X-Hasura-User-Id') replaced by the session's values. */
+function withSession(exp: unknown, session: Record<string, string>): Where {
+  if (typeof exp === 'string') return (session[exp.toLowerCase()] ?? exp) as unknown as Where;
+  if (Array.isArray(exp)) return exp.map((e) => withSession(e, session)) as unknown as Where;
+  if (exp === null || typeof exp !== 'object') return exp as Where;
+  return Object.fromEntries(Object.entries(exp).map(([k, v]) => [k, withSession(v, session)]));
+}
+
+const isDatabaseError = (error: unknown): error is DatabaseError =>
+  error instanceof Error && typeof (error as DatabaseError).code === 'string' && typeof (error as DatabaseError).severity === 'string';
+
+const validationError = (message: string, path: string) => new GraphQLError(message, { extensions: { path, code: 'validation-failed' } });
 
 interface Relationship {
   table: string;
@@ -125,27 +185,33 @@ class Connection {
 
 interface Context {
   client: Connection;
+  role: string;
+  /** Session variables by lower-case name (x-hasura-user-id, x-hasura-role). */
+  session: Record<string, string>;
 }
 
 export interface HasuraStandInOptions {
   readonly pool: Pool;
   readonly cognito: CognitoStandIn;
-  /** HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS; Hasura's default is true. */
-  readonly adminInternalErrors?: boolean;
+  /** Errors carry extensions.internal for every role, as with HASURA_GRAPHQL_DEV_MODE=true (our engine runs with false). */
+  readonly internalErrors?: boolean;
 }
 
 export class HasuraStandIn {
   readonly schema: GraphQLSchema = buildSchema(readFileSync(SCHEMA_FILE, 'utf8'));
   /** Operation names in the order they arrived, for assertions. */
   readonly operations: string[] = [];
-  adminInternalErrors: boolean;
+  /** The role each operation ran as, in the same order. */
+  readonly roles: string[] = [];
+  internalErrors: boolean;
+  private readonly permissions: Permissions = loadPermissions();
   /** When set, every request waits this long first (timeouts). */
   delayMs = 0;
   url = '';
   private server?: Server;
 
   constructor(private readonly options: HasuraStandInOptions) {
-    this.adminInternalErrors = options.adminInternalErrors ?? true;
+    this.internalErrors = options.internalErrors ?? false;
   }
 
   async start(): Promise<void> {
@@ -185,7 +251,8 @@ export class HasuraStandIn {
     const claims = JSON.parse(rawClaims) as { 'x-hasura-allowed-roles': string[]; 'x-hasura-default-role': string };
     const role = (req.headers['x-hasura-role'] as string | undefined) ?? claims['x-hasura-default-role'];
     if (!claims['x-hasura-allowed-roles'].includes(role)) return fail('access-denied', 'Your requested role is not in allowed roles');
-    if (role !== 'admin') return reply(500, { error: 'the Hasura stand-in models the admin role only' });
+    if (role === 'admin') return reply(500, { error: "the Hasura stand-in refuses the reserved role admin: real Hasura would bypass every permission for it; use chat_admin or user" });
+    const session: Record<string, string> = { 'x-hasura-role': role, 'x-hasura-user-id': String((claims as Record<string, unknown>)['x-hasura-user-id']) };
 
     let document;
     try {
@@ -195,7 +262,10 @@ export class HasuraStandIn {
     }
     const invalid = validate(this.schema, document);
     if (invalid.length) return fail('validation-failed', invalid[0]!.message, '$.selectionSet');
+    const hidden = this.outsideRoleSchema(document, role);
+    if (hidden) return fail('validation-failed', hidden.message, hidden.extensions.path as string);
     this.operations.push(body.operationName ?? '');
+    this.roles.push(role);
 
     const isMutation = document.definitions.some((d) => d.kind === 'OperationDefinition' && d.operation === 'mutation');
     const client = await this.options.pool.connect();
@@ -207,7 +277,7 @@ export class HasuraStandIn {
         document,
         variableValues: body.variables,
         operationName: body.operationName,
-        contextValue: { client: new Connection(client) } satisfies Context,
+        contextValue: { client: new Connection(client), role, session } satisfies Context,
         fieldResolver: this.resolve,
       });
       if (result.errors?.length) {
@@ -224,8 +294,8 @@ export class HasuraStandIn {
   private readonly resolve: GraphQLFieldResolver<unknown, Context> = async (source, args, ctx, info) => {
     const field = info.fieldName;
     const parent = info.parentType.name;
-    if (parent === 'query_root') return this.query(ctx.client, field, args);
-    if (parent === 'mutation_root') return this.mutate(ctx.client, field, args);
+    if (parent === 'query_root') return this.query(ctx, field, args);
+    if (parent === 'mutation_root') return this.mutate(ctx, field, args);
     const row = source as Row;
     if (Object.prototype.hasOwnProperty.call(row, field)) return row[field];
     const aggregate = field.endsWith('_aggregate');
@@ -234,40 +304,112 @@ export class HasuraStandIn {
     const sql = new Sql();
     const a = sql.alias();
     const key = sql.param(row[rel.from]);
-    const rows = await this.select(ctx.client, sql, rel.table, a, `${a}.${rel.to} = ${key} AND ${sql.where(rel.table, a, args.where as Where)}`, args);
+    const rows = await this.select(ctx, sql, rel.table, a, `${a}.${rel.to} = ${key} AND ${sql.where(rel.table, a, args.where as Where)}`, args);
     if (aggregate) return { aggregate: { count: rows.length }, nodes: rows };
     return rel.kind === 'object' ? (rows[0] ?? null) : rows;
   };
 
-  private async select(client: Connection, sql: Sql, table: string, alias: string, condition: string, args: Record<string, unknown>): Promise<Row[]> {
-    let text = `SELECT ${alias}.* FROM ${table} ${alias} WHERE ${condition}${sql.orderBy(alias, args.order_by)}`;
-    if (typeof args.limit === 'number') text += ` LIMIT ${sql.param(args.limit)}`;
-    if (typeof args.offset === 'number') text += ` OFFSET ${sql.param(args.offset)}`;
-    return (await this.run(client, text, sql.params)).rows;
+  /** The role's permission, or undefined when the role has none (its schema then lacks the field). */
+  private permission(table: string, op: Operation, role: string): Permission | undefined {
+    return this.permissions.get(table)?.get(op)?.get(role);
   }
 
-  private async query(client: Connection, field: string, args: Record<string, unknown>): Promise<unknown> {
+  /** The role's row filter (or check) for `table`, as SQL on `alias`. */
+  private rowCondition(ctx: Context, sql: Sql, table: string, alias: string, op: Operation, which: 'filter' | 'check' = 'filter'): string {
+    return sql.where(table, alias, withSession(this.permission(table, op, ctx.role)?.[which] ?? {}, ctx.session));
+  }
+
+  /**
+   * The first field of the document that the role's schema would not have, as Hasura reports it.
+   * The schema file is the superuser's; a role sees the root fields, columns and relationships its
+   * permissions grant, and on_conflict only with UPDATE on the table.
+   */
+  private outsideRoleSchema(document: DocumentNode, role: string): GraphQLError | undefined {
+    const typeInfo = new TypeInfo(this.schema);
+    let error: GraphQLError | undefined;
+    visit(
+      document,
+      visitWithTypeInfo(typeInfo, {
+        Field: (node) => {
+          const parent = typeInfo.getParentType()?.name ?? '';
+          const name = node.name.value;
+          if (name === '__typename') return undefined;
+          if (parent === 'query_root' || parent === 'mutation_root') {
+            const { table, op, aggregate } = rootFieldTarget(name);
+            const p = this.permission(table, op, role);
+            if (!p || (aggregate && !p.allow_aggregations)) error = validationError(`field '${name}' not found in type: '${parent}'`, `$.selectionSet.${name}`);
+            else if (op === 'insert' && node.arguments?.some((a) => a.name.value === 'on_conflict') && !this.permission(table, 'update', role)) {
+              error = validationError(`'${name}' has no argument named 'on_conflict'`, `$.selectionSet.${name}.args.on_conflict`);
+            }
+          } else if (TABLES.includes(parent)) {
+            const type = getNamedType(typeInfo.getType());
+            const select = this.permission(parent, 'select', role);
+            if (type && isLeafType(type)) {
+              if (!select?.columns.includes(name)) error = validationError(`field '${name}' not found in type: '${parent}'`, `$.selectionSet.${name}`);
+            } else if (type) {
+              const aggregate = type.name.endsWith('_aggregate');
+              const target = this.permission(aggregate ? type.name.slice(0, -'_aggregate'.length) : type.name, 'select', role);
+              if (!target || (aggregate && !target.allow_aggregations)) error = validationError(`field '${name}' not found in type: '${parent}'`, `$.selectionSet.${name}`);
+            }
+          }
+          return error ? BREAK : undefined;
+        },
+      }),
+    );
+    return error;
+  }
+
+  /** Columns an insert object or _set may name: the permission's columns minus its presets (Hasura drops those from the input type). */
+  private requireSettable(ctx: Context, table: string, op: 'insert' | 'update', values: Row, path: string): Row {
+    const p = this.permission(table, op, ctx.role)!;
+    const type = op === 'insert' ? `${table}_insert_input` : `${table}_set_input`;
+    for (const column of Object.keys(values)) {
+      if (!p.columns.includes(column) || (p.set && column in p.set)) throw validationError(`field '${column}' not found in type: '${type}'`, `${path}.${column}`);
+    }
+    return { ...values, ...(withSession(p.set ?? {}, ctx.session) as Row) };
+  }
+
+  /** Hasura runs a permission's check on the written rows before it commits. */
+  private async requireCheck(ctx: Context, table: string, op: 'insert' | 'update', rows: Row[], path: string): Promise<void> {
+    for (const row of rows) {
+      const sql = new Sql();
+      const a = sql.alias();
+      const key = sql.param(row.id);
+      const { rows: ok } = await this.run(ctx.client, `SELECT EXISTS (SELECT 1 FROM ${table} ${a} WHERE ${a}.id = ${key} AND ${this.rowCondition(ctx, sql, table, a, op, 'check')}) AS ok`, sql.params);
+      if (!ok[0]!.ok) throw new GraphQLError('check constraint of an insert/update permission has failed', { extensions: { path, code: 'permission-error' } });
+    }
+  }
+
+  private async select(ctx: Context, sql: Sql, table: string, alias: string, condition: string, args: Record<string, unknown>): Promise<Row[]> {
+    let text = `SELECT ${alias}.* FROM ${table} ${alias} WHERE ${condition} AND ${this.rowCondition(ctx, sql, table, alias, 'select')}${sql.orderBy(alias, args.order_by)}`;
+    if (typeof args.limit === 'number') text += ` LIMIT ${sql.param(args.limit)}`;
+    if (typeof args.offset === 'number') text += ` OFFSET ${sql.param(args.offset)}`;
+    return (await this.run(ctx.client, text, sql.params)).rows;
+  }
+
+  private async query(ctx: Context, field: string, args: Record<string, unknown>): Promise<unknown> {
     const sql = new Sql();
     const a = sql.alias();
     if (field.endsWith('_by_pk')) {
       const table = field.slice(0, -'_by_pk'.length);
-      return (await this.select(client, sql, table, a, `${a}.id = ${sql.param(args.id)}`, {}))[0] ?? null;
+      return (await this.select(ctx, sql, table, a, `${a}.id = ${sql.param(args.id)}`, {}))[0] ?? null;
     }
     if (field.endsWith('_aggregate')) {
-      const rows = await this.select(client, sql, field.slice(0, -'_aggregate'.length), a, sql.where(field, a, args.where as Where), args);
+      const rows = await this.select(ctx, sql, field.slice(0, -'_aggregate'.length), a, sql.where(field, a, args.where as Where), args);
       return { aggregate: { count: rows.length }, nodes: rows };
     }
-    if (TABLES.includes(field)) return this.select(client, sql, field, a, sql.where(field, a, args.where as Where), args);
+    if (TABLES.includes(field)) return this.select(ctx, sql, field, a, sql.where(field, a, args.where as Where), args);
     throw new Error(`the Hasura stand-in does not implement query field ${field}`);
   }
 
-  private async mutate(client: Connection, field: string, args: Record<string, unknown>): Promise<unknown> {
+  private async mutate(ctx: Context, field: string, args: Record<string, unknown>): Promise<unknown> {
+    const client = ctx.client;
     const sql = new Sql();
     const path = (arg: string) => `$.selectionSet.${field}.args.${arg}`;
     let match: RegExpExecArray | null;
     if ((match = /^insert_(\w+)_one$/.exec(field))) {
       const table = match[1]!;
-      const object = args.object as Row;
+      const object = this.requireSettable(ctx, table, 'insert', args.object as Row, path('object'));
       const columns = Object.keys(object);
       let text = `INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map((c) => sql.param(object[c])).join(', ')})`;
       const conflict = args.on_conflict as { constraint: string; update_columns: string[] } | undefined;
@@ -276,25 +418,35 @@ export class HasuraStandIn {
           ? ` ON CONFLICT ON CONSTRAINT ${conflict.constraint} DO UPDATE SET ${conflict.update_columns.map((c) => `"${c}" = EXCLUDED."${c}"`).join(', ')}`
           : ` ON CONFLICT ON CONSTRAINT ${conflict.constraint} DO NOTHING`;
       }
-      return (await this.run(client, `${text} RETURNING *`, sql.params, path('object'))).rows[0] ?? null;
+      const inserted = (await this.run(client, `${text} RETURNING *`, sql.params, path('object'))).rows[0];
+      if (!inserted) return null;
+      await this.requireCheck(ctx, table, 'insert', [inserted], path('object'));
+      // The returned row is what the role may select: none when its select filter excludes the row.
+      const s = new Sql();
+      const a = s.alias();
+      return (await this.select(ctx, s, table, a, `${a}.id = ${s.param(inserted.id)}`, {}))[0] ?? null;
     }
     if ((match = /^update_(\w+)_by_pk$/.exec(field))) {
       const table = match[1]!;
-      const set = this.setClause(sql, args._set as Row);
+      const a = sql.alias();
+      const set = this.setClause(sql, this.requireSettable(ctx, table, 'update', args._set as Row, path('_set')));
       const pk = (args.pk_columns as Row).id;
-      return (await this.run(client, `UPDATE ${table} SET ${set} WHERE id = ${sql.param(pk)} RETURNING *`, sql.params, path('_set'))).rows[0] ?? null;
+      const rows = (await this.run(client, `UPDATE ${table} AS ${a} SET ${set} WHERE ${a}.id = ${sql.param(pk)} AND ${this.rowCondition(ctx, sql, table, a, 'update')} RETURNING ${a}.*`, sql.params, path('_set'))).rows;
+      await this.requireCheck(ctx, table, 'update', rows, path('_set'));
+      return rows[0] ?? null;
     }
     if ((match = /^update_(\w+)$/.exec(field))) {
       const table = match[1]!;
       const a = sql.alias();
-      const set = this.setClause(sql, args._set as Row);
-      const rows = (await this.run(client, `UPDATE ${table} AS ${a} SET ${set} WHERE ${sql.where(table, a, args.where as Where)} RETURNING ${a}.*`, sql.params, path('_set'))).rows;
+      const set = this.setClause(sql, this.requireSettable(ctx, table, 'update', args._set as Row, path('_set')));
+      const rows = (await this.run(client, `UPDATE ${table} AS ${a} SET ${set} WHERE ${sql.where(table, a, args.where as Where)} AND ${this.rowCondition(ctx, sql, table, a, 'update')} RETURNING ${a}.*`, sql.params, path('_set'))).rows;
+      await this.requireCheck(ctx, table, 'update', rows, path('_set'));
       return { affected_rows: rows.length, returning: rows };
     }
     if ((match = /^delete_(\w+)$/.exec(field))) {
       const table = match[1]!;
       const a = sql.alias();
-      const rows = (await this.run(client, `DELETE FROM ${table} AS ${a} WHERE ${sql.where(table, a, args.where as Where)} RETURNING ${a}.*`, sql.params, path('where'))).rows;
+      const rows = (await this.run(client, `DELETE FROM ${table} AS ${a} WHERE ${sql.where(table, a, args.where as Where)} AND ${this.rowCondition(ctx, sql, table, a, 'delete')} RETURNING ${a}.*`, sql.params, path('where'))).rows;
       return { affected_rows: rows.length, returning: rows };
     }
     throw new Error(`the Hasura stand-in does not implement mutation field ${field}`);
@@ -309,7 +461,8 @@ export class HasuraStandIn {
       const result = await client.query({ text, values: params, types: { getTypeParser: (oid, format) => (oid === TIMESTAMPTZ_OID ? hasuraTimestamp : types.getTypeParser(oid, format)) } });
       return { rows: result.rows as Row[] };
     } catch (error) {
-      if (!(error instanceof DatabaseError)) throw error;
+      // Duck-typed: the pool may come from another copy of pg (the repo root's), whose DatabaseError class differs.
+      if (!isDatabaseError(error)) throw error;
       throw this.hasuraError(error, text, path);
     }
   }
@@ -321,10 +474,16 @@ export class HasuraStandIn {
       '23514': ['permission-error', 'Check constraint violation. '],
       '23503': ['constraint-violation', 'Foreign key violation. '],
       '23505': ['constraint-violation', 'Uniqueness violation. '],
-      '23P01': ['constraint-violation', 'Conflicting rows. '],
+      '23P01': ['constraint-violation', 'Exclusion violation. '],
       '23502': ['constraint-violation', 'Not-NULL violation. '],
+      '23001': ['constraint-violation', 'Can not delete or update due to data being referred. '],
     };
-    let [code, message] = byState[state] ? [byState[state]![0], byState[state]![1] + error.message] : ['unexpected', 'database query error'];
+    // Any other integrity violation (class 23, e.g. the chat rules' 23C0x) keeps its message as is.
+    let [code, message] = byState[state]
+      ? [byState[state]![0], byState[state]![1] + error.message]
+      : state.startsWith('23')
+        ? ['constraint-violation', error.message]
+        : ['unexpected', 'database query error'];
     if (state.startsWith('22')) [code, message] = ['data-exception', error.message];
     const internal = {
       statement,
@@ -332,6 +491,6 @@ export class HasuraStandIn {
       error: { exec_status: 'FatalError', hint: error.hint ?? null, message: error.message, status_code: state, description: error.detail ?? null },
       arguments: [],
     };
-    return new GraphQLError(message, { extensions: { path, code, ...(this.adminInternalErrors ? { internal } : {}) } });
+    return new GraphQLError(message, { extensions: { path, code, ...(this.internalErrors ? { internal } : {}) } });
   }
 }

@@ -3,7 +3,7 @@ import { Ban, ChatBackend, ChatError, Member, MemberRole, Message, MessagePage, 
 import { CognitoTokenProvider } from './cognito-token';
 import * as docs from './documents';
 import { ErrorContext, HasuraGraphQLError, mapHasuraError } from './errors';
-import { HasuraClient } from './graphql-client';
+import { AgentRole, HasuraClient } from './graphql-client';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_CONTENT = 4000;
@@ -149,7 +149,11 @@ function decodeCursor(roomId: string, cursor: string): Cursor {
   return parsed as Cursor;
 }
 
-/** Contract C6 over Hasura GraphQL, as the agent's Cognito identity with the admin role. */
+/**
+ * Contract C6 over Hasura GraphQL, as the agent's Cognito identity: role `chat_admin` (seed 000's
+ * admin RBAC row) for reads and moderation, role `user` to post (see AgentRole). Every document
+ * sets only the columns hasura-metadata/ lets its role set; the rest are presets or defaults.
+ */
 export class HasuraBackend implements ChatBackend {
   readonly kind = 'hasura' as const;
   private readonly client: HasuraClient;
@@ -164,7 +168,7 @@ export class HasuraBackend implements ChatBackend {
 
   async listRooms(): Promise<Room[]> {
     const data = await this.call<{ chat_rooms: Array<{ id: string; name: string; description: string | null; is_active: boolean | null; members_aggregate: { aggregate: { count: number } | null } }> }>(
-      'ListRooms',
+      'chat_admin', 'ListRooms',
       docs.LIST_ROOMS,
     );
     return data.chat_rooms.map((r) => ({
@@ -186,7 +190,7 @@ export class HasuraBackend implements ChatBackend {
     }
     // One extra row tells whether an older page exists without a count query.
     const data = await this.call<{ chat_rooms_by_pk: { id: string } | null; chat_messages: MessageRow[] }>(
-      'GetMessages',
+      'chat_admin', 'GetMessages',
       docs.GET_MESSAGES,
       { roomId: q.roomId, where: { _and: and }, limit: q.limit + 1 },
       { roomId: q.roomId },
@@ -206,19 +210,25 @@ export class HasuraBackend implements ChatBackend {
     if (m.messageType === 'phenom_link' && !m.phenomId) throw new ChatError('invalid_input', 'A phenom_link message needs a phenom_id.');
     const agent = await this.agent();
     const id = m.idempotencyKey ? uuidV5(IDEMPOTENCY_NAMESPACE, `${agent}\n${m.roomId}\n${m.idempotencyKey}`) : randomUUID();
-    const object = { id, room_id: m.roomId, user_id: agent, content: m.content, message_type: m.messageType, phenom_id: m.phenomId ?? null };
+    // Posting needs the role `user` (chat_admin has no INSERT on chat_messages), which presets
+    // user_id from the token's x-hasura-user-id: the object must not name it.
+    const object = { id, room_id: m.roomId, content: m.content, message_type: m.messageType, phenom_id: m.phenomId ?? null };
     let inserted: MessageRow | null;
     try {
-      inserted = (await this.client.request<{ insert_chat_messages_one: MessageRow | null }>('SendMessage', docs.SEND_MESSAGE, { object })).insert_chat_messages_one;
+      inserted = (await this.client.request<{ insert_chat_messages_one: MessageRow | null }>('user', 'SendMessage', docs.SEND_MESSAGE, { object })).insert_chat_messages_one;
     } catch (error) {
-      if (error instanceof HasuraGraphQLError) {
-        throw mapHasuraError(error, { roomId: m.roomId, userId: agent }) ?? (await this.diagnoseSend(m.roomId, agent));
-      }
-      throw error;
+      if (!(error instanceof HasuraGraphQLError)) throw error;
+      // `user` gets no on_conflict (Hasura offers it only to roles with UPDATE on the table), so a
+      // retried key hits the primary key: answer with the message the first send created.
+      if (m.idempotencyKey && isPrimaryKeyConflict(error)) return this.existingMessage(id);
+      throw mapHasuraError(error, { roomId: m.roomId, userId: agent }) ?? (await this.diagnoseSend(m.roomId, agent));
     }
-    if (inserted) return toMessage(inserted);
-    // The key was used before: answer with the message that first send created.
-    const existing = (await this.call<{ chat_messages_by_pk: MessageRow | null }>('GetMessage', docs.GET_MESSAGE, { id })).chat_messages_by_pk;
+    // Hasura returns null when the new row is outside the role's select permission; read it as chat_admin.
+    return inserted ? toMessage(inserted) : this.existingMessage(id);
+  }
+
+  private async existingMessage(id: string): Promise<Message> {
+    const existing = (await this.call<{ chat_messages_by_pk: MessageRow | null }>('chat_admin', 'GetMessage', docs.GET_MESSAGE, { id })).chat_messages_by_pk;
     if (!existing) throw new ChatError('backend_unavailable', 'The message was neither stored nor found; try again.');
     return toMessage(existing);
   }
@@ -228,13 +238,13 @@ export class HasuraBackend implements ChatBackend {
     if (!UUID.test(d.messageId)) throw this.messageNotFound(d.messageId, d.roomId);
     const agent = await this.agent();
     const updated = await this.call<{ update_chat_messages: { affected_rows: number } | null }>(
-      'SoftDeleteMessage',
+      'chat_admin', 'SoftDeleteMessage',
       docs.SOFT_DELETE_MESSAGE,
       { roomId: d.roomId, messageId: d.messageId, deletedBy: agent },
       { roomId: d.roomId },
     );
     if ((updated.update_chat_messages?.affected_rows ?? 0) > 0) return { messageId: d.messageId, alreadyDeleted: false };
-    const existing = (await this.call<{ chat_messages_by_pk: MessageRow | null }>('GetMessage', docs.GET_MESSAGE, { id: d.messageId })).chat_messages_by_pk;
+    const existing = (await this.call<{ chat_messages_by_pk: MessageRow | null }>('chat_admin', 'GetMessage', docs.GET_MESSAGE, { id: d.messageId })).chat_messages_by_pk;
     if (existing && existing.room_id === d.roomId && existing.is_deleted) return { messageId: d.messageId, alreadyDeleted: true };
     await this.requireRoom(d.roomId);
     throw this.messageNotFound(d.messageId, d.roomId);
@@ -243,7 +253,7 @@ export class HasuraBackend implements ChatBackend {
   async listMembers(q: { roomId: string; role?: MemberRole }): Promise<Member[]> {
     this.requireRoomId(q.roomId);
     const data = await this.call<{ chat_rooms_by_pk: { id: string; members: MemberRow[] } | null }>(
-      'ListMembers',
+      'chat_admin', 'ListMembers',
       docs.LIST_MEMBERS,
       { roomId: q.roomId, where: q.role ? { role: { _eq: q.role } } : {} },
       { roomId: q.roomId },
@@ -263,19 +273,16 @@ export class HasuraBackend implements ChatBackend {
 
   async banUser(b: { roomId: string; userId: string; reason: string; minutes?: number }): Promise<Ban> {
     this.requireRoomId(b.roomId);
-    const agent = await this.agent();
-    const now = this.now();
+    // chat_admin may set only these columns: banned_by is preset to the caller (the agent) and
+    // banned_at is the database's now(), so the audit trail cannot be forged.
     const object = {
       room_id: b.roomId,
       user_id: b.userId,
-      banned_by: agent,
       reason: b.reason,
-      // banned_at is set here too, so expires_at - banned_at is exactly the requested duration.
-      banned_at: new Date(now).toISOString(),
-      expires_at: b.minutes === undefined ? null : new Date(now + b.minutes * 60_000).toISOString(),
+      expires_at: b.minutes === undefined ? null : new Date(this.now() + b.minutes * 60_000).toISOString(),
     };
     try {
-      const data = await this.client.request<{ insert_chat_bans_one: BanRow | null }>('InsertBan', docs.INSERT_BAN, { object });
+      const data = await this.client.request<{ insert_chat_bans_one: BanRow | null }>('chat_admin', 'InsertBan', docs.INSERT_BAN, { object });
       if (!data.insert_chat_bans_one) throw new ChatError('backend_unavailable', 'Hasura stored no ban; try again.');
       return toBan(data.insert_chat_bans_one);
     } catch (error) {
@@ -292,7 +299,7 @@ export class HasuraBackend implements ChatBackend {
   async unbanUser(b: { roomId: string; userId: string }): Promise<{ roomId: string; userId: string; wasBanned: boolean }> {
     this.requireRoomId(b.roomId);
     const data = await this.call<{ delete_chat_bans: { affected_rows: number } | null }>(
-      'DeleteActiveBans',
+      'chat_admin', 'DeleteActiveBans',
       docs.DELETE_ACTIVE_BANS,
       { roomId: b.roomId, userId: b.userId, now: new Date(this.now()).toISOString() },
       b,
@@ -304,7 +311,7 @@ export class HasuraBackend implements ChatBackend {
 
   async health(): Promise<{ ok: boolean }> {
     try {
-      await this.client.request('Health', docs.HEALTH);
+      await this.client.request('chat_admin', 'Health', docs.HEALTH);
       return { ok: true };
     } catch {
       return { ok: false };
@@ -318,7 +325,7 @@ export class HasuraBackend implements ChatBackend {
   private async setMute(roomId: string, userId: string, isMuted: boolean, mutedUntil: string | null): Promise<Member> {
     this.requireRoomId(roomId);
     const data = await this.call<{ update_chat_members: { affected_rows: number; returning: MemberRow[] } | null }>(
-      'SetMute',
+      'chat_admin', 'SetMute',
       docs.SET_MUTE,
       { roomId, userId, isMuted, mutedUntil },
       { roomId, userId },
@@ -329,10 +336,10 @@ export class HasuraBackend implements ChatBackend {
     throw new ChatError('not_member', `user ${userId} is not a member of room "${roomName}"; list members with chat_list_members.`);
   }
 
-  /** Runs a document and maps Hasura's errors; an error Hasura hid is reported as the backend being unavailable. */
-  private async call<T>(operationName: string, query: string, variables: Record<string, unknown> = {}, ctx: ErrorContext = {}): Promise<T> {
+  /** Runs a document as `role` and maps Hasura's errors; an error Hasura hid is reported as the backend being unavailable. */
+  private async call<T>(role: AgentRole, operationName: string, query: string, variables: Record<string, unknown> = {}, ctx: ErrorContext = {}): Promise<T> {
     try {
-      return await this.client.request<T>(operationName, query, variables);
+      return await this.client.request<T>(role, operationName, query, variables);
     } catch (error) {
       if (error instanceof HasuraGraphQLError) throw mapHasuraError(error, ctx) ?? new ChatError('backend_unavailable', 'Hasura could not complete the request; try again shortly.');
       throw error;
@@ -352,7 +359,7 @@ export class HasuraBackend implements ChatBackend {
     const now = this.now();
     const data = await this.call<{
       chat_rooms_by_pk: { name: string; is_active: boolean | null; members: Array<{ is_muted: boolean | null; muted_until: string | null }>; bans: Array<{ expires_at: string | null }> } | null;
-    }>('SendDiagnosis', docs.SEND_DIAGNOSIS, { roomId, userId: agent, now: new Date(now).toISOString() });
+    }>('chat_admin', 'SendDiagnosis', docs.SEND_DIAGNOSIS, { roomId, userId: agent, now: new Date(now).toISOString() });
     const room = data.chat_rooms_by_pk;
     if (!room) return this.roomNotFound(roomId);
     const until = (t: string | null) => (t ? ` until ${iso(t)}` : '');
@@ -368,12 +375,12 @@ export class HasuraBackend implements ChatBackend {
   }
 
   private async requireRoom(roomId: string): Promise<void> {
-    const data = await this.call<{ chat_rooms_by_pk: { id: string } | null }>('RoomAndUser', docs.ROOM_AND_USER, { roomId, userId: '' });
+    const data = await this.call<{ chat_rooms_by_pk: { id: string } | null }>('chat_admin', 'RoomAndUser', docs.ROOM_AND_USER, { roomId, userId: '' });
     if (!data.chat_rooms_by_pk) throw this.roomNotFound(roomId);
   }
 
   private async requireRoomAndUser(roomId: string, userId: string): Promise<{ roomName: string }> {
-    const data = await this.call<{ chat_rooms_by_pk: { id: string; name: string } | null; users_by_pk: { id: string } | null }>('RoomAndUser', docs.ROOM_AND_USER, {
+    const data = await this.call<{ chat_rooms_by_pk: { id: string; name: string } | null; users_by_pk: { id: string } | null }>('chat_admin', 'RoomAndUser', docs.ROOM_AND_USER, {
       roomId,
       userId,
     });
@@ -397,3 +404,9 @@ export class HasuraBackend implements ChatBackend {
 }
 
 const RULE_ADVICE_ROOM = 'The room is inactive and accepts no new messages.';
+
+/** Hasura's answer to an insert whose id exists: constraint-violation "Uniqueness violation. … "chat_messages_pkey"". */
+function isPrimaryKeyConflict(error: HasuraGraphQLError): boolean {
+  const { sqlState, message } = error.postgres;
+  return (sqlState === '23505' || error.code === 'constraint-violation') && /"chat_messages_pkey"/.test(`${error.errors[0]?.message ?? ''} ${message}`);
+}

@@ -94,12 +94,13 @@ export const GET_MESSAGE = /* GraphQL */ `
 `;
 
 /**
- * The id is derived from the idempotency key, and a conflict on the primary key does nothing
- * (empty update_columns), so a retried send returns null here instead of a second row.
+ * Runs as role `user`: user_id is preset from the token, so the object names only content, id,
+ * message_type, phenom_id and room_id. No on_conflict (Hasura offers it only to roles with UPDATE
+ * on the table): a retried idempotency key fails on chat_messages_pkey and the backend re-reads.
  */
 export const SEND_MESSAGE = /* GraphQL */ `
   mutation SendMessage($object: chat_messages_insert_input!) {
-    insert_chat_messages_one(object: $object, on_conflict: { constraint: chat_messages_pkey, update_columns: [] }) {
+    insert_chat_messages_one(object: $object) {
       ...MessageFields
     }
   }
@@ -145,6 +146,7 @@ export const SET_MUTE = /* GraphQL */ `
   ${MEMBER_FIELDS}
 `;
 
+/** Runs as chat_admin: the object sets room_id, user_id, reason, expires_at; banned_by is preset, banned_at the database's. */
 export const INSERT_BAN = /* GraphQL */ `
   mutation InsertBan($object: chat_bans_insert_input!) {
     insert_chat_bans_one(object: $object) {

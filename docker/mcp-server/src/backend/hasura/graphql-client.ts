@@ -10,6 +10,14 @@ import { HasuraErrorEntry, HasuraGraphQLError } from './errors';
  */
 export const HASURA_TIMEOUT_MS = 10_000;
 
+/**
+ * The Hasura roles the agent account acts as (it is in chat-admin, contract C3): `chat_admin`, seed
+ * 000's admin RBAC row, for reads and moderation; `user` to post, because chat_admin has no INSERT on
+ * chat_messages. Never `admin`: Hasura reserves it for its unrestricted superuser, and our tokens
+ * do not allow it.
+ */
+export type AgentRole = 'chat_admin' | 'user';
+
 export interface HasuraClientOptions {
   /** e.g. http://hasura.internal:8080/v1/graphql */
   readonly endpoint: string;
@@ -19,9 +27,9 @@ export interface HasuraClientOptions {
 }
 
 /**
- * POSTs GraphQL to Hasura with the agent's Cognito ID token and `x-hasura-role: admin` (the agent
- * is in chat-admin, contract C3). A token Hasura rejects as invalid (e.g. expired early because the
- * clocks disagree) is renewed once and the request repeated.
+ * POSTs GraphQL to Hasura with the agent's Cognito ID token and the operation's `x-hasura-role`
+ * (one of the ID token's x-hasura-allowed-roles). A token Hasura rejects as invalid (e.g. expired
+ * early because the clocks disagree) is renewed once and the request repeated.
  */
 export class HasuraClient {
   private readonly timeoutMs: number;
@@ -32,19 +40,19 @@ export class HasuraClient {
     this.fetchFn = options.fetch ?? fetch;
   }
 
-  async request<T>(operationName: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  async request<T>(role: AgentRole, operationName: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
     try {
-      return await this.send<T>(operationName, query, variables);
+      return await this.send<T>(role, operationName, query, variables);
     } catch (error) {
       if (error instanceof HasuraGraphQLError && error.code === 'invalid-jwt') {
         this.options.tokens.invalidate();
-        return this.send<T>(operationName, query, variables);
+        return this.send<T>(role, operationName, query, variables);
       }
       throw error;
     }
   }
 
-  private async send<T>(operationName: string, query: string, variables: Record<string, unknown>): Promise<T> {
+  private async send<T>(role: AgentRole, operationName: string, query: string, variables: Record<string, unknown>): Promise<T> {
     let token: string;
     try {
       token = await this.options.tokens.idToken();
@@ -63,7 +71,7 @@ export class HasuraClient {
         headers: {
           'content-type': 'application/json',
           authorization: `Bearer ${token}`,
-          'x-hasura-role': 'admin',
+          'x-hasura-role': role,
         },
         body: JSON.stringify({ query, variables, operationName }),
         signal: AbortSignal.timeout(this.timeoutMs),

@@ -4,7 +4,9 @@ import type { TestDatabase } from '../../../../../test/support/postgres';
 import { HasuraBackend } from '../../../src/backend/hasura/backend';
 import { CognitoTokenProvider } from '../../../src/backend/hasura/cognito-token';
 import { hasuraBackendConfig } from '../../../src/backend/hasura/config';
-import { HasuraClient } from '../../../src/backend/hasura/graphql-client';
+import * as docs from '../../../src/backend/hasura/documents';
+import { HasuraGraphQLError } from '../../../src/backend/hasura/errors';
+import { AgentRole, HasuraClient } from '../../../src/backend/hasura/graphql-client';
 import { chatError } from '../../support/chat-error';
 import { AGENT, ALICE, BOB, ChatFixture, seedChat, snapshotChat } from '../../support/chat-fixture';
 import { CognitoStandIn } from '../../support/cognito-standin';
@@ -39,7 +41,7 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
   });
   beforeEach(() => {
     backendNow = Date.now;
-    hasura.adminInternalErrors = true;
+    hasura.internalErrors = false;
     hasura.delayMs = 0;
     backend = build();
   });
@@ -66,13 +68,47 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
     expect(rows).toEqual([{ user_id: AGENT, content: 'hello from the agent' }]);
   });
 
-  it('sends with an idempotency key exactly once', async () => {
+  it('sends with an idempotency key exactly once: the retry hits chat_messages_pkey and returns the stored message', async () => {
     const key = randomUUID();
     const first = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'once', messageType: 'text', idempotencyKey: key });
+    const operations = hasura.operations.length;
     const second = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'once', messageType: 'text', idempotencyKey: key });
     expect(second).toEqual(first);
+    // The insert reached the database and failed on the primary key (role user has no on_conflict), then a re-read.
+    expect(hasura.operations.slice(operations)).toEqual(['SendMessage', 'GetMessage']);
     const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM chat_messages WHERE content = 'once'");
     expect(rows[0].n).toBe(1);
+    // Without a key, two sends are two messages.
+    await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'twice', messageType: 'text' });
+    await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'twice', messageType: 'text' });
+    expect((await db.pool.query("SELECT count(*)::int AS n FROM chat_messages WHERE content = 'twice'")).rows[0].n).toBe(2);
+  });
+
+  it('posts as role user and does everything else as chat_admin, never as the reserved admin', async () => {
+    const from = hasura.roles.length;
+    const sent = await backend.sendMessage({ roomId: fixture.rooms.community, content: 'roles', messageType: 'text' });
+    await backend.listRooms();
+    await backend.getMessages({ roomId: fixture.rooms.community, limit: 1, includeDeleted: true });
+    await backend.deleteMessage({ roomId: fixture.rooms.community, messageId: sent.id });
+    await backend.listMembers({ roomId: fixture.rooms.community });
+    await backend.muteUser({ roomId: fixture.rooms.community, userId: ALICE, minutes: 5 });
+    await backend.unmuteUser({ roomId: fixture.rooms.community, userId: ALICE });
+    await backend.banUser({ roomId: fixture.rooms.community, userId: ALICE, reason: 'roles' });
+    await backend.unbanUser({ roomId: fixture.rooms.community, userId: ALICE });
+    await backend.health();
+    const ran = hasura.operations.slice(from).map((op, i) => `${op}:${hasura.roles[from + i]}`);
+    expect(ran).toEqual([
+      'SendMessage:user',
+      'ListRooms:chat_admin',
+      'GetMessages:chat_admin',
+      'SoftDeleteMessage:chat_admin',
+      'ListMembers:chat_admin',
+      'SetMute:chat_admin',
+      'SetMute:chat_admin',
+      'InsertBan:chat_admin',
+      'DeleteActiveBans:chat_admin',
+      'Health:chat_admin',
+    ]);
   });
 
   it('returns a phenom_link message with its resolved link preview', async () => {
@@ -164,10 +200,13 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
     expect((await chatError(backend.muteUser({ roomId: randomUUID(), userId: ALICE }))).code).toBe('room_not_found');
   });
 
-  it('bans with a record, refuses a second overlapping ban, and unbans', async () => {
+  it('bans with a record (banned_by preset to the agent, banned_at the database clock), refuses a second overlapping ban, and unbans', async () => {
     backendNow = () => Date.parse('2030-01-01T00:00:00Z');
+    const before = Date.now();
     const ban = await backend.banUser({ roomId: fixture.rooms.community, userId: BOB, reason: 'spam', minutes: 60 });
-    expect(ban).toMatchObject({ roomId: fixture.rooms.community, userId: BOB, bannedBy: AGENT, reason: 'spam', bannedAt: '2030-01-01T00:00:00.000Z', expiresAt: '2030-01-01T01:00:00.000Z' });
+    expect(ban).toMatchObject({ roomId: fixture.rooms.community, userId: BOB, bannedBy: AGENT, reason: 'spam', expiresAt: '2030-01-01T01:00:00.000Z' });
+    expect(Date.parse(ban.bannedAt)).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(ban.bannedAt)).toBeLessThanOrEqual(Date.now() + 1000);
     const again = await chatError(backend.banUser({ roomId: fixture.rooms.community, userId: BOB, reason: 'again' }));
     expect(again).toMatchObject({ code: 'invalid_input', message: expect.stringContaining('already banned') });
     expect(await backend.unbanUser({ roomId: fixture.rooms.community, userId: BOB })).toEqual({ roomId: fixture.rooms.community, userId: BOB, wasBanned: true });
@@ -186,11 +225,11 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
   });
 
   describe.each([
-    ['with the Postgres error in extensions.internal', true],
-    ['when Hasura hides internal errors (diagnosed by query)', false],
+    ['with the Postgres error in extensions.internal (dev mode)', true],
+    ['as in production, where non-admin roles get no internal errors (diagnosed by query)', false],
   ])('chat rules raised by the database trigger, %s', (_label, internal) => {
     beforeEach(() => {
-      hasura.adminInternalErrors = internal;
+      hasura.internalErrors = internal;
     });
     afterEach(async () => {
       await db.pool.query('UPDATE chat_rooms SET is_active = true');
@@ -228,6 +267,54 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
       const before = await snapshotChat(db.pool);
       expect(await chatError(send())).toMatchObject({ code: 'room_inactive', message: expect.stringContaining('Phenom Partners') });
       await expectNothingStored(before);
+    });
+  });
+
+  describe("the stand-in holds every request to hasura-metadata/'s permissions for its role", () => {
+    let client: HasuraClient;
+    beforeEach(() => {
+      const tokens = new CognitoTokenProvider({ endpoint: cognito.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, username: LOGIN, password: PASSWORD });
+      client = new HasuraClient({ endpoint: hasura.url, tokens });
+    });
+    /** The first error Hasura answered with, as {code, message}. */
+    const rejection = async (role: string, name: string, query: string, variables: Record<string, unknown>) => {
+      const error = await client.request(role as AgentRole, name, query, variables).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (!(error instanceof HasuraGraphQLError)) throw new Error(`expected Hasura to reject ${name} as ${role}, got ${String(error)}`);
+      return { code: error.code, message: error.errors[0]!.message };
+    };
+    const message = (extra: Record<string, unknown> = {}) => ({ object: { id: randomUUID(), room_id: fixture.rooms.community, content: 'probe', message_type: 'text', phenom_id: null, ...extra } });
+    const OLD_SEND = docs.SEND_MESSAGE.replace('insert_chat_messages_one(object: $object)', 'insert_chat_messages_one(object: $object, on_conflict: { constraint: chat_messages_pkey, update_columns: [] })');
+
+    it('user may not set user_id (preset), use on_conflict (no UPDATE), or read deleted_by; chat_admin may not insert messages', async () => {
+      const before = await snapshotChat(db.pool);
+      expect(await rejection('user', 'SendMessage', docs.SEND_MESSAGE, message({ user_id: AGENT }))).toEqual({ code: 'validation-failed', message: "field 'user_id' not found in type: 'chat_messages_insert_input'" });
+      expect(OLD_SEND).not.toBe(docs.SEND_MESSAGE);
+      expect(await rejection('user', 'SendMessage', OLD_SEND, message())).toEqual({ code: 'validation-failed', message: "'insert_chat_messages_one' has no argument named 'on_conflict'" });
+      expect(await rejection('chat_admin', 'SendMessage', docs.SEND_MESSAGE, message())).toEqual({ code: 'validation-failed', message: "field 'insert_chat_messages_one' not found in type: 'mutation_root'" });
+      expect(await rejection('user', 'Probe', 'query Probe { chat_messages { id deleted_by } }', {})).toEqual({ code: 'validation-failed', message: "field 'deleted_by' not found in type: 'chat_messages'" });
+      expect(await snapshotChat(db.pool)).toBe(before);
+    });
+
+    it('chat_admin may not set banned_by (preset) or banned_at (database default) on a ban', async () => {
+      const before = await snapshotChat(db.pool);
+      const ban = { room_id: fixture.rooms.community, user_id: ALICE, reason: 'probe', expires_at: null };
+      expect(await rejection('chat_admin', 'InsertBan', docs.INSERT_BAN, { object: { ...ban, banned_by: BOB } })).toEqual({ code: 'validation-failed', message: "field 'banned_by' not found in type: 'chat_bans_insert_input'" });
+      expect(await rejection('chat_admin', 'InsertBan', docs.INSERT_BAN, { object: { ...ban, banned_at: new Date().toISOString() } })).toEqual({ code: 'validation-failed', message: "field 'banned_at' not found in type: 'chat_bans_insert_input'" });
+      expect(await snapshotChat(db.pool)).toBe(before);
+    });
+
+    it("applies the user role's row filter: a user reads no deleted message", async () => {
+      const sent = await backend.sendMessage({ roomId: fixture.rooms.community, content: 'filtered', messageType: 'text' });
+      await backend.deleteMessage({ roomId: fixture.rooms.community, messageId: sent.id });
+      expect(await client.request('user', 'GetMessage', docs.GET_MESSAGE, { id: sent.id })).toEqual({ chat_messages_by_pk: null });
+      expect(await client.request('chat_admin', 'GetMessage', docs.GET_MESSAGE, { id: sent.id })).toMatchObject({ chat_messages_by_pk: { id: sent.id, is_deleted: true } });
+    });
+
+    it("refuses the reserved role admin: the agent's token does not allow it", async () => {
+      expect(await rejection('admin', 'ListRooms', docs.LIST_ROOMS, {})).toEqual({ code: 'access-denied', message: 'Your requested role is not in allowed roles' });
     });
   });
 
