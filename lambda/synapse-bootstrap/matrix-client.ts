@@ -135,7 +135,7 @@ export class MatrixClient {
     return event_id;
   }
 
-  private async request<T>(method: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<T> {
+  protected async request<T>(method: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';

@@ -128,7 +128,7 @@ async function purgeRoom(
     // Synapse: 404 M_NOT_FOUND "there is no event to be purged" when nothing is older than the cut-off.
     if (err instanceof MatrixHttpError && err.status === 404 && err.errcode === 'M_NOT_FOUND') return { room, roomId, outcome: 'nothing-to-purge' };
     // Synapse: 400 "History purge already in progress for <room>".
-    if (err instanceof MatrixHttpError && err.status === 400 && /already in progress/i.test(err.matrixError ?? '')) {
+    if (err instanceof MatrixHttpError && err.status === 400 && /already in progress/i.test(err.serverMessage ?? '')) {
       return { room, roomId, outcome: 'already-running' };
     }
     return { room, roomId, outcome: 'failed', error: err instanceof Error ? err.message : String(err) };

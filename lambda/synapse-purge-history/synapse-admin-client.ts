@@ -1,21 +1,6 @@
-/**
- * The few Matrix / Synapse admin endpoints the history purge needs, over fetch.
- * Errors carry the HTTP status and Matrix errcode so the caller can tell
- * "nothing to purge" from a real failure.
- */
+import { MatrixClient } from '../synapse-bootstrap/matrix-client';
 
-/** A non-2xx answer from the homeserver, with its Matrix error body when it has one. */
-export class MatrixHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly errcode: string | undefined,
-    readonly matrixError: string | undefined,
-    readonly path: string,
-  ) {
-    super(`${path} answered HTTP ${status}${errcode ? ` ${errcode}` : ''}${matrixError ? `: ${matrixError}` : ''}`);
-    this.name = 'MatrixHttpError';
-  }
-}
+export { MatrixHttpError } from '../synapse-bootstrap/matrix-client';
 
 export type PurgeStatus = 'active' | 'complete' | 'failed';
 
@@ -26,7 +11,7 @@ export interface PurgeStatusResult {
 }
 
 export interface SynapseAdminClientOptions {
-  /** The homeserver's base URL, e.g. http://synapse.internal:8008 (no trailing path). */
+  /** The homeserver's base URL, e.g. http://homeserver.synapse.phenom-development.internal:8008. */
   readonly baseUrl: string;
   /** An access token of a Synapse server admin. */
   readonly accessToken: string;
@@ -38,27 +23,25 @@ export interface SynapseAdminClientOptions {
   readonly requestTimeoutMs?: number;
 }
 
-export class SynapseAdminClient {
-  private readonly baseUrl: string;
-  private readonly timeoutMs: number;
+const enc = encodeURIComponent;
 
-  constructor(private readonly options: SynapseAdminClientOptions) {
+/**
+ * The Synapse admin endpoints the history purge needs, on the bootstrap's
+ * MatrixClient (same request plumbing and MatrixHttpError), acting as one admin.
+ */
+export class SynapseAdminClient extends MatrixClient {
+  private readonly token: string;
+
+  constructor(options: SynapseAdminClientOptions) {
     if (!/^https?:\/\/[^/]+/.test(options.baseUrl)) throw new Error(`baseUrl must be an absolute http(s) URL, got "${options.baseUrl}"`);
     if (!options.accessToken) throw new Error('accessToken must not be empty');
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.timeoutMs = options.requestTimeoutMs ?? 10_000;
+    super({ baseUrl: options.baseUrl, timeoutMs: options.requestTimeoutMs ?? 10_000 });
+    this.token = options.accessToken;
   }
 
-  /** GET /_matrix/client/v3/directory/room/{alias} → the room id, or undefined when the alias does not exist. */
-  async resolveRoomAlias(alias: string): Promise<string | undefined> {
-    try {
-      const body = await this.request<{ room_id?: unknown }>('GET', `/_matrix/client/v3/directory/room/${encodeURIComponent(alias)}`);
-      if (typeof body.room_id !== 'string') throw new Error(`the directory answer for ${alias} has no room_id`);
-      return body.room_id;
-    } catch (err) {
-      if (err instanceof MatrixHttpError && err.status === 404) return undefined;
-      throw err;
-    }
+  /** The room an alias points at, or undefined when the alias does not exist. */
+  resolveRoomAlias(alias: string): Promise<string | undefined> {
+    return this.resolveAlias(this.token, alias);
   }
 
   /** Every room the homeserver knows, through the paginated admin room list. */
@@ -66,7 +49,7 @@ export class SynapseAdminClient {
     const ids: string[] = [];
     let from: number | undefined = 0;
     while (from !== undefined) {
-      const page: { rooms?: { room_id: string }[]; next_batch?: number } = await this.request('GET', `/_synapse/admin/v1/rooms?from=${from}&limit=100`);
+      const page: { rooms?: { room_id: string }[]; next_batch?: number } = await this.request('GET', `/_synapse/admin/v1/rooms?from=${from}&limit=100`, { token: this.token });
       ids.push(...(page.rooms ?? []).map((r) => r.room_id));
       from = typeof page.next_batch === 'number' ? page.next_batch : undefined;
     }
@@ -75,9 +58,9 @@ export class SynapseAdminClient {
 
   /** Starts a purge of the room's events older than `purgeUpToTs` (ms since the epoch); returns its purge id. */
   async startPurgeHistory(roomId: string, purgeUpToTs: number, deleteLocalEvents: boolean): Promise<string> {
-    const body = await this.request<{ purge_id?: unknown }>('POST', `/_synapse/admin/v1/purge_history/${encodeURIComponent(roomId)}`, {
-      delete_local_events: deleteLocalEvents,
-      purge_up_to_ts: Math.floor(purgeUpToTs),
+    const body = await this.request<{ purge_id?: unknown }>('POST', `/_synapse/admin/v1/purge_history/${enc(roomId)}`, {
+      token: this.token,
+      body: { delete_local_events: deleteLocalEvents, purge_up_to_ts: Math.floor(purgeUpToTs) },
     });
     if (typeof body.purge_id !== 'string') throw new Error(`purge_history for ${roomId} returned no purge_id`);
     return body.purge_id;
@@ -85,46 +68,10 @@ export class SynapseAdminClient {
 
   /** GET /_synapse/admin/v1/purge_history_status/{purge_id}. */
   async purgeStatus(purgeId: string): Promise<PurgeStatusResult> {
-    const body = await this.request<{ status?: unknown; error?: unknown }>('GET', `/_synapse/admin/v1/purge_history_status/${encodeURIComponent(purgeId)}`);
+    const body = await this.request<{ status?: unknown; error?: unknown }>('GET', `/_synapse/admin/v1/purge_history_status/${enc(purgeId)}`, { token: this.token });
     if (body.status !== 'active' && body.status !== 'complete' && body.status !== 'failed') {
       throw new Error(`purge ${purgeId} has an unknown status ${JSON.stringify(body.status)}`);
     }
     return { status: body.status, ...(typeof body.error === 'string' ? { error: body.error } : {}) };
-  }
-
-  private async request<T>(method: 'GET' | 'POST', path: string, json?: unknown): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.options.accessToken}`,
-          ...(json === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: json === undefined ? undefined : JSON.stringify(json),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      const reason = err instanceof Error && err.name === 'TimeoutError' ? `timed out after ${this.timeoutMs} ms` : String(err);
-      throw new Error(`${method} ${path}: the homeserver did not answer (${reason})`, { cause: err });
-    }
-    const text = await response.text();
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : {};
-    } catch {
-      body = undefined;
-    }
-    if (!response.ok) {
-      const matrix = (body ?? {}) as { errcode?: unknown; error?: unknown };
-      throw new MatrixHttpError(
-        response.status,
-        typeof matrix.errcode === 'string' ? matrix.errcode : undefined,
-        typeof matrix.error === 'string' ? matrix.error : undefined,
-        `${method} ${path.split('?')[0]}`,
-      );
-    }
-    if (body === undefined || typeof body !== 'object' || body === null) throw new Error(`${method} ${path}: the homeserver answered with non-JSON`);
-    return body as T;
   }
 }

@@ -634,6 +634,8 @@ export class MatrixHomeserver {
     } else {
       throw new MatrixError(400, 'M_MISSING_PARAM', 'must specify purge_up_to_event_id or purge_up_to_ts');
     }
+    // Synapse looks for the last event before the cut-off and answers 404 when the room has none.
+    if (!room.timeline.some((e) => e.origin_server_ts < upTo)) throw new MatrixError(404, 'M_NOT_FOUND', 'there is no event to be purged');
     const newest = room.timeline[room.timeline.length - 1];
     const local = (sender: string) => sender.endsWith(`:${this.serverName}`);
     for (let i = room.timeline.length - 1; i >= 0; i--) {
