@@ -67,7 +67,7 @@ export class ChatShared extends Construct {
     this.mcpAgentClient = clients.mcpAgentClient;
 
     // chat-admin, not chat-support: the MCP moderation tools mute (UPDATE chat_members)
-    // and unban (DELETE chat_bans), which only the admin role may do in seed 000's RBAC table.
+    // and unban (DELETE chat_bans), which only seed 000's admin row (Hasura role chat_admin) may do.
     this.machineAccount = new MachineAccount(this, 'MachineAccount', { config, userPool: this.userPool, group: groups.admin });
 
     this.triggers = new CognitoTriggers(this, 'Triggers', { config, platform });

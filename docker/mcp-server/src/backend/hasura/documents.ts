@@ -186,7 +186,7 @@ export const ROOM_AND_USER = /* GraphQL */ `
 
 /**
  * Which chat rule (contract C1) stopped the agent's message, asked after Hasura reported a
- * database error without its internal details (HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS=false).
+ * database error without its internal details (the agent's roles never get them outside dev mode).
  */
 export const SEND_DIAGNOSIS = /* GraphQL */ `
   query SendDiagnosis($roomId: uuid!, $userId: String!, $now: timestamptz!) {

@@ -2,9 +2,9 @@ import { ChatError } from '../types';
 
 /**
  * One entry of a GraphQL response's `errors`, as Hasura v2 shapes it:
- * `{ message, extensions: { path: "$.selectionSet...", code, internal? } }`. For the admin role
- * (which the agent uses) Hasura adds `extensions.internal` with the Postgres error, unless
- * HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS is false.
+ * `{ message, extensions: { path: "$.selectionSet...", code, internal? } }`. Hasura adds
+ * `extensions.internal` (the Postgres error) only in dev mode or for its reserved admin role; the
+ * agent's roles (chat_admin, user) get it only with HASURA_GRAPHQL_DEV_MODE=true.
  */
 export interface HasuraErrorEntry {
   message: string;
