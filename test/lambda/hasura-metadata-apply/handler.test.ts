@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { parse } from 'yaml';
@@ -93,6 +94,24 @@ describe('hasura-metadata-apply handler against a stand-in Hasura', () => {
     hasura.unhealthyPolls = Number.MAX_SAFE_INTEGER;
     await expect(handlerFor()(event('Create', props()), context(300))).rejects.toThrow(/did not answer 200 on \/healthz/);
     expect(hasura.operations).toEqual([]);
+  });
+
+  it("is refused by Hasura, and fails the deploy, when a permission is defined for the reserved role admin", async () => {
+    // The repository's directory applies (first test); the same directory with one permission
+    // named `admin` instead of `chat_admin` is what Hasura rejects (graphql-engine PR #312).
+    const dir = mkdtempSync(join(tmpdir(), 'hasura-metadata-'));
+    try {
+      cpSync(METADATA_DIR, dir, { recursive: true });
+      const file = join(dir, 'databases', 'default', 'tables', 'public_chat_bans.yaml');
+      const yaml = readFileSync(file, 'utf8');
+      expect(yaml).toMatch(/^ {2}- role: chat_admin$/m);
+      writeFileSync(file, yaml.replace(/^ {2}- role: chat_admin$/m, '  - role: admin'));
+      const apply = createHandler({ metadataDir: dir, adminSecret: async () => ADMIN_SECRET, log: () => undefined, healthPollMs: 20, safetyMarginMs: 0 });
+      await expect(apply(event('Create', props()), context())).rejects.toThrow(/insert_permission admin in table chat_bans in source default: .*cannot define permission for admin role/);
+      expect(hasura.metadata).toEqual({ version: 3, sources: [] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails with the list of inconsistent objects when Hasura answers 400 "inconsistent metadata"', async () => {

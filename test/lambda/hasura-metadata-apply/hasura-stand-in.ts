@@ -7,8 +7,31 @@ import { AddressInfo } from 'node:net';
  * (hasura.io/docs/latest/api-reference/metadata-api/manage-metadata/): it keeps the
  * metadata and its resource_version, answers 409 `conflict` to a stale
  * resource_version, and 400 `unexpected` with the inconsistent objects in `internal`
- * when told the metadata is inconsistent.
+ * when told the metadata is inconsistent, or when the metadata defines a table permission
+ * for the reserved role `admin` (graphql-engine's buildPermission: "cannot define
+ * permission for admin role", recorded as an inconsistency of that permission).
  */
+
+const PERMISSION_KINDS = ['select', 'insert', 'update', 'delete'] as const;
+
+/** The inconsistent objects Hasura records for permissions defined for its reserved `admin` role. */
+export function adminRoleInconsistencies(metadata: Record<string, unknown>): unknown[] {
+  const sources = (metadata.sources ?? []) as Array<{ name: string; tables?: Array<Record<string, unknown> & { table: { schema: string; name: string } }> }>;
+  return sources.flatMap((source) =>
+    (source.tables ?? []).flatMap((t) =>
+      PERMISSION_KINDS.flatMap((kind) =>
+        ((t[`${kind}_permissions`] ?? []) as Array<{ role: string }>)
+          .filter((p) => p.role === 'admin')
+          .map((p) => ({
+            definition: { ...p, source: source.name, table: t.table },
+            name: `${kind}_permission admin in table ${t.table.name} in source ${source.name}`,
+            reason: `Inconsistent object: in table "${t.table.name}": in permission for role "admin": cannot define permission for admin role`,
+            type: `${kind}_permission`,
+          })),
+      ),
+    ),
+  );
+}
 export interface RecordedCall {
   readonly path: string;
   readonly adminSecret?: string;
@@ -94,8 +117,9 @@ export class HasuraStandIn {
           return send(409, { path: '$', error: `metadata resource version referenced (${body.resource_version}) did not match current version`, code: 'conflict' });
         }
         const args = body.args as { allow_inconsistent_metadata?: boolean; metadata: Record<string, unknown> };
-        if (this.inconsistencies.length > 0 && !args.allow_inconsistent_metadata) {
-          return send(400, { path: '$.args', error: 'cannot continue due to inconsistent metadata', code: 'unexpected', internal: this.inconsistencies });
+        const inconsistent = [...this.inconsistencies, ...adminRoleInconsistencies(args.metadata)];
+        if (inconsistent.length > 0 && !args.allow_inconsistent_metadata) {
+          return send(400, { path: '$.args', error: 'cannot continue due to inconsistent metadata', code: 'unexpected', internal: inconsistent });
         }
         this.metadata = args.metadata;
         this.resourceVersion++;
