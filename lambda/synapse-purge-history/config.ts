@@ -31,7 +31,7 @@ export function purgeConfigFromEnv(env: Record<string, string | undefined>): Pur
   return {
     synapseUrl,
     adminTokenSecretArn: required('ADMIN_TOKEN_SECRET_ARN'),
-    adminTokenSecretKey: env.ADMIN_TOKEN_SECRET_KEY?.trim() || undefined,
+    adminTokenSecretKey: env.ADMIN_TOKEN_SECRET_KEY_NAME?.trim() || undefined,
     retentionDays,
     rooms: aliases.length > 0 ? { kind: 'aliases', aliases } : { kind: 'all' },
   };
@@ -45,7 +45,7 @@ export function adminTokenFromSecret(secretValue: string | undefined, key: strin
   try {
     parsed = JSON.parse(secretValue);
   } catch {
-    throw new Error(`the admin token secret is not JSON, but ADMIN_TOKEN_SECRET_KEY is set to "${key}"`);
+    throw new Error(`the admin token secret is not JSON, but ADMIN_TOKEN_SECRET_KEY_NAME is set to "${key}"`);
   }
   const token = (parsed as Record<string, unknown> | null)?.[key];
   if (typeof token !== 'string' || !token) throw new Error(`the admin token secret has no string key "${key}"`);

@@ -63,7 +63,7 @@ export class SynapseHistoryPurge extends Construct {
       environment: {
         SYNAPSE_URL: props.synapseUrl,
         ADMIN_TOKEN_SECRET_ARN: props.adminTokenSecret.secretArn,
-        ...(props.adminTokenSecretKey ? { ADMIN_TOKEN_SECRET_KEY: props.adminTokenSecretKey } : {}),
+        ...(props.adminTokenSecretKey ? { ADMIN_TOKEN_SECRET_KEY_NAME: props.adminTokenSecretKey } : {}),
         RETENTION_DAYS: String(config.synapse.historyRetentionDays),
         ROOM_ALIASES: chatRoomAliases(config.matrixServerName).join(','),
       },

@@ -45,7 +45,7 @@ describe('history purge entry point', () => {
   const env = () => ({
     SYNAPSE_URL: hs.url,
     ADMIN_TOKEN_SECRET_ARN: SECRET_ARN,
-    ADMIN_TOKEN_SECRET_KEY: 'accessToken',
+    ADMIN_TOKEN_SECRET_KEY_NAME: 'accessToken',
     RETENTION_DAYS: '90',
     ROOM_ALIASES: `#internal:${SERVER},#community:${SERVER}`,
   });
@@ -116,7 +116,7 @@ describe('history purge configuration', () => {
   test('takes the token from a JSON key or the whole secret, and says what is wrong with a bad secret', () => {
     expect(adminTokenFromSecret('syt_abc', undefined)).toBe('syt_abc');
     expect(adminTokenFromSecret('{"accessToken":"syt_abc"}', 'accessToken')).toBe('syt_abc');
-    expect(() => adminTokenFromSecret('syt_abc', 'accessToken')).toThrow('the admin token secret is not JSON, but ADMIN_TOKEN_SECRET_KEY is set to "accessToken"');
+    expect(() => adminTokenFromSecret('syt_abc', 'accessToken')).toThrow('the admin token secret is not JSON, but ADMIN_TOKEN_SECRET_KEY_NAME is set to "accessToken"');
     expect(() => adminTokenFromSecret('{"token":"x"}', 'accessToken')).toThrow('the admin token secret has no string key "accessToken"');
     expect(() => adminTokenFromSecret('', undefined)).toThrow('the admin token secret is empty');
   });

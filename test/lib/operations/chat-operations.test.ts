@@ -112,7 +112,7 @@ describe('ChatOperations', () => {
           SYNAPSE_URL: 'http://synapse.test.internal:8008',
           RETENTION_DAYS: '90',
           ROOM_ALIASES: '#internal:thephenom.app,#partners:thephenom.app,#community:thephenom.app',
-          ADMIN_TOKEN_SECRET_KEY: 'accessToken',
+          ADMIN_TOKEN_SECRET_KEY_NAME: 'accessToken',
           ADMIN_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bot-AbCdEf',
         }),
       },

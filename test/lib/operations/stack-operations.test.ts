@@ -120,7 +120,7 @@ describe.each(ENVS)('%s operations', (envName, retentionDays) => {
     expect(ruleId).toMatch(/SynapseHistoryPurge/);
     const target = (rule.Properties!.Targets as { Arn: { 'Fn::GetAtt': [string, string] } }[])[0].Arn['Fn::GetAtt'][0];
     const fn = resources(template)[target].Properties!;
-    expect(fn.Environment).toMatchObject({ Variables: { RETENTION_DAYS: '90', ADMIN_TOKEN_SECRET_KEY: 'accessToken', ROOM_ALIASES: expect.stringMatching(/^#internal:.+,#partners:.+,#community:.+$/) } });
+    expect(fn.Environment).toMatchObject({ Variables: { RETENTION_DAYS: '90', ADMIN_TOKEN_SECRET_KEY_NAME: 'accessToken', ROOM_ALIASES: expect.stringMatching(/^#internal:.+,#partners:.+,#community:.+$/) } });
     expect(json(fn.Environment)).toMatch(/"SYNAPSE_URL":"http:\/\//);
   });
 
