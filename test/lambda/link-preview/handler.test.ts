@@ -5,6 +5,7 @@ import { createMigratedDatabase } from '../../support/postgres/migrated';
 import type { TestDatabase } from '../../support/postgres';
 import { functionUrlEvent, hasuraEvent } from './events';
 import { PhenomGraphqlStandIn, startPhenomGraphqlStandIn } from './phenom-graphql-stand-in';
+import { standInAwsEnv } from '../../support/aws/sdk-env';
 
 /**
  * The link-preview Lambda end to end through its real entry (lambda/link-preview/index.ts):
@@ -46,10 +47,7 @@ beforeAll(async () => {
     PHENOM_TIMEOUT_MS: String(TIMEOUT_MS),
     PREVIEW_URL_TEMPLATE: 'https://thephenom.app/p/{phenomId}',
     CACHE_TTL_HOURS: '24',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    ...standInAwsEnv({ secretsManager: secrets.url }),
     POWERTOOLS_SERVICE_NAME: 'phenom-test-link-preview',
     POWERTOOLS_METRICS_NAMESPACE: 'PhenomChat',
     POWERTOOLS_LOG_LEVEL: 'SILENT',

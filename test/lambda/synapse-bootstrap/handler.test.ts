@@ -3,6 +3,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { SecretsManagerStandIn, startSecretsManagerStandIn } from '../../support/aws/secrets-manager-stand-in';
 import { customResourceEvent } from '../../support/cloudformation-event';
 import { MatrixHomeserver } from '../../support/matrix-homeserver';
+import { standInAwsEnv } from '../../support/aws/sdk-env';
 
 type Handler = (event: CloudFormationCustomResourceEvent) => Promise<{ IsComplete: boolean; Data?: Record<string, string> }>;
 
@@ -37,10 +38,7 @@ beforeAll(async () => {
     REGISTRATION_SHARED_SECRET_ARN: SHARED_SECRET_ARN,
     BOT_PASSWORD_SECRET_ARN: BOT_PASSWORD_ARN,
     BOT_TOKEN_SECRET_ARN: BOT_TOKEN_ARN,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    ...standInAwsEnv({ secretsManager: secrets.url }),
     POWERTOOLS_SERVICE_NAME: 'phenom-test-synapse-bootstrap',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   });

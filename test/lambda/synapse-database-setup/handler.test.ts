@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { SecretsManagerStandIn, startSecretsManagerStandIn } from '../../support/aws/secrets-manager-stand-in';
 import { customResourceEvent } from '../../support/cloudformation-event';
 import { testServerUrl } from '../../support/postgres';
+import { standInAwsEnv } from '../../support/aws/sdk-env';
 
 type Handler = (event: CloudFormationCustomResourceEvent) => Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }>;
 
@@ -35,10 +36,7 @@ beforeAll(async () => {
     DATABASE_URL: testServerUrl(),
     SYNAPSE_DB_SECRET_ARN: SECRET_ARN,
     SYNAPSE_DB_NAME: database,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    ...standInAwsEnv({ secretsManager: secrets.url }),
     POWERTOOLS_SERVICE_NAME: 'phenom-test-synapse-database',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   });

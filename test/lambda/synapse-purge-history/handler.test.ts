@@ -4,6 +4,7 @@ import type { PurgeHistoryResult } from '../../../lambda/synapse-purge-history/p
 import { startSecretsManagerStandIn, SecretsManagerStandIn } from '../../support/aws/secrets-manager-stand-in';
 import { MatrixHomeserver } from '../../support/matrix-homeserver';
 import { capturePowertoolsOutput } from '../../support/powertools-output';
+import { standInAwsEnv } from '../../support/aws/sdk-env';
 
 const SERVER = 'chat.example.test';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:phenom-development-synapse-bot-AbCdEf';
@@ -30,10 +31,7 @@ describe('history purge entry point', () => {
     hs = await MatrixHomeserver.start({ serverName: SERVER });
     secrets = await startSecretsManagerStandIn();
     Object.assign(process.env, {
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
+      ...standInAwsEnv({ secretsManager: secrets.url }),
     });
   });
   afterEach(async () => {
