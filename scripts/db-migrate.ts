@@ -6,9 +6,9 @@
  *   DATABASE_URL=postgres://… npm run db:migrate
  *   npm run db:migrate -- --url … --sql-dir ./sql
  */
-import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { runMigrations } from '../lambda/migrations/runner';
+import { parseScriptArgs } from './cli';
 
 const USAGE = 'usage: npm run db:migrate -- --url postgres://user:password@host:5432/database [--sql-dir DIR]  (or set DATABASE_URL)';
 
@@ -24,17 +24,9 @@ function redact(url: string): string {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let values: { url?: string; 'sql-dir'?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({ args: argv, options: { url: { type: 'string' }, 'sql-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseScriptArgs<{ url?: string; 'sql-dir'?: string }>(argv, { url: { type: 'string' }, 'sql-dir': { type: 'string' } }, USAGE);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const { values } = parsed;
   const url = values.url ?? env.DATABASE_URL;
   if (!url) {
     console.error(`no database given.\n${USAGE}`);

@@ -14,9 +14,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { BotCredentials, bootstrapSynapse, CredentialStore } from '../lambda/synapse-bootstrap/bootstrap';
 import { MatrixClient } from '../lambda/synapse-bootstrap/matrix-client';
+import { parseScriptArgs } from './cli';
 
 const USAGE =
   'usage: npm run synapse:bootstrap -- --url http://host:8008 --shared-secret SECRET [--bot-localpart phenom-bot] [--bot-password PW] [--state-file PATH]\n' +
@@ -42,27 +42,19 @@ function writeState(path: string, state: StateFile): void {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let values: { url?: string; 'shared-secret'?: string; 'bot-localpart'?: string; 'bot-password'?: string; 'state-file'?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        url: { type: 'string' },
-        'shared-secret': { type: 'string' },
-        'bot-localpart': { type: 'string' },
-        'bot-password': { type: 'string' },
-        'state-file': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseScriptArgs<{ url?: string; 'shared-secret'?: string; 'bot-localpart'?: string; 'bot-password'?: string; 'state-file'?: string }>(
+    argv,
+    {
+      url: { type: 'string' },
+      'shared-secret': { type: 'string' },
+      'bot-localpart': { type: 'string' },
+      'bot-password': { type: 'string' },
+      'state-file': { type: 'string' },
+    },
+    USAGE,
+  );
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const { values } = parsed;
   const url = values.url ?? env.SYNAPSE_URL;
   const sharedSecret = values['shared-secret'] ?? env.SYNAPSE_SHARED_SECRET;
   if (!url || !sharedSecret) {

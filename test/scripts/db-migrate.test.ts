@@ -45,6 +45,12 @@ describe('npm run db:migrate', () => {
     expect(await main(['--url', 'mysql://u:secret@h/db'], {})).toBe(2);
     expect(err.join('\n')).toContain('--url must be a postgres:// URL, got mysql://u:***@h/db');
     expect(await main(['--bogus'], {})).toBe(2);
+    expect(err.at(-1)).toMatch(/Unknown option '--bogus'[\s\S]*usage: npm run db:migrate/);
+  });
+
+  it('prints the usage and exits 0 for --help, touching no database', async () => {
+    expect(await main(['--help'], {})).toBe(0);
+    expect(out.at(-1)).toMatch(/^usage: npm run db:migrate/);
   });
 
   it('exits 1 naming the failing file when a migration fails', async () => {
