@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { environmentConfigSchema, environmentsSchema, ParsedEnvironmentConfig } from './schema';
+import { DEFAULT_POSTGRES_ENGINE_VERSION, environmentConfigSchema, environmentsSchema, ParsedEnvironmentConfig } from './schema';
 
-export { LOG_RETENTION_DAYS } from './schema';
+export { DEFAULT_POSTGRES_ENGINE_VERSION, LOG_RETENTION_DAYS } from './schema';
 
 /** The cdk.json context key that holds every environment's config. */
 export const ENVIRONMENTS_CONTEXT_KEY = 'phenom-chat:environments';
@@ -35,6 +35,7 @@ export type ChatConfig = Omit<ParsedEnvironmentConfig, 'certificate' | 'network'
   readonly database:
     | {
         readonly mode: 'create';
+        readonly engineVersion: string;
         readonly instanceClass: string;
         readonly multiAz: boolean;
         readonly allocatedStorageGiB: number;
@@ -42,9 +43,14 @@ export type ChatConfig = Omit<ParsedEnvironmentConfig, 'certificate' | 'network'
         readonly backupRetentionDays: number;
         readonly deletionProtection: boolean;
       }
-    | Extract<ParsedEnvironmentConfig['database'], { mode: 'import' }>;
+    | (Extract<ParsedEnvironmentConfig['database'], { mode: 'import' }> & { readonly engineVersion: string });
   readonly userPool:
-    | { readonly mode: 'create'; readonly domainPrefix: string; readonly deletionProtection: boolean }
+    | {
+        readonly mode: 'create';
+        readonly domainPrefix: string;
+        readonly deletionProtection: boolean;
+        readonly email?: NonNullable<Extract<ParsedEnvironmentConfig['userPool'], { mode: 'create' }>['email']>;
+      }
     | Extract<ParsedEnvironmentConfig['userPool'], { mode: 'import' }>;
   readonly hasura: { readonly mode: 'create'; readonly image: string } | Extract<ParsedEnvironmentConfig['hasura'], { mode: 'import' }>;
   readonly services: {
@@ -110,6 +116,7 @@ export function applyDefaults(envName: string, parsed: ParsedEnvironmentConfig):
     parsed.database.mode === 'create'
       ? {
           mode: 'create' as const,
+          engineVersion: parsed.database.engineVersion ?? DEFAULT_POSTGRES_ENGINE_VERSION,
           instanceClass: parsed.database.instanceClass ?? 'db.m5.large',
           multiAz: parsed.database.multiAz ?? production,
           allocatedStorageGiB: parsed.database.allocatedStorageGiB ?? 50,
@@ -117,9 +124,18 @@ export function applyDefaults(envName: string, parsed: ParsedEnvironmentConfig):
           backupRetentionDays: parsed.database.backupRetentionDays ?? (production ? 30 : 7),
           deletionProtection: parsed.database.deletionProtection ?? production,
         }
-      : parsed.database;
+      : { ...parsed.database, engineVersion: parsed.database.engineVersion ?? DEFAULT_POSTGRES_ENGINE_VERSION };
   if (database.mode === 'create' && database.maxAllocatedStorageGiB < database.allocatedStorageGiB) {
     throw new ConfigError(`${keyPrefix}.database.maxAllocatedStorageGiB: expected at least allocatedStorageGiB (${database.allocatedStorageGiB})`);
+  }
+
+  if (production && parsed.userPool.mode === 'create' && !parsed.userPool.email) {
+    throw new ConfigError(
+      `${keyPrefix}.userPool.email: a production user pool must send e-mail through SES, because Cognito's built-in sender ` +
+        'has a small daily quota and sign-up codes and password resets stop arriving. Set userPool.email to ' +
+        '{"fromAddress":"no-reply@<your verified SES domain>"} (the identity defaults to that domain in this account and region) ' +
+        'or add "sesIdentityArn":"arn:aws:ses:<region>:<account>:identity/<domain>" for an identity elsewhere.',
+    );
   }
 
   return {
@@ -132,7 +148,12 @@ export function applyDefaults(envName: string, parsed: ParsedEnvironmentConfig):
     database,
     userPool:
       parsed.userPool.mode === 'create'
-        ? { mode: 'create', domainPrefix: parsed.userPool.domainPrefix ?? `${prefix}-chat`, deletionProtection: production }
+        ? {
+            mode: 'create',
+            domainPrefix: parsed.userPool.domainPrefix ?? `${prefix}-chat`,
+            deletionProtection: production,
+            email: parsed.userPool.email,
+          }
         : parsed.userPool,
     hasura: parsed.hasura.mode === 'create' ? { mode: 'create', image: parsed.hasura.image ?? 'hasura/graphql-engine:v2.48.5' } : parsed.hasura,
     services: {

@@ -151,10 +151,21 @@ const cluster = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('import'), clusterName: z.string().min(1) }).strict(),
 ]);
 
+/**
+ * PostgreSQL 17 minors that aws-cdk-lib offers as `PostgresEngineVersion.VER_17_<n>`. RDS stops
+ * creating old minors (17.1–17.4 since May 2026), so the default is the newest one; the platform
+ * checks that the version is one aws-cdk-lib knows.
+ */
+export const DEFAULT_POSTGRES_ENGINE_VERSION = '17.9';
+const engineVersion = z
+  .string()
+  .regex(/^17\.\d{1,2}$/, 'expected a PostgreSQL 17 minor version such as 17.9 (the major version stays 17)');
+
 const database = z.discriminatedUnion('mode', [
   z
     .object({
       mode: z.literal('create'),
+      engineVersion: engineVersion.optional(),
       instanceClass: z
         .string()
         .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an RDS instance class such as db.m5.large')
@@ -175,6 +186,8 @@ const database = z.discriminatedUnion('mode', [
       secretArn: arnOf('secretsmanager').describe('A secret with username and password keys'),
       securityGroupId,
       instanceIdentifier: z.string().min(1),
+      /** The imported instance's engine version, as RDS reports it. */
+      engineVersion: engineVersion.optional(),
     })
     .strict(),
 ]);
@@ -186,6 +199,24 @@ const userPool = z.discriminatedUnion('mode', [
       domainPrefix: z
         .string()
         .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'expected a lower-case Cognito domain prefix')
+        .optional(),
+      /**
+       * Send Cognito's e-mail (sign-up codes, password resets) through SES instead of
+       * Cognito's built-in sender, whose small daily quota production would exceed.
+       * Required in production.
+       */
+      email: z
+        .object({
+          fromAddress: z.email('expected an e-mail address such as no-reply@thephenom.app'),
+          fromName: z.string().min(1).max(64).optional(),
+          replyTo: z.email('expected an e-mail address').optional(),
+          /**
+           * The verified SES identity (domain or address) to send from. When left out, the
+           * identity is the from address's domain, in the stack's account and region.
+           */
+          sesIdentityArn: arnOf('ses').optional(),
+        })
+        .strict()
         .optional(),
     })
     .strict(),
@@ -243,6 +274,16 @@ export const environmentConfigSchema = z
     userPool: userPool.default({ mode: 'create' }),
     hasura: hasura.default({ mode: 'create' }),
     services: services.default({}),
+    images: z
+      .object({
+        /**
+         * CPU architecture of every container image and Fargate task. arm64 (Graviton) is cheaper;
+         * x86_64 is for deploying machines that cannot build arm64 images (no emulation).
+         */
+        architecture: z.enum(['arm64', 'x86_64']).default('arm64'),
+      })
+      .strict()
+      .default({ architecture: 'arm64' }),
     mcp: z
       .object({
         backendType: z.enum(['hasura', 'synapse', 'postgres']).default('hasura'),
@@ -255,6 +296,12 @@ export const environmentConfigSchema = z
         /** CIDRs allowed to reach /_synapse/admin/*. Empty means nobody, through the ALB. */
         adminApiAllowedCidrs: z.array(cidr).default([]),
         historyRetentionDays: z.number().int().min(1).max(3650).default(90),
+        /**
+         * Adopt an existing homeserver's identity: a secret holding its signing key in Synapse's
+         * key-file format (`ed25519 <key id> <base64 seed>`). When left out, a key is derived from a
+         * generated seed, which gives a new server identity.
+         */
+        signingKeySecretArn: arnOf('secretsmanager').optional(),
       })
       .strict()
       .default({ adminApiAllowedCidrs: [], historyRetentionDays: 90 }),

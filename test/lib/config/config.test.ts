@@ -135,4 +135,27 @@ describe('config errors name the key and the fix', () => {
     const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.monitoring = { logRetentionDays: 45 })), 'development'));
     expect(msg).toContain('development.monitoring.logRetentionDays: expected one of the CloudWatch Logs retention periods');
   });
+
+  it('refuses a production user pool with no SES sender, and says what to set', () => {
+    const msg = configErrorOf(() => loadConfig(envsWith((e) => delete e.production.userPool), 'production'));
+    expect(msg).toContain('production.userPool.email: a production user pool must send e-mail through SES');
+    expect(msg).toContain('"fromAddress"');
+  });
+
+  it('lets development keep Cognito\'s built-in sender', () => {
+    const config = loadConfig(cdkJsonEnvironments(), 'development');
+    expect(config.userPool.mode === 'create' && config.userPool.email).toBeUndefined();
+  });
+
+  it('rejects an engine version outside PostgreSQL 17', () => {
+    const msg = configErrorOf(() =>
+      loadConfig(envsWith((e) => (e.development.database = { mode: 'create', engineVersion: '16.4' })), 'development'),
+    );
+    expect(msg).toContain('development.database.engineVersion: expected a PostgreSQL 17 minor version');
+  });
+
+  it('rejects an image architecture Fargate does not run', () => {
+    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.images = { architecture: 'riscv64' })), 'development'));
+    expect(msg).toMatch(/development\.images\.architecture: /);
+  });
 });
