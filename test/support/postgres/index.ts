@@ -31,11 +31,24 @@ export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
   const url = new URL(serverUrl());
   url.pathname = `/${name}`;
   const pool = new Pool({ connectionString: url.toString(), max: 5 });
+  // pool.end() resolves once it has *asked* its idle clients to end, not once their backends are
+  // gone, so DROP DATABASE ... WITH (FORCE) can still terminate one (SQLSTATE 57P01), and pg then
+  // emits 'error' on a client nobody listens to: an unhandled error that fails whichever test runs
+  // next. That termination is the drop working; any other client error is kept and reported.
+  let dropping = false;
+  const unexpected: Error[] = [];
+  const onClientError = (err: Error & { code?: string }) => {
+    if (dropping && err.code === '57P01') return;
+    unexpected.push(err);
+  };
+  pool.on('error', onClientError);
+  pool.on('connect', (client) => client.on('error', onClientError));
   return {
     url: url.toString(),
     name,
     pool,
     async drop() {
+      dropping = true;
       await pool.end();
       const c = new Client({ connectionString: serverUrl() });
       await c.connect();
@@ -43,6 +56,9 @@ export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
         await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       } finally {
         await c.end();
+      }
+      if (unexpected.length > 0) {
+        throw new Error(`a pooled connection to ${name} failed while the test ran: ${unexpected.map((e) => e.message).join('; ')}`);
       }
     },
   };
