@@ -1,6 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ChatConfig, DEFAULT_ENV, ENV_CONTEXT_KEY, ENVIRONMENTS_CONTEXT_KEY, loadAllConfigs, loadConfig } from './config';
+import { ChatConfig, configFromContextValues } from './config';
 import { PhenomChatStack } from './phenom-chat-stack';
 
 /** The stack name of an environment: PhenomChat-<env>. */
@@ -22,7 +22,5 @@ export function createStacks(app: App, config: ChatConfig): PhenomChatStack[] {
 
 /** Reads `-c env=NAME` and the environments from context, validating all of them. */
 export function configFromContext(app: App): ChatConfig {
-  const environments = app.node.tryGetContext(ENVIRONMENTS_CONTEXT_KEY);
-  loadAllConfigs(environments);
-  return loadConfig(environments, app.node.tryGetContext(ENV_CONTEXT_KEY) ?? DEFAULT_ENV);
+  return configFromContextValues(app.node.getAllContext() as Record<string, unknown>);
 }

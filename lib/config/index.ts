@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { DEFAULT_POSTGRES_ENGINE_VERSION, environmentConfigSchema, environmentsSchema, ParsedEnvironmentConfig } from './schema';
+import {
+  DEFAULT_HASURA_IMAGE,
+  DEFAULT_POSTGRES_ENGINE_VERSION,
+  DEFAULT_TASK_SIZES,
+  environmentConfigSchema,
+  environmentsSchema,
+  ParsedEnvironmentConfig,
+} from './schema';
 
 export { DEFAULT_POSTGRES_ENGINE_VERSION, LOG_RETENTION_DAYS } from './schema';
 
@@ -9,60 +16,6 @@ export const ENVIRONMENTS_CONTEXT_KEY = 'phenom-chat:environments';
 export const ENV_CONTEXT_KEY = 'env';
 export const DEFAULT_ENV = 'development';
 
-export interface TaskSize {
-  readonly cpu: number;
-  readonly memoryMiB: number;
-}
-
-/**
- * One environment's config with every default applied. Constructs read this,
- * never raw context, so a default is decided here once.
- */
-export type ChatConfig = Omit<ParsedEnvironmentConfig, 'certificate' | 'network' | 'database' | 'userPool' | 'hasura' | 'services' | 'monitoring' | 'waf'> & {
-  readonly envName: string;
-  /** `<projectName>-<envName>`, the prefix of every physical name. */
-  readonly prefix: string;
-  readonly matrixServerName: string;
-  readonly certificate: Extract<NonNullable<ParsedEnvironmentConfig['certificate']>, { mode: 'import' }> | {
-    readonly mode: 'create';
-    readonly validation: 'route53' | 'dns-manual';
-    readonly hostedZoneId?: string;
-    readonly hostedZoneName?: string;
-  };
-  readonly network:
-    | { readonly mode: 'create'; readonly cidr: string; readonly natGateways: number }
-    | Extract<ParsedEnvironmentConfig['network'], { mode: 'import' }>;
-  readonly database:
-    | {
-        readonly mode: 'create';
-        readonly engineVersion: string;
-        readonly instanceClass: string;
-        readonly multiAz: boolean;
-        readonly allocatedStorageGiB: number;
-        readonly maxAllocatedStorageGiB: number;
-        readonly backupRetentionDays: number;
-        readonly deletionProtection: boolean;
-      }
-    | (Extract<ParsedEnvironmentConfig['database'], { mode: 'import' }> & { readonly engineVersion: string });
-  readonly userPool:
-    | {
-        readonly mode: 'create';
-        readonly domainPrefix: string;
-        readonly deletionProtection: boolean;
-        readonly email?: NonNullable<Extract<ParsedEnvironmentConfig['userPool'], { mode: 'create' }>['email']>;
-      }
-    | Extract<ParsedEnvironmentConfig['userPool'], { mode: 'import' }>;
-  readonly hasura: { readonly mode: 'create'; readonly image: string } | Extract<ParsedEnvironmentConfig['hasura'], { mode: 'import' }>;
-  readonly services: {
-    readonly synapse: TaskSize;
-    readonly synapseAdmin: TaskSize;
-    readonly mcpServer: TaskSize;
-    readonly hasura: TaskSize;
-  };
-  readonly monitoring: { readonly alarmEmail?: string; readonly logRetentionDays: number };
-  readonly waf: { readonly enabled: boolean; readonly ratePerIpPer5Min: number };
-};
-
 /** Thrown for any config problem; the message names the key and what is expected. */
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -71,12 +24,52 @@ export class ConfigError extends Error {
   }
 }
 
-function formatIssues(prefix: string, error: z.ZodError): string {
+/** The create/import variants of the object schema at `path`, if it is one of the mode unions. */
+function modeVariantsAt(path: readonly PropertyKey[]): Map<string, Set<string>> | undefined {
+  let node: z.ZodType = environmentConfigSchema;
+  for (const segment of path) {
+    while (node instanceof z.ZodDefault || node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
+    if (!(node instanceof z.ZodObject)) return undefined;
+    const next = (node.shape as Record<string, z.ZodType>)[String(segment)];
+    if (!next) return undefined;
+    node = next;
+  }
+  while (node instanceof z.ZodDefault || node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
+  if (!(node instanceof z.ZodDiscriminatedUnion)) return undefined;
+  const variants = new Map<string, Set<string>>();
+  for (const option of node.options as z.ZodObject[]) {
+    const mode = (option.shape.mode as z.ZodLiteral<string>).value;
+    variants.set(mode, new Set(Object.keys(option.shape)));
+  }
+  return variants;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), input);
+}
+
+/**
+ * A key that is unknown in this mode but belongs to another (an `instanceClass` on an imported
+ * database) gets a message saying so, instead of a hint to check its spelling.
+ */
+function unknownKeyMessage(path: readonly PropertyKey[], key: string, input: unknown): string {
+  const variants = modeVariantsAt(path);
+  const mode = (valueAt(input, path) as { mode?: unknown } | undefined)?.mode;
+  if (variants && typeof mode === 'string') {
+    const owners = [...variants].filter(([m, keys]) => m !== mode && keys.has(key)).map(([m]) => `"${m}"`);
+    if (owners.length > 0) {
+      return `applies only when ${[...path.map(String), 'mode'].join('.')} is ${owners.join(' or ')}; this environment uses "${mode}", so remove it`;
+    }
+  }
+  return 'unknown key; check its spelling against the configuration reference in README.md';
+}
+
+function formatIssues(prefix: string, error: z.ZodError, input?: unknown): string {
   return error.issues
     .map((issue) => {
       const key = [prefix, ...issue.path.map(String)].join('.');
       if (issue.code === 'unrecognized_keys') {
-        return issue.keys.map((k) => `${key}.${k}: unknown key; check its spelling against the configuration reference in README.md`).join('\n');
+        return issue.keys.map((k) => `${key}.${k}: ${unknownKeyMessage(issue.path, k, input)}`).join('\n');
       }
       if (issue.code === 'invalid_union' && 'discriminator' in issue) {
         // zod already puts the discriminator key in the path.
@@ -87,19 +80,25 @@ function formatIssues(prefix: string, error: z.ZodError): string {
     .join('\n');
 }
 
-/** Applies the defaults that depend on whether the environment is production. */
-export function applyDefaults(envName: string, parsed: ParsedEnvironmentConfig): ChatConfig {
+/**
+ * Applies the defaults that depend on whether the environment is production, and the checks
+ * that span several keys. A problem is reported as a zod issue at its key, so it reads like
+ * every other config error.
+ */
+function resolve(envName: string, parsed: ParsedEnvironmentConfig, ctx: z.RefinementCtx) {
   const production = parsed.production;
   const prefix = `${parsed.projectName}-${envName}`;
-  const keyPrefix = `${ENVIRONMENTS_CONTEXT_KEY}.${envName}`;
 
   if (!parsed.certificate && production) {
-    throw new ConfigError(
-      `${keyPrefix}.certificate: a production environment needs a way to get its TLS certificate. ` +
+    ctx.addIssue({
+      code: 'custom',
+      path: ['certificate'],
+      message:
+      'a production environment needs a way to get its TLS certificate. ' +
         'Set certificate to {"mode":"import","arn":"arn:aws:acm:..."} for an existing ACM certificate, ' +
         'or {"mode":"create","validation":"route53","hostedZoneId":"Z...","hostedZoneName":"..."} to validate through Route 53, ' +
         'or {"mode":"create","validation":"dns-manual"} if you will add the validation CNAME at your DNS provider while the deploy waits.',
-    );
+    });
   }
 
   const network =
@@ -126,43 +125,50 @@ export function applyDefaults(envName: string, parsed: ParsedEnvironmentConfig):
         }
       : { ...parsed.database, engineVersion: parsed.database.engineVersion ?? DEFAULT_POSTGRES_ENGINE_VERSION };
   if (database.mode === 'create' && database.maxAllocatedStorageGiB < database.allocatedStorageGiB) {
-    throw new ConfigError(`${keyPrefix}.database.maxAllocatedStorageGiB: expected at least allocatedStorageGiB (${database.allocatedStorageGiB})`);
+    ctx.addIssue({
+      code: 'custom',
+      path: ['database', 'maxAllocatedStorageGiB'],
+      message: `expected at least allocatedStorageGiB (${database.allocatedStorageGiB})`,
+    });
   }
 
   if (production && parsed.userPool.mode === 'create' && !parsed.userPool.email) {
-    throw new ConfigError(
-      `${keyPrefix}.userPool.email: a production user pool must send e-mail through SES, because Cognito's built-in sender ` +
+    ctx.addIssue({
+      code: 'custom',
+      path: ['userPool', 'email'],
+      message:
+      "a production user pool must send e-mail through SES, because Cognito's built-in sender " +
         'has a small daily quota and sign-up codes and password resets stop arriving. Set userPool.email to ' +
         '{"fromAddress":"no-reply@<your verified SES domain>"} (the identity defaults to that domain in this account and region) ' +
         'or add "sesIdentityArn":"arn:aws:ses:<region>:<account>:identity/<domain>" for an identity elsewhere.',
-    );
+    });
   }
 
   return {
     ...parsed,
     envName,
+    /** `<projectName>-<envName>`, the prefix of every physical name. */
     prefix,
     matrixServerName: parsed.matrixServerName ?? parsed.domainName,
-    certificate: parsed.certificate ?? { mode: 'create', validation: 'dns-manual' },
+    certificate: parsed.certificate ?? ({ mode: 'create', validation: 'dns-manual' } as NonNullable<ParsedEnvironmentConfig['certificate']>),
     network,
     database,
     userPool:
       parsed.userPool.mode === 'create'
         ? {
-            mode: 'create',
+            mode: 'create' as const,
             domainPrefix: parsed.userPool.domainPrefix ?? `${prefix}-chat`,
             deletionProtection: production,
             email: parsed.userPool.email,
           }
         : parsed.userPool,
-    hasura: parsed.hasura.mode === 'create' ? { mode: 'create', image: parsed.hasura.image ?? 'hasura/graphql-engine:v2.48.5' } : parsed.hasura,
+    hasura: parsed.hasura.mode === 'create' ? { mode: 'create' as const, image: parsed.hasura.image ?? DEFAULT_HASURA_IMAGE } : parsed.hasura,
     services: {
       // The seeds' task sizes (seed 000, "ECS Task Sizing").
-      synapse: parsed.services.synapse ?? { cpu: 512, memoryMiB: 1024 },
-      synapseAdmin: parsed.services.synapseAdmin ?? { cpu: 256, memoryMiB: 512 },
-      mcpServer: parsed.services.mcpServer ?? { cpu: 256, memoryMiB: 512 },
-      // Hasura v2 wants about 1 GiB to hold its schema cache comfortably.
-      hasura: parsed.services.hasura ?? { cpu: 512, memoryMiB: 1024 },
+      synapse: parsed.services.synapse ?? DEFAULT_TASK_SIZES.synapse,
+      synapseAdmin: parsed.services.synapseAdmin ?? DEFAULT_TASK_SIZES.synapseAdmin,
+      mcpServer: parsed.services.mcpServer ?? DEFAULT_TASK_SIZES.mcpServer,
+      hasura: parsed.services.hasura ?? DEFAULT_TASK_SIZES.hasura,
     },
     monitoring: {
       alarmEmail: parsed.monitoring.alarmEmail,
@@ -170,6 +176,22 @@ export function applyDefaults(envName: string, parsed: ParsedEnvironmentConfig):
     },
     waf: { enabled: parsed.waf.enabled ?? production, ratePerIpPer5Min: parsed.waf.ratePerIpPer5Min },
   };
+}
+
+/** The schema of one environment's config with every default applied: cdk.json in, ChatConfig out. */
+export function chatConfigSchema(envName: string) {
+  return environmentConfigSchema.transform((parsed, ctx) => resolve(envName, parsed, ctx));
+}
+
+/**
+ * One environment's config with every default applied: the output type of the schema, so
+ * there is no second, hand-written description of it. Constructs read this, never raw context.
+ */
+export type ChatConfig = z.output<ReturnType<typeof chatConfigSchema>>;
+
+export interface TaskSize {
+  readonly cpu: number;
+  readonly memoryMiB: number;
 }
 
 /**
@@ -189,18 +211,50 @@ export function loadConfig(environments: unknown, envName: string = DEFAULT_ENV)
       `${ENV_CONTEXT_KEY}: unknown environment "${envName}"; expected one of ${Object.keys(envs.data).join(', ')} (pick it with -c env=NAME)`,
     );
   }
-  const parsed = environmentConfigSchema.safeParse(envs.data[envName]);
+  const parsed = chatConfigSchema(envName).safeParse(envs.data[envName]);
   if (!parsed.success) {
-    throw new ConfigError(formatIssues(`${ENVIRONMENTS_CONTEXT_KEY}.${envName}`, parsed.error));
+    throw new ConfigError(formatIssues(`${ENVIRONMENTS_CONTEXT_KEY}.${envName}`, parsed.error, envs.data[envName]));
   }
-  return applyDefaults(envName, parsed.data);
+  return parsed.data;
 }
 
 /** Validates every environment, so a broken production block fails a development synth too. */
 export function loadAllConfigs(environments: unknown): ChatConfig[] {
+  if (environments === undefined) {
+    throw new ConfigError(`${ENVIRONMENTS_CONTEXT_KEY}: missing from cdk.json context; expected an object of environments`);
+  }
   const envs = environmentsSchema.safeParse(environments);
   if (!envs.success) {
     throw new ConfigError(formatIssues(ENVIRONMENTS_CONTEXT_KEY, envs.error));
   }
   return Object.keys(envs.data).map((name) => loadConfig(environments, name));
+}
+
+/** Plain context keys that someone meant as `env` (`-c environment=production` would otherwise synthesize development). */
+const ENV_KEY_TYPO = /^(env[a-z_-]*|stage|target)$/i;
+
+/**
+ * The config an app's whole context selects: validates every environment and returns the one
+ * `-c env=NAME` picks. A misspelt `phenom-chat:` key or a context key that looks like a typo
+ * for `env` is an error that says what was meant, never a silent fallback to development.
+ */
+export function configFromContextValues(context: Record<string, unknown>): ChatConfig {
+  const strays = Object.keys(context).filter((k) => k.startsWith('phenom-chat') && k !== ENVIRONMENTS_CONTEXT_KEY);
+  if (strays.length > 0) {
+    throw new ConfigError(
+      `${strays.join(', ')}: unknown context key; the environments live under "${ENVIRONMENTS_CONTEXT_KEY}" in cdk.json (check its spelling)`,
+    );
+  }
+  const envTypos = Object.keys(context).filter((k) => k !== ENV_CONTEXT_KEY && ENV_KEY_TYPO.test(k));
+  if (envTypos.length > 0) {
+    const k = envTypos[0];
+    throw new ConfigError(
+      `${k}: unknown context key; the environment is picked with -c ${ENV_CONTEXT_KEY}=NAME (did you mean -c ${ENV_CONTEXT_KEY}=${String(context[k])}?)`,
+    );
+  }
+  const environments = context[ENVIRONMENTS_CONTEXT_KEY];
+  loadAllConfigs(environments);
+  const envName = context[ENV_CONTEXT_KEY] ?? DEFAULT_ENV;
+  if (typeof envName !== 'string') throw new ConfigError(`${ENV_CONTEXT_KEY}: expected an environment name, got ${JSON.stringify(envName)}`);
+  return loadConfig(environments, envName);
 }

@@ -39,6 +39,12 @@ const vpcId = z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id such a
 const subnetId = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id such as subnet-0123456789abcdef0');
 const securityGroupId = z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id such as sg-0123456789abcdef0');
 
+/**
+ * How many source CIDRs the admin-API allow rules can hold: an ALB condition takes 5 values, the
+ * host and path conditions use 2 of them, and priorities 191–198 are reserved (lib/chat-synapse/alb-rules.ts).
+ */
+export const MAX_ADMIN_API_CIDRS = 24;
+
 /** The retention periods CloudWatch Logs accepts. */
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -57,6 +63,17 @@ const FARGATE_MEMORY_BY_CPU: Record<number, readonly number[]> = {
   2048: Array.from({ length: 13 }, (_, i) => 4096 + i * 1024),
   4096: Array.from({ length: 23 }, (_, i) => 8192 + i * 1024),
 };
+
+/** The seeds' task sizes (seed 000, "ECS Task Sizing"); Hasura v2 wants about 1 GiB for its schema cache. */
+export const DEFAULT_TASK_SIZES = {
+  synapse: { cpu: 512, memoryMiB: 1024 },
+  synapseAdmin: { cpu: 256, memoryMiB: 512 },
+  mcpServer: { cpu: 256, memoryMiB: 512 },
+  hasura: { cpu: 512, memoryMiB: 1024 },
+} as const;
+
+/** The pinned Hasura engine image (bump deliberately, after reading its changelog). */
+export const DEFAULT_HASURA_IMAGE = 'hasura/graphql-engine:v2.48.5';
 
 const taskSize = z
   .object({
@@ -294,7 +311,10 @@ export const environmentConfigSchema = z
     synapse: z
       .object({
         /** CIDRs allowed to reach /_synapse/admin/*. Empty means nobody, through the ALB. */
-        adminApiAllowedCidrs: z.array(cidr).default([]),
+        adminApiAllowedCidrs: z
+          .array(cidr)
+          .max(MAX_ADMIN_API_CIDRS, `expected at most ${MAX_ADMIN_API_CIDRS} CIDRs (they fill the ALB rule priorities reserved for them); use wider blocks`)
+          .default([]),
         historyRetentionDays: z.number().int().min(1).max(3650).default(90),
         /**
          * Adopt an existing homeserver's identity: a secret holding its signing key in Synapse's

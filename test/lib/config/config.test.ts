@@ -1,4 +1,6 @@
-import { ConfigError, loadAllConfigs, loadConfig } from '../../../lib/config';
+import { ConfigError, configFromContextValues, loadAllConfigs, loadConfig } from '../../../lib/config';
+import { MAX_ADMIN_API_CIDRS } from '../../../lib/config/schema';
+import { ALLOWED_CIDRS_PER_RULE, SYNAPSE_RULE_PRIORITIES } from '../../../lib/chat-synapse/alb-rules';
 import { cdkJsonEnvironments } from '../../support/synth';
 
 function envsWith(patch: (envs: Record<string, Record<string, unknown>>) => void): Record<string, Record<string, unknown>> {
@@ -157,5 +159,43 @@ describe('config errors name the key and the fix', () => {
   it('rejects an image architecture Fargate does not run', () => {
     const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.images = { architecture: 'riscv64' })), 'development'));
     expect(msg).toMatch(/development\.images\.architecture: /);
+  });
+
+  it('names the misspelt context key instead of reporting a missing record', () => {
+    const msg = configErrorOf(() => configFromContextValues({ 'phenom-chat:enviroments': cdkJsonEnvironments() }));
+    expect(msg).toBe('phenom-chat:enviroments: unknown context key; the environments live under "phenom-chat:environments" in cdk.json (check its spelling)');
+  });
+
+  it('refuses -c environment=production instead of silently synthesizing development', () => {
+    const msg = configErrorOf(() => configFromContextValues({ 'phenom-chat:environments': cdkJsonEnvironments(), environment: 'production' }));
+    expect(msg).toContain('environment: unknown context key; the environment is picked with -c env=NAME (did you mean -c env=production?)');
+  });
+
+  it('picks the environment -c env names from the whole context', () => {
+    expect(configFromContextValues({ 'phenom-chat:environments': cdkJsonEnvironments(), env: 'production', '@aws-cdk/core:newStyleStackSynthesis': true }).envName).toBe('production');
+  });
+
+  it('says a create-only key does not apply to an imported part, instead of calling it a typo', () => {
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => (e.development.database = { mode: 'import', endpoint: 'db.example.internal', secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:x', securityGroupId: 'sg-0123456789abcdef0', instanceIdentifier: 'db', instanceClass: 'db.m5.large' })),
+        'development',
+      ),
+    );
+    expect(msg).toBe('phenom-chat:environments.development.database.instanceClass: applies only when database.mode is "create"; this environment uses "import", so remove it');
+  });
+
+  it('still calls a key no mode knows a typo', () => {
+    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.database = { mode: 'create', instanceClas: 'db.m5.large' })), 'development'));
+    expect(msg).toContain('development.database.instanceClas: unknown key; check its spelling');
+  });
+
+  it('bounds the admin-API allow-list in the schema, to exactly what the reserved ALB rules hold', () => {
+    const capacity = (SYNAPSE_RULE_PRIORITIES.adminApiDeny - SYNAPSE_RULE_PRIORITIES.adminApiAllowFirst) * ALLOWED_CIDRS_PER_RULE;
+    expect(MAX_ADMIN_API_CIDRS).toBe(capacity);
+    const cidrs = (n: number) => Array.from({ length: n }, (_, i) => `203.0.${i}.0/24`);
+    expect(() => loadConfig(envsWith((e) => (e.development.synapse = { adminApiAllowedCidrs: cidrs(capacity) })), 'development')).not.toThrow();
+    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.synapse = { adminApiAllowedCidrs: cidrs(capacity + 1) })), 'development'));
+    expect(msg).toContain(`development.synapse.adminApiAllowedCidrs: expected at most ${capacity} CIDRs`);
   });
 });
