@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { engineVersionProblem } from './postgres-versions';
 import { DEFAULT_POSTGRES_ENGINE_VERSION, environmentConfigSchema, environmentsSchema, ParsedEnvironmentConfig } from './schema';
 
+export { CDK_POSTGRES_17_VERSIONS, postgresEngineVersion, RDS_NO_LONGER_CREATES } from './postgres-versions';
 export { DEFAULT_POSTGRES_ENGINE_VERSION, LOG_RETENTION_DAYS } from './schema';
 
 /** The cdk.json context key that holds every environment's config. */
@@ -125,6 +127,8 @@ export function applyDefaults(envName: string, parsed: ParsedEnvironmentConfig):
           deletionProtection: parsed.database.deletionProtection ?? production,
         }
       : { ...parsed.database, engineVersion: parsed.database.engineVersion ?? DEFAULT_POSTGRES_ENGINE_VERSION };
+  const engineProblem = engineVersionProblem(database.engineVersion, database.mode);
+  if (engineProblem) throw new ConfigError(`${keyPrefix}.database.engineVersion: ${engineProblem}`);
   if (database.mode === 'create' && database.maxAllocatedStorageGiB < database.allocatedStorageGiB) {
     throw new ConfigError(`${keyPrefix}.database.maxAllocatedStorageGiB: expected at least allocatedStorageGiB (${database.allocatedStorageGiB})`);
   }
