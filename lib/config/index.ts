@@ -142,6 +142,20 @@ export function applyDefaults(envName: string, parsed: ParsedEnvironmentConfig):
     );
   }
 
+  const email = parsed.userPool.mode === 'create' ? parsed.userPool.email : undefined;
+  if (email?.sesIdentityArn) {
+    // SES sends from an address only if the identity is that address or its domain (SES developer guide,
+    // "Verified identities"); Cognito would accept the config and fail on the first e-mail instead.
+    const identity = /:identity\/(.+)$/.exec(email.sesIdentityArn)?.[1]?.toLowerCase();
+    const address = email.fromAddress.toLowerCase();
+    if (!identity || (identity !== address && identity !== address.split('@')[1])) {
+      throw new ConfigError(
+        `${keyPrefix}.userPool.email.sesIdentityArn: expected the SES identity of ${email.fromAddress} or of its domain ` +
+          `(arn:aws:ses:<region>:<account>:identity/${address.split('@')[1]}), got ${email.sesIdentityArn}`,
+      );
+    }
+  }
+
   return {
     ...parsed,
     envName,

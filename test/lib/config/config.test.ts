@@ -142,6 +142,30 @@ describe('config errors name the key and the fix', () => {
     expect(msg).toContain('"fromAddress"');
   });
 
+  it('refuses an SES identity that cannot send as the from address', () => {
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => {
+          e.production.userPool = {
+            mode: 'create',
+            email: { fromAddress: 'no-reply@thephenom.app', sesIdentityArn: 'arn:aws:ses:us-east-1:111122223333:identity/example.com' },
+          };
+        }),
+        'production',
+      ),
+    );
+    expect(msg).toContain('production.userPool.email.sesIdentityArn: expected the SES identity of no-reply@thephenom.app or of its domain');
+  });
+
+  it('accepts an SES identity for the from address itself', () => {
+    const arn = 'arn:aws:ses:us-east-1:111122223333:identity/no-reply@thephenom.app';
+    const config = loadConfig(
+      envsWith((e) => (e.production.userPool = { mode: 'create', email: { fromAddress: 'no-reply@thephenom.app', sesIdentityArn: arn } })),
+      'production',
+    );
+    expect(config.userPool.mode === 'create' && config.userPool.email?.sesIdentityArn).toBe(arn);
+  });
+
   it('lets development keep Cognito\'s built-in sender', () => {
     const config = loadConfig(cdkJsonEnvironments(), 'development');
     expect(config.userPool.mode === 'create' && config.userPool.email).toBeUndefined();

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { loadConfig } from '../../../lib/config';
 import { Database } from '../../../lib/platform/database';
+import { ChatUserPool } from '../../../lib/platform/user-pool';
 import { cdkJsonEnvironments, stackTemplate, validationReport } from '../../support/synth';
 
 const dev = (): Template => stackTemplate('development');
@@ -246,6 +247,33 @@ describe('Cognito user pool', () => {
 
   it('has a hosted-UI domain for Synapse OIDC', () => {
     dev().hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'phenom-development-chat' });
+  });
+
+  it('sends production e-mail through SES from the configured address and identity', () => {
+    prod().hasResourceProperties('AWS::Cognito::UserPool', {
+      EmailConfiguration: {
+        EmailSendingAccount: 'DEVELOPER',
+        From: 'Phenom Chat <no-reply@thephenom.app>',
+        SourceArn: {
+          'Fn::Join': ['', ['arn:aws:ses:us-east-1:', { Ref: 'AWS::AccountId' }, ':identity/thephenom.app']],
+        },
+      },
+    });
+  });
+
+  it("keeps Cognito's built-in sender in development", () => {
+    dev().hasResourceProperties('AWS::Cognito::UserPool', { EmailConfiguration: { EmailSendingAccount: 'COGNITO_DEFAULT' } });
+  });
+
+  it('sends from a configured SES identity ARN as given, even in another account', () => {
+    const envs = cdkJsonEnvironments();
+    const arn = 'arn:aws:ses:us-west-2:444455556666:identity/thephenom.app';
+    envs.production.userPool = { mode: 'create', email: { fromAddress: 'no-reply@thephenom.app', replyTo: 'support@thephenom.app', sesIdentityArn: arn } };
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Pool', { env: { region: 'us-east-1' } });
+    new ChatUserPool(stack, 'UserPool', { config: loadConfig(envs, 'production') });
+    Template.fromStack(stack).hasResourceProperties('AWS::Cognito::UserPool', {
+      EmailConfiguration: { EmailSendingAccount: 'DEVELOPER', From: 'no-reply@thephenom.app', ReplyToEmailAddress: 'support@thephenom.app', SourceArn: arn },
+    });
   });
 
   it('is deletion-protected in production only', () => {
