@@ -57,6 +57,9 @@ export class ChatUserPool extends Construct {
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
       deletionProtection: pool.deletionProtection,
+      // Plain Retain, not RetainExceptOnCreate: with deletion protection ACTIVE, Cognito refuses DeleteUserPool, so a
+      // rollback of a failed first deploy could not delete the pool and would end in ROLLBACK_FAILED. Cognito does
+      // not require pool names to be unique, so the empty pool such a rollback leaves behind does not block the retry.
       removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
     if (pool.email?.sesIdentityArn) {
