@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -11,6 +11,7 @@ import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
 import { HASURA_START_SCRIPT } from './engine-start-script';
 import { hasuraJwtSecret } from './jwt';
+import { keepOnceCreated } from '../removal-policy';
 
 /** The port Hasura GraphQL Engine listens on. */
 export const HASURA_PORT = 8080;
@@ -97,7 +98,7 @@ export class HasuraEngine extends Construct {
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: config.monitoring.logRetentionDays as logs.RetentionDays,
-      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: keepOnceCreated(config),
     });
 
     const db = platform.database;

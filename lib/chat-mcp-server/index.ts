@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -12,6 +12,7 @@ import { ChatConfig } from '../config';
 import { REPO_ROOT } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
 import { MCP_SERVER_PORT, Platform } from '../platform';
+import { keepOnceCreated } from '../removal-policy';
 
 /** Listener rule priorities (contract C5: 3xx for the MCP server). */
 export const MCP_RULE_PRIORITIES = { mcp: 300, protectedResourceMetadata: 301 } as const;
@@ -109,7 +110,7 @@ export class ChatMcpServer extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/ecs/${config.prefix}-chat-mcp`,
       retention: config.monitoring.logRetentionDays as logs.RetentionDays,
-      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: keepOnceCreated(config),
     });
 
     const hc = MCP_HEALTH_CHECK;

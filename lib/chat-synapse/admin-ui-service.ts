@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -9,6 +9,7 @@ import { ChatConfig } from '../config';
 import { REPO_ROOT } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
 import { Platform, SYNAPSE_ADMIN_PORT } from '../platform';
+import { keepOnceCreated } from '../removal-policy';
 
 export interface SynapseAdminUiProps {
   readonly config: ChatConfig;
@@ -44,7 +45,7 @@ export class SynapseAdminUi extends Construct {
     const logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/ecs/${config.prefix}-synapse-admin`,
       retention: config.monitoring.logRetentionDays as logs.RetentionDays,
-      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: keepOnceCreated(config),
     });
     taskDefinition.addContainer('AdminUi', {
       containerName: 'synapse-admin',

@@ -26,7 +26,8 @@ export class SynapseMediaBucket extends Construct {
       lifecycleRules: [
         { noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
-      removalPolicy: props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      // RetainExceptOnCreate (lib/removal-policy.ts): nothing uploads media before the first deploy completes.
+      removalPolicy: props.retain ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY,
       autoDeleteObjects: !props.retain,
     });
     acknowledgeNag(this.bucket, {

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -17,6 +17,7 @@ import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
 import { HOMESERVER_PLAIN_ENV, HOMESERVER_SECRET_ENV, renderHomeserverYaml, SYNAPSE_CONFIG_YAML_ENV, SYNAPSE_LISTENER_PORT } from './homeserver-config';
 import { SynapseSecrets } from './secrets';
+import { keepOnceCreated } from '../removal-policy';
 
 export interface SynapseServiceProps {
   readonly config: ChatConfig;
@@ -85,7 +86,7 @@ export class SynapseService extends Construct {
     const logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/ecs/${config.prefix}-synapse`,
       retention: config.monitoring.logRetentionDays as logs.RetentionDays,
-      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: keepOnceCreated(config),
     });
 
     const s = HOMESERVER_SECRET_ENV;

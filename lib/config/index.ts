@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { engineVersionProblem } from './postgres-versions';
 import {
   DEFAULT_HASURA_IMAGE,
   DEFAULT_POSTGRES_ENGINE_VERSION,
@@ -8,6 +9,7 @@ import {
   ParsedEnvironmentConfig,
 } from './schema';
 
+export { CDK_POSTGRES_17_VERSIONS, postgresEngineVersion, RDS_NO_LONGER_CREATES } from './postgres-versions';
 export { DEFAULT_POSTGRES_ENGINE_VERSION, LOG_RETENTION_DAYS } from './schema';
 
 /** The cdk.json context key that holds every environment's config. */
@@ -124,6 +126,8 @@ function resolve(envName: string, parsed: ParsedEnvironmentConfig, ctx: z.Refine
           deletionProtection: parsed.database.deletionProtection ?? production,
         }
       : { ...parsed.database, engineVersion: parsed.database.engineVersion ?? DEFAULT_POSTGRES_ENGINE_VERSION };
+  const engineProblem = engineVersionProblem(database.engineVersion, database.mode);
+  if (engineProblem) ctx.addIssue({ code: 'custom', path: ['database', 'engineVersion'], message: engineProblem });
   if (database.mode === 'create' && database.maxAllocatedStorageGiB < database.allocatedStorageGiB) {
     ctx.addIssue({
       code: 'custom',
@@ -142,6 +146,23 @@ function resolve(envName: string, parsed: ParsedEnvironmentConfig, ctx: z.Refine
         '{"fromAddress":"no-reply@<your verified SES domain>"} (the identity defaults to that domain in this account and region) ' +
         'or add "sesIdentityArn":"arn:aws:ses:<region>:<account>:identity/<domain>" for an identity elsewhere.',
     });
+  }
+
+  const email = parsed.userPool.mode === 'create' ? parsed.userPool.email : undefined;
+  if (email?.sesIdentityArn) {
+    // SES sends from an address only if the identity is that address or its domain (SES developer guide,
+    // "Verified identities"); Cognito would accept the config and fail on the first e-mail instead.
+    const identity = /:identity\/(.+)$/.exec(email.sesIdentityArn)?.[1]?.toLowerCase();
+    const address = email.fromAddress.toLowerCase();
+    if (!identity || (identity !== address && identity !== address.split('@')[1])) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['userPool', 'email', 'sesIdentityArn'],
+        message:
+          `expected the SES identity of ${email.fromAddress} or of its domain ` +
+          `(arn:aws:ses:<region>:<account>:identity/${address.split('@')[1]}), got ${email.sesIdentityArn}`,
+      });
+    }
   }
 
   return {

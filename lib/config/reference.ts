@@ -47,7 +47,9 @@ export const CONFIG_KEY_DOCS: Record<string, KeyDoc> = {
   'cluster.mode': { meaning: 'Create the ECS cluster, or import one by name.' },
   'cluster.clusterName': { meaning: 'The imported ECS cluster.' },
   'database.mode': { meaning: 'Create the RDS PostgreSQL instance, or import one by endpoint, secret and security group.' },
-  'database.engineVersion': { meaning: 'PostgreSQL 17 minor (RDS no longer creates 17.1–17.4); automatic minor upgrades are on, major upgrades off.', default: `\`${DEFAULT_POSTGRES_ENGINE_VERSION}\`` },
+  'database.engineVersion': {
+    meaning:
+      'PostgreSQL 17 minor, in both modes: one aws-cdk-lib offers (`rds.PostgresEngineVersion.VER_17_*`); a created instance must also be on one RDS still creates (not 17.1–17.4). Minor upgrades are automatic and major upgrades are refused. After RDS has upgraded the instance, only raise this to the version `aws rds describe-db-instances` reports or newer: a lower one fails the update, because RDS cannot downgrade.', default: `\`${DEFAULT_POSTGRES_ENGINE_VERSION}\`` },
   'database.instanceClass': { meaning: 'RDS instance class.', default: '`db.m5.large`' },
   'database.multiAz': { meaning: 'Multi-AZ standby.', default: '`production`' },
   'database.allocatedStorageGiB': { meaning: 'Initial gp3 storage.', default: '50' },
@@ -62,7 +64,11 @@ export const CONFIG_KEY_DOCS: Record<string, KeyDoc> = {
   'database.instanceIdentifier': { meaning: "The imported instance's identifier." },
   'userPool.mode': { meaning: 'Create the Cognito user pool, or import one.' },
   'userPool.domainPrefix': { meaning: 'Hosted-UI domain prefix.', default: '`<prefix>-chat`' },
-  'userPool.email': { meaning: "Send Cognito's e-mail through SES: `fromAddress` (required), `fromName`, `replyTo`, `sesIdentityArn` (defaults to the from address's domain in this account and region). **Required in production**: Cognito's own sender has a small daily quota.", default: "Cognito's sender (development)" },
+  'userPool.email': {
+    meaning:
+      "Send sign-up codes and password resets through SES instead of Cognito's built-in sender, whose small daily quota production outgrows: `fromAddress` (required), `fromName`, `replyTo`, `sesIdentityArn` (default: the from address's domain as an SES identity in the stack's account and region; otherwise the identity of the address or its domain, possibly in another account). The identity must be verified, and the account out of the SES sandbox, before users can receive mail. A production pool without it fails synth and says what to set.",
+    default: "unset (Cognito's sender); **required in production**",
+  },
   'userPool.userPoolId': { meaning: 'The imported user pool.' },
   'userPool.domain': { meaning: 'Its hosted-UI domain, e.g. `phenom.auth.us-east-1.amazoncognito.com`.' },
   'hasura.mode': { meaning: 'Run Hasura GraphQL Engine on Fargate, or use an existing one.' },

@@ -169,9 +169,10 @@ const cluster = z.discriminatedUnion('mode', [
 ]);
 
 /**
- * PostgreSQL 17 minors that aws-cdk-lib offers as `PostgresEngineVersion.VER_17_<n>`. RDS stops
- * creating old minors (17.1–17.4 since May 2026), so the default is the newest one; the platform
- * checks that the version is one aws-cdk-lib knows.
+ * The newest PostgreSQL 17 minor aws-cdk-lib offers as `PostgresEngineVersion.VER_17_<n>`. RDS stops
+ * creating old minors (17.1–17.4 since May 2026), so the default is the newest one; applyDefaults
+ * checks that a configured version is one aws-cdk-lib offers and, for a created instance, one RDS
+ * still creates (postgres-versions.ts).
  */
 export const DEFAULT_POSTGRES_ENGINE_VERSION = '17.9';
 const engineVersion = z

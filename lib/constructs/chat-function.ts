@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -8,6 +8,7 @@ import { ChatConfig } from '../config';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
 import { bundleLambda, REPO_ROOT } from './lambda-bundle';
+import { keepOnceCreated } from '../removal-policy';
 
 export { REPO_ROOT } from './lambda-bundle';
 
@@ -63,7 +64,7 @@ export class ChatFunction extends Construct implements ec2.IConnectable {
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: config.monitoring.logRetentionDays as logs.RetentionDays,
-      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: keepOnceCreated(config),
     });
 
     if (platform) {

@@ -1,10 +1,11 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
+import { keepOnceCreated } from '../removal-policy';
 
 export interface ChatAlarmTopicProps {
   readonly config: ChatConfig;
@@ -29,7 +30,7 @@ export class ChatAlarmTopic extends Construct {
     const key = new kms.Key(this, 'Key', {
       description: `${config.prefix} alarm topic encryption`,
       enableKeyRotation: true,
-      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: keepOnceCreated(config),
     });
     key.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -1,4 +1,4 @@
-import { AspectPriority, Aspects, CfnOutput, CfnResource, CustomResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, CfnOutput, CfnResource, CustomResource, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,6 +15,7 @@ import { ChatMonitoring, MonitoredFunction, MonitoredService, pascal, Powertools
 import { ChatLogQueries } from './queries';
 import { SynapseHistoryPurge } from './synapse-history-purge';
 import { ChatWaf } from './waf';
+import { keepOnceCreated } from '../removal-policy';
 
 export { ChatAlarmTopic } from './alarm-topic';
 export { ChatMonitoring, METRICS_NAMESPACE } from './monitoring';
@@ -117,7 +118,7 @@ export class ChatOperations extends Construct {
     });
 
     const stack = Stack.of(this);
-    Aspects.of(stack).add(new LambdaLogGroups(config.monitoring.logRetentionDays, config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY), {
+    Aspects.of(stack).add(new LambdaLogGroups(config.monitoring.logRetentionDays, keepOnceCreated(config)), {
       priority: AspectPriority.MUTATING,
     });
     new CfnOutput(stack, 'AlarmTopicArn', { value: this.alarmTopic.topic.topicArn, description: 'SNS topic every alarm notifies; subscribe more endpoints here' });

@@ -22,6 +22,8 @@ export class LambdaLogGroups implements IAspect {
     // under the useCdkManagedLogGroup flag) carries CDK's default of 731 days: hold it to the config too.
     if (node instanceof logs.CfnLogGroup && node.logGroupName !== undefined && /^\{"Fn::Join":\["",\["\/aws\/lambda\/",\{"Ref":/.test(JSON.stringify(Stack.of(node).resolve(node.logGroupName)) ?? '')) {
       node.retentionInDays = this.retentionDays;
+      // aws-cdk-lib makes it Retain in every environment; development would leak one per stack deletion.
+      node.applyRemovalPolicy(this.removalPolicy);
       return;
     }
     if (!(node instanceof CfnResource) || node.cfnResourceType !== 'AWS::Lambda::Function') return;

@@ -1,8 +1,9 @@
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
+import { keepOnceCreated } from '../removal-policy';
 
 export interface ChatWafProps {
   readonly config: ChatConfig;
@@ -84,7 +85,7 @@ export class ChatWaf extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName,
       retention: config.monitoring.logRetentionDays as logs.RetentionDays,
-      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: keepOnceCreated(config),
     });
     const logging = new wafv2.CfnLoggingConfiguration(this, 'Logging', {
       resourceArn: this.webAcl.attrArn,

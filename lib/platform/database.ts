@@ -5,7 +5,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { acknowledgeNag } from '../nag';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
+import { ChatConfig, postgresEngineVersion } from '../config';
 
 export interface DatabaseProps {
   readonly config: ChatConfig;
@@ -16,8 +16,9 @@ export interface DatabaseProps {
 export const CHAT_DATABASE_NAME = 'phenom';
 
 /**
- * RDS PostgreSQL 17.4, shared by Synapse (its own `synapse` database) and the
- * Hasura Lite chat tables. Created, or imported by endpoint + secret + SG.
+ * RDS PostgreSQL 17 (`database.engineVersion`, by default the newest minor aws-cdk-lib offers),
+ * shared by Synapse (its own `synapse` database) and the Hasura Lite chat tables. Created, or
+ * imported by endpoint + secret + SG.
  */
 export class Database extends Construct {
   public readonly instance: rds.IDatabaseInstance;
@@ -39,7 +40,7 @@ export class Database extends Construct {
         port: db.port,
         instanceIdentifier: db.instanceIdentifier,
         securityGroups: [this.securityGroup],
-        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_4 }),
+        engine: rds.DatabaseInstanceEngine.postgres({ version: postgresEngineVersion(db.engineVersion) }),
       });
       this.databaseName = db.databaseName;
       return;
@@ -54,7 +55,7 @@ export class Database extends Construct {
     });
     this.securityGroup = securityGroup;
 
-    const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_4 });
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: postgresEngineVersion(db.engineVersion) });
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine,
       description: 'Phenom chat: TLS required',
@@ -85,7 +86,17 @@ export class Database extends Construct {
       cloudwatchLogsExports: ['postgresql'],
       // RDS creates /aws/rds/instance/<id>/postgresql itself, with no expiry; this sets the configured retention on it.
       cloudwatchLogsRetention: config.monitoring.logRetentionDays as logs.RetentionDays,
+      // RDS applies new PostgreSQL 17 minors in the maintenance window (AutoMinorVersionUpgrade, AWS::RDS::DBInstance
+      // docs), so the instance keeps getting fixes and never sits on a minor RDS later stops supporting. The template
+      // then still names the minor it was created with; that is harmless, because CloudFormation's DBInstance handler
+      // sends EngineVersion to ModifyDBInstance only when the template's value changes (Translator.modifyDbInstanceRequest
+      // in aws-cloudformation-resource-providers-rds: `engineVersion(diff(previous, desired))`). What does fail is
+      // changing database.engineVersion to a minor below the one running: RDS cannot downgrade ("Cannot upgrade postgres
+      // from 17.10 to 17.9") and the update rolls back. So raise it only to what describe-db-instances reports, or newer.
       autoMinorVersionUpgrade: true,
+      // A major upgrade (17 -> 18) needs a new parameter-group family and a tested plan for Synapse and Hasura; with this
+      // off, RDS refuses a major EngineVersion change made through the stack instead of starting one.
+      allowMajorVersionUpgrade: false,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
     });
     this.instance = instance;
@@ -114,14 +125,9 @@ export class Database extends Construct {
         reason:
           'The master password is read by Synapse and Hasura only at task start; rotating it under them would break their connections until restart. docs/operations.md gives the rotate-then-restart procedure.',
       },
-      {
-        id: 'CloudFormation-Validate::E3062',
-        reason:
-          "The validator's orderable-class data for 17.4 omits the m5/m6/m7 classes, but the seeds' running system is db.m5.large on PostgreSQL 17.4; instanceClass in the config overrides it.",
-      },
-        { id: 'AwsSolutions-RDS11', reason: 'Port 5432 is the port the seeds and every client (Synapse, Hasura, Lambdas) use; the SG, not the port, keeps the database private.' },
-        ...(db.multiAz ? [] : [{ id: 'AwsSolutions-RDS3', reason: 'Multi-AZ is off by config for this non-production environment to halve its cost; production turns it on.' }]),
-        ...(db.deletionProtection ? [] : [{ id: 'AwsSolutions-RDS10', reason: 'Deletion protection is off by config for this non-production environment so it can be torn down; production turns it on.' }]),
+      { id: 'AwsSolutions-RDS11', reason: 'Port 5432 is the port the seeds and every client (Synapse, Hasura, Lambdas) use; the SG, not the port, keeps the database private.' },
+      ...(db.multiAz ? [] : [{ id: 'AwsSolutions-RDS3', reason: 'Multi-AZ is off by config for this non-production environment to halve its cost; production turns it on.' }]),
+      ...(db.deletionProtection ? [] : [{ id: 'AwsSolutions-RDS10', reason: 'Deletion protection is off by config for this non-production environment so it can be torn down; production turns it on.' }]),
     );
 
   }

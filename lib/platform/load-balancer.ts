@@ -68,6 +68,10 @@ export class LoadBalancer extends Construct {
       enforceSSL: true,
       versioned: false,
       lifecycleRules: [{ expiration: Duration.days(config.production ? 365 : 30) }],
+      // Plain Retain, not RetainExceptOnCreate: once access logging is on the bucket is never empty (ELB writes a
+      // test object when logging is enabled, then a log file every 5 minutes of the traffic any public ALB gets), so
+      // a rollback that tried to delete it would fail and leave the stack in ROLLBACK_FAILED. The bucket has a
+      // generated name, so the one a failed first deploy leaves behind does not block the retry.
       removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       autoDeleteObjects: !config.production,
     });

@@ -1,8 +1,9 @@
-import { Annotations, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
+import { keepOnceCreated } from '../removal-policy';
 
 export interface NetworkProps {
   readonly config: ChatConfig;
@@ -54,7 +55,7 @@ export class Network extends Construct {
           destination: ec2.FlowLogDestination.toCloudWatchLogs(
             new logs.LogGroup(this, 'FlowLogs', {
               retention: props.config.monitoring.logRetentionDays as logs.RetentionDays,
-              removalPolicy: props.config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+              removalPolicy: keepOnceCreated(props.config),
             }),
           ),
           trafficType: ec2.FlowLogTrafficType.ALL,

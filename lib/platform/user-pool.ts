@@ -32,6 +32,7 @@ export class ChatUserPool extends Construct {
     }
 
     const userPool = new cognito.UserPool(this, 'UserPool', {
+      email: poolEmail(pool.email),
       userPoolName: `${config.prefix}-chat-users`,
       // Essentials is the default plan for new pools and is what V2 pre-token-generation events need.
       featurePlan: cognito.FeaturePlan.ESSENTIALS,
@@ -56,8 +57,15 @@ export class ChatUserPool extends Construct {
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
       deletionProtection: pool.deletionProtection,
+      // Plain Retain, not RetainExceptOnCreate: with deletion protection ACTIVE, Cognito refuses DeleteUserPool, so a
+      // rollback of a failed first deploy could not delete the pool and would end in ROLLBACK_FAILED. Cognito does
+      // not require pool names to be unique, so the empty pool such a rollback leaves behind does not block the retry.
       removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    if (pool.email?.sesIdentityArn) {
+      // withSES builds the identity ARN in this stack's account; a configured identity may live in another one.
+      (userPool.node.defaultChild as cognito.CfnUserPool).addPropertyOverride('EmailConfiguration.SourceArn', pool.email.sesIdentityArn);
+    }
     // Synapse's OIDC login redirects to this hosted UI.
     userPool.addDomain('HostedUi', { cognitoDomain: { domainPrefix: pool.domainPrefix } });
     this.userPool = userPool;
@@ -77,4 +85,21 @@ export class ChatUserPool extends Construct {
       },
     );
   }
+}
+
+/**
+ * How the pool sends sign-up codes and password resets. Cognito's built-in sender "allows only a
+ * limited number of emails each day", below what typical production needs (Cognito API reference,
+ * EmailConfigurationType), so a configured `userPool.email` sends through SES (EmailSendingAccount
+ * DEVELOPER, the identity's SES limits). Without one (development) the pool keeps Cognito's sender.
+ */
+function poolEmail(email: Extract<ChatConfig['userPool'], { mode: 'create' }>['email']): cognito.UserPoolEmail {
+  if (!email) return cognito.UserPoolEmail.withCognito();
+  return cognito.UserPoolEmail.withSES({
+    fromEmail: email.fromAddress,
+    fromName: email.fromName,
+    replyTo: email.replyTo,
+    // With no identity ARN configured, the sending identity is the from address's domain in this account and region.
+    sesVerifiedDomain: email.sesIdentityArn ? undefined : email.fromAddress.split('@')[1],
+  });
 }

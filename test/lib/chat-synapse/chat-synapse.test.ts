@@ -4,7 +4,7 @@ import { renderHomeserverYaml } from '../../../lib/chat-synapse/homeserver-confi
 import { stackTemplate } from '../../support/synth';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON is walked freely in assertions
-type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[]; DeletionPolicy?: string };
+type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[]; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 
 /** The one resource of `type` whose logical id starts with `prefix`. */
 function only(template: Template, type: string, prefix: string): [string, Resource] {
@@ -191,7 +191,7 @@ describe('ChatSynapse (production template)', () => {
     expect(config.public_baseurl).toBe('https://chat.thephenom.app/');
     t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/ecs/phenom-production-synapse', RetentionInDays: 365 });
     const [, bucket] = only(t, 'AWS::S3::Bucket', 'ChatSynapseMediaBucket');
-    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect([bucket.DeletionPolicy, bucket.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Retain']);
   });
 });
 

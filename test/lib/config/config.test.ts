@@ -1,4 +1,4 @@
-import { ConfigError, configFromContextValues, loadAllConfigs, loadConfig } from '../../../lib/config';
+import { CDK_POSTGRES_17_VERSIONS, ConfigError, configFromContextValues, DEFAULT_POSTGRES_ENGINE_VERSION, loadAllConfigs, loadConfig, RDS_NO_LONGER_CREATES } from '../../../lib/config';
 import { MAX_ADMIN_API_CIDRS } from '../../../lib/config/schema';
 import { ALLOWED_CIDRS_PER_RULE, SYNAPSE_RULE_PRIORITIES } from '../../../lib/chat-synapse/alb-rules';
 import { cdkJsonEnvironments } from '../../support/synth';
@@ -144,6 +144,30 @@ describe('config errors name the key and the fix', () => {
     expect(msg).toContain('"fromAddress"');
   });
 
+  it('refuses an SES identity that cannot send as the from address', () => {
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => {
+          e.production.userPool = {
+            mode: 'create',
+            email: { fromAddress: 'no-reply@thephenom.app', sesIdentityArn: 'arn:aws:ses:us-east-1:111122223333:identity/example.com' },
+          };
+        }),
+        'production',
+      ),
+    );
+    expect(msg).toContain('production.userPool.email.sesIdentityArn: expected the SES identity of no-reply@thephenom.app or of its domain');
+  });
+
+  it('accepts an SES identity for the from address itself', () => {
+    const arn = 'arn:aws:ses:us-east-1:111122223333:identity/no-reply@thephenom.app';
+    const config = loadConfig(
+      envsWith((e) => (e.production.userPool = { mode: 'create', email: { fromAddress: 'no-reply@thephenom.app', sesIdentityArn: arn } })),
+      'production',
+    );
+    expect(config.userPool.mode === 'create' && config.userPool.email?.sesIdentityArn).toBe(arn);
+  });
+
   it('lets development keep Cognito\'s built-in sender', () => {
     const config = loadConfig(cdkJsonEnvironments(), 'development');
     expect(config.userPool.mode === 'create' && config.userPool.email).toBeUndefined();
@@ -154,6 +178,40 @@ describe('config errors name the key and the fix', () => {
       loadConfig(envsWith((e) => (e.development.database = { mode: 'create', engineVersion: '16.4' })), 'development'),
     );
     expect(msg).toContain('development.database.engineVersion: expected a PostgreSQL 17 minor version');
+  });
+
+  it('rejects a PostgreSQL 17 minor aws-cdk-lib does not offer, listing the ones it does', () => {
+    const msg = configErrorOf(() =>
+      loadConfig(envsWith((e) => (e.development.database = { mode: 'create', engineVersion: '17.99' })), 'development'),
+    );
+    expect(msg).toContain('phenom-chat:environments.development.database.engineVersion: PostgreSQL 17.99 is not a version aws-cdk-lib offers');
+    expect(msg).toContain('17.9');
+  });
+
+  it('refuses to create an instance on a minor RDS no longer creates, and names the ones it does', () => {
+    const msg = configErrorOf(() =>
+      loadConfig(envsWith((e) => (e.production.database = { mode: 'create', engineVersion: '17.4' })), 'production'),
+    );
+    expect(msg).toContain('production.database.engineVersion: RDS no longer creates PostgreSQL 17.1–17.4 instances');
+    expect(msg).toMatch(/pick one of 17\.5, .*17\.9/);
+  });
+
+  it('lets an imported instance stay on a minor RDS no longer creates', () => {
+    const config = loadConfig(
+      envsWith(
+        (e) =>
+          (e.development.database = {
+            mode: 'import',
+            endpoint: 'db.example.internal',
+            secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:rds-AbCdEf',
+            securityGroupId: 'sg-0b1b2c3d4e5f60718',
+            instanceIdentifier: 'phenom-dev-postgres',
+            engineVersion: '17.4',
+          }),
+      ),
+      'development',
+    );
+    expect(config.database.engineVersion).toBe('17.4');
   });
 
   it('rejects an image architecture Fargate does not run', () => {
@@ -197,5 +255,14 @@ describe('config errors name the key and the fix', () => {
     expect(() => loadConfig(envsWith((e) => (e.development.synapse = { adminApiAllowedCidrs: cidrs(capacity) })), 'development')).not.toThrow();
     const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.synapse = { adminApiAllowedCidrs: cidrs(capacity + 1) })), 'development'));
     expect(msg).toContain(`development.synapse.adminApiAllowedCidrs: expected at most ${capacity} CIDRs`);
+  });
+});
+
+describe('database.engineVersion default', () => {
+  it('is the newest PostgreSQL 17 minor aws-cdk-lib offers, and one RDS still creates', () => {
+    // Fails when an aws-cdk-lib upgrade adds a newer VER_17_<n>: move the default (and README) to it.
+    expect(DEFAULT_POSTGRES_ENGINE_VERSION).toBe(CDK_POSTGRES_17_VERSIONS.at(-1));
+    expect(RDS_NO_LONGER_CREATES).not.toContain(DEFAULT_POSTGRES_ENGINE_VERSION);
+    expect(loadConfig(cdkJsonEnvironments(), 'production').database.engineVersion).toBe(DEFAULT_POSTGRES_ENGINE_VERSION);
   });
 });

@@ -1,5 +1,10 @@
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { stackTemplate } from '../../support/synth';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { loadConfig } from '../../../lib/config';
+import { Database } from '../../../lib/platform/database';
+import { ChatUserPool } from '../../../lib/platform/user-pool';
+import { cdkJsonEnvironments, stackTemplate, validationReport } from '../../support/synth';
 
 const dev = (): Template => stackTemplate('development');
 const prod = (): Template => stackTemplate('production');
@@ -171,16 +176,41 @@ describe('ECS cluster', () => {
 });
 
 describe('RDS', () => {
-  it('runs PostgreSQL 17.4 on db.m5.large, encrypted, private, with Performance Insights', () => {
+  it('runs the newest PostgreSQL 17 minor RDS still creates on db.m5.large, encrypted, private, with Performance Insights', () => {
     dev().hasResourceProperties('AWS::RDS::DBInstance', {
       Engine: 'postgres',
-      EngineVersion: '17.4',
+      EngineVersion: '17.9',
       DBInstanceClass: 'db.m5.large',
       StorageEncrypted: true,
       PubliclyAccessible: false,
       EnablePerformanceInsights: true,
       MasterUserPassword: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('resolve:secretsmanager')])] }),
     });
+  });
+
+  it('takes new minors automatically but never a major upgrade', () => {
+    for (const t of [dev(), prod()]) t.hasResourceProperties('AWS::RDS::DBInstance', { AutoMinorVersionUpgrade: true, AllowMajorVersionUpgrade: false });
+  });
+
+  it('passes the CloudFormation validator with nothing acknowledged for the engine or instance class', () => {
+    for (const env of ['development', 'production'] as const) {
+      const acknowledged = validationReport(env)
+        .pluginReports.flatMap((p) => p.suppressedViolations ?? [])
+        .map((v) => v.acknowledgedId ?? v.ruleName);
+      expect(acknowledged).not.toContain('CloudFormation-Validate::E3062');
+    }
+  });
+
+  it('creates the configured minor', () => {
+    const envs = cdkJsonEnvironments();
+    envs.development.database = { mode: 'create', engineVersion: '17.6' };
+    // The Database construct alone: the whole app's synth would add seconds for one property.
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Db');
+    new Database(stack, 'Database', { config: loadConfig(envs, 'development'), vpc: new ec2.Vpc(stack, 'Vpc', {
+        subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+      }),
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBInstance', { EngineVersion: '17.6' });
   });
 
   it('requires TLS through rds.force_ssl', () => {
@@ -217,6 +247,33 @@ describe('Cognito user pool', () => {
 
   it('has a hosted-UI domain for Synapse OIDC', () => {
     dev().hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'phenom-development-chat' });
+  });
+
+  it('sends production e-mail through SES from the configured address and identity', () => {
+    prod().hasResourceProperties('AWS::Cognito::UserPool', {
+      EmailConfiguration: {
+        EmailSendingAccount: 'DEVELOPER',
+        From: 'Phenom Chat <no-reply@thephenom.app>',
+        SourceArn: {
+          'Fn::Join': ['', ['arn:aws:ses:us-east-1:', { Ref: 'AWS::AccountId' }, ':identity/thephenom.app']],
+        },
+      },
+    });
+  });
+
+  it("keeps Cognito's built-in sender in development", () => {
+    dev().hasResourceProperties('AWS::Cognito::UserPool', { EmailConfiguration: { EmailSendingAccount: 'COGNITO_DEFAULT' } });
+  });
+
+  it('sends from a configured SES identity ARN as given, even in another account', () => {
+    const envs = cdkJsonEnvironments();
+    const arn = 'arn:aws:ses:us-west-2:444455556666:identity/thephenom.app';
+    envs.production.userPool = { mode: 'create', email: { fromAddress: 'no-reply@thephenom.app', replyTo: 'support@thephenom.app', sesIdentityArn: arn } };
+    const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Pool', { env: { region: 'us-east-1' } });
+    new ChatUserPool(stack, 'UserPool', { config: loadConfig(envs, 'production') });
+    Template.fromStack(stack).hasResourceProperties('AWS::Cognito::UserPool', {
+      EmailConfiguration: { EmailSendingAccount: 'DEVELOPER', From: 'no-reply@thephenom.app', ReplyToEmailAddress: 'support@thephenom.app', SourceArn: arn },
+    });
   });
 
   it('is deletion-protected in production only', () => {
