@@ -67,6 +67,8 @@ async function listResources(clients: AwsClients, name: string): Promise<StackRe
 }
 
 const regionOfArn = (arn: string) => arn.split(':')[3];
+/** A create or update still running: resources may appear on the next look. */
+const inProgress = (stack: Stack) => /_IN_PROGRESS$/.test(stack.StackStatus ?? '');
 
 async function certificateRecords(config: ChatConfig, clients: AwsClients, certificateArn: string, report: DnsReport): Promise<void> {
   let cert;
@@ -131,7 +133,8 @@ export async function collectDnsRecords(config: ChatConfig, clients: AwsClients)
   } else {
     const resource = await resourceOfType('AWS::CertificateManager::Certificate');
     if (resource?.PhysicalResourceId) await certificateRecords(config, clients, resource.PhysicalResourceId, report);
-    else report.pending.push(`certificate validation: CloudFormation has not requested the certificate yet (stack ${stack.StackStatus}); run this again in a minute`);
+    else if (inProgress(stack)) report.pending.push(`certificate validation: CloudFormation has not requested the certificate yet (stack ${stack.StackStatus}); run this again in a minute`);
+    else report.pending.push(`certificate validation: the stack ${name} (${stack.StackStatus}) has no certificate; deploy it again with -c env=${config.envName}`);
   }
 
   // 2. The domain's CNAME to the load balancer.
@@ -151,7 +154,8 @@ export async function collectDnsRecords(config: ChatConfig, clients: AwsClients)
         ? (await clients.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [lb.PhysicalResourceId] }))).LoadBalancers?.[0]?.DNSName
         : undefined;
       if (dnsName) report.records.push({ record: cnameRecord(config.domainName, dnsName), note: cnameNote });
-      else report.pending.push(`${config.domainName} CNAME: the load balancer does not exist yet (stack ${stack.StackStatus}); run this again later in the deploy`);
+      else if (inProgress(stack)) report.pending.push(`${config.domainName} CNAME: the load balancer does not exist yet (stack ${stack.StackStatus}); run this again later in the deploy`);
+      else report.pending.push(`${config.domainName} CNAME: the stack ${name} (${stack.StackStatus}) has neither the ${DNS_RECORD_OUTPUTS.cname} output nor a load balancer; deploy it again with -c env=${config.envName}`);
     } catch (err) {
       report.pending.push(`${config.domainName} CNAME: ${awsErrorFix(err, `describe load balancer ${lb?.PhysicalResourceId}`)}`);
     }

@@ -85,6 +85,14 @@ describe('npm run dns-records', () => {
     expect(text).toContain('chat-testing.thephenom.app CNAME: the load balancer does not exist yet (stack CREATE_IN_PROGRESS)');
   });
 
+  it('says to deploy again when a settled stack has neither the certificate nor the load balancer', async () => {
+    aws.stacks.set('PhenomChat-development', { StackStatus: 'ROLLBACK_COMPLETE', Outputs: {}, Resources: resources(false, false) });
+    expect(await main(['-c', 'env=development'], { clients })).toBe(1);
+    const text = out.join('\n');
+    expect(text).toContain('certificate validation: the stack PhenomChat-development (ROLLBACK_COMPLETE) has no certificate; deploy it again with -c env=development');
+    expect(text).toContain('chat-testing.thephenom.app CNAME: the stack PhenomChat-development (ROLLBACK_COMPLETE) has neither the DnsCnameRecord output nor a load balancer');
+  });
+
   it('prints the records from the stack outputs after a production deploy, with the apex delegation file', async () => {
     aws.stacks.set('PhenomChat-production', {
       StackStatus: 'CREATE_COMPLETE',
