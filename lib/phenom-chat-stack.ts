@@ -6,6 +6,7 @@ import { ChatMcpServer } from './chat-mcp-server';
 import { ChatLinkPreview } from './chat-link-preview';
 import { ADMIN_BOT_TOKEN_SECRET_KEY, ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
+import { cnameRecord, DNS_RECORD_OUTPUTS, matrixServerWellKnown } from './dns-records';
 import { ChatOperations, customResourceProperties, discoverChatFunctions } from './operations';
 import { Platform } from './platform';
 
@@ -102,6 +103,16 @@ export class PhenomChatStack extends Stack {
       value: this.platform.loadBalancer.loadBalancer.loadBalancerDnsName,
       description: `Point the ${config.domainName} CNAME at this name`,
     });
+    // The records someone creates by hand (docs/operations.md, "DNS records"; `npm run dns-records`).
+    new CfnOutput(this, DNS_RECORD_OUTPUTS.cname, {
+      value: cnameRecord(config.domainName, this.platform.loadBalancer.loadBalancer.loadBalancerDnsName),
+      description: `Create this record at the DNS provider of ${config.domainName}`,
+    });
+    const wellKnown = matrixServerWellKnown(config);
+    if (wellKnown) {
+      new CfnOutput(this, DNS_RECORD_OUTPUTS.wellKnownUrl, { value: wellKnown.url, description: `Serve ${DNS_RECORD_OUTPUTS.wellKnownBody} here (federation delegation)` });
+      new CfnOutput(this, DNS_RECORD_OUTPUTS.wellKnownBody, { value: wellKnown.body, description: `The JSON ${wellKnown.url} answers with` });
+    }
     new CfnOutput(this, 'ClusterName', { value: this.platform.cluster.clusterName });
     new CfnOutput(this, 'DatabaseSecretArn', { value: this.platform.database.secret.secretArn });
     new CfnOutput(this, 'UserPoolId', { value: this.platform.userPool.userPool.userPoolId });

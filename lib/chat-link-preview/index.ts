@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -106,8 +106,9 @@ export class ChatLinkPreview extends Construct {
     this.functionUrl = this.function.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     this.webhookUrl = this.functionUrl.url;
 
-    new CfnOutput(this, 'WebhookUrl', { value: this.webhookUrl, description: 'Link-preview webhook (Hasura event trigger target)' });
-    new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn, description: `Secret Hasura sends in ${WEBHOOK_SECRET_HEADER}` });
+    // At stack scope, so the output keys stay readable (no construct-path hash).
+    new CfnOutput(Stack.of(this), 'LinkPreviewWebhookUrl', { value: this.webhookUrl, description: 'Link-preview webhook (Hasura event trigger target)' });
+    new CfnOutput(Stack.of(this), 'LinkPreviewWebhookSecretArn', { value: this.webhookSecret.secretArn, description: `Secret Hasura sends in ${WEBHOOK_SECRET_HEADER}` });
   }
 
   /** Lets a principal read the webhook secret (e.g. a Hasura task role outside this stack). */

@@ -1,4 +1,4 @@
-import { CfnOutput } from 'aws-cdk-lib';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -92,9 +92,10 @@ export class ChatSynapse extends Construct {
     this.adminBotTokenSecret = this.secrets.botToken;
     this.adminBotUserId = this.bootstrap.resource.getAttString('BotUserId');
 
-    new CfnOutput(this, 'AdminUiUrl', { value: `https://${config.domainName}/chat-admin/`, description: 'Synapse Admin (reachable only from synapse.adminApiAllowedCidrs for admin API calls)' });
-    new CfnOutput(this, 'AdminBotUserId', { value: this.adminBotUserId, description: 'The Synapse admin bot registered during deploy' });
-    new CfnOutput(this, 'AdminBotTokenSecretArn', { value: this.secrets.botToken.secretArn, description: 'JSON secret with the admin bot access token (key accessToken)' });
+    // At stack scope, so the output keys the runbook reads stay readable (no construct-path hash).
+    new CfnOutput(Stack.of(this), 'AdminUiUrl', { value: `https://${config.domainName}/chat-admin/`, description: 'Synapse Admin (reachable only from synapse.adminApiAllowedCidrs for admin API calls)' });
+    new CfnOutput(Stack.of(this), 'AdminBotUserId', { value: this.adminBotUserId, description: 'The Synapse admin bot registered during deploy' });
+    new CfnOutput(Stack.of(this), 'AdminBotTokenSecretArn', { value: this.secrets.botToken.secretArn, description: 'JSON secret with the admin bot access token (key accessToken)' });
   }
 
   /** Lets `peer` call Synapse directly inside the VPC (client and admin APIs on 8008). */

@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import { readBody } from '../http-body';
 
 /**
- * A stand-in for the Secrets Manager GetSecretValue and PutSecretValue APIs on 127.0.0.1, speaking
+ * A stand-in for the Secrets Manager GetSecretValue, PutSecretValue and DescribeSecret APIs on 127.0.0.1, speaking
  * the AWS JSON 1.1 protocol the SDK uses (POST /, `X-Amz-Target:
  * secretsmanager.GetSecretValue`, body `{"SecretId": ...}`). Point the SDK at it
  * with `AWS_ENDPOINT_URL_SECRETS_MANAGER` (the SDK's service-specific endpoint
@@ -34,7 +34,7 @@ export async function startSecretsManagerStandIn(): Promise<SecretsManagerStandI
     };
     const body = await readBody(req);
     const target = req.headers['x-amz-target'];
-    if (req.method !== 'POST' || (target !== 'secretsmanager.GetSecretValue' && target !== 'secretsmanager.PutSecretValue')) {
+    if (req.method !== 'POST' || !['secretsmanager.GetSecretValue', 'secretsmanager.PutSecretValue', 'secretsmanager.DescribeSecret'].includes(String(target))) {
       return reply(400, { __type: 'UnknownOperationException', message: `unsupported ${req.method} ${String(req.headers['x-amz-target'])}` }, 'UnknownOperationException');
     }
     if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
@@ -51,6 +51,13 @@ export async function startSecretsManagerStandIn(): Promise<SecretsManagerStandI
       secrets.set(SecretId, SecretString);
       writes.push(SecretId);
       return reply(200, { ARN: SecretId, Name: SecretId.split(':').pop(), VersionId: `v-${writes.length}`, VersionStages: ['AWSCURRENT'] });
+    }
+    if (target === 'secretsmanager.DescribeSecret') {
+      // The secret's metadata, never its value.
+      if (!secrets.has(SecretId)) {
+        return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }, 'ResourceNotFoundException');
+      }
+      return reply(200, { ARN: SecretId, Name: SecretId.split(':').pop(), LastChangedDate: Date.now() / 1000, VersionIdsToStages: { '00000000-0000-4000-8000-000000000001': ['AWSCURRENT'] } });
     }
     requests.push(SecretId);
     const value = secrets.get(SecretId);
