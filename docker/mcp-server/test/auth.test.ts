@@ -99,6 +99,39 @@ describe('403: scopes', () => {
   });
 });
 
+describe('JSON-RPC batches (MCP 2025-11-25 has none)', () => {
+  const readOnly = () => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read'] });
+  const community = () => env.fixture.rooms.community;
+  const WRITE_CALLS: [string, () => Record<string, unknown>][] = [
+    ['chat_send_message', () => ({ room_id: community(), content: 'sent through a batch' })],
+    ['chat_delete_message', () => ({ room_id: community(), message_id: '00000000-0000-0000-0000-000000000000' })],
+    ['chat_mute_user', () => ({ room_id: community(), user_id: 'user-alice', minutes: 30 })],
+    ['chat_unmute_user', () => ({ room_id: community(), user_id: 'user-alice' })],
+    ['chat_ban_user', () => ({ room_id: community(), user_id: 'user-alice', reason: 'batch' })],
+    ['chat_unban_user', () => ({ room_id: community(), user_id: 'user-alice' })],
+  ];
+
+  it.each(WRITE_CALLS)('a read-only token cannot run %s inside a batch: 400 Invalid Request, nothing written', async (tool, args) => {
+    const before = await snapshotChat(env.db.pool);
+    const res = await postRpc(env.server.mcpUrl, [toolCall(tool, args())], bearer(readOnly()));
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.stringMatching(/batch/i) } });
+    expect(res.text).not.toContain('sent through a batch');
+    expect(await snapshotChat(env.db.pool)).toBe(before);
+  });
+
+  it('a full-scope token cannot batch either (one request is one call against the rate limit), whatever the protocol version', async () => {
+    const before = await snapshotChat(env.db.pool);
+    const batch = [toolCall('chat_send_message', { room_id: community(), content: 'batched 1' }, 1), toolCall('chat_send_message', { room_id: community(), content: 'batched 2' }, 2)];
+    for (const version of ['2025-11-25', '2025-06-18', '2025-03-26']) {
+      const res = await postRpc(env.server.mcpUrl, batch, { ...bearer(env.token), 'mcp-protocol-version': version });
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.text).error.code).toBe(-32600);
+    }
+    expect(await snapshotChat(env.db.pool)).toBe(before);
+  });
+});
+
 describe('request hygiene', () => {
   it('rejects a browser Origin that is not allowed (DNS rebinding) and accepts an allowed one', async () => {
     const before = await snapshotChat(env.db.pool);

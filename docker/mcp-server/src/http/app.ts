@@ -134,6 +134,17 @@ export function createApp({ config, backend, verifier, log }: AppDependencies): 
       }
     }
 
+    if (Array.isArray(parsedBody)) {
+      // MCP 2025-11-25 (and 2025-06-18) removed JSON-RPC batching; only 2025-03-26 had it, and no
+      // SDK client sends one. Refused for every version: a batch would let one request run many
+      // calls past a scope check that sees only one, for a single rate-limit token.
+      return sendJson(res, 400, {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32600, message: 'Invalid Request: JSON-RPC batches are not supported (MCP 2025-11-25 has none); send one request per POST' },
+      });
+    }
+
     const rpc = describeRpc(parsedBody);
     Object.assign(access, { rpcMethod: rpc.method, tool: rpc.tool });
     const tool = rpc.tool ? TOOLS_BY_NAME.get(rpc.tool) : undefined;
