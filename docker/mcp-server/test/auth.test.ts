@@ -156,6 +156,23 @@ describe('request hygiene', () => {
     expect(JSON.parse(res.text).error.code).toBe(-32700);
   });
 
+  it('refuses a body that is not valid UTF-8 with a parse error instead of storing U+FFFD, and writes nothing', async () => {
+    const before = await snapshotChat(env.db.pool);
+    const json = JSON.stringify(toolCall('chat_send_message', { room_id: env.fixture.rooms.community, content: 'bad byte: @' }));
+    // 0xC3 0x28: a two-byte lead followed by a non-continuation byte, which a lenient decoder turns into U+FFFD.
+    const body = Buffer.concat([Buffer.from(json.slice(0, json.indexOf('@'))), Buffer.from([0xc3, 0x28]), Buffer.from(json.slice(json.indexOf('@') + 1))]);
+    const res = await fetch(env.server.mcpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25', ...bearer(env.token) },
+      body,
+    });
+    expect(res.status).toBe(400);
+    const answer = (await res.json()) as { error: { code: number; message: string } };
+    expect(answer.error.code).toBe(-32700);
+    expect(answer.error.message).toMatch(/UTF-8/);
+    expect(await snapshotChat(env.db.pool)).toBe(before);
+  });
+
   it('rate-limits per agent with 429 and Retry-After, without touching other agents', async () => {
     const first = env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read'] });
     // Drain the first agent's burst (40, shared with the requests above) …

@@ -10,7 +10,7 @@ import { errorFields, type Logger } from '../log';
 import type { RequestContext } from '../mcp/request-context';
 import { createServerFactory } from '../mcp/server-factory';
 import { TOOLS_BY_NAME } from '../tools';
-import { BodyTooLargeError, readBody } from './body';
+import { BodyTooLargeError, decodeUtf8, readBody } from './body';
 import { isPlainLegacyPost, serveLegacyPost } from './legacy';
 import { RateLimiter } from './rate-limit';
 
@@ -127,8 +127,14 @@ export function createApp({ config, backend, verifier, log }: AppDependencies): 
         }
         throw err;
       }
+      let text: string;
       try {
-        parsedBody = JSON.parse(raw.toString('utf8'));
+        text = decodeUtf8(raw);
+      } catch {
+        return sendJson(res, 400, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: the body is not valid UTF-8' } });
+      }
+      try {
+        parsedBody = JSON.parse(text);
       } catch {
         return sendJson(res, 400, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: the body is not valid JSON' } });
       }
