@@ -28,6 +28,9 @@ describe('401: no valid token, nothing executed', () => {
     ['a token from another user pool (wrong issuer)', () => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read', 'chat/moderate'], overrides: { iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other999' } })],
     ['a token for a client not on the allow-list', () => env.issuer.mint({ clientId: 'some-other-client', scopes: ['chat/read', 'chat/moderate'] })],
     ['an ID token instead of an access token', () => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read', 'chat/moderate'], overrides: { token_use: 'id', aud: AGENT_CLIENT } })],
+    ['a token for another resource (aud is not ours)', () => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read', 'chat/moderate'], overrides: { aud: 'https://other.example/mcp' } })],
+    ['a token whose audiences do not include ours', () => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read', 'chat/moderate'], overrides: { aud: ['https://a.example/mcp', 'chat'] } })],
+    ['a token issued 10 minutes in the future', () => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read', 'chat/moderate'], overrides: { iat: Math.floor(Date.now() / 1000) + 600 } })],
     [
       'a token signed by a key not in the JWKS',
       () => {
@@ -53,6 +56,19 @@ describe('401: no valid token, nothing executed', () => {
   it('the challenge points at metadata that names the issuer as authorization server', async () => {
     const res = await fetch(metadataUrl());
     expect(((await res.json()) as { authorization_servers: string[] }).authorization_servers).toEqual([env.issuer.issuer]);
+  });
+});
+
+describe('token claims that are accepted', () => {
+  const mint = (overrides: Record<string, unknown>) => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read'], overrides });
+  it.each([
+    ['no aud (Cognito access tokens carry none)', () => ({})],
+    ['aud naming this resource (RFC 8707 resource-bound)', () => ({ aud: env.server.mcpUrl })],
+    ['aud as a list that includes this resource', () => ({ aud: ['https://a.example/mcp', env.server.mcpUrl] })],
+    ['an iat 20 s ahead (clock skew)', () => ({ iat: Math.floor(Date.now() / 1000) + 20 })],
+  ])('%s', async (_label, overrides) => {
+    const res = await postRpc(env.server.mcpUrl, toolCall('chat_list_rooms', {}), bearer(mint(overrides())));
+    expect(res.status).toBe(200);
   });
 });
 
