@@ -1,7 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { signJwt } from '../src/auth/local-issuer';
-import { snapshotChat } from './support/chat-fixture';
+import { freeLoopbackPort } from '../../../test/support/net';
+import { AGENT, snapshotChat } from './support/chat-fixture';
 import { AGENT_CLIENT, startEnvironment, type Environment } from './support/environment';
+import { buildServerBundle, startServerProcess, type ServerProcess } from './support/server-process';
 import { bearer, postRpc, toolCall } from './support/raw-rpc';
 
 const SECOND_CLIENT = 'agent-client-2';
@@ -53,9 +55,51 @@ describe('401: no valid token, nothing executed', () => {
     expect(await snapshotChat(env.db.pool)).toBe(before);
   });
 
+  it('no bearer credentials (no header, or another scheme) get a challenge without an error code (RFC 6750 §3.1) that names the scope to ask for', async () => {
+    for (const headers of [{}, { authorization: 'Basic YWdlbnQ6c2VjcmV0' }] as Record<string, string>[]) {
+      const res = await postRpc(env.server.mcpUrl, send(), headers);
+      expect(res.status).toBe(401);
+      const challenge = res.headers.get('www-authenticate') ?? '';
+      expect(challenge).toBe(`Bearer resource_metadata="${metadataUrl()}", scope="chat/read"`);
+    }
+  });
+
+  it('a bearer token with characters no JWT has is an invalid token (one was sent), with a properly quoted challenge', async () => {
+    const res = await postRpc(env.server.mcpUrl, send(), { authorization: 'Bearer not"a%jwt' });
+    expect(res.status).toBe(401);
+    const challenge = res.headers.get('www-authenticate') ?? '';
+    expect(challenge).toMatch(/^Bearer error="invalid_token", error_description="[^"\\]*(\\.[^"\\]*)*", resource_metadata="/);
+    expect(JSON.parse(res.text)).toMatchObject({ error: 'invalid_token' });
+  });
+
   it('the challenge points at metadata that names the issuer as authorization server', async () => {
     const res = await fetch(metadataUrl());
     expect(((await res.json()) as { authorization_servers: string[] }).authorization_servers).toEqual([env.issuer.issuer]);
+  });
+});
+
+describe('while the token signing keys cannot be fetched', () => {
+  let outage: ServerProcess;
+  beforeAll(async () => {
+    // Same database and issuer, but a JWKS URL on a loopback port where nothing listens.
+    outage = await startServerProcess(buildServerBundle(), {
+      BACKEND_TYPE: 'postgres',
+      DATABASE_URL: env.db.url,
+      AGENT_USER_ID: AGENT,
+      COGNITO_USER_POOL_ID: env.issuer.userPoolId,
+      COGNITO_JWKS_URL: `http://127.0.0.1:${await freeLoopbackPort()}/.well-known/jwks.json`,
+      ALLOWED_CLIENT_IDS: AGENT_CLIENT,
+    });
+  });
+  afterAll(() => outage?.stop());
+
+  it('answers 503 with retry-after (not 401: the token may be fine) and runs nothing', async () => {
+    const before = await snapshotChat(env.db.pool);
+    const res = await postRpc(outage.mcpUrl, send(), bearer(env.token));
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(res.headers.get('www-authenticate')).toBeNull();
+    expect(await snapshotChat(env.db.pool)).toBe(before);
   });
 });
 

@@ -1,6 +1,5 @@
 import { loadConfig } from '../src/config';
 import { RateLimiter } from '../src/http/rate-limit';
-import { protectedResourceMetadataUrl } from '../src/auth/challenge';
 
 const base = { COGNITO_USER_POOL_ID: 'eu-west-1_Abc123', ALLOWED_CLIENT_IDS: 'a, b' };
 
@@ -43,8 +42,4 @@ describe('RateLimiter', () => {
     expect(limiter.take('a')).toBe(0);
     expect(limiter.take('a')).toBe(1);
   });
-});
-
-it('places the RFC 9728 metadata under /.well-known/oauth-protected-resource + the resource path', () => {
-  expect(protectedResourceMetadataUrl('https://chat.thephenom.app/mcp')).toBe('https://chat.thephenom.app/.well-known/oauth-protected-resource/mcp');
 });
