@@ -12,6 +12,7 @@ import { createServerFactory } from '../mcp/server-factory';
 import { TOOLS_BY_NAME } from '../tools';
 import { BodyTooLargeError, decodeUtf8, readBody } from './body';
 import { isPlainLegacyPost, serveLegacyPost } from './legacy';
+import { createBrowserRules } from './browser';
 import { RateLimiter } from './rate-limit';
 
 export interface AppDependencies {
@@ -31,6 +32,35 @@ export interface App {
 // The ALB's health check times out after 5 s; answer well inside it even when the backend hangs.
 const HEALTH_TIMEOUT_MS = 2_000;
 const REQUEST_ID = /^[A-Za-z0-9._:=/+-]{1,128}$/;
+
+/** The one caller of AUTH_MODE=none (local mode only; config refuses it elsewhere). */
+const LOCAL_PRINCIPAL: Principal = { clientId: 'local-unauthenticated', subject: 'local-unauthenticated', scopes: [], groups: [], expiresAt: Number.MAX_SAFE_INTEGER };
+
+const AS_METADATA_PATH = '/.well-known/oauth-authorization-server';
+
+/**
+ * RFC 8414 metadata for the Cognito user pool's OAuth endpoints, published at this server's origin.
+ * Cognito's own discovery document (…/<pool>/.well-known/openid-configuration) omits
+ * code_challenge_methods_supported, and MCP 2025-11-25 clients (the Inspector, Claude Code) refuse an
+ * authorization server that does not advertise S256, although Cognito supports it. Everything here
+ * is Cognito's: its hosted-UI endpoints, its JWKS; only the document is ours. Cognito has no dynamic
+ * client registration, so there is no registration_endpoint: clients are given the public client id.
+ */
+function cognitoAuthorizationServerMetadata(config: ServerConfig, domain: string) {
+  const base = `https://${domain}`;
+  return {
+    issuer: new URL(config.resourceUrl).origin,
+    authorization_endpoint: `${base}/oauth2/authorize`,
+    token_endpoint: `${base}/oauth2/token`,
+    revocation_endpoint: `${base}/oauth2/revoke`,
+    jwks_uri: `${config.issuer}/.well-known/jwks.json`,
+    response_types_supported: ['code'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    scopes_supported: [config.readScope, config.moderateScope],
+  };
+}
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
@@ -53,13 +83,15 @@ export function createApp({ config, backend, verifier, log }: AppDependencies): 
   // is ours: tokens are accepted in the Authorization header only.
   const metadataBody = JSON.stringify({
     ...buildOAuthProtectedResourceMetadata({
-      oauthMetadata: { issuer: config.issuer, authorization_endpoint: '', token_endpoint: '', response_types_supported: ['code'] },
+      oauthMetadata: { issuer: config.authorizationServer, authorization_endpoint: '', token_endpoint: '', response_types_supported: ['code'] },
       resourceServerUrl: new URL(config.resourceUrl),
       scopesSupported: [config.readScope, config.moderateScope],
       resourceName: 'Phenom Chat MCP server',
     }),
     bearer_methods_supported: ['header'],
   });
+  const asMetadataBody = config.cognitoDomain ? JSON.stringify(cognitoAuthorizationServerMetadata(config, config.cognitoDomain)) : undefined;
+  const browser = createBrowserRules(config);
   const authenticate = createBearerAuth({ verifier, resourceMetadataUrl: metadataUrl, defaultScope: config.readScope });
   const serverFactory = createServerFactory(backend);
   const mcpHandler = createMcpHandler(serverFactory, {
@@ -93,19 +125,20 @@ export function createApp({ config, backend, verifier, log }: AppDependencies): 
   }
 
   async function mcp(req: IncomingMessage, res: ServerResponse, reqLog: Logger, access: Record<string, unknown>): Promise<void> {
-    const origin = req.headers.origin;
-    if (origin !== undefined && !config.allowedOrigins.includes(origin)) {
-      // DNS-rebinding defence (MCP transport spec): a browser page from another origin gets nothing.
-      return sendJson(res, 403, { error: 'forbidden', error_description: 'this Origin is not allowed' });
-    }
+    if (!browser.checkOrigin(req, res)) return;
 
-    const verified = await authenticate(req.headers.authorization);
-    if (!verified.ok) {
-      if (verified.reason === 'unavailable') reqLog.error('token keys unavailable');
-      if (verified.reason === 'invalid') access.authError = 'invalid_token';
-      return sendAnswer(res, verified.answer);
+    let principal: Principal;
+    if (config.authMode === 'none') {
+      principal = { ...LOCAL_PRINCIPAL, scopes: [config.readScope, config.moderateScope] };
+    } else {
+      const verified = await authenticate(req.headers.authorization);
+      if (!verified.ok) {
+        if (verified.reason === 'unavailable') reqLog.error('token keys unavailable');
+        if (verified.reason === 'invalid') access.authError = 'invalid_token';
+        return sendAnswer(res, verified.answer);
+      }
+      principal = verified.principal;
     }
-    const principal = verified.principal;
     access.clientId = principal.clientId;
 
     const wait = limiter.take(principal.clientId);
@@ -191,7 +224,15 @@ export function createApp({ config, backend, verifier, log }: AppDependencies): 
     });
     try {
       if ((path === '/health' || path === '/mcp/health') && req.method === 'GET') return await health(res);
-      if (path === metadataPath && req.method === 'GET') return metadata(res);
+      const discovery = (path === metadataPath && config.authMode !== 'none') || (path === AS_METADATA_PATH && asMetadataBody !== undefined);
+      if (discovery || path === '/mcp') {
+        if (!browser.checkHost(req, res)) return;
+      }
+      if (discovery && (req.method === 'GET' || req.method === 'OPTIONS')) {
+        if (!browser.publicDocument(req, res)) return;
+        if (path === metadataPath) return metadata(res);
+        return void res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=3600' }).end(asMetadataBody);
+      }
       if (path === '/mcp') return await mcp(req, res, reqLog, access);
       sendJson(res, 404, { error: 'not_found' });
     } catch (err) {
