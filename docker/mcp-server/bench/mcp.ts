@@ -2,17 +2,24 @@
  * npm run bench:mcp
  *
  * The MCP server (the bundled dist/server.js, as a child process) on the postgres backend with
- * 100,000 messages, driven by 1, 16 and 64 concurrent MCP clients, each making the same
- * fixed number of calls (alternating chat_get_messages and chat_send_message). For each level it
- * prints throughput, p50/p99 latency and errors (must be 0), then the same two queries issued
- * directly through pg at the same concurrency, and the MCP/direct throughput ratio (goal ≥ 0.5
- * at 16). Finally the server's peak RSS (goal ≤ 200 MiB) and a check that every message sent
- * is in the database exactly once.
+ * 100,000 messages, driven by 1, 16 and 64 concurrent MCP clients, each making the same fixed
+ * number of calls (alternating chat_get_messages and chat_send_message). Beside it, on the same
+ * database and with the same calls: the SDK-idiomatic server (bench/sdk-server.ts: McpServer +
+ * createMcpHandler + requireBearerAuth), and the two queries issued directly through pg. Every
+ * path is warmed (JIT, pools, caches) before it is measured. For each level it prints throughput,
+ * p50/p99 latency, errors (must be 0) and CPU per call; then tools/list for both servers; the
+ * server's peak RSS; a check that every message sent is in the database exactly once; and which
+ * of the goals were met:
+ *   MCP throughput / direct pg >= 0.6 at 16 and at 64 clients; p99 at 64 clients <= 80 ms;
+ *   server peak RSS (64 clients) <= 160 MiB.
+ * Figures are for comparison on this machine, never a test.
  *
  * Options (env): BENCH_CALLS_PER_CLIENT (default 60), BENCH_CLIENT (raw | v1 | v2-legacy | v2-modern, default raw).
  */
-import { readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
 import { Client, Pool } from 'pg';
 import { runMigrations } from '../../../lambda/migrations/runner';
 import { startPostgresServer } from '../../../test/support/postgres/server';
@@ -23,6 +30,11 @@ import { buildServerBundle, startServerProcess } from '../test/support/server-pr
 
 const MESSAGES = 100_000;
 const LEVELS = [1, 16, 64];
+// Warm-up before anything is measured: enough calls for V8 to optimise the hot paths (and for
+// the pg pools to open every connection), at the concentration the measured levels use.
+const WARMUP_CLIENTS = 16;
+const WARMUP_CALLS_PER_CLIENT = 40;
+const GOALS = { ratio: 0.6, p99At64Ms: 80, rssMiB: 160 } as const;
 const CALLS_PER_CLIENT = Number(process.env.BENCH_CALLS_PER_CLIENT ?? 60);
 const POOL_MAX = 20; // the server's PG_POOL_MAX and the direct pool's size: same database capacity
 /**
@@ -39,7 +51,10 @@ async function connectRaw(mcpUrl: string, token: string): Promise<ConnectedClien
   let id = 0;
   const rpc = async (method: string, params: unknown) => {
     const res = await fetch(mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) });
-    const body = (await res.json()) as { result?: Record<string, unknown>; error?: unknown };
+    // A 2025-11-25 client accepts JSON or an SSE stream (the SDK's stateless legacy serving streams).
+    const text = await res.text();
+    const json = res.headers.get('content-type')?.startsWith('text/event-stream') ? (/^data: (.*)$/m.exec(text)?.[1] ?? 'null') : text;
+    const body = JSON.parse(json) as { result?: Record<string, unknown>; error?: unknown };
     if (!res.ok || body.error) throw new Error(`HTTP ${res.status}: ${JSON.stringify(body.error)}`);
     return body.result!;
   };
@@ -97,6 +112,13 @@ function peakRssMiB(pid: number): number {
   return kb / 1024;
 }
 
+/** The SDK-idiomatic comparison server, bundled exactly as scripts/build.mjs bundles ours. */
+async function buildSdkServerBundle(): Promise<string> {
+  const outfile = join(mkdtempSync(join(tmpdir(), 'mcp-sdk-bundle-')), 'sdk-server.js');
+  await build({ entryPoints: [join(__dirname, 'sdk-server.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minifySyntax: true, external: ['pg-native'], logLevel: 'warning' });
+  return outfile;
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   const pg = await startPostgresServer();
@@ -128,73 +150,96 @@ async function main(): Promise<void> {
   setup.release();
 
   const issuer = await startLocalIssuer();
+  const serverEnv = {
+    BACKEND_TYPE: 'postgres',
+    DATABASE_URL: url,
+    AGENT_USER_ID: AGENT,
+    PG_POOL_MAX: String(POOL_MAX),
+    COGNITO_USER_POOL_ID: issuer.userPoolId,
+    COGNITO_JWKS_URL: issuer.jwksUrl,
+    ALLOWED_CLIENT_IDS: CLIENT_ID,
+    RATE_LIMIT_PER_MINUTE: '10000000', // measuring the server, not the limiter
+    RATE_LIMIT_BURST: '100000',
+    LOG_LEVEL: 'info', // production logging: one access line and one tool line per call
+  };
   const server = await startServerProcess(
     buildServerBundle(),
-    {
-      BACKEND_TYPE: 'postgres',
-      DATABASE_URL: url,
-      AGENT_USER_ID: AGENT,
-      PG_POOL_MAX: String(POOL_MAX),
-      COGNITO_USER_POOL_ID: issuer.userPoolId,
-      COGNITO_JWKS_URL: issuer.jwksUrl,
-      ALLOWED_CLIENT_IDS: CLIENT_ID,
-      RATE_LIMIT_PER_MINUTE: '10000000', // measuring the server, not the limiter
-      RATE_LIMIT_BURST: '100000',
-      LOG_LEVEL: 'info', // production logging: one access line and one tool line per call
-    },
+    serverEnv,
     // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the server.
     { keepOutput: false, nodeArgs: process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) },
   );
+  const sdkServer = await startServerProcess(await buildSdkServerBundle(), serverEnv, { keepOutput: false });
   const token = issuer.mint({ clientId: CLIENT_ID, scopes: ['chat/read', 'chat/moderate'] });
   const directPool = new Pool({ connectionString: url, max: POOL_MAX });
   directPool.on('error', () => undefined);
   const direct = new PostgresBackend(directPool, AGENT);
-  console.log(`setup: ${MESSAGES.toLocaleString('en')} messages, server pid ${server.proc.pid}, ${CLIENT_CHOICE} clients, ${CALLS_PER_CLIENT} calls per client (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
-  console.log('clients   path      calls  errors   calls/s   p50 ms   p99 ms   MCP/direct');
+  console.log(`setup: ${MESSAGES.toLocaleString('en')} messages, server pid ${server.proc.pid}, SDK server pid ${sdkServer.proc.pid}, ${CLIENT_CHOICE} clients, ${CALLS_PER_CLIENT} calls per client (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
   const sentContents: string[] = [];
   let failed = false;
-  for (const c of LEVELS) {
-    const clients: ConnectedClient[] = await Promise.all(Array.from({ length: c }, () => connectClient(server.mcpUrl, token)));
-    // Warm-up (JIT, pools, caches), not measured.
-    await Promise.all(clients.map((cl) => cl.callTool('chat_get_messages', { room_id: room, limit: 50 })));
-    const cpuBefore = cpuMs(server.proc.pid!);
-    const clientCpuBefore = process.cpuUsage();
-    const mcp = await drive(c, CALLS_PER_CLIENT, async (w, i) => {
-      if (i % 2 === 0) {
-        const r = await clients[w].callTool('chat_get_messages', { room_id: room, limit: 50 });
-        return !r.isError && (r.structuredContent?.messages as unknown[]).length === 50;
-      }
-      const content = `bench mcp c${c} w${w} i${i}`;
-      const r = await clients[w].callTool('chat_send_message', { room_id: room, content });
-      if (!r.isError) sentContents.push(content);
-      return !r.isError;
-    });
-    const serverCpuPerCall = (cpuMs(server.proc.pid!) - cpuBefore) / mcp.calls;
-    const clientCpu = process.cpuUsage(clientCpuBefore);
-    const clientCpuPerCall = (clientCpu.user + clientCpu.system) / 1000 / mcp.calls;
-    await Promise.all(clients.map((cl) => cl.close()));
-    const pgDirect = await drive(c, CALLS_PER_CLIENT, async (w, i) => {
-      if (i % 2 === 0) return (await direct.getMessages({ roomId: room, limit: 50, includeDeleted: false })).messages.length === 50;
-      const content = `bench direct c${c} w${w} i${i}`;
-      await direct.sendMessage({ roomId: room, content, messageType: 'text' });
-      sentContents.push(content);
-      return true;
-    });
-    const ratio = mcp.calls / mcp.seconds / (pgDirect.calls / pgDirect.seconds);
-    for (const [label, r] of [['MCP', mcp], ['pg direct', pgDirect]] as const) {
-      console.log(
-        `${String(c).padStart(7)}   ${label.padEnd(9)} ${String(r.calls).padStart(5)} ${String(r.errors).padStart(7)} ${fmt(r.calls / r.seconds)} ${fmt(pct(r.latenciesMs, 50), 2)} ${fmt(pct(r.latenciesMs, 99), 2)}${label === 'MCP' ? `   ${ratio.toFixed(2)}${c === 16 ? (ratio >= 0.5 ? ' (goal ≥ 0.5: met)' : ' (goal ≥ 0.5: NOT met)') : ''}` : ''}`,
-      );
-      if (r.errors > 0) failed = true;
+  const mcpOp = (clients: ConnectedClient[], tag: string) => async (w: number, i: number) => {
+    if (i % 2 === 0) {
+      const r = await clients[w].callTool('chat_get_messages', { room_id: room, limit: 50 });
+      return !r.isError && (r.structuredContent?.messages as unknown[]).length === 50;
     }
-    console.log(
-      `          (CPU per MCP call: server ${serverCpuPerCall.toFixed(2)} ms, clients ${clientCpuPerCall.toFixed(2)} ms; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`,
-    );
+    const content = `bench ${tag} w${w} i${i}`;
+    const r = await clients[w].callTool('chat_send_message', { room_id: room, content });
+    if (!r.isError) sentContents.push(content);
+    return !r.isError;
+  };
+  const directOp = (tag: string) => async (w: number, i: number) => {
+    if (i % 2 === 0) return (await direct.getMessages({ roomId: room, limit: 50, includeDeleted: false })).messages.length === 50;
+    const content = `bench ${tag} w${w} i${i}`;
+    await direct.sendMessage({ roomId: room, content, messageType: 'text' });
+    sentContents.push(content);
+    return true;
+  };
+  const connectAll = (mcpUrl: string, c: number) => Promise.all(Array.from({ length: c }, () => connectClient(mcpUrl, token)));
+
+  // Warm every path before the first measurement.
+  const warmStarted = performance.now();
+  for (const [label, target] of [['mcp', server], ['sdk', sdkServer]] as const) {
+    const clients = await connectAll(target.mcpUrl, WARMUP_CLIENTS);
+    await drive(WARMUP_CLIENTS, WARMUP_CALLS_PER_CLIENT, mcpOp(clients, `warm-${label}`));
+    await drive(WARMUP_CLIENTS, 10, (w) => clients[w].listTools().then((r) => r.tools.length === 9));
+    await Promise.all(clients.map((cl) => cl.close()));
+  }
+  await drive(WARMUP_CLIENTS, WARMUP_CALLS_PER_CLIENT, directOp('warm-direct'));
+  console.log(`warm-up: ${WARMUP_CLIENTS} clients x ${WARMUP_CALLS_PER_CLIENT} calls on each path (${((performance.now() - warmStarted) / 1000).toFixed(1)} s)\n`);
+  console.log('clients   path         calls  errors   calls/s   p50 ms   p99 ms   vs direct   server CPU/call');
+
+  const row = (c: number | string, label: string, r: LevelResult, extra = '') => {
+    console.log(`${String(c).padStart(7)}   ${label.padEnd(11)} ${String(r.calls).padStart(6)} ${String(r.errors).padStart(7)} ${fmt(r.calls / r.seconds)} ${fmt(pct(r.latenciesMs, 50), 2)} ${fmt(pct(r.latenciesMs, 99), 2)}${extra}`);
+    if (r.errors > 0) failed = true;
+  };
+  const measured: Record<number, { ratio: number; p99: number; sdkRatio: number }> = {};
+  for (const c of LEVELS) {
+    const results: [string, LevelResult, number][] = [];
+    for (const [label, target] of [['MCP', server], ['SDK server', sdkServer]] as const) {
+      const clients = await connectAll(target.mcpUrl, c);
+      const cpuBefore = cpuMs(target.proc.pid!);
+      const r = await drive(c, CALLS_PER_CLIENT, mcpOp(clients, `${label === 'MCP' ? 'mcp' : 'sdk'} c${c}`));
+      results.push([label, r, (cpuMs(target.proc.pid!) - cpuBefore) / r.calls]);
+      await Promise.all(clients.map((cl) => cl.close()));
+    }
+    const pgDirect = await drive(c, CALLS_PER_CLIENT, directOp(`direct c${c}`));
+    const directRate = pgDirect.calls / pgDirect.seconds;
+    for (const [label, r, cpu] of results) row(c, label, r, `   ${(r.calls / r.seconds / directRate).toFixed(2).padStart(9)}   ${cpu.toFixed(2).padStart(8)} ms`);
+    row(c, 'pg direct', pgDirect);
+    const [mcp, sdk] = results;
+    measured[c] = { ratio: mcp[1].calls / mcp[1].seconds / directRate, p99: pct(mcp[1].latenciesMs, 99), sdkRatio: sdk[1].calls / sdk[1].seconds / (mcp[1].calls / mcp[1].seconds) };
+    console.log(`          (SDK server / MCP: ${measured[c].sdkRatio.toFixed(2)}x throughput, ${(sdk[2] / mcp[2]).toFixed(2)}x CPU per call; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`);
+  }
+
+  // tools/list: the one call whose cost is all server (no database).
+  for (const [label, target] of [['MCP', server], ['SDK server', sdkServer]] as const) {
+    const clients = await connectAll(target.mcpUrl, 16);
+    row('16 list', label, await drive(16, CALLS_PER_CLIENT, (w) => clients[w].listTools().then((r) => r.tools.length === 9)));
+    await Promise.all(clients.map((cl) => cl.close()));
   }
 
   const rss = peakRssMiB(server.proc.pid!);
-  console.log(`\nserver peak RSS: ${rss.toFixed(1)} MiB (goal ≤ 200 MiB: ${rss <= 200 ? 'met' : 'NOT met'})`);
+  console.log(`\nserver peak RSS: ${rss.toFixed(1)} MiB (SDK server: ${peakRssMiB(sdkServer.proc.pid!).toFixed(1)} MiB)`);
 
   const { rows } = await pool.query<{ content: string; n: number }>(
     `SELECT content, count(*)::int AS n FROM chat_messages WHERE room_id = $1 AND content LIKE 'bench %' GROUP BY content`,
@@ -208,7 +253,14 @@ async function main(): Promise<void> {
   console.log(`messages sent: ${sentContents.length}; in the database exactly once: ${exactlyOnce ? 'yes' : `NO (missing ${missing}, duplicated ${duplicated}, unexpected ${unexpected})`}`);
   if (!exactlyOnce) failed = true;
 
+  const goal = (met: boolean, text: string) => console.log(`  ${met ? 'met    ' : 'NOT met'}  ${text}`);
+  console.log('\ngoals:');
+  for (const c of [16, 64]) goal(measured[c].ratio >= GOALS.ratio, `MCP / direct pg at ${c} clients >= ${GOALS.ratio}: ${measured[c].ratio.toFixed(2)}`);
+  goal(measured[64].p99 <= GOALS.p99At64Ms, `p99 at 64 clients <= ${GOALS.p99At64Ms} ms: ${measured[64].p99.toFixed(1)} ms`);
+  goal(rss <= GOALS.rssMiB, `server peak RSS <= ${GOALS.rssMiB} MiB: ${rss.toFixed(1)} MiB`);
+
   await server.stop();
+  await sdkServer.stop();
   await issuer.close();
   await direct.close();
   await pool.end();

@@ -37,8 +37,31 @@ const EnvSchema = z.object({
   MODERATE_SCOPE: z.string().default('chat/moderate'),
   /** Cognito groups that may moderate without the moderate scope (user tokens of support staff). */
   MODERATOR_GROUPS: list.default(['chat-support', 'chat-admin']),
-  /** Exact origins (scheme://host[:port]) a browser-borne request may come from; others get 403. */
+  /**
+   * Exact origins (scheme://host[:port]) a browser-borne request may come from; others get 403.
+   * When MCP_RESOURCE_URL is on loopback, localhost origins on any port are allowed as well.
+   */
   ALLOWED_ORIGINS: list.default([]),
+  /**
+   * The user pool's hosted-UI domain (e.g. phenom-development-chat.auth.us-east-1.amazoncognito.com).
+   * When set, this server publishes RFC 8414 metadata for it at its own origin and names its origin
+   * as the authorization server: Cognito's own discovery document omits code_challenge_methods_supported,
+   * and MCP 2025-11-25 clients refuse an authorization server that does not advertise S256.
+   */
+  COGNITO_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/, 'COGNITO_DOMAIN must be a bare host name (no scheme or path)')
+    .optional(),
+  /** The authorization server to advertise instead (local mode: its loopback issuer). */
+  AUTHORIZATION_SERVER_URL: z.url().optional(),
+  /** Public app clients people sign in through (authorization code + PKCE); added to the allow-list. */
+  INTERACTIVE_CLIENT_IDS: list.default([]),
+  /**
+   * `none`: serve without tokens, every caller acting as one local agent with both scopes. Local
+   * mode only (`npm run local -- --no-auth`, for the official conformance suite and quick trials):
+   * refused unless HOST and MCP_RESOURCE_URL are both loopback.
+   */
+  AUTH_MODE: z.enum(['cognito', 'none']).default('cognito'),
   /** Largest accepted request body; a 4000-character message is at most 16 KiB of UTF-8. */
   MAX_BODY_BYTES: positiveInt(64 * 1024),
   /** Per-agent (app client) token bucket: sustained requests per minute and burst size. */
@@ -66,11 +89,23 @@ export interface ServerConfig {
   moderateScope: string;
   moderatorGroups: string[];
   allowedOrigins: string[];
+  /** Host names (no port) /mcp and the metadata answer for; anything else is DNS rebinding. */
+  allowedHosts: string[];
+  /** Whether the resource is on loopback (local mode): localhost hosts and origins on any port. */
+  loopback: boolean;
+  /** The hosted-UI domain whose RFC 8414 metadata this server publishes, if any. */
+  cognitoDomain?: string;
+  /** What the protected-resource metadata names as authorization server. */
+  authorizationServer: string;
+  authMode: 'cognito' | 'none';
   maxBodyBytes: number;
   rateLimitPerMinute: number;
   rateLimitBurst: number;
   shutdownGraceMs: number;
 }
+
+/** Loopback host names as URL.hostname spells them (IPv6 in brackets). */
+export const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
 
 const USER_POOL_ID = /^(?<region>[a-z]{2}(?:-gov)?-[a-z]+-\d)_[A-Za-z0-9]+$/;
 
@@ -85,6 +120,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const match = USER_POOL_ID.exec(e.COGNITO_USER_POOL_ID);
   if (!match?.groups) throw new Error(`invalid MCP server configuration:\n  COGNITO_USER_POOL_ID: "${e.COGNITO_USER_POOL_ID}" is not a user pool id (region_id)`);
   const region = match.groups.region;
+  const issuer = `https://cognito-idp.${region}.amazonaws.com/${e.COGNITO_USER_POOL_ID}`;
+  const resourceUrl = e.MCP_RESOURCE_URL ?? `http://localhost:${e.PORT}/mcp`;
+  const resource = new URL(resourceUrl);
+  const loopback = LOOPBACK_HOSTS.includes(resource.hostname);
+  if (e.AUTH_MODE === 'none' && !(loopback && ['localhost', '127.0.0.1', '::1'].includes(e.HOST))) {
+    throw new Error('invalid MCP server configuration:\n  AUTH_MODE: "none" is for local mode only: HOST and MCP_RESOURCE_URL must both be loopback');
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -92,14 +134,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     logLevel: e.LOG_LEVEL,
     userPoolId: e.COGNITO_USER_POOL_ID,
     region,
-    issuer: `https://cognito-idp.${region}.amazonaws.com/${e.COGNITO_USER_POOL_ID}`,
+    issuer,
     jwksUrl: e.COGNITO_JWKS_URL,
-    allowedClientIds: e.ALLOWED_CLIENT_IDS,
-    resourceUrl: e.MCP_RESOURCE_URL ?? `http://localhost:${e.PORT}/mcp`,
+    allowedClientIds: [...new Set([...e.ALLOWED_CLIENT_IDS, ...e.INTERACTIVE_CLIENT_IDS])],
+    resourceUrl,
     readScope: e.READ_SCOPE,
     moderateScope: e.MODERATE_SCOPE,
     moderatorGroups: e.MODERATOR_GROUPS,
     allowedOrigins: e.ALLOWED_ORIGINS,
+    allowedHosts: loopback ? LOOPBACK_HOSTS : [resource.hostname],
+    loopback,
+    cognitoDomain: e.COGNITO_DOMAIN,
+    authorizationServer: e.AUTHORIZATION_SERVER_URL ?? (e.COGNITO_DOMAIN ? resource.origin : issuer),
+    authMode: e.AUTH_MODE,
     maxBodyBytes: e.MAX_BODY_BYTES,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     rateLimitBurst: e.RATE_LIMIT_BURST,

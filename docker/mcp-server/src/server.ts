@@ -26,7 +26,12 @@ export interface StartOptions {
 /** Starts the HTTP server: /mcp, /health, /mcp/health and the protected-resource metadata. */
 export async function startServer({ config, log, env = process.env, backend: given }: StartOptions): Promise<RunningServer> {
   const backend = given ?? (await createBackend(config.backendType, { env, log }));
-  const verifier = createAccessTokenVerifier({ userPoolId: config.userPoolId, allowedClientIds: config.allowedClientIds, jwksUrl: config.jwksUrl });
+  const verifier = createAccessTokenVerifier({
+    userPoolId: config.userPoolId,
+    allowedClientIds: config.allowedClientIds,
+    jwksUrl: config.jwksUrl,
+    audiences: [config.resourceUrl],
+  });
   const app = createApp({ config, backend, verifier, log });
   const server: Server = createServer(app.listener);
   // Keep idle connections open longer than the ALB's 60 s idle timeout, so the ALB (not us)

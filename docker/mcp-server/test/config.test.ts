@@ -1,6 +1,5 @@
 import { loadConfig } from '../src/config';
 import { RateLimiter } from '../src/http/rate-limit';
-import { protectedResourceMetadataUrl } from '../src/auth/challenge';
 
 const base = { COGNITO_USER_POOL_ID: 'eu-west-1_Abc123', ALLOWED_CLIENT_IDS: 'a, b' };
 
@@ -45,6 +44,24 @@ describe('RateLimiter', () => {
   });
 });
 
-it('places the RFC 9728 metadata under /.well-known/oauth-protected-resource + the resource path', () => {
-  expect(protectedResourceMetadataUrl('https://chat.thephenom.app/mcp')).toBe('https://chat.thephenom.app/.well-known/oauth-protected-resource/mcp');
+describe('browser and authorization-server settings', () => {
+  it('answers only for the resource host in deployment, and for every localhost name on loopback', () => {
+    expect(loadConfig({ ...base, MCP_RESOURCE_URL: 'https://chat.thephenom.app/mcp' })).toMatchObject({ allowedHosts: ['chat.thephenom.app'], loopback: false });
+    expect(loadConfig({ ...base, MCP_RESOURCE_URL: 'http://127.0.0.1:3001/mcp' })).toMatchObject({ allowedHosts: ['localhost', '127.0.0.1', '[::1]'], loopback: true });
+  });
+
+  it('names our origin as authorization server when COGNITO_DOMAIN is set, else the pool, and adds interactive clients to the allow-list', () => {
+    const deployed = { ...base, MCP_RESOURCE_URL: 'https://chat.thephenom.app/mcp' };
+    expect(loadConfig(deployed).authorizationServer).toBe('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123');
+    const withDomain = loadConfig({ ...deployed, COGNITO_DOMAIN: 'x.auth.eu-west-1.amazoncognito.com', INTERACTIVE_CLIENT_IDS: 'people' });
+    expect(withDomain.authorizationServer).toBe('https://chat.thephenom.app');
+    expect(withDomain.allowedClientIds).toEqual(['a', 'b', 'people']);
+    expect(() => loadConfig({ ...deployed, COGNITO_DOMAIN: 'https://x.example/' })).toThrow(/COGNITO_DOMAIN must be a bare host name/);
+  });
+
+  it('refuses AUTH_MODE=none unless both the listen address and the resource are loopback', () => {
+    expect(() => loadConfig({ ...base, AUTH_MODE: 'none', MCP_RESOURCE_URL: 'https://chat.thephenom.app/mcp', HOST: '127.0.0.1' })).toThrow(/AUTH_MODE: "none" is for local mode only/);
+    expect(() => loadConfig({ ...base, AUTH_MODE: 'none', MCP_RESOURCE_URL: 'http://127.0.0.1:3001/mcp' })).toThrow(/local mode only/); // HOST defaults to 0.0.0.0
+    expect(loadConfig({ ...base, AUTH_MODE: 'none', MCP_RESOURCE_URL: 'http://127.0.0.1:3001/mcp', HOST: '127.0.0.1' }).authMode).toBe('none');
+  });
 });

@@ -1,5 +1,8 @@
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
-import { FetchError, JwtBaseError } from 'aws-jwt-verify/error';
+import { FetchError, JwtBaseError, JwtInvalidAudienceError, JwtInvalidClaimError } from 'aws-jwt-verify/error';
+
+/** An `iat` too far ahead of our clock (aws-jwt-verify checks exp and nbf, not iat). */
+class JwtIssuedInFutureError extends JwtInvalidClaimError {}
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 
@@ -28,6 +31,37 @@ export interface VerifierOptions {
   allowedClientIds: string[];
   /** Local mode: fetch the pool's JWKS from this loopback URL instead of Cognito. */
   jwksUrl?: string;
+  /**
+   * What an `aud` claim must name when a token carries one: this server's resource URL (RFC 8707).
+   * Cognito's access tokens normally have no `aud` (client_id identifies the client instead);
+   * a token bound to some other resource must not be replayed here.
+   */
+  audiences: string[];
+}
+
+/**
+ * How far ahead of our clock a token's `iat` may be. Cognito and ECS both keep NTP time, so a few
+ * seconds is the real skew; 60 s tolerates a badly drifting host without accepting tokens minted
+ * with a clock (or a forged claim) set into the future.
+ */
+export const IAT_SKEW_SECONDS = 60;
+
+/** RFC 8707 resource identifiers compared as the SDK compares them: no fragment, no trailing slash. */
+const comparable = (value: string) => value.replace(/#.*$/, '').replace(/\/$/, '');
+
+/** Checks CognitoJwtVerifier does not make: `aud` (when present) and an `iat` from the future. */
+function checkAudienceAndIssuedAt(payload: Record<string, unknown>, audiences: string[]): void {
+  if (payload.aud !== undefined) {
+    // RFC 7519 §4.1.3: with a list, the token is for us when one of its values identifies us.
+    const listed = (Array.isArray(payload.aud) ? payload.aud : [payload.aud]).map(String).map(comparable);
+    const ours = audiences.map(comparable);
+    if (!listed.some((a) => ours.includes(a))) {
+      throw new JwtInvalidAudienceError('Token audience (aud) is not this resource', payload.aud as string, audiences);
+    }
+  }
+  if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + IAT_SKEW_SECONDS) {
+    throw new JwtIssuedInFutureError('Token issued in the future (iat)', payload.iat, `<= now + ${IAT_SKEW_SECONDS} s`);
+  }
 }
 
 const VERIFIED_CACHE_SIZE = 1_000;
@@ -55,13 +89,19 @@ class LoopbackJwksFetcher implements Fetcher {
 
 /**
  * Verifies Cognito access tokens with aws-jwt-verify's CognitoJwtVerifier: signature against the
- * pool's JWKS, issuer (the pool), token_use=access, client_id in the allow-list, exp/nbf.
+ * pool's JWKS, issuer (the pool), token_use=access, client_id in the allow-list, exp/nbf; plus
+ * `aud` (ours when present) and `iat` (not beyond IAT_SKEW_SECONDS in the future).
  * Scopes are checked per tool by the caller.
  */
 export function createAccessTokenVerifier(options: VerifierOptions): AccessTokenVerifier {
   const jwksCache = options.jwksUrl ? new SimpleJwksCache({ fetcher: new LoopbackJwksFetcher(options.jwksUrl) }) : undefined;
   const verifier = CognitoJwtVerifier.create(
-    { userPoolId: options.userPoolId, tokenUse: 'access', clientId: options.allowedClientIds },
+    {
+      userPoolId: options.userPoolId,
+      tokenUse: 'access',
+      clientId: options.allowedClientIds,
+      customJwtCheck: ({ payload }) => checkAudienceAndIssuedAt(payload, options.audiences),
+    },
     jwksCache ? { jwksCache } : undefined,
   );
   // Agents send the same token with every call until it expires; re-verifying the RSA signature

@@ -6,6 +6,13 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/** The body is not UTF-8 (RFC 8259 §8.1: JSON exchanged between systems MUST be UTF-8). */
+export class BodyEncodingError extends Error {
+  constructor() {
+    super('request body is not valid UTF-8');
+  }
+}
+
 /** Reads the whole body, failing fast (before buffering it) once it passes `limit` bytes. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
@@ -18,4 +25,17 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+// fatal: an invalid sequence throws instead of becoming U+FFFD, which would otherwise be stored
+// in a message as if the agent had sent it. ignoreBOM false: a leading BOM is dropped, as JSON allows.
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes a body as strict UTF-8; throws BodyEncodingError on any invalid byte sequence. */
+export function decodeUtf8(raw: Buffer): string {
+  try {
+    return STRICT_UTF8.decode(raw);
+  } catch {
+    throw new BodyEncodingError();
+  }
 }

@@ -1,4 +1,4 @@
-import { startLocalIssuer, type LocalIssuer } from '../../src/auth/local-issuer';
+import { startLocalIssuer, type LocalClient, type LocalIssuer } from '../../src/auth/local-issuer';
 import { createMigratedDatabase } from '../../../../test/support/postgres/migrated';
 import type { TestDatabase } from '../../../../test/support/postgres';
 import { AGENT, seedChat, type ChatFixture } from './chat-fixture';
@@ -18,11 +18,14 @@ export interface Environment {
 }
 
 /** Real PostgreSQL 17 (migrated + seeded), a local token issuer, and the bundled server as a child process. */
-export async function startEnvironment(extraEnv: Record<string, string> = {}): Promise<Environment> {
+export async function startEnvironment(
+  extraEnv: Record<string, string> | ((issuer: LocalIssuer) => Record<string, string>) = {},
+  options: { clients?: LocalClient[] } = {},
+): Promise<Environment> {
   const bundle = buildServerBundle();
   const db = await createMigratedDatabase('mcp');
   const fixture = await seedChat(db.pool);
-  const issuer = await startLocalIssuer();
+  const issuer = await startLocalIssuer({ clients: options.clients });
   const server = await startServerProcess(bundle, {
     BACKEND_TYPE: 'postgres',
     DATABASE_URL: db.url,
@@ -31,7 +34,7 @@ export async function startEnvironment(extraEnv: Record<string, string> = {}): P
     COGNITO_JWKS_URL: issuer.jwksUrl,
     ALLOWED_CLIENT_IDS: AGENT_CLIENT,
     SHUTDOWN_GRACE_MS: '5000',
-    ...extraEnv,
+    ...(typeof extraEnv === 'function' ? extraEnv(issuer) : extraEnv),
   });
   return {
     db,
