@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { checksumOf, MigrationError, MigrationResult, MIGRATIONS_TABLE, readMigrations, runMigrations, RunMigrationsOptions } from '../../../lambda/migrations/runner';
 import { createTestDatabase, TestDatabase } from '../../support/postgres';
+import { schemaFingerprint } from '../../support/postgres/catalog';
 
 const REPO_SQL = join(__dirname, '../../../sql');
 const REPO_FILES = readdirSync(REPO_SQL).filter((f) => f.endsWith('.sql')).sort();
@@ -44,17 +45,6 @@ async function recorded(db: TestDatabase): Promise<{ name: string; checksum: str
   return (await db.pool.query(`SELECT name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY name`)).rows;
 }
 
-/** A catalog fingerprint of the public schema: every column and constraint. */
-async function schemaFingerprint(db: TestDatabase): Promise<string> {
-  const { rows } = await db.pool.query(`
-    SELECT string_agg(x, E'\\n' ORDER BY x) AS f FROM (
-      SELECT table_name || '.' || column_name || ':' || data_type || ':' || is_nullable || ':' || coalesce(column_default, '') AS x
-      FROM information_schema.columns WHERE table_schema = 'public'
-      UNION ALL SELECT conname || ':' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace
-      UNION ALL SELECT indexname || ':' || indexdef FROM pg_indexes WHERE schemaname = 'public') s`);
-  return rows[0].f;
-}
-
 describe('runMigrations on the repository sql/', () => {
   it('applies every file once, in order, recording its checksum; a second run is a no-op', async () => {
     const db = await freshDatabase();
@@ -62,11 +52,11 @@ describe('runMigrations on the repository sql/', () => {
     expect(first).toEqual({ applied: REPO_FILES, alreadyApplied: [], newerThanDirectory: [] });
     expect(await recorded(db)).toEqual(REPO_FILES.map((name) => ({ name, checksum: checksumOf(readFileSync(join(REPO_SQL, name), 'utf8')) })));
 
-    const schema = await schemaFingerprint(db);
+    const schema = await schemaFingerprint(db.pool);
     const rooms = (await db.pool.query('SELECT id, name FROM chat_rooms ORDER BY name')).rows;
     const second = await migrate(db);
     expect(second).toEqual({ applied: [], alreadyApplied: REPO_FILES, newerThanDirectory: [] });
-    expect(await schemaFingerprint(db)).toBe(schema);
+    expect(await schemaFingerprint(db.pool)).toBe(schema);
     expect((await db.pool.query('SELECT id, name FROM chat_rooms ORDER BY name')).rows).toEqual(rooms);
   });
 
@@ -195,11 +185,11 @@ describe('runMigrations with a directory older than the database (a rollback)', 
   it('succeeds, leaves the schema and the records alone, and names the newer migrations', async () => {
     const db = await freshDatabase();
     await migrate(db, { sqlDir: sqlDir({ '001-a.sql': A, '002-b.sql': B, '003-c.sql': C }) });
-    const schema = await schemaFingerprint(db);
+    const schema = await schemaFingerprint(db.pool);
     const records = await recorded(db);
 
     expect(await migrate(db, { sqlDir: sqlDir({ '001-a.sql': A }) })).toEqual({ applied: [], alreadyApplied: ['001-a.sql'], newerThanDirectory: ['002-b.sql', '003-c.sql'] });
-    expect(await schemaFingerprint(db)).toBe(schema);
+    expect(await schemaFingerprint(db.pool)).toBe(schema);
     expect(await recorded(db)).toEqual(records);
 
     // Rolling forward again: the newer release's directory finds its migrations applied.
