@@ -42,6 +42,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     await client.connect();
     const result = await runMigrations(client, { sqlDir: values['sql-dir'] });
     for (const name of result.applied) console.log(`applied  ${name}`);
+    for (const name of result.newerThanDirectory) console.log(`kept     ${name} (the database has it; this sql/ directory is older)`);
     console.log(`${redact(url)}: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied`);
     return 0;
   } catch (err) {

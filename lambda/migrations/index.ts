@@ -26,6 +26,7 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
         }
       },
       log: (message, details) => logger.info(message, details),
+      warn: (message, details) => logger.warn(message, details),
     });
   } catch (err) {
     logger.error('migrations failed', { error: err as Error });

@@ -38,8 +38,13 @@ export interface RunMigrationsOptions {
 export interface MigrationResult {
   /** Files applied by this run, in order. */
   readonly applied: string[];
-  /** Files that had been applied before (checksums verified). */
+  /** Files of the directory that had been applied before (checksums verified). */
   readonly alreadyApplied: string[];
+  /**
+   * Migrations recorded in the database with a number above the directory's newest: a newer
+   * release applied them, and this (older) code leaves them in place. Non-empty on a rollback.
+   */
+  readonly newerThanDirectory: string[];
 }
 
 /** A migration run that stopped; the message names the file and the Postgres error. */
@@ -116,10 +121,14 @@ interface AppliedRow {
 /**
  * Applies every `NNN-*.sql` not applied yet, in order, each in its own transaction,
  * and records it with its checksum. A session advisory lock makes concurrent runs
- * queue behind each other (the second then finds nothing to do). Refuses to run if
- * an applied file has changed or disappeared: a new migration is the only way to
- * change the schema. Statements that cannot run in a transaction (CREATE INDEX
- * CONCURRENTLY) are therefore not supported in migration files.
+ * queue behind each other (the second then finds nothing to do). Statements that
+ * cannot run in a transaction (CREATE INDEX CONCURRENTLY) are therefore not supported.
+ *
+ * Migrations are forward-only, and the directory may be older than the database: on a
+ * rollback CloudFormation runs the previous release's code, which lacks the migrations
+ * the failed release applied. Those are reported in `newerThanDirectory` and left alone
+ * (sql/README.md: every migration stays compatible with the previous release's code).
+ * Everything is checked before anything is applied; see `planRun` for what is refused.
  */
 export async function runMigrations(client: ClientBase, options: RunMigrationsOptions = {}): Promise<MigrationResult> {
   const files = readMigrations(options.sqlDir ?? defaultSqlDir());
@@ -133,40 +142,96 @@ export async function runMigrations(client: ClientBase, options: RunMigrationsOp
         duration_ms INTEGER NOT NULL
       )`);
     const { rows } = await client.query<AppliedRow>(`SELECT name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY name`);
-    const appliedChecksums = new Map(rows.map((r) => [r.name, r.checksum]));
-    verifyApplied(files, appliedChecksums);
+    const plan = planRun(files, rows);
 
     const applied: string[] = [];
-    const alreadyApplied: string[] = [];
-    for (const file of files) {
-      if (appliedChecksums.has(file.name)) {
-        alreadyApplied.push(file.name);
-        continue;
-      }
+    for (const file of plan.pending) {
       await applyOne(client, file, options.lockTimeoutMs ?? 60_000);
       applied.push(file.name);
     }
-    return { applied, alreadyApplied };
+    return { applied, alreadyApplied: plan.alreadyApplied, newerThanDirectory: plan.newerThanDirectory };
   } finally {
     await client.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATIONS_LOCK_KEY]).catch(() => undefined);
   }
 }
 
-function verifyApplied(files: MigrationFile[], appliedChecksums: Map<string, string>): void {
-  const byName = new Map(files.map((f) => [f.name, f]));
-  for (const [name, checksum] of appliedChecksums) {
-    const file = byName.get(name);
-    if (!file) {
-      throw new MigrationError(`${name} was applied to this database but is missing from the migrations directory; restore it (migrations are never removed)`, name);
+interface RunPlan {
+  readonly pending: MigrationFile[];
+  readonly alreadyApplied: string[];
+  readonly newerThanDirectory: string[];
+}
+
+const numberOf = (name: string): number => Number(name.slice(0, 3));
+
+/**
+ * What a run will do, or a MigrationError before anything is applied. A migration is
+ * identified by its number; its name is only a label.
+ * - Applied and in the directory with the same checksum: done.
+ * - Applied with another checksum than the directory's file of that number: refused. Either
+ *   an applied file was edited, or two different migrations got one number (parallel
+ *   branches); the database and this code disagree about the schema.
+ * - Applied, and numbered above the directory's newest file: a newer release's migration.
+ *   Kept, reported, and the run succeeds (the rollback case).
+ * - Applied, missing from the directory, but numbered below its newest file (a gap): refused.
+ *   A rollback only ever drops migrations from the top, because each release appends
+ *   migrations numbered above all earlier ones; a hole in the middle means this directory is
+ *   not an earlier state of the database's history (a deleted file, or a branch that never
+ *   had that migration), so its files cannot be trusted to match the schema.
+ * - Not applied, but numbered below a migration that is (out of order): refused, for the
+ *   same reason: the file was written against a schema without the later migration.
+ */
+function planRun(files: MigrationFile[], appliedRows: AppliedRow[]): RunPlan {
+  const byNumber = new Map(files.map((f) => [numberOf(f.name), f]));
+  const newestInDirectory = files.length ? numberOf(files[files.length - 1].name) : -1;
+  const appliedNumbers = new Set<number>();
+  const alreadyApplied: string[] = [];
+  const newerThanDirectory: string[] = [];
+  for (const row of appliedRows) {
+    if (!MIGRATION_FILE.test(row.name)) {
+      throw new MigrationError(`${MIGRATIONS_TABLE} records ${JSON.stringify(row.name)}, which is not a NNN-name.sql migration; remove that row or fix its name`, row.name);
     }
-    if (file.checksum !== checksum) {
+    const n = numberOf(row.name);
+    appliedNumbers.add(n);
+    const file = byNumber.get(n);
+    if (file) {
+      if (file.checksum !== row.checksum) throw conflictError(row, file);
+      alreadyApplied.push(file.name);
+    } else if (n > newestInDirectory) {
+      newerThanDirectory.push(row.name);
+    } else {
       throw new MigrationError(
-        `${name} has changed since it was applied (applied checksum ${checksum}, file now ${file.checksum}); ` +
-          'applied migrations must not be edited: revert the file and put the change in a new numbered migration',
-        name,
+        `${row.name} was applied to this database but is missing from the migrations directory, whose newest file is ${files[files.length - 1].name}; ` +
+          'restore it (migrations are never removed, and a rollback only lacks migrations newer than its own)',
+        row.name,
       );
     }
   }
+  const pending = files.filter((f) => !appliedNumbers.has(numberOf(f.name)));
+  const newestApplied = appliedRows.reduce<string | undefined>((newest, r) => (newest === undefined || numberOf(r.name) > numberOf(newest) ? r.name : newest), undefined);
+  if (pending.length && newestApplied !== undefined && numberOf(pending[0].name) < numberOf(newestApplied)) {
+    throw new MigrationError(
+      `${pending[0].name} is not applied, but the newer ${newestApplied} is; migrations apply in number order, ` +
+        `so renumber ${pending[0].name} (and any later unapplied file) after ${newestApplied.slice(0, 3)}`,
+      pending[0].name,
+    );
+  }
+  return { pending, alreadyApplied, newerThanDirectory };
+}
+
+function conflictError(row: AppliedRow, file: MigrationFile): MigrationError {
+  const checksums = `(applied checksum ${row.checksum}, file now ${file.checksum})`;
+  if (row.name === file.name) {
+    return new MigrationError(
+      `${row.name} has changed since it was applied ${checksums}; ` +
+        'applied migrations must not be edited: revert the file and put the change in a new numbered migration',
+      row.name,
+    );
+  }
+  return new MigrationError(
+    `migration ${row.name.slice(0, 3)} conflicts: the database applied ${row.name}, but this directory has ${file.name} under that number ${checksums}; ` +
+      'two different migrations share one number: give the directory\'s file the next free number',
+    file.name,
+  );
 }
 
 async function applyOne(client: ClientBase, file: MigrationFile, lockTimeoutMs: number): Promise<void> {

@@ -90,6 +90,26 @@ export function relationships(table: Table): Map<string, DeclaredRelationship> {
 }
 
 /**
+ * A resolver for `columnsInBoolExp`: the table a relationship of `table` leads to, or
+ * undefined when `name` is not one of its relationships. An object relationship through a
+ * foreign key leads where the database's foreign key points.
+ */
+export function relationshipTargets(
+  tables: ReadonlyMap<string, Table>,
+  foreignKeys: readonly { readonly table: string; readonly column: string; readonly refTable: string }[],
+): (table: string, name: string) => string | undefined {
+  return (table, name) => {
+    const t = tables.get(table);
+    const rel = t && relationships(t).get(name);
+    if (!rel) return undefined;
+    if (rel.via === 'foreign_key' && rel.kind === 'object') {
+      return foreignKeys.find((fk) => fk.table === table && fk.column === rel.localColumn)?.refTable;
+    }
+    return (rel as { remoteTable: string }).remoteTable;
+  };
+}
+
+/**
  * Every column a boolean expression names on each table, following relationships
  * (`{room: {members: {user_id: ...}}}` names chat_messages.room, chat_rooms.members and
  * chat_members.user_id). `resolveRemote` gives the table a relationship leads to.

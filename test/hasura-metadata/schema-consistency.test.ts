@@ -1,7 +1,8 @@
 import { MIGRATIONS_TABLE } from '../../lambda/migrations/runner';
 import { TestDatabase } from '../support/postgres';
+import { ForeignKey, readPublicSchemaCatalog } from '../support/postgres/catalog';
 import { createMigratedDatabase } from '../support/postgres/migrated';
-import { columnsInBoolExp, metadataTables, OPERATIONS, permissions, relationships, Table } from './metadata-model';
+import { columnsInBoolExp, metadataTables, OPERATIONS, permissions, relationships, relationshipTargets, Table } from './metadata-model';
 
 /**
  * hasura-metadata/ against the schema that sql/ really creates (PostgreSQL 17, every
@@ -9,70 +10,23 @@ import { columnsInBoolExp, metadataTables, OPERATIONS, permissions, relationship
  * checks it makes when it builds its schema cache, so a mismatch fails here instead of
  * failing the deploy with "inconsistent metadata".
  */
-interface ForeignKey {
-  readonly table: string;
-  readonly column: string;
-  readonly refTable: string;
-  readonly refColumn: string;
-}
-
 let db: TestDatabase;
 let columns: Map<string, Set<string>>;
-let foreignKeys: ForeignKey[];
-let uniqueColumns: Set<string>;
+let foreignKeys: readonly ForeignKey[];
+let uniqueColumns: ReadonlySet<string>;
 let tables: Map<string, Table>;
+let remoteTableOf: (table: string, relationship: string) => string | undefined;
 
 beforeAll(async () => {
   db = await createMigratedDatabase('hasura_meta');
-  const cols = await db.pool.query<{ table_name: string; column_name: string }>(
-    `SELECT c.table_name, c.column_name FROM information_schema.columns c
-       JOIN information_schema.tables t USING (table_schema, table_name)
-      WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'`,
-  );
-  columns = new Map();
-  for (const r of cols.rows) {
-    if (!columns.has(r.table_name)) columns.set(r.table_name, new Set());
-    columns.get(r.table_name)!.add(r.column_name);
-  }
-  // Single-column foreign keys (Hasura's foreign_key_constraint_on needs exactly that).
-  const fks = await db.pool.query<ForeignKey & { ncols: number }>(
-    `SELECT cl.relname AS "table", a.attname AS "column", rcl.relname AS "refTable", ra.attname AS "refColumn",
-            array_length(con.conkey, 1) AS ncols
-       FROM pg_constraint con
-       JOIN pg_class cl ON cl.oid = con.conrelid
-       JOIN pg_namespace n ON n.oid = cl.relnamespace AND n.nspname = 'public'
-       JOIN pg_class rcl ON rcl.oid = con.confrelid
-       JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
-       JOIN pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = con.confkey[1]
-      WHERE con.contype = 'f'`,
-  );
-  foreignKeys = fks.rows.filter((r) => r.ncols === 1);
-  const uniques = await db.pool.query<{ table: string; column: string }>(
-    `SELECT cl.relname AS "table", a.attname AS "column"
-       FROM pg_index i
-       JOIN pg_class cl ON cl.oid = i.indrelid
-       JOIN pg_namespace n ON n.oid = cl.relnamespace AND n.nspname = 'public'
-       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-      WHERE i.indisunique AND i.indnkeyatts = 1 AND i.indpred IS NULL`,
-  );
-  uniqueColumns = new Set(uniques.rows.map((u) => `${u.table}.${u.column}`));
+  ({ columns, foreignKeys, uniqueColumns } = await readPublicSchemaCatalog(db.pool));
   tables = metadataTables();
+  remoteTableOf = relationshipTargets(tables, foreignKeys);
 });
 
 afterAll(() => db?.drop());
 
 const hasColumn = (table: string, column: string) => columns.get(table)?.has(column) ?? false;
-
-/** The table a relationship of `table` leads to, or undefined when `name` is not one of its relationships. */
-function remoteTableOf(table: string, name: string): string | undefined {
-  const t = tables.get(table);
-  const rel = t && relationships(t).get(name);
-  if (!rel) return undefined;
-  if (rel.via === 'foreign_key' && rel.kind === 'object') {
-    return foreignKeys.find((fk) => fk.table === table && fk.column === rel.localColumn)?.refTable;
-  }
-  return (rel as { remoteTable: string }).remoteTable;
-}
 
 describe('hasura-metadata/ against the migrated chat schema', () => {
   it('tracks only tables of the public schema that exist', () => {

@@ -39,6 +39,17 @@ describe('npm run db:migrate', () => {
     expect(out.at(-1)).toMatch(/^postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/cli_[0-9a-f]+: 0 applied, 8 already applied$/);
   });
 
+  it('says which migrations it kept when the database is newer than the sql/ directory', async () => {
+    await db.pool.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum, duration_ms) VALUES ('009-from-a-newer-branch.sql', 'x', 0)`);
+    try {
+      expect(await main(['--url', db.url])).toBe(0);
+      expect(out).toContain('kept     009-from-a-newer-branch.sql (the database has it; this sql/ directory is older)');
+      expect(out.at(-1)).toMatch(/: 0 applied, 8 already applied$/);
+    } finally {
+      await db.pool.query(`DELETE FROM ${MIGRATIONS_TABLE} WHERE name = '009-from-a-newer-branch.sql'`);
+    }
+  });
+
   it('exits 2 with the usage when no database is given or the URL is not postgres://', async () => {
     expect(await main([], {})).toBe(2);
     expect(err.join('\n')).toContain('no database given.\nusage: npm run db:migrate -- --url postgres://');

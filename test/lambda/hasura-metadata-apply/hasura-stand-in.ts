@@ -1,5 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { columnsInBoolExp, Operation, OPERATIONS, permissions, relationships, relationshipTargets, RoleRule, Table } from '../../hasura-metadata/metadata-model';
+import type { PublicSchemaCatalog } from '../../support/postgres/catalog';
 
 /**
  * A stand-in for Hasura GraphQL Engine's /healthz and /v1/metadata on 127.0.0.1,
@@ -9,29 +11,101 @@ import { AddressInfo } from 'node:net';
  * resource_version, and 400 `unexpected` with the inconsistent objects in `internal`
  * when told the metadata is inconsistent, or when the metadata defines a table permission
  * for the reserved role `admin` (graphql-engine's buildPermission: "cannot define
- * permission for admin role", recorded as an inconsistency of that permission).
+ * permission for admin role", recorded as an inconsistency of that permission). Given a
+ * source database, it also checks the metadata against that database's schema as the
+ * engine does when it builds its schema cache (`schemaInconsistencies`).
  */
 
-const PERMISSION_KINDS = ['select', 'insert', 'update', 'delete'] as const;
+type StandInTable = Table & { readonly [kind: string]: unknown };
+type StandInSource = { name: string; tables?: StandInTable[] };
+
+/** The inconsistent object Hasura records for one table permission, with its reason. */
+function permissionInconsistency(kind: Operation, permission: RoleRule, source: string, table: Table['table'], reason: string): unknown {
+  return {
+    definition: { ...permission, source, table },
+    name: `${kind}_permission ${permission.role} in table ${table.name} in source ${source}`,
+    reason: `Inconsistent object: in table "${table.name}": in permission for role "${permission.role}": ${reason}`,
+    type: `${kind}_permission`,
+  };
+}
 
 /** The inconsistent objects Hasura records for permissions defined for its reserved `admin` role. */
 export function adminRoleInconsistencies(metadata: Record<string, unknown>): unknown[] {
-  const sources = (metadata.sources ?? []) as Array<{ name: string; tables?: Array<Record<string, unknown> & { table: { schema: string; name: string } }> }>;
+  const sources = (metadata.sources ?? []) as StandInSource[];
   return sources.flatMap((source) =>
     (source.tables ?? []).flatMap((t) =>
-      PERMISSION_KINDS.flatMap((kind) =>
-        ((t[`${kind}_permissions`] ?? []) as Array<{ role: string }>)
+      OPERATIONS.flatMap((kind) =>
+        permissions(t, kind)
           .filter((p) => p.role === 'admin')
-          .map((p) => ({
-            definition: { ...p, source: source.name, table: t.table },
-            name: `${kind}_permission admin in table ${t.table.name} in source ${source.name}`,
-            reason: `Inconsistent object: in table "${t.table.name}": in permission for role "admin": cannot define permission for admin role`,
-            type: `${kind}_permission`,
-          })),
+          .map((p) => permissionInconsistency(kind, p, source.name, t.table, 'cannot define permission for admin role')),
       ),
     ),
   );
 }
+
+/**
+ * The inconsistent objects graphql-engine records when it builds its schema cache for
+ * `metadata` over a Postgres database whose public schema is `catalog`, for what the chat
+ * metadata uses (every source is taken to be that database):
+ * - a tracked table the database lacks: `no such table/view exists in source` (Hasura.Table.API);
+ * - a foreign-key relationship with no such foreign key: `no foreign constraint exists on the
+ *   given column(s)` (Hasura.RQL.DDL.Relationship);
+ * - a permission whose column list or presets name a missing column: `column "x" does not exist`
+ *   (assertColumnExists / askColumnType in Hasura.Table.Cache), or whose filter or check does:
+ *   `"x" does not exist` (annColExp in Hasura.RQL.DDL.Permission.Internal).
+ * A column the database has and the metadata leaves out is simply not exposed: the engine builds
+ * its fields from the metadata's column lists (interpColSpec), so that is no inconsistency. This
+ * is what lets the previous release's metadata run over a newer schema.
+ */
+export function schemaInconsistencies(metadata: Record<string, unknown>, catalog: PublicSchemaCatalog): unknown[] {
+  const has = (table: string, column: string) => catalog.columns.get(table)?.has(column) ?? false;
+  return ((metadata.sources ?? []) as StandInSource[]).flatMap((source) => {
+    const present = (source.tables ?? []).filter((t) => catalog.columns.has(t.table.name));
+    const missingTables = (source.tables ?? [])
+      .filter((t) => !catalog.columns.has(t.table.name))
+      .map((t) => ({
+        definition: t.table,
+        name: `table ${t.table.name} in source ${source.name}`,
+        reason: `Inconsistent object: no such table/view exists in source: "${t.table.name}"`,
+        type: 'table',
+      }));
+    const tracked = new Map(present.map((t) => [t.table.name, t as Table]));
+    const remoteTableOf = relationshipTargets(tracked, catalog.foreignKeys);
+    const brokenRelationships = present.flatMap((t) =>
+      [...relationships(t)].flatMap(([name, rel]) => {
+        if (rel.via !== 'foreign_key') return [];
+        const backed =
+          rel.kind === 'object'
+            ? catalog.foreignKeys.some((fk) => fk.table === t.table.name && fk.column === rel.localColumn)
+            : catalog.foreignKeys.some((fk) => fk.table === rel.remoteTable && fk.column === rel.remoteColumn && fk.refTable === t.table.name);
+        if (backed) return [];
+        return [
+          {
+            definition: { name, source: source.name, table: t.table },
+            name: `${rel.kind}_relation ${name} in table ${t.table.name} in source ${source.name}`,
+            reason: `Inconsistent object: in table "${t.table.name}": in relationship "${name}": no foreign constraint exists on the given column(s)`,
+            type: `${rel.kind}_relation`,
+          },
+        ];
+      }),
+    );
+    const brokenPermissions = present.flatMap((t) =>
+      OPERATIONS.flatMap((kind) =>
+        permissions(t, kind).flatMap((rule) => {
+          const { columns, set, filter, check } = rule.permission;
+          const missingColumn = [...(Array.isArray(columns) ? columns : []), ...Object.keys(set ?? {})].find((c) => !has(t.table.name, c));
+          if (missingColumn) return [permissionInconsistency(kind, rule, source.name, t.table, `column "${missingColumn}" does not exist`)];
+          const missingField = [filter, check]
+            .flatMap((exp) => columnsInBoolExp(exp, t.table.name, remoteTableOf))
+            .find((ref) => !ref.column.startsWith('(relationship)') && !has(ref.table, ref.column));
+          return missingField ? [permissionInconsistency(kind, rule, source.name, t.table, `"${missingField.column}" does not exist`)] : [];
+        }),
+      ),
+    );
+    return [...missingTables, ...brokenRelationships, ...brokenPermissions];
+  });
+}
+
 export interface RecordedCall {
   readonly path: string;
   readonly adminSecret?: string;
@@ -57,7 +131,20 @@ export class HasuraStandIn {
   readonly overrides = new Map<string, StandInAnswer[]>();
   private server?: Server;
 
-  constructor(private readonly adminSecret: string) {}
+  /**
+   * @param source - the database the engine's source points at; its schema is read on every
+   *   replace, reload and consistency check, as the engine introspects it then.
+   */
+  constructor(
+    private readonly adminSecret: string,
+    private readonly source?: { catalog(): Promise<PublicSchemaCatalog> },
+  ) {}
+
+  /** Everything the engine would find inconsistent in `metadata` right now. */
+  private async inconsistenciesOf(metadata: Record<string, unknown>): Promise<unknown[]> {
+    const fromSchema = this.source ? schemaInconsistencies(metadata, await this.source.catalog()) : [];
+    return [...this.inconsistencies, ...adminRoleInconsistencies(metadata), ...fromSchema];
+  }
 
   get url(): string {
     return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
@@ -117,18 +204,22 @@ export class HasuraStandIn {
           return send(409, { path: '$', error: `metadata resource version referenced (${body.resource_version}) did not match current version`, code: 'conflict' });
         }
         const args = body.args as { allow_inconsistent_metadata?: boolean; metadata: Record<string, unknown> };
-        const inconsistent = [...this.inconsistencies, ...adminRoleInconsistencies(args.metadata)];
+        const inconsistent = await this.inconsistenciesOf(args.metadata);
         if (inconsistent.length > 0 && !args.allow_inconsistent_metadata) {
           return send(400, { path: '$.args', error: 'cannot continue due to inconsistent metadata', code: 'unexpected', internal: inconsistent });
         }
         this.metadata = args.metadata;
         this.resourceVersion++;
-        return send(200, { is_consistent: this.inconsistencies.length === 0, inconsistent_objects: this.inconsistencies });
+        return send(200, { is_consistent: inconsistent.length === 0, inconsistent_objects: inconsistent });
       }
-      case 'reload_metadata':
-        return send(200, this.inconsistencies.length ? { is_consistent: false, message: 'success', inconsistent_objects: this.inconsistencies } : { is_consistent: true, message: 'success' });
-      case 'get_inconsistent_metadata':
-        return send(200, { is_consistent: this.inconsistencies.length === 0, inconsistent_objects: this.inconsistencies });
+      case 'reload_metadata': {
+        const inconsistent = await this.inconsistenciesOf(this.metadata);
+        return send(200, inconsistent.length ? { is_consistent: false, message: 'success', inconsistent_objects: inconsistent } : { is_consistent: true, message: 'success' });
+      }
+      case 'get_inconsistent_metadata': {
+        const inconsistent = await this.inconsistenciesOf(this.metadata);
+        return send(200, { is_consistent: inconsistent.length === 0, inconsistent_objects: inconsistent });
+      }
       default:
         return send(400, { path: '$.type', error: `unknown metadata command "${body.type}"`, code: 'bad-request' });
     }

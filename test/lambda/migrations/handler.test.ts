@@ -8,6 +8,7 @@ import { handleMigrationsEvent, MIGRATIONS_PHYSICAL_ID } from '../../../lambda/m
 import { MIGRATIONS_TABLE } from '../../../lambda/migrations/runner';
 import { sqlContentHash } from '../../../lib/chat-hasura-lite';
 import { createTestDatabase, TestDatabase } from '../../support/postgres';
+import { capturePowertoolsOutput } from '../../support/powertools-output';
 
 /**
  * The Custom::ChatMigrations onEvent handler, fed events shaped as the CDK provider
@@ -57,7 +58,7 @@ describe('the migrations handler (lambda/migrations/index.ts)', () => {
     const response = await handler(event('Create', hash));
     expect(response).toEqual({
       PhysicalResourceId: MIGRATIONS_PHYSICAL_ID,
-      Data: { Applied: expect.stringMatching(/^001-chat-schema\.sql,002-/), AppliedCount: 8, LatestMigration: '008-chat-rules-trigger.sql' },
+      Data: { Applied: expect.stringMatching(/^001-chat-schema\.sql,002-/), AppliedCount: 8, LatestMigration: '008-chat-rules-trigger.sql', NewerThanBundle: '' },
     });
     expect((await db.pool.query('SELECT count(*)::int AS n FROM chat_rooms')).rows[0].n).toBe(3);
   });
@@ -66,7 +67,36 @@ describe('the migrations handler (lambda/migrations/index.ts)', () => {
     const response = await handler(
       event('Update', 'new-hash', { PhysicalResourceId: MIGRATIONS_PHYSICAL_ID, OldResourceProperties: { ServiceToken: SERVICE_TOKEN, SqlHash: hash } }),
     );
-    expect(response).toEqual({ PhysicalResourceId: MIGRATIONS_PHYSICAL_ID, Data: { Applied: '', AppliedCount: 0, LatestMigration: '008-chat-rules-trigger.sql' } });
+    expect(response).toEqual({ PhysicalResourceId: MIGRATIONS_PHYSICAL_ID, Data: { Applied: '', AppliedCount: 0, LatestMigration: '008-chat-rules-trigger.sql', NewerThanBundle: '' } });
+  });
+
+  it('rollback: an Update from code older than the database succeeds, changes nothing and logs the newer migrations', async () => {
+    // What a newer release's migration left behind: its column, and its record.
+    await db.pool.query('ALTER TABLE chat_rooms ADD COLUMN topic TEXT');
+    await db.pool.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum, duration_ms) VALUES ('009-room-topic.sql', $1, 3)`, ['a'.repeat(64)]);
+    const output = capturePowertoolsOutput();
+    try {
+      let entry: typeof handler | undefined;
+      process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+      await jest.isolateModulesAsync(async () => {
+        ({ handler: entry } = await import('../../../lambda/migrations'));
+      });
+      const rollback = event('Update', hash, { PhysicalResourceId: MIGRATIONS_PHYSICAL_ID, OldResourceProperties: { ServiceToken: SERVICE_TOKEN, SqlHash: 'newer-release-hash' } });
+      expect(await entry!(rollback)).toEqual({
+        PhysicalResourceId: MIGRATIONS_PHYSICAL_ID,
+        Data: { Applied: '', AppliedCount: 0, LatestMigration: '009-room-topic.sql', NewerThanBundle: '009-room-topic.sql' },
+      });
+      expect(output.logs('database is ahead of this code')).toEqual([
+        expect.objectContaining({ level: 'WARN', requestType: 'Update', newerThanBundle: ['009-room-topic.sql'], bundleLatest: '008-chat-rules-trigger.sql' }),
+      ]);
+      const topic = await db.pool.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'chat_rooms' AND column_name = 'topic'`);
+      expect(topic.rowCount).toBe(1);
+    } finally {
+      output.restore();
+      process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+      await db.pool.query(`DELETE FROM ${MIGRATIONS_TABLE} WHERE name = '009-room-topic.sql'`);
+      await db.pool.query('ALTER TABLE chat_rooms DROP COLUMN topic');
+    }
   });
 
   it('Delete keeps the schema and every row', async () => {
@@ -130,7 +160,7 @@ describe('handleMigrationsEvent with a growing sql/ directory', () => {
     const update = event('Update', 'h2', { PhysicalResourceId: 'custom-id', OldResourceProperties: { SqlHash: 'h1' } });
     expect(await handleMigrationsEvent(update, deps())).toEqual({
       PhysicalResourceId: 'custom-id',
-      Data: { Applied: '002-b.sql', AppliedCount: 1, LatestMigration: '002-b.sql' },
+      Data: { Applied: '002-b.sql', AppliedCount: 1, LatestMigration: '002-b.sql', NewerThanBundle: '' },
     });
 
     writeFileSync(join(dir, '003-c.sql'), 'ALTER TABLE a ADD COLUMN x int;');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { checksumOf, MigrationError, MigrationResult, MIGRATIONS_TABLE, readMigrations, runMigrations, RunMigrationsOptions } from '../../../lambda/migrations/runner';
 import { createTestDatabase, TestDatabase } from '../../support/postgres';
+import { schemaFingerprint } from '../../support/postgres/catalog';
 
 const REPO_SQL = join(__dirname, '../../../sql');
 const REPO_FILES = readdirSync(REPO_SQL).filter((f) => f.endsWith('.sql')).sort();
@@ -44,29 +45,18 @@ async function recorded(db: TestDatabase): Promise<{ name: string; checksum: str
   return (await db.pool.query(`SELECT name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY name`)).rows;
 }
 
-/** A catalog fingerprint of the public schema: every column and constraint. */
-async function schemaFingerprint(db: TestDatabase): Promise<string> {
-  const { rows } = await db.pool.query(`
-    SELECT string_agg(x, E'\\n' ORDER BY x) AS f FROM (
-      SELECT table_name || '.' || column_name || ':' || data_type || ':' || is_nullable || ':' || coalesce(column_default, '') AS x
-      FROM information_schema.columns WHERE table_schema = 'public'
-      UNION ALL SELECT conname || ':' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace
-      UNION ALL SELECT indexname || ':' || indexdef FROM pg_indexes WHERE schemaname = 'public') s`);
-  return rows[0].f;
-}
-
 describe('runMigrations on the repository sql/', () => {
   it('applies every file once, in order, recording its checksum; a second run is a no-op', async () => {
     const db = await freshDatabase();
     const first = await migrate(db);
-    expect(first).toEqual({ applied: REPO_FILES, alreadyApplied: [] });
+    expect(first).toEqual({ applied: REPO_FILES, alreadyApplied: [], newerThanDirectory: [] });
     expect(await recorded(db)).toEqual(REPO_FILES.map((name) => ({ name, checksum: checksumOf(readFileSync(join(REPO_SQL, name), 'utf8')) })));
 
-    const schema = await schemaFingerprint(db);
+    const schema = await schemaFingerprint(db.pool);
     const rooms = (await db.pool.query('SELECT id, name FROM chat_rooms ORDER BY name')).rows;
     const second = await migrate(db);
-    expect(second).toEqual({ applied: [], alreadyApplied: REPO_FILES });
-    expect(await schemaFingerprint(db)).toBe(schema);
+    expect(second).toEqual({ applied: [], alreadyApplied: REPO_FILES, newerThanDirectory: [] });
+    expect(await schemaFingerprint(db.pool)).toBe(schema);
     expect((await db.pool.query('SELECT id, name FROM chat_rooms ORDER BY name')).rows).toEqual(rooms);
   });
 
@@ -107,8 +97,8 @@ describe('runMigrations safety', () => {
     const results = await Promise.all([first, second]);
     expect(sawWaiter).toBe(true);
     expect(results).toEqual([
-      { applied: ['001-log.sql', '002-slow.sql'], alreadyApplied: [] },
-      { applied: [], alreadyApplied: ['001-log.sql', '002-slow.sql'] },
+      { applied: ['001-log.sql', '002-slow.sql'], alreadyApplied: [], newerThanDirectory: [] },
+      { applied: [], alreadyApplied: ['001-log.sql', '002-slow.sql'], newerThanDirectory: [] },
     ]);
     expect((await db.pool.query('SELECT file FROM run_log')).rows).toEqual([{ file: '002' }]);
   });
@@ -135,15 +125,7 @@ describe('runMigrations safety', () => {
     const db = await freshDatabase();
     const sql = 'CREATE TABLE a (x int);\nCREATE TABLE b (y int);\n';
     await migrate(db, { sqlDir: sqlDir({ '001-a.sql': sql }) });
-    expect(await migrate(db, { sqlDir: sqlDir({ '001-a.sql': sql.replace(/\n/g, '\r\n') }) })).toEqual({ applied: [], alreadyApplied: ['001-a.sql'] });
-  });
-
-  it('refuses to run when an applied file has disappeared', async () => {
-    const db = await freshDatabase();
-    await migrate(db, { sqlDir: sqlDir({ '001-a.sql': 'CREATE TABLE a (x int);', '002-b.sql': 'CREATE TABLE b (x int);' }) });
-    await expect(migrate(db, { sqlDir: sqlDir({ '001-a.sql': 'CREATE TABLE a (x int);' }) })).rejects.toThrow(
-      '002-b.sql was applied to this database but is missing from the migrations directory',
-    );
+    expect(await migrate(db, { sqlDir: sqlDir({ '001-a.sql': sql.replace(/\n/g, '\r\n') }) })).toEqual({ applied: [], alreadyApplied: ['001-a.sql'], newerThanDirectory: [] });
   });
 
   it('names the failing file and the Postgres error, rolls that file back, and keeps the earlier ones', async () => {
@@ -163,7 +145,7 @@ describe('runMigrations safety', () => {
 
     // The lock was released and the unrecorded file may still be fixed: the next run goes on from there.
     writeFileSync(join(dir, '002-broken.sql'), 'CREATE TABLE half (x int);');
-    expect(await migrate(db, { sqlDir: dir })).toEqual({ applied: ['002-broken.sql', '003-after.sql'], alreadyApplied: ['001-ok.sql'] });
+    expect(await migrate(db, { sqlDir: dir })).toEqual({ applied: ['002-broken.sql', '003-after.sql'], alreadyApplied: ['001-ok.sql'], newerThanDirectory: [] });
   });
 
   it('gives up on a table lock after lockTimeoutMs instead of stalling every query behind it', async () => {
@@ -185,13 +167,83 @@ describe('runMigrations safety', () => {
     } finally {
       await holder.end();
     }
-    expect(await migrate(db, { sqlDir: dir })).toEqual({ applied: ['003-more.sql'], alreadyApplied: ['001-table.sql', '002-alter.sql'] });
+    expect(await migrate(db, { sqlDir: dir })).toEqual({ applied: ['003-more.sql'], alreadyApplied: ['001-table.sql', '002-alter.sql'], newerThanDirectory: [] });
   });
 
   it('reports errors raised inside a migration with their detail and hint', async () => {
     const db = await freshDatabase();
     const dir = sqlDir({ '001-raise.sql': "DO $$ BEGIN RAISE EXCEPTION 'no way' USING DETAIL = 'because', HINT = 'try again'; END $$;" });
     await expect(migrate(db, { sqlDir: dir })).rejects.toThrow(/^migration 001-raise\.sql failed: no way \(SQLSTATE P0001\); detail: because; hint: try again/);
+  });
+});
+
+describe('runMigrations with a directory older than the database (a rollback)', () => {
+  const A = 'CREATE TABLE a (x int);';
+  const B = 'ALTER TABLE a ADD COLUMN y int;';
+  const C = 'CREATE TABLE c (x int);';
+
+  it('succeeds, leaves the schema and the records alone, and names the newer migrations', async () => {
+    const db = await freshDatabase();
+    await migrate(db, { sqlDir: sqlDir({ '001-a.sql': A, '002-b.sql': B, '003-c.sql': C }) });
+    const schema = await schemaFingerprint(db.pool);
+    const records = await recorded(db);
+
+    expect(await migrate(db, { sqlDir: sqlDir({ '001-a.sql': A }) })).toEqual({ applied: [], alreadyApplied: ['001-a.sql'], newerThanDirectory: ['002-b.sql', '003-c.sql'] });
+    expect(await schemaFingerprint(db.pool)).toBe(schema);
+    expect(await recorded(db)).toEqual(records);
+
+    // Rolling forward again: the newer release's directory finds its migrations applied.
+    expect(await migrate(db, { sqlDir: sqlDir({ '001-a.sql': A, '002-b.sql': B, '003-c.sql': C }) })).toEqual({
+      applied: [],
+      alreadyApplied: ['001-a.sql', '002-b.sql', '003-c.sql'],
+      newerThanDirectory: [],
+    });
+  });
+
+  it('refuses a migration of the same number with another checksum, applying nothing', async () => {
+    const db = await freshDatabase();
+    await migrate(db, { sqlDir: sqlDir({ '001-a.sql': A, '002-b.sql': B }) });
+    const err = await migrate(db, { sqlDir: sqlDir({ '001-a.sql': A, '002-other.sql': 'CREATE TABLE other (x int);', '003-c.sql': C }) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MigrationError);
+    expect((err as MigrationError).file).toBe('002-other.sql');
+    expect((err as Error).message).toMatch(
+      /^migration 002 conflicts: the database applied 002-b\.sql, but this directory has 002-other\.sql under that number \(applied checksum [0-9a-f]{64}, file now [0-9a-f]{64}\); two different migrations share one number/,
+    );
+    const tables = await db.pool.query(`SELECT to_regclass('other') AS other, to_regclass('c') AS c`);
+    expect(tables.rows[0]).toEqual({ other: null, c: null });
+    expect((await recorded(db)).map((r) => r.name)).toEqual(['001-a.sql', '002-b.sql']);
+  });
+
+  it('takes a renamed file with unchanged content as the migration of its number', async () => {
+    const db = await freshDatabase();
+    await migrate(db, { sqlDir: sqlDir({ '001-a.sql': A, '002-b.sql': B }) });
+    expect(await migrate(db, { sqlDir: sqlDir({ '001-a.sql': A, '002-add-y.sql': B }) })).toEqual({ applied: [], alreadyApplied: ['001-a.sql', '002-add-y.sql'], newerThanDirectory: [] });
+    expect((await recorded(db)).map((r) => r.name)).toEqual(['001-a.sql', '002-b.sql']);
+  });
+
+  it('refuses a gap: an applied migration missing below the directory\'s newest file', async () => {
+    const db = await freshDatabase();
+    await migrate(db, { sqlDir: sqlDir({ '001-a.sql': A, '002-b.sql': B, '003-c.sql': C }) });
+    await expect(migrate(db, { sqlDir: sqlDir({ '001-a.sql': A, '003-c.sql': C }) })).rejects.toThrow(
+      '002-b.sql was applied to this database but is missing from the migrations directory, whose newest file is 003-c.sql; restore it',
+    );
+  });
+
+  it('refuses to apply a file numbered below an applied one, and applies nothing', async () => {
+    const db = await freshDatabase();
+    await migrate(db, { sqlDir: sqlDir({ '001-a.sql': A, '003-c.sql': C }) });
+    const err = await migrate(db, { sqlDir: sqlDir({ '001-a.sql': A, '002-b.sql': B, '003-c.sql': C, '004-d.sql': 'CREATE TABLE d (x int);' }) }).catch((e: unknown) => e);
+    expect((err as MigrationError).file).toBe('002-b.sql');
+    expect((err as Error).message).toBe('002-b.sql is not applied, but the newer 003-c.sql is; migrations apply in number order, so renumber 002-b.sql (and any later unapplied file) after 003');
+    expect((await db.pool.query(`SELECT to_regclass('d') AS d`)).rows[0].d).toBeNull();
+    expect((await recorded(db)).map((r) => r.name)).toEqual(['001-a.sql', '003-c.sql']);
+  });
+
+  it('refuses a record that is not a migration file name', async () => {
+    const db = await freshDatabase();
+    await migrate(db, { sqlDir: sqlDir({ '001-a.sql': A }) });
+    await db.pool.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum, duration_ms) VALUES ('hotfix.sql', 'x', 0)`);
+    await expect(migrate(db, { sqlDir: sqlDir({ '001-a.sql': A }) })).rejects.toThrow(`${MIGRATIONS_TABLE} records "hotfix.sql", which is not a NNN-name.sql migration`);
   });
 });
 
