@@ -40,7 +40,8 @@ describe('install scripts', () => {
   const lock = json('package-lock.json') as { packages: Record<string, { hasInstallScript?: boolean }> };
   const allowScripts = json('package.json').allowScripts as Record<string, boolean>;
   const withScripts = Object.entries(lock.packages)
-    .filter(([, p]) => p.hasInstallScript)
+    // The root entry ("") is this package: its own postinstall is ours, not a dependency's.
+    .filter(([path, p]) => path !== '' && p.hasInstallScript)
     .map(([path]) => path.replace(/^.*node_modules\//, ''));
 
   it('decides, for every locked package with an install script, whether it may run', () => {
