@@ -1,7 +1,5 @@
-import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -9,7 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CHAT_CLIENT_SECRET_KEYS } from '../chat-shared/secret-keys';
 import { ChatConfig } from '../config';
-import { REPO_ROOT } from '../constructs/chat-function';
+import { dockerAssetImage, fargateRuntimePlatform } from '../constructs/container-image';
 import { acknowledgeNag } from '../nag';
 import { MCP_SERVER_PORT, Platform } from '../platform';
 
@@ -102,8 +100,8 @@ export class ChatMcpServer extends Construct {
       family: `${config.prefix}-chat-mcp`,
       cpu: config.services.mcpServer.cpu,
       memoryLimitMiB: config.services.mcpServer.memoryMiB,
-      // The image is built FROM a multi-arch node base; Graviton is cheaper for the same work.
-      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      // images.architecture: the image is built FROM a multi-arch node base; Graviton (the default) is cheaper for the same work.
+      runtimePlatform: fargateRuntimePlatform(config),
     });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -115,10 +113,7 @@ export class ChatMcpServer extends Construct {
     const hc = MCP_HEALTH_CHECK;
     this.taskDefinition.addContainer('McpServer', {
       containerName: 'mcp-server',
-      image: ecs.ContainerImage.fromAsset(path.join(REPO_ROOT, 'docker', 'mcp-server'), {
-        platform: ecrAssets.Platform.LINUX_ARM64,
-        exclude: MCP_IMAGE_EXCLUDE,
-      }),
+      image: dockerAssetImage(config, 'mcp-server', { exclude: MCP_IMAGE_EXCLUDE }),
       portMappings: [{ containerPort: MCP_SERVER_PORT, name: 'mcp' }],
       environment: {
         PORT: String(MCP_SERVER_PORT),

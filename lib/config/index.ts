@@ -3,6 +3,9 @@ import { DEFAULT_POSTGRES_ENGINE_VERSION, environmentConfigSchema, environmentsS
 
 export { DEFAULT_POSTGRES_ENGINE_VERSION, LOG_RETENTION_DAYS } from './schema';
 
+/** The Hasura engine image built into docker/hasura when hasura.image is not set (the Dockerfile's default too). */
+export const DEFAULT_HASURA_IMAGE = 'hasura/graphql-engine:v2.48.5';
+
 /** The cdk.json context key that holds every environment's config. */
 export const ENVIRONMENTS_CONTEXT_KEY = 'phenom-chat:environments';
 /** The context key (`-c env=NAME`) that picks the environment. */
@@ -155,7 +158,7 @@ export function applyDefaults(envName: string, parsed: ParsedEnvironmentConfig):
             email: parsed.userPool.email,
           }
         : parsed.userPool,
-    hasura: parsed.hasura.mode === 'create' ? { mode: 'create', image: parsed.hasura.image ?? 'hasura/graphql-engine:v2.48.5' } : parsed.hasura,
+    hasura: parsed.hasura.mode === 'create' ? { mode: 'create', image: parsed.hasura.image ?? DEFAULT_HASURA_IMAGE } : parsed.hasura,
     services: {
       // The seeds' task sizes (seed 000, "ECS Task Sizing").
       synapse: parsed.services.synapse ?? { cpu: 512, memoryMiB: 1024 },
