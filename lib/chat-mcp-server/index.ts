@@ -4,7 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import { CHAT_CLIENT_SECRET_KEYS } from '../chat-shared/secret-keys';
 import { ChatConfig } from '../config';
 import { dockerAssetImage, fargateRuntimePlatform } from '../constructs/container-image';
@@ -36,6 +36,36 @@ const DEFAULT_BOT_TOKEN_KEY = 'accessToken';
  * hash (computed at synth, without Docker) stays fast and changes only when the source does.
  */
 export const MCP_IMAGE_EXCLUDE = ['node_modules', '**/node_modules', 'dist', 'test', 'bench', 'coverage', '*.log', '.env*'];
+
+/**
+ * The deploy-time steps (custom resources) the MCP server may need before its first task starts.
+ * Only the selected backend's are used: the first `/health` of a task performs the agent's first
+ * call to its backend (for the hasura backend, the machine account's first Cognito login), so a
+ * task that started before them would fail its health checks and roll the deploy back.
+ */
+export interface McpDeploySteps {
+  /** `Custom::ChatMigrations`: the chat tables (hasura and postgres backends). @default - no dependency */
+  readonly migrations?: IDependable;
+  /** The Hasura metadata apply: tracked tables and permissions (hasura backend). @default - no dependency */
+  readonly hasuraMetadata?: IDependable;
+  /** `Custom::ChatMachineAccount`: the agent's Cognito user and password (hasura and postgres backends). @default - no dependency */
+  readonly machineAccount?: IDependable;
+  /**
+   * The Cognito triggers, attached to the pool: the agent's token carries Hasura claims only once the
+   * pre-token trigger is attached, and its first login provisions its rooms (hasura backend).
+   * @default - no dependency
+   */
+  readonly userPoolTriggers?: IDependable;
+  /** The Synapse bootstrap: the bot's stored token and the rooms (synapse backend). @default - no dependency */
+  readonly synapseBootstrap?: IDependable;
+}
+
+/** Which deploy steps each backend needs before the service starts. */
+export const MCP_BACKEND_DEPLOY_STEPS: Record<ChatConfig['mcp']['backendType'], readonly (keyof McpDeploySteps)[]> = {
+  hasura: ['migrations', 'hasuraMetadata', 'machineAccount', 'userPoolTriggers'],
+  synapse: ['synapseBootstrap'],
+  postgres: ['migrations', 'machineAccount'],
+};
 
 export interface ChatMcpServerProps {
   readonly config: ChatConfig;
@@ -71,6 +101,12 @@ export interface ChatMcpServerProps {
    * @default - none; required when config.mcp.backendType is "postgres"
    */
   readonly agentUserId?: string;
+  /**
+   * The deploy-time steps the selected backend needs (see MCP_BACKEND_DEPLOY_STEPS); the service
+   * starts only after each of them has completed.
+   * @default - the service's start is not ordered after any deploy step
+   */
+  readonly deploySteps?: McpDeploySteps;
 }
 
 /**
@@ -170,6 +206,10 @@ export class ChatMcpServer extends Construct {
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
     this.connections = this.service.connections;
+    for (const step of MCP_BACKEND_DEPLOY_STEPS[backendType]) {
+      const dependable = props.deploySteps?.[step];
+      if (dependable) this.service.node.addDependency(dependable);
+    }
 
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
       vpc: platform.vpc,

@@ -86,6 +86,8 @@ export class ChatSynapse extends Construct {
     // ECS refuses a target group that no listener rule uses yet.
     this.synapse.service.node.addDependency(this.routes.synapseRule);
     this.adminUi.service.node.addDependency(this.routes.adminUiRule);
+    // The Admin UI is a client of Synapse's admin API and nothing else: it starts once Synapse is stable.
+    this.adminUi.service.node.addDependency(this.synapse.service);
 
     this.bootstrap = new SynapseBootstrap(this, 'Bootstrap', { config, platform, secrets: this.secrets, synapse: this.synapse });
     this.internalUrl = this.synapse.internalUrl;
