@@ -104,7 +104,9 @@ export class SynapseService extends Construct {
         [s.registrationSharedSecret]: ecs.Secret.fromSecretsManager(secrets.registrationSharedSecret),
         [s.macaroonSecretKey]: ecs.Secret.fromSecretsManager(secrets.macaroonSecretKey),
         [s.formSecret]: ecs.Secret.fromSecretsManager(secrets.formSecret),
-        [s.signingKeySeed]: ecs.Secret.fromSecretsManager(secrets.signingKeySeed),
+        // Exactly one of the two: the entrypoint refuses a container that has both.
+        [secrets.signingKey.kind === 'key' ? s.signingKey : s.signingKeySeed]: ecs.Secret.fromSecretsManager(secrets.signingKey.secret),
+        [s.databaseUser]: ecs.Secret.fromSecretsManager(secrets.database, 'username'),
         [s.databasePassword]: ecs.Secret.fromSecretsManager(secrets.database, 'password'),
         [s.oidcClientId]: ecs.Secret.fromSecretsManager(props.clientsSecret, CHAT_CLIENT_SECRET_KEYS.synapseOidcClientId),
         [s.oidcClientSecret]: ecs.Secret.fromSecretsManager(props.clientsSecret, CHAT_CLIENT_SECRET_KEYS.synapseOidcClientSecret),

@@ -141,6 +141,13 @@ export function applyDefaults(envName: string, parsed: ParsedEnvironmentConfig):
     );
   }
 
+  if (parsed.synapse.database.mode === 'import' && parsed.database.mode !== 'import') {
+    throw new ConfigError(
+      `${keyPrefix}.synapse.database: "import" adopts an existing Synapse database, so it needs the instance that holds it: ` +
+        'set database to {"mode":"import",...} for that RDS instance. An instance this stack creates is empty when Synapse first starts.',
+    );
+  }
+
   return {
     ...parsed,
     envName,
