@@ -56,6 +56,15 @@ export class PhenomChatStack extends Stack {
       synapseUrl: this.synapse.internalUrl,
       synapseBotTokenSecret: this.synapse.adminBotTokenSecret,
       agentUserId: this.shared.machineAccount.userSub,
+      deploySteps: {
+        migrations: this.hasuraLite.migrations,
+        hasuraMetadata: this.hasuraLite.hasura.metadata.resource,
+        machineAccount: this.shared.machineAccount.resource,
+        // The whole construct: on a created pool the triggers are the pool's own LambdaConfig plus the
+        // invoke permissions; on an imported pool, the deploy step that attaches them.
+        userPoolTriggers: this.shared.triggers,
+        synapseBootstrap: this.synapse.bootstrap.resource,
+      },
     });
     // Only the selected backend lets the MCP tasks in (the postgres backend's RDS rule is the ECS tasks SG's).
     if (config.mcp.backendType === 'hasura') this.hasuraLite.hasura.engine?.allowFrom(this.mcpServer, 'MCP server (GraphQL as the agent)');

@@ -8,9 +8,11 @@
    Secrets Manager as separate variables. Substitution happens on the parsed
    YAML's strings and the result is dumped again, so no value can break the
    YAML syntax.
-3. Writes the signing key, derived from SYNAPSE_SIGNING_KEY_SEED, and the
-   config file (both 0600, each written to a temp file then renamed, so a
-   failure never leaves a half-written file).
+3. Writes the signing key and the config file (both 0600, each written to a
+   temp file then renamed, so a failure never leaves a half-written file).
+   The key is either imported as it is from SYNAPSE_SIGNING_KEY (an existing
+   homeserver's key, so it keeps its federation identity) or derived from
+   SYNAPSE_SIGNING_KEY_SEED (a new server). Exactly one of them is set.
 4. Removes the config and secret variables from the environment and execs the
    command it was given (the image's stock /start.py).
 
@@ -29,8 +31,13 @@ import yaml
 PLACEHOLDER = re.compile(r"\$\{([A-Z0-9_]+)\}")
 CONFIG_ENV = "SYNAPSE_CONFIG_YAML"
 SIGNING_KEY_SEED_ENV = "SYNAPSE_SIGNING_KEY_SEED"
-# Variables that only this script needs; Synapse never sees them.
-CONSUMED_ENV_PREFIXES = ("SYNAPSE_CONFIG_YAML", "SYNAPSE_SIGNING_KEY_SEED")
+SIGNING_KEY_ENV = "SYNAPSE_SIGNING_KEY"
+# Variables that only this script needs; Synapse never sees them (the prefix covers the seed too).
+CONSUMED_ENV_PREFIXES = ("SYNAPSE_CONFIG_YAML", "SYNAPSE_SIGNING_KEY")
+# Synapse's key file line (synapse/config/key.py, signedjson.key.read_signing_keys): the algorithm,
+# the key version (Matrix key identifiers are [a-zA-Z0-9_]) and the 32-byte ed25519 seed in unpadded
+# base64, which is 43 characters.
+SIGNING_KEY_LINE = re.compile(r"^ed25519 ([a-zA-Z0-9_]{1,255}) ([A-Za-z0-9+/]{43})$")
 
 
 class ConfigError(Exception):
@@ -70,6 +77,48 @@ def signing_key_line(seed):
     return "ed25519 %s %s\n" % (key_id, encoded)
 
 
+def imported_signing_key_line(value):
+    """Checks an imported key file and returns it normalised to one line.
+
+    The error names the variable and the part that is wrong, never the value:
+    the seed is the server's private key.
+    """
+    lines = [line.strip() for line in value.strip().splitlines() if line.strip()]
+    if len(lines) != 1:
+        raise ConfigError(
+            "%s must hold exactly one key, the line 'ed25519 <key_id> <unpadded base64 seed>' of the old server's "
+            "signing key file; it holds %d lines" % (SIGNING_KEY_ENV, len(lines))
+        )
+    match = SIGNING_KEY_LINE.match(lines[0])
+    if not match:
+        raise ConfigError(
+            "%s is not a Synapse signing key: expected 'ed25519 <key_id> <unpadded base64 seed>' with a key id of "
+            "letters, digits and _ and a 43-character base64 seed (the old server's signing.key, as it is)" % SIGNING_KEY_ENV
+        )
+    try:
+        seed = base64.b64decode(match.group(2) + "=", validate=True)
+    except ValueError:
+        seed = b""
+    if len(seed) != 32:
+        raise ConfigError("%s: the seed does not decode to the 32 bytes of an ed25519 key" % SIGNING_KEY_ENV)
+    return lines[0] + "\n"
+
+
+def signing_key_text(env):
+    imported = env.get(SIGNING_KEY_ENV)
+    seed = env.get(SIGNING_KEY_SEED_ENV)
+    if imported and seed:
+        # Two identities for one server: refuse rather than pick one silently.
+        raise ConfigError("set only one of %s (an imported key) and %s (a derived key)" % (SIGNING_KEY_ENV, SIGNING_KEY_SEED_ENV))
+    if imported:
+        return imported_signing_key_line(imported)
+    if not seed or len(seed) < 32:
+        raise ConfigError(
+            "%s must be set to at least 32 random characters (or %s to an imported key)" % (SIGNING_KEY_SEED_ENV, SIGNING_KEY_ENV)
+        )
+    return signing_key_line(seed)
+
+
 def write_private(path, text):
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
@@ -107,14 +156,12 @@ def render(env):
     signing_key_path = filled.get("signing_key_path")
     if not isinstance(signing_key_path, str) or not signing_key_path:
         raise ConfigError("the homeserver config has no signing_key_path")
-    seed = env.get(SIGNING_KEY_SEED_ENV)
-    if not seed or len(seed) < 32:
-        raise ConfigError("%s must be set to at least 32 random characters" % SIGNING_KEY_SEED_ENV)
+    key_text = signing_key_text(env)
 
     config_dir = env.get("SYNAPSE_CONFIG_DIR", "/synapse")
     config_path = env.get("SYNAPSE_CONFIG_PATH", os.path.join(config_dir, "homeserver.yaml"))
     text = yaml.safe_dump(filled, default_flow_style=False, sort_keys=False)
-    return config_path, text, signing_key_path, signing_key_line(seed), used
+    return config_path, text, signing_key_path, key_text, used
 
 
 def main(argv, env):

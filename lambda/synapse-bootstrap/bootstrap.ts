@@ -59,6 +59,11 @@ export interface RoomResult {
   readonly created: boolean;
   /** The state events this run changed in an existing room (empty when it matched). */
   readonly updated: readonly string[];
+  /**
+   * Set when the room existed but the bot was not in it (an adopted server's room): the bot was made
+   * its admin through the Synapse admin API and joined it.
+   */
+  readonly adopted?: true;
 }
 
 export interface BootstrapResult {
@@ -180,6 +185,7 @@ async function ensureRoom(client: MatrixClient, token: string, botUserId: string
     }
   }
 
+  const adopted = await joinExistingRoom(client, token, botUserId, alias, roomId);
   const updated: string[] = [];
   const name = await client.getState<{ name?: string }>(token, roomId, 'm.room.name');
   if (name?.name !== spec.name) {
@@ -201,7 +207,35 @@ async function ensureRoom(client: MatrixClient, token: string, botUserId: string
     await client.putState(token, roomId, 'm.room.power_levels', { ...levels, ...MODERATION_POWER_LEVELS });
     updated.push('m.room.power_levels');
   }
-  return { alias, roomId, created: false, updated };
+  return { alias, roomId, created: false, updated, ...(adopted ? { adopted: true as const } : {}) };
+}
+
+/**
+ * Makes sure the bot is in a room that already exists under the alias. A room the bot created has it
+ * as a member; an adopted server's room (made by its old admin) does not, and is taken over, never
+ * recreated: its history stays where it is. Returns true when it had to join.
+ */
+async function joinExistingRoom(client: MatrixClient, token: string, botUserId: string, alias: string, roomId: string): Promise<boolean> {
+  try {
+    await client.getState(token, roomId, 'm.room.create');
+    return false;
+  } catch (err) {
+    // Synapse answers 403 M_FORBIDDEN to state reads from a user who is not in the room.
+    if (!(err instanceof MatrixHttpError && err.status === 403)) throw err;
+  }
+  try {
+    await client.makeRoomAdmin(token, roomId, botUserId);
+  } catch (err) {
+    if (err instanceof MatrixHttpError && err.status === 400) {
+      throw new BootstrapError(
+        `${alias} (${roomId}) exists but ${botUserId} is not in it, and Synapse could not make it the room's admin (${err.serverMessage}): ` +
+          `have a member with power level 100 invite ${botUserId} and give it level 100, then re-run`,
+      );
+    }
+    throw err;
+  }
+  await client.joinRoom(token, roomId);
+  return true;
 }
 
 /**

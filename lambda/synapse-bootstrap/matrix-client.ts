@@ -127,6 +127,19 @@ export class MatrixClient {
     }
   }
 
+  /**
+   * Synapse's admin API: the highest-powered local member of the room raises `userId` to its own level
+   * and invites it (unless the room is public). Lets the bot take over a room it is not in, such as an
+   * adopted server's existing room.
+   */
+  async makeRoomAdmin(token: string, roomId: string, userId: string): Promise<void> {
+    await this.request('POST', `/_synapse/admin/v1/rooms/${enc(roomId)}/make_room_admin`, { token, body: { user_id: userId } });
+  }
+
+  async joinRoom(token: string, roomId: string): Promise<void> {
+    await this.request('POST', `/_matrix/client/v3/rooms/${enc(roomId)}/join`, { token, body: {} });
+  }
+
   async putState(token: string, roomId: string, type: string, content: object, stateKey = ''): Promise<string> {
     const { event_id } = await this.request<{ event_id: string }>('PUT', `/_matrix/client/v3/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`, {
       token,

@@ -1,14 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { lazyPool } from '../shared/database';
-import { ensureSynapseDatabase } from './setup';
+import { Client, PoolConfig } from 'pg';
+import { databaseConfig, lazyPool } from '../shared/database';
+import { ensureSynapseDatabase, verifyAdoptedSynapseDatabase } from './setup';
 
 /**
  * Custom resource (provider framework onEvent): creates Synapse's role and
  * database on the RDS instance, connecting as the master user (DB_SECRET_ARN).
  * The role's own credentials come from SYNAPSE_DB_SECRET_ARN, the same secret
  * the Synapse task reads its password from.
+ *
+ * With SYNAPSE_DB_MODE=import (an adopted homeserver) it creates and alters
+ * nothing: it connects as the adopted role and checks the existing database.
  */
 const logger = new Logger();
 // allowExitOnIdle: an idle pool must not keep a process alive (tests, local runs); Lambda freezes it anyway.
@@ -27,6 +31,23 @@ export async function handler(event: CloudFormationCustomResourceEvent) {
   const credentials = await getSecret<{ username?: string; password?: string }>(secretArn, { transform: 'json', forceFetch: true });
   if (!credentials?.username || !credentials.password) throw new Error(`the Synapse database secret ${secretArn} has no username/password`);
 
+  if (process.env.SYNAPSE_DB_MODE === 'import') {
+    const serverName = process.env.SYNAPSE_SERVER_NAME;
+    if (!serverName) throw new Error('SYNAPSE_SERVER_NAME is not set');
+    const master = await databaseConfig();
+    const { username, password } = credentials;
+    const result = await verifyAdoptedSynapseDatabase(
+      async () => {
+        const client = new Client({ ...asRole(master, username, password, databaseName), connectionTimeoutMillis: 10_000 });
+        await client.connect();
+        return client;
+      },
+      { roleName: credentials.username, databaseName, serverName },
+    );
+    logger.info('adopted Synapse database checked; nothing was changed', { databaseName, roleName: credentials.username, ...result });
+    return { PhysicalResourceId: physicalResourceId, Data: { DatabaseName: databaseName, RoleName: credentials.username } };
+  }
+
   const client = await (await pool()).connect();
   try {
     const result = await ensureSynapseDatabase(client, { roleName: credentials.username, databaseName, password: credentials.password });
@@ -35,4 +56,17 @@ export async function handler(event: CloudFormationCustomResourceEvent) {
     client.release();
   }
   return { PhysicalResourceId: physicalResourceId, Data: { DatabaseName: databaseName, RoleName: credentials.username } };
+}
+
+/** The master connection's server and TLS settings, as another role on another database. */
+function asRole(master: PoolConfig, user: string, password: string, database: string): PoolConfig {
+  if (master.connectionString) {
+    // pg lets the URL win over separate fields, so rewrite the URL itself (local runs and tests).
+    const url = new URL(master.connectionString);
+    url.username = encodeURIComponent(user);
+    url.password = encodeURIComponent(password);
+    url.pathname = `/${database}`;
+    return { ...master, connectionString: url.toString() };
+  }
+  return { ...master, user, password, database };
 }

@@ -1,4 +1,4 @@
-import { ClientBase, DatabaseError } from 'pg';
+import { Client, ClientBase, DatabaseError } from 'pg';
 
 export interface SynapseDatabaseSpec {
   /** The login role Synapse connects as. */
@@ -29,9 +29,7 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
  * by another role once it is a member of that role, so it grants itself the role.
  */
 export async function ensureSynapseDatabase(client: ClientBase, spec: SynapseDatabaseSpec): Promise<SynapseDatabaseResult> {
-  for (const [key, value] of [['roleName', spec.roleName], ['databaseName', spec.databaseName]] as const) {
-    if (!IDENTIFIER.test(value)) throw new Error(`${key} must be a lower-case SQL identifier (a-z, 0-9, _), got "${value}"`);
-  }
+  checkIdentifiers(spec);
   if (!spec.password || spec.password.includes('\0')) throw new Error('the Synapse database password is empty or contains a NUL character');
   const role = client.escapeIdentifier(spec.roleName);
   const database = client.escapeIdentifier(spec.databaseName);
@@ -57,19 +55,31 @@ export async function ensureSynapseDatabase(client: ClientBase, spec: SynapseDat
   return { roleCreated, databaseCreated: false, ...(await checkExisting(client, spec)) };
 }
 
-async function checkExisting(client: ClientBase, spec: SynapseDatabaseSpec): Promise<{ ownerChanged: boolean }> {
+function checkIdentifiers(spec: { readonly roleName: string; readonly databaseName: string }): void {
+  for (const [key, value] of [['roleName', spec.roleName], ['databaseName', spec.databaseName]] as const) {
+    if (!IDENTIFIER.test(value)) throw new Error(`${key} must be a lower-case SQL identifier (a-z, 0-9, _), got "${value}"`);
+  }
+}
+
+/** Throws unless the database has the encoding and collation Synapse insists on; returns its owner. */
+async function checkLocale(client: ClientBase, databaseName: string): Promise<{ owner: string }> {
   const { rows } = await client.query<{ encoding: string; collate: string; ctype: string; owner: string }>(
     `SELECT pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype, pg_get_userbyid(datdba) AS owner
        FROM pg_database WHERE datname = $1`,
-    [spec.databaseName],
+    [databaseName],
   );
   const db = rows[0];
   if (db.encoding !== 'UTF8' || db.collate !== 'C' || db.ctype !== 'C') {
     throw new Error(
-      `database "${spec.databaseName}" exists with ENCODING ${db.encoding}, LC_COLLATE ${db.collate}, LC_CTYPE ${db.ctype}; ` +
+      `database "${databaseName}" exists with ENCODING ${db.encoding}, LC_COLLATE ${db.collate}, LC_CTYPE ${db.ctype}; ` +
         "Synapse needs ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'. If it holds no data, drop it and re-run; otherwise migrate it (see Synapse's docs/postgres.md).",
     );
   }
+  return { owner: db.owner };
+}
+
+async function checkExisting(client: ClientBase, spec: SynapseDatabaseSpec): Promise<{ ownerChanged: boolean }> {
+  const db = await checkLocale(client, spec.databaseName);
   if (db.owner === spec.roleName) return { ownerChanged: false };
   // Synapse creates its tables in the public schema, which PostgreSQL 15+ lets only the database owner write.
   await client.query(`ALTER DATABASE ${client.escapeIdentifier(spec.databaseName)} OWNER TO ${client.escapeIdentifier(spec.roleName)}`);
@@ -85,4 +95,93 @@ async function ignoring(sqlState: string, statement: () => Promise<unknown>): Pr
     if (err instanceof DatabaseError && err.code === sqlState) return false;
     throw err;
   }
+}
+
+export interface AdoptedSynapseDatabaseSpec {
+  /** The role the existing Synapse connects as (the adopted credentials secret's username). */
+  readonly roleName: string;
+  readonly databaseName: string;
+  /** This stack's matrixServerName: the adopted database must be that server's. */
+  readonly serverName: string;
+}
+
+export interface AdoptedSynapseDatabaseResult {
+  /** Synapse's schema version in the database (its schema_version table). */
+  readonly schemaVersion: number;
+  /** Whether the database has users yet (a server that was set up but never used has none). */
+  readonly hasUsers: boolean;
+}
+
+/**
+ * Checks, without changing anything, that an existing database can be adopted: it exists with
+ * Synapse's locale, the adopted role can log in to it with its secret, it holds a Synapse schema,
+ * its users belong to `serverName` (Synapse refuses to start otherwise), and the role owns its
+ * tables (Synapse's schema upgrades alter them). Everything runs as that role in a read-only
+ * transaction, so no role, owner, password or row is touched: the old deployment stays usable for
+ * a rollback. Throws a message that says what to change.
+ *
+ * `connect` opens a connection to `databaseName` as the adopted role.
+ */
+export async function verifyAdoptedSynapseDatabase(connect: () => Promise<Client>, spec: AdoptedSynapseDatabaseSpec): Promise<AdoptedSynapseDatabaseResult> {
+  checkIdentifiers(spec);
+  let client: Client;
+  try {
+    client = await connect();
+  } catch (err) {
+    throw new Error(adoptConnectError(err, spec), { cause: err });
+  }
+  try {
+    await client.query('BEGIN READ ONLY');
+    await checkLocale(client, spec.databaseName);
+    const schema = await client.query<{ present: boolean }>("SELECT to_regclass('public.schema_version') IS NOT NULL AS present");
+    if (!schema.rows[0].present) {
+      throw new Error(
+        `database "${spec.databaseName}" has no Synapse schema (no public.schema_version table): it is empty or not a Synapse database. ` +
+          'Restore the old server\'s dump into it first, or point synapse.database.name at the database the old server uses.',
+      );
+    }
+    const version = await client.query<{ version: number }>('SELECT version FROM schema_version');
+    if (version.rowCount !== 1) throw new Error(`database "${spec.databaseName}": schema_version has ${version.rowCount} rows, Synapse keeps exactly one`);
+
+    // The same check Synapse makes before it upgrades a database (check_database_before_upgrade).
+    const user = await client.query<{ name: string }>('SELECT name FROM users LIMIT 1');
+    if (user.rowCount === 1) {
+      const owner = user.rows[0].name.slice(user.rows[0].name.indexOf(':') + 1);
+      if (owner !== spec.serverName) {
+        throw new Error(
+          `database "${spec.databaseName}" belongs to the homeserver "${owner}" (its users are @…:${owner}), but matrixServerName is "${spec.serverName}". ` +
+            'Synapse cannot change a server name: set matrixServerName to the old server\'s, or adopt that server\'s database.',
+        );
+      }
+    }
+
+    const foreign = await client.query<{ owner: string; tables: number }>(
+      `SELECT tableowner AS owner, count(*)::int AS tables FROM pg_tables
+        WHERE schemaname = 'public' AND NOT pg_has_role(current_user, tableowner, 'USAGE')
+        GROUP BY tableowner ORDER BY tables DESC`,
+    );
+    if (foreign.rowCount) {
+      const list = foreign.rows.map((r) => `${r.tables} owned by ${r.owner}`).join(', ');
+      throw new Error(
+        `role "${spec.roleName}" does not own the tables of database "${spec.databaseName}" (${list}); Synapse's schema upgrades alter its tables, which only their owner may do. ` +
+          "Put the owner's credentials in the secret synapse.database.secretArn names.",
+      );
+    }
+    return { schemaVersion: version.rows[0].version, hasUsers: user.rowCount === 1 };
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** A connection failure as a sentence: the server's own message names no password. */
+function adoptConnectError(err: unknown, spec: AdoptedSynapseDatabaseSpec): string {
+  const code = err instanceof DatabaseError ? err.code : undefined;
+  if (code === '3D000') {
+    return `database "${spec.databaseName}" does not exist: synapse.database.mode "import" adopts an existing database and never creates one. Restore the old server's dump first, or fix synapse.database.name.`;
+  }
+  if (code === '28P01' || code === '28000') {
+    return `cannot log in to database "${spec.databaseName}" as "${spec.roleName}" with the password in the synapse.database.secretArn secret (${(err as Error).message}).`;
+  }
+  return `cannot connect to database "${spec.databaseName}" as "${spec.roleName}": ${err instanceof Error ? err.message : String(err)}`;
 }

@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
+import { dockerAssetImage, fargateRuntimePlatform } from '../constructs/container-image';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
 import { HASURA_START_SCRIPT } from './engine-start-script';
@@ -92,8 +93,8 @@ export class HasuraEngine extends Construct {
       family: `${config.prefix}-hasura`,
       cpu: config.services.hasura.cpu,
       memoryLimitMiB: config.services.hasura.memoryMiB,
-      // hasura/graphql-engine v2 images are published for linux/amd64 and linux/arm64.
-      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      // images.architecture: hasura/graphql-engine v2 images are published for linux/amd64 and linux/arm64.
+      runtimePlatform: fargateRuntimePlatform(config),
     });
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
@@ -104,7 +105,8 @@ export class HasuraEngine extends Construct {
     const db = platform.database;
     taskDefinition.addContainer('Engine', {
       containerName: 'hasura',
-      image: ecs.ContainerImage.fromRegistry(config.hasura.image),
+      // docker/hasura re-tags the pinned engine image into the CDK assets repository (see its Dockerfile).
+      image: dockerAssetImage(config, 'hasura', { buildArgs: { HASURA_IMAGE: config.hasura.image } }),
       // The URL is assembled at start from the injected credentials (engine-start-script.ts).
       entryPoint: ['/bin/sh', '-c'],
       command: [HASURA_START_SCRIPT],
@@ -204,11 +206,18 @@ export class HasuraEngine extends Construct {
     // ECS refuses a target group that no listener uses yet.
     this.service.node.addDependency(rule);
 
-    acknowledgeNag(taskDefinition, {
-      id: 'AwsSolutions-ECS2',
-      reason:
-        'The plain environment holds only non-secret settings (DB host/port/name, feature flags, the public JWKS-based JWT config, the webhook URL); the admin secret, DB credentials and webhook secret come through ECS secrets.',
-    });
+    acknowledgeNag(
+      taskDefinition,
+      {
+        id: 'AwsSolutions-ECS2',
+        reason:
+          'The plain environment holds only non-secret settings (DB host/port/name, feature flags, the public JWKS-based JWT config, the webhook URL); the admin secret, DB credentials and webhook secret come through ECS secrets.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'The execution role pulls the image from the CDK asset repository: ecr:GetAuthorizationToken has no resource-level permissions.',
+      },
+    );
   }
 
   /** Lets `peer` (e.g. the metadata applier Lambda) reach the engine on 8080. */

@@ -71,6 +71,9 @@ export class ChatHasura extends Construct {
       // CloudFormation creates the service only once it is stable, so the applier
       // starts against a running engine (and still polls /healthz to be sure).
       this.metadata.resource.node.addDependency(this.engine);
+      // The engine's first start would otherwise race the migrations and build its schema cache
+      // (and the event trigger's view of chat_messages) from a database without the chat tables.
+      this.engine.service.node.addDependency(props.migrations);
     }
   }
 

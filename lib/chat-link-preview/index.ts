@@ -7,6 +7,7 @@ import type { LinkPreviewEnvironment } from '../../lambda/link-preview/settings'
 import { WEBHOOK_SECRET_HEADER } from '../../lambda/link-preview/webhook-auth';
 import { ChatConfig } from '../config';
 import { ChatFunction } from '../constructs/chat-function';
+import { importSecret } from '../constructs/imported-secret';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
 
@@ -117,15 +118,7 @@ export class ChatLinkPreview extends Construct {
   }
 }
 
-/**
- * Imports the configured credentials secret. A complete ARN (with Secrets Manager's
- * 6-character suffix) gives an exact IAM resource; a partial one needs the `-??????`
- * wildcard. Configure the complete ARN: a partial one whose name happens to end in
- * `-` plus six letters/digits would be taken for complete.
- */
+/** Imports the configured credentials secret (see importSecret for complete vs partial ARNs). */
 function importCredentialsSecret(scope: Construct, arn: string | undefined): secretsmanager.ISecret | undefined {
-  if (!arn) return undefined;
-  return /-[A-Za-z0-9]{6}$/.test(arn)
-    ? secretsmanager.Secret.fromSecretCompleteArn(scope, 'PhenomCredentials', arn)
-    : secretsmanager.Secret.fromSecretPartialArn(scope, 'PhenomCredentials', arn);
+  return arn ? importSecret(scope, 'PhenomCredentials', arn) : undefined;
 }

@@ -1,15 +1,13 @@
-import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import { CHAT_CLIENT_SECRET_KEYS } from '../chat-shared/secret-keys';
 import { ChatConfig } from '../config';
-import { REPO_ROOT } from '../constructs/chat-function';
+import { dockerAssetImage, fargateRuntimePlatform } from '../constructs/container-image';
 import { acknowledgeNag } from '../nag';
 import { MCP_SERVER_PORT, Platform } from '../platform';
 import { keepOnceCreated } from '../removal-policy';
@@ -39,6 +37,36 @@ const DEFAULT_BOT_TOKEN_KEY = 'accessToken';
  * hash (computed at synth, without Docker) stays fast and changes only when the source does.
  */
 export const MCP_IMAGE_EXCLUDE = ['node_modules', '**/node_modules', 'dist', 'test', 'bench', 'coverage', '*.log', '.env*'];
+
+/**
+ * The deploy-time steps (custom resources) the MCP server may need before its first task starts.
+ * Only the selected backend's are used: the first `/health` of a task performs the agent's first
+ * call to its backend (for the hasura backend, the machine account's first Cognito login), so a
+ * task that started before them would fail its health checks and roll the deploy back.
+ */
+export interface McpDeploySteps {
+  /** `Custom::ChatMigrations`: the chat tables (hasura and postgres backends). @default - no dependency */
+  readonly migrations?: IDependable;
+  /** The Hasura metadata apply: tracked tables and permissions (hasura backend). @default - no dependency */
+  readonly hasuraMetadata?: IDependable;
+  /** `Custom::ChatMachineAccount`: the agent's Cognito user and password (hasura and postgres backends). @default - no dependency */
+  readonly machineAccount?: IDependable;
+  /**
+   * The Cognito triggers, attached to the pool: the agent's token carries Hasura claims only once the
+   * pre-token trigger is attached, and its first login provisions its rooms (hasura backend).
+   * @default - no dependency
+   */
+  readonly userPoolTriggers?: IDependable;
+  /** The Synapse bootstrap: the bot's stored token and the rooms (synapse backend). @default - no dependency */
+  readonly synapseBootstrap?: IDependable;
+}
+
+/** Which deploy steps each backend needs before the service starts. */
+export const MCP_BACKEND_DEPLOY_STEPS: Record<ChatConfig['mcp']['backendType'], readonly (keyof McpDeploySteps)[]> = {
+  hasura: ['migrations', 'hasuraMetadata', 'machineAccount', 'userPoolTriggers'],
+  synapse: ['synapseBootstrap'],
+  postgres: ['migrations', 'machineAccount'],
+};
 
 export interface ChatMcpServerProps {
   readonly config: ChatConfig;
@@ -74,6 +102,12 @@ export interface ChatMcpServerProps {
    * @default - none; required when config.mcp.backendType is "postgres"
    */
   readonly agentUserId?: string;
+  /**
+   * The deploy-time steps the selected backend needs (see MCP_BACKEND_DEPLOY_STEPS); the service
+   * starts only after each of them has completed.
+   * @default - the service's start is not ordered after any deploy step
+   */
+  readonly deploySteps?: McpDeploySteps;
 }
 
 /**
@@ -103,8 +137,8 @@ export class ChatMcpServer extends Construct {
       family: `${config.prefix}-chat-mcp`,
       cpu: config.services.mcpServer.cpu,
       memoryLimitMiB: config.services.mcpServer.memoryMiB,
-      // The image is built FROM a multi-arch node base; Graviton is cheaper for the same work.
-      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      // images.architecture: the image is built FROM a multi-arch node base; Graviton (the default) is cheaper for the same work.
+      runtimePlatform: fargateRuntimePlatform(config),
     });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -116,10 +150,7 @@ export class ChatMcpServer extends Construct {
     const hc = MCP_HEALTH_CHECK;
     this.taskDefinition.addContainer('McpServer', {
       containerName: 'mcp-server',
-      image: ecs.ContainerImage.fromAsset(path.join(REPO_ROOT, 'docker', 'mcp-server'), {
-        platform: ecrAssets.Platform.LINUX_ARM64,
-        exclude: MCP_IMAGE_EXCLUDE,
-      }),
+      image: dockerAssetImage(config, 'mcp-server', { exclude: MCP_IMAGE_EXCLUDE }),
       portMappings: [{ containerPort: MCP_SERVER_PORT, name: 'mcp' }],
       environment: {
         PORT: String(MCP_SERVER_PORT),
@@ -176,6 +207,10 @@ export class ChatMcpServer extends Construct {
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
     this.connections = this.service.connections;
+    for (const step of MCP_BACKEND_DEPLOY_STEPS[backendType]) {
+      const dependable = props.deploySteps?.[step];
+      if (dependable) this.service.node.addDependency(dependable);
+    }
 
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
       vpc: platform.vpc,

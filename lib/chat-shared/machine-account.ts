@@ -27,6 +27,8 @@ export class MachineAccount extends Construct {
   public readonly passwordSecret: secretsmanager.Secret;
   /** The account's `sub`, i.e. its users.id and x-hasura-user-id. */
   public readonly userSub: string;
+  /** The `Custom::ChatMachineAccount` deploy step: anything that signs in as the account starts after it. */
+  public readonly resource: ChatCustomResource;
 
   constructor(scope: Construct, id: string, props: MachineAccountProps) {
     super(scope, id);
@@ -66,7 +68,7 @@ export class MachineAccount extends Construct {
       }),
     );
 
-    const resource = new ChatCustomResource(this, 'Account', {
+    const resource = (this.resource = new ChatCustomResource(this, 'Account', {
       config,
       onEvent: handler,
       resourceType: 'Custom::ChatMachineAccount',
@@ -76,7 +78,7 @@ export class MachineAccount extends Construct {
         GroupName: group.groupName,
         PasswordSecretArn: this.passwordSecret.secretArn,
       },
-    });
+    }));
     resource.node.addDependency(group);
     this.userSub = resource.getAttString('Sub');
 

@@ -1,12 +1,10 @@
-import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
-import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
-import { REPO_ROOT } from '../constructs/chat-function';
+import { dockerAssetImage, fargateRuntimePlatform } from '../constructs/container-image';
 import { acknowledgeNag } from '../nag';
 import { Platform, SYNAPSE_ADMIN_PORT } from '../platform';
 import { keepOnceCreated } from '../removal-policy';
@@ -39,8 +37,8 @@ export class SynapseAdminUi extends Construct {
       family: `${config.prefix}-synapse-admin`,
       cpu: config.services.synapseAdmin.cpu,
       memoryLimitMiB: config.services.synapseAdmin.memoryMiB,
-      // The synapse-admin image (nginx:alpine) is published for linux/amd64 and linux/arm64.
-      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      // images.architecture: the synapse-admin image (nginx:alpine) is published for linux/amd64 and linux/arm64.
+      runtimePlatform: fargateRuntimePlatform(config),
     });
     const logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/ecs/${config.prefix}-synapse-admin`,
@@ -49,7 +47,7 @@ export class SynapseAdminUi extends Construct {
     });
     taskDefinition.addContainer('AdminUi', {
       containerName: 'synapse-admin',
-      image: ecs.ContainerImage.fromAsset(path.join(REPO_ROOT, 'docker', 'synapse-admin'), { platform: ecrAssets.Platform.LINUX_ARM64 }),
+      image: dockerAssetImage(config, 'synapse-admin'),
       portMappings: [{ containerPort: SYNAPSE_ADMIN_PORT, name: 'http' }],
       environment: { SYNAPSE_ADMIN_HOMESERVER_URL: `https://${config.domainName}` },
       healthCheck: {

@@ -20,7 +20,11 @@ export interface SynapseDatabaseSetupProps {
   readonly databaseName: string;
 }
 
-/** Custom resource: creates the `synapse` role and database on RDS if missing (lambda/synapse-database-setup). */
+/**
+ * Custom resource (lambda/synapse-database-setup): creates the `synapse` role and database on RDS if
+ * missing, or, when the config adopts an existing database (synapse.database.mode "import"), checks
+ * that it is this server's Synapse database and that its role can run Synapse, changing nothing.
+ */
 export class SynapseDatabaseSetup extends Construct {
   public readonly resource: ChatCustomResource;
 
@@ -31,16 +35,28 @@ export class SynapseDatabaseSetup extends Construct {
       platform: props.platform,
       databaseAccess: true,
       entry: 'synapse-database-setup/index.ts',
+      // Unchanged wording: ChatFunction derives its SG's GroupDescription from it, and a new one replaces the SG.
       description: 'Creates the Synapse role and database (UTF8, C collation, template0) if missing',
       timeout: Duration.minutes(2),
-      environment: { SYNAPSE_DB_SECRET_ARN: props.secrets.database.secretArn, SYNAPSE_DB_NAME: props.databaseName },
+      environment: {
+        SYNAPSE_DB_SECRET_ARN: props.secrets.database.secretArn,
+        SYNAPSE_DB_NAME: props.databaseName,
+        SYNAPSE_DB_MODE: props.config.synapse.database.mode,
+        SYNAPSE_SERVER_NAME: props.config.matrixServerName,
+      },
     });
     props.secrets.database.grantRead(handler.function);
     this.resource = new ChatCustomResource(this, 'Resource', {
       config: props.config,
       onEvent: handler,
       resourceType: 'Custom::SynapseDatabase',
-      properties: { DatabaseName: props.databaseName, DatabaseSecretArn: props.secrets.database.secretArn },
+      // Mode and server name: switching to an adopted database (or renaming the server) re-runs the step.
+      properties: {
+        DatabaseName: props.databaseName,
+        DatabaseSecretArn: props.secrets.database.secretArn,
+        Mode: props.config.synapse.database.mode,
+        ServerName: props.config.matrixServerName,
+      },
     });
   }
 }

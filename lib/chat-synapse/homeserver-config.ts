@@ -14,6 +14,13 @@ export const HOMESERVER_SECRET_ENV = {
   formSecret: 'SYNAPSE_FORM_SECRET',
   /** Random text the entrypoint turns into the ed25519 signing key file (see render-config.py). */
   signingKeySeed: 'SYNAPSE_SIGNING_KEY_SEED',
+  /**
+   * Instead of the seed: an existing server's key file line, written as it is (synapse.signingKeySecretArn).
+   * The entrypoint reads it itself; the YAML only names the file.
+   */
+  signingKey: 'SYNAPSE_SIGNING_KEY',
+  /** The role Synapse connects as: the `username` of the database secret (generated, or an adopted server's). */
+  databaseUser: 'SYNAPSE_DB_USER',
   databasePassword: 'SYNAPSE_DB_PASSWORD',
   oidcClientId: 'SYNAPSE_OIDC_CLIENT_ID',
   oidcClientSecret: 'SYNAPSE_OIDC_CLIENT_SECRET',
@@ -65,8 +72,6 @@ export interface HomeserverConfigInput {
   readonly historyRetentionDays: number;
   /** @default 'synapse' */
   readonly databaseName?: string;
-  /** @default 'synapse' */
-  readonly databaseUser?: string;
   /** @default [MOBILE_SSO_CALLBACK] */
   readonly ssoClientWhitelist?: readonly string[];
 }
@@ -153,10 +158,7 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
     throw new Error(`historyRetentionDays must be a positive whole number of days, got ${input.historyRetentionDays}`);
   }
   const databaseName = input.databaseName ?? 'synapse';
-  const databaseUser = input.databaseUser ?? 'synapse';
-  for (const [key, value] of Object.entries({ databaseName, databaseUser })) {
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value)) throw new Error(`${key} must be a lower-case SQL identifier, got ${value}`);
-  }
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName)) throw new Error(`databaseName must be a lower-case SQL identifier, got ${databaseName}`);
   const retention = `${input.historyRetentionDays}d`;
   const oidcProvider: HomeserverConfig['oidc_providers'][number] = {
     idp_id: 'cognito',
@@ -200,7 +202,7 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
       name: 'psycopg2',
       txn_limit: 10000,
       args: {
-        user: databaseUser,
+        user: placeholder(HOMESERVER_SECRET_ENV.databaseUser),
         password: placeholder(HOMESERVER_SECRET_ENV.databasePassword),
         dbname: databaseName,
         host: placeholder(HOMESERVER_PLAIN_ENV.databaseHost),

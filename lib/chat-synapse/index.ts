@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
+import { importSecret } from '../constructs/imported-secret';
 import { Platform } from '../platform';
 import { SynapseAdminUi } from './admin-ui-service';
 import { SynapseRoutes } from './alb-rules';
@@ -29,7 +30,10 @@ export interface ChatSynapseProps {
    * reads `synapseOidcClientId` and `synapseOidcClientSecret` from it.
    */
   readonly clientsSecret: secretsmanager.ISecret;
-  /** @default 'synapse' */
+  /**
+   * The name of Synapse's database when this stack creates it.
+   * @default - 'synapse', or `synapse.database.name` when the config adopts an existing database
+   */
   readonly databaseName?: string;
 }
 
@@ -57,9 +61,19 @@ export class ChatSynapse extends Construct {
   constructor(scope: Construct, id: string, props: ChatSynapseProps) {
     super(scope, id);
     const { config, platform } = props;
-    const databaseName = props.databaseName ?? 'synapse';
+    const adopted = config.synapse.database.mode === 'import' ? config.synapse.database : undefined;
+    if (adopted && props.databaseName && props.databaseName !== adopted.name) {
+      throw new Error(`ChatSynapse: databaseName "${props.databaseName}" contradicts synapse.database.name "${adopted.name}" of the adopted database`);
+    }
+    const databaseName = adopted?.name ?? props.databaseName ?? 'synapse';
 
-    this.secrets = new SynapseSecrets(this, 'Secrets', { prefix: config.prefix });
+    // Adopting an existing homeserver (docs/operations.md, "Adopt the running homeserver"): its
+    // signing key and its database role come from secrets the operator made; nothing is generated for them.
+    this.secrets = new SynapseSecrets(this, 'Secrets', {
+      prefix: config.prefix,
+      importedSigningKey: config.synapse.signingKeySecretArn ? importSecret(this, 'ImportedSigningKey', config.synapse.signingKeySecretArn) : undefined,
+      importedDatabase: adopted ? importSecret(this, 'ImportedDatabaseCredentials', adopted.secretArn) : undefined,
+    });
     this.mediaBucket = new SynapseMediaBucket(this, 'Media', { retain: config.production }).bucket;
     this.databaseSetup = new SynapseDatabaseSetup(this, 'DatabaseSetup', { config, platform, secrets: this.secrets, databaseName });
 
@@ -86,6 +100,8 @@ export class ChatSynapse extends Construct {
     // ECS refuses a target group that no listener rule uses yet.
     this.synapse.service.node.addDependency(this.routes.synapseRule);
     this.adminUi.service.node.addDependency(this.routes.adminUiRule);
+    // The Admin UI is a client of Synapse's admin API and nothing else: it starts once Synapse is stable.
+    this.adminUi.service.node.addDependency(this.synapse.service);
 
     this.bootstrap = new SynapseBootstrap(this, 'Bootstrap', { config, platform, secrets: this.secrets, synapse: this.synapse });
     this.internalUrl = this.synapse.internalUrl;

@@ -7,6 +7,16 @@ export interface SynapseSecretsProps {
   readonly prefix: string;
   /** @default 'synapse' */
   readonly databaseUser?: string;
+  /**
+   * An existing homeserver's signing key (its key file line), to keep that server's federation identity.
+   * @default - no key is imported: a seed is generated and the image derives the key from it (a new identity)
+   */
+  readonly importedSigningKey?: secretsmanager.ISecret;
+  /**
+   * JSON `{username, password}` of an adopted database's existing role.
+   * @default - a `synapse` role with a generated password, which the database setup step creates
+   */
+  readonly importedDatabase?: secretsmanager.ISecret;
 }
 
 /**
@@ -18,10 +28,15 @@ export class SynapseSecrets extends Construct {
   public readonly registrationSharedSecret: secretsmanager.Secret;
   public readonly macaroonSecretKey: secretsmanager.Secret;
   public readonly formSecret: secretsmanager.Secret;
-  /** Random text the image's entrypoint turns into the ed25519 signing key. */
-  public readonly signingKeySeed: secretsmanager.Secret;
-  /** JSON `{username, password}` of the `synapse` database role. */
-  public readonly database: secretsmanager.Secret;
+  /**
+   * The server's identity, as the container receives it: `seed` is random text the image's entrypoint
+   * turns into the ed25519 signing key; `key` is an imported key file line, written as it is.
+   */
+  public readonly signingKey: { readonly kind: 'seed' | 'key'; readonly secret: secretsmanager.ISecret };
+  /** JSON `{username, password}` of the role Synapse connects as. */
+  public readonly database: secretsmanager.ISecret;
+  /** True when the database secret is an adopted server's (the setup step then changes no role). */
+  public readonly databaseImported: boolean;
   /** The admin bot's password (it logs in with it when its stored token is gone). */
   public readonly botPassword: secretsmanager.Secret;
   /**
@@ -43,19 +58,24 @@ export class SynapseSecrets extends Construct {
     this.registrationSharedSecret = random('RegistrationSharedSecret', 'registration-shared-secret', 'Synapse registration_shared_secret');
     this.macaroonSecretKey = random('MacaroonSecretKey', 'macaroon-secret-key', 'Synapse macaroon_secret_key');
     this.formSecret = random('FormSecret', 'form-secret', 'Synapse form_secret');
-    this.signingKeySeed = random('SigningKeySeed', 'signing-key-seed', 'Seed of the Synapse ed25519 signing key (the server identity: never rotate casually)');
+    this.signingKey = props.importedSigningKey
+      ? { kind: 'key', secret: props.importedSigningKey }
+      : { kind: 'seed', secret: random('SigningKeySeed', 'signing-key-seed', 'Seed of the Synapse ed25519 signing key (the server identity: never rotate casually)') };
     this.botPassword = random('BotPassword', 'admin-bot-password', 'Password of the Synapse admin bot', 40);
     this.botToken = random('BotToken', 'admin-bot-token', 'Access token of the Synapse admin bot (JSON, written by the bootstrap custom resource)', 32);
-    this.database = new secretsmanager.Secret(this, 'Database', {
-      secretName: `${props.prefix}-synapse-database`,
-      description: 'Credentials of the synapse database role',
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ username: props.databaseUser ?? 'synapse' }),
-        generateStringKey: 'password',
-        passwordLength: 40,
-        excludePunctuation: true,
-      },
-    });
+    this.databaseImported = props.importedDatabase !== undefined;
+    this.database =
+      props.importedDatabase ??
+      new secretsmanager.Secret(this, 'Database', {
+        secretName: `${props.prefix}-synapse-database`,
+        description: 'Credentials of the synapse database role',
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ username: props.databaseUser ?? 'synapse' }),
+          generateStringKey: 'password',
+          passwordLength: 40,
+          excludePunctuation: true,
+        },
+      });
 
     const reasons: Record<string, string> = {
       RegistrationSharedSecret: 'Synapse reads it only at start; rotate by changing the secret and forcing a new Synapse deployment.',
@@ -67,7 +87,9 @@ export class SynapseSecrets extends Construct {
       Database: 'The database setup custom resource re-applies the password on every deploy; rotate by changing the secret, redeploying, and forcing a new Synapse deployment.',
     };
     for (const [cid, reason] of Object.entries(reasons)) {
-      acknowledgeNag(this.node.findChild(cid), { id: 'AwsSolutions-SMG4', reason });
+      // Imported secrets are not created here and have no finding.
+      const child = this.node.tryFindChild(cid);
+      if (child) acknowledgeNag(child, { id: 'AwsSolutions-SMG4', reason });
     }
   }
 }

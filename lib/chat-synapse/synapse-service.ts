@@ -1,7 +1,5 @@
-import * as path from 'node:path';
 import { CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,7 +10,7 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct, IConstruct } from 'constructs';
 import { CHAT_CLIENT_SECRET_KEYS } from '../chat-shared/secret-keys';
 import { ChatConfig } from '../config';
-import { REPO_ROOT } from '../constructs/chat-function';
+import { dockerAssetImage, fargateRuntimePlatform } from '../constructs/container-image';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
 import { HOMESERVER_PLAIN_ENV, HOMESERVER_SECRET_ENV, renderHomeserverYaml, SYNAPSE_CONFIG_YAML_ENV, SYNAPSE_LISTENER_PORT } from './homeserver-config';
@@ -71,8 +69,8 @@ export class SynapseService extends Construct {
       family: `${config.prefix}-synapse`,
       cpu: config.services.synapse.cpu,
       memoryLimitMiB: config.services.synapse.memoryMiB,
-      // matrixdotorg/synapse is published for linux/amd64 and linux/arm64; the S3 provider is pure Python.
-      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      // images.architecture: matrixdotorg/synapse is published for linux/amd64 and linux/arm64; the S3 provider is pure Python.
+      runtimePlatform: fargateRuntimePlatform(config),
     });
     // Exactly what synapse-s3-storage-provider calls (boto3 upload_file/download_fileobj, delete on purge).
     this.taskDefinition.addToTaskRolePolicy(
@@ -94,7 +92,7 @@ export class SynapseService extends Construct {
     this.taskDefinition.addContainer('Synapse', {
       containerName: 'synapse',
       // Built from docker/synapse at deploy time (synth only stages the two small files there).
-      image: ecs.ContainerImage.fromAsset(path.join(REPO_ROOT, 'docker', 'synapse'), { platform: ecrAssets.Platform.LINUX_ARM64 }),
+      image: dockerAssetImage(config, 'synapse'),
       portMappings: [{ containerPort: SYNAPSE_LISTENER_PORT, name: 'synapse' }],
       environment: {
         [SYNAPSE_CONFIG_YAML_ENV]: this.homeserverYaml,
@@ -107,7 +105,9 @@ export class SynapseService extends Construct {
         [s.registrationSharedSecret]: ecs.Secret.fromSecretsManager(secrets.registrationSharedSecret),
         [s.macaroonSecretKey]: ecs.Secret.fromSecretsManager(secrets.macaroonSecretKey),
         [s.formSecret]: ecs.Secret.fromSecretsManager(secrets.formSecret),
-        [s.signingKeySeed]: ecs.Secret.fromSecretsManager(secrets.signingKeySeed),
+        // Exactly one of the two: the entrypoint refuses a container that has both.
+        [secrets.signingKey.kind === 'key' ? s.signingKey : s.signingKeySeed]: ecs.Secret.fromSecretsManager(secrets.signingKey.secret),
+        [s.databaseUser]: ecs.Secret.fromSecretsManager(secrets.database, 'username'),
         [s.databasePassword]: ecs.Secret.fromSecretsManager(secrets.database, 'password'),
         [s.oidcClientId]: ecs.Secret.fromSecretsManager(props.clientsSecret, CHAT_CLIENT_SECRET_KEYS.synapseOidcClientId),
         [s.oidcClientSecret]: ecs.Secret.fromSecretsManager(props.clientsSecret, CHAT_CLIENT_SECRET_KEYS.synapseOidcClientSecret),

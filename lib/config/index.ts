@@ -10,7 +10,7 @@ import {
 } from './schema';
 
 export { CDK_POSTGRES_17_VERSIONS, postgresEngineVersion, RDS_NO_LONGER_CREATES } from './postgres-versions';
-export { DEFAULT_POSTGRES_ENGINE_VERSION, LOG_RETENTION_DAYS } from './schema';
+export { DEFAULT_HASURA_IMAGE, DEFAULT_POSTGRES_ENGINE_VERSION, LOG_RETENTION_DAYS } from './schema';
 
 /** The cdk.json context key that holds every environment's config. */
 export const ENVIRONMENTS_CONTEXT_KEY = 'phenom-chat:environments';
@@ -163,6 +163,16 @@ function resolve(envName: string, parsed: ParsedEnvironmentConfig, ctx: z.Refine
           `(arn:aws:ses:<region>:<account>:identity/${address.split('@')[1]}), got ${email.sesIdentityArn}`,
       });
     }
+  }
+
+  if (parsed.synapse.database.mode === 'import' && parsed.database.mode !== 'import') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['synapse', 'database'],
+      message:
+        '"import" adopts an existing Synapse database, so it needs the instance that holds it: ' +
+        'set database to {"mode":"import",...} for that RDS instance. An instance this stack creates is empty when Synapse first starts.',
+    });
   }
 
   return {

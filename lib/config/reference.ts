@@ -79,12 +79,22 @@ export const CONFIG_KEY_DOCS: Record<string, KeyDoc> = {
   'services.synapseAdmin': { meaning: 'Fargate size of the Synapse Admin UI.', default: size(DEFAULT_TASK_SIZES.synapseAdmin) },
   'services.mcpServer': { meaning: 'Fargate size of the MCP server.', default: size(DEFAULT_TASK_SIZES.mcpServer) },
   'services.hasura': { meaning: 'Fargate size of Hasura.', default: size(DEFAULT_TASK_SIZES.hasura) },
-  'images.architecture': { meaning: 'CPU architecture of every image and Fargate task; `x86_64` for deploying machines that cannot build arm64 images.' },
+  'images.architecture': { meaning: 'The platform every image is built for (`linux/arm64` or `linux/amd64`) and the CPU architecture of every Fargate task, always the same. Use `x86_64` on a deploying machine that cannot build arm64 images.' },
   'mcp.backendType': { meaning: 'Which backend the MCP tools use.' },
   'mcp.maxCount': { meaning: 'Autoscaling maximum of the MCP service (minimum 1).' },
   'synapse.adminApiAllowedCidrs': { meaning: 'CIDRs allowed to reach `/_synapse/admin/*` through the ALB; empty means nobody.' },
   'synapse.historyRetentionDays': { meaning: 'The scheduled purge removes room history older than this.' },
-  'synapse.signingKeySecretArn': { meaning: "Adopt an existing homeserver's identity: a secret with its signing key (`ed25519 <key id> <base64 seed>`). Unset derives a new key.", default: 'a new key' },
+  'synapse.signingKeySecretArn': {
+    meaning:
+      "Adopt an existing server's identity: a secret holding its signing key file line, `ed25519 <key_id> <unpadded base64 seed>`, which the image writes as it is (a malformed value stops the container with a message naming `SYNAPSE_SIGNING_KEY`). Unset: a seed is generated and the key derived from it, i.e. a new server identity.",
+    default: 'unset (a new identity)',
+  },
+  'synapse.database.mode': {
+    meaning:
+      '`create`: the deploy makes the `synapse` role (generated password) and an empty database. `import` adopts an existing homeserver\'s database; the deploy only checks it (exists, UTF8/C, Synapse schema, users of `matrixServerName`, tables owned by the role) and changes nothing. Needs `database.mode: "import"`. See docs/operations.md, "Adopt the running homeserver".',
+  },
+  'synapse.database.name': { meaning: 'The adopted Synapse database.' },
+  'synapse.database.secretArn': { meaning: 'JSON `username`/`password` of the role that owns the adopted tables, which Synapse then connects as.' },
   'linkPreview.phenomGraphqlUrl': { meaning: "The Phenom backend's GraphQL endpoint the link-preview Lambda asks for content metadata." },
   'linkPreview.phenomCredentialsSecretArn': { meaning: 'Secret with the Phenom API credentials; unset calls the API unauthenticated.' },
   'linkPreview.cacheTtlHours': { meaning: 'How long a resolved preview is served without asking upstream again.' },

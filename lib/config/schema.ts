@@ -35,6 +35,28 @@ const cidr = z
     'expected an IPv4 CIDR block such as 203.0.113.0/24',
   );
 
+/** A lower-case PostgreSQL identifier (database or role name), usable unquoted. */
+const sqlIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lower-case SQL identifier (a-z, 0-9, _) such as synapse');
+
+/**
+ * Synapse's database. `create` (the default) makes an empty one with its own role. `import` adopts an
+ * existing homeserver's database on the (imported) instance: the deploy checks it and changes nothing.
+ */
+const synapseDatabase = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('create') }).strict(),
+  z
+    .object({
+      mode: z.literal('import'),
+      name: sqlIdentifier.default('synapse'),
+      /**
+       * JSON `{username, password}` of the role the existing Synapse connects as (the owner of its
+       * tables). Synapse keeps using that role, so the old service's credentials stay valid for a rollback.
+       */
+      secretArn: arnOf('secretsmanager'),
+    })
+    .strict(),
+]);
+
 const vpcId = z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id such as vpc-0123456789abcdef0');
 const subnetId = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id such as subnet-0123456789abcdef0');
 const securityGroupId = z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id such as sg-0123456789abcdef0');
@@ -72,7 +94,7 @@ export const DEFAULT_TASK_SIZES = {
   hasura: { cpu: 512, memoryMiB: 1024 },
 } as const;
 
-/** The pinned Hasura engine image (bump deliberately, after reading its changelog). */
+/** The Hasura engine image built into docker/hasura when hasura.image is not set (the Dockerfile's default too; bump deliberately, after reading its changelog). */
 export const DEFAULT_HASURA_IMAGE = 'hasura/graphql-engine:v2.48.5';
 
 const taskSize = z
@@ -323,9 +345,10 @@ export const environmentConfigSchema = z
          * generated seed, which gives a new server identity.
          */
         signingKeySecretArn: arnOf('secretsmanager').optional(),
+        database: synapseDatabase.default({ mode: 'create' }),
       })
       .strict()
-      .default({ adminApiAllowedCidrs: [], historyRetentionDays: 90 }),
+      .default({ adminApiAllowedCidrs: [], historyRetentionDays: 90, database: { mode: 'create' } }),
     linkPreview: z
       .object({
         phenomGraphqlUrl: httpsUrl,

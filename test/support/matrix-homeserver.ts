@@ -28,6 +28,8 @@ import { AddressInfo } from 'node:net';
  * - `GET  /_synapse/admin/v1/users/{userId}/admin`
  * - `POST /_synapse/admin/v1/purge_history/{roomId}` and `GET /_synapse/admin/v1/purge_history_status/{purgeId}`
  * - `GET  /_synapse/admin/v1/server_version`
+ * - `POST /_synapse/admin/v1/rooms/{roomIdOrAlias}/make_room_admin` (MakeRoomAdminRestServlet: the highest-powered
+ *   joined local user raises the target to its own level, then invites it unless the room is public)
  *
  * Errors use the spec's `{errcode, error}` body. Every request is logged in
  * `requests`, so a test can assert that a second run changed nothing.
@@ -258,6 +260,10 @@ export class MatrixHomeserver {
       return [200, { admin: user.admin }];
     }
     if (p === '/_synapse/admin/v1/server_version' && method === 'GET') return [200, { server_version: '1.142.0 (stand-in)' }];
+    if ((m = p.match(/^\/_synapse\/admin\/v1\/rooms\/([^/]+)\/make_room_admin$/)) && method === 'POST') {
+      const caller = this.requireAdmin(req, url);
+      return this.makeRoomAdmin(caller, decodeURIComponent(m[1]), body);
+    }
     if ((m = p.match(/^\/_matrix\/client\/v3\/rooms\/([^/]+)\/(state|joined_members)$/)) && method === 'GET') {
       const room = this.mustJoined(decodeURIComponent(m[1]), this.auth(req, url).userId);
       if (m[2] === 'state') return [200, [...room.state.values()]];
@@ -616,6 +622,39 @@ export class MatrixHomeserver {
     const content: Record<string, unknown> = { membership: action === 'unban' ? 'leave' : action };
     if (typeof body.reason === 'string') content.reason = body.reason;
     this.appendEvent(room, userId, 'm.room.member', content, target);
+    return [200, {}];
+  }
+
+  /**
+   * Synapse's MakeRoomAdminRestServlet (synapse/rest/admin/rooms.py): picks the joined local user with the
+   * highest level in the room's power levels, has it give the target that same level (through the normal
+   * power-level auth rules), then invites the target unless it is joined or invited already, or the room is public.
+   */
+  private makeRoomAdmin(caller: string, roomIdOrAlias: string, raw: unknown): [number, unknown] {
+    const roomId = roomIdOrAlias.startsWith('#') ? this.aliases.get(roomIdOrAlias) : roomIdOrAlias;
+    if (!roomId) throw new MatrixError(404, 'M_NOT_FOUND', `Room alias ${roomIdOrAlias} not found`);
+    const room = this.rooms.get(roomId);
+    if (!room) throw new MatrixError(400, 'M_UNKNOWN', 'Server not in room');
+    const target = (asObject(raw).user_id as string | undefined) ?? caller;
+    const levels = (room.state.get(stateKey('m.room.power_levels', ''))?.content ?? {}) as { users?: Record<string, number> };
+    const users = levels.users ?? {};
+    const local = (u: string) => u.endsWith(`:${this.serverName}`);
+    const admin = Object.keys(users)
+      .filter(local)
+      .sort((a, b) => users[a]! - users[b]!)
+      .reverse()
+      .find((u) => room.members.has(u));
+    if (!admin) throw new MatrixError(400, 'M_UNKNOWN', 'No local admin user in room');
+    try {
+      this.putState(admin, roomId, 'm.room.power_levels', '', { ...levels, users: { ...users, [target]: users[admin] ?? 100 } });
+    } catch {
+      throw new MatrixError(400, 'M_UNKNOWN', 'No local admin user in room with power to update power levels.');
+    }
+    const membership = (room.state.get(stateKey('m.room.member', target))?.content as { membership?: string } | undefined)?.membership;
+    const joinRule = (room.state.get(stateKey('m.room.join_rules', ''))?.content as { join_rule?: string } | undefined)?.join_rule;
+    if (membership !== 'join' && membership !== 'invite' && joinRule !== 'public') {
+      this.membershipChange(admin, roomId, 'invite', { user_id: target });
+    }
     return [200, {}];
   }
 

@@ -19,15 +19,25 @@ export interface SynthResult {
   readonly outdir: string;
 }
 
+export interface SynthOptions {
+  /**
+   * Bundle the Lambdas with esbuild, as `cdk synth` does. Tests that read only the template and
+   * the asset manifest's images can turn it off to save seconds of CPU.
+   * @default true
+   */
+  readonly bundleLambdas?: boolean;
+}
+
 /**
  * Synthesizes one environment exactly as `cdk synth -c env=NAME` does (same
  * context, same createStacks, cdk-nag included). `environments` replaces the
  * cdk.json environments block when given.
  */
-export function synthesize(envName: string, environments?: Record<string, unknown>): SynthResult {
+export function synthesize(envName: string, environments?: Record<string, unknown>, options: SynthOptions = {}): SynthResult {
   const envs = environments ?? cdkJsonEnvironments();
   const outdir = mkdtempSync(join(tmpdir(), 'phenom-chat-synth-'));
-  const app = new App({ outdir, context: { ...cdkJson.context, [ENVIRONMENTS_CONTEXT_KEY]: envs, env: envName } });
+  const bundling = options.bundleLambdas === false ? { 'aws:cdk:bundling-stacks': [] } : {};
+  const app = new App({ outdir, context: { ...cdkJson.context, ...bundling, [ENVIRONMENTS_CONTEXT_KEY]: envs, env: envName } });
   const stacks = createStacks(app, loadConfig(envs, envName));
   const assembly = app.synth();
   const templates: Record<string, unknown> = {};

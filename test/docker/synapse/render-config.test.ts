@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ function containerEnv(dir: string): Record<string, string> {
     SYNAPSE_MACAROON_SECRET_KEY: 'macaroon-secret',
     SYNAPSE_FORM_SECRET: 'form-secret',
     SYNAPSE_SIGNING_KEY_SEED: 'x'.repeat(48),
+    SYNAPSE_DB_USER: 'synapse',
     SYNAPSE_DB_PASSWORD: "p@ss'word\"\n{}",
     SYNAPSE_OIDC_CLIENT_ID: 'client-id',
     SYNAPSE_OIDC_CLIENT_SECRET: 'client-secret',
@@ -116,5 +117,54 @@ describe('docker/synapse render-config.py (the image entrypoint)', () => {
     expect(short.status).toBe(2);
     expect(short.stderr).toMatch(/SYNAPSE_SIGNING_KEY_SEED must be set to at least 32/);
     expect(existsSync(join(dir, 'homeserver.yaml'))).toBe(false);
+  });
+
+  describe('with an imported signing key (synapse.signingKeySecretArn)', () => {
+    // An existing server's key file line, as Synapse writes it: unpadded base64 of a 32-byte seed.
+    const seed = randomBytes(32);
+    const keyLine = `ed25519 a_Xy9Z ${seed.toString('base64').replace(/=+$/, '')}`;
+    const importing = (key: string): Record<string, string> => {
+      const env = withKeyInTempDir(containerEnv(dir));
+      delete env.SYNAPSE_SIGNING_KEY_SEED;
+      return { ...env, SYNAPSE_SIGNING_KEY: key };
+    };
+
+    it('writes the key file exactly as imported and keeps it from Synapse\'s environment', () => {
+      const result = runEntrypoint(importing(`${keyLine}\n`));
+      expect(result.status).toBe(0);
+      expect(readFileSync(join(dir, 'signing.key'), 'utf8')).toBe(`${keyLine}\n`);
+      expect(statSync(join(dir, 'signing.key')).mode & 0o777).toBe(0o600);
+      const childEnv = JSON.parse(result.stdout) as Record<string, string>;
+      expect(Object.keys(childEnv).filter((k) => k.startsWith('SYNAPSE_SIGNING'))).toEqual([]);
+    });
+
+    it('accepts the value with surrounding whitespace, as a pasted secret often has', () => {
+      expect(runEntrypoint(importing(`  ${keyLine}  \r\n\n`)).status).toBe(0);
+      expect(readFileSync(join(dir, 'signing.key'), 'utf8')).toBe(`${keyLine}\n`);
+    });
+
+    it.each([
+      ['another algorithm', keyLine.replace('ed25519', 'ed448'), /SYNAPSE_SIGNING_KEY is not a Synapse signing key/],
+      ['a padded seed', `${keyLine}=`, /SYNAPSE_SIGNING_KEY is not a Synapse signing key/],
+      ['a key id with a colon', keyLine.replace('a_Xy9Z', 'ed25519:a_Xy9Z'), /SYNAPSE_SIGNING_KEY is not a Synapse signing key/],
+      ['a short seed', `ed25519 a_Xy9Z ${seed.subarray(0, 31).toString('base64').replace(/=+$/, '')}`, /SYNAPSE_SIGNING_KEY is not a Synapse signing key/],
+      ['two keys', `${keyLine}\n${keyLine.replace('a_Xy9Z', 'a_old1')}`, /SYNAPSE_SIGNING_KEY must hold exactly one key.*it holds 2 lines/],
+      ['just the seed', seed.toString('base64').replace(/=+$/, ''), /SYNAPSE_SIGNING_KEY is not a Synapse signing key/],
+    ])('rejects %s with exit 2, naming the variable and never printing the key, and writes nothing', (_, value, message) => {
+      const result = runEntrypoint(importing(value));
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toContain(seed.toString('base64').slice(0, 20));
+      expect(existsSync(join(dir, 'signing.key'))).toBe(false);
+      expect(existsSync(join(dir, 'homeserver.yaml'))).toBe(false);
+    });
+
+    it('refuses both an imported key and a seed: one server, one identity', () => {
+      const env = { ...importing(keyLine), SYNAPSE_SIGNING_KEY_SEED: 'x'.repeat(48) };
+      const result = runEntrypoint(env);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain('set only one of SYNAPSE_SIGNING_KEY (an imported key) and SYNAPSE_SIGNING_KEY_SEED (a derived key)');
+      expect(existsSync(join(dir, 'signing.key'))).toBe(false);
+    });
   });
 });

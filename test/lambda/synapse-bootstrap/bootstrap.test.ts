@@ -131,6 +131,78 @@ describe('bootstrapSynapse against the stand-in homeserver', () => {
   });
 });
 
+describe("bootstrapSynapse on an adopted homeserver (seed 003's existing rooms)", () => {
+  let hs: MatrixHomeserver;
+  let client: MatrixClient;
+  let oldAdmin: string;
+  const rooms: RoomSpec[] = [
+    { alias: 'internal', name: 'Phenom Internal', topic: 'Internal team chat' },
+    { alias: 'partners', name: 'Phenom Partners', topic: 'Chat with Phenom partners' },
+  ];
+
+  beforeAll(async () => {
+    hs = await MatrixHomeserver.start({ serverName: 'thephenom.app', registrationSharedSecret: SECRET });
+    client = new MatrixClient({ baseUrl: hs.url, timeoutMs: 5000 });
+    // The old server: its "admin" account (seed 002, step 3) made #internal and talked in it; #partners does not exist.
+    const admin = await client.registerWithSharedSecret(SECRET, { username: 'admin', password: 'old-admin-password-123', admin: true });
+    oldAdmin = admin.access_token;
+    const internal = await client.createRoom(oldAdmin, { preset: 'private_chat', name: 'Phenom Internal', topic: 'Internal team chat', room_alias_name: 'internal' });
+    await fetch(`${hs.url}/_matrix/client/v3/rooms/${encodeURIComponent(internal)}/send/m.room.message/t1`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${oldAdmin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ msgtype: 'm.text', body: 'history from before the cut-over' }),
+    });
+  });
+  afterAll(() => hs.stop());
+
+  it('takes over the room that exists by alias (never a second one), keeps its history, and creates only the missing room', async () => {
+    const internalId = hs.roomIdForAlias('#internal:thephenom.app')!;
+    const before = hs.roomIds().length;
+    const result = await bootstrapSynapse({ client, sharedSecret: SECRET, bot, store: new MemoryStore(), rooms });
+
+    expect(result.rooms.map((r) => ({ alias: r.alias, created: r.created, adopted: r.adopted }))).toEqual([
+      { alias: '#internal:thephenom.app', created: false, adopted: true },
+      { alias: '#partners:thephenom.app', created: true, adopted: undefined },
+    ]);
+    expect(result.rooms[0].roomId).toBe(internalId);
+    expect(hs.roomIds()).toHaveLength(before + 1);
+    // the bot is a member with the old admin's level, and the old message is still there for it to read
+    expect(hs.roomState(internalId, 'm.room.power_levels')).toMatchObject({ ...MODERATION_POWER_LEVELS, users: { [result.botUserId]: 100 } });
+    expect(hs.roomState(internalId, 'm.room.member', result.botUserId)).toMatchObject({ membership: 'join' });
+    const messages = await fetch(`${hs.url}/_matrix/client/v3/rooms/${encodeURIComponent(internalId)}/messages?dir=b&limit=50`, {
+      headers: { authorization: `Bearer ${oldAdmin}` },
+    }).then((r) => r.json() as Promise<{ chunk: { content: { body?: string } }[] }>);
+    expect(messages.chunk.map((e) => e.content.body).filter(Boolean)).toEqual(['history from before the cut-over']);
+  });
+
+  it('a second run changes nothing', async () => {
+    const store = new MemoryStore();
+    await bootstrapSynapse({ client, sharedSecret: SECRET, bot, store, rooms });
+    const before = hs.requests.length;
+    const result = await bootstrapSynapse({ client, sharedSecret: SECRET, bot, store, rooms });
+    expect(result.rooms.every((r) => !r.created && !r.adopted && r.updated.length === 0)).toBe(true);
+    expect(hs.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('fails clearly, creating nothing, when no local member can hand the room over', async () => {
+    const other = await MatrixHomeserver.start({ serverName: 'orphan.test', registrationSharedSecret: SECRET });
+    try {
+      const c = new MatrixClient({ baseUrl: other.url });
+      const owner = await c.registerWithSharedSecret(SECRET, { username: 'owner', password: 'owner-password-1234', admin: false });
+      const roomId = await c.createRoom(owner.access_token, { preset: 'private_chat', room_alias_name: 'only' });
+      // The only admin leaves: nobody local can raise the bot any more.
+      await c.putState(owner.access_token, roomId, 'm.room.member', { membership: 'leave' }, owner.user_id);
+      const before = other.roomIds().length;
+      await expect(bootstrapSynapse({ client: c, sharedSecret: SECRET, bot, store: new MemoryStore(), rooms: [{ alias: 'only', name: 'Only', topic: 'One room' }] })).rejects.toThrow(
+        /#only:orphan.test \(.*\) exists but @phenom-bot:orphan.test is not in it, and Synapse could not make it the room's admin \(No local admin user in room\)/,
+      );
+      expect(other.roomIds()).toHaveLength(before);
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
 describe('bootstrapSynapse failures', () => {
   let hs: MatrixHomeserver;
   beforeAll(async () => {

@@ -72,3 +72,53 @@ describe('synapse-database-setup custom resource handler', () => {
     await expect(handler(event('Update'))).rejects.toThrow(/has no username\/password/);
   });
 });
+
+describe('synapse-database-setup in import mode (an adopted homeserver)', () => {
+  const ADOPTED_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:phenom-production-old-synapse-role-AbCdEf';
+  const oldRole = `old_synapse_${tag}`;
+  const oldDatabase = `old_synapse_db_${tag}`;
+  const oldPassword = 'the-old-servers-password-1';
+  const adoptEnv = { SYNAPSE_DB_MODE: 'import', SYNAPSE_SERVER_NAME: 'thephenom.app', SYNAPSE_DB_NAME: oldDatabase, SYNAPSE_DB_SECRET_ARN: ADOPTED_ARN };
+  const passwordHash = async () => (await admin.query('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [oldRole])).rows[0]?.rolpassword;
+
+  beforeAll(async () => {
+    await admin.query(`CREATE ROLE "${oldRole}" LOGIN PASSWORD '${oldPassword}'`);
+    await admin.query(`CREATE DATABASE "${oldDatabase}" OWNER "${oldRole}" ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`);
+    const url = new URL(testServerUrl());
+    Object.assign(url, { username: oldRole, password: oldPassword, pathname: `/${oldDatabase}` });
+    const old = new Client({ connectionString: url.toString() });
+    await old.connect();
+    await old.query("CREATE TABLE schema_version (lock CHAR(1) NOT NULL DEFAULT 'X' UNIQUE, version INTEGER NOT NULL, upgraded BOOL NOT NULL)");
+    await old.query('INSERT INTO schema_version (version, upgraded) VALUES (92, true)');
+    await old.query("CREATE TABLE users (name TEXT PRIMARY KEY); INSERT INTO users VALUES ('@alice:thephenom.app')");
+    await old.end();
+    secrets.put(ADOPTED_ARN, JSON.stringify({ username: oldRole, password: oldPassword }));
+  });
+  afterAll(async () => {
+    await admin.query(`DROP DATABASE IF EXISTS "${oldDatabase}" WITH (FORCE)`).catch(() => undefined);
+    await admin.query(`DROP ROLE IF EXISTS "${oldRole}"`).catch(() => undefined);
+  });
+
+  it('checks the existing database as its own role and reports it, leaving the role and its password as they were', async () => {
+    const before = await passwordHash();
+    Object.assign(process.env, adoptEnv);
+    try {
+      const result = await handler({ ...event('Create'), ResourceProperties: { ServiceToken: 'x', DatabaseName: oldDatabase, Mode: 'import' } } as CloudFormationCustomResourceEvent);
+      expect(result).toEqual({ PhysicalResourceId: `synapse-database:${oldDatabase}`, Data: { DatabaseName: oldDatabase, RoleName: oldRole } });
+    } finally {
+      for (const key of Object.keys(adoptEnv)) delete process.env[key];
+      Object.assign(process.env, { SYNAPSE_DB_SECRET_ARN: SECRET_ARN, SYNAPSE_DB_NAME: database });
+    }
+    expect(await passwordHash()).toBe(before);
+  });
+
+  it("fails the deploy step, creating nothing, when the configured database is not the old server's", async () => {
+    Object.assign(process.env, { ...adoptEnv, SYNAPSE_SERVER_NAME: 'chat.thephenom.app' });
+    try {
+      await expect(handler(event('Create'))).rejects.toThrow(/belongs to the homeserver "thephenom.app".*matrixServerName is "chat.thephenom.app"/);
+    } finally {
+      for (const key of Object.keys(adoptEnv)) delete process.env[key];
+      Object.assign(process.env, { SYNAPSE_DB_SECRET_ARN: SECRET_ARN, SYNAPSE_DB_NAME: database });
+    }
+  });
+});

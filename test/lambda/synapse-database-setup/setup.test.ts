@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { ensureSynapseDatabase, SynapseDatabaseSpec } from '../../../lambda/synapse-database-setup/setup';
+import { ensureSynapseDatabase, SynapseDatabaseSpec, verifyAdoptedSynapseDatabase } from '../../../lambda/synapse-database-setup/setup';
 import { testServerUrl } from '../../support/postgres';
 
 /** A connection to the shared test server as `user` (the superuser by default). */
@@ -107,5 +107,128 @@ describe('ensureSynapseDatabase (real PostgreSQL 17)', () => {
     await expect(ensureSynapseDatabase(admin, { roleName: 'synapse"; DROP', databaseName: 'synapse', password: 'x' })).rejects.toThrow(/roleName must be a lower-case SQL identifier/);
     await expect(ensureSynapseDatabase(admin, { roleName: 'synapse', databaseName: 'Synapse', password: 'x' })).rejects.toThrow(/databaseName/);
     await expect(ensureSynapseDatabase(admin, { roleName: 'synapse_x', databaseName: 'synapse_x', password: '' })).rejects.toThrow(/password is empty/);
+  });
+});
+
+describe('verifyAdoptedSynapseDatabase: adopting an existing homeserver\'s database (real PostgreSQL 17)', () => {
+  let admin: Client;
+  const cleanup: Array<() => Promise<unknown>> = [];
+  const SERVER = 'thephenom.app';
+
+  beforeAll(async () => {
+    admin = await connect();
+  });
+  afterAll(async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+    await admin.end();
+  });
+
+  /**
+   * What the running homeserver has: a role with a password, a UTF8/C database it owns, and the
+   * tables Synapse made as that role (the parts of Synapse's schema these checks read), with rows.
+   */
+  async function existingHomeserver(options: { serverName?: string; tablesOwner?: string; schema?: boolean } = {}) {
+    const role = { name: unique('old_synapse'), password: `pw-${randomBytes(8).toString('hex')}` };
+    const databaseName = unique('synapse');
+    cleanup.push(() => admin.query(`DROP ROLE IF EXISTS "${role.name}"`));
+    cleanup.push(() => admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`));
+    await admin.query(`CREATE ROLE "${role.name}" LOGIN PASSWORD '${role.password}'`);
+    await admin.query(`CREATE DATABASE "${databaseName}" OWNER "${role.name}" ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`);
+    if (options.schema !== false) {
+      const creator = options.tablesOwner ? await connect(undefined, databaseName) : await connect({ name: role.name, password: role.password }, databaseName);
+      try {
+        await creator.query(`CREATE TABLE schema_version (lock CHAR(1) NOT NULL DEFAULT 'X' UNIQUE, version INTEGER NOT NULL, upgraded BOOL NOT NULL, CHECK (lock = 'X'))`);
+        await creator.query('INSERT INTO schema_version (version, upgraded) VALUES (92, true)');
+        await creator.query('CREATE TABLE users (name TEXT PRIMARY KEY, password_hash TEXT, creation_ts BIGINT, admin SMALLINT DEFAULT 0 NOT NULL)');
+        await creator.query(`INSERT INTO users (name, creation_ts) VALUES ('@alice:${options.serverName ?? SERVER}', 1700000000), ('@bob:${options.serverName ?? SERVER}', 1700000001)`);
+        await creator.query('CREATE TABLE events (event_id TEXT PRIMARY KEY, room_id TEXT NOT NULL, content TEXT)');
+        await creator.query(`INSERT INTO events VALUES ('$e1', '!internal:${SERVER}', '{"body":"hello"}')`);
+        if (options.tablesOwner) {
+          await admin.query(`CREATE ROLE "${options.tablesOwner}" NOLOGIN`);
+          cleanup.push(() => admin.query(`DROP ROLE IF EXISTS "${options.tablesOwner}"`));
+          cleanup.unshift(() => admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`));
+          for (const t of ['schema_version', 'users', 'events']) {
+            await creator.query(`ALTER TABLE ${t} OWNER TO "${options.tablesOwner}"`);
+            await creator.query(`GRANT SELECT ON ${t} TO "${role.name}"`);
+          }
+        }
+      } finally {
+        await creator.end();
+      }
+    }
+    return { role, databaseName };
+  }
+
+  /** Everything adoption must leave alone: the role's password hash, the owners, the rows. */
+  async function state(role: string, databaseName: string) {
+    const auth = await admin.query('SELECT rolpassword, rolcanlogin FROM pg_authid WHERE rolname = $1', [role]);
+    const db = await admin.query('SELECT pg_get_userbyid(datdba) AS owner, datacl FROM pg_database WHERE datname = $1', [databaseName]);
+    const inside = await connect(undefined, databaseName);
+    try {
+      const tables = await inside.query("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
+      const rows = tables.rows.length
+        ? (await inside.query("SELECT (SELECT json_agg(u ORDER BY name) FROM users u) AS users, (SELECT json_agg(e) FROM events e) AS events, (SELECT json_agg(v) FROM schema_version v) AS version")).rows[0]
+        : null;
+      return { auth: auth.rows, db: db.rows, tables: tables.rows, rows };
+    } finally {
+      await inside.end();
+    }
+  }
+
+  const asRole = (role: { name: string; password: string }, databaseName: string) => () => connect(role, databaseName);
+
+  it("accepts the old server's database and changes nothing: no role, password, owner or row", async () => {
+    const { role, databaseName } = await existingHomeserver();
+    const before = await state(role.name, databaseName);
+    expect(await verifyAdoptedSynapseDatabase(asRole(role, databaseName), { roleName: role.name, databaseName, serverName: SERVER })).toEqual({ schemaVersion: 92, hasUsers: true });
+    expect(await state(role.name, databaseName)).toEqual(before);
+    // and the old server can still log in with its own password (a rollback needs nothing undone)
+    await (await connect(role, databaseName)).end();
+  });
+
+  it('refuses a database that does not exist, and creates none', async () => {
+    const { role } = await existingHomeserver({ schema: false });
+    const missing = unique('synapse_missing');
+    await expect(verifyAdoptedSynapseDatabase(asRole(role, missing), { roleName: role.name, databaseName: missing, serverName: SERVER })).rejects.toThrow(
+      `database "${missing}" does not exist: synapse.database.mode "import" adopts an existing database and never creates one`,
+    );
+    expect((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [missing])).rowCount).toBe(0);
+  });
+
+  it('refuses an empty database (no Synapse schema), which would start a new server under the old name', async () => {
+    const { role, databaseName } = await existingHomeserver({ schema: false });
+    await expect(verifyAdoptedSynapseDatabase(asRole(role, databaseName), { roleName: role.name, databaseName, serverName: SERVER })).rejects.toThrow(
+      /has no Synapse schema \(no public\.schema_version table\)/,
+    );
+  });
+
+  it("refuses another server's database, as Synapse would", async () => {
+    const { role, databaseName } = await existingHomeserver({ serverName: 'chat-testing.thephenom.app' });
+    await expect(verifyAdoptedSynapseDatabase(asRole(role, databaseName), { roleName: role.name, databaseName, serverName: SERVER })).rejects.toThrow(
+      'belongs to the homeserver "chat-testing.thephenom.app" (its users are @…:chat-testing.thephenom.app), but matrixServerName is "thephenom.app"',
+    );
+  });
+
+  it('refuses a role that does not own the tables (Synapse could not upgrade them), naming the owner', async () => {
+    const owner = unique('rds_master');
+    const { role, databaseName } = await existingHomeserver({ tablesOwner: owner });
+    const before = await state(role.name, databaseName);
+    await expect(verifyAdoptedSynapseDatabase(asRole(role, databaseName), { roleName: role.name, databaseName, serverName: SERVER })).rejects.toThrow(
+      `role "${role.name}" does not own the tables of database "${databaseName}" (3 owned by ${owner})`,
+    );
+    expect(await state(role.name, databaseName)).toEqual(before);
+  });
+
+  it('reports a wrong password in the secret without printing it', async () => {
+    const { role, databaseName } = await existingHomeserver();
+    const wrong = { name: role.name, password: 'not-the-password-123' };
+    const error = await verifyAdoptedSynapseDatabase(asRole(wrong, databaseName), { roleName: role.name, databaseName, serverName: SERVER }).catch((e: Error) => e);
+    expect(String(error)).toContain(`cannot log in to database "${databaseName}" as "${role.name}" with the password in the synapse.database.secretArn secret`);
+    expect(String(error)).not.toContain('not-the-password-123');
+  });
+
+  it('rejects names that are not plain identifiers before connecting', async () => {
+    const never = () => Promise.reject(new Error('must not connect'));
+    await expect(verifyAdoptedSynapseDatabase(never, { roleName: 'synapse', databaseName: 'Synapse; drop', serverName: SERVER })).rejects.toThrow(/databaseName must be a lower-case SQL identifier/);
   });
 });

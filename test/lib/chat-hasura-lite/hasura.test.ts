@@ -32,7 +32,7 @@ function synth(envName: 'development' | 'production', edit?: (env: Record<string
 
 type Container = {
   Name: string;
-  Image: string;
+  Image: unknown;
   EntryPoint?: string[];
   Command?: string[];
   User?: string;
@@ -55,10 +55,12 @@ describe('ChatHasuraLite: created Hasura engine', () => {
     ({ template, config } = synth('development'));
   });
 
-  it('runs the pinned Hasura v2 image on Fargate ARM64 in the private subnets, without a public IP', () => {
+  it('runs the pinned Hasura v2 image, served from the CDK assets repository in ECR, on Fargate ARM64 in the private subnets, without a public IP', () => {
     const c = hasuraContainer(template);
-    expect(c.Image).toBe(config.hasura.mode === 'create' ? config.hasura.image : '');
-    expect(c.Image).toMatch(/^hasura\/graphql-engine:v2\.\d+\.\d+$/);
+    expect(config.hasura.mode === 'create' && config.hasura.image).toMatch(/^hasura\/graphql-engine:v2\.\d+\.\d+$/);
+    // Built from docker/hasura (FROM that tag) at deploy time; never pulled from Docker Hub when a task starts.
+    expect(JSON.stringify(c.Image)).toMatch(/\.dkr\.ecr\..*cdk-hnb659fds-container-assets-/);
+    expect(JSON.stringify(c.Image)).not.toContain('hasura/graphql-engine');
     expect(c.User).toBe('1001:1001');
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       Family: Match.stringLikeRegexp('-hasura$'),

@@ -117,7 +117,7 @@ describe('ChatSynapse (development template)', () => {
   it('passes every secret through ECS secrets and none in the plain environment', () => {
     const secrets = Object.fromEntries(container.Secrets.map((s: { Name: string; ValueFrom: unknown }) => [s.Name, JSON.stringify(s.ValueFrom)]));
     expect(Object.keys(secrets).sort()).toEqual([
-      'SYNAPSE_DB_PASSWORD', 'SYNAPSE_FORM_SECRET', 'SYNAPSE_MACAROON_SECRET_KEY', 'SYNAPSE_OIDC_CLIENT_ID', 'SYNAPSE_OIDC_CLIENT_SECRET',
+      'SYNAPSE_DB_PASSWORD', 'SYNAPSE_DB_USER', 'SYNAPSE_FORM_SECRET', 'SYNAPSE_MACAROON_SECRET_KEY', 'SYNAPSE_OIDC_CLIENT_ID', 'SYNAPSE_OIDC_CLIENT_SECRET',
       'SYNAPSE_REGISTRATION_SHARED_SECRET', 'SYNAPSE_SIGNING_KEY_SEED',
     ]);
     expect(secrets.SYNAPSE_REGISTRATION_SHARED_SECRET).toContain('ChatSynapseSecretsRegistrationSharedSecret');

@@ -47,10 +47,10 @@ describe('homeserver config builder', () => {
     ]);
   });
 
-  it('uses psycopg2 on the synapse database with TLS verified', () => {
+  it('uses psycopg2 on the synapse database with TLS verified, as the role its credentials secret names', () => {
     expect(parsed.database.name).toBe('psycopg2');
     expect(parsed.database.args).toMatchObject({
-      user: 'synapse',
+      user: '${SYNAPSE_DB_USER}',
       dbname: 'synapse',
       sslmode: 'verify-full',
       sslrootcert: '/synapse/rds-global-bundle.pem',
@@ -127,8 +127,8 @@ describe('homeserver config builder', () => {
     const known = new Set<string>([...Object.values(HOMESERVER_SECRET_ENV), ...Object.values(HOMESERVER_PLAIN_ENV)]);
     const used = new Set(placeholdersIn(yaml));
     expect([...used].filter((n) => !known.has(n))).toEqual([]);
-    // every secret except the signing-key seed (read by the entrypoint itself) is used by the YAML
-    expect([...known].filter((n) => !used.has(n))).toEqual([HOMESERVER_SECRET_ENV.signingKeySeed]);
+    // every secret except the signing key or its seed (read by the entrypoint itself) is used by the YAML
+    expect([...known].filter((n) => !used.has(n))).toEqual([HOMESERVER_SECRET_ENV.signingKeySeed, HOMESERVER_SECRET_ENV.signingKey]);
   });
 
   it('rejects a public base URL with a path, a bad server name and a non-positive retention', () => {

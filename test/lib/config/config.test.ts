@@ -256,6 +256,43 @@ describe('config errors name the key and the fix', () => {
     const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.synapse = { adminApiAllowedCidrs: cidrs(capacity + 1) })), 'development'));
     expect(msg).toContain(`development.synapse.adminApiAllowedCidrs: expected at most ${capacity} CIDRs`);
   });
+  describe('synapse.database (adopting an existing homeserver)', () => {
+    const importedRds = {
+      mode: 'import',
+      endpoint: 'phenom-prod-postgres.abcdefghijkl.us-east-1.rds.amazonaws.com',
+      secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:phenom-prod-rds-AbCdEf',
+      securityGroupId: 'sg-0b1b2c3d4e5f60718',
+      instanceIdentifier: 'phenom-prod-postgres',
+    };
+    const roleSecret = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:phenom-prod-synapse-role-AbCdEf';
+
+    it('defaults to a database this stack creates', () => {
+      expect(loadConfig(cdkJsonEnvironments(), 'production').synapse.database).toEqual({ mode: 'create' });
+    });
+
+    it('adopts the "synapse" database by default, with the old role\'s credentials', () => {
+      const config = loadConfig(envsWith((e) => Object.assign(e.production, { database: importedRds, synapse: { database: { mode: 'import', secretArn: roleSecret } } })), 'production');
+      expect(config.synapse.database).toEqual({ mode: 'import', name: 'synapse', secretArn: roleSecret });
+      expect(config.synapse.historyRetentionDays).toBe(90);
+    });
+
+    it('refuses adoption on an instance this stack would create, saying what to set', () => {
+      const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.production.synapse = { database: { mode: 'import', secretArn: roleSecret } })), 'production'));
+      expect(msg).toContain('production.synapse.database: "import" adopts an existing Synapse database, so it needs the instance that holds it');
+    });
+
+    it('needs the credentials secret and a plain database name', () => {
+      const withSynapse = (database: unknown) => () => loadConfig(envsWith((e) => Object.assign(e.production, { database: importedRds, synapse: { database } })), 'production');
+      expect(configErrorOf(withSynapse({ mode: 'import' }))).toMatch(/production\.synapse\.database\.secretArn: /);
+      expect(configErrorOf(withSynapse({ mode: 'import', secretArn: roleSecret, name: 'Synapse-DB' }))).toContain('production.synapse.database.name: expected a lower-case SQL identifier');
+      expect(configErrorOf(withSynapse({ mode: 'adopt' }))).toContain('production.synapse.database.mode: expected "create" or "import"');
+    });
+
+    it('rejects a signing key secret that is not a Secrets Manager ARN', () => {
+      const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.production.synapse = { signingKeySecretArn: 'ed25519 a_abcd xyz' })), 'production'));
+      expect(msg).toContain('production.synapse.signingKeySecretArn: expected an ARN of the form arn:aws:secretsmanager');
+    });
+  });
 });
 
 describe('database.engineVersion default', () => {

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { DEFAULT_HASURA_IMAGE } from '../../../lib/config';
+import { containerPlatform } from '../../../lib/constructs/container-image';
+import { cdkJsonEnvironments, synthesize } from '../../support/synth';
+
+const STACK = 'PhenomChat-development';
+const DOCKER = join(__dirname, '../../../docker');
+
+/** The docker image assets of a synthesized stack, as `cdk deploy` will build them (cdk.out/<stack>.assets.json). */
+type DockerImageAsset = { source: { directory: string; platform?: string; dockerBuildArgs?: Record<string, string> } };
+
+function synthWith(architecture?: 'arm64' | 'x86_64', hasuraImage?: string) {
+  const envs = cdkJsonEnvironments();
+  if (architecture) envs.development.images = { architecture };
+  if (hasuraImage) envs.development.hasura = { mode: 'create', image: hasuraImage };
+  const { templates, outdir } = synthesize('development', envs, { bundleLambdas: false });
+  const manifest = JSON.parse(readFileSync(join(outdir, `${STACK}.assets.json`), 'utf8')) as { dockerImages: Record<string, DockerImageAsset> };
+  return { template: Template.fromJSON(templates[STACK] as Record<string, unknown>), images: Object.values(manifest.dockerImages) };
+}
+
+describe('containerPlatform', () => {
+  it('maps each images.architecture to the matching build platform and Fargate CPU architecture', () => {
+    expect(containerPlatform('arm64').assetPlatform.platform).toBe('linux/arm64');
+    expect(containerPlatform('arm64').runtimePlatform.cpuArchitecture?._cpuArchitecture).toBe('ARM64');
+    expect(containerPlatform('x86_64').assetPlatform.platform).toBe('linux/amd64');
+    expect(containerPlatform('x86_64').runtimePlatform.cpuArchitecture?._cpuArchitecture).toBe('X86_64');
+  });
+
+  it('refuses any other value instead of guessing', () => {
+    expect(() => containerPlatform('aarch64' as never)).toThrow('images.architecture must be "arm64" or "x86_64", got aarch64');
+  });
+});
+
+// The default (no images key) and the other value; a custom hasura.image rides along on the second synth.
+describe.each([
+  { architecture: undefined, cpuArchitecture: 'ARM64', platform: 'linux/arm64', hasuraImage: undefined },
+  { architecture: 'x86_64', cpuArchitecture: 'X86_64', platform: 'linux/amd64', hasuraImage: 'hasura/graphql-engine:v2.48.6' },
+] as const)('images.architecture = $architecture', ({ architecture, cpuArchitecture, platform, hasuraImage }) => {
+  const { template, images } = synthWith(architecture, hasuraImage);
+
+  it(`runs every Fargate task definition on ${cpuArchitecture}`, () => {
+    const tasks = Object.entries(template.findResources('AWS::ECS::TaskDefinition'));
+    // Synapse, its Admin UI, the MCP server and the Hasura engine.
+    expect(tasks).toHaveLength(4);
+    for (const [id, task] of tasks) {
+      expect({ id, runtimePlatform: task.Properties.RuntimePlatform }).toEqual({ id, runtimePlatform: { CpuArchitecture: cpuArchitecture, OperatingSystemFamily: 'LINUX' } });
+    }
+  });
+
+  it(`builds every image asset for ${platform}, the Hasura engine included`, () => {
+    expect(images.map((i) => i.source.directory)).toHaveLength(4);
+    for (const image of images) expect({ dir: image.source.directory, platform: image.source.platform }).toEqual({ dir: image.source.directory, platform });
+  });
+
+  it('gives every container an image from the CDK assets repository in ECR, none from Docker Hub', () => {
+    for (const [, task] of Object.entries(template.findResources('AWS::ECS::TaskDefinition'))) {
+      for (const container of task.Properties.ContainerDefinitions as { Name: string; Image: unknown }[]) {
+        expect({ name: container.Name, image: JSON.stringify(container.Image) }).toEqual({
+          name: container.Name,
+          image: expect.stringMatching(/\.dkr\.ecr\.[^"]*cdk-hnb659fds-container-assets-/),
+        });
+      }
+    }
+  });
+
+  it('builds the Hasura engine from hasura.image (a new tag is a new asset)', () => {
+    const hasura = images.filter((i) => i.source.dockerBuildArgs?.HASURA_IMAGE);
+    expect(hasura.map((i) => i.source.dockerBuildArgs)).toEqual([{ HASURA_IMAGE: hasuraImage ?? DEFAULT_HASURA_IMAGE }]);
+  });
+});
+
+describe('the Hasura engine image (docker/hasura)', () => {
+  const dockerfile = readFileSync(join(DOCKER, 'hasura', 'Dockerfile'), 'utf8');
+
+  it('builds FROM the configured engine tag, defaulting to the same pin as the config', () => {
+    expect(dockerfile).toContain(`ARG HASURA_IMAGE=${DEFAULT_HASURA_IMAGE}\nFROM \${HASURA_IMAGE}\n`);
+    expect(DEFAULT_HASURA_IMAGE).toMatch(/^hasura\/graphql-engine:v2\.\d+\.\d+$/);
+  });
+
+  it('has no RUN step, so building it for another architecture needs no emulation', () => {
+    expect(dockerfile.split('\n').filter((l) => /^\s*RUN\b/i.test(l))).toEqual([]);
+  });
+});
