@@ -102,6 +102,11 @@ describe('npm run preflight', () => {
     expect(await main(['-c', 'env=development'], { clients: clientsFor(aws), cdkJsonPath: writeCdkJson(envs) })).toBe(1);
     expect(out).toEqual([`FAIL config: ${ENVIRONMENTS_CONTEXT_KEY}.development.database.instanceClass: expected an RDS instance class such as db.m5.large`]);
 
+    out.length = 0;
+    // Read as synth reads it: a typo for env is refused, not a silent development preflight.
+    expect(await main(['-c', 'environment=production'], { clients: clientsFor(aws) })).toBe(1);
+    expect(out).toEqual(['FAIL config: environment: unknown context key; the environment is picked with -c env=NAME (did you mean -c env=production?)']);
+
     expect(await main(['-c', 'env=staging'], { clients: clientsFor(aws) })).toBe(2);
     expect(err.at(-1)).toMatch(/^unknown environment "staging"; cdk.json has development, production \(pick one with -c env=NAME\)\nusage: npm run preflight/);
     expect(await main(['--app'], { clients: clientsFor(aws) })).toBe(2);
