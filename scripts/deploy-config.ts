@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ChatConfig, DEFAULT_ENV, ENV_CONTEXT_KEY, ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../lib/config';
+import { ChatConfig, configFromContextValues, DEFAULT_ENV, ENV_CONTEXT_KEY, ENVIRONMENTS_CONTEXT_KEY } from '../lib/config';
 
 /** The repository root (cdk.json lives there). */
 export const REPO_ROOT = join(__dirname, '..');
@@ -37,5 +37,6 @@ export function loadDeployTarget(contextFlags: readonly string[], cdkJsonPath = 
   if (environments && typeof environments === 'object' && !(envName in environments)) {
     throw new UsageError(`unknown environment "${envName}"; cdk.json has ${Object.keys(environments).join(', ')} (pick one with -c env=NAME)`);
   }
-  return { context, config: loadConfig(environments, envName) };
+  // The same reading as bin/'s synth: every environment validated, typos of context keys refused.
+  return { context, config: configFromContextValues(context) };
 }

@@ -2,9 +2,10 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { main } from '../../scripts/dns-records';
-import { AwsClients } from '../../scripts/aws/clients';
+import type { AwsClients } from '../../scripts/aws/clients';
 import { AccountStandIn, startAccountStandIn, StackState } from '../support/aws/account-stand-in';
-import { standInAwsEnv } from '../support/aws/sdk-env';
+import { standInAwsEnv, standInClients } from '../support/aws/sdk-env';
+import { captureConsole } from '../support/console-capture';
 import { writeCdkJson } from '../support/cdk-json';
 import { cdkJsonEnvironments } from '../support/synth';
 
@@ -15,9 +16,8 @@ const LB_DNS = 'PhenomChat-Platf-1RX3ZQ-1234567890.us-east-1.elb.amazonaws.com';
 const VALIDATION = { Name: '_3f1c2b7a9d8e.chat-testing.thephenom.app.', Type: 'CNAME' as const, Value: '_8a7b6c5d4e3f.xlfgrmvvlj.acm-validations.aws.' };
 
 let aws: AccountStandIn;
-let out: string[];
-let err: string[];
 let clients: AwsClients;
+const { out, err } = captureConsole();
 
 /** The resources of a stack part-way through its first deploy (many, so pagination matters). */
 function resources(certificate: boolean, loadBalancer: boolean): StackState['Resources'] {
@@ -31,16 +31,9 @@ function resources(certificate: boolean, loadBalancer: boolean): StackState['Res
 beforeEach(async () => {
   // Three resources per page, so the listing takes several pages as a real stack's does.
   aws = await startAccountStandIn({ pageSize: 3 });
-  clients = new AwsClients({ region: 'us-east-1', endpoint: aws.url, credentials: { accessKeyId: 'stand-in-access-key', secretAccessKey: 'stand-in-secret-key' } });
-  out = [];
-  err = [];
-  jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  clients = standInClients(aws.url);
 });
-afterEach(async () => {
-  jest.restoreAllMocks();
-  await aws.close();
-});
+afterEach(() => aws.close());
 
 describe('npm run dns-records', () => {
   it('says the deploy has to start first when the stack does not exist', async () => {
@@ -162,5 +155,5 @@ describe('npm run dns-records', () => {
     expect(stdout.split('\n')).toEqual(
       expect.arrayContaining([`chat-testing.thephenom.app CNAME ${LB_DNS}`, '_3f1c2b7a9d8e.chat-testing.thephenom.app. CNAME _8a7b6c5d4e3f.xlfgrmvvlj.acm-validations.aws.']),
     );
-  });
+  }, 120_000);
 });

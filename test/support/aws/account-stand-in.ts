@@ -16,6 +16,7 @@ import { ec2Error, ec2Response, el, fields, list, queryError, queryList, queryRe
 export interface StackState {
   StackStatus: string;
   Outputs: Record<string, string>;
+  Parameters?: Record<string, string>;
   Resources: Array<{ LogicalResourceId: string; PhysicalResourceId?: string; ResourceType: string; ResourceStatus: string }>;
 }
 
@@ -134,6 +135,7 @@ export async function startAccountStandIn(init: Partial<AccountState> = {}): Pro
         const s = stack(name);
         const member: XmlNode[] = [
           ...fields({ StackName: name ?? undefined, StackId: stackId(name as string), CreationTime: '2026-01-05T10:00:00.000Z', StackStatus: s.StackStatus }),
+          list('Parameters', Object.entries(s.Parameters ?? {}).map(([ParameterKey, ParameterValue]) => fields({ ParameterKey, ParameterValue }))),
           list('Outputs', Object.entries(s.Outputs).map(([OutputKey, OutputValue]) => fields({ OutputKey, OutputValue }))),
         ];
         return [list('Stacks', [member])];
