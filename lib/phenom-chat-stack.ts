@@ -9,6 +9,7 @@ import { ChatConfig } from './config';
 import { cnameRecord, DNS_RECORD_OUTPUTS, matrixServerWellKnown } from './dns-records';
 import { ChatOperations, customResourceProperties, discoverChatFunctions } from './operations';
 import { Platform } from './platform';
+import { DeletionProtection } from './platform/deletion-protection';
 
 export interface PhenomChatStackProps extends StackProps {
   readonly config: ChatConfig;
@@ -35,6 +36,8 @@ export class PhenomChatStack extends Stack {
     Tags.of(this).add('environment', config.envName);
 
     this.platform = new Platform(this, 'Platform', { config });
+    // RDS/ALB deletion protection and the stack's termination protection, in a way a failed first deploy can undo.
+    new DeletionProtection(this, 'DeletionProtection', { config, platform: this.platform });
 
     // --- chat constructs (wired by their issues, in the seeds' dependency order) ---
 

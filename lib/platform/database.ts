@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { acknowledgeNag } from '../nag';
 import { Construct } from 'constructs';
 import { ChatConfig, postgresEngineVersion } from '../config';
+import { protectionPlan } from './protection-plan';
 
 export interface DatabaseProps {
   readonly config: ChatConfig;
@@ -79,7 +80,11 @@ export class Database extends Construct {
       storageEncrypted: true,
       publiclyAccessible: false,
       backupRetention: Duration.days(db.backupRetentionDays),
-      deletionProtection: db.deletionProtection,
+      // When database.deletionProtection is on, the deletion-protection step turns it on once the instance
+      // exists (protection-plan.ts): set here, it would make a failed first deploy's rollback fail. Left out of
+      // the template, CloudFormation never resets it, because its DBInstance handler sends DeletionProtection to
+      // ModifyDBInstance only when the template's value changes (`deletionProtection(diff(previous, desired))`).
+      deletionProtection: protectionPlan(config).database ? undefined : db.deletionProtection,
       removalPolicy: config.production ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
       deleteAutomatedBackups: !config.production,
       enablePerformanceInsights: true,
@@ -127,7 +132,9 @@ export class Database extends Construct {
       },
       { id: 'AwsSolutions-RDS11', reason: 'Port 5432 is the port the seeds and every client (Synapse, Hasura, Lambdas) use; the SG, not the port, keeps the database private.' },
       ...(db.multiAz ? [] : [{ id: 'AwsSolutions-RDS3', reason: 'Multi-AZ is off by config for this non-production environment to halve its cost; production turns it on.' }]),
-      ...(db.deletionProtection ? [] : [{ id: 'AwsSolutions-RDS10', reason: 'Deletion protection is off by config for this non-production environment so it can be torn down; production turns it on.' }]),
+      db.deletionProtection
+        ? { id: 'AwsSolutions-RDS10', reason: 'Deletion protection is on, set by the deletion-protection step right after the instance is created (lib/platform/protection-plan.ts), not in the template, so a failed first deploy can still roll back.' }
+        : { id: 'AwsSolutions-RDS10', reason: 'Deletion protection is off by config for this non-production environment so it can be torn down; production turns it on.' },
     );
 
   }

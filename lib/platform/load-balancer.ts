@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { acknowledgeNag } from '../nag';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
+import { protectionPlan } from './protection-plan';
 
 export interface LoadBalancerProps {
   readonly config: ChatConfig;
@@ -92,6 +93,9 @@ export class LoadBalancer extends Construct {
       idleTimeout: Duration.seconds(120),
     });
     alb.logAccessLogs(accessLogs, 'alb');
+    // The deletion-protection step turns it on once the ALB exists (protection-plan.ts): in the template it would
+    // make a failed first deploy's rollback fail. Absent from the template, no later update resets it.
+    if (protectionPlan(config).loadBalancer) alb.removeAttribute('deletion_protection.enabled');
     this.loadBalancer = alb;
 
     const listener = alb.addListener('Https', {

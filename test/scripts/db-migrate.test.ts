@@ -3,24 +3,17 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { main } from '../../scripts/db-migrate';
 import { MIGRATIONS_TABLE } from '../../lambda/migrations/runner';
+import { captureConsole } from '../support/console-capture';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
 
 const REPO = join(__dirname, '../..');
 let db: TestDatabase;
-let out: string[];
-let err: string[];
+const { out, err } = captureConsole();
 
 beforeAll(async () => {
   db = await createTestDatabase('cli');
 });
 afterAll(() => db.drop());
-beforeEach(() => {
-  out = [];
-  err = [];
-  jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-});
-afterEach(() => jest.restoreAllMocks());
 
 describe('npm run db:migrate', () => {
   it('runs as the npm script and applies every migration, then finds nothing to do', async () => {

@@ -48,7 +48,7 @@ describe('the synthesized assembly', () => {
     const template = JSON.parse(readFileSync(join(assemblyDir, 'PhenomChat-development.template.json'), 'utf8'));
     const rejected = template.Rules.CheckBootstrapVersion.Assertions[0].Assert['Fn::Not'][0]['Fn::Contains'][0] as string[];
     expect(facts.requiredBootstrapVersion).toBe(Math.max(...rejected.map(Number)) + 1);
-    expect(facts).toMatchObject({ bootstrapQualifier: 'hnb659fds', dockerImages: 3, dockerPlatforms: ['linux/arm64'] });
+    expect(facts).toMatchObject({ bootstrapQualifier: 'hnb659fds', dockerImages: 4, dockerPlatforms: ['linux/arm64'] });
   });
 });
 

@@ -162,9 +162,12 @@ describe('ALB', () => {
     dev().hasResourceProperties('AWS::CertificateManager::Certificate', { DomainName: 'chat-testing.thephenom.app', ValidationMethod: 'DNS' });
   });
 
-  it('has deletion protection in production only', () => {
-    prod().hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
-      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'true' }]),
+  it('is deletion-protected in production by the deletion-protection step, not the template', () => {
+    const attributes = Object.values(prod().findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'))[0].Properties.LoadBalancerAttributes as Array<{ Key: string }>;
+    expect(attributes.map((a) => a.Key)).not.toContain('deletion_protection.enabled');
+    prod().hasResourceProperties('Custom::ChatDeletionProtection', { LoadBalancerArn: { Ref: Match.stringLikeRegexp('^PlatformLoadBalancerAlb') } });
+    dev().hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'false' }]),
     });
   });
 });
@@ -222,8 +225,9 @@ describe('RDS', () => {
     dev().hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Delete' });
   });
 
-  it('keeps 30 days in production, Multi-AZ, deletion-protected, snapshotted on delete', () => {
-    prod().hasResourceProperties('AWS::RDS::DBInstance', { BackupRetentionPeriod: 30, DeletionProtection: true, MultiAZ: true });
+  it('keeps 30 days in production, Multi-AZ, deletion-protected (by the deletion-protection step), snapshotted on delete', () => {
+    prod().hasResourceProperties('AWS::RDS::DBInstance', { BackupRetentionPeriod: 30, DeletionProtection: Match.absent(), MultiAZ: true });
+    prod().hasResourceProperties('Custom::ChatDeletionProtection', { DBInstanceIdentifier: { Ref: Match.stringLikeRegexp('^PlatformDatabaseInstance') } });
     prod().hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' });
   });
 
