@@ -35,6 +35,14 @@ const LISTED_TOOLS = CHAT_TOOLS.map((tool) => ({
 }));
 const OUTPUT_SCHEMAS = new Map(LISTED_TOOLS.map((t) => [t.name, t.outputSchema]));
 
+/**
+ * tools/call params with `arguments` left exactly as the request's JSON had it. The SDK's own
+ * parse copies arguments through a zod record, which silently drops an own "__proto__" key (JSON.parse
+ * makes one): the tool's strict input schema must see it to refuse it like any other unknown key.
+ * The SDK has already checked the request against the protocol schema when this runs.
+ */
+const CallParams = z.looseObject({ name: z.string(), arguments: z.unknown().optional() });
+
 /** Runs one tool: raw args in, a CallToolResult out; every failure becomes an isError result with a sentence. */
 export async function callTool(tool: ChatTool, rawArgs: unknown, backend: ChatBackend, rc: RequestContext): Promise<CallToolResult> {
   const started = performance.now();
@@ -73,10 +81,10 @@ export function createServerFactory(backend: ChatBackend) {
     if (!rc) throw new Error('MCP request reached the server without an authenticated request context');
     const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
     server.setRequestHandler('tools/list', () => ({ tools: LISTED_TOOLS }));
-    server.setRequestHandler('tools/call', async (request) => {
-      const tool = TOOLS_BY_NAME.get(request.params.name);
-      if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${request.params.name} not found; tools/list names the nine chat tools`);
-      const result = await callTool(tool, request.params.arguments, backend, rc);
+    server.setRequestHandler('tools/call', { params: CallParams }, async (params) => {
+      const tool = TOOLS_BY_NAME.get(params.name);
+      if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${params.name} not found; tools/list names the chat tools`);
+      const result = await callTool(tool, params.arguments, backend, rc);
       return server.projectCallToolResult(result, OUTPUT_SCHEMAS.get(tool.name)) as CallToolResult;
     });
     return server;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BanOut, banOut, defineTool, minutesField, roomIdField, userIdField } from './common';
+import { BanOut, banOut, defineTool, minutesField, roomIdField, userIdField, withoutNul } from './common';
 
 export const chatBanUser = defineTool({
   name: 'chat_ban_user',
@@ -12,7 +12,7 @@ export const chatBanUser = defineTool({
   inputSchema: z.strictObject({
     room_id: roomIdField,
     user_id: userIdField,
-    reason: z.string().trim().min(1, 'reason must say why the user is banned').max(1000).describe('Why the user is banned (kept in the ban record, 1 to 1000 characters).'),
+    reason: withoutNul(z.string().trim().min(1, 'reason must say why the user is banned').max(1000), 'reason').describe('Why the user is banned (kept in the ban record, 1 to 1000 characters).'),
     minutes: minutesField.optional(),
   }),
   outputSchema: z.object({ ban: BanOut }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, roomIdField } from './common';
+import { defineTool, idField, roomIdField } from './common';
 
 export const chatDeleteMessage = defineTool({
   name: 'chat_delete_message',
@@ -10,7 +10,7 @@ export const chatDeleteMessage = defineTool({
   access: 'moderate',
   inputSchema: z.strictObject({
     room_id: roomIdField,
-    message_id: z.string().min(1).max(255).describe('The message id, as chat_get_messages returns it.'),
+    message_id: idField('message_id').describe('The message id, as chat_get_messages returns it.'),
   }),
   outputSchema: z.object({ message_id: z.string(), already_deleted: z.boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChatError } from '../backend/types';
-import { defineTool, messageOut, MessageOut, roomIdField, who } from './common';
+import { defineTool, idField, messageOut, MessageOut, roomIdField, who } from './common';
 
 export const MAX_PAGE = 100;
 
@@ -16,10 +16,7 @@ export const chatGetMessages = defineTool({
   inputSchema: z.strictObject({
     room_id: roomIdField,
     limit: z.number().int().min(1).max(MAX_PAGE).default(50).describe(`How many messages to return, 1 to ${MAX_PAGE} (default 50).`),
-    before: z
-      .string()
-      .min(1)
-      .max(512)
+    before: idField('before', 512)
       .optional()
       .describe('The next_cursor of the previous page, to continue with older messages. Leave it out for the newest page.'),
     include_deleted: z

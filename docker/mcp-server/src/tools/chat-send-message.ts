@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, messageOut, MessageOut, roomIdField } from './common';
+import { defineTool, idField, messageOut, MessageOut, roomIdField, withoutNul } from './common';
 
 export const MAX_CONTENT = 4000;
 
@@ -14,9 +14,7 @@ export const chatSendMessage = defineTool({
   inputSchema: z
     .strictObject({
       room_id: roomIdField,
-      content: z
-        .string()
-        .min(1, 'content must not be empty')
+      content: withoutNul(z.string().min(1, 'content must not be empty'), 'content')
         // Counted in characters (code points), as the database's char_length check counts them.
         .superRefine((s, ctx) => {
           const length = [...s].length;
@@ -26,7 +24,7 @@ export const chatSendMessage = defineTool({
         })
         .describe(`The message text, 1 to ${MAX_CONTENT} characters.`),
       message_type: z.enum(['text', 'phenom_link']).default('text').describe('"text" (default) or "phenom_link" (then phenom_id is required).'),
-      phenom_id: z.string().min(1).max(255).optional().describe('The Phenom content id the message links to. Required for phenom_link, not allowed for text.'),
+      phenom_id: idField('phenom_id').optional().describe('The Phenom content id the message links to. Required for phenom_link, not allowed for text.'),
     })
     .superRefine((v, ctx) => {
       if (v.message_type === 'phenom_link' && !v.phenom_id) {

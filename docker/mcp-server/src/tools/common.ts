@@ -38,17 +38,28 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType>(tool: ChatT
 
 // ---- input fields shared by several tools (descriptions are written for the model) ----
 
-export const roomIdField = z
-  .string()
-  .min(1)
-  .max(255)
-  .describe('The room id, exactly as chat_list_rooms returns it (not the room name).');
+/** C0 controls and DEL. No id the chat tools hand out contains one, and PostgreSQL cannot store NUL at all. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
-export const userIdField = z
-  .string()
-  .min(1)
-  .max(255)
-  .describe('The user id, exactly as chat_list_members or chat_get_messages (sender.id) returns it.');
+/**
+ * An id or token argument: 1 to `max` characters and no control characters, so a NUL byte or a line
+ * break is an invalid argument with a sentence, not a database error or a forged line in the output.
+ */
+export const idField = (name: string, max = 255) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !CONTROL_CHARACTER.test(s), `${name} must not contain control characters (such as NUL or a line break); pass it exactly as the chat tools returned it`);
+
+/** Free text (message content, ban reasons) may hold line breaks and tabs, but not NUL, which PostgreSQL cannot store. */
+export const withoutNul = (schema: z.ZodString, name: string) =>
+  schema.refine((s) => !s.includes('\u0000'), `${name} must not contain NUL (U+0000) characters; remove them`);
+
+export const roomIdField = idField('room_id').describe('The room id, exactly as chat_list_rooms returns it (not the room name).');
+
+export const userIdField = idField('user_id').describe('The user id, exactly as chat_list_members or chat_get_messages (sender.id) returns it.');
 
 export const minutesField = z
   .number()

@@ -6,6 +6,8 @@ import { ErrorContext, HasuraGraphQLError, mapHasuraError } from './errors';
 import { AgentRole, HasuraClient } from './graphql-client';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A timestamptz exactly as Hasura prints it (2026-01-02T03:04:05.123456+00:00): what a cursor this backend issued holds. */
+const HASURA_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[+-]\d{2}:\d{2}|Z)$/;
 const MAX_CONTENT = 4000;
 /** A fixed namespace for idempotency-key message ids (a random v4 chosen once for this purpose). */
 const IDEMPOTENCY_NAMESPACE = '6f1f3c52-0c7e-4d8a-9a51-7d1c2f0e9b34';
@@ -142,7 +144,7 @@ function decodeCursor(roomId: string, cursor: string): Cursor {
   } catch {
     parsed = undefined;
   }
-  if (!parsed || typeof parsed.t !== 'string' || Number.isNaN(Date.parse(parsed.t)) || typeof parsed.i !== 'string' || !UUID.test(parsed.i)) {
+  if (!parsed || typeof parsed.t !== 'string' || !HASURA_TIMESTAMP.test(parsed.t) || Number.isNaN(Date.parse(parsed.t)) || typeof parsed.i !== 'string' || !UUID.test(parsed.i)) {
     throw new ChatError('invalid_cursor', 'The cursor is not one chat_get_messages returned; pass next_cursor from the previous page unchanged, or omit it to start from the newest message.');
   }
   if (parsed.r !== roomId) throw new ChatError('invalid_cursor', 'The cursor belongs to another room; use it only with the room it came from.');

@@ -8,7 +8,12 @@ export interface Cursor {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const MICROS = /^-?\d{1,19}$/;
+const MICROS = /^-?\d{1,18}$/;
+/**
+ * 9999-12-31T23:59:59.999999Z in µs. A cursor this server issued is always inside it; one beyond it
+ * was forged, and PostgreSQL would fail on it with "timestamp out of range" (or overflow the bigint).
+ */
+const MAX_ABS_MICROS = 253_402_300_799_999_999n;
 
 /**
  * Cursors are opaque to callers (base64url JSON). Microseconds, not a JS Date, so the keyset
@@ -30,6 +35,8 @@ export function decodeCursor(value: string, roomId: string): Cursor {
   }
   const { r, t, i } = (parsed ?? {}) as { r?: unknown; t?: unknown; i?: unknown };
   if (typeof r !== 'string' || typeof t !== 'string' || typeof i !== 'string' || !MICROS.test(t) || !UUID.test(i)) throw invalid();
+  const micros = BigInt(t);
+  if (micros > MAX_ABS_MICROS || -micros > MAX_ABS_MICROS) throw invalid();
   if (r !== roomId) throw invalid();
   return { roomId: r, createdAtMicros: t, id: i };
 }

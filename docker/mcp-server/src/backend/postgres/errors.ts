@@ -42,9 +42,14 @@ export function toChatError(err: unknown): unknown {
         return new ChatError('invalid_input', 'The user is already banned from this room. Lift the current ban with chat_unban_user first to change its terms.');
       case '22P02':
         return new ChatError('invalid_input', 'An id is malformed. Use the ids exactly as the chat tools return them.');
+      case '22021':
+        return new ChatError('invalid_input', 'A value contains a character the database cannot store (such as NUL, U+0000). Remove it and call again.');
       case '57014':
         return new ChatError('backend_unavailable', 'The database took too long to answer. Try again in a moment.');
     }
+    // Any other data exception (out-of-range timestamp or number, bad format) is about the values
+    // sent, never the database's health: retrying the same call cannot help.
+    if (err.code?.startsWith('22')) return new ChatError('invalid_input', 'The database rejected a value as out of range or malformed. Use values exactly as the chat tools return them.');
     // FATAL/PANIC end the session (refused login, database not accepting connections, shutdown).
     if (UNAVAILABLE_SQLSTATE.test(err.code ?? '') || err.severity === 'FATAL' || err.severity === 'PANIC') return new ChatError('backend_unavailable', 'The chat database is unavailable right now. Try again in a moment.');
     return err;

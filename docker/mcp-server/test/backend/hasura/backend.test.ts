@@ -161,6 +161,11 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
 
   it('rejects cursors it did not issue, and cursors of another room', async () => {
     expect((await chatError(backend.getMessages({ roomId: fixture.rooms.internal, limit: 5, before: 'not-a-cursor', includeDeleted: false }))).code).toBe('invalid_cursor');
+    // Well-formed but forged: a timestamp JavaScript parses and PostgreSQL does not, so no query runs.
+    const operations = hasura.operations.length;
+    const forged = Buffer.from(JSON.stringify({ r: fixture.rooms.internal, t: '+275760-09-13T00:00:00.000Z', i: randomUUID() })).toString('base64url');
+    expect((await chatError(backend.getMessages({ roomId: fixture.rooms.internal, limit: 5, before: forged, includeDeleted: false }))).code).toBe('invalid_cursor');
+    expect(hasura.operations.length).toBe(operations);
     await backend.sendMessage({ roomId: fixture.rooms.community, content: 'a', messageType: 'text' });
     await backend.sendMessage({ roomId: fixture.rooms.community, content: 'b', messageType: 'text' });
     const page = await backend.getMessages({ roomId: fixture.rooms.community, limit: 1, includeDeleted: false });
