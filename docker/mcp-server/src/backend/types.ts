@@ -108,6 +108,8 @@ export type ChatErrorCode =
   | 'invalid_input'
   | 'invalid_cursor'
   | 'forbidden'
+  /** The backend is up but this server has no free connection to it right now (pool exhausted). */
+  | 'backend_busy'
   | 'backend_unavailable';
 
 export class ChatError extends Error {

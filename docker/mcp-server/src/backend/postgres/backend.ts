@@ -74,6 +74,11 @@ export class PostgresBackend implements ChatBackend {
     private readonly pool: Pool,
     /** users.id of the agent account: the sender of chat_send_message, deleted_by, banned_by. */
     private readonly agentUserId: string,
+    /**
+     * Where health() asks: a pool of its own, so a pool busy with tool calls is not reported as
+     * an unreachable database (the health check would wait for a free client and time out).
+     */
+    private readonly healthPool: Pool = pool,
   ) {}
 
   private async q<R extends QueryResultRow = QueryResultRow>(text: string, values: unknown[] = [], client?: PoolClient): Promise<R[]> {
@@ -253,14 +258,15 @@ export class PostgresBackend implements ChatBackend {
 
   async health(): Promise<{ ok: boolean }> {
     try {
-      await this.pool.query('SELECT 1');
+      await this.healthPool.query('SELECT 1');
       return { ok: true };
     } catch {
       return { ok: false };
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  async close(): Promise<void> {
+    await this.pool.end();
+    if (this.healthPool !== this.pool) await this.healthPool.end();
   }
 }
