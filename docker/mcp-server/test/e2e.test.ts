@@ -136,10 +136,10 @@ describe('the nine tools against PostgreSQL', () => {
     const ids = async (args: Record<string, unknown> = {}) =>
       (ok(await client.callTool('chat_get_messages', { room_id: room, ...args })).messages as { id: string }[]).map((m) => m.id);
     expect(await ids()).toContain(sent.id);
-    expect(ok(await client.callTool('chat_delete_message', { room_id: room, message_id: sent.id }))).toEqual({ message_id: sent.id, already_deleted: false });
+    expect(ok(await client.callTool('chat_delete_message', { room_id: room, message_id: sent.id }))).toEqual({ message_id: sent.id, room_id: room, already_deleted: false });
     expect(await ids()).not.toContain(sent.id);
     expect(await ids({ include_deleted: true })).toContain(sent.id);
-    expect(ok(await client.callTool('chat_delete_message', { room_id: room, message_id: sent.id }))).toEqual({ message_id: sent.id, already_deleted: true });
+    expect(ok(await client.callTool('chat_delete_message', { room_id: room, message_id: sent.id }))).toEqual({ message_id: sent.id, room_id: room, already_deleted: true });
     const { rows } = await env.db.pool.query('SELECT is_deleted, deleted_by FROM chat_messages WHERE id = $1', [sent.id]);
     expect(rows).toEqual([{ is_deleted: true, deleted_by: AGENT }]);
   });

@@ -80,8 +80,12 @@ export interface ChatBackend {
     phenomId?: string;
     idempotencyKey?: string;
   }): Promise<Message>;
-  /** Soft delete / redaction. Idempotent: deleting a deleted message returns alreadyDeleted: true. */
-  deleteMessage(d: { roomId: string; messageId: string }): Promise<{ messageId: string; alreadyDeleted: boolean }>;
+  /**
+   * Soft delete / redaction. Idempotent: deleting a deleted message returns alreadyDeleted: true.
+   * The message id alone finds the message (seed 000's chat_delete_message(message_id)); a roomId,
+   * when given, must be the message's room (else message_not_found).
+   */
+  deleteMessage(d: { messageId: string; roomId?: string }): Promise<{ messageId: string; roomId: string; alreadyDeleted: boolean }>;
   listMembers(q: { roomId: string; role?: MemberRole }): Promise<Member[]>;
   /** `minutes` absent → muted until unmuted. The user must be a member (else not_member). */
   muteUser(m: { roomId: string; userId: string; minutes?: number }): Promise<Member>;

@@ -235,20 +235,23 @@ export class HasuraBackend implements ChatBackend {
     return toMessage(existing);
   }
 
-  async deleteMessage(d: { roomId: string; messageId: string }): Promise<{ messageId: string; alreadyDeleted: boolean }> {
-    this.requireRoomId(d.roomId);
+  async deleteMessage(d: { messageId: string; roomId?: string }): Promise<{ messageId: string; roomId: string; alreadyDeleted: boolean }> {
+    if (d.roomId !== undefined) this.requireRoomId(d.roomId);
     if (!UUID.test(d.messageId)) throw this.messageNotFound(d.messageId, d.roomId);
     const agent = await this.agent();
-    const updated = await this.call<{ update_chat_messages: { affected_rows: number } | null }>(
+    const where: Record<string, unknown> = { id: { _eq: d.messageId }, is_deleted: { _eq: false } };
+    if (d.roomId !== undefined) where.room_id = { _eq: d.roomId };
+    const updated = await this.call<{ update_chat_messages: { affected_rows: number; returning: Array<{ id: string; room_id: string }> } | null }>(
       'chat_admin', 'SoftDeleteMessage',
       docs.SOFT_DELETE_MESSAGE,
-      { roomId: d.roomId, messageId: d.messageId, deletedBy: agent },
+      { where, deletedBy: agent },
       { roomId: d.roomId },
     );
-    if ((updated.update_chat_messages?.affected_rows ?? 0) > 0) return { messageId: d.messageId, alreadyDeleted: false };
+    const deleted = updated.update_chat_messages?.returning[0];
+    if (deleted) return { messageId: d.messageId, roomId: deleted.room_id, alreadyDeleted: false };
     const existing = (await this.call<{ chat_messages_by_pk: MessageRow | null }>('chat_admin', 'GetMessage', docs.GET_MESSAGE, { id: d.messageId })).chat_messages_by_pk;
-    if (existing && existing.room_id === d.roomId && existing.is_deleted) return { messageId: d.messageId, alreadyDeleted: true };
-    await this.requireRoom(d.roomId);
+    if (existing && (d.roomId === undefined || existing.room_id === d.roomId) && existing.is_deleted) return { messageId: d.messageId, roomId: existing.room_id, alreadyDeleted: true };
+    if (d.roomId !== undefined) await this.requireRoom(d.roomId);
     throw this.messageNotFound(d.messageId, d.roomId);
   }
 
@@ -400,8 +403,8 @@ export class HasuraBackend implements ChatBackend {
     return new ChatError('room_not_found', `room not found: ${roomId}. List rooms and their ids with chat_list_rooms.`);
   }
 
-  private messageNotFound(messageId: string, roomId: string): ChatError {
-    return new ChatError('message_not_found', `message not found: ${messageId} in room ${roomId}. Take message ids from chat_get_messages.`);
+  private messageNotFound(messageId: string, roomId: string | undefined): ChatError {
+    return new ChatError('message_not_found', `message not found: ${messageId}${roomId === undefined ? '' : ` in room ${roomId}`}. Take message ids from chat_get_messages.`);
   }
 }
 

@@ -107,14 +107,18 @@ export const SEND_MESSAGE = /* GraphQL */ `
   ${MESSAGE_FIELDS}
 `;
 
-/** Only a live message in the given room is touched, so a second delete changes nothing. */
+/**
+ * Only a live message is touched (`where` names its id, the room when the caller gave one, and
+ * is_deleted false), so a second delete changes nothing; `returning` says which room it was in.
+ */
 export const SOFT_DELETE_MESSAGE = /* GraphQL */ `
-  mutation SoftDeleteMessage($roomId: uuid!, $messageId: uuid!, $deletedBy: String!) {
-    update_chat_messages(
-      where: { id: { _eq: $messageId }, room_id: { _eq: $roomId }, is_deleted: { _eq: false } }
-      _set: { is_deleted: true, deleted_by: $deletedBy }
-    ) {
+  mutation SoftDeleteMessage($where: chat_messages_bool_exp!, $deletedBy: String!) {
+    update_chat_messages(where: $where, _set: { is_deleted: true, deleted_by: $deletedBy }) {
       affected_rows
+      returning {
+        id
+        room_id
+      }
     }
   }
 `;

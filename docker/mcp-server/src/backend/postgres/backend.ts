@@ -162,29 +162,35 @@ export class PostgresBackend implements ChatBackend {
     return toMessage(rows[0]);
   }
 
-  async deleteMessage({ roomId, messageId }: { roomId: string; messageId: string }): Promise<{ messageId: string; alreadyDeleted: boolean }> {
-    this.checkRoomId(roomId);
-    if (!isUuid(messageId)) throw new ChatError('message_not_found', `Message not found: no message has id "${messageId}". Use an id from chat_get_messages.`);
+  async deleteMessage({ roomId, messageId }: { messageId: string; roomId?: string }): Promise<{ messageId: string; roomId: string; alreadyDeleted: boolean }> {
+    if (roomId !== undefined) this.checkRoomId(roomId);
+    const notFound = () =>
+      new ChatError(
+        'message_not_found',
+        roomId === undefined
+          ? `Message not found: no message has id "${messageId}". Use an id from chat_get_messages.`
+          : `Message not found: room ${roomId} has no message with id "${messageId}". Use an id from chat_get_messages for this room, or leave room_id out.`,
+      );
+    if (!isUuid(messageId)) throw notFound();
     // One statement: the update (if not yet deleted) and the row's prior state, so a concurrent
     // delete of the same message is still reported as already_deleted, never as an error.
-    const rows = await this.q<{ room_found: string | null; msg_id: string | null; was_deleted: boolean | null; updated: string | null }>(
+    const rows = await this.q<{ room_found: boolean; msg_room: string | null; updated: string | null }>(
       `WITH target AS (
-         SELECT id, is_deleted FROM chat_messages WHERE id = $2 AND room_id = $1
+         SELECT id, room_id FROM chat_messages WHERE id = $2 AND ($1::uuid IS NULL OR room_id = $1)
        ), upd AS (
          UPDATE chat_messages m SET is_deleted = true, deleted_by = $3
            FROM target t WHERE m.id = t.id AND NOT m.is_deleted
          RETURNING m.id
        )
-       SELECT (SELECT id::text FROM chat_rooms WHERE id = $1) AS room_found,
-              (SELECT id::text FROM target) AS msg_id,
-              (SELECT is_deleted FROM target) AS was_deleted,
+       SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM chat_rooms WHERE id = $1)) AS room_found,
+              (SELECT room_id::text FROM target) AS msg_room,
               (SELECT id::text FROM upd) AS updated`,
-      [roomId, messageId, this.agentUserId],
+      [roomId ?? null, messageId, this.agentUserId],
     );
     const r = rows[0];
-    if (!r.room_found) throw roomNotFound(roomId);
-    if (!r.msg_id) throw new ChatError('message_not_found', `Message not found: room ${roomId} has no message with id "${messageId}". Use an id from chat_get_messages for this room.`);
-    return { messageId, alreadyDeleted: r.updated === null };
+    if (!r.room_found) throw roomNotFound(roomId!);
+    if (!r.msg_room) throw notFound();
+    return { messageId, roomId: r.msg_room, alreadyDeleted: r.updated === null };
   }
 
   async listMembers({ roomId, role }: { roomId: string; role?: MemberRole }): Promise<Member[]> {

@@ -31,6 +31,22 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** A transaction id derived from a key, so a retried send or redaction is the same Matrix transaction. */
 const txnId = (...parts: string[]) => `mcp-${createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 40)}`;
 
+/**
+ * Message ids carry their room, "<room id>/<event id>", so chat_delete_message needs only the id:
+ * Matrix fetches and redacts an event only within its room, and an event id (room v3 and later)
+ * does not say which room that is. Room ids have no "/" (opaque ids and server names exclude it)
+ * and event ids start with "$", so the first "/" splits them; a bare event id is still accepted
+ * together with room_id.
+ */
+export const messageId = (roomId: string, eventId: string): string => `${roomId}/${eventId}`;
+
+export function parseMessageId(id: string): { roomId?: string; eventId: string } | undefined {
+  if (id.startsWith('$')) return { eventId: id };
+  const slash = id.indexOf('/');
+  if (slash > 1 && id.startsWith('!') && id[slash + 1] === '$') return { roomId: id.slice(0, slash), eventId: id.slice(slash + 1) };
+  return undefined;
+}
+
 function encodeCursor(roomId: string, token: string): string {
   return Buffer.from(JSON.stringify({ r: roomId, t: token })).toString('base64url');
 }
@@ -143,20 +159,30 @@ export class SynapseBackend implements ChatBackend {
     return this.toMessage(event ?? { event_id: eventId, type: 'm.room.message', sender: bot, origin_server_ts: this.now(), content }, roomId, new Map([[bot, displayName]]));
   }
 
-  async deleteMessage(d: { roomId: string; messageId: string }): Promise<{ messageId: string; alreadyDeleted: boolean }> {
-    const roomId = await this.resolveRoom(d.roomId);
-    const event = d.messageId.startsWith('$') ? await this.event(roomId, d.messageId) : undefined;
-    if (!event || event.type !== 'm.room.message') {
-      throw new ChatError('message_not_found', `message not found: ${d.messageId} in room ${d.roomId}. Take message ids from chat_get_messages.`);
+  async deleteMessage(d: { messageId: string; roomId?: string }): Promise<{ messageId: string; roomId: string; alreadyDeleted: boolean }> {
+    const notFound = () =>
+      new ChatError('message_not_found', `message not found: ${d.messageId}${d.roomId === undefined ? '' : ` in room ${d.roomId}`}. Take message ids from chat_get_messages.`);
+    const parsed = parseMessageId(d.messageId);
+    if (!parsed) throw notFound();
+    const given = d.roomId === undefined ? undefined : await this.resolveRoom(d.roomId);
+    if (!parsed.roomId && !given) {
+      throw new ChatError('invalid_input', `message id ${d.messageId} is a bare Matrix event id, which does not say its room; pass room_id too, or use the id chat_get_messages returns.`);
     }
-    if (event.unsigned?.redacted_because) return { messageId: d.messageId, alreadyDeleted: true };
+    // A message id naming a room other than the given one (or than any chat room) is no message here.
+    if (parsed.roomId && given && parsed.roomId !== given) throw notFound();
+    const roomId = given ?? parsed.roomId!;
+    if (!given && !(await this.knownRooms()).byId.has(roomId)) throw notFound();
+    const event = await this.event(roomId, parsed.eventId);
+    if (!event || event.type !== 'm.room.message') throw notFound();
+    const id = messageId(roomId, parsed.eventId);
+    if (event.unsigned?.redacted_because) return { messageId: id, roomId, alreadyDeleted: true };
     try {
       // The transaction id is derived from the event, so a retried delete is the same redaction.
-      await this.client.request('PUT', ['rooms', roomId, 'redact', d.messageId, txnId('redact', roomId, d.messageId)], { body: { reason: 'Deleted by a moderator (MCP)' } });
+      await this.client.request('PUT', ['rooms', roomId, 'redact', parsed.eventId, txnId('redact', roomId, parsed.eventId)], { body: { reason: 'Deleted by a moderator (MCP)' } });
     } catch (error) {
       throw this.mapError(error, { roomId });
     }
-    return { messageId: d.messageId, alreadyDeleted: false };
+    return { messageId: id, roomId, alreadyDeleted: false };
   }
 
   async listMembers(q: { roomId: string; role?: MemberRole }): Promise<Member[]> {
@@ -463,7 +489,7 @@ export class SynapseBackend implements ChatBackend {
   private toMessage(event: MatrixEvent, roomId: string, names: Map<string, string | null>): Message {
     const phenomId = typeof event.content[PHENOM_ID_FIELD] === 'string' ? (event.content[PHENOM_ID_FIELD] as string) : null;
     return {
-      id: event.event_id,
+      id: messageId(roomId, event.event_id),
       roomId,
       sender: { id: event.sender, displayName: names.get(event.sender) ?? null },
       content: typeof event.content.body === 'string' ? event.content.body : '',

@@ -140,7 +140,7 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
     expect(pages).toBe(3);
 
     const deleted = await backend.deleteMessage({ roomId: room, messageId: seen[1]! });
-    expect(deleted).toEqual({ messageId: seen[1], alreadyDeleted: false });
+    expect(deleted).toEqual({ messageId: seen[1], roomId: room, alreadyDeleted: false });
     const visible = await backend.getMessages({ roomId: room, limit: 100, includeDeleted: false });
     expect(visible.messages.map((m) => m.id)).toEqual(seen.filter((id) => id !== seen[1]));
     expect(visible.nextCursor).toBeNull();
@@ -152,8 +152,8 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
 
   it('deletes idempotently and tells a missing message from a deleted one', async () => {
     const sent = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'to delete', messageType: 'text' });
-    expect(await backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: sent.id })).toEqual({ messageId: sent.id, alreadyDeleted: false });
-    expect(await backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: sent.id })).toEqual({ messageId: sent.id, alreadyDeleted: true });
+    expect(await backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: sent.id })).toEqual({ messageId: sent.id, roomId: fixture.rooms.internal, alreadyDeleted: false });
+    expect(await backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: sent.id })).toEqual({ messageId: sent.id, roomId: fixture.rooms.internal, alreadyDeleted: true });
     expect((await chatError(backend.deleteMessage({ roomId: fixture.rooms.community, messageId: sent.id }))).code).toBe('message_not_found');
     expect((await chatError(backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: randomUUID() }))).code).toBe('message_not_found');
     expect((await chatError(backend.deleteMessage({ roomId: randomUUID(), messageId: sent.id }))).code).toBe('room_not_found');

@@ -141,8 +141,8 @@ describe(`SynapseBackend against ${REAL_URL ? `the homeserver at ${REAL_URL}` : 
   it('deletes by redaction, idempotently, and hides deleted messages unless asked', async () => {
     const keep = await backend.sendMessage({ roomId: rooms.internal, content: 'keep me', messageType: 'text' });
     const gone = await backend.sendMessage({ roomId: rooms.internal, content: 'delete me', messageType: 'text' });
-    expect(await backend.deleteMessage({ roomId: rooms.internal, messageId: gone.id })).toEqual({ messageId: gone.id, alreadyDeleted: false });
-    expect(await build().deleteMessage({ roomId: rooms.internal, messageId: gone.id })).toEqual({ messageId: gone.id, alreadyDeleted: true });
+    expect(await backend.deleteMessage({ roomId: rooms.internal, messageId: gone.id })).toEqual({ messageId: gone.id, roomId: rooms.internal, alreadyDeleted: false });
+    expect(await build().deleteMessage({ roomId: rooms.internal, messageId: gone.id })).toEqual({ messageId: gone.id, roomId: rooms.internal, alreadyDeleted: true });
     const visible = await backend.getMessages({ roomId: rooms.internal, limit: 1, includeDeleted: false });
     expect(visible.messages.map((m) => m.id)).toEqual([keep.id]);
     const all = await backend.getMessages({ roomId: rooms.internal, limit: 2, includeDeleted: true });
