@@ -72,13 +72,17 @@ export interface ChatBackend {
   listRooms(): Promise<Room[]>;
   /** Newest first; `limit` is already validated (1..100); `before` is a cursor this backend issued (else invalid_cursor). */
   getMessages(q: { roomId: string; limit: number; before?: string; includeDeleted: boolean }): Promise<MessagePage>;
-  /** Posts as the agent account. The chat rules apply (not_member, muted, banned, room_inactive). */
+  /**
+   * Posts as the agent account. The chat rules apply (not_member, muted, banned, room_inactive).
+   * With a clientMessageId, a send whose key the agent already used in this room writes nothing and
+   * returns that first message (originalForRetry: invalid_input when the content differs).
+   */
   sendMessage(m: {
     roomId: string;
     content: string;
     messageType: MessageType;
     phenomId?: string;
-    idempotencyKey?: string;
+    clientMessageId?: string;
   }): Promise<Message>;
   /**
    * Soft delete / redaction. Idempotent: deleting a deleted message returns alreadyDeleted: true.

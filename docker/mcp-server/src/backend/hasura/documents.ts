@@ -94,13 +94,24 @@ export const GET_MESSAGE = /* GraphQL */ `
 `;
 
 /**
- * Runs as role `user`: user_id is preset from the token, so the object names only content, id,
- * message_type, phenom_id and room_id. No on_conflict (Hasura offers it only to roles with UPDATE
- * on the table): a retried idempotency key fails on chat_messages_pkey and the backend re-reads.
+ * Runs as role `user`: user_id is preset from the token, so the object names only client_message_id,
+ * content, id, message_type, phenom_id and room_id. on_conflict with update_columns: [] is ON
+ * CONFLICT DO NOTHING, which Hasura offers to a role with INSERT and no UPDATE (graphql-engine's
+ * InsertOnConflict8260Spec): a retried client_message_id inserts nothing and the field is null.
  */
 export const SEND_MESSAGE = /* GraphQL */ `
   mutation SendMessage($object: chat_messages_insert_input!) {
-    insert_chat_messages_one(object: $object) {
+    insert_chat_messages_one(object: $object, on_conflict: { constraint: chat_messages_room_id_user_id_client_message_id_key, update_columns: [] }) {
+      ...MessageFields
+    }
+  }
+  ${MESSAGE_FIELDS}
+`;
+
+/** The agent's message with this client_message_id in the room (unique per room and sender, sql/009). */
+export const GET_MESSAGE_BY_CLIENT_ID = /* GraphQL */ `
+  query GetMessageByClientId($roomId: uuid!, $userId: String!, $clientMessageId: String!) {
+    chat_messages(where: { room_id: { _eq: $roomId }, user_id: { _eq: $userId }, client_message_id: { _eq: $clientMessageId } }, limit: 1) {
       ...MessageFields
     }
   }
@@ -224,6 +235,7 @@ export const ALL_DOCUMENTS: Readonly<Record<string, string>> = {
   ListRooms: LIST_ROOMS,
   GetMessages: GET_MESSAGES,
   GetMessage: GET_MESSAGE,
+  GetMessageByClientId: GET_MESSAGE_BY_CLIENT_ID,
   SendMessage: SEND_MESSAGE,
   SoftDeleteMessage: SOFT_DELETE_MESSAGE,
   ListMembers: LIST_MEMBERS,

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { ChatError, type Ban, type ChatBackend, type Member, type MemberRole, type Message, type MessagePage, type MessageType, type Room } from '../types';
+import { originalForRetry } from '../client-message-id';
 import { decodeCursor, encodeCursor, isUuid } from './cursor';
 import { toChatError } from './errors';
 
@@ -146,20 +147,43 @@ export class PostgresBackend implements ChatBackend {
     };
   }
 
-  async sendMessage({ roomId, content, messageType, phenomId }: { roomId: string; content: string; messageType: MessageType; phenomId?: string }): Promise<Message> {
+  async sendMessage(m: { roomId: string; content: string; messageType: MessageType; phenomId?: string; clientMessageId?: string }): Promise<Message> {
+    const { roomId, content, messageType, phenomId, clientMessageId } = m;
     this.checkRoomId(roomId);
-    // idempotencyKey is not used: the chat schema has no column for it, and an in-process map
-    // would not hold across replicas. Each call inserts one row.
-    const rows = await this.q(
-      `WITH m AS (
-         INSERT INTO chat_messages (room_id, user_id, content, message_type, phenom_id)
-         VALUES ($1, $2, $3, $4, $5)
-         RETURNING *
-       )
-       SELECT ${MESSAGE_COLUMNS} FROM m ${MESSAGE_JOINS}`,
-      [roomId, this.agentUserId, content, messageType, phenomId ?? null],
-    );
-    return toMessage(rows[0]);
+    let rows: QueryResultRow[];
+    try {
+      // A key already used by the agent in this room inserts nothing (sql/009); NULL never conflicts.
+      rows = await this.q(
+        `WITH m AS (
+           INSERT INTO chat_messages (room_id, user_id, content, message_type, phenom_id, client_message_id)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT ON CONSTRAINT chat_messages_room_id_user_id_client_message_id_key DO NOTHING
+           RETURNING *
+         )
+         SELECT ${MESSAGE_COLUMNS} FROM m ${MESSAGE_JOINS}`,
+        [roomId, this.agentUserId, content, messageType, phenomId ?? null, clientMessageId ?? null],
+      );
+    } catch (err) {
+      // The rules trigger runs before the conflict check: a rule that changed since the first send
+      // (a mute, a ban) must not hide the message that send stored.
+      const original = clientMessageId && err instanceof ChatError ? await this.messageByClientId(roomId, clientMessageId) : undefined;
+      if (original) return originalForRetry(original, m, clientMessageId!);
+      throw err;
+    }
+    if (rows[0]) return toMessage(rows[0]);
+    // Nothing inserted, so the key conflicted with a committed row; this new statement sees it.
+    const original = clientMessageId ? await this.messageByClientId(roomId, clientMessageId) : undefined;
+    if (!original) throw new ChatError('backend_unavailable', 'The message was neither stored nor found. Try again with the same client_message_id.');
+    return originalForRetry(original, m, clientMessageId!);
+  }
+
+  private async messageByClientId(roomId: string, clientMessageId: string): Promise<Message | undefined> {
+    const [row] = await this.q(`SELECT ${MESSAGE_COLUMNS} FROM chat_messages m ${MESSAGE_JOINS} WHERE m.room_id = $1 AND m.user_id = $2 AND m.client_message_id = $3`, [
+      roomId,
+      this.agentUserId,
+      clientMessageId,
+    ]);
+    return row && toMessage(row);
   }
 
   async deleteMessage({ roomId, messageId }: { messageId: string; roomId?: string }): Promise<{ messageId: string; roomId: string; alreadyDeleted: boolean }> {

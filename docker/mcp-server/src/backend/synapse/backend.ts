@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Ban, BackendLogger, ChatBackend, ChatError, Member, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
+import { originalForRetry } from '../client-message-id';
 import { MatrixApiError, MatrixClient, MatrixUnavailableError } from './matrix-client';
 import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, roleForLevel, RoomState } from './room-state';
 
@@ -135,7 +136,7 @@ export class SynapseBackend implements ChatBackend {
     return { messages, nextCursor: end ? encodeCursor(roomId, end) : null };
   }
 
-  async sendMessage(m: { roomId: string; content: string; messageType: MessageType; phenomId?: string; idempotencyKey?: string }): Promise<Message> {
+  async sendMessage(m: { roomId: string; content: string; messageType: MessageType; phenomId?: string; clientMessageId?: string }): Promise<Message> {
     const roomId = await this.resolveRoom(m.roomId);
     if ([...m.content].length > MAX_CONTENT) throw new ChatError('content_too_long', `The message has ${[...m.content].length} characters; the limit is ${MAX_CONTENT}. Shorten it or split it.`);
     if (m.messageType === 'phenom_link' && !m.phenomId) throw new ChatError('invalid_input', 'A phenom_link message needs a phenom_id.');
@@ -146,7 +147,12 @@ export class SynapseBackend implements ChatBackend {
     if (!state.isActive) throw new ChatError('room_inactive', `room "${name}" does not accept new messages (it was replaced). The room is inactive.`);
     const content: Record<string, unknown> = { msgtype: 'm.text', body: m.content };
     if (m.messageType === 'phenom_link') content[PHENOM_ID_FIELD] = m.phenomId;
-    const txn = m.idempotencyKey ? txnId('send', roomId, m.idempotencyKey) : `mcp-${randomUUID()}`;
+    // client_message_id becomes the Matrix transaction id. Synapse answers a repeated one with the
+    // first send's event id and stores nothing (rest/client/transactions.py: per path, user and
+    // device; handlers/message.py: per room, user, device and txn id, kept 24 hours), so the
+    // retry window here is a day, and the bot token's device must stay the same (every replica
+    // shares it).
+    const txn = m.clientMessageId ? txnId('send', roomId, m.clientMessageId) : `mcp-${randomUUID()}`;
     let eventId: string;
     try {
       eventId = (await this.client.request<{ event_id: string }>('PUT', ['rooms', roomId, 'send', 'm.room.message', txn], { body: content })).event_id;
@@ -156,7 +162,8 @@ export class SynapseBackend implements ChatBackend {
     }
     const event = await this.event(roomId, eventId);
     const displayName = state.content<{ displayname?: string }>('m.room.member', bot)?.displayname ?? null;
-    return this.toMessage(event ?? { event_id: eventId, type: 'm.room.message', sender: bot, origin_server_ts: this.now(), content }, roomId, new Map([[bot, displayName]]));
+    const message = this.toMessage(event ?? { event_id: eventId, type: 'm.room.message', sender: bot, origin_server_ts: this.now(), content }, roomId, new Map([[bot, displayName]]));
+    return m.clientMessageId ? originalForRetry(message, m, m.clientMessageId) : message;
   }
 
   async deleteMessage(d: { messageId: string; roomId?: string }): Promise<{ messageId: string; roomId: string; alreadyDeleted: boolean }> {

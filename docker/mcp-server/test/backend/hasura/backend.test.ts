@@ -68,14 +68,15 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
     expect(rows).toEqual([{ user_id: AGENT, content: 'hello from the agent' }]);
   });
 
-  it('sends with an idempotency key exactly once: the retry hits chat_messages_pkey and returns the stored message', async () => {
+  it('sends with a client_message_id exactly once: the retry inserts nothing (on_conflict DO NOTHING) and returns the stored message', async () => {
     const key = randomUUID();
-    const first = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'once', messageType: 'text', idempotencyKey: key });
+    const first = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'once', messageType: 'text', clientMessageId: key });
     const operations = hasura.operations.length;
-    const second = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'once', messageType: 'text', idempotencyKey: key });
+    const second = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'once', messageType: 'text', clientMessageId: key });
     expect(second).toEqual(first);
-    // The insert reached the database and failed on the primary key (role user has no on_conflict), then a re-read.
-    expect(hasura.operations.slice(operations)).toEqual(['SendMessage', 'GetMessage']);
+    // The insert ran as role user, conflicted on the key and returned null (no error), then one re-read.
+    expect(hasura.operations.slice(operations)).toEqual(['SendMessage', 'GetMessageByClientId']);
+    expect(hasura.roles.slice(operations)).toEqual(['user', 'chat_admin']);
     const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM chat_messages WHERE content = 'once'");
     expect(rows[0].n).toBe(1);
     // Without a key, two sends are two messages.
@@ -291,15 +292,31 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
       return { code: error.code, message: error.errors[0]!.message };
     };
     const message = (extra: Record<string, unknown> = {}) => ({ object: { id: randomUUID(), room_id: fixture.rooms.community, content: 'probe', message_type: 'text', phenom_id: null, ...extra } });
-    const OLD_SEND = docs.SEND_MESSAGE.replace('insert_chat_messages_one(object: $object)', 'insert_chat_messages_one(object: $object, on_conflict: { constraint: chat_messages_pkey, update_columns: [] })');
+    const upsert = (updateColumns: string) =>
+      docs.SEND_MESSAGE.replace('update_columns: []', `update_columns: [${updateColumns}]`).replace('chat_messages_room_id_user_id_client_message_id_key', 'chat_messages_pkey');
 
-    it('user may not set user_id (preset), use on_conflict (no UPDATE), or read deleted_by; chat_admin may not insert messages', async () => {
+    it('user may not set user_id (preset), name update columns in on_conflict (no UPDATE), or read deleted_by; chat_admin may not insert messages', async () => {
       const before = await snapshotChat(db.pool);
       expect(await rejection('user', 'SendMessage', docs.SEND_MESSAGE, message({ user_id: AGENT }))).toEqual({ code: 'validation-failed', message: "field 'user_id' not found in type: 'chat_messages_insert_input'" });
-      expect(OLD_SEND).not.toBe(docs.SEND_MESSAGE);
-      expect(await rejection('user', 'SendMessage', OLD_SEND, message())).toEqual({ code: 'validation-failed', message: "'insert_chat_messages_one' has no argument named 'on_conflict'" });
+      // Without UPDATE the role's update-column enum holds only a placeholder (graphql-engine's OnConflict.hs).
+      expect(await rejection('user', 'SendMessage', upsert('content'), message())).toEqual({
+        code: 'validation-failed',
+        message: "expected one of the values ['_PLACEHOLDER'] for type 'chat_messages_update_column', but found 'content'",
+      });
       expect(await rejection('chat_admin', 'SendMessage', docs.SEND_MESSAGE, message())).toEqual({ code: 'validation-failed', message: "field 'insert_chat_messages_one' not found in type: 'mutation_root'" });
       expect(await rejection('user', 'Probe', 'query Probe { chat_messages { id deleted_by } }', {})).toEqual({ code: 'validation-failed', message: "field 'deleted_by' not found in type: 'chat_messages'" });
+      expect(await snapshotChat(db.pool)).toBe(before);
+    });
+
+    it('user may ask for on_conflict with update_columns: [] (DO NOTHING), as InsertOnConflict8260Spec does for an insert-only role: a duplicate is ignored', async () => {
+      const first = message({ client_message_id: `probe-${randomUUID()}` });
+      const inserted = await client.request<{ insert_chat_messages_one: { id: string } | null }>('user', 'SendMessage', docs.SEND_MESSAGE, first);
+      expect(inserted.insert_chat_messages_one).toMatchObject({ id: first.object.id });
+      const before = await snapshotChat(db.pool);
+      const again = { object: { ...first.object, id: randomUUID(), content: 'probe again' } };
+      expect(await client.request('user', 'SendMessage', docs.SEND_MESSAGE, again)).toEqual({ insert_chat_messages_one: null });
+      // On the primary key too, and with an empty update_columns spelled out or left to its default.
+      expect(await client.request('user', 'SendMessage', upsert(''), first)).toEqual({ insert_chat_messages_one: null });
       expect(await snapshotChat(db.pool)).toBe(before);
     });
 

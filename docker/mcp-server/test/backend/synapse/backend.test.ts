@@ -114,10 +114,10 @@ describe(`SynapseBackend against ${REAL_URL ? `the homeserver at ${REAL_URL}` : 
     expect(Date.parse(page.messages[0]!.createdAt)).toBeGreaterThan(Date.now() - 60_000);
   });
 
-  it('sends with an idempotency key as one Matrix transaction', async () => {
+  it('sends with a client_message_id as one Matrix transaction', async () => {
     const key = `key-${suffix}`;
-    const first = await backend.sendMessage({ roomId: rooms.partners, content: 'exactly once', messageType: 'text', idempotencyKey: key });
-    const second = await build().sendMessage({ roomId: rooms.partners, content: 'exactly once', messageType: 'text', idempotencyKey: key });
+    const first = await backend.sendMessage({ roomId: rooms.partners, content: 'exactly once', messageType: 'text', clientMessageId: key });
+    const second = await build().sendMessage({ roomId: rooms.partners, content: 'exactly once', messageType: 'text', clientMessageId: key });
     expect(second.id).toBe(first.id);
     const page = await backend.getMessages({ roomId: rooms.partners, limit: 10, includeDeleted: true });
     expect(page.messages.filter((m) => m.content === 'exactly once')).toHaveLength(1);
