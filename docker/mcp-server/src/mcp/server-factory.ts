@@ -4,6 +4,7 @@ import { ChatError, type ChatBackend } from '../backend/types';
 import { errorFields } from '../log';
 import { CHAT_TOOLS, TOOLS_BY_NAME } from '../tools';
 import type { ChatTool } from '../tools/common';
+import { oneLine, renderText } from './render';
 import type { RequestContext } from './request-context';
 
 export const SERVER_INFO = { name: 'phenom-chat', version: '1.0.0' } as const;
@@ -56,13 +57,13 @@ export async function callTool(tool: ChatTool, rawArgs: unknown, backend: ChatBa
     const out = await tool.run(parsed.data, { backend, principal: rc.principal, canModerate: rc.canModerate });
     rc.outcome = 'ok';
     rc.log.info('tool call', { tool: tool.name, outcome: 'ok', latencyMs: Math.round(performance.now() - started) });
-    return { content: [{ type: 'text', text: out.text }], structuredContent: out.structured as Record<string, unknown> };
+    return { content: [{ type: 'text', text: renderText(out.text, out.structured) }], structuredContent: out.structured as Record<string, unknown> };
   } catch (err) {
     const latencyMs = Math.round(performance.now() - started);
     if (err instanceof ChatError) {
       rc.outcome = err.code;
       rc.log.info('tool call', { tool: tool.name, outcome: err.code, latencyMs });
-      return { content: [{ type: 'text', text: err.message }], isError: true };
+      return { content: [{ type: 'text', text: oneLine(err.message) }], isError: true };
     }
     rc.outcome = 'internal_error';
     rc.log.error('tool call failed', { tool: tool.name, outcome: 'internal_error', latencyMs, ...errorFields(err) });

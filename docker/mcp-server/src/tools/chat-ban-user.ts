@@ -19,6 +19,6 @@ export const chatBanUser = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async run(args, { backend }) {
     const ban = banOut(await backend.banUser({ roomId: args.room_id, userId: args.user_id, reason: args.reason, minutes: args.minutes }));
-    return { structured: { ban }, text: `Banned ${ban.user_id} from room ${ban.room_id} ${ban.expires_at ? `until ${ban.expires_at}` : 'permanently'} (ban ${ban.id}).` };
+    return { structured: { ban }, text: `Banned the user ${ban.expires_at ? 'until expires_at' : 'permanently'}; the ban record follows.` };
   },
 });

@@ -24,7 +24,7 @@ export const chatDeleteMessage = defineTool({
     const r = await backend.deleteMessage({ messageId: args.message_id, roomId: args.room_id });
     return {
       structured: { message_id: r.messageId, room_id: r.roomId, already_deleted: r.alreadyDeleted },
-      text: r.alreadyDeleted ? `Message ${r.messageId} was already deleted; nothing changed.` : `Deleted message ${r.messageId}.`,
+      text: r.alreadyDeleted ? 'The message was already deleted; nothing changed.' : 'Deleted the message.',
     };
   },
 });

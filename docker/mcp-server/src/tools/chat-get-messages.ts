@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChatError } from '../backend/types';
-import { defineTool, idField, messageOut, MessageOut, roomIdField, who } from './common';
+import { defineTool, idField, messageOut, MessageOut, roomIdField } from './common';
 
 export const MAX_PAGE = 100;
 
@@ -31,13 +31,10 @@ export const chatGetMessages = defineTool({
     if (args.include_deleted && !canModerate) throw new ChatError('forbidden', 'include_deleted needs moderation rights; call again without it.');
     const page = await backend.getMessages({ roomId: args.room_id, limit: args.limit, before: args.before, includeDeleted: args.include_deleted });
     const messages = page.messages.map(messageOut);
-    const lines = messages.map(
-      (m) => `[${m.created_at}] ${who(m.sender.id, m.sender.display_name)}${m.is_deleted ? ' (deleted)' : ''}: ${m.message_type === 'phenom_link' ? `phenom ${m.phenom_id} ` : ''}${m.content}`,
-    );
-    const more = page.nextCursor ? `\nOlder messages exist: call again with before="${page.nextCursor}".` : '\nThis is the oldest page.';
+    const more = page.nextCursor ? 'Older messages exist: call again with before set to next_cursor.' : 'This is the oldest page.';
     return {
       structured: { messages, next_cursor: page.nextCursor },
-      text: `${messages.length} messages, newest first:\n${lines.join('\n')}${more}`,
+      text: `${messages.length} messages, newest first. ${more}`,
     };
   },
 });

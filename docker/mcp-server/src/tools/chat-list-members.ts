@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, memberOut, MemberOut, roomIdField, who } from './common';
+import { defineTool, memberOut, MemberOut, roomIdField } from './common';
 
 export const chatListMembers = defineTool({
   name: 'chat_list_members',
@@ -16,9 +16,6 @@ export const chatListMembers = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, { backend }) {
     const members = (await backend.listMembers({ roomId: args.room_id, role: args.role })).map(memberOut);
-    const lines = members.map(
-      (m) => `- ${who(m.user_id, m.display_name)}: ${m.role}${m.is_muted ? `, muted${m.muted_until ? ` until ${m.muted_until}` : ''}` : ''}, joined ${m.joined_at}`,
-    );
-    return { structured: { members }, text: members.length ? `${members.length} members:\n${lines.join('\n')}` : 'No members match.' };
+    return { structured: { members }, text: members.length ? `${members.length} members.` : 'No members match.' };
   },
 });

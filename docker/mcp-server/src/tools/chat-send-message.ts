@@ -50,6 +50,6 @@ export const chatSendMessage = defineTool({
     const message = messageOut(
       await backend.sendMessage({ roomId: args.room_id, content: args.content, messageType: args.message_type, phenomId: args.phenom_id, clientMessageId: args.client_message_id }),
     );
-    return { structured: { message }, text: `Sent message ${message.id} to room ${message.room_id} at ${message.created_at}.` };
+    return { structured: { message }, text: 'Sent the message; it follows as stored.' };
   },
 });

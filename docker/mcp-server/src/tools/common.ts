@@ -14,7 +14,10 @@ export interface ToolContext {
 
 export interface ToolOutput<T> {
   structured: T;
-  /** A short human/model-readable rendering of `structured`. */
+  /**
+   * One summary line, made only of values the server controls (counts, fixed sentences): the tool
+   * layer appends the JSON of `structured` (mcp/render.ts), which is where user-controlled strings go.
+   */
   text: string;
 }
 
@@ -163,6 +166,3 @@ export const banOut = (b: Ban): z.infer<typeof BanOut> => ({
   banned_at: b.bannedAt,
   expires_at: b.expiresAt,
 });
-
-/** "Ann (u-123)" or just the id when there is no display name. */
-export const who = (id: string, displayName: string | null): string => (displayName ? `${displayName} (${id})` : id);
