@@ -18,7 +18,6 @@ export const oneLine = (text: string): string => text.replace(/[\r\n\u0085\u2028
  * (bidi embeddings, overrides and isolates, U+061C, U+200E/F); DEL and the other C1 controls go too.
  * As \uXXXX escapes the JSON stays equal to structuredContent.
  */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE_IN_TEXT = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 export function jsonForModels(value: unknown): string {
