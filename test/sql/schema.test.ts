@@ -111,7 +111,7 @@ describe('the migrated chat schema', () => {
     expect(def).toMatchObject({
       idx_chat_messages_room_created: 'btree (room_id, created_at DESC, id DESC)',
       idx_chat_messages_user: 'btree (user_id)',
-      idx_chat_members_room: 'btree (room_id)',
+      idx_chat_members_room: 'btree (room_id, joined_at, user_id)', // 010: keyset paging of members
       idx_chat_bans_room_user: 'btree (room_id, user_id)',
       idx_link_previews_phenom: 'btree (phenom_id)',
       chat_members_room_id_user_id_key: 'btree (room_id, user_id)',

@@ -67,6 +67,12 @@ export interface MessagePage {
   nextCursor: string | null;
 }
 
+/** One page of a room's members in the backend's stable order; `nextCursor` null on the last page. */
+export interface MemberPage {
+  members: Member[];
+  nextCursor: string | null;
+}
+
 export interface ChatBackend {
   readonly kind: 'postgres' | 'hasura' | 'synapse';
   listRooms(): Promise<Room[]>;
@@ -90,7 +96,12 @@ export interface ChatBackend {
    * when given, must be the message's room (else message_not_found).
    */
   deleteMessage(d: { messageId: string; roomId?: string }): Promise<{ messageId: string; roomId: string; alreadyDeleted: boolean }>;
-  listMembers(q: { roomId: string; role?: MemberRole }): Promise<Member[]>;
+  /**
+   * One page of members: `limit` is already validated (1..500); `after` is a cursor this backend
+   * issued for this room (else invalid_cursor). A room can have tens of thousands of members, so
+   * no call returns them all.
+   */
+  listMembers(q: { roomId: string; role?: MemberRole; limit: number; after?: string }): Promise<MemberPage>;
   /** `minutes` absent → muted until unmuted. The user must be a member (else not_member). */
   muteUser(m: { roomId: string; userId: string; minutes?: number }): Promise<Member>;
   unmuteUser(m: { roomId: string; userId: string }): Promise<Member>;
@@ -118,6 +129,8 @@ export type ChatErrorCode =
   | 'forbidden'
   /** The backend is up but this server has no free connection to it right now (pool exhausted). */
   | 'backend_busy'
+  /** The answer would exceed the tool result budget (mcp/server-factory.ts MAX_RESULT_BYTES). */
+  | 'result_too_large'
   | 'backend_unavailable';
 
 export class ChatError extends Error {

@@ -44,6 +44,16 @@ const OUTPUT_SCHEMAS = new Map(LISTED_TOOLS.map((t) => [t.name, t.outputSchema])
  */
 const CallParams = z.looseObject({ name: z.string(), arguments: z.unknown().optional() });
 
+/**
+ * The largest tool result, serialized (structuredContent plus its text rendering, which repeats it
+ * as JSON). Before pages and this budget, one chat_list_members call for a 20,000-member room
+ * answered 4.1 MiB and one agent's 60-call burst took the 512 MiB task past 500 MiB; at 256 KiB the
+ * same burst holds under 16 MiB of results, and a page of 100 ordinary messages still fits.
+ */
+export const MAX_RESULT_BYTES = 256 * 1024;
+/** Re-asks with a smaller page at most this often; each step aims under the budget, so one or two suffice. */
+const MAX_SHRINKS = 6;
+
 /** Runs one tool: raw args in, a CallToolResult out; every failure becomes an isError result with a sentence. */
 export async function callTool(tool: ChatTool, rawArgs: unknown, backend: ChatBackend, rc: RequestContext): Promise<CallToolResult> {
   const started = performance.now();
@@ -54,10 +64,24 @@ export async function callTool(tool: ChatTool, rawArgs: unknown, backend: ChatBa
     return { content: [{ type: 'text', text: `Invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error)}` }], isError: true };
   }
   try {
-    const out = await tool.run(parsed.data, { backend, principal: rc.principal, canModerate: rc.canModerate });
-    rc.outcome = 'ok';
-    rc.log.info('tool call', { tool: tool.name, outcome: 'ok', latencyMs: Math.round(performance.now() - started) });
-    return { content: [{ type: 'text', text: renderText(out.text, out.structured) }], structuredContent: out.structured as Record<string, unknown> };
+    const ctx = { backend, principal: rc.principal, canModerate: rc.canModerate };
+    let args = parsed.data;
+    for (let shrinks = 0; ; shrinks++) {
+      const out = await tool.run(args, ctx);
+      const result: CallToolResult = { content: [{ type: 'text', text: renderText(out.text, out.structured) }], structuredContent: out.structured as Record<string, unknown> };
+      const bytes = Buffer.byteLength(JSON.stringify(result));
+      if (bytes <= MAX_RESULT_BYTES) {
+        rc.outcome = 'ok';
+        rc.log.info('tool call', { tool: tool.name, outcome: 'ok', latencyMs: Math.round(performance.now() - started), ...(shrinks ? { shrinks } : {}) });
+        return result;
+      }
+      // Only read tools shrink (a smaller page of the same query), so running again writes nothing.
+      const smaller = shrinks < MAX_SHRINKS && out.count !== undefined ? tool.shrink?.(args, MAX_RESULT_BYTES / bytes, out.count) : undefined;
+      if (!smaller) {
+        throw new ChatError('result_too_large', `The result would be ${Math.ceil(bytes / 1024)} KiB; a tool result may hold ${MAX_RESULT_BYTES / 1024} KiB. Ask for less.`);
+      }
+      args = smaller;
+    }
   } catch (err) {
     const latencyMs = Math.round(performance.now() - started);
     if (err instanceof ChatError) {

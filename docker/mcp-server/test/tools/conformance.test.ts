@@ -81,6 +81,53 @@ describe.each(BACKEND_KINDS)('the chat tools on the %s backend', (kind) => {
     });
   });
 
+  describe('chat_list_members pages', () => {
+    type Page = { members: Array<{ user_id: string; role: string }>; next_cursor: string | null };
+    let everyone: string[];
+    beforeAll(async () => {
+      // partners holds only the agent so far; 250 more make three pages of 100.
+      everyone = [t.agent, ...(await t.addMembers(t.rooms.partners, 250, 'pager'))];
+    });
+
+    it('returns 100 members by default, with a cursor to the rest', async () => {
+      const page = await ok<Page>(t.backend, 'chat_list_members', { room_id: t.rooms.partners });
+      expect(page.members).toHaveLength(100);
+      expect(page.next_cursor).toEqual(expect.any(String));
+    });
+
+    it('walks the whole room with after = next_cursor: every member once, in a stable order', async () => {
+      const seen: string[] = [];
+      let after: string | undefined;
+      let pages = 0;
+      do {
+        const page: Page = await ok<Page>(t.backend, 'chat_list_members', { room_id: t.rooms.partners, limit: 100, ...(after ? { after } : {}) });
+        seen.push(...page.members.map((m) => m.user_id));
+        after = page.next_cursor ?? undefined;
+        pages++;
+      } while (after && pages < 10);
+      expect(pages).toBe(3);
+      expect([...seen].sort()).toEqual([...everyone].sort());
+      expect(new Set(seen).size).toBe(seen.length);
+      const again = await ok<Page>(t.backend, 'chat_list_members', { room_id: t.rooms.partners, limit: 500 });
+      expect(again.members.map((m) => m.user_id)).toEqual(seen);
+      expect(again.next_cursor).toBeNull();
+    });
+
+    it('pages within a role filter too', async () => {
+      const page = await ok<Page>(t.backend, 'chat_list_members', { room_id: t.rooms.partners, role: 'admin', limit: 1 });
+      expect(page).toEqual({ members: [expect.objectContaining({ user_id: t.agent, role: 'admin' })], next_cursor: null });
+    });
+
+    it('refuses a limit over 500, a cursor from another room, and a forged cursor', async () => {
+      expect(await call(t.backend, 'chat_list_members', { room_id: t.rooms.partners, limit: 501 })).toMatchObject({ isError: true, text: expect.stringMatching(/limit/) });
+      const other = await ok<Page>(t.backend, 'chat_list_members', { room_id: t.rooms.community, limit: 1 });
+      expect(other.next_cursor).not.toBeNull();
+      expect(await call(t.backend, 'chat_list_members', { room_id: t.rooms.partners, after: other.next_cursor })).toMatchObject({ isError: true, text: expect.stringMatching(/cursor/) });
+      const forged = Buffer.from(JSON.stringify({ r: t.rooms.partners, t: 'x', u: 'y' })).toString('base64url');
+      expect(await call(t.backend, 'chat_list_members', { room_id: t.rooms.partners, after: forged })).toMatchObject({ isError: true, text: expect.stringMatching(/cursor/) });
+    });
+  });
+
   describe('the text content models read', () => {
     /** A message, and a display name, that try to pass for lines the server wrote. */
     const FORGED_CONTENT =

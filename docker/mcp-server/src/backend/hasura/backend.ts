@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Ban, ChatBackend, ChatError, Member, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
+import { Ban, ChatBackend, ChatError, Member, MemberPage, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
 import { originalForRetry } from '../client-message-id';
 import { CognitoTokenProvider } from './cognito-token';
 import * as docs from './documents';
@@ -140,6 +140,24 @@ function decodeCursor(roomId: string, cursor: string): Cursor {
   return parsed as Cursor;
 }
 
+/** A member-list cursor: the last row's (joined_at, user_id) as Hasura returned them; `k` tells it from a message cursor. */
+function encodeMemberCursor(roomId: string, row: MemberRow): string {
+  return Buffer.from(JSON.stringify({ k: 'members', r: roomId, t: row.joined_at, u: row.user_id })).toString('base64url');
+}
+function decodeMemberCursor(roomId: string, cursor: string): { t: string; u: string } {
+  let parsed: { k?: unknown; r?: unknown; t?: unknown; u?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as typeof parsed;
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || parsed.k !== 'members' || typeof parsed.t !== 'string' || !HASURA_TIMESTAMP.test(parsed.t) || typeof parsed.u !== 'string' || !parsed.u) {
+    throw new ChatError('invalid_cursor', 'The cursor is not one chat_list_members returned; pass next_cursor from the previous page unchanged, or omit it to start again.');
+  }
+  if (parsed.r !== roomId) throw new ChatError('invalid_cursor', 'The cursor belongs to another room; use it only with the room it came from.');
+  return { t: parsed.t, u: parsed.u };
+}
+
 /**
  * Contract C6 over Hasura GraphQL, as the agent's Cognito identity: role `chat_admin` (seed 000's
  * admin RBAC row) for reads and moderation, role `user` to post (see AgentRole). Every document
@@ -254,16 +272,28 @@ export class HasuraBackend implements ChatBackend {
     throw this.messageNotFound(d.messageId, d.roomId);
   }
 
-  async listMembers(q: { roomId: string; role?: MemberRole }): Promise<Member[]> {
+  async listMembers(q: { roomId: string; role?: MemberRole; limit: number; after?: string }): Promise<MemberPage> {
     this.requireRoomId(q.roomId);
+    const and: Record<string, unknown>[] = [];
+    if (q.role) and.push({ role: { _eq: q.role } });
+    if (q.after !== undefined) {
+      const c = decodeMemberCursor(q.roomId, q.after);
+      and.push({ _or: [{ joined_at: { _gt: c.t } }, { joined_at: { _eq: c.t }, user_id: { _gt: c.u } }] });
+    }
+    // One extra row tells whether another page exists.
     const data = await this.call<{ chat_rooms_by_pk: { id: string; members: MemberRow[] } | null }>(
       'chat_admin', 'ListMembers',
       docs.LIST_MEMBERS,
-      { roomId: q.roomId, where: q.role ? { role: { _eq: q.role } } : {} },
+      { roomId: q.roomId, where: { _and: and }, limit: q.limit + 1 },
       { roomId: q.roomId },
     );
     if (!data.chat_rooms_by_pk) throw this.roomNotFound(q.roomId);
-    return data.chat_rooms_by_pk.members.map((row) => toMember(row, this.now()));
+    const rows = data.chat_rooms_by_pk.members.slice(0, q.limit);
+    const last = rows[rows.length - 1];
+    return {
+      members: rows.map((row) => toMember(row, this.now())),
+      nextCursor: data.chat_rooms_by_pk.members.length > q.limit && last ? encodeMemberCursor(q.roomId, last) : null,
+    };
   }
 
   async muteUser(m: { roomId: string; userId: string; minutes?: number }): Promise<Member> {

@@ -134,11 +134,12 @@ export const SOFT_DELETE_MESSAGE = /* GraphQL */ `
   }
 `;
 
+/** One page, keyset on (joined_at, user_id): `where` carries the role filter and the cursor. */
 export const LIST_MEMBERS = /* GraphQL */ `
-  query ListMembers($roomId: uuid!, $where: chat_members_bool_exp!) {
+  query ListMembers($roomId: uuid!, $where: chat_members_bool_exp!, $limit: Int!) {
     chat_rooms_by_pk(id: $roomId) {
       id
-      members(where: $where, order_by: [{ joined_at: asc }, { user_id: asc }]) {
+      members(where: $where, order_by: [{ joined_at: asc }, { user_id: asc }], limit: $limit) {
         ...MemberFields
       }
     }

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { ChatError, type Ban, type ChatBackend, type Member, type MemberRole, type Message, type MessagePage, type MessageType, type Room } from '../types';
+import { ChatError, type Ban, type ChatBackend, type Member, type MemberPage, type MemberRole, type Message, type MessagePage, type MessageType, type Room } from '../types';
 import { originalForRetry } from '../client-message-id';
-import { decodeCursor, encodeCursor, isUuid } from './cursor';
+import { decodeCursor, decodeMemberCursor, encodeCursor, encodeMemberCursor, isUuid } from './cursor';
 import { toChatError } from './errors';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -58,6 +58,18 @@ function toBan(r: QueryResultRow): Ban {
     bannedAt: (r.banned_at as Date).toISOString(),
     expiresAt: iso(r.expires_at),
   };
+}
+
+/**
+ * A page from a room row LEFT JOIN LATERAL (its items, LIMIT limit + 1): an empty room gives one
+ * row whose `key` column is null. The extra row, when there, says that another page exists, and
+ * the page's last row is where it starts.
+ */
+function keysetPage(rows: QueryResultRow[], key: string, limit: number, cursorOf: (last: QueryResultRow) => string): { page: QueryResultRow[]; nextCursor: string | null } {
+  const found = rows.filter((r) => r[key] !== null);
+  const page = found.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, nextCursor: found.length > limit && last ? cursorOf(last) : null };
 }
 
 const roomNotFound = (roomId: string) => new ChatError('room_not_found', `Room not found: no room has id "${roomId}". Call chat_list_rooms for the room ids.`);
@@ -138,13 +150,8 @@ export class PostgresBackend implements ChatBackend {
       [roomId, cursor?.createdAtMicros ?? null, cursor?.id ?? null, includeDeleted, limit + 1],
     );
     if (rows.length === 0) throw roomNotFound(roomId);
-    const found = rows.filter((r) => r.id !== null);
-    const page = found.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      messages: page.map(toMessage),
-      nextCursor: found.length > limit && last ? encodeCursor({ roomId, createdAtMicros: last.created_us, id: last.id }) : null,
-    };
+    const { page, nextCursor } = keysetPage(rows, 'id', limit, (last) => encodeCursor({ roomId, createdAtMicros: last.created_us, id: last.id }));
+    return { messages: page.map(toMessage), nextCursor };
   }
 
   async sendMessage(m: { roomId: string; content: string; messageType: MessageType; phenomId?: string; clientMessageId?: string }): Promise<Message> {
@@ -217,22 +224,29 @@ export class PostgresBackend implements ChatBackend {
     return { messageId, roomId: r.msg_room, alreadyDeleted: r.updated === null };
   }
 
-  async listMembers({ roomId, role }: { roomId: string; role?: MemberRole }): Promise<Member[]> {
+  async listMembers({ roomId, role, limit, after }: { roomId: string; role?: MemberRole; limit: number; after?: string }): Promise<MemberPage> {
     this.checkRoomId(roomId);
+    const cursor = after === undefined ? undefined : decodeMemberCursor(after, roomId);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ChatError('invalid_input', 'limit must be a whole number from 1 to 500.');
+    // Keyset on (joined_at, user_id), the order of idx_chat_members_room (sql/010): any page is one
+    // index range scan, and one row past the page says whether another exists.
     const rows = await this.q(
       `SELECT r.id AS room_found, mem.*
          FROM chat_rooms r
          LEFT JOIN LATERAL (
-           SELECT ${MEMBER_COLUMNS}
+           SELECT ${MEMBER_COLUMNS}, (extract(epoch from cm.joined_at) * 1000000)::bigint::text AS joined_us
              FROM chat_members cm LEFT JOIN users u ON u.id = cm.user_id
             WHERE cm.room_id = r.id AND ($2::text IS NULL OR cm.role = $2)
+              AND ($3::bigint IS NULL OR (cm.joined_at, cm.user_id) > (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::text))
             ORDER BY cm.joined_at, cm.user_id
+            LIMIT $5
          ) mem ON true
         WHERE r.id = $1`,
-      [roomId, role ?? null],
+      [roomId, role ?? null, cursor?.joinedAtMicros ?? null, cursor?.userId ?? null, limit + 1],
     );
     if (rows.length === 0) throw roomNotFound(roomId);
-    return rows.filter((r) => r.user_id !== null).map(toMember);
+    const { page, nextCursor } = keysetPage(rows, 'user_id', limit, (last) => encodeMemberCursor({ roomId, joinedAtMicros: last.joined_us, userId: last.user_id }));
+    return { members: page.map(toMember), nextCursor };
   }
 
   private async updateMember(roomId: string, userId: string, set: string, values: unknown[]): Promise<Member> {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Ban, BackendLogger, ChatBackend, ChatError, Member, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
+import { Ban, BackendLogger, ChatBackend, ChatError, Member, MemberPage, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
 import { originalForRetry } from '../client-message-id';
 import { MatrixApiError, MatrixClient, MatrixUnavailableError } from './matrix-client';
 import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, roleForLevel, RoomState } from './room-state';
@@ -48,6 +48,25 @@ export function parseMessageId(id: string): { roomId?: string; eventId: string }
   return undefined;
 }
 
+/** A member-list cursor: the last member's user id; `k` tells it from a message cursor. */
+function encodeMemberCursor(roomId: string, userId: string): string {
+  return Buffer.from(JSON.stringify({ k: 'members', r: roomId, u: userId })).toString('base64url');
+}
+
+function decodeMemberCursor(roomId: string, cursor: string): string {
+  let parsed: { k?: unknown; r?: unknown; u?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as typeof parsed;
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || parsed.k !== 'members' || typeof parsed.u !== 'string' || !USER_ID.test(parsed.u)) {
+    throw new ChatError('invalid_cursor', 'The cursor is not one chat_list_members returned; pass next_cursor from the previous page unchanged, or omit it to start again.');
+  }
+  if (parsed.r !== roomId) throw new ChatError('invalid_cursor', 'The cursor belongs to another room; use it only with the room it came from.');
+  return parsed.u;
+}
+
 function encodeCursor(roomId: string, token: string): string {
   return Buffer.from(JSON.stringify({ r: roomId, t: token })).toString('base64url');
 }
@@ -79,6 +98,7 @@ export class SynapseBackend implements ChatBackend {
   private rooms?: { at: number; byId: Map<string, string>; byAlias: Map<string, string> };
   private botUserId?: string;
   private sweepTimer?: NodeJS.Timeout;
+  private readonly stateInFlight = new Map<string, Promise<RoomState>>();
 
   constructor(private readonly options: SynapseBackendOptions) {
     this.client = options.client;
@@ -89,7 +109,7 @@ export class SynapseBackend implements ChatBackend {
     const rooms = await this.knownRooms();
     return Promise.all(
       [...rooms.byId.entries()].map(async ([roomId, alias]) => {
-        const state = await this.state(roomId);
+        const state = await this.sharedState(roomId);
         return {
           id: roomId,
           name: state.content<{ name?: string }>('m.room.name')?.name ?? alias,
@@ -192,14 +212,32 @@ export class SynapseBackend implements ChatBackend {
     return { messageId: id, roomId, alreadyDeleted: false };
   }
 
-  async listMembers(q: { roomId: string; role?: MemberRole }): Promise<Member[]> {
+  async listMembers(q: { roomId: string; role?: MemberRole; limit: number; after?: string }): Promise<MemberPage> {
     const roomId = await this.resolveRoom(q.roomId);
-    const state = await this.state(roomId);
-    return state
+    const after = q.after === undefined ? undefined : decodeMemberCursor(roomId, q.after);
+    // Matrix has no paged member list: the room state holds them all. Concurrent calls for one room
+    // share one fetch (sharedState), so a burst costs one copy of the state, not one per call.
+    const state = await this.sharedState(roomId);
+    // Ordered by user id, which never changes: a member event's timestamp (joined_at) moves
+    // whenever the member changes their display name, and would move them between pages.
+    const ids = state
       .members()
-      .map((event) => this.toMember(state, event.state_key!))
-      .filter((m) => !q.role || m.role === q.role)
-      .sort((a, b) => a.joinedAt.localeCompare(b.joinedAt) || a.userId.localeCompare(b.userId));
+      .map((event) => event.state_key!)
+      .filter((userId) => after === undefined || userId > after)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const members: Member[] = [];
+    let more = false;
+    for (const userId of ids) {
+      const member = this.toMember(state, userId);
+      if (q.role && member.role !== q.role) continue;
+      if (members.length === q.limit) {
+        more = true;
+        break;
+      }
+      members.push(member);
+    }
+    const last = members[members.length - 1];
+    return { members, nextCursor: more && last ? encodeMemberCursor(roomId, last.userId) : null };
   }
 
   async muteUser(m: { roomId: string; userId: string; minutes?: number }): Promise<Member> {
@@ -376,6 +414,19 @@ export class SynapseBackend implements ChatBackend {
     } catch (error) {
       throw this.mapError(error, { roomId });
     }
+  }
+
+  /**
+   * The room state for a read that may share it: while one fetch for the room is in flight, every
+   * other caller waits for that one. Writers use state(), which always asks anew.
+   */
+  private sharedState(roomId: string): Promise<RoomState> {
+    let pending = this.stateInFlight.get(roomId);
+    if (!pending) {
+      pending = this.state(roomId).finally(() => this.stateInFlight.delete(roomId));
+      this.stateInFlight.set(roomId, pending);
+    }
+    return pending;
   }
 
   private async state(roomId: string): Promise<RoomState> {

@@ -91,7 +91,7 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
     await backend.listRooms();
     await backend.getMessages({ roomId: fixture.rooms.community, limit: 1, includeDeleted: true });
     await backend.deleteMessage({ roomId: fixture.rooms.community, messageId: sent.id });
-    await backend.listMembers({ roomId: fixture.rooms.community });
+    await backend.listMembers({ roomId: fixture.rooms.community, limit: 100 });
     await backend.muteUser({ roomId: fixture.rooms.community, userId: ALICE, minutes: 5 });
     await backend.unmuteUser({ roomId: fixture.rooms.community, userId: ALICE });
     await backend.banUser({ roomId: fixture.rooms.community, userId: ALICE, reason: 'roles' });
@@ -178,13 +178,13 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
   it('reports unknown rooms as room_not_found', async () => {
     for (const roomId of [randomUUID(), 'general']) {
       expect((await chatError(backend.getMessages({ roomId, limit: 5, includeDeleted: false }))).code).toBe('room_not_found');
-      expect((await chatError(backend.listMembers({ roomId }))).code).toBe('room_not_found');
+      expect((await chatError(backend.listMembers({ roomId, limit: 100 }))).code).toBe('room_not_found');
       expect((await chatError(backend.sendMessage({ roomId, content: 'x', messageType: 'text' }))).code).toBe('room_not_found');
     }
   });
 
   it('lists members with role, mute state and display name, filtered by role', async () => {
-    const members = await backend.listMembers({ roomId: fixture.rooms.community });
+    const { members } = await backend.listMembers({ roomId: fixture.rooms.community, limit: 100 });
     expect(members.map((m) => [m.userId, m.role, m.displayName, m.isMuted])).toEqual(
       expect.arrayContaining([
         [AGENT, 'admin', 'MCP Agent', false],
@@ -192,7 +192,7 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
         [BOB, 'support', 'Bob', false],
       ]),
     );
-    expect((await backend.listMembers({ roomId: fixture.rooms.community, role: 'support' })).map((m) => m.userId)).toEqual([BOB]);
+    expect((await backend.listMembers({ roomId: fixture.rooms.community, role: 'support', limit: 100 })).members.map((m) => m.userId)).toEqual([BOB]);
   });
 
   it('mutes for N minutes, unmutes, and explains who cannot be muted', async () => {
