@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Ban, BackendLogger, ChatBackend, ChatError, Member, MemberPage, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
 import { originalForRetry } from '../client-message-id';
 import { MatrixApiError, MatrixClient, MatrixUnavailableError } from './matrix-client';
-import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, roleForLevel, RoomState } from './room-state';
+import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, recordKey, roleForLevel, RoomState } from './room-state';
 
 const MAX_CONTENT = 4000;
 /** Matrix has no phenom_link type: a phenom link is an m.text message carrying this field. */
@@ -249,7 +249,7 @@ export class SynapseBackend implements ChatBackend {
       throw new ChatError('forbidden', `${m.userId} has a power level (${current}) at or above the bot's; an admin of equal rank must change it.`);
     }
     const sendLevel = state.sendLevel;
-    const existing = state.content<MuteRecord>(MUTE_STATE, m.userId);
+    const existing = state.record<MuteRecord>(MUTE_STATE, m.userId);
     const alreadyMuted = current < sendLevel;
     const mutedLevel = alreadyMuted ? current : sendLevel - 1;
     const record: MuteRecord = {
@@ -259,7 +259,7 @@ export class SynapseBackend implements ChatBackend {
       muted_power_level: mutedLevel,
     };
     // The record first: if the power-level change then fails, the record alone changes nothing.
-    await this.putState(roomId, MUTE_STATE, m.userId, record);
+    await this.putState(roomId, MUTE_STATE, recordKey(m.userId), record);
     if (!alreadyMuted) await this.setLevel(roomId, state, m.userId, mutedLevel);
     return this.toMember(await this.state(roomId), m.userId);
   }
@@ -291,7 +291,7 @@ export class SynapseBackend implements ChatBackend {
     const expiresAt = b.minutes === undefined ? null : iso(this.now() + b.minutes * 60_000);
     try {
       // A permanent ban clears any old record, so a stale expiry can never lift it.
-      await this.putState(roomId, BAN_STATE, b.userId, expiresAt ? ({ expires_at: expiresAt, ban_event_id: banEvent?.event_id } satisfies BanRecord) : {});
+      await this.putState(roomId, BAN_STATE, recordKey(b.userId), expiresAt ? ({ expires_at: expiresAt, ban_event_id: banEvent?.event_id } satisfies BanRecord) : {});
     } catch {
       throw new ChatError('backend_unavailable', `${b.userId} is banned, but the ban's end could not be recorded, so it stays until chat_unban_user lifts it.`);
     }
@@ -346,25 +346,25 @@ export class SynapseBackend implements ChatBackend {
       const now = this.now();
       for (const roomId of (await this.knownRooms()).byId.keys()) {
         const state = await this.state(roomId);
-        for (const userId of state.stateKeysOf(MUTE_STATE)) {
-          const record = state.content<MuteRecord>(MUTE_STATE, userId);
+        for (const userId of state.usersWithRecord(MUTE_STATE)) {
+          const record = state.record<MuteRecord>(MUTE_STATE, userId);
           if (!record?.muted_until || Date.parse(record.muted_until) > now) continue;
           // Only if the level is still the one the mute set: someone may have changed it since.
           if (state.levelOf(userId) === record.muted_power_level) {
             await this.liftMute(roomId, state, userId);
             unmuted++;
           } else {
-            await this.putState(roomId, MUTE_STATE, userId, {});
+            await this.putState(roomId, MUTE_STATE, recordKey(userId), {});
           }
         }
-        for (const userId of state.stateKeysOf(BAN_STATE)) {
-          const record = state.content<BanRecord>(BAN_STATE, userId);
+        for (const userId of state.usersWithRecord(BAN_STATE)) {
+          const record = state.record<BanRecord>(BAN_STATE, userId);
           if (!record?.expires_at || Date.parse(record.expires_at) > now) continue;
           if (state.membership(userId) === 'ban' && state.event('m.room.member', userId)?.event_id === record.ban_event_id) {
             await this.lift(roomId, state, userId);
             unbanned++;
           } else {
-            await this.putState(roomId, BAN_STATE, userId, {});
+            await this.putState(roomId, BAN_STATE, recordKey(userId), {});
           }
         }
       }
@@ -377,12 +377,12 @@ export class SynapseBackend implements ChatBackend {
   // ----- helpers -----
 
   private async liftMute(roomId: string, state: RoomState, userId: string): Promise<void> {
-    const record = state.content<MuteRecord>(MUTE_STATE, userId);
+    const record = state.record<MuteRecord>(MUTE_STATE, userId);
     const sendLevel = state.sendLevel;
     if (state.levelOf(userId) < sendLevel) {
       await this.setLevel(roomId, state, userId, Math.max(record?.previous_power_level ?? sendLevel, sendLevel));
     }
-    if (record) await this.putState(roomId, MUTE_STATE, userId, {});
+    if (record) await this.putState(roomId, MUTE_STATE, recordKey(userId), {});
   }
 
   private async lift(roomId: string, state: RoomState, userId: string): Promise<void> {
@@ -391,7 +391,7 @@ export class SynapseBackend implements ChatBackend {
     } catch (error) {
       throw this.mapError(error, { roomId });
     }
-    if (state.content(BAN_STATE, userId)) await this.putState(roomId, BAN_STATE, userId, {});
+    if (state.record(BAN_STATE, userId)) await this.putState(roomId, BAN_STATE, recordKey(userId), {});
   }
 
   /** Sets one user's power level; the users_default level is written as "no entry". */
@@ -532,7 +532,7 @@ export class SynapseBackend implements ChatBackend {
     const level = state.levelOf(userId);
     const isMuted = level < state.sendLevel;
     const member = state.event('m.room.member', userId);
-    const mute = state.content<MuteRecord>(MUTE_STATE, userId);
+    const mute = state.record<MuteRecord>(MUTE_STATE, userId);
     return {
       userId,
       displayName: typeof member?.content.displayname === 'string' ? member.content.displayname : null,

@@ -206,6 +206,17 @@ describe(`SynapseBackend against ${REAL_URL ? `the homeserver at ${REAL_URL}` : 
     expect((await call(bob, 'POST', `rooms/${enc(rooms.community)}/join`, {})).status).toBe(200);
   });
 
+  it('keeps its mute and ban records under state keys it may write: Matrix lets only the user set state keyed by their id', async () => {
+    // Synapse's auth rules (event_auth.py): a state key starting with "@" belongs to that user alone.
+    const others = await call(bot, 'PUT', `rooms/${enc(rooms.community)}/state/com.thephenom.chat.mute/${enc(alice.userId)}`, { muted_until: null });
+    expect(others).toMatchObject({ status: 403, json: { errcode: 'M_FORBIDDEN', error: 'You are not allowed to set others state' } });
+    nowMs = Date.parse('2030-01-01T00:00:00Z');
+    await backend.muteUser({ roomId: rooms.community, userId: alice.userId, minutes: 5 });
+    const state = (await call(bot, 'GET', `rooms/${enc(rooms.community)}/state`)).json as unknown as Array<{ type: string; state_key: string }>;
+    expect(state.filter((e) => e.type === 'com.thephenom.chat.mute').map((e) => e.state_key)).toEqual([`user:${alice.userId}`]);
+    await backend.unmuteUser({ roomId: rooms.community, userId: alice.userId });
+  });
+
   it('lifts timed mutes and bans once their time is up, and leaves open-ended ones', async () => {
     const carol = bob;
     nowMs = Date.parse('2030-01-01T00:00:00Z');
