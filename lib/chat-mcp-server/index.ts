@@ -160,6 +160,12 @@ export class ChatMcpServer extends Construct {
         COGNITO_USER_POOL_ID: platform.userPool.userPool.userPoolId,
         MCP_RESOURCE_URL: this.url,
         SHUTDOWN_GRACE_MS: String(MCP_DRAIN.shutdownGraceMs),
+        // V8 does not size its heap from the task's memory limit, so under load it grows until the
+        // task is killed (issue #14: a burst took the 512 MiB task past 600 MiB). Old space gets
+        // three quarters; the rest is new space, code, buffers and sockets, which live outside it.
+        // Set here, not in the Dockerfile's CMD, because this is where memoryMiB is configured:
+        // the limit follows it in every environment, and the image stays one image for any size.
+        NODE_OPTIONS: `--max-old-space-size=${Math.floor(config.services.mcpServer.memoryMiB * 0.75)}`,
         ...backend.environment,
       },
       secrets: {

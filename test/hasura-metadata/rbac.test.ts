@@ -129,7 +129,7 @@ describe('Hasura permissions against seed 000 RBAC', () => {
       expect(p.set).toEqual({ user_id: 'X-Hasura-User-Id' });
       expect(p.columns).not.toContain('user_id');
       expect(p.check).toEqual({ room: { members: { user_id: ME } } });
-      expect([...(p.columns as string[])].sort()).toEqual(['content', 'id', 'message_type', 'phenom_id', 'room_id']);
+      expect([...(p.columns as string[])].sort()).toEqual(['client_message_id', 'content', 'id', 'message_type', 'phenom_id', 'room_id']);
     });
 
     it('support soft-deletes: is_deleted only, deleted_by preset, live rows only, never content', () => {

@@ -58,6 +58,22 @@ describe('chat_messages constraints', () => {
     await db.pool.query(INSERT_MESSAGE, [community, 'ana', 'look', 'phenom_link', 'abc123']);
   });
 
+  it('rejects a second message with the same client_message_id from one sender in one room (chat_messages_room_id_user_id_client_message_id_key), and only then', async () => {
+    const WITH_KEY = 'INSERT INTO chat_messages (room_id, user_id, content, client_message_id) VALUES ($1, $2, $3, $4)';
+    await addMember(db.pool, community, 'mod');
+    const other = await createRoom(db.pool, 'Keys');
+    await addMember(db.pool, other, 'ana');
+    await db.pool.query(WITH_KEY, [community, 'ana', 'first', 'k-1']);
+    await expectRejectedAndUnchanged('chat_messages', WITH_KEY, [community, 'ana', 'retry', 'k-1'], { code: '23505', constraint: 'chat_messages_room_id_user_id_client_message_id_key' });
+    // Another sender, another room, or no key at all: no conflict.
+    await db.pool.query(WITH_KEY, [community, 'mod', 'same key, other sender', 'k-1']);
+    await db.pool.query(WITH_KEY, [other, 'ana', 'same key, other room', 'k-1']);
+    await db.pool.query(WITH_KEY, [community, 'ana', 'no key', null]);
+    await db.pool.query(WITH_KEY, [community, 'ana', 'no key', null]);
+    await expectRejectedAndUnchanged('chat_messages', WITH_KEY, [community, 'ana', 'long key', 'k'.repeat(129)], { code: '23514', constraint: 'chat_messages_client_message_id_check' });
+    await expectRejectedAndUnchanged('chat_messages', WITH_KEY, [community, 'ana', 'empty key', ''], { code: '23514', constraint: 'chat_messages_client_message_id_check' });
+  });
+
   it('rejects an unknown room or sender with the foreign key error (23503)', async () => {
     await expectRejectedAndUnchanged('chat_messages', INSERT_MESSAGE, ['00000000-0000-4000-8000-000000000000', 'ana', 'hi', 'text', null], {
       code: '23503',

@@ -39,6 +39,7 @@ const EXPECTED_COLUMNS: Record<string, Column[]> = {
     ['deleted_by', 'text', 'YES', null],
     ['created_at', TSTZ, 'NO', 'now()'],
     ['updated_at', TSTZ, 'NO', 'now()'],
+    ['client_message_id', 'text', 'YES', null], // 009
   ],
   chat_members: [
     UUID_PK,
@@ -110,7 +111,7 @@ describe('the migrated chat schema', () => {
     expect(def).toMatchObject({
       idx_chat_messages_room_created: 'btree (room_id, created_at DESC, id DESC)',
       idx_chat_messages_user: 'btree (user_id)',
-      idx_chat_members_room: 'btree (room_id)',
+      idx_chat_members_room: 'btree (room_id, joined_at, user_id)', // 010: keyset paging of members
       idx_chat_bans_room_user: 'btree (room_id, user_id)',
       idx_link_previews_phenom: 'btree (phenom_id)',
       chat_members_room_id_user_id_key: 'btree (room_id, user_id)',
@@ -130,6 +131,7 @@ describe('the migrated chat schema', () => {
       { conname: 'chat_bans_one_active_per_member', table: 'chat_bans', def: expect.stringContaining('EXCLUDE USING gist (room_id WITH =, user_id WITH =, tstzrange(banned_at, expires_at') },
       { conname: 'chat_members_role_check', table: 'chat_members', def: "CHECK ((role = ANY (ARRAY['user'::text, 'support'::text, 'admin'::text])))" },
       { conname: 'chat_members_room_id_user_id_key', table: 'chat_members', def: 'UNIQUE (room_id, user_id)' },
+      { conname: 'chat_messages_client_message_id_check', table: 'chat_messages', def: 'CHECK (((client_message_id IS NULL) OR ((char_length(client_message_id) >= 1) AND (char_length(client_message_id) <= 128))))' },
       { conname: 'chat_messages_content_check', table: 'chat_messages', def: 'CHECK ((char_length(content) <= 4000))' },
       { conname: 'chat_messages_message_type_check', table: 'chat_messages', def: "CHECK ((message_type = ANY (ARRAY['text'::text, 'phenom_link'::text])))" },
       {
@@ -137,6 +139,7 @@ describe('the migrated chat schema', () => {
         table: 'chat_messages',
         def: "CHECK (((message_type <> 'phenom_link'::text) OR ((phenom_id IS NOT NULL) AND (phenom_id <> ''::text))))",
       },
+      { conname: 'chat_messages_room_id_user_id_client_message_id_key', table: 'chat_messages', def: 'UNIQUE (room_id, user_id, client_message_id)' },
       { conname: 'chat_rooms_name_key', table: 'chat_rooms', def: 'UNIQUE (name)' },
       { conname: 'link_previews_phenom_id_key', table: 'link_previews', def: 'UNIQUE (phenom_id)' },
     ]);

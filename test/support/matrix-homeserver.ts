@@ -24,7 +24,8 @@ import { AddressInfo } from 'node:net';
  * - `GET  /_matrix/client/v3/profile/{userId}` (optionally limited to users who share a room, as Synapse can be configured)
  * - `GET  /_synapse/admin/v2/users/{userId}`
  * Sends, redactions, bans and power-level changes are checked against m.room.power_levels
- * (events / events_default, redact, ban, invite, and "no change above or at your own level").
+ * (events / events_default, redact, ban, invite, and "no change above or at your own level");
+ * a state key starting with "@" may be set only by that user.
  * - `GET  /_synapse/admin/v1/users/{userId}/admin`
  * - `POST /_synapse/admin/v1/purge_history/{roomId}` and `GET /_synapse/admin/v1/purge_history_status/{purgeId}`
  * - `GET  /_synapse/admin/v1/server_version`
@@ -488,9 +489,21 @@ export class MatrixHomeserver {
   private putState(userId: string, roomId: string, type: string, key: string, raw: unknown): [number, unknown] {
     const room = this.mustRoom(roomId);
     if (!room.members.has(userId)) throw new MatrixError(403, 'M_FORBIDDEN', `User ${userId} not in room ${roomId}`);
+    if (type === 'm.room.member') {
+      // Membership events follow the membership auth rules, not power levels. Through this
+      // endpoint the stand-in supports only what clients use it for: a joined member re-sending
+      // their own join, e.g. to set a per-room display name (ban, invite... have their own endpoints).
+      const content = asObject(raw);
+      if (key !== userId || content.membership !== 'join') throw new MatrixError(403, 'M_FORBIDDEN', 'the stand-in accepts only your own join event here');
+      const event = this.appendEvent(room, userId, type, content, key);
+      return [200, { event_id: event.event_id }];
+    }
     if (this.powerLevel(room, userId) < this.requiredForState(room, type)) {
       throw new MatrixError(403, 'M_FORBIDDEN', `You don't have permission to post that to the room.`);
     }
+    // Synapse's event_auth: a state key that starts with "@" may be set only by that user, whatever
+    // their power level (room admins and server admins included).
+    if (key.startsWith('@') && key !== userId) throw new MatrixError(403, 'M_FORBIDDEN', 'You are not allowed to set others state');
     if (type === 'm.room.power_levels') this.checkPowerLevelChange(room, userId, asObject(raw));
     const event = this.appendEvent(room, userId, type, asObject(raw), key);
     return [200, { event_id: event.event_id }];

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { testServerUrl } from '../../../test/support/postgres';
 import { connect, type ConnectedClient } from './support/clients';
+import { bearer, postRpc, toolCall } from './support/raw-rpc';
 import { AGENT, ALICE, OUTSIDER, snapshotChat } from './support/chat-fixture';
 import { startEnvironment, type Environment } from './support/environment';
 
@@ -29,6 +30,9 @@ afterAll(async () => {
 
 const community = () => env.fixture.rooms.community;
 const badCursor = (room: string) => Buffer.from(JSON.stringify({ r: room, t: '1', i: 'x' })).toString('base64url');
+/** Well-formed but forged: a timestamp far beyond what PostgreSQL can hold (year ~318857). */
+const forgedCursor = (room: string) => Buffer.from(JSON.stringify({ r: room, t: '9999999999999999999', i: UNKNOWN_MESSAGE })).toString('base64url');
+const NUL = '\u0000';
 
 /** [tool, label, arguments, what the error must say] */
 const CASES: [string, string, () => Record<string, unknown>, RegExp][] = [
@@ -43,6 +47,9 @@ const CASES: [string, string, () => Record<string, unknown>, RegExp][] = [
   ['chat_get_messages', 'a fractional limit', () => ({ room_id: community(), limit: 2.5 }), /limit/],
   ['chat_get_messages', 'a garbage cursor', () => ({ room_id: community(), before: 'not-a-cursor' }), /cursor/i],
   ['chat_get_messages', 'a forged cursor', () => ({ room_id: community(), before: badCursor(community()) }), /cursor/i],
+  ['chat_get_messages', 'a forged cursor with an impossible timestamp', () => ({ room_id: community(), before: forgedCursor(community()) }), /cursor/i],
+  ['chat_get_messages', 'a NUL byte in room_id', () => ({ room_id: `${community()}${NUL}` }), /room_id.*control character/],
+  ['chat_get_messages', 'a NUL byte in the cursor', () => ({ room_id: community(), before: `abc${NUL}` }), /before.*control character/],
   ['chat_get_messages', 'another room’s cursor', () => ({ room_id: community(), before: Buffer.from(JSON.stringify({ r: env.fixture.rooms.partners, t: '1', i: UNKNOWN_MESSAGE })).toString('base64url') }), /cursor/i],
 
   ['chat_send_message', 'content of 4001 characters', () => ({ room_id: community(), content: 'x'.repeat(4001) }), /4001 characters.*limit is 4000/],
@@ -52,6 +59,8 @@ const CASES: [string, string, () => Record<string, unknown>, RegExp][] = [
   ['chat_send_message', 'a phenom_link without phenom_id', () => ({ room_id: community(), content: 'see', message_type: 'phenom_link' }), /phenom_id/],
   ['chat_send_message', 'a phenom_id on a text message', () => ({ room_id: community(), content: 'see', phenom_id: 'abc' }), /phenom_id/],
   ['chat_send_message', 'an unknown message_type', () => ({ room_id: community(), content: 'x', message_type: 'image' }), /message_type/],
+  ['chat_send_message', 'a NUL byte in content', () => ({ room_id: community(), content: `hi${NUL}there` }), /content.*NUL/],
+  ['chat_send_message', 'a NUL byte in phenom_id', () => ({ room_id: community(), content: 'see', message_type: 'phenom_link', phenom_id: `abc${NUL}` }), /phenom_id.*control character/],
   ['chat_send_message', 'an unknown room', () => ({ room_id: UNKNOWN_ROOM, content: 'x' }), /room/i],
   ['chat_send_message', 'an inactive room', () => ({ room_id: env.fixture.rooms.internal, content: 'x' }), /does not accept new messages/],
 
@@ -59,6 +68,7 @@ const CASES: [string, string, () => Record<string, unknown>, RegExp][] = [
   ['chat_delete_message', 'a malformed message id', () => ({ room_id: community(), message_id: 'abc' }), /message not found/i],
   ['chat_delete_message', 'a message of another room', () => ({ room_id: env.fixture.rooms.partners, message_id: deletedMessageId }), /message not found/i],
   ['chat_delete_message', 'an unknown room', () => ({ room_id: UNKNOWN_ROOM, message_id: UNKNOWN_MESSAGE }), /room not found/i],
+  ['chat_delete_message', 'a NUL byte in message_id', () => ({ room_id: community(), message_id: `${UNKNOWN_MESSAGE}${NUL}` }), /message_id.*control character/],
   ['chat_delete_message', 'a missing message_id', () => ({ room_id: community() }), /message_id/],
 
   ['chat_list_members', 'an unknown role', () => ({ room_id: community(), role: 'owner' }), /role/],
@@ -68,6 +78,8 @@ const CASES: [string, string, () => Record<string, unknown>, RegExp][] = [
   ['chat_mute_user', 'an unknown user', () => ({ room_id: community(), user_id: 'nobody' }), /user not found/i],
   ['chat_mute_user', 'negative minutes', () => ({ room_id: community(), user_id: ALICE, minutes: -5 }), /minutes/],
   ['chat_mute_user', 'minutes as a string', () => ({ room_id: community(), user_id: ALICE, minutes: '10' }), /minutes/],
+  ['chat_mute_user', 'a NUL byte in user_id', () => ({ room_id: community(), user_id: `${ALICE}${NUL}` }), /user_id.*control character/],
+  ['chat_mute_user', 'a line break in user_id', () => ({ room_id: community(), user_id: `${ALICE}\n` }), /user_id.*control character/],
   ['chat_mute_user', 'an unknown room', () => ({ room_id: UNKNOWN_ROOM, user_id: ALICE }), /room not found/i],
 
   ['chat_unmute_user', 'a user who is not a member', () => ({ room_id: community(), user_id: OUTSIDER }), /not a member/],
@@ -77,6 +89,7 @@ const CASES: [string, string, () => Record<string, unknown>, RegExp][] = [
   ['chat_ban_user', 'a blank reason', () => ({ room_id: community(), user_id: ALICE, reason: '   ' }), /reason/],
   ['chat_ban_user', 'an unknown user', () => ({ room_id: community(), user_id: 'nobody', reason: 'spam' }), /user/i],
   ['chat_ban_user', 'an unknown room', () => ({ room_id: UNKNOWN_ROOM, user_id: ALICE, reason: 'spam' }), /room/i],
+  ['chat_ban_user', 'a NUL byte in the reason', () => ({ room_id: community(), user_id: ALICE, reason: `spam${NUL}` }), /reason.*NUL/],
   ['chat_ban_user', 'zero minutes', () => ({ room_id: community(), user_id: ALICE, reason: 'spam', minutes: 0 }), /minutes/],
 
   ['chat_unban_user', 'an unknown user', () => ({ room_id: community(), user_id: 'nobody' }), /user not found/i],
@@ -94,6 +107,24 @@ it.each(CASES)('%s with %s → isError, database unchanged', async (tool, _label
   const text = result.content.map((c) => c.text).join(' ');
   expect(text).toMatch(says);
   expect(text).not.toMatch(/at .*\.(js|ts):\d+|stack/i); // a sentence, never a stack trace
+  expect(await snapshotChat(env.db.pool)).toBe(before);
+});
+
+// JSON.parse makes "__proto__" an own key; the SDK's record parsing would silently drop it, so
+// this posts the raw text. A key that is not an argument must be refused, like any other unknown key.
+it.each([
+  ['chat_list_rooms', '{}'],
+  ['chat_get_messages', '{"room_id":"ROOM","__proto__":{"include_deleted":true}}'],
+  ['chat_send_message', '{"room_id":"ROOM","content":"x","__proto__":{"message_type":"phenom_link"}}'],
+])('%s with a __proto__ argument key → isError naming the key, database unchanged', async (tool, args) => {
+  const before = await snapshotChat(env.db.pool);
+  const withProto = args === '{}' ? '{"__proto__":{}}' : args.replace('ROOM', community());
+  const body = JSON.stringify(toolCall(tool, {})).replace('"arguments":{}', `"arguments":${withProto}`);
+  const res = await postRpc(env.server.mcpUrl, body, bearer(env.token));
+  expect(res.status).toBe(200);
+  const result = (JSON.parse(res.text) as { result: { isError?: boolean; content: { text: string }[] } }).result;
+  expect(result.isError).toBe(true);
+  expect(result.content[0]!.text).toMatch(/__proto__/);
   expect(await snapshotChat(env.db.pool)).toBe(before);
 });
 

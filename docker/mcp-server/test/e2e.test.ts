@@ -83,6 +83,20 @@ describe('the nine tools against PostgreSQL', () => {
     expect(rows).toEqual([{ user_id: AGENT, content: 'hello from the agent' }]);
   });
 
+  it('a send retried with its client_message_id (its response lost) is stored once and answered with the original', async () => {
+    const args = { room_id: env.fixture.rooms.internal, content: 'lost response', client_message_id: 'e2e-0f5c3b9a-retry' };
+    const first = ok(await client.callTool('chat_send_message', args));
+    // A new client, as after the agent's process restarted.
+    const again = await connect('sdk-v1 (2025-11-25)', env.server.mcpUrl, env.token);
+    try {
+      expect(ok(await again.callTool('chat_send_message', args))).toEqual(first);
+    } finally {
+      await again.close();
+    }
+    const { rows } = await env.db.pool.query(`SELECT client_message_id FROM chat_messages WHERE content = 'lost response'`);
+    expect(rows).toEqual([{ client_message_id: 'e2e-0f5c3b9a-retry' }]);
+  });
+
   it('lists members with role, mute state and joined_at, filtered by role', async () => {
     const room = env.fixture.rooms.community;
     const { members } = ok(await client.callTool('chat_list_members', { room_id: room })) as { members: Record<string, unknown>[] };
@@ -136,10 +150,10 @@ describe('the nine tools against PostgreSQL', () => {
     const ids = async (args: Record<string, unknown> = {}) =>
       (ok(await client.callTool('chat_get_messages', { room_id: room, ...args })).messages as { id: string }[]).map((m) => m.id);
     expect(await ids()).toContain(sent.id);
-    expect(ok(await client.callTool('chat_delete_message', { room_id: room, message_id: sent.id }))).toEqual({ message_id: sent.id, already_deleted: false });
+    expect(ok(await client.callTool('chat_delete_message', { room_id: room, message_id: sent.id }))).toEqual({ message_id: sent.id, room_id: room, already_deleted: false });
     expect(await ids()).not.toContain(sent.id);
     expect(await ids({ include_deleted: true })).toContain(sent.id);
-    expect(ok(await client.callTool('chat_delete_message', { room_id: room, message_id: sent.id }))).toEqual({ message_id: sent.id, already_deleted: true });
+    expect(ok(await client.callTool('chat_delete_message', { room_id: room, message_id: sent.id }))).toEqual({ message_id: sent.id, room_id: room, already_deleted: true });
     const { rows } = await env.db.pool.query('SELECT is_deleted, deleted_by FROM chat_messages WHERE id = $1', [sent.id]);
     expect(rows).toEqual([{ is_deleted: true, deleted_by: AGENT }]);
   });

@@ -67,22 +67,41 @@ export interface MessagePage {
   nextCursor: string | null;
 }
 
+/** One page of a room's members in the backend's stable order; `nextCursor` null on the last page. */
+export interface MemberPage {
+  members: Member[];
+  nextCursor: string | null;
+}
+
 export interface ChatBackend {
   readonly kind: 'postgres' | 'hasura' | 'synapse';
   listRooms(): Promise<Room[]>;
   /** Newest first; `limit` is already validated (1..100); `before` is a cursor this backend issued (else invalid_cursor). */
   getMessages(q: { roomId: string; limit: number; before?: string; includeDeleted: boolean }): Promise<MessagePage>;
-  /** Posts as the agent account. The chat rules apply (not_member, muted, banned, room_inactive). */
+  /**
+   * Posts as the agent account. The chat rules apply (not_member, muted, banned, room_inactive).
+   * With a clientMessageId, a send whose key the agent already used in this room writes nothing and
+   * returns that first message (originalForRetry: invalid_input when the content differs).
+   */
   sendMessage(m: {
     roomId: string;
     content: string;
     messageType: MessageType;
     phenomId?: string;
-    idempotencyKey?: string;
+    clientMessageId?: string;
   }): Promise<Message>;
-  /** Soft delete / redaction. Idempotent: deleting a deleted message returns alreadyDeleted: true. */
-  deleteMessage(d: { roomId: string; messageId: string }): Promise<{ messageId: string; alreadyDeleted: boolean }>;
-  listMembers(q: { roomId: string; role?: MemberRole }): Promise<Member[]>;
+  /**
+   * Soft delete / redaction. Idempotent: deleting a deleted message returns alreadyDeleted: true.
+   * The message id alone finds the message (seed 000's chat_delete_message(message_id)); a roomId,
+   * when given, must be the message's room (else message_not_found).
+   */
+  deleteMessage(d: { messageId: string; roomId?: string }): Promise<{ messageId: string; roomId: string; alreadyDeleted: boolean }>;
+  /**
+   * One page of members: `limit` is already validated (1..500); `after` is a cursor this backend
+   * issued for this room (else invalid_cursor). A room can have tens of thousands of members, so
+   * no call returns them all.
+   */
+  listMembers(q: { roomId: string; role?: MemberRole; limit: number; after?: string }): Promise<MemberPage>;
   /** `minutes` absent → muted until unmuted. The user must be a member (else not_member). */
   muteUser(m: { roomId: string; userId: string; minutes?: number }): Promise<Member>;
   unmuteUser(m: { roomId: string; userId: string }): Promise<Member>;
@@ -108,6 +127,10 @@ export type ChatErrorCode =
   | 'invalid_input'
   | 'invalid_cursor'
   | 'forbidden'
+  /** The backend is up but this server has no free connection to it right now (pool exhausted). */
+  | 'backend_busy'
+  /** The answer would exceed the tool result budget (mcp/server-factory.ts MAX_RESULT_BYTES). */
+  | 'result_too_large'
   | 'backend_unavailable';
 
 export class ChatError extends Error {

@@ -4,6 +4,7 @@ import { ChatError, type ChatBackend } from '../backend/types';
 import { errorFields } from '../log';
 import { CHAT_TOOLS, TOOLS_BY_NAME } from '../tools';
 import type { ChatTool } from '../tools/common';
+import { oneLine, renderText } from './render';
 import type { RequestContext } from './request-context';
 
 export const SERVER_INFO = { name: 'phenom-chat', version: '1.0.0' } as const;
@@ -35,6 +36,24 @@ const LISTED_TOOLS = CHAT_TOOLS.map((tool) => ({
 }));
 const OUTPUT_SCHEMAS = new Map(LISTED_TOOLS.map((t) => [t.name, t.outputSchema]));
 
+/**
+ * tools/call params with `arguments` left exactly as the request's JSON had it. The SDK's own
+ * parse copies arguments through a zod record, which silently drops an own "__proto__" key (JSON.parse
+ * makes one): the tool's strict input schema must see it to refuse it like any other unknown key.
+ * The SDK has already checked the request against the protocol schema when this runs.
+ */
+const CallParams = z.looseObject({ name: z.string(), arguments: z.unknown().optional() });
+
+/**
+ * The largest tool result, serialized (structuredContent plus its text rendering, which repeats it
+ * as JSON). Before pages and this budget, one chat_list_members call for a 20,000-member room
+ * answered 4.1 MiB and one agent's 60-call burst took the 512 MiB task past 500 MiB; at 256 KiB the
+ * same burst holds under 16 MiB of results, and a page of 100 ordinary messages still fits.
+ */
+export const MAX_RESULT_BYTES = 256 * 1024;
+/** Re-asks with a smaller page at most this often; each step aims under the budget, so one or two suffice. */
+const MAX_SHRINKS = 6;
+
 /** Runs one tool: raw args in, a CallToolResult out; every failure becomes an isError result with a sentence. */
 export async function callTool(tool: ChatTool, rawArgs: unknown, backend: ChatBackend, rc: RequestContext): Promise<CallToolResult> {
   const started = performance.now();
@@ -45,16 +64,30 @@ export async function callTool(tool: ChatTool, rawArgs: unknown, backend: ChatBa
     return { content: [{ type: 'text', text: `Invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error)}` }], isError: true };
   }
   try {
-    const out = await tool.run(parsed.data, { backend, principal: rc.principal, canModerate: rc.canModerate });
-    rc.outcome = 'ok';
-    rc.log.info('tool call', { tool: tool.name, outcome: 'ok', latencyMs: Math.round(performance.now() - started) });
-    return { content: [{ type: 'text', text: out.text }], structuredContent: out.structured as Record<string, unknown> };
+    const ctx = { backend, principal: rc.principal, canModerate: rc.canModerate };
+    let args = parsed.data;
+    for (let shrinks = 0; ; shrinks++) {
+      const out = await tool.run(args, ctx);
+      const result: CallToolResult = { content: [{ type: 'text', text: renderText(out.text, out.structured) }], structuredContent: out.structured as Record<string, unknown> };
+      const bytes = Buffer.byteLength(JSON.stringify(result));
+      if (bytes <= MAX_RESULT_BYTES) {
+        rc.outcome = 'ok';
+        rc.log.info('tool call', { tool: tool.name, outcome: 'ok', latencyMs: Math.round(performance.now() - started), ...(shrinks ? { shrinks } : {}) });
+        return result;
+      }
+      // Only read tools shrink (a smaller page of the same query), so running again writes nothing.
+      const smaller = shrinks < MAX_SHRINKS && out.count !== undefined ? tool.shrink?.(args, MAX_RESULT_BYTES / bytes, out.count) : undefined;
+      if (!smaller) {
+        throw new ChatError('result_too_large', `The result would be ${Math.ceil(bytes / 1024)} KiB; a tool result may hold ${MAX_RESULT_BYTES / 1024} KiB. Ask for less.`);
+      }
+      args = smaller;
+    }
   } catch (err) {
     const latencyMs = Math.round(performance.now() - started);
     if (err instanceof ChatError) {
       rc.outcome = err.code;
       rc.log.info('tool call', { tool: tool.name, outcome: err.code, latencyMs });
-      return { content: [{ type: 'text', text: err.message }], isError: true };
+      return { content: [{ type: 'text', text: oneLine(err.message) }], isError: true };
     }
     rc.outcome = 'internal_error';
     rc.log.error('tool call failed', { tool: tool.name, outcome: 'internal_error', latencyMs, ...errorFields(err) });
@@ -73,10 +106,10 @@ export function createServerFactory(backend: ChatBackend) {
     if (!rc) throw new Error('MCP request reached the server without an authenticated request context');
     const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
     server.setRequestHandler('tools/list', () => ({ tools: LISTED_TOOLS }));
-    server.setRequestHandler('tools/call', async (request) => {
-      const tool = TOOLS_BY_NAME.get(request.params.name);
-      if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${request.params.name} not found; tools/list names the nine chat tools`);
-      const result = await callTool(tool, request.params.arguments, backend, rc);
+    server.setRequestHandler('tools/call', { params: CallParams }, async (params) => {
+      const tool = TOOLS_BY_NAME.get(params.name);
+      if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Tool ${params.name} not found; tools/list names the chat tools`);
+      const result = await callTool(tool, params.arguments, backend, rc);
       return server.projectCallToolResult(result, OUTPUT_SCHEMAS.get(tool.name)) as CallToolResult;
     });
     return server;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BanOut, banOut, defineTool, minutesField, roomIdField, userIdField } from './common';
+import { BanOut, banOut, defineTool, minutesField, roomIdField, userIdField, withoutNul } from './common';
 
 export const chatBanUser = defineTool({
   name: 'chat_ban_user',
@@ -12,13 +12,13 @@ export const chatBanUser = defineTool({
   inputSchema: z.strictObject({
     room_id: roomIdField,
     user_id: userIdField,
-    reason: z.string().trim().min(1, 'reason must say why the user is banned').max(1000).describe('Why the user is banned (kept in the ban record, 1 to 1000 characters).'),
+    reason: withoutNul(z.string().trim().min(1, 'reason must say why the user is banned').max(1000), 'reason').describe('Why the user is banned (kept in the ban record, 1 to 1000 characters).'),
     minutes: minutesField.optional(),
   }),
   outputSchema: z.object({ ban: BanOut }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async run(args, { backend }) {
     const ban = banOut(await backend.banUser({ roomId: args.room_id, userId: args.user_id, reason: args.reason, minutes: args.minutes }));
-    return { structured: { ban }, text: `Banned ${ban.user_id} from room ${ban.room_id} ${ban.expires_at ? `until ${ban.expires_at}` : 'permanently'} (ban ${ban.id}).` };
+    return { structured: { ban }, text: `Banned the user ${ban.expires_at ? 'until expires_at' : 'permanently'}; the ban record follows.` };
   },
 });

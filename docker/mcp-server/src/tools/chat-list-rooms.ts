@@ -13,7 +13,6 @@ export const chatListRooms = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(_args, { backend }) {
     const rooms = (await backend.listRooms()).map(roomOut);
-    const lines = rooms.map((r) => `- ${r.name} (id ${r.id}): ${r.member_count} members${r.is_active ? '' : ', inactive'}`);
-    return { structured: { rooms }, text: rooms.length ? `${rooms.length} rooms:\n${lines.join('\n')}` : 'There are no rooms.' };
+    return { structured: { rooms }, text: rooms.length ? `${rooms.length} rooms; pass a room's id (not its name) to the other chat tools.` : 'There are no rooms.' };
   },
 });

@@ -13,6 +13,6 @@ export const chatMuteUser = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, { backend }) {
     const member = memberOut(await backend.muteUser({ roomId: args.room_id, userId: args.user_id, minutes: args.minutes }));
-    return { structured: { member }, text: `Muted ${member.user_id} in room ${args.room_id} ${member.muted_until ? `until ${member.muted_until}` : 'until unmuted'}.` };
+    return { structured: { member }, text: `Muted the member ${member.muted_until ? 'until muted_until' : 'until chat_unmute_user lifts it'}; the member record follows.` };
   },
 });

@@ -13,7 +13,7 @@ export const chatUnbanUser = defineTool({
     const r = await backend.unbanUser({ roomId: args.room_id, userId: args.user_id });
     return {
       structured: { room_id: r.roomId, user_id: r.userId, was_banned: r.wasBanned },
-      text: r.wasBanned ? `Lifted the ban of ${r.userId} in room ${r.roomId}.` : `${r.userId} was not banned in room ${r.roomId}; nothing changed.`,
+      text: r.wasBanned ? 'Lifted the ban.' : 'The user was not banned in this room; nothing changed.',
     };
   },
 });

@@ -11,6 +11,6 @@ export const chatUnmuteUser = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, { backend }) {
     const member = memberOut(await backend.unmuteUser({ roomId: args.room_id, userId: args.user_id }));
-    return { structured: { member }, text: `${member.user_id} is no longer muted in room ${args.room_id}.` };
+    return { structured: { member }, text: 'The member is no longer muted in this room.' };
   },
 });

@@ -23,11 +23,16 @@ import { CognitoStandIn, HASURA_CLAIMS } from './cognito-standin';
  *     adds it otherwise only for its admin role, which the agent never uses.
  *   - the permissions of the REAL hasura-metadata/ for the request's role, as Hasura derives a
  *     role's schema from them: a root field, column or relationship the role cannot select, an
- *     insert or _set column the role cannot set (columns minus presets), on_conflict for a role
- *     without UPDATE on the table → validation-failed "field 'x' not found in type: 't'"; presets
- *     filled from the session (X-Hasura-User-Id); select/update/delete row filters applied; insert
- *     and update checks → permission-error. Not modelled: column limits inside `where` and
- *     `order_by`, and column presets on update beyond the session's user id.
+ *     insert or _set column the role cannot set (columns minus presets) → validation-failed
+ *     "field 'x' not found in type: 't'"; presets filled from the session (X-Hasura-User-Id);
+ *     select/update/delete row filters applied; insert and update checks → permission-error.
+ *   - on_conflict as graphql-engine builds it (Hasura.Backends.Postgres.Schema.OnConflict, and its
+ *     regression test InsertOnConflict8260Spec): offered to every role that may insert into a table
+ *     with a unique or primary key constraint. update_columns may name only the role's UPDATE
+ *     columns; a role without any gets an enum holding just a placeholder, so `update_columns: []`
+ *     (ON CONFLICT DO NOTHING) is all it can ask for, and a conflicting insert_<t>_one returns null.
+ *   Not modelled: column limits inside `where` and `order_by`, column presets on update beyond the
+ *   session's user id, and the update filter and presets of an on_conflict DO UPDATE.
  *   - the reserved role `admin` is refused outright: real Hasura would give it unrestricted access
  *     (no permissions apply), which is exactly what the agent must never have.
  */
@@ -322,7 +327,7 @@ export class HasuraStandIn {
   /**
    * The first field of the document that the role's schema would not have, as Hasura reports it.
    * The schema file is the superuser's; a role sees the root fields, columns and relationships its
-   * permissions grant, and on_conflict only with UPDATE on the table.
+   * permissions grant (on_conflict's update_columns are checked with the values, in mutate()).
    */
   private outsideRoleSchema(document: DocumentNode, role: string): GraphQLError | undefined {
     const typeInfo = new TypeInfo(this.schema);
@@ -338,9 +343,6 @@ export class HasuraStandIn {
             const { table, op, aggregate } = rootFieldTarget(name);
             const p = this.permission(table, op, role);
             if (!p || (aggregate && !p.allow_aggregations)) error = validationError(`field '${name}' not found in type: '${parent}'`, `$.selectionSet.${name}`);
-            else if (op === 'insert' && node.arguments?.some((a) => a.name.value === 'on_conflict') && !this.permission(table, 'update', role)) {
-              error = validationError(`'${name}' has no argument named 'on_conflict'`, `$.selectionSet.${name}.args.on_conflict`);
-            }
           } else if (TABLES.includes(parent)) {
             const type = getNamedType(typeInfo.getType());
             const select = this.permission(parent, 'select', role);
@@ -414,6 +416,17 @@ export class HasuraStandIn {
       let text = `INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map((c) => sql.param(object[c])).join(', ')})`;
       const conflict = args.on_conflict as { constraint: string; update_columns: string[] } | undefined;
       if (conflict) {
+        // The role's <table>_update_column enum: its UPDATE columns, or only a placeholder.
+        const updatable = this.permission(table, 'update', ctx.role)?.columns ?? [];
+        const allowed = updatable.length ? updatable : ['_PLACEHOLDER'];
+        conflict.update_columns.forEach((column, i) => {
+          if (!updatable.includes(column)) {
+            throw validationError(
+              `expected one of the values [${allowed.map((c) => `'${c}'`).join(', ')}] for type '${table}_update_column', but found '${column}'`,
+              `${path('on_conflict')}.update_columns[${i}]`,
+            );
+          }
+        });
         text += conflict.update_columns.length
           ? ` ON CONFLICT ON CONSTRAINT ${conflict.constraint} DO UPDATE SET ${conflict.update_columns.map((c) => `"${c}" = EXCLUDED."${c}"`).join(', ')}`
           : ` ON CONFLICT ON CONSTRAINT ${conflict.constraint} DO NOTHING`;

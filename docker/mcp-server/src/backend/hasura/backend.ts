@@ -1,14 +1,15 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { Ban, ChatBackend, ChatError, Member, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
+import { randomUUID } from 'node:crypto';
+import { Ban, ChatBackend, ChatError, Member, MemberPage, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
+import { originalForRetry } from '../client-message-id';
 import { CognitoTokenProvider } from './cognito-token';
 import * as docs from './documents';
 import { ErrorContext, HasuraGraphQLError, mapHasuraError } from './errors';
 import { AgentRole, HasuraClient } from './graphql-client';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A timestamptz exactly as Hasura prints it (2026-01-02T03:04:05.123456+00:00): what a cursor this backend issued holds. */
+const HASURA_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[+-]\d{2}:\d{2}|Z)$/;
 const MAX_CONTENT = 4000;
-/** A fixed namespace for idempotency-key message ids (a random v4 chosen once for this purpose). */
-const IDEMPOTENCY_NAMESPACE = '6f1f3c52-0c7e-4d8a-9a51-7d1c2f0e9b34';
 
 interface UserRow {
   id?: string;
@@ -57,16 +58,6 @@ export interface HasuraBackendOptions {
   readonly tokens: CognitoTokenProvider;
   /** Milliseconds since the epoch; injectable so tests can pin mute and ban expiries. */
   readonly now?: () => number;
-}
-
-/** UUID v5 (RFC 9562 §5.5): the same key always names the same message. */
-export function uuidV5(namespace: string, name: string): string {
-  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
-  const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
-  hash[6] = (hash[6]! & 0x0f) | 0x50;
-  hash[8] = (hash[8]! & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 const iso = (timestamp: string | null): string | null => (timestamp === null ? null : new Date(timestamp).toISOString());
@@ -142,11 +133,29 @@ function decodeCursor(roomId: string, cursor: string): Cursor {
   } catch {
     parsed = undefined;
   }
-  if (!parsed || typeof parsed.t !== 'string' || Number.isNaN(Date.parse(parsed.t)) || typeof parsed.i !== 'string' || !UUID.test(parsed.i)) {
+  if (!parsed || typeof parsed.t !== 'string' || !HASURA_TIMESTAMP.test(parsed.t) || Number.isNaN(Date.parse(parsed.t)) || typeof parsed.i !== 'string' || !UUID.test(parsed.i)) {
     throw new ChatError('invalid_cursor', 'The cursor is not one chat_get_messages returned; pass next_cursor from the previous page unchanged, or omit it to start from the newest message.');
   }
   if (parsed.r !== roomId) throw new ChatError('invalid_cursor', 'The cursor belongs to another room; use it only with the room it came from.');
   return parsed as Cursor;
+}
+
+/** A member-list cursor: the last row's (joined_at, user_id) as Hasura returned them; `k` tells it from a message cursor. */
+function encodeMemberCursor(roomId: string, row: MemberRow): string {
+  return Buffer.from(JSON.stringify({ k: 'members', r: roomId, t: row.joined_at, u: row.user_id })).toString('base64url');
+}
+function decodeMemberCursor(roomId: string, cursor: string): { t: string; u: string } {
+  let parsed: { k?: unknown; r?: unknown; t?: unknown; u?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as typeof parsed;
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || parsed.k !== 'members' || typeof parsed.t !== 'string' || !HASURA_TIMESTAMP.test(parsed.t) || typeof parsed.u !== 'string' || !parsed.u) {
+    throw new ChatError('invalid_cursor', 'The cursor is not one chat_list_members returned; pass next_cursor from the previous page unchanged, or omit it to start again.');
+  }
+  if (parsed.r !== roomId) throw new ChatError('invalid_cursor', 'The cursor belongs to another room; use it only with the room it came from.');
+  return { t: parsed.t, u: parsed.u };
 }
 
 /**
@@ -204,62 +213,87 @@ export class HasuraBackend implements ChatBackend {
     };
   }
 
-  async sendMessage(m: { roomId: string; content: string; messageType: MessageType; phenomId?: string; idempotencyKey?: string }): Promise<Message> {
+  async sendMessage(m: { roomId: string; content: string; messageType: MessageType; phenomId?: string; clientMessageId?: string }): Promise<Message> {
     this.requireRoomId(m.roomId);
     if ([...m.content].length > MAX_CONTENT) throw new ChatError('content_too_long', `The message has ${[...m.content].length} characters; the limit is ${MAX_CONTENT}. Shorten it or split it.`);
     if (m.messageType === 'phenom_link' && !m.phenomId) throw new ChatError('invalid_input', 'A phenom_link message needs a phenom_id.');
     const agent = await this.agent();
-    const id = m.idempotencyKey ? uuidV5(IDEMPOTENCY_NAMESPACE, `${agent}\n${m.roomId}\n${m.idempotencyKey}`) : randomUUID();
+    const key = m.clientMessageId;
     // Posting needs the role `user` (chat_admin has no INSERT on chat_messages), which presets
-    // user_id from the token's x-hasura-user-id: the object must not name it.
-    const object = { id, room_id: m.roomId, content: m.content, message_type: m.messageType, phenom_id: m.phenomId ?? null };
+    // user_id from the token's x-hasura-user-id: the object must not name it. The id is ours, so a
+    // row the role cannot read back can still be found.
+    const object = { id: randomUUID(), room_id: m.roomId, content: m.content, message_type: m.messageType, phenom_id: m.phenomId ?? null, client_message_id: key ?? null };
     let inserted: MessageRow | null;
     try {
       inserted = (await this.client.request<{ insert_chat_messages_one: MessageRow | null }>('user', 'SendMessage', docs.SEND_MESSAGE, { object })).insert_chat_messages_one;
     } catch (error) {
       if (!(error instanceof HasuraGraphQLError)) throw error;
-      // `user` gets no on_conflict (Hasura offers it only to roles with UPDATE on the table), so a
-      // retried key hits the primary key: answer with the message the first send created.
-      if (m.idempotencyKey && isPrimaryKeyConflict(error)) return this.existingMessage(id);
+      // The rules trigger fires before the conflict check: a rule that changed since the first send
+      // (a mute, a ban) must not hide the message that send stored.
+      const original = key ? await this.messageByClientId(m.roomId, agent, key) : undefined;
+      if (original) return originalForRetry(original, m, key!);
       throw mapHasuraError(error, { roomId: m.roomId, userId: agent }) ?? (await this.diagnoseSend(m.roomId, agent));
     }
-    // Hasura returns null when the new row is outside the role's select permission; read it as chat_admin.
-    return inserted ? toMessage(inserted) : this.existingMessage(id);
+    if (inserted) return toMessage(inserted);
+    // null: the key conflicted (ON CONFLICT DO NOTHING inserted nothing), or the new row is outside
+    // the role's select permission. Either way chat_admin reads what is stored.
+    const original = key ? await this.messageByClientId(m.roomId, agent, key) : await this.messageById(object.id);
+    if (!original) throw new ChatError('backend_unavailable', 'The message was neither stored nor found; try again with the same client_message_id.');
+    return key ? originalForRetry(original, m, key) : original;
   }
 
-  private async existingMessage(id: string): Promise<Message> {
-    const existing = (await this.call<{ chat_messages_by_pk: MessageRow | null }>('chat_admin', 'GetMessage', docs.GET_MESSAGE, { id })).chat_messages_by_pk;
-    if (!existing) throw new ChatError('backend_unavailable', 'The message was neither stored nor found; try again.');
-    return toMessage(existing);
+  private async messageById(id: string): Promise<Message | undefined> {
+    const row = (await this.call<{ chat_messages_by_pk: MessageRow | null }>('chat_admin', 'GetMessage', docs.GET_MESSAGE, { id })).chat_messages_by_pk;
+    return row ? toMessage(row) : undefined;
   }
 
-  async deleteMessage(d: { roomId: string; messageId: string }): Promise<{ messageId: string; alreadyDeleted: boolean }> {
-    this.requireRoomId(d.roomId);
+  private async messageByClientId(roomId: string, userId: string, clientMessageId: string): Promise<Message | undefined> {
+    const data = await this.call<{ chat_messages: MessageRow[] }>('chat_admin', 'GetMessageByClientId', docs.GET_MESSAGE_BY_CLIENT_ID, { roomId, userId, clientMessageId });
+    return data.chat_messages[0] ? toMessage(data.chat_messages[0]) : undefined;
+  }
+
+  async deleteMessage(d: { messageId: string; roomId?: string }): Promise<{ messageId: string; roomId: string; alreadyDeleted: boolean }> {
+    if (d.roomId !== undefined) this.requireRoomId(d.roomId);
     if (!UUID.test(d.messageId)) throw this.messageNotFound(d.messageId, d.roomId);
     const agent = await this.agent();
-    const updated = await this.call<{ update_chat_messages: { affected_rows: number } | null }>(
+    const where: Record<string, unknown> = { id: { _eq: d.messageId }, is_deleted: { _eq: false } };
+    if (d.roomId !== undefined) where.room_id = { _eq: d.roomId };
+    const updated = await this.call<{ update_chat_messages: { affected_rows: number; returning: Array<{ id: string; room_id: string }> } | null }>(
       'chat_admin', 'SoftDeleteMessage',
       docs.SOFT_DELETE_MESSAGE,
-      { roomId: d.roomId, messageId: d.messageId, deletedBy: agent },
+      { where, deletedBy: agent },
       { roomId: d.roomId },
     );
-    if ((updated.update_chat_messages?.affected_rows ?? 0) > 0) return { messageId: d.messageId, alreadyDeleted: false };
+    const deleted = updated.update_chat_messages?.returning[0];
+    if (deleted) return { messageId: d.messageId, roomId: deleted.room_id, alreadyDeleted: false };
     const existing = (await this.call<{ chat_messages_by_pk: MessageRow | null }>('chat_admin', 'GetMessage', docs.GET_MESSAGE, { id: d.messageId })).chat_messages_by_pk;
-    if (existing && existing.room_id === d.roomId && existing.is_deleted) return { messageId: d.messageId, alreadyDeleted: true };
-    await this.requireRoom(d.roomId);
+    if (existing && (d.roomId === undefined || existing.room_id === d.roomId) && existing.is_deleted) return { messageId: d.messageId, roomId: existing.room_id, alreadyDeleted: true };
+    if (d.roomId !== undefined) await this.requireRoom(d.roomId);
     throw this.messageNotFound(d.messageId, d.roomId);
   }
 
-  async listMembers(q: { roomId: string; role?: MemberRole }): Promise<Member[]> {
+  async listMembers(q: { roomId: string; role?: MemberRole; limit: number; after?: string }): Promise<MemberPage> {
     this.requireRoomId(q.roomId);
+    const and: Record<string, unknown>[] = [];
+    if (q.role) and.push({ role: { _eq: q.role } });
+    if (q.after !== undefined) {
+      const c = decodeMemberCursor(q.roomId, q.after);
+      and.push({ _or: [{ joined_at: { _gt: c.t } }, { joined_at: { _eq: c.t }, user_id: { _gt: c.u } }] });
+    }
+    // One extra row tells whether another page exists.
     const data = await this.call<{ chat_rooms_by_pk: { id: string; members: MemberRow[] } | null }>(
       'chat_admin', 'ListMembers',
       docs.LIST_MEMBERS,
-      { roomId: q.roomId, where: q.role ? { role: { _eq: q.role } } : {} },
+      { roomId: q.roomId, where: { _and: and }, limit: q.limit + 1 },
       { roomId: q.roomId },
     );
     if (!data.chat_rooms_by_pk) throw this.roomNotFound(q.roomId);
-    return data.chat_rooms_by_pk.members.map((row) => toMember(row, this.now()));
+    const rows = data.chat_rooms_by_pk.members.slice(0, q.limit);
+    const last = rows[rows.length - 1];
+    return {
+      members: rows.map((row) => toMember(row, this.now())),
+      nextCursor: data.chat_rooms_by_pk.members.length > q.limit && last ? encodeMemberCursor(q.roomId, last) : null,
+    };
   }
 
   async muteUser(m: { roomId: string; userId: string; minutes?: number }): Promise<Member> {
@@ -398,15 +432,9 @@ export class HasuraBackend implements ChatBackend {
     return new ChatError('room_not_found', `room not found: ${roomId}. List rooms and their ids with chat_list_rooms.`);
   }
 
-  private messageNotFound(messageId: string, roomId: string): ChatError {
-    return new ChatError('message_not_found', `message not found: ${messageId} in room ${roomId}. Take message ids from chat_get_messages.`);
+  private messageNotFound(messageId: string, roomId: string | undefined): ChatError {
+    return new ChatError('message_not_found', `message not found: ${messageId}${roomId === undefined ? '' : ` in room ${roomId}`}. Take message ids from chat_get_messages.`);
   }
 }
 
 const RULE_ADVICE_ROOM = 'The room is inactive and accepts no new messages.';
-
-/** Hasura's answer to an insert whose id exists: constraint-violation "Uniqueness violation. … "chat_messages_pkey"". */
-function isPrimaryKeyConflict(error: HasuraGraphQLError): boolean {
-  const { sqlState, message } = error.postgres;
-  return (sqlState === '23505' || error.code === 'constraint-violation') && /"chat_messages_pkey"/.test(`${error.errors[0]?.message ?? ''} ${message}`);
-}

@@ -94,36 +94,52 @@ export const GET_MESSAGE = /* GraphQL */ `
 `;
 
 /**
- * Runs as role `user`: user_id is preset from the token, so the object names only content, id,
- * message_type, phenom_id and room_id. No on_conflict (Hasura offers it only to roles with UPDATE
- * on the table): a retried idempotency key fails on chat_messages_pkey and the backend re-reads.
+ * Runs as role `user`: user_id is preset from the token, so the object names only client_message_id,
+ * content, id, message_type, phenom_id and room_id. on_conflict with update_columns: [] is ON
+ * CONFLICT DO NOTHING, which Hasura offers to a role with INSERT and no UPDATE (graphql-engine's
+ * InsertOnConflict8260Spec): a retried client_message_id inserts nothing and the field is null.
  */
 export const SEND_MESSAGE = /* GraphQL */ `
   mutation SendMessage($object: chat_messages_insert_input!) {
-    insert_chat_messages_one(object: $object) {
+    insert_chat_messages_one(object: $object, on_conflict: { constraint: chat_messages_room_id_user_id_client_message_id_key, update_columns: [] }) {
       ...MessageFields
     }
   }
   ${MESSAGE_FIELDS}
 `;
 
-/** Only a live message in the given room is touched, so a second delete changes nothing. */
+/** The agent's message with this client_message_id in the room (unique per room and sender, sql/009). */
+export const GET_MESSAGE_BY_CLIENT_ID = /* GraphQL */ `
+  query GetMessageByClientId($roomId: uuid!, $userId: String!, $clientMessageId: String!) {
+    chat_messages(where: { room_id: { _eq: $roomId }, user_id: { _eq: $userId }, client_message_id: { _eq: $clientMessageId } }, limit: 1) {
+      ...MessageFields
+    }
+  }
+  ${MESSAGE_FIELDS}
+`;
+
+/**
+ * Only a live message is touched (`where` names its id, the room when the caller gave one, and
+ * is_deleted false), so a second delete changes nothing; `returning` says which room it was in.
+ */
 export const SOFT_DELETE_MESSAGE = /* GraphQL */ `
-  mutation SoftDeleteMessage($roomId: uuid!, $messageId: uuid!, $deletedBy: String!) {
-    update_chat_messages(
-      where: { id: { _eq: $messageId }, room_id: { _eq: $roomId }, is_deleted: { _eq: false } }
-      _set: { is_deleted: true, deleted_by: $deletedBy }
-    ) {
+  mutation SoftDeleteMessage($where: chat_messages_bool_exp!, $deletedBy: String!) {
+    update_chat_messages(where: $where, _set: { is_deleted: true, deleted_by: $deletedBy }) {
       affected_rows
+      returning {
+        id
+        room_id
+      }
     }
   }
 `;
 
+/** One page, keyset on (joined_at, user_id): `where` carries the role filter and the cursor. */
 export const LIST_MEMBERS = /* GraphQL */ `
-  query ListMembers($roomId: uuid!, $where: chat_members_bool_exp!) {
+  query ListMembers($roomId: uuid!, $where: chat_members_bool_exp!, $limit: Int!) {
     chat_rooms_by_pk(id: $roomId) {
       id
-      members(where: $where, order_by: [{ joined_at: asc }, { user_id: asc }]) {
+      members(where: $where, order_by: [{ joined_at: asc }, { user_id: asc }], limit: $limit) {
         ...MemberFields
       }
     }
@@ -220,6 +236,7 @@ export const ALL_DOCUMENTS: Readonly<Record<string, string>> = {
   ListRooms: LIST_ROOMS,
   GetMessages: GET_MESSAGES,
   GetMessage: GET_MESSAGE,
+  GetMessageByClientId: GET_MESSAGE_BY_CLIENT_ID,
   SendMessage: SEND_MESSAGE,
   SoftDeleteMessage: SOFT_DELETE_MESSAGE,
   ListMembers: LIST_MEMBERS,

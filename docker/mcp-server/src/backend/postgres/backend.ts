@@ -1,6 +1,7 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { ChatError, type Ban, type ChatBackend, type Member, type MemberRole, type Message, type MessagePage, type MessageType, type Room } from '../types';
-import { decodeCursor, encodeCursor, isUuid } from './cursor';
+import { ChatError, type Ban, type ChatBackend, type Member, type MemberPage, type MemberRole, type Message, type MessagePage, type MessageType, type Room } from '../types';
+import { originalForRetry } from '../client-message-id';
+import { decodeCursor, decodeMemberCursor, encodeCursor, encodeMemberCursor, isUuid } from './cursor';
 import { toChatError } from './errors';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -59,6 +60,18 @@ function toBan(r: QueryResultRow): Ban {
   };
 }
 
+/**
+ * A page from a room row LEFT JOIN LATERAL (its items, LIMIT limit + 1): an empty room gives one
+ * row whose `key` column is null. The extra row, when there, says that another page exists, and
+ * the page's last row is where it starts.
+ */
+function keysetPage(rows: QueryResultRow[], key: string, limit: number, cursorOf: (last: QueryResultRow) => string): { page: QueryResultRow[]; nextCursor: string | null } {
+  const found = rows.filter((r) => r[key] !== null);
+  const page = found.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, nextCursor: found.length > limit && last ? cursorOf(last) : null };
+}
+
 const roomNotFound = (roomId: string) => new ChatError('room_not_found', `Room not found: no room has id "${roomId}". Call chat_list_rooms for the room ids.`);
 
 /**
@@ -74,6 +87,11 @@ export class PostgresBackend implements ChatBackend {
     private readonly pool: Pool,
     /** users.id of the agent account: the sender of chat_send_message, deleted_by, banned_by. */
     private readonly agentUserId: string,
+    /**
+     * Where health() asks: a pool of its own, so a pool busy with tool calls is not reported as
+     * an unreachable database (the health check would wait for a free client and time out).
+     */
+    private readonly healthPool: Pool = pool,
   ) {}
 
   private async q<R extends QueryResultRow = QueryResultRow>(text: string, values: unknown[] = [], client?: PoolClient): Promise<R[]> {
@@ -132,72 +150,103 @@ export class PostgresBackend implements ChatBackend {
       [roomId, cursor?.createdAtMicros ?? null, cursor?.id ?? null, includeDeleted, limit + 1],
     );
     if (rows.length === 0) throw roomNotFound(roomId);
-    const found = rows.filter((r) => r.id !== null);
-    const page = found.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      messages: page.map(toMessage),
-      nextCursor: found.length > limit && last ? encodeCursor({ roomId, createdAtMicros: last.created_us, id: last.id }) : null,
-    };
+    const { page, nextCursor } = keysetPage(rows, 'id', limit, (last) => encodeCursor({ roomId, createdAtMicros: last.created_us, id: last.id }));
+    return { messages: page.map(toMessage), nextCursor };
   }
 
-  async sendMessage({ roomId, content, messageType, phenomId }: { roomId: string; content: string; messageType: MessageType; phenomId?: string }): Promise<Message> {
+  async sendMessage(m: { roomId: string; content: string; messageType: MessageType; phenomId?: string; clientMessageId?: string }): Promise<Message> {
+    const { roomId, content, messageType, phenomId, clientMessageId } = m;
     this.checkRoomId(roomId);
-    // idempotencyKey is not used: the chat schema has no column for it, and an in-process map
-    // would not hold across replicas. Each call inserts one row.
-    const rows = await this.q(
-      `WITH m AS (
-         INSERT INTO chat_messages (room_id, user_id, content, message_type, phenom_id)
-         VALUES ($1, $2, $3, $4, $5)
-         RETURNING *
-       )
-       SELECT ${MESSAGE_COLUMNS} FROM m ${MESSAGE_JOINS}`,
-      [roomId, this.agentUserId, content, messageType, phenomId ?? null],
-    );
-    return toMessage(rows[0]);
+    let rows: QueryResultRow[];
+    try {
+      // A key already used by the agent in this room inserts nothing (sql/009); NULL never conflicts.
+      rows = await this.q(
+        `WITH m AS (
+           INSERT INTO chat_messages (room_id, user_id, content, message_type, phenom_id, client_message_id)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT ON CONSTRAINT chat_messages_room_id_user_id_client_message_id_key DO NOTHING
+           RETURNING *
+         )
+         SELECT ${MESSAGE_COLUMNS} FROM m ${MESSAGE_JOINS}`,
+        [roomId, this.agentUserId, content, messageType, phenomId ?? null, clientMessageId ?? null],
+      );
+    } catch (err) {
+      // The rules trigger runs before the conflict check: a rule that changed since the first send
+      // (a mute, a ban) must not hide the message that send stored.
+      const original = clientMessageId && err instanceof ChatError ? await this.messageByClientId(roomId, clientMessageId) : undefined;
+      if (original) return originalForRetry(original, m, clientMessageId!);
+      throw err;
+    }
+    if (rows[0]) return toMessage(rows[0]);
+    // Nothing inserted, so the key conflicted with a committed row; this new statement sees it.
+    const original = clientMessageId ? await this.messageByClientId(roomId, clientMessageId) : undefined;
+    if (!original) throw new ChatError('backend_unavailable', 'The message was neither stored nor found. Try again with the same client_message_id.');
+    return originalForRetry(original, m, clientMessageId!);
   }
 
-  async deleteMessage({ roomId, messageId }: { roomId: string; messageId: string }): Promise<{ messageId: string; alreadyDeleted: boolean }> {
-    this.checkRoomId(roomId);
-    if (!isUuid(messageId)) throw new ChatError('message_not_found', `Message not found: no message has id "${messageId}". Use an id from chat_get_messages.`);
+  private async messageByClientId(roomId: string, clientMessageId: string): Promise<Message | undefined> {
+    const [row] = await this.q(`SELECT ${MESSAGE_COLUMNS} FROM chat_messages m ${MESSAGE_JOINS} WHERE m.room_id = $1 AND m.user_id = $2 AND m.client_message_id = $3`, [
+      roomId,
+      this.agentUserId,
+      clientMessageId,
+    ]);
+    return row && toMessage(row);
+  }
+
+  async deleteMessage({ roomId, messageId }: { messageId: string; roomId?: string }): Promise<{ messageId: string; roomId: string; alreadyDeleted: boolean }> {
+    if (roomId !== undefined) this.checkRoomId(roomId);
+    const notFound = () =>
+      new ChatError(
+        'message_not_found',
+        roomId === undefined
+          ? `Message not found: no message has id "${messageId}". Use an id from chat_get_messages.`
+          : `Message not found: room ${roomId} has no message with id "${messageId}". Use an id from chat_get_messages for this room, or leave room_id out.`,
+      );
+    if (!isUuid(messageId)) throw notFound();
     // One statement: the update (if not yet deleted) and the row's prior state, so a concurrent
     // delete of the same message is still reported as already_deleted, never as an error.
-    const rows = await this.q<{ room_found: string | null; msg_id: string | null; was_deleted: boolean | null; updated: string | null }>(
+    const rows = await this.q<{ room_found: boolean; msg_room: string | null; updated: string | null }>(
       `WITH target AS (
-         SELECT id, is_deleted FROM chat_messages WHERE id = $2 AND room_id = $1
+         SELECT id, room_id FROM chat_messages WHERE id = $2 AND ($1::uuid IS NULL OR room_id = $1)
        ), upd AS (
          UPDATE chat_messages m SET is_deleted = true, deleted_by = $3
            FROM target t WHERE m.id = t.id AND NOT m.is_deleted
          RETURNING m.id
        )
-       SELECT (SELECT id::text FROM chat_rooms WHERE id = $1) AS room_found,
-              (SELECT id::text FROM target) AS msg_id,
-              (SELECT is_deleted FROM target) AS was_deleted,
+       SELECT ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM chat_rooms WHERE id = $1)) AS room_found,
+              (SELECT room_id::text FROM target) AS msg_room,
               (SELECT id::text FROM upd) AS updated`,
-      [roomId, messageId, this.agentUserId],
+      [roomId ?? null, messageId, this.agentUserId],
     );
     const r = rows[0];
-    if (!r.room_found) throw roomNotFound(roomId);
-    if (!r.msg_id) throw new ChatError('message_not_found', `Message not found: room ${roomId} has no message with id "${messageId}". Use an id from chat_get_messages for this room.`);
-    return { messageId, alreadyDeleted: r.updated === null };
+    if (!r.room_found) throw roomNotFound(roomId!);
+    if (!r.msg_room) throw notFound();
+    return { messageId, roomId: r.msg_room, alreadyDeleted: r.updated === null };
   }
 
-  async listMembers({ roomId, role }: { roomId: string; role?: MemberRole }): Promise<Member[]> {
+  async listMembers({ roomId, role, limit, after }: { roomId: string; role?: MemberRole; limit: number; after?: string }): Promise<MemberPage> {
     this.checkRoomId(roomId);
+    const cursor = after === undefined ? undefined : decodeMemberCursor(after, roomId);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ChatError('invalid_input', 'limit must be a whole number from 1 to 500.');
+    // Keyset on (joined_at, user_id), the order of idx_chat_members_room (sql/010): any page is one
+    // index range scan, and one row past the page says whether another exists.
     const rows = await this.q(
       `SELECT r.id AS room_found, mem.*
          FROM chat_rooms r
          LEFT JOIN LATERAL (
-           SELECT ${MEMBER_COLUMNS}
+           SELECT ${MEMBER_COLUMNS}, (extract(epoch from cm.joined_at) * 1000000)::bigint::text AS joined_us
              FROM chat_members cm LEFT JOIN users u ON u.id = cm.user_id
             WHERE cm.room_id = r.id AND ($2::text IS NULL OR cm.role = $2)
+              AND ($3::bigint IS NULL OR (cm.joined_at, cm.user_id) > (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::text))
             ORDER BY cm.joined_at, cm.user_id
+            LIMIT $5
          ) mem ON true
         WHERE r.id = $1`,
-      [roomId, role ?? null],
+      [roomId, role ?? null, cursor?.joinedAtMicros ?? null, cursor?.userId ?? null, limit + 1],
     );
     if (rows.length === 0) throw roomNotFound(roomId);
-    return rows.filter((r) => r.user_id !== null).map(toMember);
+    const { page, nextCursor } = keysetPage(rows, 'user_id', limit, (last) => encodeMemberCursor({ roomId, joinedAtMicros: last.joined_us, userId: last.user_id }));
+    return { members: page.map(toMember), nextCursor };
   }
 
   private async updateMember(roomId: string, userId: string, set: string, values: unknown[]): Promise<Member> {
@@ -253,14 +302,15 @@ export class PostgresBackend implements ChatBackend {
 
   async health(): Promise<{ ok: boolean }> {
     try {
-      await this.pool.query('SELECT 1');
+      await this.healthPool.query('SELECT 1');
       return { ok: true };
     } catch {
       return { ok: false };
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  async close(): Promise<void> {
+    await this.pool.end();
+    if (this.healthPool !== this.pool) await this.healthPool.end();
   }
 }

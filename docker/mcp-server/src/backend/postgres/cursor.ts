@@ -8,7 +8,12 @@ export interface Cursor {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const MICROS = /^-?\d{1,19}$/;
+const MICROS = /^-?\d{1,18}$/;
+/**
+ * 9999-12-31T23:59:59.999999Z in µs. A cursor this server issued is always inside it; one beyond it
+ * was forged, and PostgreSQL would fail on it with "timestamp out of range" (or overflow the bigint).
+ */
+const MAX_ABS_MICROS = 253_402_300_799_999_999n;
 
 /**
  * Cursors are opaque to callers (base64url JSON). Microseconds, not a JS Date, so the keyset
@@ -22,16 +27,47 @@ export function encodeCursor(c: Cursor): string {
 export function decodeCursor(value: string, roomId: string): Cursor {
   const invalid = () =>
     new ChatError('invalid_cursor', 'The before cursor is not one this server issued for this room. Use the next_cursor of the previous page, or leave before out to start from the newest message.');
+  const { r, t, i } = decodeKeyset(value, roomId, invalid);
+  if (typeof i !== 'string' || !UUID.test(i)) throw invalid();
+  return { roomId: r, createdAtMicros: t, id: i };
+}
+
+/** A position in a room's member list: the last member of a page (joined_at in µs, user_id). */
+export interface MemberCursor {
+  roomId: string;
+  joinedAtMicros: string;
+  userId: string;
+}
+
+/** `k` tells it from a message cursor: each names a position in a different order. */
+export function encodeMemberCursor(c: MemberCursor): string {
+  return Buffer.from(JSON.stringify({ k: 'members', r: c.roomId, t: c.joinedAtMicros, u: c.userId })).toString('base64url');
+}
+
+export function decodeMemberCursor(value: string, roomId: string): MemberCursor {
+  const invalid = () =>
+    new ChatError('invalid_cursor', 'The after cursor is not one chat_list_members issued for this room. Use the next_cursor of the previous page, or leave after out to start again.');
+  const { k, r, t, u } = decodeKeyset(value, roomId, invalid);
+  if (k !== 'members' || typeof u !== 'string' || u.length === 0) throw invalid();
+  return { roomId: r, joinedAtMicros: t, userId: u };
+}
+
+/** The fields every keyset cursor has: the room it pages (must be `roomId`) and a µs timestamp in range. */
+function decodeKeyset(value: string, roomId: string, invalid: () => ChatError): { r: string; t: string; [key: string]: unknown } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
   } catch {
     throw invalid();
   }
-  const { r, t, i } = (parsed ?? {}) as { r?: unknown; t?: unknown; i?: unknown };
-  if (typeof r !== 'string' || typeof t !== 'string' || typeof i !== 'string' || !MICROS.test(t) || !UUID.test(i)) throw invalid();
+  if (typeof parsed !== 'object' || parsed === null) throw invalid();
+  const fields = parsed as Record<string, unknown>;
+  const { r, t } = fields;
+  if (typeof r !== 'string' || typeof t !== 'string' || !MICROS.test(t)) throw invalid();
+  const micros = BigInt(t);
+  if (micros > MAX_ABS_MICROS || -micros > MAX_ABS_MICROS) throw invalid();
   if (r !== roomId) throw invalid();
-  return { roomId: r, createdAtMicros: t, id: i };
+  return { ...fields, r, t };
 }
 
 export const isUuid = (s: string): boolean => UUID.test(s);

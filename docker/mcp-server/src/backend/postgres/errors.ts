@@ -11,6 +11,8 @@ const RULES: Record<string, { code: 'not_member' | 'muted' | 'banned' | 'room_in
 
 // Connection-level failures: the database is down, restarting, or unreachable.
 const UNAVAILABLE_SQLSTATE = /^(08|53|57P0)/;
+/** pg-pool's message for a checkout that waited connectionTimeoutMillis for a busy pool (pg-pool/index.js, connect()). */
+const POOL_EXHAUSTED = 'timeout exceeded when trying to connect';
 const UNAVAILABLE_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE']);
 
 function isDatabaseError(err: unknown): err is DatabaseError {
@@ -42,12 +44,22 @@ export function toChatError(err: unknown): unknown {
         return new ChatError('invalid_input', 'The user is already banned from this room. Lift the current ban with chat_unban_user first to change its terms.');
       case '22P02':
         return new ChatError('invalid_input', 'An id is malformed. Use the ids exactly as the chat tools return them.');
+      case '22021':
+        return new ChatError('invalid_input', 'A value contains a character the database cannot store (such as NUL, U+0000). Remove it and call again.');
       case '57014':
         return new ChatError('backend_unavailable', 'The database took too long to answer. Try again in a moment.');
     }
+    // Any other data exception (out-of-range timestamp or number, bad format) is about the values
+    // sent, never the database's health: retrying the same call cannot help.
+    if (err.code?.startsWith('22')) return new ChatError('invalid_input', 'The database rejected a value as out of range or malformed. Use values exactly as the chat tools return them.');
     // FATAL/PANIC end the session (refused login, database not accepting connections, shutdown).
     if (UNAVAILABLE_SQLSTATE.test(err.code ?? '') || err.severity === 'FATAL' || err.severity === 'PANIC') return new ChatError('backend_unavailable', 'The chat database is unavailable right now. Try again in a moment.');
     return err;
+  }
+  // pg-pool's error when every pooled client stayed busy for connectionTimeoutMillis: the queue
+  // timed out, no connection was attempted, so nothing says the database is down.
+  if (err instanceof Error && err.message === POOL_EXHAUSTED) {
+    return new ChatError('backend_busy', "All of this server's database connections are busy with other requests, so the call did not run. Try again in a moment.");
   }
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && UNAVAILABLE_NODE.has(code)) return new ChatError('backend_unavailable', 'The chat database is unreachable right now. Try again in a moment.');

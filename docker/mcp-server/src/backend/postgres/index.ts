@@ -49,9 +49,13 @@ export function postgresPoolConfig(env: NodeJS.ProcessEnv): PoolConfig {
 export const createPostgresBackend: BackendFactory = async (ctx) => {
   const agentUserId = ctx.env.AGENT_USER_ID?.trim();
   if (!agentUserId) throw new Error('invalid postgres backend configuration:\n  AGENT_USER_ID is required for BACKEND_TYPE=postgres (the users.id the agent posts as)');
-  const pool = new Pool(postgresPoolConfig(ctx.env));
+  const config = postgresPoolConfig(ctx.env);
+  const pool = new Pool(config);
+  // One more connection, for /health only: the ALB asks every 30 s, so it stays open (idle 60 s), and
+  // it answers even when every tool-call connection is busy. The ALB's check gives up after 5 s.
+  const healthPool = new Pool({ ...config, max: 1, idleTimeoutMillis: 60_000, connectionTimeoutMillis: 2_000, statement_timeout: 2_000, query_timeout: 2_500 });
   // An idle client's error (e.g. the database restarted) must not crash the process; the next query reconnects.
-  pool.on('error', (err) => ctx.log.warn('idle postgres client error', { errorMessage: err.message }));
+  for (const p of [pool, healthPool]) p.on('error', (err) => ctx.log.warn('idle postgres client error', { errorMessage: err.message }));
   ctx.log.info('postgres backend configured', { poolMax: pool.options.max, agentUserId });
-  return new PostgresBackend(pool, agentUserId);
+  return new PostgresBackend(pool, agentUserId, healthPool);
 };

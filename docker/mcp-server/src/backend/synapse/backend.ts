@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Ban, BackendLogger, ChatBackend, ChatError, Member, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
+import { Ban, BackendLogger, ChatBackend, ChatError, Member, MemberPage, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
+import { originalForRetry } from '../client-message-id';
 import { MatrixApiError, MatrixClient, MatrixUnavailableError } from './matrix-client';
-import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, roleForLevel, RoomState } from './room-state';
+import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, recordKey, roleForLevel, RoomState } from './room-state';
 
 const MAX_CONTENT = 4000;
 /** Matrix has no phenom_link type: a phenom link is an m.text message carrying this field. */
@@ -30,6 +31,41 @@ interface MessagesResponse {
 const iso = (ms: number) => new Date(ms).toISOString();
 /** A transaction id derived from a key, so a retried send or redaction is the same Matrix transaction. */
 const txnId = (...parts: string[]) => `mcp-${createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 40)}`;
+
+/**
+ * Message ids carry their room, "<room id>/<event id>", so chat_delete_message needs only the id:
+ * Matrix fetches and redacts an event only within its room, and an event id (room v3 and later)
+ * does not say which room that is. Room ids have no "/" (opaque ids and server names exclude it)
+ * and event ids start with "$", so the first "/" splits them; a bare event id is still accepted
+ * together with room_id.
+ */
+export const messageId = (roomId: string, eventId: string): string => `${roomId}/${eventId}`;
+
+export function parseMessageId(id: string): { roomId?: string; eventId: string } | undefined {
+  if (id.startsWith('$')) return { eventId: id };
+  const slash = id.indexOf('/');
+  if (slash > 1 && id.startsWith('!') && id[slash + 1] === '$') return { roomId: id.slice(0, slash), eventId: id.slice(slash + 1) };
+  return undefined;
+}
+
+/** A member-list cursor: the last member's user id; `k` tells it from a message cursor. */
+function encodeMemberCursor(roomId: string, userId: string): string {
+  return Buffer.from(JSON.stringify({ k: 'members', r: roomId, u: userId })).toString('base64url');
+}
+
+function decodeMemberCursor(roomId: string, cursor: string): string {
+  let parsed: { k?: unknown; r?: unknown; u?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as typeof parsed;
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || parsed.k !== 'members' || typeof parsed.u !== 'string' || !USER_ID.test(parsed.u)) {
+    throw new ChatError('invalid_cursor', 'The cursor is not one chat_list_members returned; pass next_cursor from the previous page unchanged, or omit it to start again.');
+  }
+  if (parsed.r !== roomId) throw new ChatError('invalid_cursor', 'The cursor belongs to another room; use it only with the room it came from.');
+  return parsed.u;
+}
 
 function encodeCursor(roomId: string, token: string): string {
   return Buffer.from(JSON.stringify({ r: roomId, t: token })).toString('base64url');
@@ -62,6 +98,7 @@ export class SynapseBackend implements ChatBackend {
   private rooms?: { at: number; byId: Map<string, string>; byAlias: Map<string, string> };
   private botUserId?: string;
   private sweepTimer?: NodeJS.Timeout;
+  private readonly stateInFlight = new Map<string, Promise<RoomState>>();
 
   constructor(private readonly options: SynapseBackendOptions) {
     this.client = options.client;
@@ -72,7 +109,7 @@ export class SynapseBackend implements ChatBackend {
     const rooms = await this.knownRooms();
     return Promise.all(
       [...rooms.byId.entries()].map(async ([roomId, alias]) => {
-        const state = await this.state(roomId);
+        const state = await this.sharedState(roomId);
         return {
           id: roomId,
           name: state.content<{ name?: string }>('m.room.name')?.name ?? alias,
@@ -119,7 +156,7 @@ export class SynapseBackend implements ChatBackend {
     return { messages, nextCursor: end ? encodeCursor(roomId, end) : null };
   }
 
-  async sendMessage(m: { roomId: string; content: string; messageType: MessageType; phenomId?: string; idempotencyKey?: string }): Promise<Message> {
+  async sendMessage(m: { roomId: string; content: string; messageType: MessageType; phenomId?: string; clientMessageId?: string }): Promise<Message> {
     const roomId = await this.resolveRoom(m.roomId);
     if ([...m.content].length > MAX_CONTENT) throw new ChatError('content_too_long', `The message has ${[...m.content].length} characters; the limit is ${MAX_CONTENT}. Shorten it or split it.`);
     if (m.messageType === 'phenom_link' && !m.phenomId) throw new ChatError('invalid_input', 'A phenom_link message needs a phenom_id.');
@@ -130,7 +167,12 @@ export class SynapseBackend implements ChatBackend {
     if (!state.isActive) throw new ChatError('room_inactive', `room "${name}" does not accept new messages (it was replaced). The room is inactive.`);
     const content: Record<string, unknown> = { msgtype: 'm.text', body: m.content };
     if (m.messageType === 'phenom_link') content[PHENOM_ID_FIELD] = m.phenomId;
-    const txn = m.idempotencyKey ? txnId('send', roomId, m.idempotencyKey) : `mcp-${randomUUID()}`;
+    // client_message_id becomes the Matrix transaction id. Synapse answers a repeated one with the
+    // first send's event id and stores nothing (rest/client/transactions.py: per path, user and
+    // device; handlers/message.py: per room, user, device and txn id, kept 24 hours), so the
+    // retry window here is a day, and the bot token's device must stay the same (every replica
+    // shares it).
+    const txn = m.clientMessageId ? txnId('send', roomId, m.clientMessageId) : `mcp-${randomUUID()}`;
     let eventId: string;
     try {
       eventId = (await this.client.request<{ event_id: string }>('PUT', ['rooms', roomId, 'send', 'm.room.message', txn], { body: content })).event_id;
@@ -140,33 +182,62 @@ export class SynapseBackend implements ChatBackend {
     }
     const event = await this.event(roomId, eventId);
     const displayName = state.content<{ displayname?: string }>('m.room.member', bot)?.displayname ?? null;
-    return this.toMessage(event ?? { event_id: eventId, type: 'm.room.message', sender: bot, origin_server_ts: this.now(), content }, roomId, new Map([[bot, displayName]]));
+    const message = this.toMessage(event ?? { event_id: eventId, type: 'm.room.message', sender: bot, origin_server_ts: this.now(), content }, roomId, new Map([[bot, displayName]]));
+    return m.clientMessageId ? originalForRetry(message, m, m.clientMessageId) : message;
   }
 
-  async deleteMessage(d: { roomId: string; messageId: string }): Promise<{ messageId: string; alreadyDeleted: boolean }> {
-    const roomId = await this.resolveRoom(d.roomId);
-    const event = d.messageId.startsWith('$') ? await this.event(roomId, d.messageId) : undefined;
-    if (!event || event.type !== 'm.room.message') {
-      throw new ChatError('message_not_found', `message not found: ${d.messageId} in room ${d.roomId}. Take message ids from chat_get_messages.`);
+  async deleteMessage(d: { messageId: string; roomId?: string }): Promise<{ messageId: string; roomId: string; alreadyDeleted: boolean }> {
+    const notFound = () =>
+      new ChatError('message_not_found', `message not found: ${d.messageId}${d.roomId === undefined ? '' : ` in room ${d.roomId}`}. Take message ids from chat_get_messages.`);
+    const parsed = parseMessageId(d.messageId);
+    if (!parsed) throw notFound();
+    const given = d.roomId === undefined ? undefined : await this.resolveRoom(d.roomId);
+    if (!parsed.roomId && !given) {
+      throw new ChatError('invalid_input', `message id ${d.messageId} is a bare Matrix event id, which does not say its room; pass room_id too, or use the id chat_get_messages returns.`);
     }
-    if (event.unsigned?.redacted_because) return { messageId: d.messageId, alreadyDeleted: true };
+    // A message id naming a room other than the given one (or than any chat room) is no message here.
+    if (parsed.roomId && given && parsed.roomId !== given) throw notFound();
+    const roomId = given ?? parsed.roomId!;
+    if (!given && !(await this.knownRooms()).byId.has(roomId)) throw notFound();
+    const event = await this.event(roomId, parsed.eventId);
+    if (!event || event.type !== 'm.room.message') throw notFound();
+    const id = messageId(roomId, parsed.eventId);
+    if (event.unsigned?.redacted_because) return { messageId: id, roomId, alreadyDeleted: true };
     try {
       // The transaction id is derived from the event, so a retried delete is the same redaction.
-      await this.client.request('PUT', ['rooms', roomId, 'redact', d.messageId, txnId('redact', roomId, d.messageId)], { body: { reason: 'Deleted by a moderator (MCP)' } });
+      await this.client.request('PUT', ['rooms', roomId, 'redact', parsed.eventId, txnId('redact', roomId, parsed.eventId)], { body: { reason: 'Deleted by a moderator (MCP)' } });
     } catch (error) {
       throw this.mapError(error, { roomId });
     }
-    return { messageId: d.messageId, alreadyDeleted: false };
+    return { messageId: id, roomId, alreadyDeleted: false };
   }
 
-  async listMembers(q: { roomId: string; role?: MemberRole }): Promise<Member[]> {
+  async listMembers(q: { roomId: string; role?: MemberRole; limit: number; after?: string }): Promise<MemberPage> {
     const roomId = await this.resolveRoom(q.roomId);
-    const state = await this.state(roomId);
-    return state
+    const after = q.after === undefined ? undefined : decodeMemberCursor(roomId, q.after);
+    // Matrix has no paged member list: the room state holds them all. Concurrent calls for one room
+    // share one fetch (sharedState), so a burst costs one copy of the state, not one per call.
+    const state = await this.sharedState(roomId);
+    // Ordered by user id, which never changes: a member event's timestamp (joined_at) moves
+    // whenever the member changes their display name, and would move them between pages.
+    const ids = state
       .members()
-      .map((event) => this.toMember(state, event.state_key!))
-      .filter((m) => !q.role || m.role === q.role)
-      .sort((a, b) => a.joinedAt.localeCompare(b.joinedAt) || a.userId.localeCompare(b.userId));
+      .map((event) => event.state_key!)
+      .filter((userId) => after === undefined || userId > after)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const members: Member[] = [];
+    let more = false;
+    for (const userId of ids) {
+      const member = this.toMember(state, userId);
+      if (q.role && member.role !== q.role) continue;
+      if (members.length === q.limit) {
+        more = true;
+        break;
+      }
+      members.push(member);
+    }
+    const last = members[members.length - 1];
+    return { members, nextCursor: more && last ? encodeMemberCursor(roomId, last.userId) : null };
   }
 
   async muteUser(m: { roomId: string; userId: string; minutes?: number }): Promise<Member> {
@@ -178,7 +249,7 @@ export class SynapseBackend implements ChatBackend {
       throw new ChatError('forbidden', `${m.userId} has a power level (${current}) at or above the bot's; an admin of equal rank must change it.`);
     }
     const sendLevel = state.sendLevel;
-    const existing = state.content<MuteRecord>(MUTE_STATE, m.userId);
+    const existing = state.record<MuteRecord>(MUTE_STATE, m.userId);
     const alreadyMuted = current < sendLevel;
     const mutedLevel = alreadyMuted ? current : sendLevel - 1;
     const record: MuteRecord = {
@@ -188,7 +259,7 @@ export class SynapseBackend implements ChatBackend {
       muted_power_level: mutedLevel,
     };
     // The record first: if the power-level change then fails, the record alone changes nothing.
-    await this.putState(roomId, MUTE_STATE, m.userId, record);
+    await this.putState(roomId, MUTE_STATE, recordKey(m.userId), record);
     if (!alreadyMuted) await this.setLevel(roomId, state, m.userId, mutedLevel);
     return this.toMember(await this.state(roomId), m.userId);
   }
@@ -220,7 +291,7 @@ export class SynapseBackend implements ChatBackend {
     const expiresAt = b.minutes === undefined ? null : iso(this.now() + b.minutes * 60_000);
     try {
       // A permanent ban clears any old record, so a stale expiry can never lift it.
-      await this.putState(roomId, BAN_STATE, b.userId, expiresAt ? ({ expires_at: expiresAt, ban_event_id: banEvent?.event_id } satisfies BanRecord) : {});
+      await this.putState(roomId, BAN_STATE, recordKey(b.userId), expiresAt ? ({ expires_at: expiresAt, ban_event_id: banEvent?.event_id } satisfies BanRecord) : {});
     } catch {
       throw new ChatError('backend_unavailable', `${b.userId} is banned, but the ban's end could not be recorded, so it stays until chat_unban_user lifts it.`);
     }
@@ -275,25 +346,25 @@ export class SynapseBackend implements ChatBackend {
       const now = this.now();
       for (const roomId of (await this.knownRooms()).byId.keys()) {
         const state = await this.state(roomId);
-        for (const userId of state.stateKeysOf(MUTE_STATE)) {
-          const record = state.content<MuteRecord>(MUTE_STATE, userId);
+        for (const userId of state.usersWithRecord(MUTE_STATE)) {
+          const record = state.record<MuteRecord>(MUTE_STATE, userId);
           if (!record?.muted_until || Date.parse(record.muted_until) > now) continue;
           // Only if the level is still the one the mute set: someone may have changed it since.
           if (state.levelOf(userId) === record.muted_power_level) {
             await this.liftMute(roomId, state, userId);
             unmuted++;
           } else {
-            await this.putState(roomId, MUTE_STATE, userId, {});
+            await this.putState(roomId, MUTE_STATE, recordKey(userId), {});
           }
         }
-        for (const userId of state.stateKeysOf(BAN_STATE)) {
-          const record = state.content<BanRecord>(BAN_STATE, userId);
+        for (const userId of state.usersWithRecord(BAN_STATE)) {
+          const record = state.record<BanRecord>(BAN_STATE, userId);
           if (!record?.expires_at || Date.parse(record.expires_at) > now) continue;
           if (state.membership(userId) === 'ban' && state.event('m.room.member', userId)?.event_id === record.ban_event_id) {
             await this.lift(roomId, state, userId);
             unbanned++;
           } else {
-            await this.putState(roomId, BAN_STATE, userId, {});
+            await this.putState(roomId, BAN_STATE, recordKey(userId), {});
           }
         }
       }
@@ -306,12 +377,12 @@ export class SynapseBackend implements ChatBackend {
   // ----- helpers -----
 
   private async liftMute(roomId: string, state: RoomState, userId: string): Promise<void> {
-    const record = state.content<MuteRecord>(MUTE_STATE, userId);
+    const record = state.record<MuteRecord>(MUTE_STATE, userId);
     const sendLevel = state.sendLevel;
     if (state.levelOf(userId) < sendLevel) {
       await this.setLevel(roomId, state, userId, Math.max(record?.previous_power_level ?? sendLevel, sendLevel));
     }
-    if (record) await this.putState(roomId, MUTE_STATE, userId, {});
+    if (record) await this.putState(roomId, MUTE_STATE, recordKey(userId), {});
   }
 
   private async lift(roomId: string, state: RoomState, userId: string): Promise<void> {
@@ -320,7 +391,7 @@ export class SynapseBackend implements ChatBackend {
     } catch (error) {
       throw this.mapError(error, { roomId });
     }
-    if (state.content(BAN_STATE, userId)) await this.putState(roomId, BAN_STATE, userId, {});
+    if (state.record(BAN_STATE, userId)) await this.putState(roomId, BAN_STATE, recordKey(userId), {});
   }
 
   /** Sets one user's power level; the users_default level is written as "no entry". */
@@ -343,6 +414,19 @@ export class SynapseBackend implements ChatBackend {
     } catch (error) {
       throw this.mapError(error, { roomId });
     }
+  }
+
+  /**
+   * The room state for a read that may share it: while one fetch for the room is in flight, every
+   * other caller waits for that one. Writers use state(), which always asks anew.
+   */
+  private sharedState(roomId: string): Promise<RoomState> {
+    let pending = this.stateInFlight.get(roomId);
+    if (!pending) {
+      pending = this.state(roomId).finally(() => this.stateInFlight.delete(roomId));
+      this.stateInFlight.set(roomId, pending);
+    }
+    return pending;
   }
 
   private async state(roomId: string): Promise<RoomState> {
@@ -448,7 +532,7 @@ export class SynapseBackend implements ChatBackend {
     const level = state.levelOf(userId);
     const isMuted = level < state.sendLevel;
     const member = state.event('m.room.member', userId);
-    const mute = state.content<MuteRecord>(MUTE_STATE, userId);
+    const mute = state.record<MuteRecord>(MUTE_STATE, userId);
     return {
       userId,
       displayName: typeof member?.content.displayname === 'string' ? member.content.displayname : null,
@@ -463,7 +547,7 @@ export class SynapseBackend implements ChatBackend {
   private toMessage(event: MatrixEvent, roomId: string, names: Map<string, string | null>): Message {
     const phenomId = typeof event.content[PHENOM_ID_FIELD] === 'string' ? (event.content[PHENOM_ID_FIELD] as string) : null;
     return {
-      id: event.event_id,
+      id: messageId(roomId, event.event_id),
       roomId,
       sender: { id: event.sender, displayName: names.get(event.sender) ?? null },
       content: typeof event.content.body === 'string' ? event.content.body : '',

@@ -25,6 +25,14 @@ export interface PowerLevels {
 export const MUTE_STATE = 'com.thephenom.chat.mute';
 export const BAN_STATE = 'com.thephenom.chat.ban';
 
+/**
+ * The state key of a user's mute or ban record: "user:@alice:server". Not the bare user id: Matrix
+ * lets only the user themselves set state whose key starts with "@" (Synapse refuses anyone else,
+ * the bot included, with "You are not allowed to set others state").
+ */
+const RECORD_PREFIX = 'user:';
+export const recordKey = (userId: string): string => `${RECORD_PREFIX}${userId}`;
+
 /** Record of a timed or open-ended mute: the level to restore, and the level the mute set. */
 export interface MuteRecord {
   muted_until?: string | null;
@@ -86,8 +94,16 @@ export class RoomState {
     return [...this.byKey.values()].filter((e) => e.type === 'm.room.member' && e.content.membership === membership);
   }
 
-  stateKeysOf(type: string): string[] {
-    return [...this.byKey.values()].filter((e) => e.type === type && e.state_key !== undefined).map((e) => e.state_key!);
+  /** The users that have a (non-empty) record of this type. */
+  usersWithRecord(type: string): string[] {
+    return [...this.byKey.values()]
+      .filter((e) => e.type === type && e.state_key?.startsWith(RECORD_PREFIX) && Object.keys(e.content).length > 0)
+      .map((e) => e.state_key!.slice(RECORD_PREFIX.length));
+  }
+
+  /** A user's mute or ban record, if it has one. */
+  record<T>(type: string, userId: string): T | undefined {
+    return this.content<T>(type, recordKey(userId));
   }
 
   get isActive(): boolean {

@@ -68,14 +68,15 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
     expect(rows).toEqual([{ user_id: AGENT, content: 'hello from the agent' }]);
   });
 
-  it('sends with an idempotency key exactly once: the retry hits chat_messages_pkey and returns the stored message', async () => {
+  it('sends with a client_message_id exactly once: the retry inserts nothing (on_conflict DO NOTHING) and returns the stored message', async () => {
     const key = randomUUID();
-    const first = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'once', messageType: 'text', idempotencyKey: key });
+    const first = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'once', messageType: 'text', clientMessageId: key });
     const operations = hasura.operations.length;
-    const second = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'once', messageType: 'text', idempotencyKey: key });
+    const second = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'once', messageType: 'text', clientMessageId: key });
     expect(second).toEqual(first);
-    // The insert reached the database and failed on the primary key (role user has no on_conflict), then a re-read.
-    expect(hasura.operations.slice(operations)).toEqual(['SendMessage', 'GetMessage']);
+    // The insert ran as role user, conflicted on the key and returned null (no error), then one re-read.
+    expect(hasura.operations.slice(operations)).toEqual(['SendMessage', 'GetMessageByClientId']);
+    expect(hasura.roles.slice(operations)).toEqual(['user', 'chat_admin']);
     const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM chat_messages WHERE content = 'once'");
     expect(rows[0].n).toBe(1);
     // Without a key, two sends are two messages.
@@ -90,7 +91,7 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
     await backend.listRooms();
     await backend.getMessages({ roomId: fixture.rooms.community, limit: 1, includeDeleted: true });
     await backend.deleteMessage({ roomId: fixture.rooms.community, messageId: sent.id });
-    await backend.listMembers({ roomId: fixture.rooms.community });
+    await backend.listMembers({ roomId: fixture.rooms.community, limit: 100 });
     await backend.muteUser({ roomId: fixture.rooms.community, userId: ALICE, minutes: 5 });
     await backend.unmuteUser({ roomId: fixture.rooms.community, userId: ALICE });
     await backend.banUser({ roomId: fixture.rooms.community, userId: ALICE, reason: 'roles' });
@@ -140,7 +141,7 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
     expect(pages).toBe(3);
 
     const deleted = await backend.deleteMessage({ roomId: room, messageId: seen[1]! });
-    expect(deleted).toEqual({ messageId: seen[1], alreadyDeleted: false });
+    expect(deleted).toEqual({ messageId: seen[1], roomId: room, alreadyDeleted: false });
     const visible = await backend.getMessages({ roomId: room, limit: 100, includeDeleted: false });
     expect(visible.messages.map((m) => m.id)).toEqual(seen.filter((id) => id !== seen[1]));
     expect(visible.nextCursor).toBeNull();
@@ -152,8 +153,8 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
 
   it('deletes idempotently and tells a missing message from a deleted one', async () => {
     const sent = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'to delete', messageType: 'text' });
-    expect(await backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: sent.id })).toEqual({ messageId: sent.id, alreadyDeleted: false });
-    expect(await backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: sent.id })).toEqual({ messageId: sent.id, alreadyDeleted: true });
+    expect(await backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: sent.id })).toEqual({ messageId: sent.id, roomId: fixture.rooms.internal, alreadyDeleted: false });
+    expect(await backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: sent.id })).toEqual({ messageId: sent.id, roomId: fixture.rooms.internal, alreadyDeleted: true });
     expect((await chatError(backend.deleteMessage({ roomId: fixture.rooms.community, messageId: sent.id }))).code).toBe('message_not_found');
     expect((await chatError(backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: randomUUID() }))).code).toBe('message_not_found');
     expect((await chatError(backend.deleteMessage({ roomId: randomUUID(), messageId: sent.id }))).code).toBe('room_not_found');
@@ -161,6 +162,11 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
 
   it('rejects cursors it did not issue, and cursors of another room', async () => {
     expect((await chatError(backend.getMessages({ roomId: fixture.rooms.internal, limit: 5, before: 'not-a-cursor', includeDeleted: false }))).code).toBe('invalid_cursor');
+    // Well-formed but forged: a timestamp JavaScript parses and PostgreSQL does not, so no query runs.
+    const operations = hasura.operations.length;
+    const forged = Buffer.from(JSON.stringify({ r: fixture.rooms.internal, t: '+275760-09-13T00:00:00.000Z', i: randomUUID() })).toString('base64url');
+    expect((await chatError(backend.getMessages({ roomId: fixture.rooms.internal, limit: 5, before: forged, includeDeleted: false }))).code).toBe('invalid_cursor');
+    expect(hasura.operations.length).toBe(operations);
     await backend.sendMessage({ roomId: fixture.rooms.community, content: 'a', messageType: 'text' });
     await backend.sendMessage({ roomId: fixture.rooms.community, content: 'b', messageType: 'text' });
     const page = await backend.getMessages({ roomId: fixture.rooms.community, limit: 1, includeDeleted: false });
@@ -172,13 +178,13 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
   it('reports unknown rooms as room_not_found', async () => {
     for (const roomId of [randomUUID(), 'general']) {
       expect((await chatError(backend.getMessages({ roomId, limit: 5, includeDeleted: false }))).code).toBe('room_not_found');
-      expect((await chatError(backend.listMembers({ roomId }))).code).toBe('room_not_found');
+      expect((await chatError(backend.listMembers({ roomId, limit: 100 }))).code).toBe('room_not_found');
       expect((await chatError(backend.sendMessage({ roomId, content: 'x', messageType: 'text' }))).code).toBe('room_not_found');
     }
   });
 
   it('lists members with role, mute state and display name, filtered by role', async () => {
-    const members = await backend.listMembers({ roomId: fixture.rooms.community });
+    const { members } = await backend.listMembers({ roomId: fixture.rooms.community, limit: 100 });
     expect(members.map((m) => [m.userId, m.role, m.displayName, m.isMuted])).toEqual(
       expect.arrayContaining([
         [AGENT, 'admin', 'MCP Agent', false],
@@ -186,7 +192,7 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
         [BOB, 'support', 'Bob', false],
       ]),
     );
-    expect((await backend.listMembers({ roomId: fixture.rooms.community, role: 'support' })).map((m) => m.userId)).toEqual([BOB]);
+    expect((await backend.listMembers({ roomId: fixture.rooms.community, role: 'support', limit: 100 })).members.map((m) => m.userId)).toEqual([BOB]);
   });
 
   it('mutes for N minutes, unmutes, and explains who cannot be muted', async () => {
@@ -286,15 +292,31 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
       return { code: error.code, message: error.errors[0]!.message };
     };
     const message = (extra: Record<string, unknown> = {}) => ({ object: { id: randomUUID(), room_id: fixture.rooms.community, content: 'probe', message_type: 'text', phenom_id: null, ...extra } });
-    const OLD_SEND = docs.SEND_MESSAGE.replace('insert_chat_messages_one(object: $object)', 'insert_chat_messages_one(object: $object, on_conflict: { constraint: chat_messages_pkey, update_columns: [] })');
+    const upsert = (updateColumns: string) =>
+      docs.SEND_MESSAGE.replace('update_columns: []', `update_columns: [${updateColumns}]`).replace('chat_messages_room_id_user_id_client_message_id_key', 'chat_messages_pkey');
 
-    it('user may not set user_id (preset), use on_conflict (no UPDATE), or read deleted_by; chat_admin may not insert messages', async () => {
+    it('user may not set user_id (preset), name update columns in on_conflict (no UPDATE), or read deleted_by; chat_admin may not insert messages', async () => {
       const before = await snapshotChat(db.pool);
       expect(await rejection('user', 'SendMessage', docs.SEND_MESSAGE, message({ user_id: AGENT }))).toEqual({ code: 'validation-failed', message: "field 'user_id' not found in type: 'chat_messages_insert_input'" });
-      expect(OLD_SEND).not.toBe(docs.SEND_MESSAGE);
-      expect(await rejection('user', 'SendMessage', OLD_SEND, message())).toEqual({ code: 'validation-failed', message: "'insert_chat_messages_one' has no argument named 'on_conflict'" });
+      // Without UPDATE the role's update-column enum holds only a placeholder (graphql-engine's OnConflict.hs).
+      expect(await rejection('user', 'SendMessage', upsert('content'), message())).toEqual({
+        code: 'validation-failed',
+        message: "expected one of the values ['_PLACEHOLDER'] for type 'chat_messages_update_column', but found 'content'",
+      });
       expect(await rejection('chat_admin', 'SendMessage', docs.SEND_MESSAGE, message())).toEqual({ code: 'validation-failed', message: "field 'insert_chat_messages_one' not found in type: 'mutation_root'" });
       expect(await rejection('user', 'Probe', 'query Probe { chat_messages { id deleted_by } }', {})).toEqual({ code: 'validation-failed', message: "field 'deleted_by' not found in type: 'chat_messages'" });
+      expect(await snapshotChat(db.pool)).toBe(before);
+    });
+
+    it('user may ask for on_conflict with update_columns: [] (DO NOTHING), as InsertOnConflict8260Spec does for an insert-only role: a duplicate is ignored', async () => {
+      const first = message({ client_message_id: `probe-${randomUUID()}` });
+      const inserted = await client.request<{ insert_chat_messages_one: { id: string } | null }>('user', 'SendMessage', docs.SEND_MESSAGE, first);
+      expect(inserted.insert_chat_messages_one).toMatchObject({ id: first.object.id });
+      const before = await snapshotChat(db.pool);
+      const again = { object: { ...first.object, id: randomUUID(), content: 'probe again' } };
+      expect(await client.request('user', 'SendMessage', docs.SEND_MESSAGE, again)).toEqual({ insert_chat_messages_one: null });
+      // On the primary key too, and with an empty update_columns spelled out or left to its default.
+      expect(await client.request('user', 'SendMessage', upsert(''), first)).toEqual({ insert_chat_messages_one: null });
       expect(await snapshotChat(db.pool)).toBe(before);
     });
 
