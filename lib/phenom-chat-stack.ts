@@ -55,6 +55,7 @@ export class PhenomChatStack extends Stack {
       config,
       platform: this.platform,
       clientsSecret: this.shared.clientsSecret,
+      interactiveClient: this.shared.mcpInteractiveClient,
       hasuraEndpoint: this.hasuraLite.graphqlEndpoint,
       synapseUrl: this.synapse.internalUrl,
       synapseBotTokenSecret: this.synapse.adminBotTokenSecret,

@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -13,7 +14,7 @@ import { MCP_SERVER_PORT, Platform } from '../platform';
 import { keepOnceCreated } from '../removal-policy';
 
 /** Listener rule priorities (contract C5: 3xx for the MCP server). */
-export const MCP_RULE_PRIORITIES = { mcp: 300, protectedResourceMetadata: 301 } as const;
+export const MCP_RULE_PRIORITIES = { mcp: 300, protectedResourceMetadata: 301, authorizationServerMetadata: 302 } as const;
 
 /** Seed 000 "Health checks": MCP server /health every 30 s, 5 s timeout, 3 retries, 60 s start period. */
 export const MCP_HEALTH_CHECK = { path: '/health', intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 60 } as const;
@@ -77,6 +78,12 @@ export interface ChatMcpServerProps {
    * (`mcpAgentClientId`) and, for the hasura backend, the agent's client and credentials.
    */
   readonly clientsSecret: secretsmanager.ISecret;
+  /**
+   * The public authorization code + PKCE app client people sign in through (`ChatShared.mcpInteractiveClient`):
+   * its access tokens are accepted too.
+   * @default - none; only the client_credentials agent client's tokens are accepted
+   */
+  readonly interactiveClient?: cognito.IUserPoolClient;
   /**
    * Hasura's GraphQL endpoint inside the VPC (`ChatHasuraLite.graphqlEndpoint`).
    * @default - none; required when config.mcp.backendType is "hasura"
@@ -159,6 +166,10 @@ export class ChatMcpServer extends Construct {
         LOG_LEVEL: 'info',
         COGNITO_USER_POOL_ID: platform.userPool.userPool.userPoolId,
         MCP_RESOURCE_URL: this.url,
+        // The server publishes RFC 8414 metadata for the hosted UI (with PKCE S256, which Cognito's
+        // own discovery document omits) and names itself as the authorization server.
+        COGNITO_DOMAIN: platform.userPool.hostedUiDomain,
+        ...(props.interactiveClient ? { INTERACTIVE_CLIENT_IDS: props.interactiveClient.userPoolClientId } : {}),
         SHUTDOWN_GRACE_MS: String(MCP_DRAIN.shutdownGraceMs),
         // V8 does not size its heap from the task's memory limit, so under load it grows until the
         // task is killed (issue #14: a burst took the 512 MiB task past 600 MiB). Old space gets
@@ -250,8 +261,29 @@ export class ChatMcpServer extends Construct {
       conditions: [host, elbv2.ListenerCondition.pathPatterns(['/.well-known/oauth-protected-resource/mcp'])],
       action: elbv2.ListenerAction.forward([this.targetGroup]),
     });
+    // RFC 8414 metadata: clients look for it at the origin named as authorization server (ours).
+    new elbv2.ApplicationListenerRule(this, 'AuthorizationServerMetadataRule', {
+      listener: platform.listener,
+      priority: MCP_RULE_PRIORITIES.authorizationServerMetadata,
+      conditions: [host, elbv2.ListenerCondition.pathPatterns(['/.well-known/oauth-authorization-server'])],
+      action: elbv2.ListenerAction.forward([this.targetGroup]),
+    });
     // ECS refuses a target group that no listener rule uses yet.
     this.service.node.addDependency(mcpRule);
+
+    // How an agent gets a token (README "Connecting a client" has the commands around these).
+    const tokenEndpoint = `https://${platform.userPool.hostedUiDomain}/oauth2/token`;
+    new CfnOutput(Stack.of(this), 'McpUrl', { value: this.url, description: 'MCP endpoint (Streamable HTTP, bearer token)' });
+    new CfnOutput(Stack.of(this), 'McpTokenEndpoint', {
+      value: tokenEndpoint,
+      description: `Headless agents: curl -s -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials -d "scope=chat/read chat/moderate" ${tokenEndpoint} (id and secret: keys mcpAgentClientId/mcpAgentClientSecret of ${config.prefix}-chat-clients)`,
+    });
+    if (props.interactiveClient) {
+      new CfnOutput(Stack.of(this), 'McpInteractiveClientId', {
+        value: props.interactiveClient.userPoolClientId,
+        description: 'Give this client id to an OAuth-capable MCP client (MCP Inspector, Claude Code --client-id … --callback-port 8787)',
+      });
+    }
 
     const scaling = this.service.autoScaleTaskCount({ minCapacity: 1, maxCapacity: config.mcp.maxCount });
     // Tool calls are I/O-bound; CPU climbs with JSON and TLS work, so 60 % leaves room for a burst while a task starts.

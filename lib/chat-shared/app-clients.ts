@@ -13,6 +13,19 @@ export function synapseOidcCallbackUrl(config: ChatConfig): string {
   return `https://${config.domainName}/_synapse/client/oidc/callback`;
 }
 
+/**
+ * Loopback redirect URIs of the MCP clients people sign in with (Cognito matches redirect_uri
+ * exactly and allows plain http only for localhost):
+ * - the MCP Inspector's web UI (its normal and "debug" OAuth flows, on its default port 6274);
+ * - Claude Code, whose redirect is http://localhost:<port>/callback; its random port cannot be
+ *   registered, so it is pinned: `claude mcp add --transport http --client-id … --callback-port 8787 …`.
+ */
+export const MCP_LOOPBACK_CALLBACK_URLS = [
+  'http://localhost:6274/oauth/callback',
+  'http://localhost:6274/oauth/callback/debug',
+  'http://localhost:8787/callback',
+] as const;
+
 export interface ChatAppClientsProps {
   readonly config: ChatConfig;
   readonly userPool: cognito.IUserPool;
@@ -20,14 +33,16 @@ export interface ChatAppClientsProps {
 
 /**
  * The app clients of seed 002 "Cognito Client Setup" (Synapse OIDC, MCP agent),
- * plus the mobile app's public client for the Hasura flow and the scoped
- * client_credentials client that agents use to call the MCP route.
+ * plus the mobile app's public client for the Hasura flow, the scoped
+ * client_credentials client that agents use to call the MCP route, and the public
+ * authorization-code + PKCE client people use through MCP clients.
  */
 export class ChatAppClients extends Construct {
   public readonly synapseOidcClient: cognito.UserPoolClient;
   public readonly agentClient: cognito.UserPoolClient;
   public readonly mobileClient: cognito.UserPoolClient;
   public readonly mcpAgentClient: cognito.UserPoolClient;
+  public readonly mcpInteractiveClient: cognito.UserPoolClient;
   public readonly resourceServer: cognito.UserPoolResourceServer;
   public readonly readScope: cognito.ResourceServerScope;
   public readonly moderateScope: cognito.ResourceServerScope;
@@ -117,6 +132,31 @@ export class ChatAppClients extends Construct {
       },
       supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
       accessTokenValidity: Duration.hours(1),
+    });
+
+    // People reach the MCP server through OAuth-capable MCP clients (the Inspector, Claude Code),
+    // which sign them in through the hosted UI with the authorization code grant and PKCE. Cognito
+    // has no dynamic client registration, so those clients are given this client's id. Public: a
+    // desktop client cannot keep a secret (RFC 8252), and PKCE protects the code instead. Only
+    // chat/read: client scopes are the same for every user, so moderation comes from the person's
+    // chat-support/chat-admin group in the token, never from a scope anyone could request.
+    this.mcpInteractiveClient = new cognito.UserPoolClient(this, 'McpInteractiveClient', {
+      userPool,
+      userPoolClientName: `${config.prefix}-chat-mcp-interactive`,
+      generateSecret: false,
+      authFlows: { userPassword: false },
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [cognito.OAuthScope.resourceServer(this.resourceServer, this.readScope)],
+        callbackUrls: [...MCP_LOOPBACK_CALLBACK_URLS],
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      // A working day of agent use without signing in again; revocable through /oauth2/revoke.
+      refreshTokenValidity: Duration.hours(12),
     });
   }
 }

@@ -13,7 +13,7 @@ import { CHAT_GROUPS } from './groups';
 import { MachineAccount } from './machine-account';
 import { CHAT_CLIENT_SECRET_KEYS as KEYS } from './secret-keys';
 
-export { CHAT_RESOURCE_SERVER_IDENTIFIER, CHAT_SCOPES, synapseOidcCallbackUrl } from './app-clients';
+export { CHAT_RESOURCE_SERVER_IDENTIFIER, CHAT_SCOPES, MCP_LOOPBACK_CALLBACK_URLS, synapseOidcCallbackUrl } from './app-clients';
 export { CHAT_GROUPS, CHAT_ROLES, CHAT_ROOMS, entitlementsFor, HASURA_ROLE_OF } from './groups';
 export { CHAT_CLIENT_SECRET_KEYS } from './secret-keys';
 
@@ -37,6 +37,8 @@ export class ChatShared extends Construct {
   public readonly agentClient: cognito.IUserPoolClient;
   public readonly mobileClient: cognito.IUserPoolClient;
   public readonly mcpAgentClient: cognito.IUserPoolClient;
+  /** Public authorization code + PKCE client for people signing in through MCP clients. */
+  public readonly mcpInteractiveClient: cognito.IUserPoolClient;
   /** `chat`: access tokens of mcpAgentClient carry `chat/read` and/or `chat/moderate`. */
   public readonly resourceServerIdentifier: string = CHAT_RESOURCE_SERVER_IDENTIFIER;
   /** The chat groups by key of CHAT_GROUPS. */
@@ -65,6 +67,7 @@ export class ChatShared extends Construct {
     this.agentClient = clients.agentClient;
     this.mobileClient = clients.mobileClient;
     this.mcpAgentClient = clients.mcpAgentClient;
+    this.mcpInteractiveClient = clients.mcpInteractiveClient;
 
     // chat-admin, not chat-support: the MCP moderation tools mute (UPDATE chat_members)
     // and unban (DELETE chat_bans), which only seed 000's admin row (Hasura role chat_admin) may do.

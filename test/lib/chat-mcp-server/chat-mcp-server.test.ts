@@ -121,6 +121,30 @@ describe.each([
     expect(resources[serviceId]!).toMatchObject({ DependsOn: expect.arrayContaining([expect.stringMatching(/McpRule/)]) });
   });
 
+  it('serves the RFC 8414 metadata (rule 302) and names the hosted UI and the interactive client to the server', () => {
+    const [, rule] = only(resources, 'AWS::ElasticLoadBalancingV2::ListenerRule', (p) => p.Priority === 302);
+    expect(rule).toMatchObject({
+      Actions: [{ Type: 'forward', TargetGroupArn: { Ref: targetGroupId } }],
+      Conditions: expect.arrayContaining([
+        { Field: 'host-header', HostHeaderConfig: { Values: [domain] } },
+        { Field: 'path-pattern', PathPatternConfig: { Values: ['/.well-known/oauth-authorization-server'] } },
+      ]),
+    });
+    const env = envOf(container);
+    expect(JSON.stringify(env.COGNITO_DOMAIN)).toContain('.auth.');
+    const [interactiveId] = only(resources, 'AWS::Cognito::UserPoolClient', (p) => p.ClientName === `${prefix}-chat-mcp-interactive`);
+    expect(env.INTERACTIVE_CLIENT_IDS).toEqual({ Ref: interactiveId });
+  });
+
+  it('outputs the MCP URL, the token endpoint with the client_credentials command, and the interactive client id', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown; Description?: string }>;
+    const out = (name: string) => Object.entries(outputs).find(([id]) => id.includes(name))?.[1];
+    expect(out('McpUrl')?.Value).toBe(`https://${domain}/mcp`);
+    expect(out('McpTokenEndpoint')?.Description).toMatch(/grant_type=client_credentials/);
+    expect(out('McpTokenEndpoint')?.Description).toContain(`${prefix}-chat-clients`);
+    expect(JSON.stringify(out('McpInteractiveClientId')?.Value)).toContain('McpInteractiveClient');
+  });
+
   it('autoscales from 1 to mcp.maxCount on CPU and on ALB requests per target', () => {
     const [targetId] = only(resources, 'AWS::ApplicationAutoScaling::ScalableTarget', (p) => JSON.stringify(p.ResourceId).includes(serviceId));
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 4, ScalableDimension: 'ecs:service:DesiredCount' });

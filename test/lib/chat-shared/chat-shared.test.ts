@@ -98,6 +98,23 @@ describe('ChatShared on a user pool created by the app', () => {
     );
   });
 
+  it('gives people a public authorization-code + PKCE client for MCP clients: loopback callbacks, chat/read only, no secret', () => {
+    const [serverId] = only(resources, 'AWS::Cognito::UserPoolResourceServer', () => true);
+    const [, props] = client(resources, 'chat-mcp-interactive');
+    expect(props).toMatchObject({
+      GenerateSecret: false,
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['code'],
+      SupportedIdentityProviders: ['COGNITO'],
+      EnableTokenRevocation: true,
+      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+    });
+    expect(props.CallbackURLs).toEqual(['http://localhost:6274/oauth/callback', 'http://localhost:6274/oauth/callback/debug', 'http://localhost:8787/callback']);
+    // Scopes are per client, not per user: moderation must come from the person's group, never a scope.
+    expect(props.AllowedOAuthScopes).toEqual([{ 'Fn::Join': ['', [{ Ref: serverId }, '/read']] }]);
+    expect(shared.mcpInteractiveClient).toBeDefined();
+  });
+
   it('creates the four chat groups, admin first', () => {
     const groups = Object.values(resources)
       .filter((r) => r.Type === 'AWS::Cognito::UserPoolGroup')
@@ -219,7 +236,7 @@ describe('ChatShared on an imported user pool', () => {
 
   it('creates no pool, and puts the clients and groups on the imported one', () => {
     template.resourceCountIs('AWS::Cognito::UserPool', 0);
-    template.resourceCountIs('AWS::Cognito::UserPoolClient', 4);
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 5);
     template.allResourcesProperties('AWS::Cognito::UserPoolClient', { UserPoolId: importedPoolId });
     template.allResourcesProperties('AWS::Cognito::UserPoolGroup', { UserPoolId: importedPoolId });
   });
