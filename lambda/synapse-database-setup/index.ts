@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { lazyPool } from '../shared/database';
+import { DEPLOY_STEPS } from '../shared/deploy-step-limits';
 import { ensureSynapseDatabase } from './setup';
 
 /**
@@ -12,7 +13,10 @@ import { ensureSynapseDatabase } from './setup';
  */
 const logger = new Logger();
 // allowExitOnIdle: an idle pool must not keep a process alive (tests, local runs); Lambda freezes it anyway.
-const pool = lazyPool({ connectionTimeoutMillis: 10_000, allowExitOnIdle: true });
+// The statement and lock timeouts end a CREATE DATABASE stuck behind another session's use of
+// template0 with Postgres' own error, well before the step's Lambda timeout.
+const { connectTimeoutMs, statementTimeoutMs, lockTimeoutMs } = DEPLOY_STEPS.synapseDatabase;
+const pool = lazyPool({ connectionTimeoutMillis: connectTimeoutMs, statement_timeout: statementTimeoutMs, lock_timeout: lockTimeoutMs, allowExitOnIdle: true });
 
 export async function handler(event: CloudFormationCustomResourceEvent) {
   const databaseName = process.env.SYNAPSE_DB_NAME ?? 'synapse';
