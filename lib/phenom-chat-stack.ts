@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, CfnOutput, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ChatShared } from './chat-shared';
 import { ChatHasuraLite } from './chat-hasura-lite';
@@ -7,6 +7,7 @@ import { ChatLinkPreview } from './chat-link-preview';
 import { ADMIN_BOT_TOKEN_SECRET_KEY, ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
 import { cnameRecord, DNS_RECORD_OUTPUTS, matrixServerWellKnown } from './dns-records';
+import { CustomResourceServiceTimeouts } from './constructs/chat-custom-resource';
 import { ChatOperations, customResourceProperties, discoverChatFunctions } from './operations';
 import { Platform } from './platform';
 import { DeletionProtection } from './platform/deletion-protection';
@@ -34,6 +35,7 @@ export class PhenomChatStack extends Stack {
     const { config } = props;
     Tags.of(this).add('project', config.projectName);
     Tags.of(this).add('environment', config.envName);
+    Aspects.of(this).add(new CustomResourceServiceTimeouts(), { priority: AspectPriority.MUTATING });
 
     this.platform = new Platform(this, 'Platform', { config });
     // RDS/ALB deletion protection and the stack's termination protection, in a way a failed first deploy can undo.

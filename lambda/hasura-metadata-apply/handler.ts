@@ -2,6 +2,7 @@ import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { applyMetadata, MetadataOwnership } from './apply';
 import { HasuraClient } from './hasura-client';
 import { loadMetadataDirectory } from './metadata-directory';
+import { handlerDeadline } from '../shared/deploy-step-limits';
 
 /** The custom resource's properties (set by lib/chat-hasura-lite/metadata.ts). */
 export interface ApplyProperties {
@@ -19,7 +20,7 @@ export interface HandlerDeps {
   readonly log: (message: string, details?: Record<string, unknown>) => void;
   /** Pause between /healthz polls. @default 5000 */
   readonly healthPollMs?: number;
-  /** Time kept back from the Lambda's remaining time to report a failure cleanly. @default 20000 */
+  /** Time kept back from the Lambda's remaining time to report a failure cleanly. @default HANDLER_REPORT_MARGIN_MS */
   readonly safetyMarginMs?: number;
 }
 
@@ -45,12 +46,13 @@ export function createHandler(deps: HandlerDeps) {
     }
     const props = parseProperties(event.ResourceProperties);
     const metadata = loadMetadataDirectory(deps.metadataDir);
-    const client = new HasuraClient({ baseUrl: props.Endpoint, adminSecret: await deps.adminSecret() });
+    const deadline = handlerDeadline(context, deps.safetyMarginMs);
+    const client = new HasuraClient({ baseUrl: props.Endpoint, adminSecret: await deps.adminSecret(), deadline });
     const result = await applyMetadata({
       client,
       metadata,
       ownership: props.Ownership,
-      deadline: Date.now() + context.getRemainingTimeInMillis() - (deps.safetyMarginMs ?? 20_000),
+      deadline,
       healthPollMs: deps.healthPollMs,
       log: deps.log,
     });

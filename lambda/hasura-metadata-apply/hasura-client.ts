@@ -1,3 +1,5 @@
+import { callTimeoutMs } from '../shared/deploy-step-limits';
+
 /**
  * A small client for the two Hasura endpoints the applier needs: GET /healthz and
  * POST /v1/metadata (https://hasura.io/docs/latest/api-reference/metadata-api/index/).
@@ -44,6 +46,12 @@ export interface HasuraClientOptions {
    * answers, which takes seconds on a small instance; 30 s leaves room for a cold engine.
    */
   readonly requestTimeoutMs?: number;
+  /**
+   * Epoch ms after which no request may run: each request's timeout is cut to what is left,
+   * so the deploy step fails with its own message before its Lambda timeout.
+   * @default - each request gets its full timeout
+   */
+  readonly deadline?: number;
 }
 
 export class HasuraClient {
@@ -70,7 +78,9 @@ export class HasuraClient {
    */
   async healthStatus(timeoutMs = 5_000): Promise<number | undefined> {
     try {
-      const res = await fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
+      // Past the deadline this counts as no answer, and the caller's wait ends with its own message.
+      const limitMs = callTimeoutMs(timeoutMs, this.options.deadline, 'GET /healthz');
+      const res = await fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(limitMs) });
       await res.arrayBuffer();
       return res.status;
     } catch {
@@ -80,17 +90,18 @@ export class HasuraClient {
 
   /** POSTs one metadata API call; resolves with the parsed 2xx body, throws HasuraApiError otherwise. */
   async metadata<T = unknown>(body: { readonly type: string } & Record<string, unknown>): Promise<T> {
+    const limitMs = callTimeoutMs(this.timeoutMs, this.options.deadline, body.type);
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}/v1/metadata`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-hasura-admin-secret': this.options.adminSecret },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(limitMs),
       });
     } catch (err) {
       const cause = err as Error;
-      const why = cause.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : `${cause.message}${describeCause(cause)}`;
+      const why = cause.name === 'TimeoutError' ? `no answer within ${limitMs} ms` : `${cause.message}${describeCause(cause)}`;
       throw new HasuraUnreachableError(`${body.type}: could not reach Hasura at ${this.baseUrl}/v1/metadata: ${why}`);
     }
     const text = await res.text();

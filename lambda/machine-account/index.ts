@@ -1,9 +1,13 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { DEPLOY_STEP_SDK_CONFIG } from '../shared/deploy-step-limits';
 import { deleteMachineAccount, ensureMachineAccount, MachineAccountClients, parseProperties, physicalResourceId } from './account';
 
-const clients: MachineAccountClients = { cognito: new CognitoIdentityProviderClient({}), secrets: new SecretsManagerClient({}) };
+const clients: MachineAccountClients = {
+  cognito: new CognitoIdentityProviderClient(DEPLOY_STEP_SDK_CONFIG),
+  secrets: new SecretsManagerClient(DEPLOY_STEP_SDK_CONFIG),
+};
 
 /** Creates the MCP machine account in Cognito (Create/Update) and removes it (Delete). */
 export function createMachineAccountHandler(deps: MachineAccountClients) {

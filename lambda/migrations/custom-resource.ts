@@ -23,6 +23,8 @@ export interface MigrationsEventDeps {
   /** Runs `work` on a database connection and gives the connection back. */
   withClient<T>(work: (client: ClientBase) => Promise<T>): Promise<T>;
   readonly sqlDir?: string;
+  /** Epoch ms by which the run must stop (see RunMigrationsOptions.deadline). @default - no limit */
+  readonly deadline?: number;
   readonly log?: (message: string, details: Record<string, unknown>) => void;
   /** For what an operator should notice (a database ahead of the code). @default - `log` */
   readonly warn?: (message: string, details: Record<string, unknown>) => void;
@@ -43,7 +45,7 @@ export async function handleMigrationsEvent(event: CloudFormationCustomResourceE
   switch (event.RequestType) {
     case 'Create':
     case 'Update': {
-      const result: MigrationResult = await deps.withClient((client) => runMigrations(client, { sqlDir: deps.sqlDir }));
+      const result: MigrationResult = await deps.withClient((client) => runMigrations(client, { sqlDir: deps.sqlDir, deadline: deps.deadline }));
       log('migrations finished', { requestType: event.RequestType, ...result });
       if (result.newerThanDirectory.length > 0) {
         warn('database is ahead of this code: kept the newer migrations and changed nothing', {

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { lazyPool } from '../shared/database';
+import { handlerDeadline } from '../shared/deploy-step-limits';
 import { handleMigrationsEvent, MigrationsResponse } from './custom-resource';
 
 const logger = new Logger();
@@ -8,10 +9,11 @@ const logger = new Logger();
 const pool = lazyPool({ connectionTimeoutMillis: 10_000 });
 
 /** onEvent of the Custom::ChatMigrations resource (CDK provider framework). */
-export async function handler(event: CloudFormationCustomResourceEvent): Promise<MigrationsResponse> {
+export async function handler(event: CloudFormationCustomResourceEvent, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<MigrationsResponse> {
   logger.info('migrations event', { requestType: event.RequestType, logicalResourceId: event.LogicalResourceId });
   try {
     return await handleMigrationsEvent(event, {
+      deadline: handlerDeadline(context),
       async withClient(work) {
         const client = await (await pool()).connect();
         let failure: Error | undefined;

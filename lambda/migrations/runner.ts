@@ -33,6 +33,14 @@ export interface RunMigrationsOptions {
    * @default 60000
    */
   readonly lockTimeoutMs?: number;
+  /**
+   * Epoch ms by which the run must have stopped (the deploy step's Lambda time less a margin).
+   * Waiting for another run's lock, and each file, get what is left as their lock, statement and
+   * transaction timeout, so Postgres cancels and rolls back a migration that would overrun and
+   * the run fails with a message instead of the Lambda being killed mid-transaction.
+   * @default - no limit (a local `db:migrate`)
+   */
+  readonly deadline?: number;
 }
 
 export interface MigrationResult {
@@ -132,7 +140,17 @@ interface AppliedRow {
  */
 export async function runMigrations(client: ClientBase, options: RunMigrationsOptions = {}): Promise<MigrationResult> {
   const files = readMigrations(options.sqlDir ?? defaultSqlDir());
-  await client.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATIONS_LOCK_KEY]);
+  const lockTimeoutMs = options.lockTimeoutMs ?? 60_000;
+  if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 0) throw new MigrationError(`lockTimeoutMs must be a non-negative integer, got ${lockTimeoutMs}`);
+  // transaction_timeout ends the session; its 'error' event must not crash the process (the query rejects with the reason).
+  const ignoreTermination = () => undefined;
+  client.on('error', ignoreTermination);
+  try {
+    await acquireRunLock(client, options.deadline);
+  } catch (err) {
+    client.removeListener('error', ignoreTermination);
+    throw err;
+  }
   try {
     await client.query(`
       CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
@@ -146,12 +164,48 @@ export async function runMigrations(client: ClientBase, options: RunMigrationsOp
 
     const applied: string[] = [];
     for (const file of plan.pending) {
-      await applyOne(client, file, options.lockTimeoutMs ?? 60_000);
+      await applyOne(client, file, lockTimeoutMs, options.deadline);
       applied.push(file.name);
     }
     return { applied, alreadyApplied: plan.alreadyApplied, newerThanDirectory: plan.newerThanDirectory };
   } finally {
     await client.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATIONS_LOCK_KEY]).catch(() => undefined);
+    client.removeListener('error', ignoreTermination);
+  }
+}
+
+/** Milliseconds left before `deadline`, or a MigrationError saying what could not start. */
+function timeLeft(deadline: number, what: string, file?: string): number {
+  const left = Math.floor(deadline - Date.now());
+  if (left < 1_000) {
+    throw new MigrationError(`no time left for ${what} within this deploy step's time budget; the files applied so far stay applied and the next deploy goes on from there`, file);
+  }
+  return left;
+}
+
+/** The session advisory lock, waiting at most until the deadline for a concurrent run to finish. */
+async function acquireRunLock(client: ClientBase, deadline: number | undefined): Promise<void> {
+  if (deadline === undefined) {
+    await client.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATIONS_LOCK_KEY]);
+    return;
+  }
+  const waitMs = timeLeft(deadline, 'taking the migrations lock');
+  // lock_timeout bounds advisory lock waits too; it is a session setting here because the lock outlives transactions.
+  await client.query(`SELECT set_config('lock_timeout', $1, false)`, [`${waitMs}ms`]);
+  try {
+    await client.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATIONS_LOCK_KEY]);
+  } catch (err) {
+    if ((err as Partial<DatabaseError>).code === '55P03') {
+      throw new MigrationError(
+        `another migration run held the migrations lock for the whole time budget of this step (${Math.round(waitMs / 1000)} s); ` +
+          'let it finish (see pg_stat_activity for a session waiting on or holding an advisory lock) and deploy again',
+        undefined,
+        err,
+      );
+    }
+    throw err;
+  } finally {
+    await client.query('RESET lock_timeout').catch(() => undefined);
   }
 }
 
@@ -234,12 +288,21 @@ function conflictError(row: AppliedRow, file: MigrationFile): MigrationError {
   );
 }
 
-async function applyOne(client: ClientBase, file: MigrationFile, lockTimeoutMs: number): Promise<void> {
-  if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 0) throw new MigrationError(`lockTimeoutMs must be a non-negative integer, got ${lockTimeoutMs}`);
+/** SQLSTATEs of a migration stopped by its time budget: statement_timeout, transaction_timeout (PostgreSQL 17). */
+const OUT_OF_TIME = new Set(['57014', '25P04']);
+
+async function applyOne(client: ClientBase, file: MigrationFile, lockTimeoutMs: number, deadline: number | undefined): Promise<void> {
+  const budgetMs = deadline === undefined ? undefined : timeLeft(deadline, file.name, file.name);
   const started = Date.now();
   await client.query('BEGIN');
   try {
-    await client.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
+    await client.query(`SET LOCAL lock_timeout = ${budgetMs === undefined ? lockTimeoutMs : Math.min(lockTimeoutMs, budgetMs)}`);
+    if (budgetMs !== undefined) {
+      // statement_timeout cancels one long statement cleanly; transaction_timeout, a second later (inside the
+      // report margin), also bounds a file of many statements, at the price of ending the session.
+      await client.query(`SET LOCAL statement_timeout = ${budgetMs}`);
+      await client.query(`SET LOCAL transaction_timeout = ${budgetMs + 1_000}`);
+    }
     await client.query(file.sql);
     await client.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum, duration_ms) VALUES ($1, $2, $3)`, [
       file.name,
@@ -249,6 +312,10 @@ async function applyOne(client: ClientBase, file: MigrationFile, lockTimeoutMs: 
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
-    throw new MigrationError(`migration ${file.name} failed: ${describePostgresError(file, err)}`, file.name, err);
+    const outOfTime =
+      budgetMs !== undefined && OUT_OF_TIME.has(String((err as Partial<DatabaseError>).code))
+        ? `; it did not finish within the ${Math.round(budgetMs / 1000)} s left of this deploy step, so Postgres rolled it back (sql/README.md, "Time budget")`
+        : '';
+    throw new MigrationError(`migration ${file.name} failed: ${describePostgresError(file, err)}${outOfTime}`, file.name, err);
   }
 }

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { callTimeoutMs } from '../shared/deploy-step-limits';
 
 /** A non-2xx answer from the homeserver, with the spec's errcode when it sent one. */
 export class MatrixHttpError extends Error {
@@ -30,6 +31,11 @@ export interface MatrixClientOptions {
    * @default 15000
    */
   readonly timeoutMs?: number;
+  /**
+   * Epoch ms after which no request may run: each request's timeout is cut to what is left.
+   * @default - every request gets its full timeout
+   */
+  readonly deadline?: number;
 }
 
 /**
@@ -54,16 +60,18 @@ const enc = encodeURIComponent;
 export class MatrixClient {
   readonly baseUrl: string;
   private readonly timeoutMs: number;
+  private readonly deadline?: number;
 
   constructor(options: MatrixClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.deadline = options.deadline;
   }
 
   /** True when Synapse's /health answers 200; false while it is starting or unreachable. */
   async isHealthy(): Promise<boolean> {
     try {
-      const res = await fetch(`${this.baseUrl}/health`, { signal: AbortSignal.timeout(this.timeoutMs) });
+      const res = await fetch(`${this.baseUrl}/health`, { signal: AbortSignal.timeout(callTimeoutMs(this.timeoutMs, this.deadline, 'GET /health')) });
       return res.ok;
     } catch {
       return false;
@@ -152,13 +160,14 @@ export class MatrixClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    const timeoutMs = callTimeoutMs(this.timeoutMs, this.deadline, `${method} ${path}`);
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
         method,
         headers,
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       throw new Error(`${method} ${path}: cannot reach the homeserver at ${this.baseUrl}: ${(err as Error).message}`, { cause: err });

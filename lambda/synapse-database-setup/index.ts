@@ -3,6 +3,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Client, PoolConfig } from 'pg';
 import { databaseConfig, lazyPool } from '../shared/database';
+import { DEPLOY_STEPS } from '../shared/deploy-step-limits';
 import { ensureSynapseDatabase, verifyAdoptedSynapseDatabase } from './setup';
 
 /**
@@ -16,7 +17,10 @@ import { ensureSynapseDatabase, verifyAdoptedSynapseDatabase } from './setup';
  */
 const logger = new Logger();
 // allowExitOnIdle: an idle pool must not keep a process alive (tests, local runs); Lambda freezes it anyway.
-const pool = lazyPool({ connectionTimeoutMillis: 10_000, allowExitOnIdle: true });
+// The statement and lock timeouts end a CREATE DATABASE stuck behind another session's use of
+// template0 with Postgres' own error, well before the step's Lambda timeout.
+const { connectTimeoutMs, statementTimeoutMs, lockTimeoutMs } = DEPLOY_STEPS.synapseDatabase;
+const pool = lazyPool({ connectionTimeoutMillis: connectTimeoutMs, statement_timeout: statementTimeoutMs, lock_timeout: lockTimeoutMs, allowExitOnIdle: true });
 
 export async function handler(event: CloudFormationCustomResourceEvent) {
   const databaseName = process.env.SYNAPSE_DB_NAME ?? 'synapse';

@@ -6,6 +6,7 @@ import {
   UserPoolType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { DEPLOY_STEP_SDK_CONFIG } from '../shared/deploy-step-limits';
 import { attachRequest, ChatTriggerArns, detachRequest } from './update-request';
 
 interface TriggerProperties extends ChatTriggerArns {
@@ -51,4 +52,4 @@ export function createUserPoolTriggersHandler(cognito: CognitoIdentityProviderCl
   };
 }
 
-export const handler = createUserPoolTriggersHandler(new CognitoIdentityProviderClient({}));
+export const handler = createUserPoolTriggersHandler(new CognitoIdentityProviderClient(DEPLOY_STEP_SDK_CONFIG));

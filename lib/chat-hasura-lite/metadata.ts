@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { MetadataOwnership } from '../../lambda/hasura-metadata-apply/apply';
 import { loadMetadataDirectory } from '../../lambda/hasura-metadata-apply/metadata-directory';
+import { DEPLOY_STEPS } from '../../lambda/shared/deploy-step-limits';
 import { ChatConfig } from '../config';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { ChatFunction, REPO_ROOT } from '../constructs/chat-function';
@@ -64,8 +65,7 @@ export class HasuraMetadataApply extends Construct {
       entry: 'hasura-metadata-apply/index.ts',
       description: 'Applies hasura-metadata/ to Hasura GraphQL Engine during deploy',
       platform: props.platform,
-      // Up to ~9 minutes of waiting for /healthz on a first deploy, then the apply itself.
-      timeout: Duration.minutes(10),
+      timeout: Duration.seconds(DEPLOY_STEPS.hasuraMetadata.timeoutSeconds),
       environment: { HASURA_ADMIN_SECRET_ARN: props.adminSecret.secretArn },
       bundleDirectories: ['hasura-metadata'],
     });

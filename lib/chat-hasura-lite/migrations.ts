@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { readMigrations } from '../../lambda/migrations/runner';
+import { DEPLOY_STEPS } from '../../lambda/shared/deploy-step-limits';
 import { ChatConfig } from '../config';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { ChatFunction, REPO_ROOT } from '../constructs/chat-function';
@@ -51,8 +52,7 @@ export class ChatMigrations extends Construct {
       description: 'Applies the chat schema migrations (sql/) during deploy',
       platform,
       databaseAccess: true,
-      // Lambda's maximum: a migration on a large chat_messages table may take minutes.
-      timeout: Duration.minutes(15),
+      timeout: Duration.seconds(DEPLOY_STEPS.migrations.timeoutSeconds),
       bundleDirectories: ['sql'],
     });
 

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
+import { DEPLOY_STEPS } from '../../lambda/shared/deploy-step-limits';
 import { ChatFunction } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
@@ -74,6 +75,7 @@ export class CognitoTriggers extends Construct {
       config,
       entry: 'user-pool-triggers/index.ts',
       description: 'Adds the chat triggers to an imported Cognito user pool during deploy',
+      timeout: Duration.seconds(DEPLOY_STEPS.userPoolTriggers.timeoutSeconds),
     });
     handler.function.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['cognito-idp:DescribeUserPool', 'cognito-idp:UpdateUserPool'], resources: [userPool.userPoolArn] }),

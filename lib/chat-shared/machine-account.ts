@@ -1,9 +1,11 @@
+import { Duration } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
+import { DEPLOY_STEPS } from '../../lambda/shared/deploy-step-limits';
 import { ChatFunction } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
 
@@ -53,6 +55,7 @@ export class MachineAccount extends Construct {
       config,
       entry: 'machine-account/index.ts',
       description: 'Creates the MCP machine account in Cognito during deploy',
+      timeout: Duration.seconds(DEPLOY_STEPS.machineAccount.timeoutSeconds),
     });
     this.passwordSecret.grantRead(handler.function);
     handler.function.addToRolePolicy(

@@ -6,6 +6,7 @@ import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { ChatFunction } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
+import { DEPLOY_STEPS } from '../../lambda/shared/deploy-step-limits';
 import { CHAT_ROOMS } from '../../lambda/synapse-bootstrap/bootstrap';
 import { SynapseSecrets } from './secrets';
 import { logicalIdOf, SynapseService } from './synapse-service';
@@ -37,7 +38,7 @@ export class SynapseDatabaseSetup extends Construct {
       entry: 'synapse-database-setup/index.ts',
       // Unchanged wording: ChatFunction derives its SG's GroupDescription from it, and a new one replaces the SG.
       description: 'Creates the Synapse role and database (UTF8, C collation, template0) if missing',
-      timeout: Duration.minutes(2),
+      timeout: Duration.seconds(DEPLOY_STEPS.synapseDatabase.timeoutSeconds),
       environment: {
         SYNAPSE_DB_SECRET_ARN: props.secrets.database.secretArn,
         SYNAPSE_DB_NAME: props.databaseName,
@@ -72,7 +73,8 @@ export interface SynapseBootstrapProps {
  * Custom resource: once Synapse is healthy, registers the admin bot, stores its
  * token, creates the three rooms and sets their power levels
  * (lambda/synapse-bootstrap). The onEvent step only accepts the request; the
- * isComplete step, polled every 15 s for up to 30 minutes, does the work.
+ * isComplete step, polled every 15 s for up to 30 minutes of wall time
+ * (DEPLOY_STEPS.synapseBootstrap), does the work.
  */
 export class SynapseBootstrap extends Construct {
   public readonly resource: ChatCustomResource;
@@ -84,14 +86,14 @@ export class SynapseBootstrap extends Construct {
       config,
       entry: 'synapse-bootstrap-start/index.ts',
       description: 'Accepts the Synapse bootstrap request (the work runs in the isComplete step)',
-      timeout: Duration.seconds(10),
+      timeout: Duration.seconds(DEPLOY_STEPS.synapseBootstrap.startTimeoutSeconds),
     });
     const bootstrap = new ChatFunction(this, 'Handler', {
       config,
       platform,
       entry: 'synapse-bootstrap/index.ts',
       description: 'Waits for Synapse, then registers the admin bot and creates the chat rooms',
-      timeout: Duration.minutes(2),
+      timeout: Duration.seconds(DEPLOY_STEPS.synapseBootstrap.timeoutSeconds),
       environment: {
         SYNAPSE_URL: synapse.internalUrl,
         BOT_LOCALPART: ADMIN_BOT_LOCALPART,
@@ -110,8 +112,8 @@ export class SynapseBootstrap extends Construct {
       config,
       onEvent: start,
       isComplete: bootstrap,
-      queryInterval: Duration.seconds(15),
-      totalTimeout: Duration.minutes(30),
+      queryInterval: Duration.seconds(DEPLOY_STEPS.synapseBootstrap.queryIntervalSeconds),
+      totalTimeout: Duration.seconds(DEPLOY_STEPS.synapseBootstrap.totalTimeoutSeconds),
       resourceType: 'Custom::SynapseBootstrap',
       properties: {
         // Re-run whenever Synapse is redeployed with another task definition or the rooms change.

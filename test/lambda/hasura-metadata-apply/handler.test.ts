@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { parse } from 'yaml';
 import { createHandler } from '../../../lambda/hasura-metadata-apply/handler';
+import { HasuraClient } from '../../../lambda/hasura-metadata-apply/hasura-client';
+import { startSilentHttpServer } from '../../support/net';
 import { HasuraStandIn } from './hasura-stand-in';
 
 const METADATA_DIR = join(__dirname, '../../../hasura-metadata');
@@ -198,7 +200,7 @@ describe('hasura-metadata-apply handler against a stand-in Hasura', () => {
 
   it('does not take a 404 on /healthz for a created engine', async () => {
     hasura.healthzStatus = 404;
-    await expect(handlerFor()(event('Create', props()), context(200))).rejects.toThrow(/did not answer 200 on \/healthz after \d+ tries \(last: 404\)/);
+    await expect(handlerFor()(event('Create', props()), context(1_000))).rejects.toThrow(/did not answer 200 on \/healthz after \d+ tries \(last: 404\)/);
   });
 
   describe('shared engine (config.hasura.mode "import")', () => {
@@ -263,5 +265,20 @@ describe('hasura-metadata-apply handler against a stand-in Hasura', () => {
       await expect(handlerFor()(event('Create', props({ Ownership: 'shared' })), context())).rejects.toThrow(/409 conflict/);
       expect(hasura.operations.filter((o) => o === 'replace_metadata')).toHaveLength(4);
     });
+  });
+});
+
+describe('HasuraClient within a deadline', () => {
+  it('cuts a metadata call to the time left, so an engine that never answers fails the step before its Lambda timeout', async () => {
+    const silent = await startSilentHttpServer();
+    try {
+      const client = new HasuraClient({ baseUrl: silent.url, adminSecret: ADMIN_SECRET, deadline: Date.now() + 400 });
+      const started = Date.now();
+      await expect(client.metadata({ type: 'replace_metadata', args: {} })).rejects.toThrow(/^replace_metadata: could not reach Hasura at .*: no answer within [1-4]\d\d ms$/);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await expect(client.metadata({ type: 'reload_metadata', args: {} })).rejects.toThrow(/^reload_metadata: this deploy step ran out of time before the call/);
+    } finally {
+      await silent.close();
+    }
   });
 });

@@ -34,7 +34,11 @@ function event(requestType: 'Create' | 'Update' | 'Delete', sqlHash: string, ext
 }
 
 let db: TestDatabase;
-let handler: (e: CloudFormationCustomResourceEvent) => Promise<unknown>;
+type Entry = (e: CloudFormationCustomResourceEvent, context: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
+/** A fresh invocation of the 9-minute migrations Lambda. */
+const lambdaContext = { getRemainingTimeInMillis: () => 540_000 };
+let entryHandler: Entry;
+const handler = (e: CloudFormationCustomResourceEvent) => entryHandler(e, lambdaContext);
 const hash = sqlContentHash();
 
 beforeAll(async () => {
@@ -42,7 +46,7 @@ beforeAll(async () => {
   process.env.DATABASE_URL = db.url;
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   // Imported after DATABASE_URL is set, the way the Lambda runtime loads it with its environment.
-  ({ handler } = await import('../../../lambda/migrations'));
+  ({ handler: entryHandler } = await import('../../../lambda/migrations'));
 });
 afterAll(async () => {
   delete process.env.DATABASE_URL;
@@ -76,13 +80,13 @@ describe('the migrations handler (lambda/migrations/index.ts)', () => {
     await db.pool.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum, duration_ms) VALUES ('009-room-topic.sql', $1, 3)`, ['a'.repeat(64)]);
     const output = capturePowertoolsOutput();
     try {
-      let entry: typeof handler | undefined;
+      let entry: Entry | undefined;
       process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
       await jest.isolateModulesAsync(async () => {
         ({ handler: entry } = await import('../../../lambda/migrations'));
       });
       const rollback = event('Update', hash, { PhysicalResourceId: MIGRATIONS_PHYSICAL_ID, OldResourceProperties: { ServiceToken: SERVICE_TOKEN, SqlHash: 'newer-release-hash' } });
-      expect(await entry!(rollback)).toEqual({
+      expect(await entry!(rollback, lambdaContext)).toEqual({
         PhysicalResourceId: MIGRATIONS_PHYSICAL_ID,
         Data: { Applied: '', AppliedCount: 0, LatestMigration: '009-room-topic.sql', NewerThanBundle: '009-room-topic.sql' },
       });

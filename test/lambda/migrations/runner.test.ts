@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { checksumOf, MigrationError, MigrationResult, MIGRATIONS_TABLE, readMigrations, runMigrations, RunMigrationsOptions } from '../../../lambda/migrations/runner';
+import { checksumOf, MigrationError, MigrationResult, MIGRATIONS_LOCK_KEY, MIGRATIONS_TABLE, readMigrations, runMigrations, RunMigrationsOptions } from '../../../lambda/migrations/runner';
 import { createTestDatabase, TestDatabase } from '../../support/postgres';
 import { schemaFingerprint } from '../../support/postgres/catalog';
 
@@ -174,6 +174,62 @@ describe('runMigrations safety', () => {
     const db = await freshDatabase();
     const dir = sqlDir({ '001-raise.sql': "DO $$ BEGIN RAISE EXCEPTION 'no way' USING DETAIL = 'because', HINT = 'try again'; END $$;" });
     await expect(migrate(db, { sqlDir: dir })).rejects.toThrow(/^migration 001-raise\.sql failed: no way \(SQLSTATE P0001\); detail: because; hint: try again/);
+  });
+});
+
+describe('runMigrations within a deadline (the deploy step\'s time budget)', () => {
+  it('stops a file of many statements that would overrun, rolls it back, and says why', async () => {
+    const db = await freshDatabase();
+    const dir = sqlDir({
+      '001-a.sql': 'CREATE TABLE a (x int);',
+      // Each statement alone is shorter than the budget; together they are not.
+      '002-slow.sql': `CREATE TABLE half (x int);\n${'SELECT pg_sleep(0.5);\n'.repeat(6)}`,
+    });
+    const started = Date.now();
+    const err = await migrate(db, { sqlDir: dir, deadline: Date.now() + 1_500 }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(3_500);
+    expect(err).toBeInstanceOf(MigrationError);
+    expect((err as MigrationError).file).toBe('002-slow.sql');
+    expect((err as Error).message).toMatch(
+      /^migration 002-slow\.sql failed: terminating connection due to transaction timeout \(SQLSTATE 25P04\); it did not finish within the 1 s left of this deploy step, so Postgres rolled it back/,
+    );
+    expect((await recorded(db)).map((r) => r.name)).toEqual(['001-a.sql']);
+    expect((await db.pool.query(`SELECT to_regclass('half') AS t`)).rows[0].t).toBeNull();
+    // The session ended, and with it the advisory lock: the next run (time enough) goes on.
+    expect(await migrate(db, { sqlDir: dir, deadline: Date.now() + 60_000 })).toEqual({ applied: ['002-slow.sql'], alreadyApplied: ['001-a.sql'], newerThanDirectory: [] });
+  });
+
+  it('cancels one long statement at the deadline with statement_timeout', async () => {
+    const db = await freshDatabase();
+    const err = await migrate(db, { sqlDir: sqlDir({ '001-sleep.sql': 'SELECT pg_sleep(5);' }), deadline: Date.now() + 1_300 }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(
+      /^migration 001-sleep\.sql failed: canceling statement due to statement timeout \(SQLSTATE 57014\); it did not finish within the 1 s left of this deploy step/,
+    );
+    expect(await recorded(db)).toEqual([]);
+  });
+
+  it('gives up waiting for another run\'s lock at the deadline, naming the cause', async () => {
+    const db = await freshDatabase();
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATIONS_LOCK_KEY]);
+      const started = Date.now();
+      await expect(migrate(db, { sqlDir: sqlDir({ '001-a.sql': 'CREATE TABLE a (x int);' }), deadline: Date.now() + 1_200 })).rejects.toThrow(
+        /^another migration run held the migrations lock for the whole time budget of this step \(1 s\)/,
+      );
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await holder.end();
+    }
+    expect(await recorded(db).catch(() => 'no table')).toBe('no table');
+  });
+
+  it('starts no file once the deadline has passed', async () => {
+    const db = await freshDatabase();
+    await expect(migrate(db, { sqlDir: sqlDir({ '001-a.sql': 'CREATE TABLE a (x int);' }), deadline: Date.now() + 200 })).rejects.toThrow(
+      "no time left for taking the migrations lock within this deploy step's time budget",
+    );
   });
 });
 

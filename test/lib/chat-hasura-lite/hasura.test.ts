@@ -194,7 +194,7 @@ describe('ChatHasuraLite: created Hasura engine', () => {
       Description: Match.stringLikeRegexp('Applies hasura-metadata'),
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
-      Timeout: 600,
+      Timeout: 540,
       Environment: { Variables: Match.objectLike({ HASURA_ADMIN_SECRET_ARN: Match.anyValue() }) },
       VpcConfig: Match.anyValue(),
     });

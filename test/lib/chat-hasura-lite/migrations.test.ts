@@ -34,7 +34,7 @@ describe.each(['development', 'production'] as const)('ChatHasuraLite migrations
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
-      Timeout: 900,
+      Timeout: 540,
       Environment: {
         Variables: Match.objectLike({
           DB_SECRET_ARN: Match.anyValue(),

@@ -182,6 +182,8 @@ describe('ChatShared on a user pool created by the app', () => {
     const [, account] = only(resources, 'Custom::ChatMachineAccount', () => true);
     expect(account).toEqual({
       ServiceToken: expect.anything(),
+      // CloudFormation's wait for an answer (test/lib/deploy-step-limits.test.ts checks its relation to the handler).
+      ServiceTimeout: expect.stringMatching(/^\d+$/),
       UserPoolId: { Ref: poolId },
       Username: 'chat-mcp-agent@chat-testing.thephenom.app',
       // A Ref to the group: the account is created only once the group exists.

@@ -1,4 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import { CfnTemplate, expectWithinLimits, stepLimits } from '../../support/deploy-step-limits';
 import { cdkJsonEnvironments, synthesize } from '../../support/synth';
 
 /** A development environment that imports every platform part by attributes. */
@@ -47,6 +48,12 @@ describe('import mode', () => {
 
   it('synthesizes with no warning (imported subnets have no route table ids, and nothing reads them)', () => {
     expect(warnings).toEqual([]);
+  });
+
+  it('keeps every deploy step, the trigger-attaching one too, inside its time limits', () => {
+    const steps = stepLimits(template.toJSON() as CfnTemplate);
+    expect(steps.map((s) => s.type)).toContain('Custom::ChatUserPoolTriggers');
+    expectWithinLimits(steps);
   });
 
   it('creates none of the imported platform parts', () => {
