@@ -2,7 +2,7 @@ import { CLIENT_KINDS, connect, type ConnectedClient, type ToolResult } from './
 import { AGENT, ALICE } from './support/chat-fixture';
 import { startEnvironment, type Environment } from './support/environment';
 
-const NINE_TOOLS = [
+const TEN_TOOLS = [
   'chat_list_rooms',
   'chat_get_messages',
   'chat_send_message',
@@ -12,6 +12,7 @@ const NINE_TOOLS = [
   'chat_unmute_user',
   'chat_ban_user',
   'chat_unban_user',
+  'chat_list_bans',
 ];
 
 let env: Environment;
@@ -39,12 +40,12 @@ function errorText(result: ToolResult): string {
 }
 
 describe.each(CLIENT_KINDS)('a %s client', (kind) => {
-  it('connects, lists exactly the nine tools with their schemas, and calls one', async () => {
+  it('connects, lists exactly the ten tools with their schemas, and calls one', async () => {
     const c = await connect(kind, env.server.mcpUrl, env.token);
     try {
       expect(c.protocolVersion()).toBe(kind.includes('2026-07-28') ? '2026-07-28' : '2025-11-25');
       const { tools } = await c.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual([...NINE_TOOLS].sort());
+      expect(tools.map((t) => t.name).sort()).toEqual([...TEN_TOOLS].sort());
       for (const t of tools) {
         expect(t.title).toEqual(expect.any(String));
         expect(t.inputSchema).toMatchObject({ type: 'object' });
@@ -59,7 +60,7 @@ describe.each(CLIENT_KINDS)('a %s client', (kind) => {
   });
 });
 
-describe('the nine tools against PostgreSQL', () => {
+describe('the chat tools against PostgreSQL', () => {
   it('lists rooms with id, name, description, is_active and member count', async () => {
     const { rooms } = ok(await client.callTool('chat_list_rooms', {})) as { rooms: Record<string, unknown>[] };
     const community = rooms.find((r) => r.id === env.fixture.rooms.community);
@@ -132,6 +133,12 @@ describe('the nine tools against PostgreSQL', () => {
     ok(await client.callTool('chat_send_message', { room_id: room, content: 'after unban' }));
     const { rows } = await env.db.pool.query('SELECT count(*)::int AS n FROM chat_bans WHERE room_id = $1', [room]);
     expect(rows[0].n).toBe(0);
+  });
+
+  it('lists only bans in force: an expired ban is history, not a ban', async () => {
+    const room = env.fixture.rooms.community;
+    await env.db.pool.query(`INSERT INTO chat_bans (room_id, user_id, banned_by, reason, banned_at, expires_at) VALUES ($1, 'user-bob', $2, 'over', now() - interval '2 hours', now() - interval '1 hour')`, [room, AGENT]);
+    expect(ok(await client.callTool('chat_list_bans', { room_id: room }))).toEqual({ bans: [], next_cursor: null });
   });
 
   it('a non-member agent gets not_member from chat_send_message', async () => {
