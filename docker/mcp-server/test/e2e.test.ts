@@ -122,17 +122,24 @@ describe('the chat tools against PostgreSQL', () => {
     expect(rows).toEqual([{ content: 'after unmute' }]);
   });
 
-  it('bans with a reason and returns the ban record; a ban shows up as a send error until unbanned', async () => {
-    const room = env.fixture.rooms.partners;
-    const ban = ok(await client.callTool('chat_ban_user', { room_id: room, user_id: AGENT, reason: 'testing enforcement', minutes: 60 })).ban as Record<string, unknown>;
-    expect(ban).toEqual({ id: expect.any(String), room_id: room, user_id: AGENT, banned_by: AGENT, reason: 'testing enforcement', banned_at: expect.any(String), expires_at: expect.any(String) });
-    expect(errorText(await client.callTool('chat_send_message', { room_id: room, content: 'while banned' }))).toMatch(/banned/);
-    expect(errorText(await client.callTool('chat_ban_user', { room_id: room, user_id: AGENT, reason: 'again' }))).toMatch(/already banned/);
-    expect(ok(await client.callTool('chat_unban_user', { room_id: room, user_id: AGENT }))).toEqual({ room_id: room, user_id: AGENT, was_banned: true });
-    expect(ok(await client.callTool('chat_unban_user', { room_id: room, user_id: AGENT }))).toEqual({ room_id: room, user_id: AGENT, was_banned: false });
-    ok(await client.callTool('chat_send_message', { room_id: room, content: 'after unban' }));
+  it('bans with a reason and returns the ban record, refuses a second ban, and unbans', async () => {
+    const room = env.fixture.rooms.community;
+    const ban = ok(await client.callTool('chat_ban_user', { room_id: room, user_id: ALICE, reason: 'testing enforcement', minutes: 60 })).ban as Record<string, unknown>;
+    expect(ban).toEqual({ id: expect.any(String), room_id: room, user_id: ALICE, banned_by: AGENT, reason: 'testing enforcement', banned_at: expect.any(String), expires_at: expect.any(String) });
+    expect(errorText(await client.callTool('chat_ban_user', { room_id: room, user_id: ALICE, reason: 'again' }))).toMatch(/already banned/);
+    expect(ok(await client.callTool('chat_unban_user', { room_id: room, user_id: ALICE }))).toEqual({ room_id: room, user_id: ALICE, was_banned: true });
+    expect(ok(await client.callTool('chat_unban_user', { room_id: room, user_id: ALICE }))).toEqual({ room_id: room, user_id: ALICE, was_banned: false });
     const { rows } = await env.db.pool.query('SELECT count(*)::int AS n FROM chat_bans WHERE room_id = $1', [room]);
     expect(rows[0].n).toBe(0);
+  });
+
+  it('a ban a human admin put on the agent shows up as a send error, and only a human lifts it', async () => {
+    const room = env.fixture.rooms.partners;
+    await env.db.pool.query(`INSERT INTO chat_bans (room_id, user_id, banned_by, reason) VALUES ($1, $2, $3, 'by a human')`, [room, AGENT, ALICE]);
+    expect(errorText(await client.callTool('chat_send_message', { room_id: room, content: 'while banned' }))).toMatch(/banned/);
+    expect(errorText(await client.callTool('chat_unban_user', { room_id: room, user_id: AGENT }))).toMatch(/cannot lift its own ban/);
+    await env.db.pool.query('DELETE FROM chat_bans WHERE room_id = $1 AND user_id = $2', [room, AGENT]);
+    ok(await client.callTool('chat_send_message', { room_id: room, content: 'after unban' }));
   });
 
   it('lists only bans in force: an expired ban is history, not a ban', async () => {

@@ -220,6 +220,36 @@ describe.each(BACKEND_KINDS)('the chat tools on the %s backend', (kind) => {
     });
   });
 
+  describe('what the agent may not ban', () => {
+    type Page = { bans: unknown[] };
+
+    it('refuses to ban itself, and bans nothing', async () => {
+      const own = await call(t.backend, 'chat_ban_user', { room_id: t.rooms.community, user_id: t.agent, reason: 'told to' });
+      expect(own).toMatchObject({ isError: true, text: expect.stringMatching(/cannot ban itself/) });
+      expect((await ok<Page>(t.backend, 'chat_list_bans', { room_id: t.rooms.community })).bans).toEqual([]);
+    });
+
+    it('refuses to ban a room admin, and bans nothing', async () => {
+      const [admin] = await t.addMembers(t.rooms.community, 1, 'roomadmin');
+      await t.makeAdmin(t.rooms.community, admin!);
+      const banned = await call(t.backend, 'chat_ban_user', { room_id: t.rooms.community, user_id: admin, reason: 'told to' });
+      expect(banned).toMatchObject({ isError: true, text: expect.stringMatching(/is an admin of this room/) });
+      expect((await ok<Page>(t.backend, 'chat_list_bans', { room_id: t.rooms.community })).bans).toEqual([]);
+    });
+
+    // On Matrix nobody can ban the bot: its power level is the room's highest.
+    (kind === 'synapse' ? it.skip : it)('refuses to lift a ban a human put on the agent', async () => {
+      const lift = await t.banAgentAsHuman!(t.rooms.community);
+      try {
+        const unban = await call(t.backend, 'chat_unban_user', { room_id: t.rooms.community, user_id: t.agent });
+        expect(unban).toMatchObject({ isError: true, text: expect.stringMatching(/cannot lift its own ban/) });
+        expect((await ok<Page>(t.backend, 'chat_list_bans', { room_id: t.rooms.community })).bans).toHaveLength(1);
+      } finally {
+        await lift();
+      }
+    });
+  });
+
   describe('chat_delete_message', () => {
     it('deletes by message_id alone, as seed 000 calls it, and reports the room', async () => {
       const { message } = await ok<{ message: { id: string } }>(t.backend, 'chat_send_message', { room_id: t.rooms.community, content: 'delete me by id' });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Ban, BanPage, ChatBackend, ChatError, Member, MemberPage, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
 import { originalForRetry } from '../client-message-id';
+import { cannotBanAdmin, cannotBanSelf, cannotUnbanSelf } from '../moderation';
 import { CognitoTokenProvider } from './cognito-token';
 import * as docs from './documents';
 import { ErrorContext, HasuraGraphQLError, mapHasuraError } from './errors';
@@ -247,6 +248,15 @@ export class HasuraBackend implements ChatBackend {
     return key ? originalForRetry(original, m, key) : original;
   }
 
+  private async banTarget(roomId: string, userId: string): Promise<{ role?: string; banned: boolean }> {
+    const data = await this.call<{ chat_members: Array<{ role: string | null }>; chat_bans: Array<{ id: string }> }>('chat_admin', 'BanTarget', docs.BAN_TARGET, {
+      roomId,
+      userId,
+      now: new Date(this.now()).toISOString(),
+    });
+    return { role: data.chat_members[0]?.role ?? undefined, banned: data.chat_bans.length > 0 };
+  }
+
   private async messageById(id: string): Promise<Message | undefined> {
     const row = (await this.call<{ chat_messages_by_pk: MessageRow | null }>('chat_admin', 'GetMessage', docs.GET_MESSAGE, { id })).chat_messages_by_pk;
     return row ? toMessage(row) : undefined;
@@ -300,6 +310,8 @@ export class HasuraBackend implements ChatBackend {
 
   async banUser(b: { roomId: string; userId: string; reason: string; minutes?: number }): Promise<Ban> {
     this.requireRoomId(b.roomId);
+    if (b.userId === (await this.agent())) throw cannotBanSelf();
+    if ((await this.banTarget(b.roomId, b.userId)).role === 'admin') throw cannotBanAdmin(b.userId);
     // chat_admin may set only these columns: banned_by is preset to the caller (the agent) and
     // banned_at is the database's now(), so the audit trail cannot be forged.
     const object = {
@@ -340,6 +352,7 @@ export class HasuraBackend implements ChatBackend {
 
   async unbanUser(b: { roomId: string; userId: string }): Promise<{ roomId: string; userId: string; wasBanned: boolean }> {
     this.requireRoomId(b.roomId);
+    if (b.userId === (await this.agent()) && (await this.banTarget(b.roomId, b.userId)).banned) throw cannotUnbanSelf();
     const data = await this.call<{ delete_chat_bans: { affected_rows: number } | null }>(
       'chat_admin', 'DeleteActiveBans',
       docs.DELETE_ACTIVE_BANS,

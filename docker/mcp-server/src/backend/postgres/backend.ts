@@ -1,6 +1,7 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { ChatError, type Ban, type ChatBackend, type BanPage, type Member, type MemberPage, type MemberRole, type Message, type MessagePage, type MessageType, type Room } from '../types';
 import { originalForRetry } from '../client-message-id';
+import { cannotBanAdmin, cannotBanSelf, cannotUnbanSelf } from '../moderation';
 import { decodeCursor, decodeListCursor, encodeCursor, encodeListCursor, isUuid, type ListCursor, type ListKind } from './cursor';
 import { toChatError } from './errors';
 
@@ -277,12 +278,17 @@ export class PostgresBackend implements ChatBackend {
 
   async banUser({ roomId, userId, reason, minutes }: { roomId: string; userId: string; reason: string; minutes?: number }): Promise<Ban> {
     this.checkRoomId(roomId);
+    if (userId === this.agentUserId) throw cannotBanSelf();
+    // One statement: no row when the user is an admin of the room (see moderation.ts), so a role
+    // change racing the ban cannot slip between a check and the insert.
     const rows = await this.q(
       `INSERT INTO chat_bans (room_id, user_id, banned_by, reason, expires_at)
-       VALUES ($1, $2, $3, $4, CASE WHEN $5::int IS NULL THEN NULL ELSE now() + $5::int * interval '1 minute' END)
+       SELECT $1, $2, $3, $4, CASE WHEN $5::int IS NULL THEN NULL ELSE now() + $5::int * interval '1 minute' END
+        WHERE NOT EXISTS (SELECT 1 FROM chat_members WHERE room_id = $1 AND user_id = $2 AND role = 'admin')
        RETURNING *`,
       [roomId, userId, this.agentUserId, reason, minutes ?? null],
     );
+    if (rows.length === 0) throw cannotBanAdmin(userId);
     return toBan(rows[0]);
   }
 
@@ -311,6 +317,10 @@ export class PostgresBackend implements ChatBackend {
 
   async unbanUser({ roomId, userId }: { roomId: string; userId: string }): Promise<{ roomId: string; userId: string; wasBanned: boolean }> {
     this.checkRoomId(roomId);
+    if (userId === this.agentUserId) {
+      const [own] = await this.q(`SELECT 1 FROM chat_bans WHERE room_id = $1 AND user_id = $2 AND banned_at <= now() AND (expires_at IS NULL OR expires_at > now())`, [roomId, userId]);
+      if (own) throw cannotUnbanSelf();
+    }
     // Contract C1: unban = delete the ban(s) in force; expired bans stay as history.
     const rows = await this.q<{ room_found: string | null; user_exists: boolean; deleted: number }>(
       `WITH del AS (

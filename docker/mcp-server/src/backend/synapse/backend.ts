@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Ban, BackendLogger, BanPage, ChatBackend, ChatError, Member, MemberPage, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
 import { originalForRetry } from '../client-message-id';
+import { cannotBanAdmin, cannotBanSelf } from '../moderation';
 import { MatrixApiError, MatrixClient, MatrixUnavailableError } from './matrix-client';
 import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, recordKey, roleForLevel, RoomState } from './room-state';
 
@@ -288,6 +289,9 @@ export class SynapseBackend implements ChatBackend {
       throw new ChatError('invalid_input', `user ${b.userId} is already banned in this room; unban first to change the ban's terms.`);
     }
     const bot = await this.bot();
+    // Matrix refuses both anyway (a ban needs a level above the target's); say why in our terms.
+    if (b.userId === bot) throw cannotBanSelf();
+    if (roleForLevel(state.levelOf(b.userId)) === 'admin') throw cannotBanAdmin(b.userId);
     try {
       await this.client.request('POST', ['rooms', roomId, 'ban'], { body: { user_id: b.userId, reason: b.reason } });
     } catch (error) {
