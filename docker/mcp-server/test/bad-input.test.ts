@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { testServerUrl } from '../../../test/support/postgres';
+import { CHAT_TOOLS } from '../src/tools';
 import { connect, type ConnectedClient } from './support/clients';
 import { bearer, postRpc, toolCall } from './support/raw-rpc';
 import { AGENT, ALICE, OUTSIDER, snapshotChat } from './support/chat-fixture';
@@ -94,10 +95,14 @@ const CASES: [string, string, () => Record<string, unknown>, RegExp][] = [
 
   ['chat_unban_user', 'an unknown user', () => ({ room_id: community(), user_id: 'nobody' }), /user not found/i],
   ['chat_unban_user', 'an unknown room', () => ({ room_id: UNKNOWN_ROOM, user_id: ALICE }), /room not found/i],
+
+  ['chat_list_bans', 'an unknown room', () => ({ room_id: UNKNOWN_ROOM }), /room not found/i],
+  ['chat_list_bans', 'limit over 500', () => ({ room_id: community(), limit: 501 }), /limit/],
+  ['chat_list_bans', 'a garbage cursor', () => ({ room_id: community(), after: 'not-a-cursor' }), /cursor/i],
 ];
 
-it('covers every one of the nine tools', () => {
-  expect(new Set(CASES.map(([tool]) => tool)).size).toBe(9);
+it('covers every one of the chat tools', () => {
+  expect(new Set(CASES.map(([tool]) => tool)).size).toBe(CHAT_TOOLS.length);
 });
 
 it.each(CASES)('%s with %s → isError, database unchanged', async (tool, _label, args, says) => {

@@ -2,7 +2,7 @@ import { CLIENT_KINDS, connect, type ConnectedClient, type ToolResult } from './
 import { AGENT, ALICE } from './support/chat-fixture';
 import { startEnvironment, type Environment } from './support/environment';
 
-const NINE_TOOLS = [
+const TEN_TOOLS = [
   'chat_list_rooms',
   'chat_get_messages',
   'chat_send_message',
@@ -12,6 +12,7 @@ const NINE_TOOLS = [
   'chat_unmute_user',
   'chat_ban_user',
   'chat_unban_user',
+  'chat_list_bans',
 ];
 
 let env: Environment;
@@ -39,12 +40,12 @@ function errorText(result: ToolResult): string {
 }
 
 describe.each(CLIENT_KINDS)('a %s client', (kind) => {
-  it('connects, lists exactly the nine tools with their schemas, and calls one', async () => {
+  it('connects, lists exactly the ten tools with their schemas, and calls one', async () => {
     const c = await connect(kind, env.server.mcpUrl, env.token);
     try {
       expect(c.protocolVersion()).toBe(kind.includes('2026-07-28') ? '2026-07-28' : '2025-11-25');
       const { tools } = await c.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual([...NINE_TOOLS].sort());
+      expect(tools.map((t) => t.name).sort()).toEqual([...TEN_TOOLS].sort());
       for (const t of tools) {
         expect(t.title).toEqual(expect.any(String));
         expect(t.inputSchema).toMatchObject({ type: 'object' });
@@ -59,7 +60,7 @@ describe.each(CLIENT_KINDS)('a %s client', (kind) => {
   });
 });
 
-describe('the nine tools against PostgreSQL', () => {
+describe('the chat tools against PostgreSQL', () => {
   it('lists rooms with id, name, description, is_active and member count', async () => {
     const { rooms } = ok(await client.callTool('chat_list_rooms', {})) as { rooms: Record<string, unknown>[] };
     const community = rooms.find((r) => r.id === env.fixture.rooms.community);
@@ -121,17 +122,30 @@ describe('the nine tools against PostgreSQL', () => {
     expect(rows).toEqual([{ content: 'after unmute' }]);
   });
 
-  it('bans with a reason and returns the ban record; a ban shows up as a send error until unbanned', async () => {
-    const room = env.fixture.rooms.partners;
-    const ban = ok(await client.callTool('chat_ban_user', { room_id: room, user_id: AGENT, reason: 'testing enforcement', minutes: 60 })).ban as Record<string, unknown>;
-    expect(ban).toEqual({ id: expect.any(String), room_id: room, user_id: AGENT, banned_by: AGENT, reason: 'testing enforcement', banned_at: expect.any(String), expires_at: expect.any(String) });
-    expect(errorText(await client.callTool('chat_send_message', { room_id: room, content: 'while banned' }))).toMatch(/banned/);
-    expect(errorText(await client.callTool('chat_ban_user', { room_id: room, user_id: AGENT, reason: 'again' }))).toMatch(/already banned/);
-    expect(ok(await client.callTool('chat_unban_user', { room_id: room, user_id: AGENT }))).toEqual({ room_id: room, user_id: AGENT, was_banned: true });
-    expect(ok(await client.callTool('chat_unban_user', { room_id: room, user_id: AGENT }))).toEqual({ room_id: room, user_id: AGENT, was_banned: false });
-    ok(await client.callTool('chat_send_message', { room_id: room, content: 'after unban' }));
+  it('bans with a reason and returns the ban record, refuses a second ban, and unbans', async () => {
+    const room = env.fixture.rooms.community;
+    const ban = ok(await client.callTool('chat_ban_user', { room_id: room, user_id: ALICE, reason: 'testing enforcement', minutes: 60 })).ban as Record<string, unknown>;
+    expect(ban).toEqual({ id: expect.any(String), room_id: room, user_id: ALICE, banned_by: AGENT, reason: 'testing enforcement', banned_at: expect.any(String), expires_at: expect.any(String) });
+    expect(errorText(await client.callTool('chat_ban_user', { room_id: room, user_id: ALICE, reason: 'again' }))).toMatch(/already banned/);
+    expect(ok(await client.callTool('chat_unban_user', { room_id: room, user_id: ALICE }))).toEqual({ room_id: room, user_id: ALICE, was_banned: true });
+    expect(ok(await client.callTool('chat_unban_user', { room_id: room, user_id: ALICE }))).toEqual({ room_id: room, user_id: ALICE, was_banned: false });
     const { rows } = await env.db.pool.query('SELECT count(*)::int AS n FROM chat_bans WHERE room_id = $1', [room]);
     expect(rows[0].n).toBe(0);
+  });
+
+  it('a ban a human admin put on the agent shows up as a send error, and only a human lifts it', async () => {
+    const room = env.fixture.rooms.partners;
+    await env.db.pool.query(`INSERT INTO chat_bans (room_id, user_id, banned_by, reason) VALUES ($1, $2, $3, 'by a human')`, [room, AGENT, ALICE]);
+    expect(errorText(await client.callTool('chat_send_message', { room_id: room, content: 'while banned' }))).toMatch(/banned/);
+    expect(errorText(await client.callTool('chat_unban_user', { room_id: room, user_id: AGENT }))).toMatch(/cannot lift its own ban/);
+    await env.db.pool.query('DELETE FROM chat_bans WHERE room_id = $1 AND user_id = $2', [room, AGENT]);
+    ok(await client.callTool('chat_send_message', { room_id: room, content: 'after unban' }));
+  });
+
+  it('lists only bans in force: an expired ban is history, not a ban', async () => {
+    const room = env.fixture.rooms.community;
+    await env.db.pool.query(`INSERT INTO chat_bans (room_id, user_id, banned_by, reason, banned_at, expires_at) VALUES ($1, 'user-bob', $2, 'over', now() - interval '2 hours', now() - interval '1 hour')`, [room, AGENT]);
+    expect(ok(await client.callTool('chat_list_bans', { room_id: room }))).toEqual({ bans: [], next_cursor: null });
   });
 
   it('a non-member agent gets not_member from chat_send_message', async () => {

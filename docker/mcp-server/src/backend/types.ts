@@ -67,6 +67,12 @@ export interface MessagePage {
   nextCursor: string | null;
 }
 
+/** One page of a room's bans in force, newest first; `nextCursor` null on the last page. */
+export interface BanPage {
+  bans: Ban[];
+  nextCursor: string | null;
+}
+
 /** One page of a room's members in the backend's stable order; `nextCursor` null on the last page. */
 export interface MemberPage {
   members: Member[];
@@ -107,6 +113,11 @@ export interface ChatBackend {
   unmuteUser(m: { roomId: string; userId: string }): Promise<Member>;
   /** `minutes` absent → permanent. Bans do not remove the membership. */
   banUser(b: { roomId: string; userId: string; reason: string; minutes?: number }): Promise<Ban>;
+  /**
+   * The bans in force in a room (an expired ban is history, not a ban), newest first, a page at a
+   * time: `limit` 1..500, `after` a cursor this backend issued for this room.
+   */
+  listBans(q: { roomId: string; limit: number; after?: string }): Promise<BanPage>;
   /** Removes the active ban(s); wasBanned false when there was none. */
   unbanUser(b: { roomId: string; userId: string }): Promise<{ roomId: string; userId: string; wasBanned: boolean }>;
   /** Whether the backend is reachable; never throws. */

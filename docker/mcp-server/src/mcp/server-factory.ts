@@ -11,7 +11,8 @@ export const SERVER_INFO = { name: 'phenom-chat', version: '1.0.0' } as const;
 
 const INSTRUCTIONS =
   'Tools for the Phenom chat rooms. Start with chat_list_rooms to get room ids; read with chat_get_messages; post with chat_send_message; ' +
-  'moderate with chat_delete_message, chat_mute_user / chat_unmute_user and chat_ban_user / chat_unban_user (user ids come from chat_list_members). ' +
+  'moderate with chat_delete_message, chat_mute_user / chat_unmute_user and chat_ban_user / chat_unban_user (user ids come from chat_list_members; ' +
+  'chat_list_bans shows who is banned). ' +
   'Failed calls return isError with a sentence that says what to change.';
 
 const UNEXPECTED = 'The chat backend failed unexpectedly. Nothing was changed by this call as far as the server knows; try again in a moment.';
@@ -23,7 +24,7 @@ const toJson = (schema: z.ZodType, io: 'input' | 'output') => {
 };
 
 /**
- * tools/list, computed once per process: converting nine zod schemas to JSON Schema on every
+ * tools/list, computed once per process: converting ten zod schemas to JSON Schema on every
  * request would cost more than the request itself (each request gets a fresh server instance).
  */
 const LISTED_TOOLS = CHAT_TOOLS.map((tool) => ({
@@ -96,7 +97,7 @@ export async function callTool(tool: ChatTool, rawArgs: unknown, backend: ChatBa
 }
 
 /**
- * A fresh MCP server with the nine tools, for one HTTP request (stateless serving; DESIGN.md
+ * A fresh MCP server with the chat tools, for one HTTP request (stateless serving; DESIGN.md
  * explains why instances are never shared between requests). The per-request context rides in
  * authInfo.extra, set by the HTTP layer after authentication.
  */

@@ -7,7 +7,8 @@ export const chatBanUser = defineTool({
   description:
     'Bans a user from a room with a reason, for the given number of minutes or permanently when minutes is left out, and returns the ban record. ' +
     'A banned member keeps their membership but cannot post until the ban ends or chat_unban_user lifts it. ' +
-    'A user who is already banned cannot be banned again: unban first to change the terms.',
+    'A user who is already banned cannot be banned again: unban first to change the terms (chat_list_bans shows them). ' +
+    'The agent never bans itself or a room admin (role admin): those calls are refused, and a human admin decides them.',
   access: 'moderate',
   inputSchema: z.strictObject({
     room_id: roomIdField,

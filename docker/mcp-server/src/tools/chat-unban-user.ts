@@ -4,7 +4,9 @@ import { defineTool, roomIdField, userIdField } from './common';
 export const chatUnbanUser = defineTool({
   name: 'chat_unban_user',
   title: 'Lift a ban',
-  description: 'Lifts a user’s ban in a room so they can post again (if they are a member). Unbanning someone who is not banned changes nothing and reports was_banned: false.',
+  description:
+    'Lifts a user’s ban in a room so they can post again (if they are a member). Unbanning someone who is not banned changes nothing and reports was_banned: false. ' +
+    'The agent cannot lift a ban on itself: a human admin set it and lifts it.',
   access: 'moderate',
   inputSchema: z.strictObject({ room_id: roomIdField, user_id: userIdField }),
   outputSchema: z.object({ room_id: z.string(), user_id: z.string(), was_banned: z.boolean() }),

@@ -1,6 +1,7 @@
 import { chatBanUser } from './chat-ban-user';
 import { chatDeleteMessage } from './chat-delete-message';
 import { chatGetMessages } from './chat-get-messages';
+import { chatListBans } from './chat-list-bans';
 import { chatListMembers } from './chat-list-members';
 import { chatListRooms } from './chat-list-rooms';
 import { chatMuteUser } from './chat-mute-user';
@@ -9,7 +10,7 @@ import { chatUnbanUser } from './chat-unban-user';
 import { chatUnmuteUser } from './chat-unmute-user';
 import type { ChatTool } from './common';
 
-/** The nine chat tools, in the order tools/list shows them. */
+/** The chat tools, in the order tools/list shows them. */
 export const CHAT_TOOLS: readonly ChatTool[] = [
   chatListRooms,
   chatGetMessages,
@@ -20,6 +21,7 @@ export const CHAT_TOOLS: readonly ChatTool[] = [
   chatUnmuteUser,
   chatBanUser,
   chatUnbanUser,
+  chatListBans,
 ] as unknown as readonly ChatTool[];
 
 export const TOOLS_BY_NAME: ReadonlyMap<string, ChatTool> = new Map(CHAT_TOOLS.map((t) => [t.name, t]));

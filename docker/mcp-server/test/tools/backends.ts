@@ -40,6 +40,11 @@ export interface BackendUnderTest {
   setDisplayName(roomId: string, userId: string, name: string): Promise<void>;
   /** Makes `userId` an admin of `roomId` (chat_members.role, or power level 100). */
   makeAdmin(roomId: string, userId: string): Promise<void>;
+  /**
+   * Bans the agent in `roomId` as a human admin would (SQL backends only: on Matrix nobody can ban
+   * the bot, whose power level is the room's highest). Returns a function that lifts the ban again.
+   */
+  banAgentAsHuman?(roomId: string): Promise<() => Promise<void>>;
   /** How many messages with exactly this content are stored in the room (soft-deleted rows count; a Matrix redaction erases the content). */
   storedMessages(roomId: string, content: string): Promise<number>;
   stop(): Promise<void>;
@@ -122,6 +127,10 @@ async function startSql(kind: 'postgres' | 'hasura'): Promise<BackendUnderTest> 
     },
     async makeAdmin(roomId, userId) {
       await db.pool.query(`UPDATE chat_members SET role = 'admin' WHERE room_id = $1 AND user_id = $2`, [roomId, userId]);
+    },
+    async banAgentAsHuman(roomId) {
+      const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO chat_bans (room_id, user_id, banned_by, reason) VALUES ($1, $2, $3, 'set by a human admin') RETURNING id`, [roomId, AGENT, BOB]);
+      return async () => void (await db.pool.query('DELETE FROM chat_bans WHERE id = $1', [rows[0]!.id]));
     },
     async storedMessages(roomId, content) {
       return (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM chat_messages WHERE room_id = $1 AND content = $2', [roomId, content])).rows[0]!.n;

@@ -1,6 +1,13 @@
 import { TOOLS_BY_NAME } from '../../src/tools';
 import { BACKEND_KINDS, call, ok, startBackend, type BackendUnderTest } from './backends';
 
+describe('chat_list_bans', () => {
+  it('is a read-only tool that needs moderation rights, as seed 000 shows bans to support and admins only', () => {
+    const tool = TOOLS_BY_NAME.get('chat_list_bans');
+    expect(tool).toMatchObject({ access: 'moderate', annotations: { readOnlyHint: true, destructiveHint: false } });
+  });
+});
+
 describe('chat_send_message’s description for the agent', () => {
   it('tells the agent to pass a client_message_id and to reuse it only for a retry', () => {
     const tool = TOOLS_BY_NAME.get('chat_send_message')!;
@@ -173,6 +180,72 @@ describe.each(BACKEND_KINDS)('the chat tools on the %s backend', (kind) => {
         const result = await call(t.backend, tool, args);
         expect({ tool, isError: result.isError }).toEqual({ tool, isError: undefined });
         expect(expectOnlyJsonAfterSummary(result)).not.toMatch(/everyone/);
+      }
+    });
+  });
+
+  describe('chat_list_bans', () => {
+    type Ban = { id: string; room_id: string; user_id: string; banned_by: string; reason: string | null; banned_at: string; expires_at: string | null };
+    type Page = { bans: Ban[]; next_cursor: string | null };
+
+    it('lists the bans in force in a room, newest first, and a lifted ban no longer', async () => {
+      expect(await ok<Page>(t.backend, 'chat_list_bans', { room_id: t.rooms.community })).toEqual({ bans: [], next_cursor: null });
+      const { ban } = await ok<{ ban: Ban }>(t.backend, 'chat_ban_user', { room_id: t.rooms.community, user_id: t.bob, reason: 'spam', minutes: 60 });
+      const listed = await ok<Page>(t.backend, 'chat_list_bans', { room_id: t.rooms.community });
+      expect(listed).toEqual({ bans: [ban], next_cursor: null });
+      expect(listed.bans[0]).toMatchObject({ room_id: t.rooms.community, user_id: t.bob, banned_by: t.agent, reason: 'spam', expires_at: expect.any(String) });
+      await ok(t.backend, 'chat_unban_user', { room_id: t.rooms.community, user_id: t.bob });
+      expect(await ok<Page>(t.backend, 'chat_list_bans', { room_id: t.rooms.community })).toEqual({ bans: [], next_cursor: null });
+    });
+
+    it('pages with after = next_cursor, and shows a permanent ban with expires_at null', async () => {
+      const users = await t.addMembers(t.rooms.internal, 3, 'banned');
+      for (const user of users) await ok(t.backend, 'chat_ban_user', { room_id: t.rooms.internal, user_id: user, reason: `ban of ${user}` });
+      const first = await ok<Page>(t.backend, 'chat_list_bans', { room_id: t.rooms.internal, limit: 2 });
+      expect(first.bans).toHaveLength(2);
+      const rest = await ok<Page>(t.backend, 'chat_list_bans', { room_id: t.rooms.internal, limit: 2, after: first.next_cursor });
+      expect(rest.next_cursor).toBeNull();
+      const all = [...first.bans, ...rest.bans];
+      expect(all.map((b) => b.user_id).sort()).toEqual([...users].sort());
+      expect(all.every((b) => b.expires_at === null)).toBe(true);
+      // Newest first.
+      expect(all.map((b) => b.banned_at)).toEqual([...all.map((b) => b.banned_at)].sort().reverse());
+      for (const user of users) await ok(t.backend, 'chat_unban_user', { room_id: t.rooms.internal, user_id: user });
+    });
+
+    it('refuses an unknown room and a cursor from another room', async () => {
+      expect(await call(t.backend, 'chat_list_bans', { room_id: kind === 'synapse' ? '!nope:chat.test' : '11111111-1111-4111-8111-111111111111' })).toMatchObject({ isError: true, text: expect.stringMatching(/room not found/i) });
+      const members = await ok<{ next_cursor: string }>(t.backend, 'chat_list_members', { room_id: t.rooms.community, limit: 1 });
+      expect(await call(t.backend, 'chat_list_bans', { room_id: t.rooms.community, after: members.next_cursor })).toMatchObject({ isError: true, text: expect.stringMatching(/cursor/) });
+    });
+  });
+
+  describe('what the agent may not ban', () => {
+    type Page = { bans: unknown[] };
+
+    it('refuses to ban itself, and bans nothing', async () => {
+      const own = await call(t.backend, 'chat_ban_user', { room_id: t.rooms.community, user_id: t.agent, reason: 'told to' });
+      expect(own).toMatchObject({ isError: true, text: expect.stringMatching(/cannot ban itself/) });
+      expect((await ok<Page>(t.backend, 'chat_list_bans', { room_id: t.rooms.community })).bans).toEqual([]);
+    });
+
+    it('refuses to ban a room admin, and bans nothing', async () => {
+      const [admin] = await t.addMembers(t.rooms.community, 1, 'roomadmin');
+      await t.makeAdmin(t.rooms.community, admin!);
+      const banned = await call(t.backend, 'chat_ban_user', { room_id: t.rooms.community, user_id: admin, reason: 'told to' });
+      expect(banned).toMatchObject({ isError: true, text: expect.stringMatching(/is an admin of this room/) });
+      expect((await ok<Page>(t.backend, 'chat_list_bans', { room_id: t.rooms.community })).bans).toEqual([]);
+    });
+
+    // On Matrix nobody can ban the bot: its power level is the room's highest.
+    (kind === 'synapse' ? it.skip : it)('refuses to lift a ban a human put on the agent', async () => {
+      const lift = await t.banAgentAsHuman!(t.rooms.community);
+      try {
+        const unban = await call(t.backend, 'chat_unban_user', { room_id: t.rooms.community, user_id: t.agent });
+        expect(unban).toMatchObject({ isError: true, text: expect.stringMatching(/cannot lift its own ban/) });
+        expect((await ok<Page>(t.backend, 'chat_list_bans', { room_id: t.rooms.community })).bans).toHaveLength(1);
+      } finally {
+        await lift();
       }
     });
   });

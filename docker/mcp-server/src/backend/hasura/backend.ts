@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Ban, ChatBackend, ChatError, Member, MemberPage, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
+import { Ban, BanPage, ChatBackend, ChatError, Member, MemberPage, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
 import { originalForRetry } from '../client-message-id';
+import { cannotBanAdmin, cannotBanSelf, cannotUnbanSelf } from '../moderation';
 import { CognitoTokenProvider } from './cognito-token';
 import * as docs from './documents';
 import { ErrorContext, HasuraGraphQLError, mapHasuraError } from './errors';
@@ -140,22 +141,27 @@ function decodeCursor(roomId: string, cursor: string): Cursor {
   return parsed as Cursor;
 }
 
-/** A member-list cursor: the last row's (joined_at, user_id) as Hasura returned them; `k` tells it from a message cursor. */
-function encodeMemberCursor(roomId: string, row: MemberRow): string {
-  return Buffer.from(JSON.stringify({ k: 'members', r: roomId, t: row.joined_at, u: row.user_id })).toString('base64url');
+/**
+ * A member- or ban-list cursor: the page's last row, its (joined_at | banned_at) exactly as Hasura
+ * returned it and its user id | ban id; `k` tells the lists apart (each names a place in one order).
+ */
+type ListKind = 'members' | 'bans';
+const LIST_TOOLS: Record<ListKind, string> = { members: 'chat_list_members', bans: 'chat_list_bans' };
+function encodeListCursor(kind: ListKind, roomId: string, t: string, i: string): string {
+  return Buffer.from(JSON.stringify({ k: kind, r: roomId, t, i })).toString('base64url');
 }
-function decodeMemberCursor(roomId: string, cursor: string): { t: string; u: string } {
-  let parsed: { k?: unknown; r?: unknown; t?: unknown; u?: unknown } | undefined;
+function decodeListCursor(kind: ListKind, roomId: string, cursor: string): { t: string; i: string } {
+  let parsed: { k?: unknown; r?: unknown; t?: unknown; i?: unknown } | undefined;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as typeof parsed;
   } catch {
     parsed = undefined;
   }
-  if (!parsed || parsed.k !== 'members' || typeof parsed.t !== 'string' || !HASURA_TIMESTAMP.test(parsed.t) || typeof parsed.u !== 'string' || !parsed.u) {
-    throw new ChatError('invalid_cursor', 'The cursor is not one chat_list_members returned; pass next_cursor from the previous page unchanged, or omit it to start again.');
+  if (!parsed || parsed.k !== kind || typeof parsed.t !== 'string' || !HASURA_TIMESTAMP.test(parsed.t) || typeof parsed.i !== 'string' || !parsed.i || (kind === 'bans' && !UUID.test(parsed.i))) {
+    throw new ChatError('invalid_cursor', `The cursor is not one ${LIST_TOOLS[kind]} returned; pass next_cursor from the previous page unchanged, or omit it to start again.`);
   }
   if (parsed.r !== roomId) throw new ChatError('invalid_cursor', 'The cursor belongs to another room; use it only with the room it came from.');
-  return { t: parsed.t, u: parsed.u };
+  return { t: parsed.t, i: parsed.i };
 }
 
 /**
@@ -242,6 +248,15 @@ export class HasuraBackend implements ChatBackend {
     return key ? originalForRetry(original, m, key) : original;
   }
 
+  private async banTarget(roomId: string, userId: string): Promise<{ role?: string; banned: boolean }> {
+    const data = await this.call<{ chat_members: Array<{ role: string | null }>; chat_bans: Array<{ id: string }> }>('chat_admin', 'BanTarget', docs.BAN_TARGET, {
+      roomId,
+      userId,
+      now: new Date(this.now()).toISOString(),
+    });
+    return { role: data.chat_members[0]?.role ?? undefined, banned: data.chat_bans.length > 0 };
+  }
+
   private async messageById(id: string): Promise<Message | undefined> {
     const row = (await this.call<{ chat_messages_by_pk: MessageRow | null }>('chat_admin', 'GetMessage', docs.GET_MESSAGE, { id })).chat_messages_by_pk;
     return row ? toMessage(row) : undefined;
@@ -277,23 +292,11 @@ export class HasuraBackend implements ChatBackend {
     const and: Record<string, unknown>[] = [];
     if (q.role) and.push({ role: { _eq: q.role } });
     if (q.after !== undefined) {
-      const c = decodeMemberCursor(q.roomId, q.after);
-      and.push({ _or: [{ joined_at: { _gt: c.t } }, { joined_at: { _eq: c.t }, user_id: { _gt: c.u } }] });
+      const c = decodeListCursor('members', q.roomId, q.after);
+      and.push({ _or: [{ joined_at: { _gt: c.t } }, { joined_at: { _eq: c.t }, user_id: { _gt: c.i } }] });
     }
-    // One extra row tells whether another page exists.
-    const data = await this.call<{ chat_rooms_by_pk: { id: string; members: MemberRow[] } | null }>(
-      'chat_admin', 'ListMembers',
-      docs.LIST_MEMBERS,
-      { roomId: q.roomId, where: { _and: and }, limit: q.limit + 1 },
-      { roomId: q.roomId },
-    );
-    if (!data.chat_rooms_by_pk) throw this.roomNotFound(q.roomId);
-    const rows = data.chat_rooms_by_pk.members.slice(0, q.limit);
-    const last = rows[rows.length - 1];
-    return {
-      members: rows.map((row) => toMember(row, this.now())),
-      nextCursor: data.chat_rooms_by_pk.members.length > q.limit && last ? encodeMemberCursor(q.roomId, last) : null,
-    };
+    const { rows, nextCursor } = await this.roomPage<MemberRow>('ListMembers', docs.LIST_MEMBERS, 'members', q, and, (last) => [last.joined_at, last.user_id]);
+    return { members: rows.map((row) => toMember(row, this.now())), nextCursor };
   }
 
   async muteUser(m: { roomId: string; userId: string; minutes?: number }): Promise<Member> {
@@ -307,6 +310,8 @@ export class HasuraBackend implements ChatBackend {
 
   async banUser(b: { roomId: string; userId: string; reason: string; minutes?: number }): Promise<Ban> {
     this.requireRoomId(b.roomId);
+    if (b.userId === (await this.agent())) throw cannotBanSelf();
+    if ((await this.banTarget(b.roomId, b.userId)).role === 'admin') throw cannotBanAdmin(b.userId);
     // chat_admin may set only these columns: banned_by is preset to the caller (the agent) and
     // banned_at is the database's now(), so the audit trail cannot be forged.
     const object = {
@@ -330,8 +335,24 @@ export class HasuraBackend implements ChatBackend {
     }
   }
 
+  async listBans(q: { roomId: string; limit: number; after?: string }): Promise<BanPage> {
+    this.requireRoomId(q.roomId);
+    const now = new Date(this.now()).toISOString();
+    // In force: no end, or an end still ahead (as DeleteActiveBans reads it; banned_at is the
+    // database's clock, so comparing it with ours could hide a ban made a moment ago). Newest
+    // first, keyset on (banned_at, id).
+    const and: Record<string, unknown>[] = [{ _or: [{ expires_at: { _is_null: true } }, { expires_at: { _gt: now } }] }];
+    if (q.after !== undefined) {
+      const c = decodeListCursor('bans', q.roomId, q.after);
+      and.push({ _or: [{ banned_at: { _lt: c.t } }, { banned_at: { _eq: c.t }, id: { _lt: c.i } }] });
+    }
+    const { rows, nextCursor } = await this.roomPage<BanRow>('ListBans', docs.LIST_BANS, 'bans', q, and, (last) => [last.banned_at, last.id]);
+    return { bans: rows.map(toBan), nextCursor };
+  }
+
   async unbanUser(b: { roomId: string; userId: string }): Promise<{ roomId: string; userId: string; wasBanned: boolean }> {
     this.requireRoomId(b.roomId);
+    if (b.userId === (await this.agent()) && (await this.banTarget(b.roomId, b.userId)).banned) throw cannotUnbanSelf();
     const data = await this.call<{ delete_chat_bans: { affected_rows: number } | null }>(
       'chat_admin', 'DeleteActiveBans',
       docs.DELETE_ACTIVE_BANS,
@@ -354,6 +375,31 @@ export class HasuraBackend implements ChatBackend {
 
   async close(): Promise<void> {
     // Nothing to release: fetch keeps no connections we own and the token cache dies with the process.
+  }
+
+  /**
+   * One page of a room's members or bans (chat_rooms_by_pk { <kind>(where, limit) }), as chat_admin.
+   * One row more than the page tells whether another exists; its cursor is the page's last row.
+   */
+  private async roomPage<R>(
+    operation: string,
+    document: string,
+    kind: ListKind,
+    q: { roomId: string; limit: number },
+    and: Record<string, unknown>[],
+    positionOf: (last: R) => [string, string],
+  ): Promise<{ rows: R[]; nextCursor: string | null }> {
+    const data = await this.call<{ chat_rooms_by_pk: ({ id: string } & Record<ListKind, R[]>) | null }>(
+      'chat_admin', operation,
+      document,
+      { roomId: q.roomId, where: { _and: and }, limit: q.limit + 1 },
+      { roomId: q.roomId },
+    );
+    if (!data.chat_rooms_by_pk) throw this.roomNotFound(q.roomId);
+    const found = data.chat_rooms_by_pk[kind];
+    const rows = found.slice(0, q.limit);
+    const last = rows[rows.length - 1];
+    return { rows, nextCursor: found.length > q.limit && last ? encodeListCursor(kind, q.roomId, ...positionOf(last)) : null };
   }
 
   private async setMute(roomId: string, userId: string, isMuted: boolean, mutedUntil: string | null): Promise<Member> {

@@ -172,6 +172,31 @@ export const INSERT_BAN = /* GraphQL */ `
   ${BAN_FIELDS}
 `;
 
+/** The target of a ban or an unban: their role in the room, and whether a ban is in force (moderation.ts). */
+export const BAN_TARGET = /* GraphQL */ `
+  query BanTarget($roomId: uuid!, $userId: String!, $now: timestamptz!) {
+    chat_members(where: { room_id: { _eq: $roomId }, user_id: { _eq: $userId } }) {
+      role
+    }
+    chat_bans(where: { room_id: { _eq: $roomId }, user_id: { _eq: $userId }, _or: [{ expires_at: { _is_null: true } }, { expires_at: { _gt: $now } }] }, limit: 1) {
+      id
+    }
+  }
+`;
+
+/** One page of a room's bans in force, newest first: `where` carries "in force" and the cursor. */
+export const LIST_BANS = /* GraphQL */ `
+  query ListBans($roomId: uuid!, $where: chat_bans_bool_exp!, $limit: Int!) {
+    chat_rooms_by_pk(id: $roomId) {
+      id
+      bans(where: $where, order_by: [{ banned_at: desc }, { id: desc }], limit: $limit) {
+        ...BanFields
+      }
+    }
+  }
+  ${BAN_FIELDS}
+`;
+
 /** Contract C1: unban deletes the active ban rows (no expiry, or an expiry in the future). */
 export const DELETE_ACTIVE_BANS = /* GraphQL */ `
   mutation DeleteActiveBans($roomId: uuid!, $userId: String!, $now: timestamptz!) {
@@ -242,6 +267,8 @@ export const ALL_DOCUMENTS: Readonly<Record<string, string>> = {
   ListMembers: LIST_MEMBERS,
   SetMute: SET_MUTE,
   InsertBan: INSERT_BAN,
+  ListBans: LIST_BANS,
+  BanTarget: BAN_TARGET,
   DeleteActiveBans: DELETE_ACTIVE_BANS,
   RoomAndUser: ROOM_AND_USER,
   SendDiagnosis: SEND_DIAGNOSIS,

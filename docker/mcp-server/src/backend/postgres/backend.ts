@@ -1,7 +1,8 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { ChatError, type Ban, type ChatBackend, type Member, type MemberPage, type MemberRole, type Message, type MessagePage, type MessageType, type Room } from '../types';
+import { ChatError, type Ban, type ChatBackend, type BanPage, type Member, type MemberPage, type MemberRole, type Message, type MessagePage, type MessageType, type Room } from '../types';
 import { originalForRetry } from '../client-message-id';
-import { decodeCursor, decodeMemberCursor, encodeCursor, encodeMemberCursor, isUuid } from './cursor';
+import { cannotBanAdmin, cannotBanSelf, cannotUnbanSelf } from '../moderation';
+import { decodeCursor, decodeListCursor, encodeCursor, encodeListCursor, isUuid, type ListCursor, type ListKind } from './cursor';
 import { toChatError } from './errors';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -70,6 +71,12 @@ function keysetPage(rows: QueryResultRow[], key: string, limit: number, cursorOf
   const page = found.slice(0, limit);
   const last = page[page.length - 1];
   return { page, nextCursor: found.length > limit && last ? cursorOf(last) : null };
+}
+
+/** A member or ban page's request, checked: limit 1..500 (the tools' maximum), and the cursor decoded. */
+function listCursor(kind: ListKind, roomId: string, limit: number, after: string | undefined): ListCursor | undefined {
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ChatError('invalid_input', 'limit must be a whole number from 1 to 500.');
+  return after === undefined ? undefined : decodeListCursor(kind, after, roomId);
 }
 
 const roomNotFound = (roomId: string) => new ChatError('room_not_found', `Room not found: no room has id "${roomId}". Call chat_list_rooms for the room ids.`);
@@ -226,8 +233,7 @@ export class PostgresBackend implements ChatBackend {
 
   async listMembers({ roomId, role, limit, after }: { roomId: string; role?: MemberRole; limit: number; after?: string }): Promise<MemberPage> {
     this.checkRoomId(roomId);
-    const cursor = after === undefined ? undefined : decodeMemberCursor(after, roomId);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ChatError('invalid_input', 'limit must be a whole number from 1 to 500.');
+    const cursor = listCursor('members', roomId, limit, after);
     // Keyset on (joined_at, user_id), the order of idx_chat_members_room (sql/010): any page is one
     // index range scan, and one row past the page says whether another exists.
     const rows = await this.q(
@@ -242,10 +248,10 @@ export class PostgresBackend implements ChatBackend {
             LIMIT $5
          ) mem ON true
         WHERE r.id = $1`,
-      [roomId, role ?? null, cursor?.joinedAtMicros ?? null, cursor?.userId ?? null, limit + 1],
+      [roomId, role ?? null, cursor?.micros ?? null, cursor?.id ?? null, limit + 1],
     );
     if (rows.length === 0) throw roomNotFound(roomId);
-    const { page, nextCursor } = keysetPage(rows, 'user_id', limit, (last) => encodeMemberCursor({ roomId, joinedAtMicros: last.joined_us, userId: last.user_id }));
+    const { page, nextCursor } = keysetPage(rows, 'user_id', limit, (last) => encodeListCursor('members', { roomId, micros: last.joined_us, id: last.user_id }));
     return { members: page.map(toMember), nextCursor };
   }
 
@@ -272,17 +278,49 @@ export class PostgresBackend implements ChatBackend {
 
   async banUser({ roomId, userId, reason, minutes }: { roomId: string; userId: string; reason: string; minutes?: number }): Promise<Ban> {
     this.checkRoomId(roomId);
+    if (userId === this.agentUserId) throw cannotBanSelf();
+    // One statement: no row when the user is an admin of the room (see moderation.ts), so a role
+    // change racing the ban cannot slip between a check and the insert.
     const rows = await this.q(
       `INSERT INTO chat_bans (room_id, user_id, banned_by, reason, expires_at)
-       VALUES ($1, $2, $3, $4, CASE WHEN $5::int IS NULL THEN NULL ELSE now() + $5::int * interval '1 minute' END)
+       SELECT $1, $2, $3, $4, CASE WHEN $5::int IS NULL THEN NULL ELSE now() + $5::int * interval '1 minute' END
+        WHERE NOT EXISTS (SELECT 1 FROM chat_members WHERE room_id = $1 AND user_id = $2 AND role = 'admin')
        RETURNING *`,
       [roomId, userId, this.agentUserId, reason, minutes ?? null],
     );
+    if (rows.length === 0) throw cannotBanAdmin(userId);
     return toBan(rows[0]);
+  }
+
+  async listBans({ roomId, limit, after }: { roomId: string; limit: number; after?: string }): Promise<BanPage> {
+    this.checkRoomId(roomId);
+    const cursor = listCursor('bans', roomId, limit, after);
+    // In force as the chat rules trigger (008) reads it; newest first, keyset on (banned_at, id).
+    const rows = await this.q(
+      `SELECT r.id AS room_found, ban.*
+         FROM chat_rooms r
+         LEFT JOIN LATERAL (
+           SELECT cb.*, (extract(epoch from cb.banned_at) * 1000000)::bigint::text AS banned_us
+             FROM chat_bans cb
+            WHERE cb.room_id = r.id AND cb.banned_at <= now() AND (cb.expires_at IS NULL OR cb.expires_at > now())
+              AND ($2::bigint IS NULL OR (cb.banned_at, cb.id) < (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::uuid))
+            ORDER BY cb.banned_at DESC, cb.id DESC
+            LIMIT $4
+         ) ban ON true
+        WHERE r.id = $1`,
+      [roomId, cursor?.micros ?? null, cursor?.id ?? null, limit + 1],
+    );
+    if (rows.length === 0) throw roomNotFound(roomId);
+    const { page, nextCursor } = keysetPage(rows, 'id', limit, (last) => encodeListCursor('bans', { roomId, micros: last.banned_us, id: last.id }));
+    return { bans: page.map(toBan), nextCursor };
   }
 
   async unbanUser({ roomId, userId }: { roomId: string; userId: string }): Promise<{ roomId: string; userId: string; wasBanned: boolean }> {
     this.checkRoomId(roomId);
+    if (userId === this.agentUserId) {
+      const [own] = await this.q(`SELECT 1 FROM chat_bans WHERE room_id = $1 AND user_id = $2 AND banned_at <= now() AND (expires_at IS NULL OR expires_at > now())`, [roomId, userId]);
+      if (own) throw cannotUnbanSelf();
+    }
     // Contract C1: unban = delete the ban(s) in force; expired bans stay as history.
     const rows = await this.q<{ room_found: string | null; user_exists: boolean; deleted: number }>(
       `WITH del AS (

@@ -32,24 +32,29 @@ export function decodeCursor(value: string, roomId: string): Cursor {
   return { roomId: r, createdAtMicros: t, id: i };
 }
 
-/** A position in a room's member list: the last member of a page (joined_at in µs, user_id). */
-export interface MemberCursor {
+/**
+ * A position in a room's member list (joined_at, user_id) or ban list (banned_at, id): the page's
+ * last row, its time in µs. `k` tells the lists apart: each cursor names a place in one order.
+ */
+export interface ListCursor {
   roomId: string;
-  joinedAtMicros: string;
-  userId: string;
+  micros: string;
+  id: string;
+}
+export type ListKind = 'members' | 'bans';
+const LIST_TOOLS: Record<ListKind, string> = { members: 'chat_list_members', bans: 'chat_list_bans' };
+
+export function encodeListCursor(kind: ListKind, c: ListCursor): string {
+  return Buffer.from(JSON.stringify({ k: kind, r: c.roomId, t: c.micros, i: c.id })).toString('base64url');
 }
 
-/** `k` tells it from a message cursor: each names a position in a different order. */
-export function encodeMemberCursor(c: MemberCursor): string {
-  return Buffer.from(JSON.stringify({ k: 'members', r: c.roomId, t: c.joinedAtMicros, u: c.userId })).toString('base64url');
-}
-
-export function decodeMemberCursor(value: string, roomId: string): MemberCursor {
+export function decodeListCursor(kind: ListKind, value: string, roomId: string): ListCursor {
   const invalid = () =>
-    new ChatError('invalid_cursor', 'The after cursor is not one chat_list_members issued for this room. Use the next_cursor of the previous page, or leave after out to start again.');
-  const { k, r, t, u } = decodeKeyset(value, roomId, invalid);
-  if (k !== 'members' || typeof u !== 'string' || u.length === 0) throw invalid();
-  return { roomId: r, joinedAtMicros: t, userId: u };
+    new ChatError('invalid_cursor', `The after cursor is not one ${LIST_TOOLS[kind]} issued for this room. Use the next_cursor of the previous page, or leave after out to start again.`);
+  const { k, r, t, i } = decodeKeyset(value, roomId, invalid);
+  // Ban ids are uuids; user ids are any text.
+  if (k !== kind || typeof i !== 'string' || i.length === 0 || (kind === 'bans' && !UUID.test(i))) throw invalid();
+  return { roomId: r, micros: t, id: i };
 }
 
 /** The fields every keyset cursor has: the room it pages (must be `roomId`) and a µs timestamp in range. */

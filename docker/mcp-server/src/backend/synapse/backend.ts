@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Ban, BackendLogger, ChatBackend, ChatError, Member, MemberPage, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
+import { Ban, BackendLogger, BanPage, ChatBackend, ChatError, Member, MemberPage, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
 import { originalForRetry } from '../client-message-id';
+import { cannotBanAdmin, cannotBanSelf } from '../moderation';
 import { MatrixApiError, MatrixClient, MatrixUnavailableError } from './matrix-client';
 import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, recordKey, roleForLevel, RoomState } from './room-state';
 
@@ -48,23 +49,32 @@ export function parseMessageId(id: string): { roomId?: string; eventId: string }
   return undefined;
 }
 
-/** A member-list cursor: the last member's user id; `k` tells it from a message cursor. */
-function encodeMemberCursor(roomId: string, userId: string): string {
-  return Buffer.from(JSON.stringify({ k: 'members', r: roomId, u: userId })).toString('base64url');
+/**
+ * A member- or ban-list cursor: the page's last member (user id), or last ban (its member event's
+ * time and id); `k` tells the lists apart, since each names a place in one order.
+ */
+type ListKind = 'members' | 'bans';
+const LIST_TOOLS: Record<ListKind, string> = { members: 'chat_list_members', bans: 'chat_list_bans' };
+
+function encodeListCursor(kind: ListKind, roomId: string, position: { t?: number; i: string }): string {
+  return Buffer.from(JSON.stringify({ k: kind, r: roomId, ...position })).toString('base64url');
 }
 
-function decodeMemberCursor(roomId: string, cursor: string): string {
-  let parsed: { k?: unknown; r?: unknown; u?: unknown } | undefined;
+function decodeListCursor(kind: ListKind, roomId: string, cursor: string): { t?: number; i: string } {
+  let parsed: { k?: unknown; r?: unknown; t?: unknown; i?: unknown } | undefined;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as typeof parsed;
   } catch {
     parsed = undefined;
   }
-  if (!parsed || parsed.k !== 'members' || typeof parsed.u !== 'string' || !USER_ID.test(parsed.u)) {
-    throw new ChatError('invalid_cursor', 'The cursor is not one chat_list_members returned; pass next_cursor from the previous page unchanged, or omit it to start again.');
-  }
-  if (parsed.r !== roomId) throw new ChatError('invalid_cursor', 'The cursor belongs to another room; use it only with the room it came from.');
-  return parsed.u;
+  const valid =
+    parsed !== undefined &&
+    parsed.k === kind &&
+    typeof parsed.i === 'string' &&
+    (kind === 'members' ? USER_ID.test(parsed.i) : parsed.i.startsWith('$') && Number.isSafeInteger(parsed.t));
+  if (!valid) throw new ChatError('invalid_cursor', `The cursor is not one ${LIST_TOOLS[kind]} returned; pass next_cursor from the previous page unchanged, or omit it to start again.`);
+  if (parsed!.r !== roomId) throw new ChatError('invalid_cursor', 'The cursor belongs to another room; use it only with the room it came from.');
+  return { t: parsed!.t as number | undefined, i: parsed!.i as string };
 }
 
 function encodeCursor(roomId: string, token: string): string {
@@ -214,7 +224,7 @@ export class SynapseBackend implements ChatBackend {
 
   async listMembers(q: { roomId: string; role?: MemberRole; limit: number; after?: string }): Promise<MemberPage> {
     const roomId = await this.resolveRoom(q.roomId);
-    const after = q.after === undefined ? undefined : decodeMemberCursor(roomId, q.after);
+    const after = q.after === undefined ? undefined : decodeListCursor('members', roomId, q.after).i;
     // Matrix has no paged member list: the room state holds them all. Concurrent calls for one room
     // share one fetch (sharedState), so a burst costs one copy of the state, not one per call.
     const state = await this.sharedState(roomId);
@@ -237,7 +247,7 @@ export class SynapseBackend implements ChatBackend {
       members.push(member);
     }
     const last = members[members.length - 1];
-    return { members, nextCursor: more && last ? encodeMemberCursor(roomId, last.userId) : null };
+    return { members, nextCursor: more && last ? encodeListCursor('members', roomId, { i: last.userId }) : null };
   }
 
   async muteUser(m: { roomId: string; userId: string; minutes?: number }): Promise<Member> {
@@ -279,6 +289,9 @@ export class SynapseBackend implements ChatBackend {
       throw new ChatError('invalid_input', `user ${b.userId} is already banned in this room; unban first to change the ban's terms.`);
     }
     const bot = await this.bot();
+    // Matrix refuses both anyway (a ban needs a level above the target's); say why in our terms.
+    if (b.userId === bot) throw cannotBanSelf();
+    if (roleForLevel(state.levelOf(b.userId)) === 'admin') throw cannotBanAdmin(b.userId);
     try {
       await this.client.request('POST', ['rooms', roomId, 'ban'], { body: { user_id: b.userId, reason: b.reason } });
     } catch (error) {
@@ -304,6 +317,34 @@ export class SynapseBackend implements ChatBackend {
       bannedAt: iso(banEvent?.origin_server_ts ?? this.now()),
       expiresAt,
     };
+  }
+
+  async listBans(q: { roomId: string; limit: number; after?: string }): Promise<BanPage> {
+    const roomId = await this.resolveRoom(q.roomId);
+    const after = q.after === undefined ? undefined : decodeListCursor('bans', roomId, q.after);
+    const state = await this.sharedState(roomId);
+    // A ban is a member event with membership "ban"; its end, if any, is in our record, which
+    // counts only while it names this ban event. Newest first, keyset on (time, event id).
+    const newestFirst = (a: MatrixEvent, b: MatrixEvent) => b.origin_server_ts - a.origin_server_ts || (a.event_id < b.event_id ? 1 : a.event_id > b.event_id ? -1 : 0);
+    const events = state
+      .members('ban')
+      .filter((e) => !after || e.origin_server_ts < after.t! || (e.origin_server_ts === after.t && e.event_id < after.i))
+      .sort(newestFirst);
+    const page = events.slice(0, q.limit);
+    const bans = page.map((event): Ban => {
+      const record = state.record<BanRecord>(BAN_STATE, event.state_key!);
+      return {
+        id: event.event_id,
+        roomId,
+        userId: event.state_key!,
+        bannedBy: event.sender,
+        reason: typeof event.content.reason === 'string' ? event.content.reason : null,
+        bannedAt: iso(event.origin_server_ts),
+        expiresAt: record?.ban_event_id === event.event_id ? (record.expires_at ?? null) : null,
+      };
+    });
+    const last = page[page.length - 1];
+    return { bans, nextCursor: events.length > q.limit && last ? encodeListCursor('bans', roomId, { t: last.origin_server_ts, i: last.event_id }) : null };
   }
 
   async unbanUser(b: { roomId: string; userId: string }): Promise<{ roomId: string; userId: string; wasBanned: boolean }> {

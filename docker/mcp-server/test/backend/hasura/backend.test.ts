@@ -106,6 +106,7 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
       'ListMembers:chat_admin',
       'SetMute:chat_admin',
       'SetMute:chat_admin',
+      'BanTarget:chat_admin',
       'InsertBan:chat_admin',
       'DeleteActiveBans:chat_admin',
       'Health:chat_admin',
