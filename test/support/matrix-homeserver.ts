@@ -492,9 +492,12 @@ export class MatrixHomeserver {
     if (type === 'm.room.member') {
       // Membership events follow the membership auth rules, not power levels. Through this
       // endpoint the stand-in supports only what clients use it for: a joined member re-sending
-      // their own join, e.g. to set a per-room display name (ban, invite... have their own endpoints).
+      // their own join, e.g. to set a per-room display name, or leaving (Synapse's state servlet
+      // hands m.room.member to update_membership; ban, invite... have their own endpoints).
       const content = asObject(raw);
-      if (key !== userId || content.membership !== 'join') throw new MatrixError(403, 'M_FORBIDDEN', 'the stand-in accepts only your own join event here');
+      if (key !== userId || (content.membership !== 'join' && content.membership !== 'leave')) {
+        throw new MatrixError(403, 'M_FORBIDDEN', 'the stand-in accepts only your own join or leave event here');
+      }
       const event = this.appendEvent(room, userId, type, content, key);
       return [200, { event_id: event.event_id }];
     }

@@ -200,7 +200,11 @@ describe('hasura-metadata-apply handler against a stand-in Hasura', () => {
 
   it('does not take a 404 on /healthz for a created engine', async () => {
     hasura.healthzStatus = 404;
-    await expect(handlerFor()(event('Create', props()), context(1_000))).rejects.toThrow(/did not answer 200 on \/healthz after \d+ tries \(last: 404\)/);
+    // The last try gets only what is left of the deadline, so on a loaded machine it may be cut
+    // short ("no answer"); what matters is that the 404s it did get were not taken as healthy.
+    await expect(handlerFor()(event('Create', props()), context(1_000))).rejects.toThrow(/did not answer 200 on \/healthz after \d+ tries \(last: (404|no answer)\)/);
+    expect(hasura.calls.filter((c) => c.path === '/healthz').length).toBeGreaterThan(0);
+    expect(hasura.calls.filter((c) => c.body?.type === 'replace_metadata')).toEqual([]);
   });
 
   describe('shared engine (config.hasura.mode "import")', () => {
