@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,11 @@ import { MIGRATIONS_TABLE } from '../../../lambda/migrations/runner';
 import { sqlContentHash } from '../../../lib/chat-hasura-lite';
 import { createTestDatabase, TestDatabase } from '../../support/postgres';
 import { capturePowertoolsOutput } from '../../support/powertools-output';
+
+/** The repository's migrations, counted rather than hard-coded, so a new sql/ file does not break these tests. */
+const SQL_FILES = readdirSync(join(__dirname, '../../../sql')).filter((f) => /^\d{3}-.+\.sql$/.test(f)).sort();
+const LATEST_SQL = SQL_FILES[SQL_FILES.length - 1];
+
 
 /**
  * The Custom::ChatMigrations onEvent handler, fed events shaped as the CDK provider
@@ -62,7 +68,7 @@ describe('the migrations handler (lambda/migrations/index.ts)', () => {
     const response = await handler(event('Create', hash));
     expect(response).toEqual({
       PhysicalResourceId: MIGRATIONS_PHYSICAL_ID,
-      Data: { Applied: expect.stringMatching(/^001-chat-schema\.sql,002-/), AppliedCount: 8, LatestMigration: '008-chat-rules-trigger.sql', NewerThanBundle: '' },
+      Data: { Applied: expect.stringMatching(/^001-chat-schema\.sql,002-/), AppliedCount: SQL_FILES.length, LatestMigration: LATEST_SQL, NewerThanBundle: '' },
     });
     expect((await db.pool.query('SELECT count(*)::int AS n FROM chat_rooms')).rows[0].n).toBe(3);
   });
@@ -71,13 +77,13 @@ describe('the migrations handler (lambda/migrations/index.ts)', () => {
     const response = await handler(
       event('Update', 'new-hash', { PhysicalResourceId: MIGRATIONS_PHYSICAL_ID, OldResourceProperties: { ServiceToken: SERVICE_TOKEN, SqlHash: hash } }),
     );
-    expect(response).toEqual({ PhysicalResourceId: MIGRATIONS_PHYSICAL_ID, Data: { Applied: '', AppliedCount: 0, LatestMigration: '008-chat-rules-trigger.sql', NewerThanBundle: '' } });
+    expect(response).toEqual({ PhysicalResourceId: MIGRATIONS_PHYSICAL_ID, Data: { Applied: '', AppliedCount: 0, LatestMigration: LATEST_SQL, NewerThanBundle: '' } });
   });
 
   it('rollback: an Update from code older than the database succeeds, changes nothing and logs the newer migrations', async () => {
     // What a newer release's migration left behind: its column, and its record.
     await db.pool.query('ALTER TABLE chat_rooms ADD COLUMN topic TEXT');
-    await db.pool.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum, duration_ms) VALUES ('009-room-topic.sql', $1, 3)`, ['a'.repeat(64)]);
+    await db.pool.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum, duration_ms) VALUES ('900-room-topic.sql', $1, 3)`, ['a'.repeat(64)]);
     const output = capturePowertoolsOutput();
     try {
       let entry: Entry | undefined;
@@ -88,17 +94,17 @@ describe('the migrations handler (lambda/migrations/index.ts)', () => {
       const rollback = event('Update', hash, { PhysicalResourceId: MIGRATIONS_PHYSICAL_ID, OldResourceProperties: { ServiceToken: SERVICE_TOKEN, SqlHash: 'newer-release-hash' } });
       expect(await entry!(rollback, lambdaContext)).toEqual({
         PhysicalResourceId: MIGRATIONS_PHYSICAL_ID,
-        Data: { Applied: '', AppliedCount: 0, LatestMigration: '009-room-topic.sql', NewerThanBundle: '009-room-topic.sql' },
+        Data: { Applied: '', AppliedCount: 0, LatestMigration: '900-room-topic.sql', NewerThanBundle: '900-room-topic.sql' },
       });
       expect(output.logs('database is ahead of this code')).toEqual([
-        expect.objectContaining({ level: 'WARN', requestType: 'Update', newerThanBundle: ['009-room-topic.sql'], bundleLatest: '008-chat-rules-trigger.sql' }),
+        expect.objectContaining({ level: 'WARN', requestType: 'Update', newerThanBundle: ['900-room-topic.sql'], bundleLatest: LATEST_SQL }),
       ]);
       const topic = await db.pool.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'chat_rooms' AND column_name = 'topic'`);
       expect(topic.rowCount).toBe(1);
     } finally {
       output.restore();
       process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-      await db.pool.query(`DELETE FROM ${MIGRATIONS_TABLE} WHERE name = '009-room-topic.sql'`);
+      await db.pool.query(`DELETE FROM ${MIGRATIONS_TABLE} WHERE name = '900-room-topic.sql'`);
       await db.pool.query('ALTER TABLE chat_rooms DROP COLUMN topic');
     }
   });
@@ -110,7 +116,7 @@ describe('the migrations handler (lambda/migrations/index.ts)', () => {
     const response = await handler(event('Delete', hash, { PhysicalResourceId: MIGRATIONS_PHYSICAL_ID }));
     expect(response).toEqual({ PhysicalResourceId: MIGRATIONS_PHYSICAL_ID });
     expect(await messageCount()).toBe(1);
-    expect((await db.pool.query(`SELECT count(*)::int AS n FROM ${MIGRATIONS_TABLE}`)).rows[0].n).toBe(8);
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM ${MIGRATIONS_TABLE}`)).rows[0].n).toBe(SQL_FILES.length);
   });
 
   it('fails the deploy with the file name when an applied migration was edited', async () => {

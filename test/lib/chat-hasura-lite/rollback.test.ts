@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +15,18 @@ import { createTestDatabase, TestDatabase } from '../../support/postgres';
 import { readPublicSchemaCatalog, schemaFingerprint } from '../../support/postgres/catalog';
 import { HasuraStandIn } from '../../lambda/hasura-metadata-apply/hasura-stand-in';
 
+/** The repository's migrations, counted rather than hard-coded, so a new sql/ file does not break these tests. */
+const SQL_FILES = readdirSync(join(__dirname, '../../../sql')).filter((f) => /^\d{3}-.+\.sql$/.test(f)).sort();
+const LATEST_SQL = SQL_FILES[SQL_FILES.length - 1];
+
+
 /**
  * The two ChatHasuraLite deploy steps (Custom::ChatMigrations, then Custom::HasuraMetadata)
  * across a release and its rollback, against real PostgreSQL 17 and the stand-in metadata
  * API, which checks the metadata against that database's schema as graphql-engine does.
  *
  * Release N is the repository (sql/ and hasura-metadata/). Release N+1 expands the schema
- * (009: chat_rooms.topic and a chat_room_pins table) and its metadata exposes both. When a
+ * (900: chat_rooms.topic and a chat_room_pins table) and its metadata exposes both. When a
  * later resource of N+1 fails, CloudFormation rolls back by sending each custom resource an
  * Update whose ResourceProperties are N's and OldResourceProperties N+1's, and N's code runs.
  */
@@ -66,7 +72,7 @@ type Rules = { role: string; permission: { columns: string[] } }[];
 const expandRelease = () =>
   release((sqlDir, metadataDir) => {
     writeFileSync(
-      join(sqlDir, '009-room-topic-and-pins.sql'),
+      join(sqlDir, '900-room-topic-and-pins.sql'),
       [
         'ALTER TABLE chat_rooms ADD COLUMN topic TEXT;',
         'CREATE TABLE chat_room_pins (',
@@ -99,7 +105,7 @@ const expandRelease = () =>
 /** The same N+1 done wrongly: it drops a column that N's metadata still exposes (contract too early). */
 const contractRelease = () =>
   release((sqlDir, metadataDir) => {
-    writeFileSync(join(sqlDir, '009-drop-room-description.sql'), 'ALTER TABLE chat_rooms DROP COLUMN description;\n');
+    writeFileSync(join(sqlDir, '900-drop-room-description.sql'), 'ALTER TABLE chat_rooms DROP COLUMN description;\n');
     editTable(metadataDir, 'public_chat_rooms.yaml', (t) => {
       for (const rule of [...(t.select_permissions as Rules), ...(t.update_permissions as Rules)]) {
         rule.permission.columns = rule.permission.columns.filter((c) => c !== 'description');
@@ -170,7 +176,7 @@ describe('rolling back a release whose migration succeeded', () => {
     await migrations(n, deployEvent('Custom::ChatMigrations', migrationProps(n), MIGRATIONS_PHYSICAL_ID));
     await metadata(n, deployEvent('Custom::HasuraMetadata', metadataProps(n, hasura), 'hasura-metadata'));
     const up = await migrations(next, deployEvent('Custom::ChatMigrations', migrationProps(next), MIGRATIONS_PHYSICAL_ID, migrationProps(n)));
-    expect(up.Data).toMatchObject({ AppliedCount: 1, LatestMigration: expect.stringMatching(/^009-/) });
+    expect(up.Data).toMatchObject({ AppliedCount: 1, LatestMigration: expect.stringMatching(/^900-/) });
     return n;
   }
 
@@ -195,12 +201,12 @@ describe('rolling back a release whose migration succeeded', () => {
     const migrationsBack = await migrations(n, deployEvent('Custom::ChatMigrations', migrationProps(n), MIGRATIONS_PHYSICAL_ID, migrationProps(next)));
     expect(migrationsBack).toEqual({
       PhysicalResourceId: MIGRATIONS_PHYSICAL_ID,
-      Data: { Applied: '', AppliedCount: 0, LatestMigration: '009-room-topic-and-pins.sql', NewerThanBundle: '009-room-topic-and-pins.sql' },
+      Data: { Applied: '', AppliedCount: 0, LatestMigration: '900-room-topic-and-pins.sql', NewerThanBundle: '900-room-topic-and-pins.sql' },
     });
     expect(warnings).toEqual([
       {
         message: 'database is ahead of this code: kept the newer migrations and changed nothing',
-        details: { requestType: 'Update', newerThanBundle: ['009-room-topic-and-pins.sql'], bundleLatest: '008-chat-rules-trigger.sql' },
+        details: { requestType: 'Update', newerThanBundle: ['900-room-topic-and-pins.sql'], bundleLatest: LATEST_SQL },
       },
     ]);
 
@@ -212,7 +218,7 @@ describe('rolling back a release whose migration succeeded', () => {
     expect(await schemaFingerprint(db.pool)).toBe(schemaAtNext);
     expect((await db.pool.query(`SELECT name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY name`)).rows).toEqual(recordsAtNext);
 
-    // Deploying N+1 again (the fix) finds 009 applied and puts its metadata back.
+    // Deploying N+1 again (the fix) finds 900 applied and puts its metadata back.
     const again = await migrations(next, deployEvent('Custom::ChatMigrations', migrationProps(next), MIGRATIONS_PHYSICAL_ID, migrationProps(n)));
     expect(again.Data).toMatchObject({ Applied: '', AppliedCount: 0, NewerThanBundle: '' });
     await metadata(next, deployEvent('Custom::HasuraMetadata', metadataProps(next, hasura), 'hasura-metadata', metadataProps(n, hasura)));
