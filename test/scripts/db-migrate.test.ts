@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -5,6 +6,9 @@ import { main } from '../../scripts/db-migrate';
 import { MIGRATIONS_TABLE } from '../../lambda/migrations/runner';
 import { captureConsole } from '../support/console-capture';
 import { createTestDatabase, TestDatabase } from '../support/postgres';
+
+/** The repository's migrations, counted rather than hard-coded, so a new sql/ file does not break these tests. */
+const SQL_FILES = readdirSync(join(__dirname, '../../sql')).filter((f) => /^\d{3}-.+\.sql$/.test(f));
 
 const REPO = join(__dirname, '../..');
 let db: TestDatabase;
@@ -19,27 +23,27 @@ describe('npm run db:migrate', () => {
   it('runs as the npm script and applies every migration, then finds nothing to do', async () => {
     const { stdout } = await promisify(execFile)('npx', ['tsx', 'scripts/db-migrate.ts', '--url', db.url], { cwd: REPO });
     expect(stdout).toContain('applied  001-chat-schema.sql');
-    expect(stdout).toMatch(/: 8 applied, 0 already applied/);
+    expect(stdout).toMatch(new RegExp(`: ${SQL_FILES.length} applied, 0 already applied`));
     expect(stdout).not.toContain('test-only-loopback'); // the password is redacted
-    expect((await db.pool.query(`SELECT count(*)::int AS n FROM ${MIGRATIONS_TABLE}`)).rows[0].n).toBe(8);
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM ${MIGRATIONS_TABLE}`)).rows[0].n).toBe(SQL_FILES.length);
 
     expect(await main(['--url', db.url])).toBe(0);
-    expect(out.at(-1)).toMatch(/: 0 applied, 8 already applied$/);
+    expect(out.at(-1)).toMatch(new RegExp(`: 0 applied, ${SQL_FILES.length} already applied$`));
   });
 
   it('takes DATABASE_URL when --url is absent', async () => {
     expect(await main([], { DATABASE_URL: db.url })).toBe(0);
-    expect(out.at(-1)).toMatch(/^postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/cli_[0-9a-f]+: 0 applied, 8 already applied$/);
+    expect(out.at(-1)).toMatch(new RegExp(`^postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:\\d+/cli_[0-9a-f]+: 0 applied, ${SQL_FILES.length} already applied$`));
   });
 
   it('says which migrations it kept when the database is newer than the sql/ directory', async () => {
-    await db.pool.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum, duration_ms) VALUES ('009-from-a-newer-branch.sql', 'x', 0)`);
+    await db.pool.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum, duration_ms) VALUES ('900-from-a-newer-branch.sql', 'x', 0)`);
     try {
       expect(await main(['--url', db.url])).toBe(0);
-      expect(out).toContain('kept     009-from-a-newer-branch.sql (the database has it; this sql/ directory is older)');
-      expect(out.at(-1)).toMatch(/: 0 applied, 8 already applied$/);
+      expect(out).toContain('kept     900-from-a-newer-branch.sql (the database has it; this sql/ directory is older)');
+      expect(out.at(-1)).toMatch(new RegExp(`: 0 applied, ${SQL_FILES.length} already applied$`));
     } finally {
-      await db.pool.query(`DELETE FROM ${MIGRATIONS_TABLE} WHERE name = '009-from-a-newer-branch.sql'`);
+      await db.pool.query(`DELETE FROM ${MIGRATIONS_TABLE} WHERE name = '900-from-a-newer-branch.sql'`);
     }
   });
 
