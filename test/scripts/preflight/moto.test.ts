@@ -79,7 +79,7 @@ describeWithMoto('the preflight against moto_server', () => {
         new CreateDBInstanceCommand({ DBInstanceIdentifier: `shared-${stamp}`, Engine: 'postgres', EngineVersion: '17.9', DBInstanceClass: 'db.m5.large', MasterUsername: 'postgres', MasterUserPassword: 'moto-only-password', AllocatedStorage: 50 }),
       )
     ).DBInstance!;
-    const dbSecret = (await aws.secretsManager.send(new CreateSecretCommand({ Name: `shared-db-${stamp}`, SecretString: '{"username":"postgres","password":"moto-only-password"}' }))).ARN!;
+    const dbSecret = (await aws.secretsManager.send(new CreateSecretCommand({ Name: `shared-db-${stamp}`, SecretString: JSON.stringify({ username: 'postgres', password: `moto-only-${stamp}` }) }))).ARN!;
     const hasuraSecret = (await aws.secretsManager.send(new CreateSecretCommand({ Name: `shared-hasura-${stamp}`, SecretString: 'moto-only' }))).ARN!;
     const pool = (await aws.cognito.send(new CreateUserPoolCommand({ PoolName: 'shared-users' }))).UserPool!;
     await aws.cognito.send(new CreateUserPoolDomainCommand({ UserPoolId: pool.Id, Domain: `phenom-${stamp}` }));
