@@ -4,6 +4,7 @@
  * groups from this table and both Cognito Lambdas bundle it, so the pool, the
  * tokens and the database memberships cannot drift apart.
  */
+import { ALL_CHAT_ROOM_NAMES, CHAT_ROOMS, ChatRoomName } from './rooms';
 
 /** Membership roles (chat_members.role, CHECK role IN ('user','support','admin')), lowest to highest. */
 export const CHAT_ROLES = ['user', 'support', 'admin'] as const;
@@ -22,13 +23,9 @@ export const HASURA_ROLE_OF = {
 } as const satisfies Record<ChatRole, string>;
 export type HasuraRole = (typeof HASURA_ROLE_OF)[ChatRole];
 
-/** The seeded rooms (contract C2), by their fixed names. */
-export const CHAT_ROOMS = {
-  internal: 'Phenom Internal',
-  partners: 'Phenom Partners',
-  community: 'Phenom Community',
-} as const;
-export type ChatRoomName = (typeof CHAT_ROOMS)[keyof typeof CHAT_ROOMS];
+// The rooms themselves are defined once, in rooms.ts; re-exported here for the groups' callers.
+export { CHAT_ROOMS } from './rooms';
+export type { ChatRoomName } from './rooms';
 
 export interface ChatGroupDefinition {
   readonly name: string;
@@ -41,7 +38,7 @@ export interface ChatGroupDefinition {
   readonly rooms: readonly ChatRoomName[];
 }
 
-const ALL_ROOMS: readonly ChatRoomName[] = [CHAT_ROOMS.internal, CHAT_ROOMS.partners, CHAT_ROOMS.community];
+const ALL_ROOMS = ALL_CHAT_ROOM_NAMES;
 
 export const CHAT_GROUPS = {
   admin: {
@@ -83,7 +80,7 @@ export interface ChatEntitlements {
   readonly hasuraAllowedRoles: readonly HasuraRole[];
   /** The highest of hasuraAllowedRoles. */
   readonly hasuraDefaultRole: HasuraRole;
-  /** The rooms the user is entitled to, in CHAT_ROOMS order; always includes Phenom Community. */
+  /** The rooms the user is entitled to, in CHAT_ROOM_DEFINITIONS order; always includes Phenom Community. */
   readonly rooms: readonly ChatRoomName[];
 }
 
