@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { SYNAPSE_DISPLAY_NAME_TEMPLATE, SYNAPSE_EMAIL_TEMPLATE, SYNAPSE_LOCALPART_TEMPLATE, SYNAPSE_OIDC_IDP_ID } from '../chat-shared/matrix-identity';
 
 /**
  * The container environment the rendered homeserver.yaml refers to. The YAML
@@ -159,7 +160,7 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
   }
   const retention = `${input.historyRetentionDays}d`;
   const oidcProvider: HomeserverConfig['oidc_providers'][number] = {
-    idp_id: 'cognito',
+    idp_id: SYNAPSE_OIDC_IDP_ID,
     idp_name: 'Phenom',
     issuer: placeholder(HOMESERVER_PLAIN_ENV.oidcIssuer),
     client_id: placeholder(HOMESERVER_SECRET_ENV.oidcClientId),
@@ -170,13 +171,9 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
     // Never attach an SSO login to a pre-existing local account (the admin bot is one).
     allow_existing_users: false,
     user_mapping_provider: {
-      config: {
-        // Cognito pools with e-mail sign-in have UUID usernames; preferred_username when set, else the
-        // e-mail's local part. Lower-cased because Matrix localparts are lower case.
-        localpart_template: "{{ (user.preferred_username or user.email.split('@')[0]) | lower }}",
-        display_name_template: '{{ user.name or user.preferred_username or user.email }}',
-        email_template: '{{ user.email }}',
-      },
+      // Defined with the code that predicts them (the membership reconciler): lib/chat-shared/matrix-identity.ts.
+      // The display name is never the e-mail address, which every room would see.
+      config: { localpart_template: SYNAPSE_LOCALPART_TEMPLATE, display_name_template: SYNAPSE_DISPLAY_NAME_TEMPLATE, email_template: SYNAPSE_EMAIL_TEMPLATE },
     },
   };
 

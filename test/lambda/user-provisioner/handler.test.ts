@@ -183,16 +183,29 @@ describe('user provisioner (post-authentication) against PostgreSQL 17', () => {
     expect(await memberships(user.sub)).toEqual({ 'Phenom Community': 'user' });
   });
 
-  it('follows username and display name changes in Cognito, and keeps a display name Cognito does not send', async () => {
+  it('follows username and display name changes in Cognito, and never publishes the e-mail address', async () => {
     const handler = provisioner();
     const user = signUp([]);
     await login(handler, loginEvent(user, { name: 'Grace' }));
     await login(handler, loginEvent(user, { preferred_username: 'grace' }));
     const { rows } = await db.pool.query('SELECT username, display_name FROM users WHERE id = $1', [user.sub]);
     expect(rows).toEqual([{ username: 'grace', display_name: 'grace' }]);
+    // Neither a name nor a preferred_username: both columns are the e-mail's local part, as Synapse's display name is.
     await login(handler, loginEvent(user));
     const again = await db.pool.query('SELECT username, display_name FROM users WHERE id = $1', [user.sub]);
-    expect(again.rows).toEqual([{ username: user.email, display_name: 'grace' }]);
+    const localpart = user.email.split('@')[0];
+    expect(again.rows).toEqual([{ username: localpart, display_name: localpart }]);
+  });
+
+  it('keeps a display name when the event carries nothing to derive one from', async () => {
+    const handler = provisioner();
+    const user = signUp([]);
+    await login(handler, loginEvent(user, { name: 'Grace' }));
+    const event = loginEvent(user);
+    delete (event.request.userAttributes as Record<string, string>).email;
+    await login(handler, event);
+    const { rows } = await db.pool.query('SELECT username, display_name FROM users WHERE id = $1', [user.sub]);
+    expect(rows).toEqual([{ username: user.sub, display_name: 'Grace' }]);
   });
 
   describe('a login never fails because provisioning did', () => {
