@@ -22,7 +22,7 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' && v.tri
  * users.username and display_name come from chatUserProfile (lib/chat-shared/profile.ts):
  * never the e-mail address, which every member could read.
  */
-export function parsePostAuthenticationEvent(event: unknown): { ok: true; value: SignedInUser } | { ok: false; reason: string } {
+export function parsePostAuthenticationEvent(event: unknown): { ok: true; value: SignedInUser; clientId?: string } | { ok: false; reason: string } {
   if (!isRecord(event)) return { ok: false, reason: 'event is not an object' };
   if (event.triggerSource !== 'PostAuthentication_Authentication') {
     return { ok: false, reason: `triggerSource ${JSON.stringify(event.triggerSource)} is not PostAuthentication_Authentication` };
@@ -36,5 +36,6 @@ export function parsePostAuthenticationEvent(event: unknown): { ok: true; value:
   const sub = text(attributes.sub);
   if (!sub) return { ok: false, reason: 'request.userAttributes.sub is missing' };
   const profile = chatUserProfile({ email: text(attributes.email), preferred_username: text(attributes.preferred_username), name: text(attributes.name) }, userName);
-  return { ok: true, value: { userPoolId, userName, sub, username: profile.username, displayName: profile.displayName } };
+  const clientId = isRecord(event.callerContext) ? text(event.callerContext.clientId) : undefined;
+  return { ok: true, value: { userPoolId, userName, sub, username: profile.username, displayName: profile.displayName }, clientId };
 }

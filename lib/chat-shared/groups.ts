@@ -82,7 +82,15 @@ export interface ChatEntitlements {
   readonly hasuraDefaultRole: HasuraRole;
   /** The rooms the user is entitled to, in CHAT_ROOM_DEFINITIONS order; always includes Phenom Community. */
   readonly rooms: readonly ChatRoomName[];
+  /** The user's Matrix power level in each of those rooms: moderator (support, admin) or member. */
+  readonly matrixPowerLevel: typeof MATRIX_MODERATOR_POWER_LEVEL | 0;
 }
+
+/**
+ * The Matrix power level of chat-support and chat-admin members: the level the rooms require to
+ * kick, ban and redact (lambda/synapse-bootstrap MODERATION_POWER_LEVELS), below the bot's 100.
+ */
+export const MATRIX_MODERATOR_POWER_LEVEL = 50;
 
 /**
  * What a user's Cognito groups entitle them to. Everyone is a `user` in Phenom
@@ -105,5 +113,6 @@ export function entitlementsFor(groups: readonly string[]): ChatEntitlements {
     hasuraAllowedRoles: held.map((r) => HASURA_ROLE_OF[r]),
     hasuraDefaultRole: HASURA_ROLE_OF[memberRole],
     rooms: ALL_ROOMS.filter((r) => rooms.has(r)),
+    matrixPowerLevel: memberRole === 'user' ? 0 : MATRIX_MODERATOR_POWER_LEVEL,
   };
 }
