@@ -15,7 +15,7 @@ function env(name: string): string {
 
 const synapseUrl = env('SYNAPSE_URL');
 const tokenSecretArn = env('BOT_TOKEN_SECRET_ARN');
-const tokenSecretKey = env('BOT_TOKEN_SECRET_KEY');
+const tokenSecretKey = env('BOT_TOKEN_SECRET_KEY_NAME');
 
 /** Membership reconciler: Cognito groups → Hasura Lite rows and Synapse room memberships/power levels. */
 export const handler = createReconcilerHandler({
