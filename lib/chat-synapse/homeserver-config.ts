@@ -70,6 +70,12 @@ export interface HomeserverConfigInput {
   readonly databaseUser?: string;
   /** @default [MOBILE_SSO_CALLBACK] */
   readonly ssoClientWhitelist?: readonly string[];
+  /**
+   * Rooms every new account joins at registration (Synapse's auto_join_rooms), invited by
+   * `inviterLocalpart` where the room is invite-only; never created by Synapse (autocreate off).
+   * @default - no auto-join
+   */
+  readonly autoJoin?: { readonly roomAliases: readonly string[]; readonly inviterLocalpart: string };
 }
 
 /** The subset of Synapse's homeserver.yaml schema this app sets (names as Synapse spells them). */
@@ -134,6 +140,9 @@ export interface HomeserverConfig {
   allow_public_rooms_over_federation: boolean;
   allow_public_rooms_without_auth: boolean;
   suppress_key_server_warning: boolean;
+  auto_join_rooms?: string[];
+  autocreate_auto_join_rooms?: boolean;
+  auto_join_mxid_localpart?: string;
 }
 
 /** A Matrix server name: a DNS name or IP literal, optionally with a port. */
@@ -258,6 +267,14 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
     allow_public_rooms_over_federation: false,
     allow_public_rooms_without_auth: false,
     suppress_key_server_warning: true,
+    ...(input.autoJoin
+      ? {
+          auto_join_rooms: [...input.autoJoin.roomAliases],
+          // Off: with it on, the first real user (the admin bot) would make Synapse create the room itself, public.
+          autocreate_auto_join_rooms: false,
+          auto_join_mxid_localpart: input.autoJoin.inviterLocalpart,
+        }
+      : {}),
   };
 }
 

@@ -15,7 +15,7 @@ import { ChatConfig } from '../config';
 import { REPO_ROOT } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
-import { HOMESERVER_PLAIN_ENV, HOMESERVER_SECRET_ENV, renderHomeserverYaml, SYNAPSE_CONFIG_YAML_ENV, SYNAPSE_LISTENER_PORT } from './homeserver-config';
+import { HOMESERVER_PLAIN_ENV, HOMESERVER_SECRET_ENV, HomeserverConfigInput, renderHomeserverYaml, SYNAPSE_CONFIG_YAML_ENV, SYNAPSE_LISTENER_PORT } from './homeserver-config';
 import { SynapseSecrets } from './secrets';
 
 export interface SynapseServiceProps {
@@ -25,6 +25,8 @@ export interface SynapseServiceProps {
   /** The chat-clients secret (contract C4): the Synapse OIDC client id and secret. */
   readonly clientsSecret: secretsmanager.ISecret;
   readonly mediaBucket: s3.IBucket;
+  /** @default - no auto-join (HomeserverConfigInput.autoJoin) */
+  readonly autoJoin?: HomeserverConfigInput['autoJoin'];
   /** @default 'synapse' */
   readonly databaseName?: string;
 }
@@ -64,6 +66,7 @@ export class SynapseService extends Construct {
       awsRegion: config.region,
       historyRetentionDays: config.synapse.historyRetentionDays,
       databaseName: props.databaseName,
+      autoJoin: props.autoJoin,
     });
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {

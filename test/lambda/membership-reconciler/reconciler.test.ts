@@ -336,6 +336,38 @@ describe(`membership reconciler (${REAL_SYNAPSE ? `real Synapse at ${process.env
   });
 });
 
+describe('membership reconciler with Synapse auto-joining new accounts to Phenom Community (auto_join_rooms)', () => {
+  it('the account arrives already in Community; the reconciler adds the rest and sends nothing twice', async () => {
+    const auto = await startTestHomeserver({ autoJoinRooms: ['#community-auto:chat.test'], autoJoinMxidLocalpart: 'auto-bot' });
+    try {
+      let stored: BotCredentials | undefined;
+      await bootstrapSynapse({
+        client: new MatrixClient({ baseUrl: auto.baseUrl }),
+        sharedSecret: auto.sharedSecret,
+        bot: { localpart: 'auto-bot', password: 'auto-bot-password-0123456789', displayName: 'bot' },
+        rooms: BOOTSTRAP_ROOMS.map((r) => ({ ...r, alias: `${r.alias}-auto` })),
+        store: { load: async () => stored, save: async (c) => void (stored = c) },
+      });
+      cognito.addUser('auto-a', ['phenom-internal'], { sub: 'auto-a', email: 'auto-a@example.com' });
+      const userId = auto.standIn!.ssoRegister('auto-a', SYNAPSE_AUTH_PROVIDER_ID, 'auto-a', null).userId;
+      // Only the bot's own registration could not auto-join: the room did not exist yet (Synapse logs it and goes on).
+      expect(auto.standIn!.autoJoinFailures).toEqual([{ userId: '@auto-bot:chat.test', alias: '#community-auto:chat.test', error: 'Room alias #community-auto:chat.test not found' }]);
+      const community = auto.standIn!.roomIdForAlias('#community-auto:chat.test')!;
+      expect(auto.standIn!.membership(community, userId)).toBe('join');
+      const report = await handler({ synapse: async () => new SynapseMembershipClient({ baseUrl: auto.baseUrl }, stored!.accessToken), synapseRoomAliasSuffix: '-auto' })({
+        kind: 'reconcile-user',
+        userPoolId: cognito.userPoolId,
+        userName: 'auto-a',
+      });
+      expect(report.synapse!.joined).toEqual([{ room: 'Phenom Internal', userId }]);
+      expect(report.synapse!.failures).toEqual([]);
+    } finally {
+      await auto.close();
+      cognito.users.delete('auto-a');
+    }
+  });
+});
+
 describe('membership reconciler on a Synapse without the external-id lookup (before 1.68)', () => {
   const realOld = REAL_SYNAPSE; // the real homeserver of these sessions is 1.67: the main suite above already runs this path there
   (realOld ? it.skip : it)('finds accounts by the ids Synapse\'s mapping gives, numbered ones included', async () => {

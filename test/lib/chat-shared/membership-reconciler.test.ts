@@ -59,6 +59,15 @@ describe('ChatMembershipReconciler in the development stack', () => {
     });
   });
 
+  it('Synapse itself joins every new account to Phenom Community, invited by the bot, and never creates the room', () => {
+    const [task] = Object.values(resources).filter((r) => r.Type === 'AWS::ECS::TaskDefinition' && JSON.stringify(r.Properties).includes('SYNAPSE_CONFIG_YAML'));
+    const containers = task.Properties.ContainerDefinitions as { Environment?: { Name: string; Value: string }[] }[];
+    const yaml = containers.flatMap((c) => c.Environment ?? []).find((e) => e.Name === 'SYNAPSE_CONFIG_YAML')!.Value;
+    expect(yaml).toContain('auto_join_rooms:\n  - "#community:chat-testing.thephenom.app"');
+    expect(yaml).toContain('autocreate_auto_join_rooms: false');
+    expect(yaml).toContain('auto_join_mxid_localpart: phenom-bot');
+  });
+
   it('Synapse lets it in on 8008', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { Description: 'Membership reconciler Lambda (Matrix client and admin API)', FromPort: 8008, ToPort: 8008 });
   });
