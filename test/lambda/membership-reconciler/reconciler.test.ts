@@ -337,7 +337,8 @@ describe(`membership reconciler (${REAL_SYNAPSE ? `real Synapse at ${process.env
 });
 
 describe('membership reconciler with Synapse auto-joining new accounts to Phenom Community (auto_join_rooms)', () => {
-  it('the account arrives already in Community; the reconciler adds the rest and sends nothing twice', async () => {
+  // Stand-in only: the sessions' real homeserver runs without auto_join_rooms, and its config is not ours to change.
+  (REAL_SYNAPSE ? it.skip : it)('the account arrives already in Community; the reconciler adds the rest and sends nothing twice', async () => {
     const auto = await startTestHomeserver({ autoJoinRooms: ['#community-auto:chat.test'], autoJoinMxidLocalpart: 'auto-bot' });
     try {
       let stored: BotCredentials | undefined;
