@@ -1,6 +1,7 @@
 import { AspectPriority, Aspects, CfnOutput, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ChatShared } from './chat-shared';
+import { ChatMembershipReconciler } from './chat-shared/membership-reconciler';
 import { ChatHasuraLite } from './chat-hasura-lite';
 import { ChatMcpServer } from './chat-mcp-server';
 import { ChatLinkPreview } from './chat-link-preview';
@@ -28,6 +29,7 @@ export class PhenomChatStack extends Stack {
   public readonly hasuraLite: ChatHasuraLite;
   public readonly synapse: ChatSynapse;
   public readonly mcpServer: ChatMcpServer;
+  public readonly membershipReconciler: ChatMembershipReconciler;
   public readonly operations: ChatOperations;
 
   constructor(scope: Construct, id: string, props: PhenomChatStackProps) {
@@ -51,6 +53,19 @@ export class PhenomChatStack extends Stack {
       config,
       platform: this.platform,
       clientsSecret: this.shared.clientsSecret,
+    });
+
+    // Cognito groups → Hasura Lite rows and Synapse rooms (issue #13 item 1).
+    this.membershipReconciler = new ChatMembershipReconciler(this, 'ChatMembershipReconciler', {
+      config,
+      platform: this.platform,
+      synapseOidcClient: this.shared.synapseOidcClient,
+      synapse: {
+        internalUrl: this.synapse.internalUrl,
+        connections: this.synapse.synapse.service,
+        botTokenSecret: this.synapse.adminBotTokenSecret,
+        botTokenSecretKey: ADMIN_BOT_TOKEN_SECRET_KEY,
+      },
     });
 
     this.mcpServer = new ChatMcpServer(this, 'ChatMcpServer', {

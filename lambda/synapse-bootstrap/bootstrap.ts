@@ -1,3 +1,4 @@
+import { CHAT_ROOM_DEFINITIONS } from '../../lib/chat-shared/rooms';
 import { MatrixClient, MatrixHttpError } from './matrix-client';
 
 /** One of the chat rooms the bootstrap makes sure exists. */
@@ -8,12 +9,8 @@ export interface RoomSpec {
   readonly topic: string;
 }
 
-/** The seeds' three rooms (seed 001; same names as the Hasura Lite seed rows). */
-export const CHAT_ROOMS: readonly RoomSpec[] = [
-  { alias: 'internal', name: 'Phenom Internal', topic: 'Internal team chat' },
-  { alias: 'partners', name: 'Phenom Partners', topic: 'Chat with Phenom partners' },
-  { alias: 'community', name: 'Phenom Community', topic: 'The Phenom community' },
-];
+/** The seeds' three rooms, from the one definition Hasura Lite's chat_rooms rows are held to (lib/chat-shared/rooms.ts). */
+export const CHAT_ROOMS: readonly RoomSpec[] = CHAT_ROOM_DEFINITIONS.map((r) => ({ alias: r.alias, name: r.name, topic: r.description }));
 
 /**
  * Power levels that let the bot (room creator, 100) and anyone raised to 50

@@ -1,3 +1,5 @@
+import { chatUserProfile } from '../../lib/chat-shared/profile';
+
 /** The user a post-authentication event is about. */
 export interface SignedInUser {
   readonly userPoolId: string;
@@ -17,11 +19,10 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' && v.tri
  * (user-pool-lambda-post-authentication): triggerSource PostAuthentication_Authentication,
  * userPoolId, userName and request.userAttributes (sub, email, preferred_username, name).
  *
- * users.username is the preferred_username, else the e-mail, else Cognito's userName
- * (a UUID in pools that sign in by e-mail); display_name is the name, else the
- * preferred_username, else null.
+ * users.username and display_name come from chatUserProfile (lib/chat-shared/profile.ts):
+ * never the e-mail address, which every member could read.
  */
-export function parsePostAuthenticationEvent(event: unknown): { ok: true; value: SignedInUser } | { ok: false; reason: string } {
+export function parsePostAuthenticationEvent(event: unknown): { ok: true; value: SignedInUser; clientId?: string } | { ok: false; reason: string } {
   if (!isRecord(event)) return { ok: false, reason: 'event is not an object' };
   if (event.triggerSource !== 'PostAuthentication_Authentication') {
     return { ok: false, reason: `triggerSource ${JSON.stringify(event.triggerSource)} is not PostAuthentication_Authentication` };
@@ -34,15 +35,7 @@ export function parsePostAuthenticationEvent(event: unknown): { ok: true; value:
   const attributes = request.userAttributes;
   const sub = text(attributes.sub);
   if (!sub) return { ok: false, reason: 'request.userAttributes.sub is missing' };
-  const preferred = text(attributes.preferred_username);
-  return {
-    ok: true,
-    value: {
-      userPoolId,
-      userName,
-      sub,
-      username: preferred ?? text(attributes.email) ?? userName,
-      displayName: text(attributes.name) ?? preferred ?? null,
-    },
-  };
+  const profile = chatUserProfile({ email: text(attributes.email), preferred_username: text(attributes.preferred_username), name: text(attributes.name) }, userName);
+  const clientId = isRecord(event.callerContext) ? text(event.callerContext.clientId) : undefined;
+  return { ok: true, value: { userPoolId, userName, sub, username: profile.username, displayName: profile.displayName }, clientId };
 }

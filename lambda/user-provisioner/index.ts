@@ -2,12 +2,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { lazyPool } from '../shared/database';
 import { createPostAuthenticationHandler, DATABASE_TIMEOUTS } from './provisioner';
+import { lambdaReconcilerInvoker } from './reconciler-invoker';
 import { createTriggerCognitoClient } from './user-groups';
 
-/** Cognito post-authentication trigger: provisions the chat user and their room memberships. */
+const reconcilerFunction = process.env.RECONCILER_FUNCTION_NAME?.trim();
+
+/** Cognito post-authentication trigger: provisions the chat user and their room memberships, and hands them to the reconciler. */
 export const handler = createPostAuthenticationHandler({
   cognito: createTriggerCognitoClient(),
   pool: lazyPool(DATABASE_TIMEOUTS),
   logger: new Logger(),
   metrics: new Metrics(),
+  reconciler: reconcilerFunction ? lambdaReconcilerInvoker(reconcilerFunction) : undefined,
 });

@@ -4,9 +4,20 @@ import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-iden
 import type { PostAuthenticationTriggerEvent } from 'aws-lambda';
 import type { Pool, PoolConfig } from 'pg';
 import { entitlementsFor } from '../../lib/chat-shared/groups';
+import { applyHasuraEntitlements } from '../shared/hasura-membership';
 import { parsePostAuthenticationEvent } from './event';
-import { provisionUser } from './provision';
 import { listUserGroups } from './user-groups';
+
+/** What the trigger hands the membership reconciler (lambda/membership-reconciler/event.ts). */
+export interface ReconcileUserPayload {
+  readonly kind: 'reconcile-user';
+  readonly userPoolId: string;
+  readonly userName: string;
+  readonly clientId?: string;
+}
+
+/** Starts the membership reconciler for one user without waiting for it (Lambda InvocationType Event). */
+export type ReconcilerInvoker = (payload: ReconcileUserPayload, abortSignal: AbortSignal) => Promise<void>;
 
 /**
  * Cognito fails the sign-in when a trigger throws or runs past its fixed 5 s
@@ -25,13 +36,18 @@ export const DATABASE_TIMEOUTS: PoolConfig = {
 };
 
 /** Metric names (namespace from POWERTOOLS_METRICS_NAMESPACE). */
-export const METRICS = { failed: 'ProvisioningFailed', malformed: 'ProvisioningMalformedEvent' } as const;
+export const METRICS = { failed: 'ProvisioningFailed', malformed: 'ProvisioningMalformedEvent', reconcileNotStarted: 'ReconcilerInvokeFailed' } as const;
 
 export interface ProvisionerDeps {
   readonly cognito: CognitoIdentityProviderClient;
   readonly pool: () => Promise<Pick<Pool, 'query'>>;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * Hands the user to the membership reconciler (Matrix rooms, and Hasura again with removals).
+   * @default - no reconciler is started
+   */
+  readonly reconciler?: ReconcilerInvoker;
   /** @default PROVISIONING_BUDGET_MS */
   readonly budgetMs?: number;
 }
@@ -70,11 +86,26 @@ export function createPostAuthenticationHandler(deps: ProvisionerDeps) {
         reject(new DeadlineExceeded(budgetMs));
       }, budgetMs);
     });
+    // The reconciler starts alongside, whatever happens here: if this provisioning fails, it heals
+    // the rows a moment later; it also joins the Matrix rooms, which a trigger cannot wait for.
+    const handOver = deps.reconciler
+      ? deps.reconciler({ kind: 'reconcile-user', userPoolId: user.userPoolId, userName: user.userName, clientId: parsed.clientId }, controller.signal).then(
+          () => undefined,
+          (err: unknown) => {
+            logger.error('could not start the membership reconciler; the scheduled run will reconcile this user', {
+              userId: user.sub,
+              error: err instanceof Error ? { name: err.name, message: err.message } : String(err),
+            });
+            metrics.addMetric(METRICS.reconcileNotStarted, MetricUnit.Count, 1);
+            metrics.publishStoredMetrics();
+          },
+        )
+      : Promise.resolve();
     const work = (async () => {
       const groups = await listUserGroups(deps.cognito, user, controller.signal);
       const entitlements = entitlementsFor(groups);
       const pool = await deps.pool();
-      const result = await provisionUser(pool, user, entitlements);
+      const result = await applyHasuraEntitlements(pool, user, entitlements);
       return { groups, entitlements, result };
     })();
     // If the deadline wins, the abandoned work must not surface as an unhandled rejection.
@@ -87,7 +118,8 @@ export function createPostAuthenticationHandler(deps: ProvisionerDeps) {
         role: entitlements.memberRole,
         rooms: entitlements.rooms,
         joined: result.joined,
-        promoted: result.promoted,
+        roleChanged: result.roleChanged,
+        left: result.left,
         elapsedMs: Date.now() - started,
       });
     } catch (err) {
@@ -99,6 +131,8 @@ export function createPostAuthenticationHandler(deps: ProvisionerDeps) {
       metrics.addMetric(METRICS.failed, MetricUnit.Count, 1);
       metrics.publishStoredMetrics();
     } finally {
+      // The hand-over is bounded by the same deadline (its request is aborted with the rest).
+      await Promise.race([handOver, deadline.catch(() => undefined)]);
       clearTimeout(timer);
     }
     return event;

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -8,6 +8,14 @@ import { DEPLOY_STEPS } from '../../lambda/shared/deploy-step-limits';
 import { ChatFunction } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
+
+/**
+ * The membership reconciler's function name (ChatMembershipReconciler). Fixed, so the trigger can
+ * invoke it by name: a reference would close a cycle (pool → trigger → reconciler → pool).
+ */
+export function membershipReconcilerFunctionName(prefix: string): string {
+  return `${prefix}-chat-membership-reconciler`;
+}
 
 export interface CognitoTriggersProps {
   readonly config: ChatConfig;
@@ -44,6 +52,7 @@ export class CognitoTriggers extends Construct {
       timeout: Duration.seconds(5),
       platform,
       databaseAccess: true,
+      environment: { RECONCILER_FUNCTION_NAME: membershipReconcilerFunctionName(config.prefix) },
     });
     // The post-authentication event carries no groups, so the provisioner lists them.
     // A separate policy, not the role's default policy: the function must not depend on
@@ -51,6 +60,17 @@ export class CognitoTriggers extends Construct {
     new iam.Policy(this, 'ListGroupsPolicy', {
       roles: [this.userProvisioner.function.role!],
       statements: [new iam.PolicyStatement({ actions: ['cognito-idp:AdminListGroupsForUser'], resources: [userPool.userPoolArn] })],
+    });
+    // Each sign-in is handed to the membership reconciler (asynchronously). Its ARN is built from the
+    // fixed name, so this policy depends on nothing the pool depends on.
+    new iam.Policy(this, 'InvokeReconcilerPolicy', {
+      roles: [this.userProvisioner.function.role!],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['lambda:InvokeFunction'],
+          resources: [`arn:${Aws.PARTITION}:lambda:${Aws.REGION}:${Aws.ACCOUNT_ID}:function:${membershipReconcilerFunctionName(config.prefix)}`],
+        }),
+      ],
     });
 
     if (userPool instanceof cognito.UserPool) {

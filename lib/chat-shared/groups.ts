@@ -4,6 +4,7 @@
  * groups from this table and both Cognito Lambdas bundle it, so the pool, the
  * tokens and the database memberships cannot drift apart.
  */
+import { ALL_CHAT_ROOM_NAMES, CHAT_ROOMS, ChatRoomName } from './rooms';
 
 /** Membership roles (chat_members.role, CHECK role IN ('user','support','admin')), lowest to highest. */
 export const CHAT_ROLES = ['user', 'support', 'admin'] as const;
@@ -22,13 +23,9 @@ export const HASURA_ROLE_OF = {
 } as const satisfies Record<ChatRole, string>;
 export type HasuraRole = (typeof HASURA_ROLE_OF)[ChatRole];
 
-/** The seeded rooms (contract C2), by their fixed names. */
-export const CHAT_ROOMS = {
-  internal: 'Phenom Internal',
-  partners: 'Phenom Partners',
-  community: 'Phenom Community',
-} as const;
-export type ChatRoomName = (typeof CHAT_ROOMS)[keyof typeof CHAT_ROOMS];
+// The rooms themselves are defined once, in rooms.ts; re-exported here for the groups' callers.
+export { CHAT_ROOMS } from './rooms';
+export type { ChatRoomName } from './rooms';
 
 export interface ChatGroupDefinition {
   readonly name: string;
@@ -41,7 +38,7 @@ export interface ChatGroupDefinition {
   readonly rooms: readonly ChatRoomName[];
 }
 
-const ALL_ROOMS: readonly ChatRoomName[] = [CHAT_ROOMS.internal, CHAT_ROOMS.partners, CHAT_ROOMS.community];
+const ALL_ROOMS = ALL_CHAT_ROOM_NAMES;
 
 export const CHAT_GROUPS = {
   admin: {
@@ -83,9 +80,17 @@ export interface ChatEntitlements {
   readonly hasuraAllowedRoles: readonly HasuraRole[];
   /** The highest of hasuraAllowedRoles. */
   readonly hasuraDefaultRole: HasuraRole;
-  /** The rooms the user is entitled to, in CHAT_ROOMS order; always includes Phenom Community. */
+  /** The rooms the user is entitled to, in CHAT_ROOM_DEFINITIONS order; always includes Phenom Community. */
   readonly rooms: readonly ChatRoomName[];
+  /** The user's Matrix power level in each of those rooms: moderator (support, admin) or member. */
+  readonly matrixPowerLevel: typeof MATRIX_MODERATOR_POWER_LEVEL | 0;
 }
+
+/**
+ * The Matrix power level of chat-support and chat-admin members: the level the rooms require to
+ * kick, ban and redact (lambda/synapse-bootstrap MODERATION_POWER_LEVELS), below the bot's 100.
+ */
+export const MATRIX_MODERATOR_POWER_LEVEL = 50;
 
 /**
  * What a user's Cognito groups entitle them to. Everyone is a `user` in Phenom
@@ -108,5 +113,6 @@ export function entitlementsFor(groups: readonly string[]): ChatEntitlements {
     hasuraAllowedRoles: held.map((r) => HASURA_ROLE_OF[r]),
     hasuraDefaultRole: HASURA_ROLE_OF[memberRole],
     rooms: ALL_ROOMS.filter((r) => rooms.has(r)),
+    matrixPowerLevel: memberRole === 'user' ? 0 : MATRIX_MODERATOR_POWER_LEVEL,
   };
 }

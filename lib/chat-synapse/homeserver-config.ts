@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { SYNAPSE_DISPLAY_NAME_TEMPLATE, SYNAPSE_EMAIL_TEMPLATE, SYNAPSE_LOCALPART_TEMPLATE, SYNAPSE_OIDC_IDP_ID } from '../chat-shared/matrix-identity';
 
 /**
  * The container environment the rendered homeserver.yaml refers to. The YAML
@@ -74,6 +75,12 @@ export interface HomeserverConfigInput {
   readonly databaseName?: string;
   /** @default [MOBILE_SSO_CALLBACK] */
   readonly ssoClientWhitelist?: readonly string[];
+  /**
+   * Rooms every new account joins at registration (Synapse's auto_join_rooms), invited by
+   * `inviterLocalpart` where the room is invite-only; never created by Synapse (autocreate off).
+   * @default - no auto-join
+   */
+  readonly autoJoin?: { readonly roomAliases: readonly string[]; readonly inviterLocalpart: string };
 }
 
 /** The subset of Synapse's homeserver.yaml schema this app sets (names as Synapse spells them). */
@@ -138,6 +145,9 @@ export interface HomeserverConfig {
   allow_public_rooms_over_federation: boolean;
   allow_public_rooms_without_auth: boolean;
   suppress_key_server_warning: boolean;
+  auto_join_rooms?: string[];
+  autocreate_auto_join_rooms?: boolean;
+  auto_join_mxid_localpart?: string;
 }
 
 /** A Matrix server name: a DNS name or IP literal, optionally with a port. */
@@ -161,7 +171,7 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName)) throw new Error(`databaseName must be a lower-case SQL identifier, got ${databaseName}`);
   const retention = `${input.historyRetentionDays}d`;
   const oidcProvider: HomeserverConfig['oidc_providers'][number] = {
-    idp_id: 'cognito',
+    idp_id: SYNAPSE_OIDC_IDP_ID,
     idp_name: 'Phenom',
     issuer: placeholder(HOMESERVER_PLAIN_ENV.oidcIssuer),
     client_id: placeholder(HOMESERVER_SECRET_ENV.oidcClientId),
@@ -172,13 +182,9 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
     // Never attach an SSO login to a pre-existing local account (the admin bot is one).
     allow_existing_users: false,
     user_mapping_provider: {
-      config: {
-        // Cognito pools with e-mail sign-in have UUID usernames; preferred_username when set, else the
-        // e-mail's local part. Lower-cased because Matrix localparts are lower case.
-        localpart_template: "{{ (user.preferred_username or user.email.split('@')[0]) | lower }}",
-        display_name_template: '{{ user.name or user.preferred_username or user.email }}',
-        email_template: '{{ user.email }}',
-      },
+      // Defined with the code that predicts them (the membership reconciler): lib/chat-shared/matrix-identity.ts.
+      // The display name is never the e-mail address, which every room would see.
+      config: { localpart_template: SYNAPSE_LOCALPART_TEMPLATE, display_name_template: SYNAPSE_DISPLAY_NAME_TEMPLATE, email_template: SYNAPSE_EMAIL_TEMPLATE },
     },
   };
 
@@ -263,6 +269,14 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
     allow_public_rooms_over_federation: false,
     allow_public_rooms_without_auth: false,
     suppress_key_server_warning: true,
+    ...(input.autoJoin
+      ? {
+          auto_join_rooms: [...input.autoJoin.roomAliases],
+          // Off: with it on, the first real user (the admin bot) would make Synapse create the room itself, public.
+          autocreate_auto_join_rooms: false,
+          auto_join_mxid_localpart: input.autoJoin.inviterLocalpart,
+        }
+      : {}),
   };
 }
 

@@ -6,10 +6,11 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
 import { importSecret } from '../constructs/imported-secret';
+import { CHAT_ROOM_DEFINITIONS, matrixRoomAlias } from '../chat-shared/rooms';
 import { Platform } from '../platform';
 import { SynapseAdminUi } from './admin-ui-service';
 import { SynapseRoutes } from './alb-rules';
-import { SynapseBootstrap, SynapseDatabaseSetup } from './deploy-steps';
+import { ADMIN_BOT_LOCALPART, SynapseBootstrap, SynapseDatabaseSetup } from './deploy-steps';
 import { SynapseMediaBucket } from './media-bucket';
 import { SynapseSecrets } from './secrets';
 import { SynapseService } from './synapse-service';
@@ -84,6 +85,12 @@ export class ChatSynapse extends Construct {
       clientsSecret: props.clientsSecret,
       mediaBucket: this.mediaBucket,
       databaseName,
+      // Everyone is entitled to Phenom Community: Synapse joins each new account at registration, before
+      // the membership reconciler (lib/chat-shared/membership-reconciler.ts) adds the other rooms.
+      autoJoin: {
+        roomAliases: CHAT_ROOM_DEFINITIONS.filter((r) => r.key === 'community').map((r) => matrixRoomAlias(r, config.matrixServerName)),
+        inviterLocalpart: ADMIN_BOT_LOCALPART,
+      },
     });
     // Synapse refuses to start without its database.
     this.synapse.service.node.addDependency(this.databaseSetup.resource);

@@ -13,7 +13,7 @@ import { ChatConfig } from '../config';
 import { dockerAssetImage, fargateRuntimePlatform } from '../constructs/container-image';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
-import { HOMESERVER_PLAIN_ENV, HOMESERVER_SECRET_ENV, renderHomeserverYaml, SYNAPSE_CONFIG_YAML_ENV, SYNAPSE_LISTENER_PORT } from './homeserver-config';
+import { HOMESERVER_PLAIN_ENV, HOMESERVER_SECRET_ENV, HomeserverConfigInput, renderHomeserverYaml, SYNAPSE_CONFIG_YAML_ENV, SYNAPSE_LISTENER_PORT } from './homeserver-config';
 import { SynapseSecrets } from './secrets';
 import { keepOnceCreated } from '../removal-policy';
 
@@ -24,6 +24,8 @@ export interface SynapseServiceProps {
   /** The chat-clients secret (contract C4): the Synapse OIDC client id and secret. */
   readonly clientsSecret: secretsmanager.ISecret;
   readonly mediaBucket: s3.IBucket;
+  /** @default - no auto-join (HomeserverConfigInput.autoJoin) */
+  readonly autoJoin?: HomeserverConfigInput['autoJoin'];
   /** @default 'synapse' */
   readonly databaseName?: string;
 }
@@ -63,6 +65,7 @@ export class SynapseService extends Construct {
       awsRegion: config.region,
       historyRetentionDays: config.synapse.historyRetentionDays,
       databaseName: props.databaseName,
+      autoJoin: props.autoJoin,
     });
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {

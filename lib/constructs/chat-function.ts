@@ -41,6 +41,13 @@ export interface ChatFunctionProps {
    * @default - only the esbuild output is shipped
    */
   readonly bundleDirectories?: string[];
+  /**
+   * A fixed function name, for a function others invoke by name where a reference would make a
+   * dependency cycle (the post-authentication trigger invokes the membership reconciler, which
+   * reads the user pool that triggers it).
+   * @default - a name CloudFormation generates
+   */
+  readonly functionName?: string;
 }
 
 /**
@@ -118,6 +125,7 @@ export class ChatFunction extends Construct implements ec2.IConnectable {
       memorySize: props.memorySizeMiB ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
       description: props.description,
+      ...(props.functionName ? { functionName: props.functionName } : {}),
       environment,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

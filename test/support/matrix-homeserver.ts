@@ -20,12 +20,20 @@ import { AddressInfo } from 'node:net';
  * - `GET  /_matrix/client/v3/rooms/{roomId}/messages` (dir=b, newest first; `filter` with `types` and `lazy_load_members`)
  * - `GET  /_matrix/client/v3/rooms/{roomId}/state`, `.../joined_members`, `.../event/{eventId}`
  * - `PUT  /_matrix/client/v3/rooms/{roomId}/redact/{eventId}/{txnId}` (idempotent per transaction id, like send)
- * - `POST /_matrix/client/v3/rooms/{roomId}/ban|unban|invite|join`
+ * - `POST /_matrix/client/v3/rooms/{roomId}/ban|unban|invite|join|kick`
+ * - `POST /_synapse/admin/v1/join/{roomIdOrAlias}` (JoinRoomAliasServlet: invite as the admin unless the room is public, then join as the user)
+ * - `GET  /_synapse/admin/v1/auth_providers/{provider}/users/{externalId}` (Synapse >= 1.68; `externalIdLookup: false` answers 400 M_UNRECOGNIZED as 1.67 does)
+ * - `PUT  /_synapse/admin/v2/users/{userId}` (create with displayname, password, admin, external_ids; an existing user's external_ids are replaced)
  * - `GET  /_matrix/client/v3/profile/{userId}` (optionally limited to users who share a room, as Synapse can be configured)
  * - `GET  /_synapse/admin/v2/users/{userId}`
- * Sends, redactions, bans and power-level changes are checked against m.room.power_levels
- * (events / events_default, redact, ban, invite, and "no change above or at your own level");
- * a state key starting with "@" may be set only by that user.
+ * Sends, redactions and state are checked against m.room.power_levels; every membership change goes
+ * through RoomMemberHandler's pre-checks and event_auth's _is_membership_change_allowed, power-level
+ * changes through _check_power_levels, in Synapse's order and with its messages (synapse/event_auth.py,
+ * synapse/handlers/room_member.py, v1.142). Like Synapse, a state or membership event identical to the
+ * current one from the same sender is not sent again (deduplicate_state_event).
+ * Registrations (shared secret, admin PUT, `ssoRegister`) auto-join `autoJoinRooms` as Synapse's
+ * RegistrationHandler._join_rooms does, inviting as `autoJoinMxidLocalpart` where the room needs it.
+ * A state key starting with "@" may be set only by that user (event_auth: "You are not allowed to set others state").
  * - `GET  /_synapse/admin/v1/users/{userId}/admin`
  * - `POST /_synapse/admin/v1/purge_history/{roomId}` and `GET /_synapse/admin/v1/purge_history_status/{purgeId}`
  * - `GET  /_synapse/admin/v1/server_version`
@@ -43,6 +51,15 @@ export interface MatrixHomeserverOptions {
   readonly registrationSharedSecret?: string;
   /** Synapse's limit_profile_requests_to_users_who_share_rooms. @default false */
   readonly limitProfileRequestsToUsersWhoShareRooms?: boolean;
+  /**
+   * Whether `GET /_synapse/admin/v1/auth_providers/.../users/...` exists (Synapse 1.68+).
+   * @default true
+   */
+  readonly externalIdLookup?: boolean;
+  /** Synapse's auto_join_rooms (aliases). @default [] */
+  readonly autoJoinRooms?: readonly string[];
+  /** Synapse's auto_join_mxid_localpart: who sends the invites to auto-join rooms that need one. @default - none */
+  readonly autoJoinMxidLocalpart?: string;
 }
 
 export interface LoggedRequest {
@@ -69,6 +86,8 @@ interface User {
   password: string | null;
   admin: boolean;
   displayName: string | null;
+  externalIds: { auth_provider: string; external_id: string }[];
+  readonly creationTs: number;
 }
 
 interface Room {
@@ -93,6 +112,21 @@ const NONCE_TIMEOUT_MS = 60_000;
 const LOCALPART = /^[a-z0-9=_\-./+]+$/;
 const USER_TYPES = ['support', 'bot'];
 const stateKey = (type: string, key: string) => `${type}\u0000${key}`;
+/** UserID.from_string: a sigil, a localpart and a server name. */
+const USER_ID = /^@[^:]+:.+$/;
+/** The levels _check_power_levels compares one by one. */
+const NAMED_LEVELS = ['users_default', 'events_default', 'state_default', 'ban', 'redact', 'kick', 'invite'];
+/** Canonical JSON, as Synapse compares contents (keys sorted). */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
 const random = (n = 9) => randomBytes(n).toString('base64url');
 
 export class MatrixHomeserver {
@@ -116,6 +150,9 @@ export class MatrixHomeserver {
 
   private readonly sharedSecret?: string;
   private readonly limitProfiles: boolean;
+  private readonly externalIdLookup: boolean;
+  private readonly autoJoinRooms: readonly string[];
+  private readonly autoJoinUserId?: string;
   private readonly server: Server;
   private readonly users = new Map<string, User>();
   private readonly tokens = new Map<string, { userId: string; deviceId: string }>();
@@ -129,6 +166,9 @@ export class MatrixHomeserver {
     this.serverName = options.serverName ?? 'localhost';
     this.sharedSecret = options.registrationSharedSecret;
     this.limitProfiles = options.limitProfileRequestsToUsersWhoShareRooms ?? false;
+    this.externalIdLookup = options.externalIdLookup ?? true;
+    this.autoJoinRooms = options.autoJoinRooms ?? [];
+    this.autoJoinUserId = options.autoJoinMxidLocalpart ? `@${options.autoJoinMxidLocalpart}:${this.serverName}` : undefined;
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -149,13 +189,33 @@ export class MatrixHomeserver {
   createUser(localpart: string, opts: { password?: string; admin?: boolean } = {}): { userId: string; accessToken: string } {
     const userId = `@${localpart}:${this.serverName}`;
     if (this.users.has(userId)) throw new Error(`stand-in: ${userId} exists`);
-    this.users.set(userId, { userId, password: opts.password ?? null, admin: opts.admin ?? false, displayName: localpart });
+    this.registerUser(userId, { password: opts.password ?? null, admin: opts.admin ?? false, displayName: localpart });
     return { userId, accessToken: this.issueToken(userId).access_token };
+  }
+
+  /**
+   * What Synapse's OIDC callback does for a new user (SsoHandler): registers the localpart, or the
+   * first of localpart1, localpart2, ... that is free, records the external id, auto-joins.
+   */
+  ssoRegister(localpart: string, authProvider: string, externalId: string, displayName: string | null): { userId: string; accessToken: string } {
+    if (this.userIdForExternalId(authProvider, externalId)) throw new Error(`stand-in: ${authProvider}/${externalId} is registered already`);
+    for (let failures = 0; failures < 1000; failures++) {
+      const userId = `@${localpart}${failures || ''}:${this.serverName}`;
+      if (this.users.has(userId)) continue;
+      this.registerUser(userId, { password: null, admin: false, displayName: displayName ?? localpart, externalIds: [{ auth_provider: authProvider, external_id: externalId }] });
+      return { userId, accessToken: this.issueToken(userId).access_token };
+    }
+    throw new Error('stand-in: no free localpart');
   }
 
   user(userId: string): { admin: boolean; displayName: string | null; hasPassword: boolean } | undefined {
     const u = this.users.get(userId);
     return u && { admin: u.admin, displayName: u.displayName, hasPassword: u.password !== null };
+  }
+
+  /** A room member's membership ('join', 'invite', 'leave', 'ban'), or undefined. */
+  membership(roomId: string, userId: string): string | undefined {
+    return (this.rooms.get(roomId)?.state.get(stateKey('m.room.member', userId))?.content as { membership?: string } | undefined)?.membership;
   }
 
   roomIdForAlias(alias: string): string | undefined {
@@ -281,8 +341,23 @@ export class MatrixHomeserver {
       const who = this.auth(req, url);
       return this.redact(who.userId, who.deviceId, decodeURIComponent(m[1]), decodeURIComponent(m[2]), decodeURIComponent(m[3]), body);
     }
-    if ((m = p.match(/^\/_matrix\/client\/v3\/rooms\/([^/]+)\/(ban|unban|invite|join)$/)) && method === 'POST') {
-      return this.membershipChange(this.auth(req, url).userId, decodeURIComponent(m[1]), m[2] as 'ban' | 'unban' | 'invite' | 'join', body);
+    if ((m = p.match(/^\/_matrix\/client\/v3\/rooms\/([^/]+)\/(ban|unban|invite|join|kick)$/)) && method === 'POST') {
+      return this.membershipChange(this.auth(req, url).userId, decodeURIComponent(m[1]), m[2] as 'ban' | 'unban' | 'invite' | 'join' | 'kick', body);
+    }
+    if ((m = p.match(/^\/_synapse\/admin\/v1\/join\/([^/]*)$/)) && method === 'POST') {
+      return this.adminJoin(this.requireAdmin(req, url), decodeURIComponent(m[1]), body);
+    }
+    if ((m = p.match(/^\/_synapse\/admin\/v1\/auth_providers\/([^/]*)\/users\/([^/]*)$/)) && method === 'GET') {
+      // Before 1.68 there is no such servlet, and Synapse then answered an unknown path with 400 (1.142: 404).
+      if (!this.externalIdLookup) throw new MatrixError(400, 'M_UNRECOGNIZED', 'Unrecognized request');
+      this.requireAdmin(req, url);
+      const userId = this.userIdForExternalId(decodeURIComponent(m[1]), decodeURIComponent(m[2]));
+      if (!userId) throw new MatrixError(404, 'M_NOT_FOUND', 'User not found');
+      return [200, { user_id: userId }];
+    }
+    if ((m = p.match(/^\/_synapse\/admin\/v2\/users\/([^/]+)$/)) && method === 'PUT') {
+      this.requireAdmin(req, url);
+      return this.putUser(decodeURIComponent(m[1]), body);
     }
     if ((m = p.match(/^\/_matrix\/client\/v3\/profile\/([^/]+)$/)) && method === 'GET') {
       const requester = this.auth(req, url).userId;
@@ -296,9 +371,10 @@ export class MatrixHomeserver {
     }
     if ((m = p.match(/^\/_synapse\/admin\/v2\/users\/([^/]+)$/)) && method === 'GET') {
       this.requireAdmin(req, url);
-      const user = this.users.get(decodeURIComponent(m[1]));
+      const userId = this.localUserId(decodeURIComponent(m[1]), 'Can only look up local users');
+      const user = this.users.get(userId);
       if (!user) throw new MatrixError(404, 'M_NOT_FOUND', 'User not found');
-      return [200, { name: user.userId, displayname: user.displayName, admin: user.admin, deactivated: false }];
+      return [200, this.userInfo(user)];
     }
     throw new MatrixError(404, 'M_UNRECOGNIZED', 'Unrecognized request');
   }
@@ -378,7 +454,7 @@ export class MatrixHomeserver {
     }
     const userId = `@${localpart}:${this.serverName}`;
     if (this.users.has(userId)) throw new MatrixError(400, 'M_USER_IN_USE', 'User ID already taken.');
-    this.users.set(userId, { userId, password: body.password, admin: Boolean(admin), displayName: displayName ?? localpart });
+    this.registerUser(userId, { password: body.password, admin: Boolean(admin), displayName: displayName ?? localpart });
     return [200, this.issueToken(userId)];
   }
 
@@ -507,20 +583,48 @@ export class MatrixHomeserver {
     // Synapse's event_auth: a state key that starts with "@" may be set only by that user, whatever
     // their power level (room admins and server admins included).
     if (key.startsWith('@') && key !== userId) throw new MatrixError(403, 'M_FORBIDDEN', 'You are not allowed to set others state');
-    if (type === 'm.room.power_levels') this.checkPowerLevelChange(room, userId, asObject(raw));
-    const event = this.appendEvent(room, userId, type, asObject(raw), key);
+    const content = asObject(raw);
+    // deduplicate_state_event: the same sender sending the current content again gets the current event back.
+    const current = room.state.get(stateKey(type, key));
+    if (current && current.sender === userId && canonicalJson(current.content) === canonicalJson(content)) return [200, { event_id: current.event_id }];
+    if (type === 'm.room.power_levels') this.checkPowerLevelChange(room, userId, content);
+    const event = this.appendEvent(room, userId, type, content, key);
     return [200, { event_id: event.event_id }];
   }
 
-  /** The auth rule for m.room.power_levels: nobody changes a level at or above their own, or grants more than they have. */
+  /** event_auth._check_power_levels for a room version that enforces integer levels (v10, the stand-in's). */
   private checkPowerLevelChange(room: Room, userId: string, next: Record<string, unknown>): void {
+    const users = next.users ?? {};
+    if (!users || typeof users !== 'object' || Array.isArray(users)) throw new MatrixError(400, 'M_UNKNOWN', `${JSON.stringify(users)} must be a dict wherein all the values are integers.`);
+    for (const [k, v] of Object.entries(users)) {
+      if (!USER_ID.test(k)) throw new MatrixError(400, 'M_UNKNOWN', `Not a valid user_id: ${k}`);
+      if (!Number.isInteger(v)) throw new MatrixError(400, 'M_UNKNOWN', `Not a valid power level: ${String(v)}`);
+    }
+    for (const [k, v] of Object.entries(next)) {
+      if (NAMED_LEVELS.includes(k) && !Number.isInteger(v)) throw new MatrixError(400, 'M_UNKNOWN', `${JSON.stringify(v)} must be an integer.`);
+      if (['events', 'notifications', 'users'].includes(k) && (!v || typeof v !== 'object' || !Object.values(v).every((x) => Number.isInteger(x)))) {
+        throw new MatrixError(400, 'M_UNKNOWN', `${JSON.stringify(v)} must be a dict wherein all the values are integers.`);
+      }
+    }
+    const current = room.state.get(stateKey('m.room.power_levels', ''))?.content;
+    if (!current) return;
     const mine = this.powerLevel(room, userId);
-    const before = ((room.state.get(stateKey('m.room.power_levels', ''))?.content as { users?: Record<string, number> } | undefined)?.users ?? {}) as Record<string, number>;
-    const after = ((next.users ?? {}) as Record<string, number>);
-    for (const user of new Set([...Object.keys(before), ...Object.keys(after)])) {
-      if (before[user] === after[user]) continue;
-      if (user !== userId && (before[user] ?? 0) >= mine) throw new MatrixError(403, 'M_FORBIDDEN', `You don't have permission to change the level of ${user}`);
-      if ((after[user] ?? 0) > mine) throw new MatrixError(403, 'M_FORBIDDEN', "You don't have permission to add a level above your own");
+    const checks: [string, 'users' | 'events' | 'notifications' | undefined][] = NAMED_LEVELS.map((k) => [k, undefined]);
+    for (const dir of ['users', 'events', 'notifications'] as const) {
+      const before = (current[dir] ?? {}) as Record<string, unknown>;
+      const after = (next[dir] ?? {}) as Record<string, unknown>;
+      for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) checks.push([k, dir]);
+    }
+    for (const [key, dir] of checks) {
+      const before = (dir ? (current[dir] ?? {}) : current) as Record<string, unknown>;
+      const after = (dir ? (next[dir] ?? {}) : next) as Record<string, unknown>;
+      const oldLevel = key in before ? Number(before[key]) : undefined;
+      const newLevel = key in after ? Number(after[key]) : undefined;
+      if (oldLevel !== undefined && newLevel !== undefined && oldLevel === newLevel) continue;
+      if (dir === 'users' && key !== userId && oldLevel === mine) throw new MatrixError(403, 'M_FORBIDDEN', "You don't have permission to remove ops level equal to your own");
+      if ((oldLevel !== undefined && oldLevel > mine) || (newLevel !== undefined && newLevel > mine)) {
+        throw new MatrixError(403, 'M_FORBIDDEN', "You don't have permission to add ops level greater than your own");
+      }
     }
   }
 
@@ -612,32 +716,20 @@ export class MatrixHomeserver {
     return [200, { event_id: redaction.event_id }];
   }
 
-  private membershipChange(userId: string, roomId: string, action: 'ban' | 'unban' | 'invite' | 'join', raw: unknown): [number, unknown] {
+  /** RoomMembershipRestServlet: join for oneself, invite/kick/ban/unban for `user_id`. */
+  private membershipChange(userId: string, roomId: string, action: 'ban' | 'unban' | 'invite' | 'join' | 'kick', raw: unknown): [number, unknown] {
     const room = this.mustRoom(roomId);
     const body = asObject(raw);
-    const membership = (u: string) => (room.state.get(stateKey('m.room.member', u))?.content as { membership?: string } | undefined)?.membership;
+    const reason = typeof body.reason === 'string' ? body.reason : undefined;
     if (action === 'join') {
-      const current = membership(userId);
-      if (current === 'ban') throw new MatrixError(403, 'M_FORBIDDEN', 'You are banned from this room');
-      if (current !== 'invite' && current !== 'join') throw new MatrixError(403, 'M_FORBIDDEN', 'You are not invited to this room.');
-      this.appendEvent(room, userId, 'm.room.member', { membership: 'join', ...this.profileOf(userId) }, userId);
+      this.updateMembership(room, userId, userId, 'join', reason);
       return [200, { room_id: roomId }];
     }
-    if (!room.members.has(userId)) throw new MatrixError(403, 'M_FORBIDDEN', `User ${userId} not in room ${roomId}`);
-    const target = body.user_id;
-    if (typeof target !== 'string') throw new MatrixError(400, 'M_MISSING_PARAM', 'Missing user_id');
-    const level = this.powerLevel(room, userId);
-    const needed = this.requiredLevel(room, action === 'unban' ? 'ban' : action);
-    if (level < needed) throw new MatrixError(403, 'M_FORBIDDEN', `You don't have permission to ${action}`);
-    if (action === 'ban' && this.powerLevel(room, target) >= level) throw new MatrixError(403, 'M_FORBIDDEN', 'You cannot ban user with greater or equal power level.');
-    if (action === 'unban' && membership(target) !== 'ban') throw new MatrixError(403, 'M_FORBIDDEN', `${target} is not banned`);
-    if (action === 'invite') {
-      if (membership(target) === 'ban') throw new MatrixError(403, 'M_FORBIDDEN', `${target} is banned from the room`);
-      if (!this.users.has(target)) throw new MatrixError(404, 'M_NOT_FOUND', 'Profile was not found');
-    }
-    const content: Record<string, unknown> = { membership: action === 'unban' ? 'leave' : action };
-    if (typeof body.reason === 'string') content.reason = body.reason;
-    this.appendEvent(room, userId, 'm.room.member', content, target);
+    if (!('user_id' in body)) throw new MatrixError(400, 'M_MISSING_PARAM', "Missing params: ['user_id']");
+    const target = String(body.user_id);
+    if (!USER_ID.test(target)) throw new MatrixError(400, 'M_INVALID_PARAM', `Invalid user id: ${target}`);
+    if (action === 'invite' && !this.users.has(target)) throw new MatrixError(404, 'M_NOT_FOUND', 'Profile was not found');
+    this.updateMembership(room, userId, target, action, reason);
     return [200, {}];
   }
 
@@ -672,6 +764,165 @@ export class MatrixHomeserver {
       this.membershipChange(admin, roomId, 'invite', { user_id: target });
     }
     return [200, {}];
+  }
+
+  /**
+   * RoomMemberHandler.update_membership_locked's checks (unban needs a ban, nothing but
+   * ban/unban/leave on a banned user, a kick needs a target in the room, an identical event
+   * from the same sender is the existing one), then event_auth, then the event.
+   */
+  private updateMembership(room: Room, sender: string, target: string, action: 'invite' | 'join' | 'leave' | 'ban' | 'unban' | 'kick', reason?: string): StandInEvent {
+    const membership = action === 'kick' || action === 'unban' ? 'leave' : action;
+    // What the servlet hands the handler (only a reason); Synapse adds membership and profile later.
+    const requested: Record<string, unknown> = reason ? { reason } : {};
+    const content: Record<string, unknown> = { membership, ...(membership === 'join' || membership === 'invite' ? this.profileOf(target) : {}), ...requested };
+    const old = room.state.get(stateKey('m.room.member', target));
+    if (old) {
+      const oldMembership = old.content.membership;
+      if (action === 'unban' && oldMembership !== 'ban') {
+        throw new MatrixError(403, 'M_BAD_STATE', `Cannot unban user who was not banned (membership=${String(oldMembership)})`);
+      }
+      if (oldMembership === 'ban' && !['ban', 'unban', 'leave'].includes(action)) throw new MatrixError(403, 'M_BAD_STATE', `Cannot ${action} user who was banned`);
+      // Synapse's "duplicate event" check compares the *requested* content with the old event's, which
+      // always holds `membership`: so in practice it never matches, and a repeat is judged afresh.
+      if (old.sender === sender && oldMembership === membership && canonicalJson(old.content) === canonicalJson(requested)) return old;
+      if ((oldMembership === 'ban' || oldMembership === 'leave') && action === 'kick') throw new MatrixError(403, 'M_FORBIDDEN', 'The target user is not in the room');
+    } else if (action === 'kick') {
+      throw new MatrixError(403, 'M_FORBIDDEN', 'The target user is not in the room');
+    }
+    this.checkMembershipAuth(room, sender, target, membership);
+    return this.appendEvent(room, sender, 'm.room.member', content, target);
+  }
+
+  /** event_auth._is_membership_change_allowed for room version 10 (invite join rules, no knocking). */
+  private checkMembershipAuth(room: Room, sender: string, target: string, membership: 'invite' | 'join' | 'leave' | 'ban'): void {
+    const caller = this.membership(room.roomId, sender);
+    const callerInRoom = caller === 'join';
+    const callerInvited = caller === 'invite';
+    const targetMembership = this.membership(room.roomId, target);
+    const targetInRoom = targetMembership === 'join';
+    const targetBanned = targetMembership === 'ban';
+    const joinRule = (room.state.get(stateKey('m.room.join_rules', ''))?.content.join_rule as string | undefined) ?? 'invite';
+    const userLevel = this.powerLevel(room, sender);
+    const targetLevel = this.powerLevel(room, target);
+    const forbidden = (message: string) => new MatrixError(403, 'M_FORBIDDEN', message);
+
+    if (membership !== 'join') {
+      if (callerInvited && membership === 'leave' && target === sender) return;
+      if (!callerInRoom) throw forbidden(`${sender} not in room ${room.roomId}.`);
+    }
+    if (membership === 'invite') {
+      if (targetBanned) throw forbidden(`${target} is banned from the room`);
+      if (targetInRoom) throw forbidden(`${target} is already in the room.`);
+      if (userLevel < this.requiredLevel(room, 'invite')) throw forbidden("You don't have permission to invite users");
+    } else if (membership === 'join') {
+      if (sender !== target) throw forbidden('Cannot force another user to join.');
+      if (targetBanned) throw forbidden('You are banned from this room');
+      if (joinRule === 'public') return;
+      if (joinRule === 'invite') {
+        if (!(callerInRoom || callerInvited)) throw forbidden('You are not invited to this room.');
+        return;
+      }
+      throw forbidden('You are not allowed to join this room');
+    } else if (membership === 'leave') {
+      if (targetBanned && userLevel < this.requiredLevel(room, 'ban')) throw forbidden(`You cannot unban user ${target}.`);
+      if (!targetBanned && target !== sender && (userLevel < this.requiredLevel(room, 'kick') || userLevel <= targetLevel)) throw forbidden(`You cannot kick user ${target}.`);
+    } else {
+      if (userLevel < this.requiredLevel(room, 'ban')) throw forbidden("You don't have permission to ban");
+      if (userLevel <= targetLevel) throw forbidden("You don't have permission to ban this user");
+    }
+  }
+
+  /** Synapse's JoinRoomAliasServlet: a server admin joins a local user to a room, inviting them first unless the room is public. */
+  private adminJoin(adminId: string, identifier: string, raw: unknown): [number, unknown] {
+    const body = asObject(raw);
+    if (!('user_id' in body)) throw new MatrixError(400, 'M_MISSING_PARAM', "Missing params: ['user_id']");
+    const target = this.localUserId(String(body.user_id), 'This endpoint can only be used with local users');
+    if (!this.users.has(target)) throw new MatrixError(404, 'M_NOT_FOUND', 'User not found');
+    let roomId: string;
+    if (identifier.startsWith('!')) roomId = identifier;
+    else if (identifier.startsWith('#')) {
+      const found = this.aliases.get(identifier);
+      if (!found) throw new MatrixError(404, 'M_NOT_FOUND', `Room alias ${identifier} not found`);
+      roomId = found;
+    } else throw new MatrixError(400, 'M_UNKNOWN', `${identifier} was not legal room ID or room alias`);
+    const room = this.mustRoom(roomId);
+    const joinRule = room.state.get(stateKey('m.room.join_rules', ''))?.content.join_rule;
+    if (joinRule !== 'public') this.updateMembership(room, adminId, target, 'invite');
+    this.updateMembership(room, target, target, 'join');
+    return [200, { room_id: roomId }];
+  }
+
+  /** UserRestServletV2.on_PUT: creates a user (201) or changes one (200); external ids may belong to one user only (409). */
+  private putUser(rawUserId: string, raw: unknown): [number, unknown] {
+    const userId = this.localUserId(rawUserId, 'This endpoint can only be used with local users');
+    const body = asObject(raw);
+    const externalIds = body.external_ids as unknown[] | undefined;
+    if (externalIds !== undefined) {
+      for (const e of externalIds) {
+        const missing = ['auth_provider', 'external_id'].filter((k) => !(e && typeof e === 'object' && k in e));
+        if (missing.length) throw new MatrixError(400, 'M_MISSING_PARAM', `Missing params: ${JSON.stringify(missing).replace(/"/g, "'")}`);
+      }
+    }
+    const ids = (externalIds as { auth_provider: string; external_id: string }[] | undefined)?.map((e) => ({ auth_provider: String(e.auth_provider), external_id: String(e.external_id) }));
+    if (body.password !== undefined && (typeof body.password !== 'string' || body.password.length > 512)) throw new MatrixError(400, 'M_UNKNOWN', 'Invalid password');
+    for (const e of ids ?? []) {
+      const owner = this.userIdForExternalId(e.auth_provider, e.external_id);
+      if (owner && owner !== userId) throw new MatrixError(409, 'M_UNKNOWN', 'External id is already in use.');
+    }
+    const existing = this.users.get(userId);
+    if (existing) {
+      if (ids) existing.externalIds = ids;
+      if (typeof body.displayname === 'string') existing.displayName = body.displayname;
+      if (typeof body.admin === 'boolean') existing.admin = body.admin;
+      if (typeof body.password === 'string') existing.password = body.password;
+      return [200, this.userInfo(existing)];
+    }
+    const displayName = typeof body.displayname === 'string' ? body.displayname : userId.slice(1, userId.indexOf(':'));
+    this.registerUser(userId, { password: typeof body.password === 'string' ? body.password : null, admin: body.admin === true, displayName, externalIds: ids ?? [] });
+    return [201, this.userInfo(this.users.get(userId)!)];
+  }
+
+  /** RegistrationHandler.register_user: the account, then _join_rooms for auto_join_rooms (failures are only logged). */
+  private registerUser(userId: string, fields: { password: string | null; admin: boolean; displayName: string | null; externalIds?: User['externalIds'] }): void {
+    this.users.set(userId, { userId, creationTs: Date.now(), ...fields, externalIds: fields.externalIds ?? [] });
+    for (const alias of this.autoJoinRooms) {
+      try {
+        const roomId = this.aliases.get(alias);
+        if (!roomId) throw new MatrixError(404, 'M_NOT_FOUND', `Room alias ${alias} not found`);
+        const room = this.mustRoom(roomId);
+        // "By default, we consider the room as requiring an invite if the homeserver is in the room (unless told otherwise by the join rules)."
+        const hostJoined = [...room.members].some((m) => m.endsWith(`:${this.serverName}`));
+        const joinRule = room.state.get(stateKey('m.room.join_rules', ''))?.content.join_rule as string | undefined;
+        const requiresInvite = hostJoined && joinRule !== undefined && joinRule !== 'public';
+        if (requiresInvite) {
+          if (!this.autoJoinUserId) throw new Error('auto_join_mxid_localpart is not set');
+          this.updateMembership(room, this.autoJoinUserId, userId, 'invite');
+        }
+        this.updateMembership(room, userId, userId, 'join');
+      } catch (err) {
+        this.autoJoinFailures.push({ userId, alias, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }
+
+  /** What Synapse logs as "Failed to join new user to …" for each auto-join that did not work. */
+  readonly autoJoinFailures: { userId: string; alias: string; error: string }[] = [];
+
+  private userIdForExternalId(authProvider: string, externalId: string): string | undefined {
+    return [...this.users.values()].find((u) => u.externalIds.some((e) => e.auth_provider === authProvider && e.external_id === externalId))?.userId;
+  }
+
+  /** UserID.from_string, then hs.is_mine. */
+  private localUserId(raw: string, notMine: string): string {
+    if (!USER_ID.test(raw)) throw new MatrixError(400, 'M_INVALID_PARAM', `Invalid user id: ${raw}`);
+    if (raw.slice(raw.indexOf(':') + 1) !== this.serverName) throw new MatrixError(400, 'M_UNKNOWN', notMine);
+    return raw;
+  }
+
+  /** AdminHandler.get_user's fields this app reads. */
+  private userInfo(user: User): Record<string, unknown> {
+    return { name: user.userId, displayname: user.displayName, admin: user.admin, deactivated: false, external_ids: user.externalIds.map((e) => ({ ...e })), creation_ts: user.creationTs };
   }
 
   /** Synapse's PurgeHistoryRestServlet: purges non-state events before a point, keeping the newest event. */

@@ -126,7 +126,7 @@ describe('user provisioner (post-authentication) against PostgreSQL 17', () => {
     expect(await memberships(user.sub)).toEqual(expected);
   });
 
-  it('raises a role when the user joins a higher group, and never lowers it', async () => {
+  it('follows the groups both ways: raises and lowers the role, removes rooms no longer granted', async () => {
     const handler = provisioner();
     const user = signUp(['phenom-internal']);
     await login(handler, loginEvent(user));
@@ -136,11 +136,16 @@ describe('user provisioner (post-authentication) against PostgreSQL 17', () => {
     await login(handler, loginEvent(user));
     expect(await memberships(user.sub)).toEqual({ 'Phenom Community': 'support', 'Phenom Internal': 'support', 'Phenom Partners': 'support' });
 
-    // Leaving every group demotes nothing and removes nothing; a moderator's admin grant stays too.
+    // The groups own the role: one set by hand is put back, and leaving every group leaves only Community.
     await db.pool.query(`UPDATE chat_members SET role = 'admin' WHERE user_id = $1 AND room_id = (SELECT id FROM chat_rooms WHERE name = 'Phenom Partners')`, [user.sub]);
+    await db.pool.query(`UPDATE chat_members SET is_muted = true WHERE user_id = $1 AND room_id = (SELECT id FROM chat_rooms WHERE name = 'Phenom Community')`, [user.sub]);
     cognito.users.get(user.sub)!.groups.clear();
     await login(handler, loginEvent(user));
-    expect(await memberships(user.sub)).toEqual({ 'Phenom Community': 'support', 'Phenom Internal': 'support', 'Phenom Partners': 'admin' });
+    expect(await memberships(user.sub)).toEqual({ 'Phenom Community': 'user' });
+    // A mute is a moderator's, on a row that stays: kept.
+    const muted = await db.pool.query('SELECT is_muted FROM chat_members WHERE user_id = $1', [user.sub]);
+    expect(muted.rows).toEqual([{ is_muted: true }]);
+    expect(output.logs('provisioned chat user').at(-1)).toMatchObject({ joined: 0, roleChanged: 1, left: 2 });
   });
 
   it('keeps a banned user banned: the ban row stays, the rules trigger still refuses them, a removed membership is not re-added', async () => {
@@ -183,16 +188,29 @@ describe('user provisioner (post-authentication) against PostgreSQL 17', () => {
     expect(await memberships(user.sub)).toEqual({ 'Phenom Community': 'user' });
   });
 
-  it('follows username and display name changes in Cognito, and keeps a display name Cognito does not send', async () => {
+  it('follows username and display name changes in Cognito, and never publishes the e-mail address', async () => {
     const handler = provisioner();
     const user = signUp([]);
     await login(handler, loginEvent(user, { name: 'Grace' }));
     await login(handler, loginEvent(user, { preferred_username: 'grace' }));
     const { rows } = await db.pool.query('SELECT username, display_name FROM users WHERE id = $1', [user.sub]);
     expect(rows).toEqual([{ username: 'grace', display_name: 'grace' }]);
+    // Neither a name nor a preferred_username: both columns are the e-mail's local part, as Synapse's display name is.
     await login(handler, loginEvent(user));
     const again = await db.pool.query('SELECT username, display_name FROM users WHERE id = $1', [user.sub]);
-    expect(again.rows).toEqual([{ username: user.email, display_name: 'grace' }]);
+    const localpart = user.email.split('@')[0];
+    expect(again.rows).toEqual([{ username: localpart, display_name: localpart }]);
+  });
+
+  it('keeps a display name when the event carries nothing to derive one from', async () => {
+    const handler = provisioner();
+    const user = signUp([]);
+    await login(handler, loginEvent(user, { name: 'Grace' }));
+    const event = loginEvent(user);
+    delete (event.request.userAttributes as Record<string, string>).email;
+    await login(handler, event);
+    const { rows } = await db.pool.query('SELECT username, display_name FROM users WHERE id = $1', [user.sub]);
+    expect(rows).toEqual([{ username: user.sub, display_name: 'Grace' }]);
   });
 
   describe('a login never fails because provisioning did', () => {

@@ -129,7 +129,13 @@ describe('ChatSynapse (development template)', () => {
     const env = Object.fromEntries(container.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
     expect(Object.keys(env).sort()).toEqual(['SYNAPSE_CONFIG_YAML', 'SYNAPSE_DB_HOST', 'SYNAPSE_DB_PORT', 'SYNAPSE_MEDIA_BUCKET', 'SYNAPSE_OIDC_ISSUER']);
     expect(env.SYNAPSE_CONFIG_YAML).toBe(
-      renderHomeserverYaml({ serverName: 'chat-testing.thephenom.app', publicBaseUrl: 'https://chat-testing.thephenom.app', awsRegion: 'us-east-1', historyRetentionDays: 90 }),
+      renderHomeserverYaml({
+        serverName: 'chat-testing.thephenom.app',
+        publicBaseUrl: 'https://chat-testing.thephenom.app',
+        awsRegion: 'us-east-1',
+        historyRetentionDays: 90,
+        autoJoin: { roomAliases: ['#community:chat-testing.thephenom.app'], inviterLocalpart: 'phenom-bot' },
+      }),
     );
     expect(parse(env.SYNAPSE_CONFIG_YAML as string).registration_shared_secret).toBe('${SYNAPSE_REGISTRATION_SHARED_SECRET}');
     expect(JSON.stringify(env.SYNAPSE_OIDC_ISSUER)).toMatch(/https:\/\/cognito-idp\.us-east-1\.amazonaws\.com\//);

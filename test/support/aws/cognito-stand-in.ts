@@ -17,6 +17,8 @@ export interface CognitoStandInUser {
   status: 'FORCE_CHANGE_PASSWORD' | 'CONFIRMED';
   password?: string;
   groups: Set<string>;
+  /** AdminDisableUser sets it false. @default true */
+  enabled?: boolean;
 }
 
 export interface CognitoCall {
@@ -36,6 +38,11 @@ export interface CognitoStandIn {
   readonly calls: CognitoCall[];
   /** Adds a user directly (as if signed up), returning its sub. */
   addUser(username: string, groups?: string[], attributes?: Record<string, string>): string;
+  /**
+   * Makes list pages shorter than Limit although more follow, which the Cognito API reference
+   * allows ("might return fewer items than you specify ... If the response contains a token, there are more").
+   */
+  shortPages: boolean;
   /** Makes the next `times` calls of `operation` fail with this documented error. */
   failNext(operation: string, type: string, message: string, times?: number): void;
   close(): Promise<void>;
@@ -66,6 +73,7 @@ export async function startCognitoStandIn(userPoolId = 'us-east-1_StandIn01'): P
     groups,
     userPool: { Id: userPoolId, Name: 'stand-in', LambdaConfig: {} },
     calls,
+    shortPages: false,
     addUser(username, groupNames = [], attributes = {}) {
       const sub = attributes.sub ?? randomUUID();
       users.set(username, { username, attributes: { ...attributes, sub }, status: 'CONFIRMED', groups: new Set(groupNames) });
@@ -88,6 +96,35 @@ export async function startCognitoStandIn(userPoolId = 'us-east-1_StandIn01'): P
     return user;
   };
   const attributeList = (u: CognitoStandInUser) => Object.entries(u.attributes).map(([Name, Value]) => ({ Name, Value }));
+  const userType = (u: CognitoStandInUser, only?: readonly string[]) => ({
+    Username: u.username,
+    Attributes: attributeList(u).filter((a) => !only || only.includes(a.Name)),
+    UserCreateDate: epochSeconds(),
+    UserLastModifiedDate: epochSeconds(),
+    Enabled: u.enabled !== false,
+    UserStatus: u.status,
+  });
+  /** Limit: 0..60 (default 60), as the API reference's "Valid Range" says; anything else is a validation error. */
+  const limitOf = (body: Record<string, unknown>): number => {
+    if (body.Limit === undefined) return 60;
+    if (!Number.isInteger(body.Limit) || (body.Limit as number) < 0 || (body.Limit as number) > 60) {
+      throw new CognitoError('InvalidParameterException', `1 validation error detected: Value '${String(body.Limit)}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 60`);
+    }
+    return body.Limit as number;
+  };
+  /** Opaque tokens that name the request they belong to; a token from another list is refused. */
+  const page = <T>(items: T[], body: Record<string, unknown>, tokenField: 'PaginationToken' | 'NextToken', scope: string): { items: T[]; token?: string } => {
+    const limit = limitOf(body);
+    let start = 0;
+    if (body[tokenField] !== undefined) {
+      const decoded = Buffer.from(String(body[tokenField]), 'base64url').toString('utf8').split('|');
+      if (decoded.length !== 2 || decoded[0] !== scope || !/^\d+$/.test(decoded[1])) throw new CognitoError('InvalidParameterException', 'Invalid pagination token.');
+      start = Number(decoded[1]);
+    }
+    const size = state.shortPages ? Math.max(1, Math.floor(limit / 2)) : limit;
+    const end = start + size;
+    return { items: items.slice(start, end), ...(end < items.length ? { token: Buffer.from(`${scope}|${end}`).toString('base64url') } : {}) };
+  };
   const groupType = (name: string) => ({ GroupName: name, UserPoolId: userPoolId, Precedence: 0, CreationDate: epochSeconds(), LastModifiedDate: epochSeconds() });
 
   const operations: Record<string, (body: Record<string, unknown>) => unknown> = {
@@ -120,7 +157,7 @@ export async function startCognitoStandIn(userPoolId = 'us-east-1_StandIn01'): P
     AdminGetUser(body) {
       checkPool(body);
       const user = findUser(body.Username);
-      return { Username: user.username, UserAttributes: attributeList(user), UserStatus: user.status, Enabled: true, UserCreateDate: epochSeconds() };
+      return { Username: user.username, UserAttributes: attributeList(user), UserStatus: user.status, Enabled: user.enabled !== false, UserCreateDate: epochSeconds() };
     },
     AdminDeleteUser(body) {
       checkPool(body);
@@ -134,6 +171,29 @@ export async function startCognitoStandIn(userPoolId = 'us-east-1_StandIn01'): P
       const start = typeof body.NextToken === 'string' ? Number(body.NextToken) : 0;
       const page = all.slice(start, start + limit);
       return { Groups: page.map(groupType), ...(start + limit < all.length ? { NextToken: String(start + limit) } : {}) };
+    },
+    ListUsers(body) {
+      checkPool(body);
+      if (body.Filter !== undefined) throw new CognitoError('InvalidParameterException', 'the stand-in does not implement Filter');
+      const only = body.AttributesToGet as string[] | undefined;
+      const all = [...users.values()].sort((a, b) => a.username.localeCompare(b.username));
+      const { items, token } = page(all, body, 'PaginationToken', 'ListUsers');
+      return { Users: items.map((u) => userType(u, only)), ...(token ? { PaginationToken: token } : {}) };
+    },
+    ListUsersInGroup(body) {
+      checkPool(body);
+      const group = String(body.GroupName);
+      if (!groups.has(group)) throw new CognitoError('ResourceNotFoundException', 'Group not found.');
+      const all = [...users.values()].filter((u) => u.groups.has(group)).sort((a, b) => a.username.localeCompare(b.username));
+      const { items, token } = page(all, body, 'NextToken', `ListUsersInGroup:${group}`);
+      return { Users: items.map((u) => userType(u)), ...(token ? { NextToken: token } : {}) };
+    },
+    AdminRemoveUserFromGroup(body) {
+      checkPool(body);
+      const user = findUser(body.Username);
+      if (!groups.has(String(body.GroupName))) throw new CognitoError('ResourceNotFoundException', 'Group not found.');
+      user.groups.delete(String(body.GroupName));
+      return {};
     },
     DescribeUserPool(body) {
       checkPool(body);

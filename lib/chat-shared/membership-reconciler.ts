@@ -1,0 +1,87 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ChatConfig } from '../config';
+import { ChatFunction } from '../constructs/chat-function';
+import { Platform } from '../platform';
+import { membershipReconcilerFunctionName } from './cognito-triggers';
+
+export interface ChatMembershipReconcilerProps {
+  readonly config: ChatConfig;
+  /** Its VPC and database serve the function; its user pool is the one listed. */
+  readonly platform: Platform;
+  /** The Synapse OIDC app client: a sign-in through it is a Matrix login whose account may not exist yet. */
+  readonly synapseOidcClient: cognito.IUserPoolClient;
+  /** Synapse inside the VPC, the admin bot's token and who lets the function in. */
+  readonly synapse: {
+    readonly internalUrl: string;
+    readonly connections: ec2.IConnectable;
+    readonly botTokenSecret: secretsmanager.ISecret;
+    /** The JSON key of the token in botTokenSecret. */
+    readonly botTokenSecretKey: string;
+  };
+  /**
+   * How often the whole pool is reconciled.
+   * @default - every 5 minutes: a group change reaches both backends within 10 minutes, inside issue #13's 15
+   */
+  readonly schedule?: events.Schedule;
+}
+
+/**
+ * The membership reconciler (lambda/membership-reconciler): makes Hasura Lite's users/chat_members
+ * and the Synapse rooms' memberships and power levels follow the Cognito groups. Runs for the whole
+ * pool on a schedule, and for one user after each sign-in (the post-authentication trigger invokes
+ * it by its fixed name). See lib/chat-synapse/README.md, "Room membership".
+ */
+export class ChatMembershipReconciler extends Construct {
+  public readonly handler: ChatFunction;
+  public readonly rule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: ChatMembershipReconcilerProps) {
+    super(scope, id);
+    const { config, platform, synapse } = props;
+    const userPool = platform.userPool.userPool;
+    this.handler = new ChatFunction(this, 'Handler', {
+      config,
+      platform,
+      databaseAccess: true,
+      entry: 'membership-reconciler/index.ts',
+      functionName: membershipReconcilerFunctionName(config.prefix),
+      description: 'Makes Hasura Lite and Synapse room memberships follow the Cognito groups',
+      // A full run lists the pool and reads three rooms; a sign-in run waits up to 45 s for the
+      // Matrix account. Four minutes stays under the 5-minute schedule, so full runs do not overlap.
+      timeout: Duration.minutes(4),
+      memorySizeMiB: 512,
+      environment: {
+        USER_POOL_ID: userPool.userPoolId,
+        SYNAPSE_URL: synapse.internalUrl,
+        SYNAPSE_OIDC_CLIENT_ID: props.synapseOidcClient.userPoolClientId,
+        BOT_TOKEN_SECRET_ARN: synapse.botTokenSecret.secretArn,
+        BOT_TOKEN_SECRET_KEY_NAME: synapse.botTokenSecretKey,
+      },
+    });
+    this.handler.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cognito-idp:ListUsers', 'cognito-idp:ListUsersInGroup', 'cognito-idp:AdminGetUser', 'cognito-idp:AdminListGroupsForUser'],
+        resources: [userPool.userPoolArn],
+      }),
+    );
+    synapse.botTokenSecret.grantRead(this.handler.function);
+    // 8008: Synapse's only listener (SYNAPSE_LISTENER_PORT; chat-synapse imports this folder, not the other way round).
+    synapse.connections.connections.allowFrom(this.handler, ec2.Port.tcp(8008), 'Membership reconciler Lambda (Matrix client and admin API)');
+    // A failed sign-in run is retried once by Lambda; the next scheduled run covers the rest.
+    this.handler.function.configureAsyncInvoke({ retryAttempts: 1, maxEventAge: Duration.minutes(10) });
+
+    this.rule = new events.Rule(this, 'Schedule', {
+      description: 'Reconciles chat room memberships with the Cognito groups',
+      schedule: props.schedule ?? events.Schedule.rate(Duration.minutes(5)),
+    });
+    // No retries of a scheduled run: the next one starts 5 minutes later and does the same work.
+    this.rule.addTarget(new targets.LambdaFunction(this.handler.function, { retryAttempts: 0, maxEventAge: Duration.minutes(5) }));
+  }
+}
