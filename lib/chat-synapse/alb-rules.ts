@@ -1,9 +1,12 @@
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import { ADMIN_UI_BASE_PATH } from './admin-ui-service';
+import { SYNAPSE_OIDC_IDP_ID, SYNAPSE_OIDC_IDP_ID_PREFIX } from './homeserver-config';
 
-/** Listener rule priorities (contract C5: 2xx for Synapse; lower numbers are evaluated first). */
+/** Listener rule priorities (contract C5: the Synapse block ends at 2xx; lower numbers are evaluated first). */
 export const SYNAPSE_RULE_PRIORITIES = {
+  /** Seed 000's SSO path `.../sso/redirect/cognito`, redirected to Synapse's `oidc-cognito` (before 200 forwards /_matrix/*). */
+  ssoIdpAlias: 189,
   /** Refuses password changes so SSO users never get a password (see homeserver-config.ts password_config). */
   passwordChangeBlock: 190,
   /** First of the allow-list forwards for /_synapse/admin/*, one rule per ALLOWED_CIDRS_PER_RULE CIDRs, up to 198. */
@@ -17,6 +20,12 @@ export const SYNAPSE_RULE_PRIORITIES = {
 /** An ALB rule may hold 5 condition values; the host header and the path take two. */
 export const ALLOWED_CIDRS_PER_RULE = 3;
 const MAX_ALLOW_RULES = SYNAPSE_RULE_PRIORITIES.adminApiDeny - SYNAPSE_RULE_PRIORITIES.adminApiAllowFirst;
+
+/** The seeds' SSO redirect paths (seed 000 calls v3; r0 is the same Synapse servlet) and where they go. */
+export const SSO_IDP_ALIAS = {
+  from: ['v3', 'r0'].map((v) => `/_matrix/client/${v}/login/sso/redirect/${SYNAPSE_OIDC_IDP_ID}`),
+  to: `/_matrix/client/v3/login/sso/redirect/${SYNAPSE_OIDC_IDP_ID_PREFIX}${SYNAPSE_OIDC_IDP_ID}`,
+} as const;
 
 export interface SynapseRoutesProps {
   readonly listener: elbv2.IApplicationListener;
@@ -53,6 +62,15 @@ export class SynapseRoutes extends Construct {
         conditions: [host, elbv2.ListenerCondition.pathPatterns(paths), ...extra],
         action,
       });
+
+    // The seeds' mobile flow asks for idp "cognito"; Synapse names it "oidc-cognito". A 302 keeps the
+    // query (redirectUrl); the canonical path keeps working, since rule 200 forwards it unchanged.
+    rule(
+      'SsoIdpAlias',
+      SYNAPSE_RULE_PRIORITIES.ssoIdpAlias,
+      [...SSO_IDP_ALIAS.from],
+      elbv2.ListenerAction.redirect({ path: SSO_IDP_ALIAS.to, query: '#{query}', permanent: false }),
+    );
 
     rule(
       'PasswordChangeBlock',

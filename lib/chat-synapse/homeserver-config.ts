@@ -41,6 +41,10 @@ export const SYNAPSE_IMAGE_PATHS = {
 
 export const SYNAPSE_LISTENER_PORT = 8008;
 
+/** The OIDC provider's idp_id. Synapse prefixes it (config/oidc.py), so the SSO path says `oidc-cognito`. */
+export const SYNAPSE_OIDC_IDP_ID = 'cognito';
+export const SYNAPSE_OIDC_IDP_ID_PREFIX = 'oidc-';
+
 /** The deep link the mobile app registers; Synapse only redirects SSO logins to whitelisted prefixes. */
 export const MOBILE_SSO_CALLBACK = 'phenomapp://chat/sso-callback';
 
@@ -159,7 +163,7 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
   }
   const retention = `${input.historyRetentionDays}d`;
   const oidcProvider: HomeserverConfig['oidc_providers'][number] = {
-    idp_id: 'cognito',
+    idp_id: SYNAPSE_OIDC_IDP_ID,
     idp_name: 'Phenom',
     issuer: placeholder(HOMESERVER_PLAIN_ENV.oidcIssuer),
     client_id: placeholder(HOMESERVER_SECRET_ENV.oidcClientId),

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { SYNAPSE_RULE_PRIORITIES, SynapseRoutes } from '../../../lib/chat-synapse/alb-rules';
+import { SSO_IDP_ALIAS, SYNAPSE_RULE_PRIORITIES, SynapseRoutes } from '../../../lib/chat-synapse/alb-rules';
 
 /** SynapseRoutes alone on a bare listener: the allow-list variants need no full-stack synth. */
 function routes(adminApiAllowedCidrs: string[]): Template {
@@ -45,7 +45,7 @@ describe('SynapseRoutes admin-API restriction', () => {
     });
     // every allow rule is evaluated before the deny rule, and the deny rule before the catch-all 200
     const priorities = Object.values(t.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')).map((r) => r.Properties.Priority as number);
-    expect(priorities.sort((a, b) => a - b)).toEqual([190, 191, 192, 199, 200, 201, 202]);
+    expect(priorities.sort((a, b) => a - b)).toEqual([189, 190, 191, 192, 199, 200, 201, 202]);
   });
 
   it('with no CIDRs has no forward for the admin API at all', () => {
@@ -59,5 +59,27 @@ describe('SynapseRoutes admin-API restriction', () => {
   it('throws with a clear message when the allow-list does not fit the reserved priorities', () => {
     const many = Array.from({ length: 25 }, (_, i) => `10.${i}.0.0/16`);
     expect(() => routes(many)).toThrow(/synapse.adminApiAllowedCidrs: at most 24 CIDRs fit/);
+  });
+});
+
+describe('SynapseRoutes SSO alias for seed 000', () => {
+  it("redirects .../login/sso/redirect/cognito (v3 and r0) with a 302 to Synapse's oidc-cognito path, keeping the query", () => {
+    const t = routes([]);
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: SYNAPSE_RULE_PRIORITIES.ssoIdpAlias,
+      Conditions: Match.arrayEquals([
+        host,
+        { Field: 'path-pattern', PathPatternConfig: { Values: ['/_matrix/client/v3/login/sso/redirect/cognito', '/_matrix/client/r0/login/sso/redirect/cognito'] } },
+      ]),
+      // Host, port and protocol stay #{host}/#{port}/#{protocol} (the ALB's defaults): the browser's own.
+      Actions: [{ Type: 'redirect', RedirectConfig: { Path: '/_matrix/client/v3/login/sso/redirect/oidc-cognito', Query: '#{query}', StatusCode: 'HTTP_302' } }],
+    });
+  });
+
+  it('is evaluated before rule 200 forwards /_matrix/*, which still carries the canonical oidc-cognito path', () => {
+    expect(SYNAPSE_RULE_PRIORITIES.ssoIdpAlias).toBeLessThan(SYNAPSE_RULE_PRIORITIES.synapse);
+    // the target is not itself an alias path, so the redirect cannot loop
+    expect(SSO_IDP_ALIAS.from).not.toContain(SSO_IDP_ALIAS.to);
+    expect(SSO_IDP_ALIAS.to.startsWith('/_matrix/')).toBe(true);
   });
 });
