@@ -73,6 +73,12 @@ export interface HomeserverConfigInput {
   readonly databaseUser?: string;
   /** @default [MOBILE_SSO_CALLBACK] */
   readonly ssoClientWhitelist?: readonly string[];
+  /**
+   * The Admin UI's path under publicBaseUrl. Its "Sign in with SSO" returns there with the login token,
+   * so it joins sso.client_whitelist (no "continue to this app?" page for our own admin console).
+   * @default - no Admin UI in the whitelist
+   */
+  readonly adminUiPath?: string;
 }
 
 /** The subset of Synapse's homeserver.yaml schema this app sets (names as Synapse spells them). */
@@ -161,6 +167,9 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
   for (const [key, value] of Object.entries({ databaseName, databaseUser })) {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value)) throw new Error(`${key} must be a lower-case SQL identifier, got ${value}`);
   }
+  if (input.adminUiPath !== undefined && !/^\/[a-z0-9-]+(\/[a-z0-9-]+)*$/.test(input.adminUiPath)) {
+    throw new Error(`adminUiPath must be a path such as /chat-admin, got ${input.adminUiPath}`);
+  }
   const retention = `${input.historyRetentionDays}d`;
   const oidcProvider: HomeserverConfig['oidc_providers'][number] = {
     idp_id: SYNAPSE_OIDC_IDP_ID,
@@ -230,7 +239,11 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
     password_config: { enabled: true, localdb_enabled: true },
     oidc_providers: [oidcProvider],
     sso: {
-      client_whitelist: [...(input.ssoClientWhitelist ?? [MOBILE_SSO_CALLBACK])],
+      client_whitelist: [
+        ...(input.ssoClientWhitelist ?? [MOBILE_SSO_CALLBACK]),
+        // A prefix match in Synapse: the UI sends its full current URL (…/chat-admin/#/login).
+        ...(input.adminUiPath ? [new URL(`${input.adminUiPath}/`, baseUrl).toString()] : []),
+      ],
       update_profile_information: true,
     },
     // Seed 000, "Rate limits": 10 messages/second, burst of 30.

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
 import { Platform } from '../platform';
 import { SynapseAdminUi } from './admin-ui-service';
+import { AdminSignIn } from './admin-sign-in';
 import { SynapseRoutes } from './alb-rules';
 import { SynapseBootstrap, SynapseDatabaseSetup } from './deploy-steps';
 import { SynapseMediaBucket } from './media-bucket';
@@ -42,6 +43,8 @@ export interface ChatSynapseProps {
 export class ChatSynapse extends Construct {
   public readonly synapse: SynapseService;
   public readonly adminUi: SynapseAdminUi;
+  /** Cognito sign-in at the ALB for /chat-admin* and /_synapse/admin/* (its own app client). */
+  public readonly adminSignIn: AdminSignIn;
   public readonly routes: SynapseRoutes;
   public readonly secrets: SynapseSecrets;
   public readonly mediaBucket: s3.IBucket;
@@ -76,11 +79,18 @@ export class ChatSynapse extends Construct {
 
     this.adminUi = new SynapseAdminUi(this, 'AdminUi', { config, platform });
 
+    this.adminSignIn = new AdminSignIn(this, 'AdminSignIn', {
+      userPool: platform.userPool.userPool,
+      userPoolDomain: platform.userPool.domain,
+      domainName: config.domainName,
+      prefix: config.prefix,
+    });
     this.routes = new SynapseRoutes(this, 'Routes', {
       listener: platform.listener,
       domainName: config.domainName,
       synapse: this.synapse.targetGroup,
       adminUi: this.adminUi.targetGroup,
+      adminSignIn: this.adminSignIn,
       adminApiAllowedCidrs: config.synapse.adminApiAllowedCidrs,
     });
     // ECS refuses a target group that no listener rule uses yet.
@@ -92,7 +102,7 @@ export class ChatSynapse extends Construct {
     this.adminBotTokenSecret = this.secrets.botToken;
     this.adminBotUserId = this.bootstrap.resource.getAttString('BotUserId');
 
-    new CfnOutput(this, 'AdminUiUrl', { value: `https://${config.domainName}/chat-admin/`, description: 'Synapse Admin (reachable only from synapse.adminApiAllowedCidrs for admin API calls)' });
+    new CfnOutput(this, 'AdminUiUrl', { value: `https://${config.domainName}/chat-admin/`, description: 'Synapse Admin: Cognito sign-in, then "Sign in with SSO"; members of chat-admin are Synapse server admins' });
     new CfnOutput(this, 'AdminBotUserId', { value: this.adminBotUserId, description: 'The Synapse admin bot registered during deploy' });
     new CfnOutput(this, 'AdminBotTokenSecretArn', { value: this.secrets.botToken.secretArn, description: 'JSON secret with the admin bot access token (key accessToken)' });
   }

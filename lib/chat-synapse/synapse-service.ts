@@ -15,6 +15,7 @@ import { ChatConfig } from '../config';
 import { REPO_ROOT } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
+import { ADMIN_UI_BASE_PATH } from './admin-ui-service';
 import { HOMESERVER_PLAIN_ENV, HOMESERVER_SECRET_ENV, renderHomeserverYaml, SYNAPSE_CONFIG_YAML_ENV, SYNAPSE_LISTENER_PORT } from './homeserver-config';
 import { SynapseSecrets } from './secrets';
 
@@ -64,6 +65,7 @@ export class SynapseService extends Construct {
       awsRegion: config.region,
       historyRetentionDays: config.synapse.historyRetentionDays,
       databaseName: props.databaseName,
+      adminUiPath: ADMIN_UI_BASE_PATH,
     });
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {

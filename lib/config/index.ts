@@ -18,7 +18,7 @@ export interface TaskSize {
  * One environment's config with every default applied. Constructs read this,
  * never raw context, so a default is decided here once.
  */
-export type ChatConfig = Omit<ParsedEnvironmentConfig, 'certificate' | 'network' | 'database' | 'userPool' | 'hasura' | 'services' | 'monitoring' | 'waf'> & {
+export type ChatConfig = Omit<ParsedEnvironmentConfig, 'certificate' | 'network' | 'database' | 'userPool' | 'hasura' | 'services' | 'monitoring' | 'waf' | 'edge'> & {
   readonly envName: string;
   /** `<projectName>-<envName>`, the prefix of every physical name. */
   readonly prefix: string;
@@ -61,6 +61,8 @@ export type ChatConfig = Omit<ParsedEnvironmentConfig, 'certificate' | 'network'
   };
   readonly monitoring: { readonly alarmEmail?: string; readonly logRetentionDays: number };
   readonly waf: { readonly enabled: boolean; readonly ratePerIpPer5Min: number };
+  /** What is in front of the ALB (see schema.ts `edge`). */
+  readonly edge: { readonly provider: 'cloudflare' | 'none' };
 };
 
 /** Thrown for any config problem; the message names the key and what is expected. */
@@ -138,9 +140,20 @@ export function applyDefaults(envName: string, parsed: ParsedEnvironmentConfig):
     );
   }
 
+  const edge = { provider: parsed.edge.provider ?? (production ? 'cloudflare' : 'none') } as const;
+  if (edge.provider === 'cloudflare' && parsed.synapse.adminApiAllowedCidrs.length > 0) {
+    throw new ConfigError(
+      `${keyPrefix}.synapse.adminApiAllowedCidrs: behind Cloudflare (edge.provider "cloudflare") the ALB sees only Cloudflare's ` +
+        'addresses, so a source-CIDR list cannot single out staff and would refuse every admin. Leave it empty (the Admin UI ' +
+        'is behind Cognito sign-in at the ALB, and Synapse admits only server admins), or set edge.provider to "none" if clients ' +
+        'connect to the ALB directly.',
+    );
+  }
+
   return {
     ...parsed,
     envName,
+    edge,
     prefix,
     matrixServerName: parsed.matrixServerName ?? parsed.domainName,
     certificate: parsed.certificate ?? { mode: 'create', validation: 'dns-manual' },

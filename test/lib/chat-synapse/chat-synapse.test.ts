@@ -64,17 +64,20 @@ describe('ChatSynapse (development template)', () => {
     expect(adminContainer.LogConfiguration.LogDriver).toBe('awslogs');
   });
 
-  it('routes /_matrix/* and /_synapse/* (200) and /chat-admin/* (201) with the host header', () => {
+  it('routes /_matrix/* and /_synapse/client/* (200) and /chat-admin/* (201, behind Cognito sign-in) with the host header', () => {
     const host = { Field: 'host-header', HostHeaderConfig: { Values: ['chat-testing.thephenom.app'] } };
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: 200,
-      Conditions: Match.arrayEquals([host, { Field: 'path-pattern', PathPatternConfig: { Values: ['/_matrix/*', '/_synapse/*'] } }]),
+      Conditions: Match.arrayEquals([host, { Field: 'path-pattern', PathPatternConfig: { Values: ['/_matrix/*', '/_synapse/client/*'] } }]),
       Actions: [{ Type: 'forward', TargetGroupArn: ref(synapseTgId) }],
     });
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: 201,
       Conditions: Match.arrayEquals([host, { Field: 'path-pattern', PathPatternConfig: { Values: ['/chat-admin', '/chat-admin/*'] } }]),
-      Actions: [{ Type: 'forward', TargetGroupArn: ref(adminTgId) }],
+      Actions: [
+        Match.objectLike({ Type: 'authenticate-cognito', Order: 1, AuthenticateCognitoConfig: Match.objectLike({ OnUnauthenticatedRequest: 'authenticate' }) }),
+        { Type: 'forward', Order: 2, TargetGroupArn: ref(adminTgId) },
+      ],
     });
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: 202,
@@ -83,14 +86,26 @@ describe('ChatSynapse (development template)', () => {
     });
   });
 
-  it('answers /_synapse/admin/* with a fixed 403 ahead of rule 200 when no CIDR is allowed (the default)', () => {
+  it('puts /_synapse/admin/* behind Cognito sign-in at the ALB (the pool created here, its hosted-UI domain), then Synapse', () => {
+    const [clientId] = only(t, 'AWS::Cognito::UserPoolClient', 'ChatSynapseAdminSignInAlbClient');
+    const [domainId] = only(t, 'AWS::Cognito::UserPoolDomain', 'PlatformUserPoolHostedUi');
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
-      Priority: 199,
+      Priority: 191,
       Conditions: Match.arrayWith([{ Field: 'path-pattern', PathPatternConfig: { Values: ['/_synapse/admin/*'] } }]),
-      Actions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '403' }) })],
+      Actions: [
+        {
+          Type: 'authenticate-cognito',
+          Order: 1,
+          AuthenticateCognitoConfig: Match.objectLike({ OnUnauthenticatedRequest: 'deny', UserPoolClientId: ref(clientId), UserPoolDomain: ref(domainId) }),
+        },
+        { Type: 'forward', Order: 2, TargetGroupArn: ref(synapseTgId) },
+      ],
     });
+    t.hasResourceProperties('AWS::Cognito::UserPoolClient', { ClientName: 'phenom-development-synapse-admin-alb', CallbackURLs: ['https://chat-testing.thephenom.app/oauth2/idpresponse'] });
     const rules = Object.values(t.findResources('AWS::ElasticLoadBalancingV2::ListenerRule') as Record<string, Resource>);
+    // no allow-list by default: no source-ip rule and no 403 for the admin path
     expect(rules.filter((r) => r.Properties.Conditions.some((c: { Field: string }) => c.Field === 'source-ip'))).toEqual([]);
+    expect(rules.filter((r) => r.Properties.Priority === 199)).toEqual([]);
     // and users cannot give themselves a password (so password login stays the admin bot's)
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: 190,
@@ -129,7 +144,13 @@ describe('ChatSynapse (development template)', () => {
     const env = Object.fromEntries(container.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
     expect(Object.keys(env).sort()).toEqual(['SYNAPSE_CONFIG_YAML', 'SYNAPSE_DB_HOST', 'SYNAPSE_DB_PORT', 'SYNAPSE_MEDIA_BUCKET', 'SYNAPSE_OIDC_ISSUER']);
     expect(env.SYNAPSE_CONFIG_YAML).toBe(
-      renderHomeserverYaml({ serverName: 'chat-testing.thephenom.app', publicBaseUrl: 'https://chat-testing.thephenom.app', awsRegion: 'us-east-1', historyRetentionDays: 90 }),
+      renderHomeserverYaml({
+        serverName: 'chat-testing.thephenom.app',
+        publicBaseUrl: 'https://chat-testing.thephenom.app',
+        awsRegion: 'us-east-1',
+        historyRetentionDays: 90,
+        adminUiPath: '/chat-admin',
+      }),
     );
     expect(parse(env.SYNAPSE_CONFIG_YAML as string).registration_shared_secret).toBe('${SYNAPSE_REGISTRATION_SHARED_SECRET}');
     expect(JSON.stringify(env.SYNAPSE_OIDC_ISSUER)).toMatch(/https:\/\/cognito-idp\.us-east-1\.amazonaws\.com\//);

@@ -138,4 +138,11 @@ describe('homeserver config builder', () => {
     expect(() => renderHomeserverYaml({ ...input, historyRetentionDays: 0 })).toThrow(/historyRetentionDays/);
     expect(() => renderHomeserverYaml({ ...input, databaseName: 'synapse; drop' })).toThrow(/databaseName/);
   });
+
+  it("whitelists the Admin UI's URL for SSO (a prefix: the UI returns to …/chat-admin/#/login), beside the app's deep link", () => {
+    const withUi = parse(renderHomeserverYaml({ ...input, adminUiPath: '/chat-admin' }));
+    expect(withUi.sso.client_whitelist).toEqual([MOBILE_SSO_CALLBACK, 'https://chat.thephenom.app/chat-admin/']);
+    expect(() => renderHomeserverYaml({ ...input, adminUiPath: 'chat-admin' })).toThrow('adminUiPath must be a path such as /chat-admin, got chat-admin');
+    expect(() => renderHomeserverYaml({ ...input, adminUiPath: '/chat-admin/' })).toThrow(/adminUiPath must be a path/);
+  });
 });

@@ -38,4 +38,39 @@ describe('ALB routing of the development stack', () => {
       expect(route('/_matrix/client/v3/login/sso/redirect/Cognito')).toMatchObject({ priority: 200 });
     });
   });
+
+  describe('the admin API and the Admin UI', () => {
+    const adminUiTg = tgIds.find((id) => id.startsWith('ChatSynapseAdminUiTargetGroup'));
+    const clients = Object.keys(template.Resources).filter((id) => template.Resources[id].Type === 'AWS::Cognito::UserPoolClient' && id.startsWith('ChatSynapseAdminSignIn'));
+
+    it('puts /_synapse/admin/* behind Cognito sign-in with a 401 (not a redirect) for a request without a session, then Synapse', () => {
+      for (const path of ['/_synapse/admin/v2/users', '/_synapse/admin/v1/server_version', '/_synapse/admin/v1/register']) {
+        const r = route(path);
+        expect(r.actions).toEqual([
+          expect.objectContaining({ type: 'authenticate-cognito', onUnauthenticatedRequest: 'deny', userPoolClient: { Ref: clients[0] }, sessionCookieName: 'AWSELBAuthSessionCookie' }),
+          { type: 'forward', targetGroup: synapseTg },
+        ]);
+      }
+      expect(clients).toHaveLength(1);
+    });
+
+    it('sends /chat-admin and /chat-admin/* through the hosted UI (same client and cookie), then to the Admin UI', () => {
+      for (const path of ['/chat-admin', '/chat-admin/', '/chat-admin/config.json']) {
+        expect(route(path).actions).toEqual([
+          expect.objectContaining({ type: 'authenticate-cognito', onUnauthenticatedRequest: 'authenticate', userPoolClient: { Ref: clients[0] }, sessionCookieName: 'AWSELBAuthSessionCookie' }),
+          { type: 'forward', targetGroup: adminUiTg },
+        ]);
+      }
+    });
+
+    it('lets no other spelling of the admin path through to Synapse', () => {
+      for (const path of ['/_synapse//admin/v2/users', '/_synapse/%61dmin/v2/users', '/_synapse/Admin/v2/users', '/_synapse/admin', '/_synapse/metrics']) {
+        expect(`${path}: ${route(path).priority}`).toBe(`${path}: default`);
+      }
+    });
+
+    it('still forwards the OIDC callback and SSO pages under /_synapse/client/', () => {
+      expect(route('/_synapse/client/oidc/callback', 'code=x&state=y')).toMatchObject({ priority: 200, actions: [{ type: 'forward', targetGroup: synapseTg }] });
+    });
+  });
 });

@@ -158,4 +158,44 @@ describe('config errors name the key and the fix', () => {
     const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.images = { architecture: 'riscv64' })), 'development'));
     expect(msg).toMatch(/development\.images\.architecture: /);
   });
+
+  it('refuses an admin-API CIDR allow-list behind Cloudflare, where the ALB sees only Cloudflare', () => {
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => {
+          e.development.edge = { provider: 'cloudflare' };
+          e.development.synapse = { adminApiAllowedCidrs: ['203.0.113.0/24'] };
+        }),
+        'development',
+      ),
+    );
+    expect(msg).toMatch(/^phenom-chat:environments\.development\.synapse\.adminApiAllowedCidrs: behind Cloudflare .*Leave it empty .*edge\.provider to "none"/);
+  });
+
+  it('keeps an admin-API CIDR allow-list when clients reach the ALB directly (edge.provider none)', () => {
+    const config = loadConfig(
+      envsWith((e) => {
+        e.development.edge = { provider: 'none' };
+        e.development.synapse = { adminApiAllowedCidrs: ['203.0.113.0/24'] };
+      }),
+      'development',
+    );
+    expect(config.synapse.adminApiAllowedCidrs).toEqual(['203.0.113.0/24']);
+  });
+
+  it('rejects an edge provider it does not know', () => {
+    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.edge = { provider: 'akamai' })), 'development'));
+    expect(msg).toMatch(/development\.edge\.provider: /);
+  });
+});
+
+describe('edge.provider defaults', () => {
+  it('is cloudflare in production and none elsewhere unless set', () => {
+    const bare = envsWith((e) => {
+      delete e.development.edge;
+      delete e.production.edge;
+    });
+    expect(loadConfig(bare, 'production').edge).toEqual({ provider: 'cloudflare' });
+    expect(loadConfig(bare, 'development').edge).toEqual({ provider: 'none' });
+  });
 });
