@@ -39,7 +39,15 @@ export const SYNAPSE_IMAGE_PATHS = {
   rdsCaBundlePath: '/synapse/rds-global-bundle.pem',
 } as const;
 
+/** Where the task answers (the edge proxy in front of Synapse, see docker/synapse-edge): ALB target, Cloud Map, health checks. */
 export const SYNAPSE_LISTENER_PORT = 8008;
+/**
+ * Synapse's own listener, on the task's loopback only: nothing but the edge proxy in the same task can
+ * reach it, so its X-Forwarded-For (the one client address the proxy writes) is the only one Synapse trusts.
+ */
+export const SYNAPSE_INTERNAL_PORT = 8009;
+/** The request id the edge proxy generates ($request_id) and logs; Synapse (>= 1.69) logs it too. */
+export const SYNAPSE_REQUEST_ID_HEADER = 'X-Request-Id';
 
 /** The OIDC provider's idp_id. Synapse prefixes it (config/oidc.py), so the SSO path says `oidc-cognito`. */
 export const SYNAPSE_OIDC_IDP_ID = 'cognito';
@@ -93,6 +101,8 @@ export interface HomeserverConfig {
     tls: boolean;
     bind_addresses: string[];
     x_forwarded: boolean;
+    /** Synapse >= 1.69 (1.67 ignores it). */
+    request_id_header?: string;
     resources: Array<{ names: string[]; compress: boolean }>;
   }>;
   database: {
@@ -201,11 +211,15 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
     report_stats: false,
     listeners: [
       {
-        port: SYNAPSE_LISTENER_PORT,
+        port: SYNAPSE_INTERNAL_PORT,
         type: 'http',
         tls: false, // the ALB terminates TLS
-        bind_addresses: ['0.0.0.0'],
-        x_forwarded: true, // client IPs for rate limiting come from the ALB's X-Forwarded-For
+        // Only the edge proxy in this task connects. Synapse takes the *leftmost* X-Forwarded-For entry
+        // (http/site.py), which the ALB lets the client choose; the proxy replaces the header with the
+        // one address the ALB itself saw (or Cloudflare's CF-Connecting-IP, when Cloudflare sent it).
+        bind_addresses: ['127.0.0.1'],
+        x_forwarded: true,
+        request_id_header: SYNAPSE_REQUEST_ID_HEADER,
         resources: [{ names: ['client', 'federation'], compress: false }],
       },
     ],

@@ -89,6 +89,14 @@ function formatIssues(prefix: string, error: z.ZodError): string {
     .join('\n');
 }
 
+/** True when an IPv4 CIDR lies inside one of the RFC 1918 private ranges. */
+function isRfc1918(cidr: string): boolean {
+  const [ip, bits] = cidr.split('/');
+  const [a, b] = ip.split('.').map(Number);
+  const prefix = Number(bits);
+  return (a === 10 && prefix >= 8) || (a === 172 && b >= 16 && b <= 31 && prefix >= 12) || (a === 192 && b === 168 && prefix >= 16);
+}
+
 /** Applies the defaults that depend on whether the environment is production. */
 export function applyDefaults(envName: string, parsed: ParsedEnvironmentConfig): ChatConfig {
   const production = parsed.production;
@@ -141,6 +149,14 @@ export function applyDefaults(envName: string, parsed: ParsedEnvironmentConfig):
   }
 
   const edge = { provider: parsed.edge.provider ?? (production ? 'cloudflare' : 'none') } as const;
+  // Synapse's edge proxy believes X-Forwarded-For only from private (RFC 1918) peers, which is where the
+  // ALB's nodes are in a VPC created here (docker/synapse-edge/nginx.conf).
+  if (network.mode === 'create' && !isRfc1918(network.cidr)) {
+    throw new ConfigError(
+      `${keyPrefix}.network.cidr: expected a private range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, got ${network.cidr}; ` +
+        "Synapse's edge proxy takes the client address only from ALB nodes at such addresses",
+    );
+  }
   if (edge.provider === 'cloudflare' && parsed.synapse.adminApiAllowedCidrs.length > 0) {
     throw new ConfigError(
       `${keyPrefix}.synapse.adminApiAllowedCidrs: behind Cloudflare (edge.provider "cloudflare") the ALB sees only Cloudflare's ` +

@@ -29,17 +29,34 @@ describe('ChatSynapse (development template)', () => {
   const albSgId = Object.keys(t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupName: 'phenom-development-alb' } }))[0];
   const rdsSgId = Object.keys(t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupName: 'phenom-development-rds' } }))[0];
   const container = synapseTask.Properties.ContainerDefinitions[0];
+  const edgeContainer = synapseTask.Properties.ContainerDefinitions[1];
   const adminContainer = adminTask.Properties.ContainerDefinitions[0];
 
   it('sizes the tasks as seed 000 does, on ARM64 Fargate', () => {
     expect(synapseTask.Properties).toMatchObject({ Cpu: '512', Memory: '1024', RequiresCompatibilities: ['FARGATE'], RuntimePlatform: { CpuArchitecture: 'ARM64' } });
     expect(adminTask.Properties).toMatchObject({ Cpu: '256', Memory: '512', RequiresCompatibilities: ['FARGATE'], RuntimePlatform: { CpuArchitecture: 'ARM64' } });
-    expect(container.PortMappings).toEqual([expect.objectContaining({ ContainerPort: 8008 })]);
+    // Synapse listens on the task's loopback; the edge proxy holds the task's port 8008
+    expect(container.PortMappings).toBeUndefined();
+    expect(edgeContainer.PortMappings).toEqual([expect.objectContaining({ ContainerPort: 8008 })]);
     expect(adminContainer.PortMappings).toEqual([expect.objectContaining({ ContainerPort: 80 })]);
   });
 
+  it("puts the edge proxy in front of Synapse in the same task: the ALB target, told the edge provider", () => {
+    expect(synapseTask.Properties.ContainerDefinitions.map((c: { Name: string; Essential: boolean }) => [c.Name, c.Essential])).toEqual([
+      ['synapse', true],
+      ['synapse-edge', true],
+    ]);
+    expect(edgeContainer.Environment).toEqual([{ Name: 'SYNAPSE_EDGE_PROVIDER', Value: 'cloudflare' }]);
+    expect(edgeContainer.DependsOn).toEqual([{ ContainerName: 'synapse', Condition: 'START' }]);
+    expect(edgeContainer.LogConfiguration.Options['awslogs-stream-prefix']).toBe('synapse-edge');
+    expect(synapseService.Properties.LoadBalancers).toEqual([{ ContainerName: 'synapse-edge', ContainerPort: 8008, TargetGroupArn: ref(synapseTgId) }]);
+    const yaml = parse(container.Environment.find((e: { Name: string }) => e.Name === 'SYNAPSE_CONFIG_YAML').Value);
+    expect(yaml.listeners).toEqual([expect.objectContaining({ port: 8009, bind_addresses: ['127.0.0.1'], x_forwarded: true })]);
+  });
+
   it('health-checks Synapse on /health at 30/5/3/60 and the Admin UI on / at 30/5/3/30', () => {
-    expect(container.HealthCheck).toEqual({ Command: ['CMD-SHELL', 'curl -fSs http://localhost:8008/health || exit 1'], Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 60 });
+    expect(container.HealthCheck).toEqual({ Command: ['CMD-SHELL', 'curl -fSs http://127.0.0.1:8009/health || exit 1'], Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 60 });
+    expect(edgeContainer.HealthCheck).toEqual({ Command: ['CMD-SHELL', 'wget -q -O /dev/null http://127.0.0.1:8008/synapse-edge/health || exit 1'], Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 10 });
     expect(adminContainer.HealthCheck).toEqual({ Command: ['CMD-SHELL', 'wget -q -O /dev/null http://127.0.0.1:80/ || exit 1'], Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 30 });
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       Port: 8008, TargetType: 'ip', HealthCheckPath: '/health', HealthCheckIntervalSeconds: 30, HealthCheckTimeoutSeconds: 5, UnhealthyThresholdCount: 3,

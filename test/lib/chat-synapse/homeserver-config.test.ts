@@ -41,9 +41,17 @@ describe('homeserver config builder', () => {
     expect(parsed.serve_server_wellknown).toBe(true);
   });
 
-  it('listens on 8008 over plain http behind the ALB, with x_forwarded', () => {
+  it('listens on the loopback 8009 over plain http for the edge proxy alone, which writes X-Forwarded-For and X-Request-Id', () => {
     expect(parsed.listeners).toEqual([
-      expect.objectContaining({ port: 8008, type: 'http', tls: false, x_forwarded: true, resources: [{ names: ['client', 'federation'], compress: false }] }),
+      {
+        port: 8009,
+        type: 'http',
+        tls: false,
+        bind_addresses: ['127.0.0.1'],
+        x_forwarded: true,
+        request_id_header: 'X-Request-Id',
+        resources: [{ names: ['client', 'federation'], compress: false }],
+      },
     ]);
   });
 

@@ -189,6 +189,17 @@ describe('config errors name the key and the fix', () => {
   });
 });
 
+describe('network.cidr for a created VPC', () => {
+  it("must be private, since Synapse's edge proxy believes X-Forwarded-For only from private peers", () => {
+    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.network = { mode: 'create', cidr: '100.64.0.0/16' })), 'development'));
+    expect(msg).toMatch(/^phenom-chat:environments\.development\.network\.cidr: expected a private range inside 10\.0\.0\.0\/8, 172\.16\.0\.0\/12 or 192\.168\.0\.0\/16, got 100\.64\.0\.0\/16/);
+    for (const cidr of ['10.40.0.0/16', '172.31.0.0/16', '192.168.0.0/20']) {
+      expect(loadConfig(envsWith((e) => (e.development.network = { mode: 'create', cidr })), 'development').network).toMatchObject({ cidr });
+    }
+    expect(() => loadConfig(envsWith((e) => (e.development.network = { mode: 'create', cidr: '172.32.0.0/16' })), 'development')).toThrow(/network\.cidr/);
+  });
+});
+
 describe('edge.provider defaults', () => {
   it('is cloudflare in production and none elsewhere unless set', () => {
     const bare = envsWith((e) => {
