@@ -47,7 +47,19 @@ export const SYNAPSE_IMAGE_PATHS = {
   rdsCaBundlePath: '/synapse/rds-global-bundle.pem',
 } as const;
 
+/** Where the task answers (the edge proxy in front of Synapse, see docker/synapse-edge): ALB target, Cloud Map, health checks. */
 export const SYNAPSE_LISTENER_PORT = 8008;
+/**
+ * Synapse's own listener, on the task's loopback only: nothing but the edge proxy in the same task can
+ * reach it, so its X-Forwarded-For (the one client address the proxy writes) is the only one Synapse trusts.
+ */
+export const SYNAPSE_INTERNAL_PORT = 8009;
+/** The request id the edge proxy generates ($request_id) and logs; Synapse (>= 1.69) logs it too. */
+export const SYNAPSE_REQUEST_ID_HEADER = 'X-Request-Id';
+
+export { SYNAPSE_OIDC_IDP_ID };
+/** Synapse prefixes every OIDC idp_id (config/oidc.py), so the SSO path says `oidc-cognito`. */
+export const SYNAPSE_OIDC_IDP_ID_PREFIX = 'oidc-';
 
 /** The deep link the mobile app registers; Synapse only redirects SSO logins to whitelisted prefixes. */
 export const MOBILE_SSO_CALLBACK = 'phenomapp://chat/sso-callback';
@@ -81,6 +93,13 @@ export interface HomeserverConfigInput {
    * @default - no auto-join
    */
   readonly autoJoin?: { readonly roomAliases: readonly string[]; readonly inviterLocalpart: string };
+
+  /**
+   * The Admin UI's path under publicBaseUrl. Its "Sign in with SSO" returns there with the login token,
+   * so it joins sso.client_whitelist (no "continue to this app?" page for our own admin console).
+   * @default - no Admin UI in the whitelist
+   */
+  readonly adminUiPath?: string;
 }
 
 /** The subset of Synapse's homeserver.yaml schema this app sets (names as Synapse spells them). */
@@ -95,6 +114,8 @@ export interface HomeserverConfig {
     tls: boolean;
     bind_addresses: string[];
     x_forwarded: boolean;
+    /** Synapse >= 1.69 (1.67 ignores it). */
+    request_id_header?: string;
     resources: Array<{ names: string[]; compress: boolean }>;
   }>;
   database: {
@@ -169,6 +190,9 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
   }
   const databaseName = input.databaseName ?? 'synapse';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName)) throw new Error(`databaseName must be a lower-case SQL identifier, got ${databaseName}`);
+  if (input.adminUiPath !== undefined && !/^\/[a-z0-9-]+(\/[a-z0-9-]+)*$/.test(input.adminUiPath)) {
+    throw new Error(`adminUiPath must be a path such as /chat-admin, got ${input.adminUiPath}`);
+  }
   const retention = `${input.historyRetentionDays}d`;
   const oidcProvider: HomeserverConfig['oidc_providers'][number] = {
     idp_id: SYNAPSE_OIDC_IDP_ID,
@@ -196,11 +220,15 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
     report_stats: false,
     listeners: [
       {
-        port: SYNAPSE_LISTENER_PORT,
+        port: SYNAPSE_INTERNAL_PORT,
         type: 'http',
         tls: false, // the ALB terminates TLS
-        bind_addresses: ['0.0.0.0'],
-        x_forwarded: true, // client IPs for rate limiting come from the ALB's X-Forwarded-For
+        // Only the edge proxy in this task connects. Synapse takes the *leftmost* X-Forwarded-For entry
+        // (http/site.py), which the ALB lets the client choose; the proxy replaces the header with the
+        // one address the ALB itself saw (or Cloudflare's CF-Connecting-IP, when Cloudflare sent it).
+        bind_addresses: ['127.0.0.1'],
+        x_forwarded: true,
+        request_id_header: SYNAPSE_REQUEST_ID_HEADER,
         resources: [{ names: ['client', 'federation'], compress: false }],
       },
     ],
@@ -234,7 +262,11 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
     password_config: { enabled: true, localdb_enabled: true },
     oidc_providers: [oidcProvider],
     sso: {
-      client_whitelist: [...(input.ssoClientWhitelist ?? [MOBILE_SSO_CALLBACK])],
+      client_whitelist: [
+        ...(input.ssoClientWhitelist ?? [MOBILE_SSO_CALLBACK]),
+        // A prefix match in Synapse: the UI sends its full current URL (…/chat-admin/#/login).
+        ...(input.adminUiPath ? [new URL(`${input.adminUiPath}/`, baseUrl).toString()] : []),
+      ],
       update_profile_information: true,
     },
     // Seed 000, "Rate limits": 10 messages/second, burst of 30.

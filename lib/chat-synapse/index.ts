@@ -9,6 +9,7 @@ import { importSecret } from '../constructs/imported-secret';
 import { CHAT_ROOM_DEFINITIONS, matrixRoomAlias } from '../chat-shared/rooms';
 import { Platform } from '../platform';
 import { SynapseAdminUi } from './admin-ui-service';
+import { AdminSignIn } from './admin-sign-in';
 import { SynapseRoutes } from './alb-rules';
 import { ADMIN_BOT_LOCALPART, SynapseBootstrap, SynapseDatabaseSetup } from './deploy-steps';
 import { SynapseMediaBucket } from './media-bucket';
@@ -47,6 +48,8 @@ export interface ChatSynapseProps {
 export class ChatSynapse extends Construct {
   public readonly synapse: SynapseService;
   public readonly adminUi: SynapseAdminUi;
+  /** Cognito sign-in at the ALB for /chat-admin* and /_synapse/admin/* (its own app client). */
+  public readonly adminSignIn: AdminSignIn;
   public readonly routes: SynapseRoutes;
   public readonly secrets: SynapseSecrets;
   public readonly mediaBucket: s3.IBucket;
@@ -97,11 +100,18 @@ export class ChatSynapse extends Construct {
 
     this.adminUi = new SynapseAdminUi(this, 'AdminUi', { config, platform });
 
+    this.adminSignIn = new AdminSignIn(this, 'AdminSignIn', {
+      userPool: platform.userPool.userPool,
+      userPoolDomain: platform.userPool.domain,
+      domainName: config.domainName,
+      prefix: config.prefix,
+    });
     this.routes = new SynapseRoutes(this, 'Routes', {
       listener: platform.listener,
       domainName: config.domainName,
       synapse: this.synapse.targetGroup,
       adminUi: this.adminUi.targetGroup,
+      adminSignIn: this.adminSignIn,
       adminApiAllowedCidrs: config.synapse.adminApiAllowedCidrs,
     });
     // ECS refuses a target group that no listener rule uses yet.
@@ -116,7 +126,7 @@ export class ChatSynapse extends Construct {
     this.adminBotUserId = this.bootstrap.resource.getAttString('BotUserId');
 
     // At stack scope, so the output keys the runbook reads stay readable (no construct-path hash).
-    new CfnOutput(Stack.of(this), 'AdminUiUrl', { value: `https://${config.domainName}/chat-admin/`, description: 'Synapse Admin (reachable only from synapse.adminApiAllowedCidrs for admin API calls)' });
+    new CfnOutput(Stack.of(this), 'AdminUiUrl', { value: `https://${config.domainName}/chat-admin/`, description: 'Synapse Admin: Cognito sign-in, then "Sign in with SSO"; members of chat-admin are Synapse server admins' });
     new CfnOutput(Stack.of(this), 'AdminBotUserId', { value: this.adminBotUserId, description: 'The Synapse admin bot registered during deploy' });
     new CfnOutput(Stack.of(this), 'AdminBotTokenSecretArn', { value: this.secrets.botToken.secretArn, description: 'JSON secret with the admin bot access token (key accessToken)' });
   }

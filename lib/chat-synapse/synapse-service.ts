@@ -13,7 +13,16 @@ import { ChatConfig } from '../config';
 import { dockerAssetImage, fargateRuntimePlatform } from '../constructs/container-image';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
-import { HOMESERVER_PLAIN_ENV, HOMESERVER_SECRET_ENV, HomeserverConfigInput, renderHomeserverYaml, SYNAPSE_CONFIG_YAML_ENV, SYNAPSE_LISTENER_PORT } from './homeserver-config';
+import { ADMIN_UI_BASE_PATH } from './admin-ui-service';
+import {
+  HOMESERVER_PLAIN_ENV,
+  HOMESERVER_SECRET_ENV,
+  HomeserverConfigInput,
+  renderHomeserverYaml,
+  SYNAPSE_CONFIG_YAML_ENV,
+  SYNAPSE_INTERNAL_PORT,
+  SYNAPSE_LISTENER_PORT,
+} from './homeserver-config';
 import { SynapseSecrets } from './secrets';
 import { keepOnceCreated } from '../removal-policy';
 
@@ -35,6 +44,9 @@ export function logicalIdOf(construct: IConstruct): string {
   const cfn = construct.node.defaultChild as CfnElement;
   return Stack.of(construct).resolve(Stack.of(construct).getLogicalId(cfn)) as string;
 }
+
+/** The task's way in (docker/synapse-edge): the ALB target and the Cloud Map name point at it. */
+export const SYNAPSE_EDGE_CONTAINER = 'synapse-edge';
 
 /** Seed 000 "Health checks": Synapse /health every 30 s, 5 s timeout, 3 retries, 60 s start period. */
 export const SYNAPSE_HEALTH_CHECK = { path: '/health', intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 60 } as const;
@@ -66,6 +78,7 @@ export class SynapseService extends Construct {
       historyRetentionDays: config.synapse.historyRetentionDays,
       databaseName: props.databaseName,
       autoJoin: props.autoJoin,
+      adminUiPath: ADMIN_UI_BASE_PATH,
     });
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
@@ -92,11 +105,11 @@ export class SynapseService extends Construct {
 
     const s = HOMESERVER_SECRET_ENV;
     const p = HOMESERVER_PLAIN_ENV;
-    this.taskDefinition.addContainer('Synapse', {
+    const synapse = this.taskDefinition.addContainer('Synapse', {
       containerName: 'synapse',
       // Built from docker/synapse at deploy time (synth only stages the two small files there).
       image: dockerAssetImage(config, 'synapse'),
-      portMappings: [{ containerPort: SYNAPSE_LISTENER_PORT, name: 'synapse' }],
+      // No port mapping: Synapse listens on the task's loopback only; the edge container is the way in.
       environment: {
         [SYNAPSE_CONFIG_YAML_ENV]: this.homeserverYaml,
         [p.databaseHost]: db.instance.dbInstanceEndpointAddress,
@@ -116,7 +129,7 @@ export class SynapseService extends Construct {
         [s.oidcClientSecret]: ecs.Secret.fromSecretsManager(props.clientsSecret, CHAT_CLIENT_SECRET_KEYS.synapseOidcClientSecret),
       },
       healthCheck: {
-        command: ['CMD-SHELL', `curl -fSs http://localhost:${SYNAPSE_LISTENER_PORT}${SYNAPSE_HEALTH_CHECK.path} || exit 1`],
+        command: ['CMD-SHELL', `curl -fSs http://127.0.0.1:${SYNAPSE_INTERNAL_PORT}${SYNAPSE_HEALTH_CHECK.path} || exit 1`],
         interval: Duration.seconds(SYNAPSE_HEALTH_CHECK.intervalSeconds),
         timeout: Duration.seconds(SYNAPSE_HEALTH_CHECK.timeoutSeconds),
         retries: SYNAPSE_HEALTH_CHECK.retries,
@@ -124,6 +137,28 @@ export class SynapseService extends Construct {
       },
       logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'synapse' }),
     });
+
+    // The edge proxy (docker/synapse-edge): the task's port 8008 for the ALB and the in-VPC callers. It
+    // hands Synapse one client address, the one the ALB saw (or Cloudflare's CF-Connecting-IP when the
+    // ALB saw Cloudflare), because Synapse believes the leftmost X-Forwarded-For entry, which the client writes.
+    const edge = this.taskDefinition.addContainer('Edge', {
+      containerName: SYNAPSE_EDGE_CONTAINER,
+      image: dockerAssetImage(config, 'synapse-edge'),
+      portMappings: [{ containerPort: SYNAPSE_LISTENER_PORT, name: 'synapse' }],
+      environment: { SYNAPSE_EDGE_PROVIDER: config.edge.provider },
+      // nginx needs a few MiB; the reservation keeps Synapse's share of the task's memory.
+      memoryReservationMiB: 32,
+      healthCheck: {
+        command: ['CMD-SHELL', `wget -q -O /dev/null http://127.0.0.1:${SYNAPSE_LISTENER_PORT}/synapse-edge/health || exit 1`],
+        interval: Duration.seconds(30),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(10),
+      },
+      logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'synapse-edge' }),
+    });
+    // Started after Synapse and stopped before it, so a draining task stops taking requests first.
+    edge.addContainerDependencies({ container: synapse, condition: ecs.ContainerDependencyCondition.START });
 
     const namespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
       name: `synapse.${config.prefix}.internal`,
@@ -165,7 +200,7 @@ export class SynapseService extends Construct {
         unhealthyThresholdCount: SYNAPSE_HEALTH_CHECK.retries,
       },
     });
-    this.service.attachToApplicationTargetGroup(this.targetGroup);
+    this.targetGroup.addTarget(this.service.loadBalancerTarget({ containerName: SYNAPSE_EDGE_CONTAINER, containerPort: SYNAPSE_LISTENER_PORT }));
 
     acknowledgeNag(
       this.taskDefinition,

@@ -82,6 +82,14 @@ function formatIssues(prefix: string, error: z.ZodError, input?: unknown): strin
     .join('\n');
 }
 
+/** True when an IPv4 CIDR lies inside one of the RFC 1918 private ranges. */
+function isRfc1918(cidr: string): boolean {
+  const [ip, bits] = cidr.split('/');
+  const [a, b] = ip.split('.').map(Number);
+  const prefix = Number(bits);
+  return (a === 10 && prefix >= 8) || (a === 172 && b >= 16 && b <= 31 && prefix >= 12) || (a === 192 && b === 168 && prefix >= 16);
+}
+
 /**
  * Applies the defaults that depend on whether the environment is production, and the checks
  * that span several keys. A problem is reported as a zod issue at its key, so it reads like
@@ -175,9 +183,34 @@ function resolve(envName: string, parsed: ParsedEnvironmentConfig, ctx: z.Refine
     });
   }
 
+  const edge = { provider: parsed.edge.provider ?? (production ? 'cloudflare' : 'none') } as const;
+  // Synapse's edge proxy believes X-Forwarded-For only from private (RFC 1918) peers, which is where the
+  // ALB's nodes are in a VPC created here (docker/synapse-edge/nginx.conf).
+  if (network.mode === 'create' && !isRfc1918(network.cidr)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['network', 'cidr'],
+      message:
+        `expected a private range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, got ${network.cidr}; ` +
+        "Synapse's edge proxy takes the client address only from ALB nodes at such addresses",
+    });
+  }
+  if (edge.provider === 'cloudflare' && parsed.synapse.adminApiAllowedCidrs.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['synapse', 'adminApiAllowedCidrs'],
+      message:
+        'behind Cloudflare (edge.provider "cloudflare") the ALB sees only Cloudflare\'s ' +
+        'addresses, so a source-CIDR list cannot single out staff and would refuse every admin. Leave it empty (the Admin UI ' +
+        'is behind Cognito sign-in at the ALB, and Synapse admits only server admins), or set edge.provider to "none" if clients ' +
+        'connect to the ALB directly.',
+    });
+  }
+
   return {
     ...parsed,
     envName,
+    edge,
     /** `<projectName>-<envName>`, the prefix of every physical name. */
     prefix,
     matrixServerName: parsed.matrixServerName ?? parsed.domainName,

@@ -82,7 +82,10 @@ export const CONFIG_KEY_DOCS: Record<string, KeyDoc> = {
   'images.architecture': { meaning: 'The platform every image is built for (`linux/arm64` or `linux/amd64`) and the CPU architecture of every Fargate task, always the same. Use `x86_64` on a deploying machine that cannot build arm64 images.' },
   'mcp.backendType': { meaning: 'Which backend the MCP tools use.' },
   'mcp.maxCount': { meaning: 'Autoscaling maximum of the MCP service (minimum 1).' },
-  'synapse.adminApiAllowedCidrs': { meaning: 'CIDRs allowed to reach `/_synapse/admin/*` through the ALB; empty means nobody.' },
+  'synapse.adminApiAllowedCidrs': {
+    meaning:
+      'An optional extra on `/_synapse/admin/*`: only these source CIDRs, as the ALB sees them. Empty means from anywhere, behind Cognito sign-in at the ALB and Synapse\'s own admin check. Refused with `edge.provider: cloudflare`, where the ALB sees only Cloudflare.',
+  },
   'synapse.historyRetentionDays': { meaning: 'The scheduled purge removes room history older than this.' },
   'synapse.signingKeySecretArn': {
     meaning:
@@ -101,6 +104,11 @@ export const CONFIG_KEY_DOCS: Record<string, KeyDoc> = {
   'linkPreview.previewUrlTemplate': { meaning: 'The URL stored in `link_previews.url`; https, with `{phenomId}` once.' },
   'monitoring.alarmEmail': { meaning: 'E-mail subscribed to the alarm topic.' },
   'monitoring.logRetentionDays': { meaning: 'Retention of every log group (a CloudWatch Logs value).', default: '30; 365 in production' },
+  'edge.provider': {
+    meaning:
+      'What is in front of the ALB. `cloudflare` (seed 002\'s proxied record): Synapse takes the client address from `CF-Connecting-IP`, but only on requests the ALB received from Cloudflare\'s ranges. `none`: the address the ALB saw.',
+    default: '`cloudflare` in production, `none` otherwise',
+  },
   'waf.enabled': { meaning: 'Attach AWS WAF (managed common + known-bad-inputs rules, a per-IP rate rule) to the ALB.', default: '`production`' },
   'waf.ratePerIpPer5Min': { meaning: 'Requests per IP per 5 minutes before the rate rule blocks.' },
 };

@@ -331,9 +331,22 @@ export const environmentConfigSchema = z
       })
       .strict()
       .default({ backendType: 'hasura', maxCount: 4 }),
+    /**
+     * What sits in front of the ALB. `cloudflare` (the seeds' proxied DNS record): the ALB sees Cloudflare's
+     * addresses, so Synapse takes the client IP from CF-Connecting-IP, but only on requests that reached the
+     * ALB from Cloudflare's published ranges. `none`: the client connects to the ALB itself. The default is
+     * `cloudflare` in production and `none` otherwise (applied in index.ts).
+     */
+    edge: z
+      .object({ provider: z.enum(['cloudflare', 'none']).optional() })
+      .strict()
+      .default({}),
     synapse: z
       .object({
-        /** CIDRs allowed to reach /_synapse/admin/*. Empty means nobody, through the ALB. */
+        /**
+         * An extra restriction on /_synapse/admin/*: only these source CIDRs (as the ALB sees them). Empty
+         * (the default) means from anywhere, behind Cognito sign-in at the ALB and Synapse's own admin check.
+         */
         adminApiAllowedCidrs: z
           .array(cidr)
           .max(MAX_ADMIN_API_CIDRS, `expected at most ${MAX_ADMIN_API_CIDRS} CIDRs (they fill the ALB rule priorities reserved for them); use wider blocks`)

@@ -91,7 +91,12 @@ export class LoadBalancer extends Construct {
       deletionProtection: config.production,
       // Synapse /sync long-polls for up to 30 s and GraphQL subscriptions idle; 120 s keeps them open.
       idleTimeout: Duration.seconds(120),
+      // The ALB appends the address it saw as the *last* X-Forwarded-For entry, bare (no :port): the one
+      // entry a client cannot write. Synapse's edge proxy reads exactly that (docker/synapse-edge).
+      xffHeaderProcessingMode: elbv2.XffHeaderProcessingMode.APPEND,
     });
+    // Explicit (the CDK writes this attribute only when true): with a port, the entry is no address.
+    alb.setAttribute('routing.http.xff_client_port.enabled', 'false');
     alb.logAccessLogs(accessLogs, 'alb');
     // The deletion-protection step turns it on once the ALB exists (protection-plan.ts): in the template it would
     // make a failed first deploy's rollback fail. Absent from the template, no later update resets it.

@@ -18,6 +18,11 @@ export class ChatUserPool extends Construct {
   public readonly hostedUiDomain: string;
   /** True when the pool is created by this app, so triggers can be attached directly. */
   public readonly created: boolean;
+  /**
+   * The hosted-UI domain as a construct, for the ALB's authenticate-cognito action (which wants the
+   * prefix of a Cognito domain, or the full name of a custom one). Created here, or imported from `domain`.
+   */
+  public readonly domain: cognito.IUserPoolDomain;
 
   constructor(scope: Construct, id: string, props: UserPoolProps) {
     super(scope, id);
@@ -28,6 +33,8 @@ export class ChatUserPool extends Construct {
       this.userPool = cognito.UserPool.fromUserPoolId(this, 'UserPool', pool.userPoolId);
       this.hostedUiDomain = pool.domain;
       this.created = false;
+      const prefix = /^([a-z0-9-]+)\.auth\.[a-z0-9-]+\.amazoncognito\.com$/.exec(pool.domain);
+      this.domain = cognito.UserPoolDomain.fromDomainName(this, 'HostedUiDomain', prefix ? prefix[1] : pool.domain);
       return;
     }
 
@@ -67,7 +74,7 @@ export class ChatUserPool extends Construct {
       (userPool.node.defaultChild as cognito.CfnUserPool).addPropertyOverride('EmailConfiguration.SourceArn', pool.email.sesIdentityArn);
     }
     // Synapse's OIDC login redirects to this hosted UI.
-    userPool.addDomain('HostedUi', { cognitoDomain: { domainPrefix: pool.domainPrefix } });
+    this.domain = userPool.addDomain('HostedUi', { cognitoDomain: { domainPrefix: pool.domainPrefix } });
     this.userPool = userPool;
     this.hostedUiDomain = `${pool.domainPrefix}.auth.${userPool.env.region}.amazoncognito.com`;
     this.created = true;

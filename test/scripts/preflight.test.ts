@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,9 @@ import { captureConsole } from '../support/console-capture';
 import { writeCdkJson } from '../support/cdk-json';
 import { BUILDX_AMD64_ONLY, BUILDX_MULTIARCH, fakeDocker } from '../support/fake-docker';
 import { cdkJsonEnvironments } from '../support/synth';
+
+/** One image per docker/ directory with a Dockerfile (Synapse, its edge proxy, the Admin UI, the MCP server, Hasura). */
+const DOCKER_IMAGE_DIRECTORIES = readdirSync(join(__dirname, '..', '..', 'docker')).filter((d) => existsSync(join(__dirname, '..', '..', 'docker', d, 'Dockerfile')));
 
 const REPO = join(__dirname, '../..');
 const cdkJson = JSON.parse(readFileSync(join(REPO, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
@@ -48,7 +51,7 @@ describe('the synthesized assembly', () => {
     const template = JSON.parse(readFileSync(join(assemblyDir, 'PhenomChat-development.template.json'), 'utf8'));
     const rejected = template.Rules.CheckBootstrapVersion.Assertions[0].Assert['Fn::Not'][0]['Fn::Contains'][0] as string[];
     expect(facts.requiredBootstrapVersion).toBe(Math.max(...rejected.map(Number)) + 1);
-    expect(facts).toMatchObject({ bootstrapQualifier: 'hnb659fds', dockerImages: 4, dockerPlatforms: ['linux/arm64'] });
+    expect(facts).toMatchObject({ bootstrapQualifier: 'hnb659fds', dockerImages: DOCKER_IMAGE_DIRECTORIES.length, dockerPlatforms: ['linux/arm64'] });
   });
 });
 

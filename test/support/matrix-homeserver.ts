@@ -34,7 +34,8 @@ import { AddressInfo } from 'node:net';
  * Registrations (shared secret, admin PUT, `ssoRegister`) auto-join `autoJoinRooms` as Synapse's
  * RegistrationHandler._join_rooms does, inviting as `autoJoinMxidLocalpart` where the room needs it.
  * A state key starting with "@" may be set only by that user (event_auth: "You are not allowed to set others state").
- * - `GET  /_synapse/admin/v1/users/{userId}/admin`
+ * - `GET|PUT /_synapse/admin/v1/users/{userId}/admin` (PUT: 404 for an unknown user, 400 when an admin demotes itself)
+ * - `GET  /_synapse/admin/v2/users` (`from`/`limit` paging with `next_token`, `guests`; deactivated users are never stored here)
  * - `POST /_synapse/admin/v1/purge_history/{roomId}` and `GET /_synapse/admin/v1/purge_history_status/{purgeId}`
  * - `GET  /_synapse/admin/v1/server_version`
  * - `POST /_synapse/admin/v1/rooms/{roomIdOrAlias}/make_room_admin` (MakeRoomAdminRestServlet: the highest-powered
@@ -319,6 +320,35 @@ export class MatrixHomeserver {
       const user = this.users.get(decodeURIComponent(m[1]));
       if (!user) throw new MatrixError(404, 'M_NOT_FOUND', 'User not found');
       return [200, { admin: user.admin }];
+    }
+    if ((m = p.match(/^\/_synapse\/admin\/v1\/users\/([^/]+)\/admin$/)) && method === 'PUT') {
+      const requester = this.requireAdmin(req, url);
+      const target = decodeURIComponent(m[1]);
+      const b = body as { admin?: unknown } | undefined;
+      if (!b || !('admin' in b)) throw new MatrixError(400, 'M_MISSING_PARAM', 'Missing params: admin');
+      if (!target.endsWith(`:${this.serverName}`)) throw new MatrixError(400, 'M_UNKNOWN', 'Only local users can be admins of this homeserver');
+      if (target === requester && !b.admin) throw new MatrixError(400, 'M_UNKNOWN', 'You may not demote yourself.');
+      const user = this.users.get(target);
+      // Synapse updates the row and fails when there is none (StoreError 404 from simple_update_one).
+      if (!user) throw new MatrixError(404, 'M_UNKNOWN', 'No row found (users)');
+      user.admin = Boolean(b.admin);
+      return [200, {}];
+    }
+    if (p === '/_synapse/admin/v2/users' && method === 'GET') {
+      this.requireAdmin(req, url);
+      const from = Number(url.searchParams.get('from') ?? '0');
+      const limit = Number(url.searchParams.get('limit') ?? '100');
+      const all = [...this.users.values()].sort((a, b) => a.userId.localeCompare(b.userId));
+      const page = all.slice(from, from + limit);
+      // Like Synapse 1.67: admin and deactivated as 0/1, and no `admins` filter.
+      return [
+        200,
+        {
+          users: page.map((u) => ({ name: u.userId, is_guest: 0, admin: u.admin ? 1 : 0, deactivated: 0, displayname: u.displayName })),
+          total: all.length,
+          ...(from + limit < all.length ? { next_token: String(from + limit) } : {}),
+        },
+      ];
     }
     if (p === '/_synapse/admin/v1/server_version' && method === 'GET') return [200, { server_version: '1.142.0 (stand-in)' }];
     if ((m = p.match(/^\/_synapse\/admin\/v1\/rooms\/([^/]+)\/make_room_admin$/)) && method === 'POST') {

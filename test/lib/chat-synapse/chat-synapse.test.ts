@@ -29,17 +29,34 @@ describe('ChatSynapse (development template)', () => {
   const albSgId = Object.keys(t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupName: 'phenom-development-alb' } }))[0];
   const rdsSgId = Object.keys(t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupName: 'phenom-development-rds' } }))[0];
   const container = synapseTask.Properties.ContainerDefinitions[0];
+  const edgeContainer = synapseTask.Properties.ContainerDefinitions[1];
   const adminContainer = adminTask.Properties.ContainerDefinitions[0];
 
   it('sizes the tasks as seed 000 does, on ARM64 Fargate', () => {
     expect(synapseTask.Properties).toMatchObject({ Cpu: '512', Memory: '1024', RequiresCompatibilities: ['FARGATE'], RuntimePlatform: { CpuArchitecture: 'ARM64' } });
     expect(adminTask.Properties).toMatchObject({ Cpu: '256', Memory: '512', RequiresCompatibilities: ['FARGATE'], RuntimePlatform: { CpuArchitecture: 'ARM64' } });
-    expect(container.PortMappings).toEqual([expect.objectContaining({ ContainerPort: 8008 })]);
+    // Synapse listens on the task's loopback; the edge proxy holds the task's port 8008
+    expect(container.PortMappings).toBeUndefined();
+    expect(edgeContainer.PortMappings).toEqual([expect.objectContaining({ ContainerPort: 8008 })]);
     expect(adminContainer.PortMappings).toEqual([expect.objectContaining({ ContainerPort: 80 })]);
   });
 
+  it("puts the edge proxy in front of Synapse in the same task: the ALB target, told the edge provider", () => {
+    expect(synapseTask.Properties.ContainerDefinitions.map((c: { Name: string; Essential: boolean }) => [c.Name, c.Essential])).toEqual([
+      ['synapse', true],
+      ['synapse-edge', true],
+    ]);
+    expect(edgeContainer.Environment).toEqual([{ Name: 'SYNAPSE_EDGE_PROVIDER', Value: 'cloudflare' }]);
+    expect(edgeContainer.DependsOn).toEqual([{ ContainerName: 'synapse', Condition: 'START' }]);
+    expect(edgeContainer.LogConfiguration.Options['awslogs-stream-prefix']).toBe('synapse-edge');
+    expect(synapseService.Properties.LoadBalancers).toEqual([{ ContainerName: 'synapse-edge', ContainerPort: 8008, TargetGroupArn: ref(synapseTgId) }]);
+    const yaml = parse(container.Environment.find((e: { Name: string }) => e.Name === 'SYNAPSE_CONFIG_YAML').Value);
+    expect(yaml.listeners).toEqual([expect.objectContaining({ port: 8009, bind_addresses: ['127.0.0.1'], x_forwarded: true })]);
+  });
+
   it('health-checks Synapse on /health at 30/5/3/60 and the Admin UI on / at 30/5/3/30', () => {
-    expect(container.HealthCheck).toEqual({ Command: ['CMD-SHELL', 'curl -fSs http://localhost:8008/health || exit 1'], Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 60 });
+    expect(container.HealthCheck).toEqual({ Command: ['CMD-SHELL', 'curl -fSs http://127.0.0.1:8009/health || exit 1'], Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 60 });
+    expect(edgeContainer.HealthCheck).toEqual({ Command: ['CMD-SHELL', 'wget -q -O /dev/null http://127.0.0.1:8008/synapse-edge/health || exit 1'], Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 10 });
     expect(adminContainer.HealthCheck).toEqual({ Command: ['CMD-SHELL', 'wget -q -O /dev/null http://127.0.0.1:80/ || exit 1'], Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 30 });
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       Port: 8008, TargetType: 'ip', HealthCheckPath: '/health', HealthCheckIntervalSeconds: 30, HealthCheckTimeoutSeconds: 5, UnhealthyThresholdCount: 3,
@@ -64,17 +81,20 @@ describe('ChatSynapse (development template)', () => {
     expect(adminContainer.LogConfiguration.LogDriver).toBe('awslogs');
   });
 
-  it('routes /_matrix/* and /_synapse/* (200) and /chat-admin/* (201) with the host header', () => {
+  it('routes /_matrix/* and /_synapse/client/* (200) and /chat-admin/* (201, behind Cognito sign-in) with the host header', () => {
     const host = { Field: 'host-header', HostHeaderConfig: { Values: ['chat-testing.thephenom.app'] } };
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: 200,
-      Conditions: Match.arrayEquals([host, { Field: 'path-pattern', PathPatternConfig: { Values: ['/_matrix/*', '/_synapse/*'] } }]),
+      Conditions: Match.arrayEquals([host, { Field: 'path-pattern', PathPatternConfig: { Values: ['/_matrix/*', '/_synapse/client/*'] } }]),
       Actions: [{ Type: 'forward', TargetGroupArn: ref(synapseTgId) }],
     });
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: 201,
       Conditions: Match.arrayEquals([host, { Field: 'path-pattern', PathPatternConfig: { Values: ['/chat-admin', '/chat-admin/*'] } }]),
-      Actions: [{ Type: 'forward', TargetGroupArn: ref(adminTgId) }],
+      Actions: [
+        Match.objectLike({ Type: 'authenticate-cognito', Order: 1, AuthenticateCognitoConfig: Match.objectLike({ OnUnauthenticatedRequest: 'authenticate' }) }),
+        { Type: 'forward', Order: 2, TargetGroupArn: ref(adminTgId) },
+      ],
     });
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: 202,
@@ -83,14 +103,26 @@ describe('ChatSynapse (development template)', () => {
     });
   });
 
-  it('answers /_synapse/admin/* with a fixed 403 ahead of rule 200 when no CIDR is allowed (the default)', () => {
+  it('puts /_synapse/admin/* behind Cognito sign-in at the ALB (the pool created here, its hosted-UI domain), then Synapse', () => {
+    const [clientId] = only(t, 'AWS::Cognito::UserPoolClient', 'ChatSynapseAdminSignInAlbClient');
+    const [domainId] = only(t, 'AWS::Cognito::UserPoolDomain', 'PlatformUserPoolHostedUi');
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
-      Priority: 199,
+      Priority: 191,
       Conditions: Match.arrayWith([{ Field: 'path-pattern', PathPatternConfig: { Values: ['/_synapse/admin/*'] } }]),
-      Actions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '403' }) })],
+      Actions: [
+        {
+          Type: 'authenticate-cognito',
+          Order: 1,
+          AuthenticateCognitoConfig: Match.objectLike({ OnUnauthenticatedRequest: 'deny', UserPoolClientId: ref(clientId), UserPoolDomain: ref(domainId) }),
+        },
+        { Type: 'forward', Order: 2, TargetGroupArn: ref(synapseTgId) },
+      ],
     });
+    t.hasResourceProperties('AWS::Cognito::UserPoolClient', { ClientName: 'phenom-development-synapse-admin-alb', CallbackURLs: ['https://chat-testing.thephenom.app/oauth2/idpresponse'] });
     const rules = Object.values(t.findResources('AWS::ElasticLoadBalancingV2::ListenerRule') as Record<string, Resource>);
+    // no allow-list by default: no source-ip rule and no 403 for the admin path
     expect(rules.filter((r) => r.Properties.Conditions.some((c: { Field: string }) => c.Field === 'source-ip'))).toEqual([]);
+    expect(rules.filter((r) => r.Properties.Priority === 199)).toEqual([]);
     // and users cannot give themselves a password (so password login stays the admin bot's)
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
       Priority: 190,
@@ -135,6 +167,7 @@ describe('ChatSynapse (development template)', () => {
         awsRegion: 'us-east-1',
         historyRetentionDays: 90,
         autoJoin: { roomAliases: ['#community:chat-testing.thephenom.app'], inviterLocalpart: 'phenom-bot' },
+        adminUiPath: '/chat-admin',
       }),
     );
     expect(parse(env.SYNAPSE_CONFIG_YAML as string).registration_shared_secret).toBe('${SYNAPSE_REGISTRATION_SHARED_SECRET}');

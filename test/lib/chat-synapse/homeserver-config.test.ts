@@ -41,9 +41,17 @@ describe('homeserver config builder', () => {
     expect(parsed.serve_server_wellknown).toBe(true);
   });
 
-  it('listens on 8008 over plain http behind the ALB, with x_forwarded', () => {
+  it('listens on the loopback 8009 over plain http for the edge proxy alone, which writes X-Forwarded-For and X-Request-Id', () => {
     expect(parsed.listeners).toEqual([
-      expect.objectContaining({ port: 8008, type: 'http', tls: false, x_forwarded: true, resources: [{ names: ['client', 'federation'], compress: false }] }),
+      {
+        port: 8009,
+        type: 'http',
+        tls: false,
+        bind_addresses: ['127.0.0.1'],
+        x_forwarded: true,
+        request_id_header: 'X-Request-Id',
+        resources: [{ names: ['client', 'federation'], compress: false }],
+      },
     ]);
   });
 
@@ -137,5 +145,12 @@ describe('homeserver config builder', () => {
     expect(() => renderHomeserverYaml({ ...input, serverName: 'Not A Name' })).toThrow(/serverName/);
     expect(() => renderHomeserverYaml({ ...input, historyRetentionDays: 0 })).toThrow(/historyRetentionDays/);
     expect(() => renderHomeserverYaml({ ...input, databaseName: 'synapse; drop' })).toThrow(/databaseName/);
+  });
+
+  it("whitelists the Admin UI's URL for SSO (a prefix: the UI returns to …/chat-admin/#/login), beside the app's deep link", () => {
+    const withUi = parse(renderHomeserverYaml({ ...input, adminUiPath: '/chat-admin' }));
+    expect(withUi.sso.client_whitelist).toEqual([MOBILE_SSO_CALLBACK, 'https://chat.thephenom.app/chat-admin/']);
+    expect(() => renderHomeserverYaml({ ...input, adminUiPath: 'chat-admin' })).toThrow('adminUiPath must be a path such as /chat-admin, got chat-admin');
+    expect(() => renderHomeserverYaml({ ...input, adminUiPath: '/chat-admin/' })).toThrow(/adminUiPath must be a path/);
   });
 });

@@ -252,8 +252,8 @@ describe('config errors name the key and the fix', () => {
     const capacity = (SYNAPSE_RULE_PRIORITIES.adminApiDeny - SYNAPSE_RULE_PRIORITIES.adminApiAllowFirst) * ALLOWED_CIDRS_PER_RULE;
     expect(MAX_ADMIN_API_CIDRS).toBe(capacity);
     const cidrs = (n: number) => Array.from({ length: n }, (_, i) => `203.0.${i}.0/24`);
-    expect(() => loadConfig(envsWith((e) => (e.development.synapse = { adminApiAllowedCidrs: cidrs(capacity) })), 'development')).not.toThrow();
-    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.synapse = { adminApiAllowedCidrs: cidrs(capacity + 1) })), 'development'));
+    expect(() => loadConfig(envsWith((e) => ((e.development.edge = { provider: 'none' }), (e.development.synapse = { adminApiAllowedCidrs: cidrs(capacity) }))), 'development')).not.toThrow();
+    const msg = configErrorOf(() => loadConfig(envsWith((e) => ((e.development.edge = { provider: 'none' }), (e.development.synapse = { adminApiAllowedCidrs: cidrs(capacity + 1) }))), 'development'));
     expect(msg).toContain(`development.synapse.adminApiAllowedCidrs: expected at most ${capacity} CIDRs`);
   });
   describe('synapse.database (adopting an existing homeserver)', () => {
@@ -301,5 +301,58 @@ describe('database.engineVersion default', () => {
     expect(DEFAULT_POSTGRES_ENGINE_VERSION).toBe(CDK_POSTGRES_17_VERSIONS.at(-1));
     expect(RDS_NO_LONGER_CREATES).not.toContain(DEFAULT_POSTGRES_ENGINE_VERSION);
     expect(loadConfig(cdkJsonEnvironments(), 'production').database.engineVersion).toBe(DEFAULT_POSTGRES_ENGINE_VERSION);
+  });
+});
+
+describe('edge.provider and the admin-API allow-list', () => {
+  it('refuses an admin-API CIDR allow-list behind Cloudflare, where the ALB sees only Cloudflare', () => {
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => {
+          e.development.edge = { provider: 'cloudflare' };
+          e.development.synapse = { adminApiAllowedCidrs: ['203.0.113.0/24'] };
+        }),
+        'development',
+      ),
+    );
+    expect(msg).toMatch(/^phenom-chat:environments\.development\.synapse\.adminApiAllowedCidrs: behind Cloudflare .*Leave it empty .*edge\.provider to "none"/);
+  });
+
+  it('keeps an admin-API CIDR allow-list when clients reach the ALB directly (edge.provider none)', () => {
+    const config = loadConfig(
+      envsWith((e) => {
+        e.development.edge = { provider: 'none' };
+        e.development.synapse = { adminApiAllowedCidrs: ['203.0.113.0/24'] };
+      }),
+      'development',
+    );
+    expect(config.synapse.adminApiAllowedCidrs).toEqual(['203.0.113.0/24']);
+  });
+
+  it('rejects an edge provider it does not know', () => {
+    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.edge = { provider: 'akamai' })), 'development'));
+    expect(msg).toMatch(/development\.edge\.provider: /);
+  });
+});
+
+describe('network.cidr for a created VPC', () => {
+  it("must be private, since Synapse's edge proxy believes X-Forwarded-For only from private peers", () => {
+    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.network = { mode: 'create', cidr: '100.64.0.0/16' })), 'development'));
+    expect(msg).toMatch(/^phenom-chat:environments\.development\.network\.cidr: expected a private range inside 10\.0\.0\.0\/8, 172\.16\.0\.0\/12 or 192\.168\.0\.0\/16, got 100\.64\.0\.0\/16/);
+    for (const cidr of ['10.40.0.0/16', '172.31.0.0/16', '192.168.0.0/20']) {
+      expect(loadConfig(envsWith((e) => (e.development.network = { mode: 'create', cidr })), 'development').network).toMatchObject({ cidr });
+    }
+    expect(() => loadConfig(envsWith((e) => (e.development.network = { mode: 'create', cidr: '172.32.0.0/16' })), 'development')).toThrow(/network\.cidr/);
+  });
+});
+
+describe('edge.provider defaults', () => {
+  it('is cloudflare in production and none elsewhere unless set', () => {
+    const bare = envsWith((e) => {
+      delete e.development.edge;
+      delete e.production.edge;
+    });
+    expect(loadConfig(bare, 'production').edge).toEqual({ provider: 'cloudflare' });
+    expect(loadConfig(bare, 'development').edge).toEqual({ provider: 'none' });
   });
 });

@@ -79,6 +79,17 @@ describe('import mode', () => {
     }
   });
 
+  it("signs admins in at the ALB with the imported pool and its hosted-UI domain's prefix", () => {
+    const auth = Object.values(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule'))
+      .flatMap((r) => r.Properties.Actions as Array<{ Type: string; AuthenticateCognitoConfig?: Record<string, unknown> }>)
+      .filter((a) => a.Type === 'authenticate-cognito');
+    expect(auth.length).toBe(2);
+    for (const a of auth) {
+      // ELB wants the prefix of a Cognito domain (a custom domain would be passed whole)
+      expect(a.AuthenticateCognitoConfig).toMatchObject({ UserPoolDomain: 'phenom-dev', UserPoolArn: expect.stringContaining('userpool/us-east-1_AbCdEfGhI') });
+    }
+  });
+
   it('opens the imported RDS security group to the chat tasks on 5432 only', () => {
     const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).filter((r) => r.Properties.GroupId === 'sg-0b1b2c3d4e5f60718');
     expect(rules.length).toBeGreaterThanOrEqual(2);

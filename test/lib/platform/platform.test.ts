@@ -125,6 +125,12 @@ describe('ALB', () => {
     });
   });
 
+  it('appends the address it saw to X-Forwarded-For, without a port (what the Synapse edge proxy reads)', () => {
+    const attrs = Object.values(dev().findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'))[0].Properties.LoadBalancerAttributes as Array<{ Key: string; Value: string }>;
+    const byKey = Object.fromEntries(attrs.map((a) => [a.Key, a.Value]));
+    expect({ mode: byKey['routing.http.xff_header_processing.mode'], port: byKey['routing.http.xff_client_port.enabled'] }).toEqual({ mode: 'append', port: 'false' });
+  });
+
   it('keeps its access logs in an encrypted, private, TLS-only bucket', () => {
     dev().hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
