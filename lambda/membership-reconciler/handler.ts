@@ -9,6 +9,8 @@ export const RECONCILER_METRICS = {
   joined: 'MembershipJoined',
   removed: 'MembershipRemoved',
   powerLevels: 'MembershipPowerLevelUpdates',
+  serverAdminsPromoted: 'ServerAdminsPromoted',
+  serverAdminsDemoted: 'ServerAdminsDemoted',
 } as const;
 
 /**
@@ -57,12 +59,17 @@ export function createReconcilerHandler(deps: HandlerDeps) {
         kicked: report.synapse.kicked,
         powerLevelUpdates: report.synapse.powerLevelUpdates,
         withoutAccount: report.synapse.withoutAccount.length,
+        serverAdmins: report.synapse.serverAdmins,
         failures: report.synapse.failures.length,
       },
     };
     metrics.addMetric(RECONCILER_METRICS.joined, MetricUnit.Count, report.hasura.joined + (report.synapse?.joined.length ?? 0));
     metrics.addMetric(RECONCILER_METRICS.removed, MetricUnit.Count, report.hasura.left + report.hasura.removedUnknown + (report.synapse?.kicked.length ?? 0));
     metrics.addMetric(RECONCILER_METRICS.powerLevels, MetricUnit.Count, report.synapse?.powerLevelUpdates.length ?? 0);
+    if (report.synapse?.serverAdmins) {
+      metrics.addMetric(RECONCILER_METRICS.serverAdminsPromoted, MetricUnit.Count, report.synapse.serverAdmins.promoted.length);
+      metrics.addMetric(RECONCILER_METRICS.serverAdminsDemoted, MetricUnit.Count, report.synapse.serverAdmins.demoted.length);
+    }
     metrics.addMetric(RECONCILER_METRICS.failed, MetricUnit.Count, failures.length);
     metrics.publishStoredMetrics();
     if (failures.length > 0) {

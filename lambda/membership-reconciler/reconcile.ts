@@ -1,10 +1,10 @@
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { Pool } from 'pg';
-import { ChatEntitlements, entitlementsFor } from '../../lib/chat-shared/groups';
+import { CHAT_GROUPS, ChatEntitlements, entitlementsFor } from '../../lib/chat-shared/groups';
 import { chatUserProfile } from '../../lib/chat-shared/profile';
 import { applyHasuraEntitlements, hasuraDiffers, HasuraUser, readHasuraSnapshot, removeUnknownMembers } from '../shared/hasura-membership';
 import { DirectoryUser, getDirectoryUser, listDirectory } from './directory';
-import { SynapseReconciler, SynapseReport } from './synapse';
+import { MatrixWant, SynapseReconciler, SynapseReport } from './synapse';
 import { SynapseMembershipClient } from './synapse-client';
 
 export interface ReconcileDeps {
@@ -40,6 +40,12 @@ export interface ReconcileReport {
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const entitlementsOf = (u: DirectoryUser): ChatEntitlements | null => (u.entitled ? entitlementsFor(u.groups) : null);
 const hasuraUserOf = (u: DirectoryUser): HasuraUser => ({ sub: u.sub, ...chatUserProfile(u.claims, u.userName) });
+const matrixWantOf = (u: DirectoryUser): MatrixWant => ({
+  sub: u.sub,
+  claims: u.claims,
+  entitlements: entitlementsOf(u),
+  serverAdmin: u.entitled && u.groups.includes(CHAT_GROUPS.admin.name),
+});
 
 /**
  * The whole pool: Cognito is listed first (a listing that fails ends the run before anything is
@@ -82,7 +88,7 @@ export async function reconcileUser(deps: ReconcileDeps, options: ReconcileUserO
       await sleep(delay);
     }
     await reconciler.load(); // the state may have moved on while we waited (Synapse's auto-join, another run)
-    synapse = await reconciler.apply([{ sub: user.sub, claims: user.claims, entitlements: entitlementsOf(user) }], { sweep: false });
+    synapse = await reconciler.apply([matrixWantOf(user)], { sweep: false });
   }
   return { scope: 'user', users: 1, hasura, synapse };
 }
@@ -140,10 +146,7 @@ async function reconcileSynapse(deps: ReconcileDeps, users: readonly DirectoryUs
   try {
     const reconciler = new SynapseReconciler(await deps.synapse!(), deps.synapseRoomAliasSuffix);
     await reconciler.load();
-    return await reconciler.apply(
-      users.map((u) => ({ sub: u.sub, claims: u.claims, entitlements: entitlementsOf(u) })),
-      { sweep },
-    );
+    return await reconciler.apply(users.map(matrixWantOf), { sweep });
   } catch (err) {
     return { joined: [], kicked: [], powerLevelUpdates: [], withoutAccount: [], failures: [{ what: 'reconcile Synapse', error: errorText(err) }] };
   }

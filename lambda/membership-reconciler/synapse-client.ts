@@ -1,3 +1,4 @@
+import { SynapseAdminHttp } from '../shared/synapse-server-admins';
 import { MatrixClient, MatrixHttpError } from '../synapse-bootstrap/matrix-client';
 
 export { MatrixHttpError } from '../synapse-bootstrap/matrix-client';
@@ -80,6 +81,15 @@ export class SynapseMembershipClient extends MatrixClient {
 
   async kick(roomId: string, userId: string, reason: string): Promise<void> {
     await this.request('POST', `/_matrix/client/v3/rooms/${enc(roomId)}/kick`, { token: this.token, body: { user_id: userId, reason } });
+  }
+
+  /** The server-admin flag calls (lambda/shared/synapse-server-admins.ts), with the same URL and token. */
+  serverAdmins(): SynapseAdminHttp {
+    return new SynapseAdminHttp({ baseUrl: this.baseUrl, accessToken: this.token });
+  }
+
+  powerLevels(roomId: string): Promise<Record<string, unknown>> {
+    return this.request<Record<string, unknown>>('GET', `/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.power_levels/`, { token: this.token });
   }
 
   putPowerLevels(roomId: string, content: Record<string, unknown>): Promise<string> {

@@ -1,6 +1,7 @@
 import { ChatEntitlements } from '../../lib/chat-shared/groups';
 import { matrixUserIdCandidates, OidcProfileClaims, SYNAPSE_AUTH_PROVIDER_ID } from '../../lib/chat-shared/matrix-identity';
 import { CHAT_ROOM_DEFINITIONS, ChatRoomName, matrixRoomAlias } from '../../lib/chat-shared/rooms';
+import { syncServerAdmins } from '../shared/synapse-server-admins';
 import { MatrixHttpError, StateEvent, SynapseMembershipClient } from './synapse-client';
 
 /** What one Cognito user should be in Matrix. */
@@ -9,6 +10,8 @@ export interface MatrixWant {
   readonly claims: OidcProfileClaims;
   /** null: entitled to nothing (disabled, or gone from the pool). */
   readonly entitlements: ChatEntitlements | null;
+  /** An enabled member of chat-admin: a Synapse server admin (see SynapseReconciler.apply). */
+  readonly serverAdmin: boolean;
 }
 
 export interface SynapseReport {
@@ -18,6 +21,8 @@ export interface SynapseReport {
   readonly powerLevelUpdates: string[];
   /** Subs with no Matrix account yet (never signed in to Matrix): nothing to do for them. */
   readonly withoutAccount: string[];
+  /** Full runs: whose Synapse server-admin flag this run set or cleared. */
+  serverAdmins?: { readonly promoted: readonly string[]; readonly demoted: readonly string[] };
   readonly failures: { readonly what: string; readonly error: string }[];
 }
 
@@ -128,16 +133,19 @@ export class SynapseReconciler {
   /**
    * Applies the wanted state for `wants` (every pool user on a full run, one user otherwise).
    * `sweep`: also kick members that carry an oidc-cognito external id but whose sub is in no want
-   * (deleted from the pool); only meaningful when `wants` is the complete pool.
+   * (deleted from the pool), and make Synapse's server-admin flag follow `serverAdmin`; both are
+   * only meaningful when `wants` is the complete pool.
    */
   async apply(wants: readonly MatrixWant[], options: { readonly sweep: boolean }): Promise<SynapseReport> {
     const report: SynapseReport = { joined: [], kicked: [], powerLevelUpdates: [], withoutAccount: [], failures: [] };
     const wanted = new Map<string, ChatEntitlements | null>();
+    const serverAdmins: string[] = [];
     for (const want of wants) {
       try {
         const userId = await this.matrixIdOf(want.sub, want.claims);
         if (userId) wanted.set(userId, want.entitlements);
         else report.withoutAccount.push(want.sub);
+        if (userId && want.serverAdmin) serverAdmins.push(userId);
       } catch (err) {
         report.failures.push({ what: `look up the Matrix account of ${want.sub}`, error: errorText(err) });
       }
@@ -149,7 +157,31 @@ export class SynapseReconciler {
       await this.setPowerLevels(room, wanted, report);
       await this.kickUnentitled(room, wanted, report);
     }
+    if (options.sweep) await this.syncServerAdmins(serverAdmins, report);
     return report;
+  }
+
+  /**
+   * Server admins = chat-admin's members with an account. Accounts that did not come in through
+   * Cognito (the bot, an operator's local account) are never demoted, as they are never kicked.
+   */
+  private async syncServerAdmins(members: string[], report: SynapseReport): Promise<void> {
+    try {
+      const result = await syncServerAdmins(this.client.serverAdmins(), {
+        members,
+        keep: [this.botUserId],
+        keepIf: async (userId) => !(await this.cameFromCognito(userId)),
+      });
+      report.serverAdmins = { promoted: result.promoted, demoted: result.demoted };
+    } catch (err) {
+      report.failures.push({ what: 'make the Synapse server admins follow chat-admin', error: errorText(err) });
+    }
+  }
+
+  /** Whether the account carries an oidc-cognito external id, i.e. Synapse made it at a Cognito SSO login. */
+  private async cameFromCognito(userId: string): Promise<boolean> {
+    const user = await this.client.user(userId);
+    return user?.external_ids?.some((e) => e.auth_provider === SYNAPSE_AUTH_PROVIDER_ID) ?? false;
   }
 
   /** Members that came in through Cognito SSO (oidc-cognito external id) but are no longer in the pool: entitled to nothing. */
@@ -162,8 +194,7 @@ export class SynapseReconciler {
     }
     for (const userId of candidates) {
       try {
-        const user = await this.client.user(userId);
-        if (user?.external_ids?.some((e) => e.auth_provider === SYNAPSE_AUTH_PROVIDER_ID)) wanted.set(userId, null);
+        if (await this.cameFromCognito(userId)) wanted.set(userId, null);
       } catch (err) {
         report.failures.push({ what: `look up ${userId}`, error: errorText(err) });
       }
@@ -196,14 +227,37 @@ export class SynapseReconciler {
   }
 
   private async setPowerLevels(room: RoomView, wanted: Map<string, ChatEntitlements | null>, report: SynapseReport): Promise<void> {
-    const users = { ...((room.powerLevels.users ?? {}) as Record<string, number>) };
+    if (!this.levelsWanted(room, room.powerLevels, wanted)) return;
+    try {
+      // Read again just before writing: the event is replaced whole, and a mute (or the lift of one)
+      // that landed since load() would otherwise be undone by this run's older copy.
+      const fresh = await this.client.powerLevels(room.roomId);
+      const users = this.levelsWanted(room, fresh, wanted);
+      room.powerLevels = fresh;
+      if (!users) return;
+      const content = { ...fresh, users };
+      await this.client.putPowerLevels(room.roomId, content);
+      room.powerLevels = content;
+      report.powerLevelUpdates.push(room.name);
+    } catch (err) {
+      report.failures.push({ what: `set the power levels of ${room.alias}`, error: errorText(err) });
+    }
+  }
+
+  /** The `users` map the groups want, or undefined when `powerLevels` already has it. */
+  private levelsWanted(room: RoomView, powerLevels: Record<string, unknown>, wanted: Map<string, ChatEntitlements | null>): Record<string, number> | undefined {
+    const users = { ...((powerLevels.users ?? {}) as Record<string, number>) };
     const botLevel = users[this.botUserId] ?? 100;
+    const events = (powerLevels.events ?? {}) as Record<string, number>;
+    const sendLevel = events['m.room.message'] ?? (powerLevels.events_default as number | undefined) ?? 0;
     let changed = false;
     for (const [userId, entitlements] of wanted) {
       if (userId === this.botUserId) continue;
       const want = entitlements?.rooms.includes(room.name) ? entitlements.matrixPowerLevel : 0;
       const current = users[userId];
       if (current !== undefined && current >= botLevel) continue; // Synapse refuses changing a level at or above one's own
+      // Below the send level is a moderator's mute (the MCP server's chat_mute_user); its lift restores the level.
+      if (current !== undefined && current < sendLevel) continue;
       if (want === 0 && current !== undefined) {
         delete users[userId];
         changed = true;
@@ -212,15 +266,7 @@ export class SynapseReconciler {
         changed = true;
       }
     }
-    if (!changed) return;
-    const content = { ...room.powerLevels, users };
-    try {
-      await this.client.putPowerLevels(room.roomId, content);
-      room.powerLevels = content;
-      report.powerLevelUpdates.push(room.name);
-    } catch (err) {
-      report.failures.push({ what: `set the power levels of ${room.alias}`, error: errorText(err) });
-    }
+    return changed ? users : undefined;
   }
 
   private async kickUnentitled(room: RoomView, wanted: Map<string, ChatEntitlements | null>, report: SynapseReport): Promise<void> {

@@ -6,11 +6,9 @@
  * so a periodic job sets it through the admin API. The Admin UI and /_synapse/admin/* then work for
  * exactly those people: Synapse answers the admin API only for server admins' tokens.
  *
- * Wiring (the entitlements reconciler): list the group's members with Cognito
- * ListUsersInGroup("chat-admin"), map each to its Matrix user id with the same rule as
- * homeserver-config.ts's localpart_template, and call
- * `syncServerAdmins(new SynapseAdminHttp({ baseUrl: <internalUrl>, accessToken: <bot token> }),
- * { members, keep: [<bot user id>] })` on every run.
+ * Called by the membership reconciler's full run (lambda/membership-reconciler/synapse.ts), with the
+ * Matrix ids of the group's enabled members, the admin bot in `keep`, and local accounts (no Cognito
+ * external id) kept by `keepIf`.
  */
 
 /** A Matrix user id as Synapse stores it: `@localpart:server` (server may carry a port). */
@@ -31,6 +29,12 @@ export interface ServerAdminSyncInput {
    * bot), since Synapse refuses to let a user demote itself and the deploy steps need the bot.
    */
   readonly keep: readonly string[];
+  /**
+   * Asked for each server admin who is neither a member nor in `keep`: true keeps them too (the
+   * reconciler keeps accounts that did not come from Cognito: an operator's break-glass account).
+   * @default every such admin is demoted
+   */
+  readonly keepIf?: (userId: string) => Promise<boolean>;
 }
 
 export interface ServerAdminSyncResult {
@@ -70,7 +74,7 @@ export async function syncServerAdmins(api: SynapseAdminPort, input: ServerAdmin
   const demoted: string[] = [];
   for (const userId of [...current].sort()) {
     if (members.has(userId)) continue;
-    if (keep.has(userId)) {
+    if (keep.has(userId) || (input.keepIf && (await input.keepIf(userId)))) {
       unchanged.push(userId);
       continue;
     }

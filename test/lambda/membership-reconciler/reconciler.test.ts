@@ -17,7 +17,7 @@ import { SYNAPSE_AUTH_PROVIDER_ID } from '../../../lib/chat-shared/matrix-identi
 import { CHAT_ROOM_DEFINITIONS } from '../../../lib/chat-shared/rooms';
 import { CognitoStandIn, startCognitoStandIn } from '../../support/aws/cognito-stand-in';
 import { LambdaStandIn, startLambdaStandIn } from '../../support/aws/lambda-stand-in';
-import { Account, call, createSsoAccount, enc, latestEventId, memberships as matrixMemberships, REAL_SYNAPSE, startTestHomeserver, TestHomeserver } from '../../support/matrix-test-server';
+import { Account, call, createSsoAccount, enc, latestEventId, memberships as matrixMemberships, REAL_SYNAPSE, registerAccount, startTestHomeserver, TestHomeserver } from '../../support/matrix-test-server';
 import { TestDatabase } from '../../support/postgres';
 import { createMigratedDatabase } from '../../support/postgres/migrated';
 import { CapturedOutput, capturePowertoolsOutput } from '../../support/powertools-output';
@@ -184,6 +184,54 @@ describe(`membership reconciler (${REAL_SYNAPSE ? `real Synapse at ${process.env
     if (hs.standIn) expect(hs.standIn.writes().length).toBe(writesBefore);
     expect(report.hasura).toMatchObject({ usersChanged: 0, joined: 0, roleChanged: 0, left: 0, removedUnknown: 0 });
     expect(report.synapse).toMatchObject({ joined: [], kicked: [], powerLevelUpdates: [], failures: [] });
+  });
+
+  it('chat-admin members become Synapse server admins; leaving the group, or being disabled, demotes them; the bot and local accounts stay', async () => {
+    const isAdmin = (userId: string) => new MatrixClient({ baseUrl: hs.baseUrl }).isServerAdmin(bot.token, userId);
+    const staff = await poolUser(['chat-admin']);
+    const disabled = await poolUser(['chat-admin']);
+    const support = await poolUser(['chat-support']);
+    const notYet = await poolUser(['chat-admin'], { matrix: false });
+    // An operator's break-glass account: a local admin with no Cognito external id.
+    const operator = await registerAccount(hs, `recon-operator-${hs.tag}`, true);
+    const first = await runAll();
+    expect(first.synapse!.serverAdmins!.promoted).toEqual(expect.arrayContaining([staff.userId, disabled.userId]));
+    expect(first.synapse!.serverAdmins!.promoted).not.toContain(support.userId);
+    expect(first.synapse!.withoutAccount).toContain(notYet.sub);
+    expect(Number(output.metrics('ServerAdminsPromoted').at(-1)!.ServerAdminsPromoted)).toBeGreaterThanOrEqual(2);
+    expect([await isAdmin(staff.userId!), await isAdmin(disabled.userId!), await isAdmin(support.userId!)]).toEqual([true, true, false]);
+
+    setGroups(staff, ['chat-support']);
+    cognito.users.get(disabled.userName)!.enabled = false;
+    const second = await runAll();
+    expect(second.synapse!.serverAdmins!.demoted).toEqual(expect.arrayContaining([staff.userId, disabled.userId]));
+    expect(second.synapse!.serverAdmins!.demoted).not.toContain(operator.userId);
+    expect([await isAdmin(staff.userId!), await isAdmin(disabled.userId!), await isAdmin(operator.userId), await isAdmin(bot.userId)]).toEqual([false, false, true, true]);
+
+    const third = await runAll();
+    expect(third.synapse!.serverAdmins).toEqual({ promoted: [], demoted: [] });
+  });
+
+  it('a sign-in run never changes the server-admin flag: demoting needs the whole pool', async () => {
+    const staff = await poolUser(['chat-admin']);
+    const report = await runUser(staff.userName);
+    expect(report.synapse!.serverAdmins).toBeUndefined();
+    expect(await new MatrixClient({ baseUrl: hs.baseUrl }).isServerAdmin(bot.token, staff.userId!)).toBe(false);
+  });
+
+  it('leaves a mute alone while it changes power levels in the same room', async () => {
+    const muted = await poolUser(['phenom-internal']);
+    await runAll();
+    const internal = roomIds['Phenom Internal'];
+    const path = `/_matrix/client/v3/rooms/${enc(internal)}/state/m.room.power_levels/`;
+    const levels = (await call(hs, bot.token, 'GET', path)).json as { users: Record<string, number>; events_default?: number };
+    // What chat_mute_user does: a level below the send level (events_default 0 in the chat rooms).
+    expect((await call(hs, bot.token, 'PUT', path, { ...levels, users: { ...levels.users, [muted.userId!]: -1 } })).status).toBe(200);
+    const moderator = await poolUser(['chat-support']);
+    const report = await runAll();
+    expect(report.synapse!.powerLevelUpdates).toContain('Phenom Internal');
+    expect(await matrixRooms(muted.userId!)).toMatchObject({ 'Phenom Internal': -1 });
+    expect(await matrixRooms(moderator.userId!)).toMatchObject({ 'Phenom Internal': 50 });
   });
 
   it('heals Hasura Lite without a sign-in: a user whose first provisioning never happened, and one whose row was changed by hand', async () => {
