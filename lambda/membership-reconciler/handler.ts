@@ -1,6 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { parseReconcileRequest } from './event';
+import type { ExpiryReport } from '../../docker/mcp-server/src/backend/synapse/expiry';
+import { LIFT_EXPIRED_MODERATION, parseReconcileRequest } from './event';
+import { liftExpiredModeration } from './moderation-expiry';
 import { reconcileAll, ReconcileDeps, ReconcileReport, reconcileUser } from './reconcile';
 
 /** Metric names (namespace from POWERTOOLS_METRICS_NAMESPACE). */
@@ -11,6 +13,8 @@ export const RECONCILER_METRICS = {
   powerLevels: 'MembershipPowerLevelUpdates',
   serverAdminsPromoted: 'ServerAdminsPromoted',
   serverAdminsDemoted: 'ServerAdminsDemoted',
+  moderationLifted: 'TimedModerationLifted',
+  moderationLiftFailed: 'TimedModerationLiftFailed',
 } as const;
 
 /**
@@ -27,6 +31,8 @@ export interface HandlerDeps extends Omit<ReconcileDeps, 'log'> {
   readonly synapseOidcClientId?: string;
   /** @default MATRIX_ACCOUNT_WAIT_MS */
   readonly matrixAccountWaitMs?: number;
+  /** Milliseconds since the epoch, for the expiry of timed mutes and bans. @default Date.now */
+  readonly now?: () => number;
 }
 
 /**
@@ -38,8 +44,9 @@ export interface HandlerDeps extends Omit<ReconcileDeps, 'log'> {
 export function createReconcilerHandler(deps: HandlerDeps) {
   const { logger, metrics } = deps;
   const reconcileDeps: ReconcileDeps = { ...deps, log: (message, details) => logger.info(message, details) };
-  return async (event: unknown): Promise<ReconcileReport> => {
+  return async (event: unknown): Promise<ReconcileReport | ExpiryReport> => {
     const request = parseReconcileRequest(event, deps.userPoolId);
+    if (request.kind === LIFT_EXPIRED_MODERATION) return endTimedModeration(deps);
     const started = Date.now();
     const report =
       request.kind === 'reconcile-all'
@@ -79,4 +86,27 @@ export function createReconcilerHandler(deps: HandlerDeps) {
     logger.info('membership reconciliation finished', summary);
     return report;
   };
+}
+
+/** The one-minute run: ends the timed mutes and bans whose time is up (Synapse only; Hasura Lite checks expiry when it reads). */
+async function endTimedModeration(deps: HandlerDeps): Promise<ExpiryReport> {
+  const { logger, metrics } = deps;
+  let report: ExpiryReport = { lifted: [], cleared: [], failures: [] };
+  if (deps.synapse) {
+    try {
+      report = await liftExpiredModeration(await deps.synapse(), deps.synapseRoomAliasSuffix ?? '', (deps.now ?? Date.now)());
+    } catch (err) {
+      report.failures.push({ what: 'find the chat rooms', error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  metrics.addMetric(RECONCILER_METRICS.moderationLifted, MetricUnit.Count, report.lifted.length);
+  metrics.addMetric(RECONCILER_METRICS.moderationLiftFailed, MetricUnit.Count, report.failures.length);
+  metrics.publishStoredMetrics();
+  if (report.failures.length > 0) {
+    logger.error('ending timed mutes and bans finished with failures', { ...report });
+    throw new Error(`ending timed mutes and bans: ${report.failures.length} step(s) failed, first: ${report.failures[0].what}: ${report.failures[0].error}`);
+  }
+  // Every minute: only a run that did something is worth a line.
+  if (report.lifted.length + report.cleared.length > 0) logger.info('ended timed mutes and bans', { ...report });
+  return report;
 }

@@ -1,3 +1,4 @@
+import { MatrixClient as ModerationClient } from '../../docker/mcp-server/src/backend/synapse/matrix-client';
 import { SynapseAdminHttp } from '../shared/synapse-server-admins';
 import { MatrixClient, MatrixHttpError } from '../synapse-bootstrap/matrix-client';
 
@@ -86,6 +87,11 @@ export class SynapseMembershipClient extends MatrixClient {
   /** The server-admin flag calls (lambda/shared/synapse-server-admins.ts), with the same URL and token. */
   serverAdmins(): SynapseAdminHttp {
     return new SynapseAdminHttp({ baseUrl: this.baseUrl, accessToken: this.token });
+  }
+
+  /** The MCP server's Matrix client (docker/mcp-server), with the same URL and token: expiry.ts works on it. */
+  moderation(): ModerationClient {
+    return new ModerationClient({ baseUrl: this.baseUrl, accessToken: this.token });
   }
 
   powerLevels(roomId: string): Promise<Record<string, unknown>> {

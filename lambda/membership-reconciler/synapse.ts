@@ -42,6 +42,23 @@ const CANDIDATE_LIMIT = 20;
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+/** Who the bot is, and the chat rooms by their aliases. Throws when a room is missing (the bootstrap has not run). */
+export async function findChatRooms(
+  client: SynapseMembershipClient,
+  aliasSuffix: string,
+): Promise<{ botUserId: string; serverName: string; rooms: { name: ChatRoomName; alias: string; roomId: string }[] }> {
+  const botUserId = (await client.me()).user_id;
+  const serverName = botUserId.slice(botUserId.indexOf(':') + 1);
+  const rooms = [];
+  for (const def of CHAT_ROOM_DEFINITIONS) {
+    const alias = matrixRoomAlias({ alias: `${def.alias}${aliasSuffix}` }, serverName);
+    const roomId = await client.roomIdForAlias(alias);
+    if (!roomId) throw new Error(`the Matrix room ${alias} does not exist; the Synapse bootstrap (Custom::SynapseBootstrap) creates it`);
+    rooms.push({ name: def.name, alias, roomId });
+  }
+  return { botUserId, serverName, rooms };
+}
+
 /**
  * The Synapse half of the reconciliation, as the admin bot. Read first (the three rooms' state:
  * memberships and power levels), then write only the differences, so a run that finds
@@ -74,15 +91,11 @@ export class SynapseReconciler {
 
   /** Reads who the bot is and the chat rooms' current state. Throws when a room is missing (the bootstrap has not run). */
   async load(): Promise<void> {
-    this.botUserId = (await this.client.me()).user_id;
-    this.serverName = this.botUserId.slice(this.botUserId.indexOf(':') + 1);
+    const found = await findChatRooms(this.client, this.aliasSuffix);
+    this.botUserId = found.botUserId;
+    this.serverName = found.serverName;
     this.rooms = [];
-    for (const def of CHAT_ROOM_DEFINITIONS) {
-      const alias = matrixRoomAlias({ alias: `${def.alias}${this.aliasSuffix}` }, this.serverName);
-      const roomId = await this.client.roomIdForAlias(alias);
-      if (!roomId) throw new Error(`the Matrix room ${alias} does not exist; the Synapse bootstrap (Custom::SynapseBootstrap) creates it`);
-      this.rooms.push({ name: def.name, alias, roomId, ...this.view(await this.client.roomState(roomId)) });
-    }
+    for (const room of found.rooms) this.rooms.push({ ...room, ...this.view(await this.client.roomState(room.roomId)) });
   }
 
   private view(state: StateEvent[]): Pick<RoomView, 'members' | 'powerLevels'> {

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
 import { ChatFunction } from '../constructs/chat-function';
 import { Platform } from '../platform';
+import { LIFT_EXPIRED_MODERATION } from '../../lambda/membership-reconciler/event';
 import { membershipReconcilerFunctionName } from './cognito-triggers';
 
 export interface ChatMembershipReconcilerProps {
@@ -41,6 +42,8 @@ export interface ChatMembershipReconcilerProps {
 export class ChatMembershipReconciler extends Construct {
   public readonly handler: ChatFunction;
   public readonly rule: events.Rule;
+  /** Every minute: ends the timed mutes and bans whose time is up (lambda/membership-reconciler/moderation-expiry.ts). */
+  public readonly moderationExpiryRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: ChatMembershipReconcilerProps) {
     super(scope, id);
@@ -83,5 +86,20 @@ export class ChatMembershipReconciler extends Construct {
     });
     // No retries of a scheduled run: the next one starts 5 minutes later and does the same work.
     this.rule.addTarget(new targets.LambdaFunction(this.handler.function, { retryAttempts: 0, maxEventAge: Duration.minutes(5) }));
+
+    // The one place timed mutes and bans end (not a timer in each MCP replica): the bot token, the
+    // Synapse URL and the network path are this function's already. A run takes well under a second.
+    this.moderationExpiryRule = new events.Rule(this, 'ModerationExpirySchedule', {
+      description: 'Ends timed chat mutes and bans in Synapse whose time is up',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+    });
+    this.moderationExpiryRule.addTarget(
+      new targets.LambdaFunction(this.handler.function, {
+        event: events.RuleTargetInput.fromObject({ kind: LIFT_EXPIRED_MODERATION }),
+        // The next minute's run does the same work; an older event would only repeat it.
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(1),
+      }),
+    );
   }
 }

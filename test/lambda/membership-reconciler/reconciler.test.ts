@@ -4,6 +4,9 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import type { PostAuthenticationTriggerEvent } from 'aws-lambda';
 import { CHAT_ROOMS as BOOTSTRAP_ROOMS, bootstrapSynapse, BotCredentials } from '../../../lambda/synapse-bootstrap/bootstrap';
 import { MatrixClient } from '../../../lambda/synapse-bootstrap/matrix-client';
+import { SynapseBackend } from '../../../docker/mcp-server/src/backend/synapse/backend';
+import type { ExpiryReport } from '../../../docker/mcp-server/src/backend/synapse/expiry';
+import { MatrixClient as McpMatrixClient } from '../../../docker/mcp-server/src/backend/synapse/matrix-client';
 import { createReconcilerHandler, HandlerDeps } from '../../../lambda/membership-reconciler/handler';
 import { ReconcileReport } from '../../../lambda/membership-reconciler/reconcile';
 import { KICK_REASON, SynapseReconciler } from '../../../lambda/membership-reconciler/synapse';
@@ -78,8 +81,8 @@ function handler(overrides: Partial<HandlerDeps> = {}) {
   });
 }
 const scheduled = { version: '0', id: 'e1', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: new Date().toISOString(), region: 'us-east-1', resources: [], detail: {} };
-const runAll = (h = handler()) => h(scheduled);
-const runUser = (userName: string, clientId?: string, h = handler()) => h({ kind: 'reconcile-user', userPoolId: cognito.userPoolId, userName, clientId });
+const runAll = (h = handler()) => h(scheduled) as Promise<ReconcileReport>;
+const runUser = (userName: string, clientId?: string, h = handler()) => h({ kind: 'reconcile-user', userPoolId: cognito.userPoolId, userName, clientId }) as Promise<ReconcileReport>;
 
 let counter = 0;
 interface TestUser {
@@ -234,6 +237,55 @@ describe(`membership reconciler (${REAL_SYNAPSE ? `real Synapse at ${process.env
     expect(await matrixRooms(moderator.userId!)).toMatchObject({ 'Phenom Internal': 50 });
   });
 
+  it('the one-minute run ends timed mutes and bans whose time is up, once, and leaves the rest', async () => {
+    const [mutedUser, bannedUser, openEnded] = [await poolUser([]), await poolUser(['phenom-internal']), await poolUser([])];
+    await runAll();
+    const serverName = bot.userId.slice(bot.userId.indexOf(':') + 1);
+    let mcpNow = Date.now() - 10 * 60_000;
+    // The MCP server's own tools set them, ten minutes ago, for one minute (and one with no end).
+    const mcp = new SynapseBackend({
+      client: new McpMatrixClient({ baseUrl: hs.baseUrl, accessToken: bot.token }),
+      roomAliases: CHAT_ROOM_DEFINITIONS.map((d) => `#${d.alias}${suffix}:${serverName}`),
+      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+      now: () => mcpNow,
+    });
+    await mcp.muteUser({ roomId: roomIds['Phenom Community'], userId: mutedUser.userId!, minutes: 1 });
+    await mcp.banUser({ roomId: roomIds['Phenom Internal'], userId: bannedUser.userId!, reason: 'cool down', minutes: 1 });
+    await mcp.muteUser({ roomId: roomIds['Phenom Community'], userId: openEnded.userId! });
+    mcpNow = Date.now();
+    await mcp.muteUser({ roomId: roomIds['Phenom Community'], userId: bannedUser.userId!, minutes: 60 });
+    const lift = () => handler()({ kind: 'lift-expired-moderation' }) as Promise<ExpiryReport>;
+
+    const first = await lift();
+    expect(first.lifted).toEqual(
+      expect.arrayContaining([
+        { roomId: roomIds['Phenom Community'], userId: mutedUser.userId, kind: 'mute' },
+        { roomId: roomIds['Phenom Internal'], userId: bannedUser.userId, kind: 'ban' },
+      ]),
+    );
+    expect(first.lifted.filter((a) => a.userId === openEnded.userId || a.kind === 'mute' && a.userId === bannedUser.userId)).toEqual([]);
+    expect(first.failures).toEqual([]);
+    expect(Number(output.metrics('TimedModerationLifted').at(-1)!.TimedModerationLifted)).toBe(first.lifted.length);
+    const members = (await mcp.listMembers({ roomId: roomIds['Phenom Community'], limit: 500 })).members;
+    expect(members.find((m) => m.userId === mutedUser.userId)).toMatchObject({ isMuted: false });
+    expect(members.find((m) => m.userId === openEnded.userId)).toMatchObject({ isMuted: true, mutedUntil: null });
+    expect(members.find((m) => m.userId === bannedUser.userId)).toMatchObject({ isMuted: true });
+    expect((await matrixRooms(bannedUser.userId!))['Phenom Internal']).toBe('leave');
+
+    const writesBefore = hs.standIn?.writes().length;
+    const second = await lift();
+    expect(second.lifted.filter((a) => [mutedUser.userId, bannedUser.userId].includes(a.userId))).toEqual([]);
+    if (hs.standIn) expect(hs.standIn.writes().length).toBe(writesBefore);
+    // The next full run puts the unbanned member back in the room the groups entitle them to.
+    await runAll();
+    expect((await matrixRooms(bannedUser.userId!))['Phenom Internal']).toBe(0);
+  });
+
+  it('the one-minute run reports a missing room and fails, so the Errors alarm sees it', async () => {
+    await expect(handler({ synapseRoomAliasSuffix: `${suffix}-missing` })({ kind: 'lift-expired-moderation' })).rejects.toThrow(/ending timed mutes and bans: 1 step\(s\) failed, first: find the chat rooms: the Matrix room .* does not exist/);
+    expect(Number(output.metrics('TimedModerationLiftFailed').at(-1)!.TimedModerationLiftFailed)).toBe(1);
+  });
+
   it('heals Hasura Lite without a sign-in: a user whose first provisioning never happened, and one whose row was changed by hand', async () => {
     const never = await poolUser(['phenom-partners'], { matrix: false });
     const drifted = await poolUser(['chat-support'], { matrix: false });
@@ -326,7 +378,7 @@ describe(`membership reconciler (${REAL_SYNAPSE ? `real Synapse at ${process.env
     const localpart = `recon-first-${hs.tag}`;
     cognito.addUser(sub, ['phenom-partners'], { sub, email: `${localpart}@example.com` });
     const runs: Promise<ReconcileReport>[] = [];
-    lambda.onEvent = (invocation) => runs.push(handler()(invocation.payload));
+    lambda.onEvent = (invocation) => runs.push(handler()(invocation.payload) as Promise<ReconcileReport>);
     const trigger = signInTrigger('phenom-development-chat-membership-reconciler');
     const started = Date.now();
     const event = {
@@ -403,11 +455,7 @@ describe('membership reconciler with Synapse auto-joining new accounts to Phenom
       expect(auto.standIn!.autoJoinFailures).toEqual([{ userId: '@auto-bot:chat.test', alias: '#community-auto:chat.test', error: 'Room alias #community-auto:chat.test not found' }]);
       const community = auto.standIn!.roomIdForAlias('#community-auto:chat.test')!;
       expect(auto.standIn!.membership(community, userId)).toBe('join');
-      const report = await handler({ synapse: async () => new SynapseMembershipClient({ baseUrl: auto.baseUrl }, stored!.accessToken), synapseRoomAliasSuffix: '-auto' })({
-        kind: 'reconcile-user',
-        userPoolId: cognito.userPoolId,
-        userName: 'auto-a',
-      });
+      const report = await runUser('auto-a', undefined, handler({ synapse: async () => new SynapseMembershipClient({ baseUrl: auto.baseUrl }, stored!.accessToken), synapseRoomAliasSuffix: '-auto' }));
       expect(report.synapse!.joined).toEqual([{ room: 'Phenom Internal', userId }]);
       expect(report.synapse!.failures).toEqual([]);
     } finally {
@@ -439,7 +487,7 @@ describe('membership reconciler on a Synapse without the external-id lookup (bef
       const b = old.standIn!.ssoRegister('alice', SYNAPSE_AUTH_PROVIDER_ID, 'old-b', null).userId;
       const c = old.standIn!.ssoRegister('c=2bchat', SYNAPSE_AUTH_PROVIDER_ID, 'old-c', null).userId;
       expect([a, b, c]).toEqual(['@alice:chat.test', '@alice1:chat.test', '@c=2bchat:chat.test']);
-      const report = await handler({ synapse: async () => new SynapseMembershipClient({ baseUrl: old.baseUrl }, oldBot.token), synapseRoomAliasSuffix: '' })(scheduled);
+      const report = await runAll(handler({ synapse: async () => new SynapseMembershipClient({ baseUrl: old.baseUrl }, oldBot.token), synapseRoomAliasSuffix: '' }));
       const joined = report.synapse!.joined.map((j) => `${j.userId} ${j.room}`);
       expect(joined).toEqual(expect.arrayContaining([`${a} Phenom Internal`, `${b} Phenom Partners`, `${c} Phenom Community`]));
       expect(joined.filter((j) => j.startsWith(`${a} `) && j.endsWith('Partners'))).toEqual([]);

@@ -33,6 +33,22 @@ describe('ChatMembershipReconciler in the development stack', () => {
     });
   });
 
+  it('ends timed mutes and bans every minute with a fixed input, the only place they are lifted', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [reconcilerId, 'Arn'] },
+          Input: JSON.stringify({ kind: 'lift-expired-moderation' }),
+          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+        }),
+      ],
+    });
+    // One schedule, so one place lifts them.
+    const rules = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties).includes('lift-expired-moderation'));
+    expect(rules).toHaveLength(1);
+  });
+
   it('may list the pool and read users and their groups, and nothing else in Cognito', () => {
     const statements = Object.values(resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy')

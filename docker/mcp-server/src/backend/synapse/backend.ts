@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Ban, BackendLogger, BanPage, ChatBackend, ChatError, Member, MemberPage, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
 import { originalForRetry } from '../client-message-id';
 import { cannotBanAdmin, cannotBanSelf } from '../moderation';
+import { liftBan, liftMute, putPowerLevel, readRoomState } from './expiry';
 import { MatrixApiError, MatrixClient, MatrixUnavailableError } from './matrix-client';
 import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, recordKey, roleForLevel, RoomState } from './room-state';
 
@@ -99,7 +100,8 @@ function decodeCursor(roomId: string, cursor: string): string {
  * Contract C6 over the Matrix client-server API as the Synapse admin bot. Rooms are the ones the
  * configured aliases name (#internal, #partners, #community); ids are Matrix ids (!room, @user,
  * $event). Mute is a power level below the room's send level; timed mutes and bans are recorded
- * in room state (com.thephenom.chat.mute / .ban) and lifted by sweepExpired().
+ * in room state (com.thephenom.chat.mute / .ban) and lifted, once due, by the scheduled job that
+ * runs expiry.ts liftExpired (the membership reconciler Lambda, every minute).
  */
 export class SynapseBackend implements ChatBackend {
   readonly kind = 'synapse' as const;
@@ -107,7 +109,6 @@ export class SynapseBackend implements ChatBackend {
   private readonly now: () => number;
   private rooms?: { at: number; byId: Map<string, string>; byAlias: Map<string, string> };
   private botUserId?: string;
-  private sweepTimer?: NodeJS.Timeout;
   private readonly stateInFlight = new Map<string, Promise<RoomState>>();
 
   constructor(private readonly options: SynapseBackendOptions) {
@@ -367,86 +368,40 @@ export class SynapseBackend implements ChatBackend {
     }
   }
 
-  /** Sweeps every `intervalMs` until close(). Every replica may sweep: lifting is idempotent. */
-  startSweeping(intervalMs: number): void {
-    this.sweepTimer ??= setInterval(() => void this.sweepExpired(), intervalMs);
-    this.sweepTimer.unref();
-  }
-
   async close(): Promise<void> {
-    // The sweep timer is all we hold: fetch owns its connections.
-    clearInterval(this.sweepTimer);
-    this.sweepTimer = undefined;
-  }
-
-  /** Lifts every recorded mute and ban whose time is up, in every chat room. Never throws. */
-  async sweepExpired(): Promise<{ unmuted: number; unbanned: number }> {
-    let unmuted = 0;
-    let unbanned = 0;
-    try {
-      const now = this.now();
-      for (const roomId of (await this.knownRooms()).byId.keys()) {
-        const state = await this.state(roomId);
-        for (const userId of state.usersWithRecord(MUTE_STATE)) {
-          const record = state.record<MuteRecord>(MUTE_STATE, userId);
-          if (!record?.muted_until || Date.parse(record.muted_until) > now) continue;
-          // Only if the level is still the one the mute set: someone may have changed it since.
-          if (state.levelOf(userId) === record.muted_power_level) {
-            await this.liftMute(roomId, state, userId);
-            unmuted++;
-          } else {
-            await this.putState(roomId, MUTE_STATE, recordKey(userId), {});
-          }
-        }
-        for (const userId of state.usersWithRecord(BAN_STATE)) {
-          const record = state.record<BanRecord>(BAN_STATE, userId);
-          if (!record?.expires_at || Date.parse(record.expires_at) > now) continue;
-          if (state.membership(userId) === 'ban' && state.event('m.room.member', userId)?.event_id === record.ban_event_id) {
-            await this.lift(roomId, state, userId);
-            unbanned++;
-          } else {
-            await this.putState(roomId, BAN_STATE, recordKey(userId), {});
-          }
-        }
-      }
-    } catch (error) {
-      this.options.log.warn('synapse: sweeping expired mutes and bans failed; retrying on the next sweep', { errorMessage: (error as Error).message });
-    }
-    return { unmuted, unbanned };
+    // Nothing to release: fetch owns its connections, and timed mutes and bans are lifted by the
+    // scheduled job (expiry.ts liftExpired), not by a timer in each replica.
   }
 
   // ----- helpers -----
 
   private async liftMute(roomId: string, state: RoomState, userId: string): Promise<void> {
-    const record = state.record<MuteRecord>(MUTE_STATE, userId);
-    const sendLevel = state.sendLevel;
-    if (state.levelOf(userId) < sendLevel) {
-      await this.setLevel(roomId, state, userId, Math.max(record?.previous_power_level ?? sendLevel, sendLevel));
+    try {
+      await liftMute(this.client, roomId, state, userId);
+    } catch (error) {
+      throw this.levelError(error, roomId, userId);
     }
-    if (record) await this.putState(roomId, MUTE_STATE, recordKey(userId), {});
   }
 
   private async lift(roomId: string, state: RoomState, userId: string): Promise<void> {
     try {
-      await this.client.request('POST', ['rooms', roomId, 'unban'], { body: { user_id: userId } });
+      await liftBan(this.client, roomId, state, userId);
     } catch (error) {
       throw this.mapError(error, { roomId });
     }
-    if (state.record(BAN_STATE, userId)) await this.putState(roomId, BAN_STATE, recordKey(userId), {});
   }
 
-  /** Sets one user's power level; the users_default level is written as "no entry". */
   private async setLevel(roomId: string, state: RoomState, userId: string, level: number): Promise<void> {
-    const pl = state.powerLevels;
-    const users = { ...(pl.users ?? {}) };
-    if (level === (pl.users_default ?? 0)) delete users[userId];
-    else users[userId] = level;
     try {
-      await this.client.request('PUT', ['rooms', roomId, 'state', 'm.room.power_levels', ''], { body: { ...pl, users } });
+      await putPowerLevel(this.client, roomId, state, userId, level);
     } catch (error) {
-      if (error instanceof MatrixApiError && error.status === 403) throw new ChatError('forbidden', `The bot may not change ${userId}'s power level (${error.message}).`);
-      throw this.mapError(error, { roomId });
+      throw this.levelError(error, roomId, userId);
     }
+  }
+
+  private levelError(error: unknown, roomId: string, userId: string): Error {
+    if (error instanceof MatrixApiError && error.status === 403) return new ChatError('forbidden', `The bot may not change ${userId}'s power level (${error.message}).`);
+    return this.mapError(error, { roomId });
   }
 
   private async putState(roomId: string, type: string, stateKey: string, content: object): Promise<void> {
@@ -472,7 +427,7 @@ export class SynapseBackend implements ChatBackend {
 
   private async state(roomId: string): Promise<RoomState> {
     try {
-      return new RoomState(await this.client.request<MatrixEvent[]>('GET', ['rooms', roomId, 'state']));
+      return await readRoomState(this.client, roomId);
     } catch (error) {
       throw this.mapError(error, { roomId });
     }

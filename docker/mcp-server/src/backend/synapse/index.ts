@@ -6,9 +6,6 @@ import { MatrixClient } from './matrix-client';
 export { SynapseBackend } from './backend';
 export { synapseBackendConfig } from './config';
 
-/** Timed mutes and bans end within this long of their time; Matrix has no expiry of its own. */
-export const SWEEP_INTERVAL_MS = 60_000;
-
 /** BACKEND_TYPE=synapse: the Matrix client-server API as the admin bot (see config.ts for the keys). */
 export const createSynapseBackend: BackendFactory = async (ctx) => {
   const config = synapseBackendConfig(ctx.env);
@@ -17,7 +14,6 @@ export const createSynapseBackend: BackendFactory = async (ctx) => {
     roomAliases: config.roomAliases,
     log: ctx.log,
   });
-  backend.startSweeping(SWEEP_INTERVAL_MS);
   ctx.log.info('synapse backend configured', { homeserver: config.homeserverUrl, rooms: config.roomAliases });
   return backend;
 };

@@ -6,6 +6,7 @@ import { MatrixClient as BootstrapClient } from '../../../../../lambda/synapse-b
 import { MatrixHomeserver } from '../../../../../test/support/matrix-homeserver';
 import { SynapseBackend } from '../../../src/backend/synapse/backend';
 import { synapseBackendConfig } from '../../../src/backend/synapse/config';
+import { liftExpired } from '../../../src/backend/synapse/expiry';
 import { MatrixClient } from '../../../src/backend/synapse/matrix-client';
 import { chatError } from '../../support/chat-error';
 
@@ -217,23 +218,53 @@ describe(`SynapseBackend against ${REAL_URL ? `the homeserver at ${REAL_URL}` : 
     await backend.unmuteUser({ roomId: rooms.community, userId: alice.userId });
   });
 
-  it('lifts timed mutes and bans once their time is up, and leaves open-ended ones', async () => {
+  it('liftExpired (the one scheduled job) lifts timed mutes and bans once their time is up, once, and leaves open-ended ones', async () => {
     const carol = bob;
+    const lift = () => liftExpired(new MatrixClient({ baseUrl, accessToken: bot.token }), Object.values(rooms), nowMs);
+    const none = { lifted: [], cleared: [], failures: [] };
     nowMs = Date.parse('2030-01-01T00:00:00Z');
     await backend.muteUser({ roomId: rooms.community, userId: alice.userId, minutes: 1 });
     await backend.banUser({ roomId: rooms.community, userId: carol.userId, reason: 'cool down', minutes: 1 });
-    expect(await backend.sweepExpired()).toEqual({ unmuted: 0, unbanned: 0 });
+    expect(await lift()).toEqual(none);
     nowMs += 2 * 60_000;
-    expect(await backend.sweepExpired()).toEqual({ unmuted: 1, unbanned: 1 });
+    expect(await lift()).toEqual({
+      lifted: [
+        { roomId: rooms.community, userId: alice.userId, kind: 'mute' },
+        { roomId: rooms.community, userId: carol.userId, kind: 'ban' },
+      ],
+      cleared: [],
+      failures: [],
+    });
     const { members } = await backend.listMembers({ roomId: rooms.community, limit: 100 });
     expect(members.find((m) => m.userId === alice.userId)).toMatchObject({ isMuted: false });
+    expect((await call(alice, 'PUT', `rooms/${enc(rooms.community)}/send/m.room.message/t-lifted-${suffix}`, { msgtype: 'm.text', body: 'free again' })).status).toBe(200);
     expect((await call(carol, 'POST', `rooms/${enc(rooms.community)}/join`, {})).status).toBe(403); // unbanned is "leave", not "join"
-    expect(await backend.sweepExpired()).toEqual({ unmuted: 0, unbanned: 0 });
-    // An open-ended mute is never swept.
+    expect(await lift()).toEqual(none);
+    // A timed mute whose level a moderator has changed since is not the mute's to undo: only its record goes.
+    await backend.muteUser({ roomId: rooms.community, userId: alice.userId, minutes: 1 });
+    const pl = (await call(bot, 'GET', `rooms/${enc(rooms.community)}/state/m.room.power_levels/`)).json as { users: Record<string, number> };
+    expect((await call(bot, 'PUT', `rooms/${enc(rooms.community)}/state/m.room.power_levels/`, { ...pl, users: { ...pl.users, [alice.userId]: -5 } })).status).toBe(200);
+    nowMs += 2 * 60_000;
+    expect(await lift()).toEqual({ lifted: [], cleared: [{ roomId: rooms.community, userId: alice.userId, kind: 'mute' }], failures: [] });
+    expect((await backend.listMembers({ roomId: rooms.community, limit: 100 })).members.find((m) => m.userId === alice.userId)).toMatchObject({ isMuted: true, mutedUntil: null });
+    await backend.unmuteUser({ roomId: rooms.community, userId: alice.userId });
+    // An open-ended mute is never lifted.
     await backend.muteUser({ roomId: rooms.community, userId: alice.userId });
     nowMs += 365 * 24 * 3600_000;
-    expect(await backend.sweepExpired()).toEqual({ unmuted: 0, unbanned: 0 });
+    expect(await lift()).toEqual(none);
     await backend.unmuteUser({ roomId: rooms.community, userId: alice.userId });
+    // Back in for the tests that follow.
+    expect((await call(bot, 'POST', `rooms/${enc(rooms.community)}/invite`, { user_id: carol.userId })).status).toBe(200);
+    expect((await call(carol, 'POST', `rooms/${enc(rooms.community)}/join`, {})).status).toBe(200);
+  });
+
+  it('liftExpired reports a room it cannot read and still lifts in the others', async () => {
+    nowMs = Date.parse('2030-01-01T00:00:00Z');
+    await backend.muteUser({ roomId: rooms.community, userId: alice.userId, minutes: 1 });
+    nowMs += 2 * 60_000;
+    const report = await liftExpired(new MatrixClient({ baseUrl, accessToken: bot.token }), ['!no-such-room:chat.test', rooms.community], nowMs);
+    expect(report.lifted).toEqual([{ roomId: rooms.community, userId: alice.userId, kind: 'mute' }]);
+    expect(report.failures).toEqual([{ what: 'read the state of !no-such-room:chat.test', error: expect.any(String) }]);
   });
 
   it('checks length and phenom_id before calling the homeserver', async () => {
