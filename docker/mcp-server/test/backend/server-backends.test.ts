@@ -1,9 +1,12 @@
-import { BotCredentials, bootstrapSynapse } from '../../../../lambda/synapse-bootstrap/bootstrap';
+import { CHAT_ROOMS as BOOTSTRAP_ROOMS, BotCredentials, bootstrapSynapse } from '../../../../lambda/synapse-bootstrap/bootstrap';
 import { MatrixClient as BootstrapClient } from '../../../../lambda/synapse-bootstrap/matrix-client';
 import { MatrixHomeserver } from '../../../../test/support/matrix-homeserver';
+import { Account, call, enc, REAL_SYNAPSE, registerAccount, serverNameOf, startTestHomeserver, TestHomeserver } from '../../../../test/support/matrix-test-server';
 import type { TestDatabase } from '../../../../test/support/postgres';
 import { createMigratedDatabase } from '../../../../test/support/postgres/migrated';
 import { startLocalIssuer, type LocalIssuer } from '../../src/auth/local-issuer';
+import { liftExpired } from '../../src/backend/synapse/expiry';
+import { MatrixClient as McpMatrixClient } from '../../src/backend/synapse/matrix-client';
 import { AGENT, ALICE, seedChat } from '../support/chat-fixture';
 import { connect, type ConnectedClient, type ToolResult } from '../support/clients';
 import { CognitoStandIn } from '../support/cognito-standin';
@@ -128,5 +131,87 @@ describe('the server with BACKEND_TYPE=synapse', () => {
     expect(unknown.isError).toBe(true);
     expect(unknown.content[0]!.text).toMatch(/room not found/i);
     expect(server.output()).not.toContain(botToken);
+  });
+});
+
+// The shipped bundle's ten tools on the synapse backend, against a real Synapse when SYNAPSE_URL and
+// SYNAPSE_SHARED_SECRET are set (else the stand-in); this run's rooms and users carry the run's tag.
+describe(`all ten tools with BACKEND_TYPE=synapse (${REAL_SYNAPSE ? `real Synapse at ${process.env.SYNAPSE_URL}` : 'stand-in homeserver'})`, () => {
+  let hs: TestHomeserver;
+  let server: ServerProcess;
+  let client: ConnectedClient;
+  let bot: Account;
+  let roomIds: string[];
+
+  beforeAll(async () => {
+    hs = await startTestHomeserver();
+    let stored: BotCredentials | undefined;
+    const boot = await bootstrapSynapse({
+      client: new BootstrapClient({ baseUrl: hs.baseUrl }),
+      sharedSecret: hs.sharedSecret,
+      bot: { localpart: `tools-bot-${hs.tag}`, password: `bot-password-${hs.tag}-0123456789`, displayName: 'Phenom Bot' },
+      rooms: BOOTSTRAP_ROOMS.map((r) => ({ ...r, alias: `${r.alias}-${hs.tag}` })),
+      store: { load: async () => stored, save: async (c) => void (stored = c) },
+    });
+    bot = { userId: stored!.userId, token: stored!.accessToken };
+    roomIds = boot.rooms.map((r) => r.roomId);
+    server = await startServerProcess(bundle, {
+      ...inbound(),
+      BACKEND_TYPE: 'synapse',
+      SYNAPSE_URL: hs.baseUrl,
+      SYNAPSE_BOT_ACCESS_TOKEN: bot.token,
+      MATRIX_SERVER_NAME: serverNameOf(bot.userId),
+      MATRIX_ROOM_ALIASES: BOOTSTRAP_ROOMS.map((r) => `${r.alias}-${hs.tag}`).join(','),
+    });
+    client = await connect('sdk-v2 legacy (2025-11-25)', server.mcpUrl, token());
+  });
+  afterAll(async () => {
+    await client?.close();
+    await server?.stop();
+    await hs?.close();
+  });
+
+  it('list, send, read, delete, members, timed mute and ban that the one scheduled job lifts, list bans, unmute, unban', async () => {
+    const { rooms } = ok(await client.callTool('chat_list_rooms', {})) as { rooms: Array<{ id: string; name: string }> };
+    expect(rooms.map((r) => r.name)).toEqual(['Phenom Community', 'Phenom Internal', 'Phenom Partners']);
+    const community = rooms.find((r) => r.name === 'Phenom Community')!.id;
+    const alice = await registerAccount(hs, `tools-alice-${hs.tag}`, false, 'Alice');
+    const carol = await registerAccount(hs, `tools-carol-${hs.tag}`, false, 'Carol');
+    for (const user of [alice, carol]) {
+      expect((await call(hs, bot.token, 'POST', `/_matrix/client/v3/rooms/${enc(community)}/invite`, { user_id: user.userId })).status).toBe(200);
+      expect((await call(hs, user.token, 'POST', `/_matrix/client/v3/rooms/${enc(community)}/join`, {})).status).toBe(200);
+    }
+    const say = (who: Account, text: string) => call(hs, who.token, 'PUT', `/_matrix/client/v3/rooms/${enc(community)}/send/m.room.message/${enc(`${text}-${hs.tag}`)}`, { msgtype: 'm.text', body: text });
+
+    const sent = (ok(await client.callTool('chat_send_message', { room_id: community, content: 'hello from the agent' })).message as { id: string }).id;
+    const { messages } = ok(await client.callTool('chat_get_messages', { room_id: community, limit: 5 })) as { messages: Array<{ id: string; content: string }> };
+    expect(messages[0]).toMatchObject({ id: sent, content: 'hello from the agent' });
+    expect(ok(await client.callTool('chat_delete_message', { room_id: community, message_id: sent }))).toMatchObject({ already_deleted: false });
+    const { members } = ok(await client.callTool('chat_list_members', { room_id: community, limit: 100 })) as { members: Array<{ user_id: string; role: string }> };
+    expect(members.map((m) => m.user_id).sort()).toEqual([alice.userId, bot.userId, carol.userId].sort());
+
+    const muted = ok(await client.callTool('chat_mute_user', { room_id: community, user_id: alice.userId, minutes: 1 })).member as { is_muted: boolean; muted_until: string };
+    expect(muted.is_muted).toBe(true);
+    expect((await say(alice, 'muted?')).status).toBe(403);
+    const ban = ok(await client.callTool('chat_ban_user', { room_id: community, user_id: carol.userId, reason: 'cool down', minutes: 1 })).ban as { expires_at: string };
+    expect(Date.parse(ban.expires_at) - Date.now()).toBeGreaterThan(30_000);
+    const { bans } = ok(await client.callTool('chat_list_bans', { room_id: community })) as { bans: Array<{ user_id: string; expires_at: string | null }> };
+    expect(bans).toEqual([expect.objectContaining({ user_id: carol.userId, expires_at: ban.expires_at })]);
+
+    // The scheduled job's lifting code, as if two minutes had passed: the homeserver then lets them back.
+    const lifted = await liftExpired(new McpMatrixClient({ baseUrl: hs.baseUrl, accessToken: bot.token }), roomIds, Date.now() + 2 * 60_000);
+    expect(lifted).toEqual({ lifted: [{ roomId: community, userId: alice.userId, kind: 'mute' }, { roomId: community, userId: carol.userId, kind: 'ban' }], cleared: [], failures: [] });
+    expect((await say(alice, 'free again')).status).toBe(200);
+    expect(ok(await client.callTool('chat_list_bans', { room_id: community }))).toMatchObject({ bans: [] });
+
+    // And by hand, open-ended.
+    ok(await client.callTool('chat_mute_user', { room_id: community, user_id: alice.userId }));
+    expect(ok(await client.callTool('chat_unmute_user', { room_id: community, user_id: alice.userId })).member).toMatchObject({ is_muted: false });
+    expect((await say(alice, 'after unmute')).status).toBe(200);
+    expect((await call(hs, bot.token, 'POST', `/_matrix/client/v3/rooms/${enc(community)}/invite`, { user_id: carol.userId })).status).toBe(200);
+    expect((await call(hs, carol.token, 'POST', `/_matrix/client/v3/rooms/${enc(community)}/join`, {})).status).toBe(200);
+    ok(await client.callTool('chat_ban_user', { room_id: community, user_id: carol.userId, reason: 'for good' }));
+    expect(ok(await client.callTool('chat_unban_user', { room_id: community, user_id: carol.userId }))).toEqual({ room_id: community, user_id: carol.userId, was_banned: true });
+    expect(server.output()).not.toContain(bot.token);
   });
 });
