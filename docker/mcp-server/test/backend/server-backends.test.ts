@@ -1,6 +1,5 @@
 import { CHAT_ROOMS as BOOTSTRAP_ROOMS, BotCredentials, bootstrapSynapse } from '../../../../lambda/synapse-bootstrap/bootstrap';
 import { MatrixClient as BootstrapClient } from '../../../../lambda/synapse-bootstrap/matrix-client';
-import { MatrixHomeserver } from '../../../../test/support/matrix-homeserver';
 import { Account, call, enc, REAL_SYNAPSE, registerAccount, serverNameOf, startTestHomeserver, TestHomeserver } from '../../../../test/support/matrix-test-server';
 import type { TestDatabase } from '../../../../test/support/postgres';
 import { createMigratedDatabase } from '../../../../test/support/postgres/migrated';
@@ -92,51 +91,9 @@ describe('the server with BACKEND_TYPE=hasura', () => {
   });
 });
 
-describe('the server with BACKEND_TYPE=synapse', () => {
-  let hs: MatrixHomeserver;
-  let server: ServerProcess;
-  let client: ConnectedClient;
-  let botToken: string;
-
-  beforeAll(async () => {
-    hs = await MatrixHomeserver.start({ serverName: 'chat.test', registrationSharedSecret: 'shared-secret' });
-    let stored: BotCredentials | undefined;
-    await bootstrapSynapse({
-      client: new BootstrapClient({ baseUrl: hs.url }),
-      sharedSecret: 'shared-secret',
-      bot: { localpart: 'phenom-bot', password: 'bot-password-0123456789', displayName: 'Phenom Bot' },
-      store: { load: async () => stored, save: async (c) => void (stored = c) },
-    });
-    botToken = stored!.accessToken;
-    server = await startServerProcess(bundle, { ...inbound(), BACKEND_TYPE: 'synapse', SYNAPSE_URL: hs.url, SYNAPSE_BOT_ACCESS_TOKEN: botToken, MATRIX_SERVER_NAME: 'chat.test' });
-    client = await connect('sdk-v2 legacy (2025-11-25)', server.mcpUrl, token());
-  });
-  afterAll(async () => {
-    await client?.close();
-    await server?.stop();
-    await hs?.stop();
-  });
-
-  it('serves the tools through the Matrix client API as the bot, on the bootstrap’s rooms', async () => {
-    expect((await fetch(`${server.url}/health`)).status).toBe(200);
-    const { rooms } = ok(await client.callTool('chat_list_rooms', {})) as { rooms: Array<{ id: string; name: string }> };
-    expect(rooms.map((r) => r.name)).toEqual(['Phenom Community', 'Phenom Internal', 'Phenom Partners']);
-    const internal = rooms.find((r) => r.name === 'Phenom Internal')!.id;
-    const sent = ok(await client.callTool('chat_send_message', { room_id: internal, content: 'via matrix' })).message as { id: string };
-    expect(sent.id.startsWith(`${internal}/$`)).toBe(true); // the room, then the Matrix event id
-    ok(await client.callTool('chat_delete_message', { room_id: internal, message_id: sent.id }));
-    const { messages } = ok(await client.callTool('chat_get_messages', { room_id: internal, limit: 5 })) as { messages: unknown[] };
-    expect(messages).toEqual([]);
-    const unknown = await client.callTool('chat_list_members', { room_id: '!nope:chat.test' });
-    expect(unknown.isError).toBe(true);
-    expect(unknown.content[0]!.text).toMatch(/room not found/i);
-    expect(server.output()).not.toContain(botToken);
-  });
-});
-
-// The shipped bundle's ten tools on the synapse backend, against a real Synapse when SYNAPSE_URL and
-// SYNAPSE_SHARED_SECRET are set (else the stand-in); this run's rooms and users carry the run's tag.
-describe(`all ten tools with BACKEND_TYPE=synapse (${REAL_SYNAPSE ? `real Synapse at ${process.env.SYNAPSE_URL}` : 'stand-in homeserver'})`, () => {
+// BACKEND_TYPE=synapse against a real Synapse when SYNAPSE_URL and SYNAPSE_SHARED_SECRET are set (else the
+// stand-in); this run's rooms and users carry the run's tag, so a real server can be reused.
+describe(`the server with BACKEND_TYPE=synapse (${REAL_SYNAPSE ? `real Synapse at ${process.env.SYNAPSE_URL}` : 'stand-in homeserver'})`, () => {
   let hs: TestHomeserver;
   let server: ServerProcess;
   let client: ConnectedClient;
@@ -171,7 +128,23 @@ describe(`all ten tools with BACKEND_TYPE=synapse (${REAL_SYNAPSE ? `real Synaps
     await hs?.close();
   });
 
-  it('list, send, read, delete, members, timed mute and ban that the one scheduled job lifts, list bans, unmute, unban', async () => {
+  it('serves the tools through the Matrix client API as the bot, on the bootstrap’s rooms', async () => {
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    const { rooms } = ok(await client.callTool('chat_list_rooms', {})) as { rooms: Array<{ id: string; name: string }> };
+    expect(rooms.map((r) => r.name)).toEqual(['Phenom Community', 'Phenom Internal', 'Phenom Partners']);
+    const internal = rooms.find((r) => r.name === 'Phenom Internal')!.id;
+    const sent = ok(await client.callTool('chat_send_message', { room_id: internal, content: 'via matrix' })).message as { id: string };
+    expect(sent.id.startsWith(`${internal}/$`)).toBe(true); // the room, then the Matrix event id
+    ok(await client.callTool('chat_delete_message', { room_id: internal, message_id: sent.id }));
+    const { messages } = ok(await client.callTool('chat_get_messages', { room_id: internal, limit: 5 })) as { messages: unknown[] };
+    expect(messages).toEqual([]);
+    const unknown = await client.callTool('chat_list_members', { room_id: '!nope:chat.test' });
+    expect(unknown.isError).toBe(true);
+    expect(unknown.content[0]!.text).toMatch(/room not found/i);
+    expect(server.output()).not.toContain(bot.token);
+  });
+
+  it('all ten tools: list, send, read, delete, members, timed mute and ban that the one scheduled job lifts, list bans, unmute, unban', async () => {
     const { rooms } = ok(await client.callTool('chat_list_rooms', {})) as { rooms: Array<{ id: string; name: string }> };
     expect(rooms.map((r) => r.name)).toEqual(['Phenom Community', 'Phenom Internal', 'Phenom Partners']);
     const community = rooms.find((r) => r.name === 'Phenom Community')!.id;
