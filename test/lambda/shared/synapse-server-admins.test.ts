@@ -40,6 +40,24 @@ describe('syncServerAdmins against the stand-in homeserver', () => {
     expect(hs.writes().length).toBe(writesBefore);
   });
 
+  it('keeps the admins keepIf says to keep, and asks only about admins it would otherwise demote', async () => {
+    hs.createUser('operator', { admin: true });
+    hs.createUser('carol', { admin: true });
+    hs.createUser('alice', { admin: true });
+    const asked: string[] = [];
+    const result = await syncServerAdmins(api, {
+      members: ['@alice:chat.test'],
+      keep: [bot.userId],
+      keepIf: async (userId) => {
+        asked.push(userId);
+        return userId === '@operator:chat.test';
+      },
+    });
+    expect(result).toMatchObject({ promoted: [], demoted: ['@carol:chat.test'] });
+    expect(asked.sort()).toEqual(['@carol:chat.test', '@operator:chat.test']);
+    expect(hs.user('@operator:chat.test')?.admin).toBe(true);
+  });
+
   it('finds admins on every page of the user list', async () => {
     for (let i = 0; i < 230; i++) hs.createUser(`user-${String(i).padStart(3, '0')}`, { admin: i === 5 || i === 229 });
     expect((await api.listServerAdmins()).sort()).toEqual(['@phenom-bot:chat.test', '@user-005:chat.test', '@user-229:chat.test']);
