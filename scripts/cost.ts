@@ -6,28 +6,16 @@
  * `cdk synth -c env=NAME`), so the estimate matches the code; `--from-cdk-out`
  * reads cdk.out/PhenomChat-<env>.template.json instead (after a `cdk synth`).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { createStacks, stackName } from '../lib/app';
-import { ENVIRONMENTS_CONTEXT_KEY, ENV_CONTEXT_KEY, loadConfig } from '../lib/config';
+import { stackName } from '../lib/app';
+import { ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../lib/config';
 import { CfnTemplate, estimateMonthlyCost } from './cost/estimate';
 import { formatEstimate } from './cost/format';
 import { usageAssumptionsFor } from './cost/prices';
+import { synthesizedTemplate } from './cost/synth';
 
 const root = join(__dirname, '..');
-
-function synthesizedTemplate(context: Record<string, unknown>, envName: string): CfnTemplate {
-  const outdir = mkdtempSync(join(tmpdir(), 'phenom-chat-cost-'));
-  try {
-    const app = new App({ outdir, context: { ...context, [ENV_CONTEXT_KEY]: envName } });
-    const [stack] = createStacks(app, loadConfig(context[ENVIRONMENTS_CONTEXT_KEY], envName));
-    return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
-  }
-}
 
 function main(argv: string[]): void {
   const context = (JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;

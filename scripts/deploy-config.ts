@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ChatConfig, configFromContextValues, DEFAULT_ENV, ENV_CONTEXT_KEY, ENVIRONMENTS_CONTEXT_KEY } from '../lib/config';
+import { ChatConfig, ConfigError, configFromContextValues, DEFAULT_ENV, ENV_CONTEXT_KEY, ENVIRONMENTS_CONTEXT_KEY } from '../lib/config';
 
 /** The repository root (cdk.json lives there). */
 export const REPO_ROOT = join(__dirname, '..');
@@ -39,4 +39,24 @@ export function loadDeployTarget(contextFlags: readonly string[], cdkJsonPath = 
   }
   // The same reading as bin/'s synth: every environment validated, typos of context keys refused.
   return { context, config: configFromContextValues(context) };
+}
+
+/**
+ * Runs a script's argument and config checks: a UsageError prints with the usage and becomes exit
+ * code 2, a ConfigError prints as synth would report it and becomes 1; anything else is a bug and throws.
+ */
+export function checkedOrExitCode<T>(check: () => T, usage: string): { value: T } | { exitCode: number } {
+  try {
+    return { value: check() };
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`${err.message}\n${usage}`);
+      return { exitCode: 2 };
+    }
+    if (err instanceof ConfigError) {
+      console.error(`Invalid phenom-chat configuration:\n${err.message}`);
+      return { exitCode: 1 };
+    }
+    throw err;
+  }
 }

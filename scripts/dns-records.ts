@@ -12,12 +12,12 @@ import { DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import { DescribeStacksCommand, ListStackResourcesCommand, Stack, StackResourceSummary } from '@aws-sdk/client-cloudformation';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { stackName } from '../lib/app';
-import { ChatConfig, ConfigError } from '../lib/config';
+import { ChatConfig } from '../lib/config';
 import { cnameRecord, DNS_RECORD_OUTPUTS, matrixServerWellKnown } from '../lib/dns-records';
 import { AwsClients } from './aws/clients';
 import { awsErrorCode, awsErrorFix } from './aws/errors';
 import { parseScriptArgs } from './cli';
-import { loadDeployTarget, UsageError } from './deploy-config';
+import { checkedOrExitCode, loadDeployTarget } from './deploy-config';
 
 const USAGE = 'usage: npm run dns-records -- -c env=NAME [--endpoint-url URL]';
 
@@ -204,20 +204,9 @@ export async function main(argv: string[], deps: DnsRecordsDeps = {}): Promise<n
     USAGE,
   );
   if ('exitCode' in parsed) return parsed.exitCode;
-  let config: ChatConfig;
-  try {
-    config = loadDeployTarget(parsed.values.context ?? [], deps.cdkJsonPath).config;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`${err.message}\n${USAGE}`);
-      return 2;
-    }
-    if (err instanceof ConfigError) {
-      console.error(`Invalid phenom-chat configuration:\n${err.message}`);
-      return 1;
-    }
-    throw err;
-  }
+  const checked = checkedOrExitCode(() => loadDeployTarget(parsed.values.context ?? [], deps.cdkJsonPath).config, USAGE);
+  if ('exitCode' in checked) return checked.exitCode;
+  const config = checked.value;
   const clients = deps.clients ?? new AwsClients({ region: config.region, endpoint: parsed.values['endpoint-url'] });
   try {
     const report = await collectDnsRecords(config, clients);

@@ -1,4 +1,5 @@
 import { Client, ClientBase, DatabaseError } from 'pg';
+import { ensureLoginRole, ignoring } from '../shared/login-role';
 
 export interface SynapseDatabaseSpec {
   /** The login role Synapse connects as. */
@@ -34,12 +35,7 @@ export async function ensureSynapseDatabase(client: ClientBase, spec: SynapseDat
   const role = client.escapeIdentifier(spec.roleName);
   const database = client.escapeIdentifier(spec.databaseName);
 
-  let roleCreated = false;
-  const roleExists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [spec.roleName])).rowCount === 1;
-  if (!roleExists) {
-    roleCreated = await ignoring('42710', () => client.query(`CREATE ROLE ${role} LOGIN PASSWORD ${client.escapeLiteral(spec.password)}`));
-  }
-  if (!roleCreated) await client.query(`ALTER ROLE ${role} WITH LOGIN PASSWORD ${client.escapeLiteral(spec.password)}`);
+  const roleCreated = await ensureLoginRole(client, spec.roleName, spec.password);
 
   const member = await client.query<{ ok: boolean }>('SELECT pg_has_role(current_user, $1, \'SET\') AS ok', [spec.roleName]);
   if (!member.rows[0].ok) await client.query(`GRANT ${role} TO CURRENT_USER`);
@@ -87,16 +83,6 @@ async function checkExisting(client: ClientBase, spec: SynapseDatabaseSpec): Pro
 }
 
 /** Runs `statement`; returns false instead of throwing when it fails with `sqlState` (e.g. already exists). */
-async function ignoring(sqlState: string, statement: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await statement();
-    return true;
-  } catch (err) {
-    if (err instanceof DatabaseError && err.code === sqlState) return false;
-    throw err;
-  }
-}
-
 export interface AdoptedSynapseDatabaseSpec {
   /** The role the existing Synapse connects as (the adopted credentials secret's username). */
   readonly roleName: string;

@@ -1,5 +1,6 @@
 import { ACMClient } from '@aws-sdk/client-acm';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -32,7 +33,7 @@ export interface AwsClientsOptions {
 type Ctor<C> = new (config: Record<string, unknown>) => C;
 
 /**
- * The AWS SDK v3 clients the deploy scripts (`npm run preflight`, `npm run dns-records`) use, each
+ * The AWS SDK v3 clients the operator scripts (`npm run preflight`, `dns-records`, `ab-report`) use, each
  * created on first use and then reused.
  */
 export class AwsClients {
@@ -79,6 +80,9 @@ export class AwsClients {
   }
   get cognito(): CognitoIdentityProviderClient {
     return this.client('cognito', CognitoIdentityProviderClient);
+  }
+  get cloudWatch(): CloudWatchClient {
+    return this.client('cloudwatch', CloudWatchClient);
   }
   get sesv2(): SESv2Client {
     return this.client('sesv2', SESv2Client);

@@ -35,8 +35,24 @@ export function awsErrorFix(err: unknown, doing: string): string {
   if (CREDENTIALS_EXPIRED.has(name)) return `the AWS credentials have expired (${name}): sign in again (\`aws sso login\`) and re-run`;
   if (CREDENTIALS_REJECTED.has(name)) return `AWS rejected the credentials (${name}: ${message}): check AWS_PROFILE or the access keys`;
   if (ACCESS_DENIED.has(name)) return `the credentials may not ${doing} (${name}: ${message}): use the role you deploy with, or grant it that permission`;
-  if ((e?.code && NETWORK_CODES.has(e.code)) || name === 'TimeoutError' || NETWORK_CODES.has(name)) {
-    return `could not reach AWS to ${doing} (${e?.code ?? name}: ${message}): check the network, proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL*`;
+  const networkCode = networkErrorCode(err);
+  if (networkCode || name === 'TimeoutError') {
+    return `could not reach AWS to ${doing} (${networkCode ?? name}: ${message}): check the network, proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL*`;
   }
   return `could not ${doing} (${name}: ${message})`;
+}
+
+/**
+ * The Node network error code of `err` or of an error it wraps: the SDK passes some socket errors up
+ * as they are and wraps others ("AWS SDK error wrapper for Error: connect ECONNREFUSED …"), with the
+ * original as `cause` or only in the message.
+ */
+function networkErrorCode(err: unknown): string | undefined {
+  for (let e = err as (Error & { code?: string; cause?: unknown }) | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code && NETWORK_CODES.has(e.code)) return e.code;
+    if (NETWORK_CODES.has(e.name)) return e.name;
+    const inMessage = /\b(E[A-Z_]+)\b/.exec(e.message ?? '')?.[1];
+    if (inMessage && NETWORK_CODES.has(inMessage)) return inMessage;
+  }
+  return undefined;
 }
