@@ -25,6 +25,7 @@ import { runMigrations } from '../../../lambda/migrations/runner';
 import { startPostgresServer } from '../../../test/support/postgres/server';
 import { startLocalIssuer } from '../src/auth/local-issuer';
 import { PostgresBackend } from '../src/backend/postgres';
+import { CHAT_TOOLS } from '../src/tools';
 import { connect, type ClientKind, type ConnectedClient } from '../test/support/clients';
 import { buildServerBundle, startServerProcess } from '../test/support/server-process';
 
@@ -70,13 +71,21 @@ async function connectRaw(mcpUrl: string, token: string): Promise<ConnectedClien
 const connectClient = (mcpUrl: string, token: string) =>
   CLIENT_CHOICE === 'raw' ? connectRaw(mcpUrl, token) : connect(SDK_KINDS[CLIENT_CHOICE] ?? SDK_KINDS.v1, mcpUrl, token);
 const AGENT = 'mcp-agent';
+// tools/list is right when it names exactly the server's tools, in order (a hard-coded count went
+// stale when the tenth tool came, and every list call then counted as an error).
+const TOOL_NAMES = CHAT_TOOLS.map((t) => t.name).join(',');
+const listsAllTools = (r: { tools: { name: string }[] }) => r.tools.map((t) => t.name).join(',') === TOOL_NAMES;
 const CLIENT_ID = 'bench-agent';
 
 interface LevelResult {
   calls: number;
   errors: number;
+  /** The first failure's message, printed under its row: an error count alone explains nothing. */
+  firstError?: string;
   seconds: number;
   latenciesMs: number[];
+  /** CPU the bench process itself (the clients) used per call, ms: it shares the cores with the server. */
+  clientCpuMs: number;
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -86,18 +95,29 @@ const fmt = (n: number, d = 1) => n.toFixed(d).padStart(8);
 async function drive(c: number, perWorker: number, op: (worker: number, i: number) => Promise<boolean>): Promise<LevelResult> {
   const latenciesMs: number[] = [];
   let errors = 0;
+  let firstError: string | undefined;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: c }, async (_, w) => {
       for (let i = 0; i < perWorker; i++) {
         const t = performance.now();
-        const ok = await op(w, i).catch(() => false);
+        const ok = await op(w, i).catch((err: unknown) => {
+          firstError ??= err instanceof Error ? err.message : String(err);
+          return false;
+        });
         latenciesMs.push(performance.now() - t);
-        if (!ok) errors++;
+        if (!ok) {
+          errors++;
+          firstError ??= 'the answer was not the expected one';
+        }
       }
     }),
   );
-  return { calls: c * perWorker, errors, seconds: (performance.now() - started) / 1000, latenciesMs: latenciesMs.sort((a, b) => a - b) };
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const calls = c * perWorker;
+  return { calls, errors, firstError, seconds, latenciesMs: latenciesMs.sort((a, b) => a - b), clientCpuMs: (cpu.user + cpu.system) / 1000 / calls };
 }
 
 /** CPU time (user + system) the process has used so far, in ms (Linux /proc; clock ticks are 10 ms). */
@@ -201,42 +221,57 @@ async function main(): Promise<void> {
   for (const [label, target] of [['mcp', server], ['sdk', sdkServer]] as const) {
     const clients = await connectAll(target.mcpUrl, WARMUP_CLIENTS);
     await drive(WARMUP_CLIENTS, WARMUP_CALLS_PER_CLIENT, mcpOp(clients, `warm-${label}`));
-    await drive(WARMUP_CLIENTS, 10, (w) => clients[w].listTools().then((r) => r.tools.length === 9));
+    await drive(WARMUP_CLIENTS, 10, (w) => clients[w].listTools().then(listsAllTools));
     await Promise.all(clients.map((cl) => cl.close()));
   }
   await drive(WARMUP_CLIENTS, WARMUP_CALLS_PER_CLIENT, directOp('warm-direct'));
   console.log(`warm-up: ${WARMUP_CLIENTS} clients x ${WARMUP_CALLS_PER_CLIENT} calls on each path (${((performance.now() - warmStarted) / 1000).toFixed(1)} s)\n`);
-  console.log('clients   path         calls  errors   calls/s   p50 ms   p99 ms   vs direct   server CPU/call');
+  console.log('clients   path         calls  errors   calls/s   p50 ms   p99 ms   vs direct   server CPU/call   client CPU/call');
 
-  const row = (c: number | string, label: string, r: LevelResult, extra = '') => {
-    console.log(`${String(c).padStart(7)}   ${label.padEnd(11)} ${String(r.calls).padStart(6)} ${String(r.errors).padStart(7)} ${fmt(r.calls / r.seconds)} ${fmt(pct(r.latenciesMs, 50), 2)} ${fmt(pct(r.latenciesMs, 99), 2)}${extra}`);
-    if (r.errors > 0) failed = true;
+  const row = (c: number | string, label: string, r: LevelResult, ratio: string, serverCpu: string) => {
+    console.log(
+      `${String(c).padStart(7)}   ${label.padEnd(11)} ${String(r.calls).padStart(6)} ${String(r.errors).padStart(7)} ${fmt(r.calls / r.seconds)} ${fmt(pct(r.latenciesMs, 50), 2)} ${fmt(pct(r.latenciesMs, 99), 2)}` +
+        `   ${ratio.padStart(9)}   ${serverCpu.padStart(15)}   ${`${r.clientCpuMs.toFixed(2)} ms`.padStart(15)}`,
+    );
+    if (r.errors > 0) {
+      console.log(`          first error: ${r.firstError}`);
+      failed = true;
+    }
   };
-  const measured: Record<number, { ratio: number; p99: number; sdkRatio: number }> = {};
+  /** Runs op on c fresh clients of target and returns the result with the server's CPU per call. */
+  const onServer = async (target: typeof server, c: number, op: (clients: ConnectedClient[]) => (w: number, i: number) => Promise<boolean>): Promise<[LevelResult, number]> => {
+    const clients = await connectAll(target.mcpUrl, c);
+    const cpuBefore = cpuMs(target.proc.pid!);
+    const r = await drive(c, CALLS_PER_CLIENT, op(clients));
+    const cpu = (cpuMs(target.proc.pid!) - cpuBefore) / r.calls;
+    await Promise.all(clients.map((cl) => cl.close()));
+    return [r, cpu];
+  };
+  const rate = (r: LevelResult) => r.calls / r.seconds;
+  const measured: Record<number, { ratio: number; p99: number }> = {};
   for (const c of LEVELS) {
     const results: [string, LevelResult, number][] = [];
     for (const [label, target] of [['MCP', server], ['SDK server', sdkServer]] as const) {
-      const clients = await connectAll(target.mcpUrl, c);
-      const cpuBefore = cpuMs(target.proc.pid!);
-      const r = await drive(c, CALLS_PER_CLIENT, mcpOp(clients, `${label === 'MCP' ? 'mcp' : 'sdk'} c${c}`));
-      results.push([label, r, (cpuMs(target.proc.pid!) - cpuBefore) / r.calls]);
-      await Promise.all(clients.map((cl) => cl.close()));
+      results.push([label, ...(await onServer(target, c, (clients) => mcpOp(clients, `${label === 'MCP' ? 'mcp' : 'sdk'} c${c}`)))]);
     }
     const pgDirect = await drive(c, CALLS_PER_CLIENT, directOp(`direct c${c}`));
-    const directRate = pgDirect.calls / pgDirect.seconds;
-    for (const [label, r, cpu] of results) row(c, label, r, `   ${(r.calls / r.seconds / directRate).toFixed(2).padStart(9)}   ${cpu.toFixed(2).padStart(8)} ms`);
-    row(c, 'pg direct', pgDirect);
-    const [mcp, sdk] = results;
-    measured[c] = { ratio: mcp[1].calls / mcp[1].seconds / directRate, p99: pct(mcp[1].latenciesMs, 99), sdkRatio: sdk[1].calls / sdk[1].seconds / (mcp[1].calls / mcp[1].seconds) };
-    console.log(`          (SDK server / MCP: ${measured[c].sdkRatio.toFixed(2)}x throughput, ${(sdk[2] / mcp[2]).toFixed(2)}x CPU per call; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`);
+    for (const [label, r, cpu] of results) row(c, label, r, (rate(r) / rate(pgDirect)).toFixed(2), `${cpu.toFixed(2)} ms`);
+    row(c, 'pg direct', pgDirect, '1.00', '(in client)');
+    const [[, mcp, mcpCpu], [, sdk, sdkCpu]] = results;
+    measured[c] = { ratio: rate(mcp) / rate(pgDirect), p99: pct(mcp.latenciesMs, 99) };
+    console.log(
+      `          (SDK server / MCP: ${(rate(sdk) / rate(mcp)).toFixed(2)}x throughput, ${(sdkCpu / mcpCpu).toFixed(2)}x CPU per call; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`,
+    );
   }
 
   // tools/list: the one call whose cost is all server (no database).
+  const lists: LevelResult[] = [];
   for (const [label, target] of [['MCP', server], ['SDK server', sdkServer]] as const) {
-    const clients = await connectAll(target.mcpUrl, 16);
-    row('16 list', label, await drive(16, CALLS_PER_CLIENT, (w) => clients[w].listTools().then((r) => r.tools.length === 9)));
-    await Promise.all(clients.map((cl) => cl.close()));
+    const [r, cpu] = await onServer(target, 16, (clients) => (w) => clients[w].listTools().then(listsAllTools));
+    lists.push(r);
+    row('16 list', label, r, '', `${cpu.toFixed(2)} ms`);
   }
+  console.log(`          (SDK server / MCP on tools/list: ${(rate(lists[1]) / rate(lists[0])).toFixed(2)}x throughput; load average ${loadavg()[0].toFixed(1)})`);
 
   const rss = peakRssMiB(server.proc.pid!);
   console.log(`\nserver peak RSS: ${rss.toFixed(1)} MiB (SDK server: ${peakRssMiB(sdkServer.proc.pid!).toFixed(1)} MiB)`);

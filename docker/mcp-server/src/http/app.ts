@@ -11,6 +11,7 @@ import type { RequestContext } from '../mcp/request-context';
 import { createServerFactory } from '../mcp/server-factory';
 import { TOOLS_BY_NAME } from '../tools';
 import { BodyTooLargeError, decodeUtf8, readBody } from './body';
+import { hotRequest, serveHotRequest } from './fast-path';
 import { isPlainLegacyPost, serveLegacyPost } from './legacy';
 import { createBrowserRules } from './browser';
 import { RateLimiter } from './rate-limit';
@@ -201,7 +202,9 @@ export function createApp({ config, backend, verifier, log }: AppDependencies): 
     // (npm run bench:mcp prints the comparison: the "SDK server" rows). So 2025-era POSTs keep this
     // hand-written path (fresh Server + stateless transport, tools/list precomputed, dispatch in
     // server-factory.ts); only the SDK's bearer and RFC 9728 helpers, which cost ~0, replaced ours.
-    if (isPlainLegacyPost(req, parsedBody)) await serveLegacyPost(req, res, parsedBody, serverFactory({ authInfo: auth }), auth);
+    const hot = isPlainLegacyPost(req, parsedBody) ? hotRequest(req, parsedBody) : undefined;
+    if (hot) await serveHotRequest(res, hot, backend, requestContext);
+    else if (isPlainLegacyPost(req, parsedBody)) await serveLegacyPost(req, res, parsedBody, serverFactory({ authInfo: auth }), auth);
     else await serveMcp(Object.assign(req, { auth }), res, parsedBody);
     if (requestContext.outcome) access.outcome = requestContext.outcome;
     else if (rpc.tool) access.outcome = 'rejected_by_protocol'; // unknown tool or arguments that failed the input schema
