@@ -17,6 +17,7 @@
  * Options (env): BENCH_CALLS_PER_CLIENT (default 60), BENCH_CLIENT (raw | v1 | v2-legacy | v2-modern, default raw).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -46,17 +47,33 @@ const POOL_MAX = 20; // the server's PG_POOL_MAX and the direct pool's size: sam
 const CLIENT_CHOICE = process.env.BENCH_CLIENT ?? 'raw';
 const SDK_KINDS: Record<string, ClientKind> = { v1: 'sdk-v1 (2025-11-25)', 'v2-legacy': 'sdk-v2 legacy (2025-11-25)', 'v2-modern': 'sdk-v2 modern (2026-07-28)' };
 
-/** The smallest correct 2025-11-25 client: initialize once, then one POST per call. */
+/**
+ * The smallest correct 2025-11-25 client: initialize once, then one POST per call, on one kept-alive
+ * connection of its own (as an agent holds one). node:http rather than fetch: the clients share the
+ * two cores with the server, and fetch's web streams cost them about twice the CPU per call, which
+ * the server then lacks (the "client CPU/call" column shows what they still take).
+ */
 async function connectRaw(mcpUrl: string, token: string): Promise<ConnectedClient> {
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' };
   let id = 0;
+  const post = (body: string) =>
+    new Promise<{ status: number; type: string; text: string }>((resolve, reject) => {
+      const req = httpRequest(mcpUrl, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'] ?? '', text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   const rpc = async (method: string, params: unknown) => {
-    const res = await fetch(mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) });
+    const res = await post(JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }));
     // A 2025-11-25 client accepts JSON or an SSE stream (the SDK's stateless legacy serving streams).
-    const text = await res.text();
-    const json = res.headers.get('content-type')?.startsWith('text/event-stream') ? (/^data: (.*)$/m.exec(text)?.[1] ?? 'null') : text;
+    const json = res.type.startsWith('text/event-stream') ? (/^data: (.*)$/m.exec(res.text)?.[1] ?? 'null') : res.text;
     const body = JSON.parse(json) as { result?: Record<string, unknown>; error?: unknown };
-    if (!res.ok || body.error) throw new Error(`HTTP ${res.status}: ${JSON.stringify(body.error)}`);
+    if (res.status !== 200 || body.error) throw new Error(`HTTP ${res.status}: ${JSON.stringify(body.error)}`);
     return body.result!;
   };
   await rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench-raw', version: '1' } });
@@ -64,7 +81,7 @@ async function connectRaw(mcpUrl: string, token: string): Promise<ConnectedClien
     listTools: () => rpc('tools/list', {}) as never,
     callTool: (name, args) => rpc('tools/call', { name, arguments: args }) as never,
     protocolVersion: () => '2025-11-25',
-    close: async () => undefined,
+    close: async () => agent.destroy(),
   };
 }
 

@@ -79,8 +79,12 @@ export async function runTool(tool: ChatTool, rawArgs: unknown, backend: ChatBac
     let args = parsed.data;
     for (let shrinks = 0; ; shrinks++) {
       const out = await tool.run(args, ctx);
-      const result: CallToolResult = { content: [{ type: 'text', text: renderText(out.text, out.structured) }], structuredContent: out.structured as Record<string, unknown> };
-      const json = JSON.stringify(result);
+      // The structured JSON is written once and used twice: in the text, and as structuredContent in
+      // the result's JSON, which is built around it as JSON.stringify(result) would write it.
+      const structuredJson = JSON.stringify(out.structured);
+      const text = renderText(out.text, out.structured, structuredJson);
+      const result: CallToolResult = { content: [{ type: 'text', text }], structuredContent: out.structured as Record<string, unknown> };
+      const json = `{"content":[{"type":"text","text":${JSON.stringify(text)}}],"structuredContent":${structuredJson}}`;
       const bytes = Buffer.byteLength(json);
       if (bytes <= MAX_RESULT_BYTES) {
         rc.outcome = 'ok';
