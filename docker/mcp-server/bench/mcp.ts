@@ -22,6 +22,8 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { Client, Pool } from 'pg';
+import { mcpServerNodeOptions } from '../../../lib/chat-mcp-server/node-options';
+import { DEFAULT_TASK_SIZES } from '../../../lib/config/schema';
 import { runMigrations } from '../../../lambda/migrations/runner';
 import { startPostgresServer } from '../../../test/support/postgres/server';
 import { startLocalIssuer } from '../src/auth/local-issuer';
@@ -198,6 +200,8 @@ async function main(): Promise<void> {
     RATE_LIMIT_PER_MINUTE: '10000000', // measuring the server, not the limiter
     RATE_LIMIT_BURST: '100000',
     LOG_LEVEL: 'info', // production logging: one access line and one tool line per call
+    // The task's heap limits, for both servers: the RSS goal is about what the task runs.
+    NODE_OPTIONS: mcpServerNodeOptions(DEFAULT_TASK_SIZES.mcpServer.memoryMiB),
   };
   const server = await startServerProcess(
     buildServerBundle(),
