@@ -1,17 +1,21 @@
 /**
  * npm run bench:mcp
  *
- * The MCP server (the bundled dist/server.js, as a child process) on the postgres backend with
- * 100,000 messages, driven by 1, 16 and 64 concurrent MCP clients, each making the same fixed
- * number of calls (alternating chat_get_messages and chat_send_message). Beside it, on the same
- * database and with the same calls: the SDK-idiomatic server (bench/sdk-server.ts: McpServer +
- * createMcpHandler + requireBearerAuth), and the two queries issued directly through pg. Every
- * path is warmed (JIT, pools, caches) before it is measured. For each level it prints throughput,
- * p50/p99 latency, errors (must be 0) and CPU per call; then tools/list for both servers; the
+ * The MCP server (the bundled dist/server.js, as a child process, with the task's NODE_OPTIONS) on
+ * the postgres backend with 100,000 messages, driven by 1, 16 and 64 concurrent MCP clients, each
+ * making the same fixed number of calls (alternating chat_get_messages and chat_send_message).
+ * Beside it, on the same database and with the same calls: the SDK-idiomatic server
+ * (bench/sdk-server.ts: McpServer + createMcpHandler + requireBearerAuth), and the two queries
+ * issued directly through pg. Every path is warmed (JIT, pools, caches) before it is measured, and
+ * each level runs in three rounds with the paths' order rotated. For each level it prints
+ * throughput, p50/p99 latency, errors (must be 0; the first one is printed), the server's CPU per
+ * call and the bench client's own (it shares the cores); then tools/list for both servers; the
  * server's peak RSS; a check that every message sent is in the database exactly once; and which
  * of the goals were met:
  *   MCP throughput / direct pg >= 0.6 at 16 and at 64 clients; p99 at 64 clients <= 80 ms;
  *   server peak RSS (64 clients) <= 160 MiB.
+ * On a shared machine throughput and p99 follow the neighbours' load (printed per level); server
+ * CPU per call is the steadier signal.
  * Figures are for comparison on this machine, never a test.
  *
  * Options (env): BENCH_CALLS_PER_CLIENT (default 60), BENCH_CLIENT (raw | v1 | v2-legacy | v2-modern, default raw).
@@ -40,6 +44,9 @@ const WARMUP_CLIENTS = 16;
 const WARMUP_CALLS_PER_CLIENT = 40;
 const GOALS = { ratio: 0.6, p99At64Ms: 80, rssMiB: 160 } as const;
 const CALLS_PER_CLIENT = Number(process.env.BENCH_CALLS_PER_CLIENT ?? 60);
+// Each level runs in rounds, the three paths' order rotated each round, so a neighbour's load that
+// comes or goes during a level weighs on every path alike (this machine is shared).
+const ROUNDS = 3;
 const POOL_MAX = 20; // the server's PG_POOL_MAX and the direct pool's size: same database capacity
 /**
  * raw (default): JSON-RPC over fetch, the way a 2025-11-25 client puts it on the wire after
@@ -259,26 +266,48 @@ async function main(): Promise<void> {
       failed = true;
     }
   };
-  /** Runs op on c fresh clients of target and returns the result with the server's CPU per call. */
-  const onServer = async (target: typeof server, c: number, op: (clients: ConnectedClient[]) => (w: number, i: number) => Promise<boolean>): Promise<[LevelResult, number]> => {
+  /** Runs op on c fresh clients of target, perWorker calls each; the result with the server's CPU per call. */
+  const onServer = async (target: typeof server, c: number, perWorker: number, op: (clients: ConnectedClient[]) => (w: number, i: number) => Promise<boolean>): Promise<[LevelResult, number]> => {
     const clients = await connectAll(target.mcpUrl, c);
     const cpuBefore = cpuMs(target.proc.pid!);
-    const r = await drive(c, CALLS_PER_CLIENT, op(clients));
+    const r = await drive(c, perWorker, op(clients));
     const cpu = (cpuMs(target.proc.pid!) - cpuBefore) / r.calls;
     await Promise.all(clients.map((cl) => cl.close()));
     return [r, cpu];
   };
   const rate = (r: LevelResult) => r.calls / r.seconds;
+  /** Rounds of one path as one result: calls, time and CPU add up, latencies pool. */
+  const merge = (parts: [LevelResult, number][]): [LevelResult, number] => {
+    const calls = parts.reduce((n, [r]) => n + r.calls, 0);
+    const merged: LevelResult = {
+      calls,
+      errors: parts.reduce((n, [r]) => n + r.errors, 0),
+      firstError: parts.find(([r]) => r.firstError)?.[0].firstError,
+      seconds: parts.reduce((n, [r]) => n + r.seconds, 0),
+      latenciesMs: parts.flatMap(([r]) => r.latenciesMs).sort((a, b) => a - b),
+      clientCpuMs: parts.reduce((n, [r]) => n + r.clientCpuMs * r.calls, 0) / calls,
+    };
+    return [merged, parts.reduce((n, [r, cpu]) => n + cpu * r.calls, 0) / calls];
+  };
+  const perRound = Math.ceil(CALLS_PER_CLIENT / ROUNDS);
   const measured: Record<number, { ratio: number; p99: number }> = {};
   for (const c of LEVELS) {
-    const results: [string, LevelResult, number][] = [];
-    for (const [label, target] of [['MCP', server], ['SDK server', sdkServer]] as const) {
-      results.push([label, ...(await onServer(target, c, (clients) => mcpOp(clients, `${label === 'MCP' ? 'mcp' : 'sdk'} c${c}`)))]);
+    const paths: ((round: number) => Promise<[LevelResult, number]>)[] = [
+      (round) => onServer(server, c, perRound, (clients) => mcpOp(clients, `mcp c${c} r${round}`)),
+      (round) => onServer(sdkServer, c, perRound, (clients) => mcpOp(clients, `sdk c${c} r${round}`)),
+      async (round) => [await drive(c, perRound, directOp(`direct c${c} r${round}`)), NaN],
+    ];
+    const parts = paths.map((): [LevelResult, number][] => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < paths.length; k++) {
+        const p = (k + round) % paths.length;
+        parts[p].push(await paths[p](round));
+      }
     }
-    const pgDirect = await drive(c, CALLS_PER_CLIENT, directOp(`direct c${c}`));
-    for (const [label, r, cpu] of results) row(c, label, r, (rate(r) / rate(pgDirect)).toFixed(2), `${cpu.toFixed(2)} ms`);
+    const [[mcp, mcpCpu], [sdk, sdkCpu], [pgDirect]] = parts.map(merge);
+    row(c, 'MCP', mcp, (rate(mcp) / rate(pgDirect)).toFixed(2), `${mcpCpu.toFixed(2)} ms`);
+    row(c, 'SDK server', sdk, (rate(sdk) / rate(pgDirect)).toFixed(2), `${sdkCpu.toFixed(2)} ms`);
     row(c, 'pg direct', pgDirect, '1.00', '(in client)');
-    const [[, mcp, mcpCpu], [, sdk, sdkCpu]] = results;
     measured[c] = { ratio: rate(mcp) / rate(pgDirect), p99: pct(mcp.latenciesMs, 99) };
     console.log(
       `          (SDK server / MCP: ${(rate(sdk) / rate(mcp)).toFixed(2)}x throughput, ${(sdkCpu / mcpCpu).toFixed(2)}x CPU per call; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`,
@@ -288,7 +317,7 @@ async function main(): Promise<void> {
   // tools/list: the one call whose cost is all server (no database).
   const lists: LevelResult[] = [];
   for (const [label, target] of [['MCP', server], ['SDK server', sdkServer]] as const) {
-    const [r, cpu] = await onServer(target, 16, (clients) => (w) => clients[w].listTools().then(listsAllTools));
+    const [r, cpu] = await onServer(target, 16, CALLS_PER_CLIENT, (clients) => (w) => clients[w].listTools().then(listsAllTools));
     lists.push(r);
     row('16 list', label, r, '', `${cpu.toFixed(2)} ms`);
   }
