@@ -12,6 +12,7 @@ import { dockerAssetImage, fargateRuntimePlatform } from '../constructs/containe
 import { acknowledgeNag } from '../nag';
 import { MCP_SERVER_PORT, Platform } from '../platform';
 import { keepOnceCreated } from '../removal-policy';
+import { mcpServerNodeOptions } from './node-options';
 
 /** Listener rule priorities (contract C5: 3xx for the MCP server). */
 export const MCP_RULE_PRIORITIES = { mcp: 300, protectedResourceMetadata: 301, authorizationServerMetadata: 302 } as const;
@@ -171,12 +172,10 @@ export class ChatMcpServer extends Construct {
         COGNITO_DOMAIN: platform.userPool.hostedUiDomain,
         ...(props.interactiveClient ? { INTERACTIVE_CLIENT_IDS: props.interactiveClient.userPoolClientId } : {}),
         SHUTDOWN_GRACE_MS: String(MCP_DRAIN.shutdownGraceMs),
-        // V8 does not size its heap from the task's memory limit, so under load it grows until the
-        // task is killed (issue #14: a burst took the 512 MiB task past 600 MiB). Old space gets
-        // three quarters; the rest is new space, code, buffers and sockets, which live outside it.
-        // Set here, not in the Dockerfile's CMD, because this is where memoryMiB is configured:
-        // the limit follows it in every environment, and the image stays one image for any size.
-        NODE_OPTIONS: `--max-old-space-size=${Math.floor(config.services.mcpServer.memoryMiB * 0.75)}`,
+        // Heap limits from the task's memory (node-options.ts says why). Set here, not in the
+        // Dockerfile's CMD, because this is where memoryMiB is configured: the limit follows it in
+        // every environment, and the image stays one image for any size.
+        NODE_OPTIONS: mcpServerNodeOptions(config.services.mcpServer.memoryMiB),
         ...backend.environment,
       },
       secrets: {

@@ -1,30 +1,38 @@
 /**
  * npm run bench:mcp
  *
- * The MCP server (the bundled dist/server.js, as a child process) on the postgres backend with
- * 100,000 messages, driven by 1, 16 and 64 concurrent MCP clients, each making the same fixed
- * number of calls (alternating chat_get_messages and chat_send_message). Beside it, on the same
- * database and with the same calls: the SDK-idiomatic server (bench/sdk-server.ts: McpServer +
- * createMcpHandler + requireBearerAuth), and the two queries issued directly through pg. Every
- * path is warmed (JIT, pools, caches) before it is measured. For each level it prints throughput,
- * p50/p99 latency, errors (must be 0) and CPU per call; then tools/list for both servers; the
+ * The MCP server (the bundled dist/server.js, as a child process, with the task's NODE_OPTIONS) on
+ * the postgres backend with 100,000 messages, driven by 1, 16 and 64 concurrent MCP clients, each
+ * making the same fixed number of calls (alternating chat_get_messages and chat_send_message).
+ * Beside it, on the same database and with the same calls: the SDK-idiomatic server
+ * (bench/sdk-server.ts: McpServer + createMcpHandler + requireBearerAuth), and the two queries
+ * issued directly through pg. Every path is warmed (JIT, pools, caches) before it is measured, and
+ * each level runs in three rounds with the paths' order rotated. For each level it prints
+ * throughput, p50/p99 latency, errors (must be 0; the first one is printed), the server's CPU per
+ * call and the bench client's own (it shares the cores); then tools/list for both servers; the
  * server's peak RSS; a check that every message sent is in the database exactly once; and which
  * of the goals were met:
  *   MCP throughput / direct pg >= 0.6 at 16 and at 64 clients; p99 at 64 clients <= 80 ms;
  *   server peak RSS (64 clients) <= 160 MiB.
+ * On a shared machine throughput and p99 follow the neighbours' load (printed per level); server
+ * CPU per call is the steadier signal.
  * Figures are for comparison on this machine, never a test.
  *
  * Options (env): BENCH_CALLS_PER_CLIENT (default 60), BENCH_CLIENT (raw | v1 | v2-legacy | v2-modern, default raw).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { Client, Pool } from 'pg';
+import { mcpServerNodeOptions } from '../../../lib/chat-mcp-server/node-options';
+import { DEFAULT_TASK_SIZES } from '../../../lib/config/schema';
 import { runMigrations } from '../../../lambda/migrations/runner';
 import { startPostgresServer } from '../../../test/support/postgres/server';
 import { startLocalIssuer } from '../src/auth/local-issuer';
 import { PostgresBackend } from '../src/backend/postgres';
+import { CHAT_TOOLS } from '../src/tools';
 import { connect, type ClientKind, type ConnectedClient } from '../test/support/clients';
 import { buildServerBundle, startServerProcess } from '../test/support/server-process';
 
@@ -36,6 +44,9 @@ const WARMUP_CLIENTS = 16;
 const WARMUP_CALLS_PER_CLIENT = 40;
 const GOALS = { ratio: 0.6, p99At64Ms: 80, rssMiB: 160 } as const;
 const CALLS_PER_CLIENT = Number(process.env.BENCH_CALLS_PER_CLIENT ?? 60);
+// Each level runs in rounds, the three paths' order rotated each round, so a neighbour's load that
+// comes or goes during a level weighs on every path alike (this machine is shared).
+const ROUNDS = 3;
 const POOL_MAX = 20; // the server's PG_POOL_MAX and the direct pool's size: same database capacity
 /**
  * raw (default): JSON-RPC over fetch, the way a 2025-11-25 client puts it on the wire after
@@ -45,17 +56,33 @@ const POOL_MAX = 20; // the server's PG_POOL_MAX and the direct pool's size: sam
 const CLIENT_CHOICE = process.env.BENCH_CLIENT ?? 'raw';
 const SDK_KINDS: Record<string, ClientKind> = { v1: 'sdk-v1 (2025-11-25)', 'v2-legacy': 'sdk-v2 legacy (2025-11-25)', 'v2-modern': 'sdk-v2 modern (2026-07-28)' };
 
-/** The smallest correct 2025-11-25 client: initialize once, then one POST per call. */
+/**
+ * The smallest correct 2025-11-25 client: initialize once, then one POST per call, on one kept-alive
+ * connection of its own (as an agent holds one). node:http rather than fetch: the clients share the
+ * two cores with the server, and fetch's web streams cost them about twice the CPU per call, which
+ * the server then lacks (the "client CPU/call" column shows what they still take).
+ */
 async function connectRaw(mcpUrl: string, token: string): Promise<ConnectedClient> {
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' };
   let id = 0;
+  const post = (body: string) =>
+    new Promise<{ status: number; type: string; text: string }>((resolve, reject) => {
+      const req = httpRequest(mcpUrl, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'] ?? '', text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   const rpc = async (method: string, params: unknown) => {
-    const res = await fetch(mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) });
+    const res = await post(JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }));
     // A 2025-11-25 client accepts JSON or an SSE stream (the SDK's stateless legacy serving streams).
-    const text = await res.text();
-    const json = res.headers.get('content-type')?.startsWith('text/event-stream') ? (/^data: (.*)$/m.exec(text)?.[1] ?? 'null') : text;
+    const json = res.type.startsWith('text/event-stream') ? (/^data: (.*)$/m.exec(res.text)?.[1] ?? 'null') : res.text;
     const body = JSON.parse(json) as { result?: Record<string, unknown>; error?: unknown };
-    if (!res.ok || body.error) throw new Error(`HTTP ${res.status}: ${JSON.stringify(body.error)}`);
+    if (res.status !== 200 || body.error) throw new Error(`HTTP ${res.status}: ${JSON.stringify(body.error)}`);
     return body.result!;
   };
   await rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench-raw', version: '1' } });
@@ -63,20 +90,28 @@ async function connectRaw(mcpUrl: string, token: string): Promise<ConnectedClien
     listTools: () => rpc('tools/list', {}) as never,
     callTool: (name, args) => rpc('tools/call', { name, arguments: args }) as never,
     protocolVersion: () => '2025-11-25',
-    close: async () => undefined,
+    close: async () => agent.destroy(),
   };
 }
 
 const connectClient = (mcpUrl: string, token: string) =>
   CLIENT_CHOICE === 'raw' ? connectRaw(mcpUrl, token) : connect(SDK_KINDS[CLIENT_CHOICE] ?? SDK_KINDS.v1, mcpUrl, token);
 const AGENT = 'mcp-agent';
+// tools/list is right when it names exactly the server's tools, in order (a hard-coded count went
+// stale when the tenth tool came, and every list call then counted as an error).
+const TOOL_NAMES = CHAT_TOOLS.map((t) => t.name).join(',');
+const listsAllTools = (r: { tools: { name: string }[] }) => r.tools.map((t) => t.name).join(',') === TOOL_NAMES;
 const CLIENT_ID = 'bench-agent';
 
 interface LevelResult {
   calls: number;
   errors: number;
+  /** The first failure's message, printed under its row: an error count alone explains nothing. */
+  firstError?: string;
   seconds: number;
   latenciesMs: number[];
+  /** CPU the bench process itself (the clients) used per call, ms: it shares the cores with the server. */
+  clientCpuMs: number;
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -86,18 +121,29 @@ const fmt = (n: number, d = 1) => n.toFixed(d).padStart(8);
 async function drive(c: number, perWorker: number, op: (worker: number, i: number) => Promise<boolean>): Promise<LevelResult> {
   const latenciesMs: number[] = [];
   let errors = 0;
+  let firstError: string | undefined;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: c }, async (_, w) => {
       for (let i = 0; i < perWorker; i++) {
         const t = performance.now();
-        const ok = await op(w, i).catch(() => false);
+        const ok = await op(w, i).catch((err: unknown) => {
+          firstError ??= err instanceof Error ? err.message : String(err);
+          return false;
+        });
         latenciesMs.push(performance.now() - t);
-        if (!ok) errors++;
+        if (!ok) {
+          errors++;
+          firstError ??= 'the answer was not the expected one';
+        }
       }
     }),
   );
-  return { calls: c * perWorker, errors, seconds: (performance.now() - started) / 1000, latenciesMs: latenciesMs.sort((a, b) => a - b) };
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const calls = c * perWorker;
+  return { calls, errors, firstError, seconds, latenciesMs: latenciesMs.sort((a, b) => a - b), clientCpuMs: (cpu.user + cpu.system) / 1000 / calls };
 }
 
 /** CPU time (user + system) the process has used so far, in ms (Linux /proc; clock ticks are 10 ms). */
@@ -161,6 +207,8 @@ async function main(): Promise<void> {
     RATE_LIMIT_PER_MINUTE: '10000000', // measuring the server, not the limiter
     RATE_LIMIT_BURST: '100000',
     LOG_LEVEL: 'info', // production logging: one access line and one tool line per call
+    // The task's heap limits, for both servers: the RSS goal is about what the task runs.
+    NODE_OPTIONS: mcpServerNodeOptions(DEFAULT_TASK_SIZES.mcpServer.memoryMiB),
   };
   const server = await startServerProcess(
     buildServerBundle(),
@@ -201,42 +249,79 @@ async function main(): Promise<void> {
   for (const [label, target] of [['mcp', server], ['sdk', sdkServer]] as const) {
     const clients = await connectAll(target.mcpUrl, WARMUP_CLIENTS);
     await drive(WARMUP_CLIENTS, WARMUP_CALLS_PER_CLIENT, mcpOp(clients, `warm-${label}`));
-    await drive(WARMUP_CLIENTS, 10, (w) => clients[w].listTools().then((r) => r.tools.length === 9));
+    await drive(WARMUP_CLIENTS, 10, (w) => clients[w].listTools().then(listsAllTools));
     await Promise.all(clients.map((cl) => cl.close()));
   }
   await drive(WARMUP_CLIENTS, WARMUP_CALLS_PER_CLIENT, directOp('warm-direct'));
   console.log(`warm-up: ${WARMUP_CLIENTS} clients x ${WARMUP_CALLS_PER_CLIENT} calls on each path (${((performance.now() - warmStarted) / 1000).toFixed(1)} s)\n`);
-  console.log('clients   path         calls  errors   calls/s   p50 ms   p99 ms   vs direct   server CPU/call');
+  console.log('clients   path         calls  errors   calls/s   p50 ms   p99 ms   vs direct   server CPU/call   client CPU/call');
 
-  const row = (c: number | string, label: string, r: LevelResult, extra = '') => {
-    console.log(`${String(c).padStart(7)}   ${label.padEnd(11)} ${String(r.calls).padStart(6)} ${String(r.errors).padStart(7)} ${fmt(r.calls / r.seconds)} ${fmt(pct(r.latenciesMs, 50), 2)} ${fmt(pct(r.latenciesMs, 99), 2)}${extra}`);
-    if (r.errors > 0) failed = true;
-  };
-  const measured: Record<number, { ratio: number; p99: number; sdkRatio: number }> = {};
-  for (const c of LEVELS) {
-    const results: [string, LevelResult, number][] = [];
-    for (const [label, target] of [['MCP', server], ['SDK server', sdkServer]] as const) {
-      const clients = await connectAll(target.mcpUrl, c);
-      const cpuBefore = cpuMs(target.proc.pid!);
-      const r = await drive(c, CALLS_PER_CLIENT, mcpOp(clients, `${label === 'MCP' ? 'mcp' : 'sdk'} c${c}`));
-      results.push([label, r, (cpuMs(target.proc.pid!) - cpuBefore) / r.calls]);
-      await Promise.all(clients.map((cl) => cl.close()));
+  const row = (c: number | string, label: string, r: LevelResult, ratio: string, serverCpu: string) => {
+    console.log(
+      `${String(c).padStart(7)}   ${label.padEnd(11)} ${String(r.calls).padStart(6)} ${String(r.errors).padStart(7)} ${fmt(r.calls / r.seconds)} ${fmt(pct(r.latenciesMs, 50), 2)} ${fmt(pct(r.latenciesMs, 99), 2)}` +
+        `   ${ratio.padStart(9)}   ${serverCpu.padStart(15)}   ${`${r.clientCpuMs.toFixed(2)} ms`.padStart(15)}`,
+    );
+    if (r.errors > 0) {
+      console.log(`          first error: ${r.firstError}`);
+      failed = true;
     }
-    const pgDirect = await drive(c, CALLS_PER_CLIENT, directOp(`direct c${c}`));
-    const directRate = pgDirect.calls / pgDirect.seconds;
-    for (const [label, r, cpu] of results) row(c, label, r, `   ${(r.calls / r.seconds / directRate).toFixed(2).padStart(9)}   ${cpu.toFixed(2).padStart(8)} ms`);
-    row(c, 'pg direct', pgDirect);
-    const [mcp, sdk] = results;
-    measured[c] = { ratio: mcp[1].calls / mcp[1].seconds / directRate, p99: pct(mcp[1].latenciesMs, 99), sdkRatio: sdk[1].calls / sdk[1].seconds / (mcp[1].calls / mcp[1].seconds) };
-    console.log(`          (SDK server / MCP: ${measured[c].sdkRatio.toFixed(2)}x throughput, ${(sdk[2] / mcp[2]).toFixed(2)}x CPU per call; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`);
+  };
+  /** Runs op on c fresh clients of target, perWorker calls each; the result with the server's CPU per call. */
+  const onServer = async (target: typeof server, c: number, perWorker: number, op: (clients: ConnectedClient[]) => (w: number, i: number) => Promise<boolean>): Promise<[LevelResult, number]> => {
+    const clients = await connectAll(target.mcpUrl, c);
+    const cpuBefore = cpuMs(target.proc.pid!);
+    const r = await drive(c, perWorker, op(clients));
+    const cpu = (cpuMs(target.proc.pid!) - cpuBefore) / r.calls;
+    await Promise.all(clients.map((cl) => cl.close()));
+    return [r, cpu];
+  };
+  const rate = (r: LevelResult) => r.calls / r.seconds;
+  /** Rounds of one path as one result: calls, time and CPU add up, latencies pool. */
+  const merge = (parts: [LevelResult, number][]): [LevelResult, number] => {
+    const calls = parts.reduce((n, [r]) => n + r.calls, 0);
+    const merged: LevelResult = {
+      calls,
+      errors: parts.reduce((n, [r]) => n + r.errors, 0),
+      firstError: parts.find(([r]) => r.firstError)?.[0].firstError,
+      seconds: parts.reduce((n, [r]) => n + r.seconds, 0),
+      latenciesMs: parts.flatMap(([r]) => r.latenciesMs).sort((a, b) => a - b),
+      clientCpuMs: parts.reduce((n, [r]) => n + r.clientCpuMs * r.calls, 0) / calls,
+    };
+    return [merged, parts.reduce((n, [r, cpu]) => n + cpu * r.calls, 0) / calls];
+  };
+  const perRound = Math.ceil(CALLS_PER_CLIENT / ROUNDS);
+  const measured: Record<number, { ratio: number; p99: number }> = {};
+  for (const c of LEVELS) {
+    const paths: ((round: number) => Promise<[LevelResult, number]>)[] = [
+      (round) => onServer(server, c, perRound, (clients) => mcpOp(clients, `mcp c${c} r${round}`)),
+      (round) => onServer(sdkServer, c, perRound, (clients) => mcpOp(clients, `sdk c${c} r${round}`)),
+      async (round) => [await drive(c, perRound, directOp(`direct c${c} r${round}`)), NaN],
+    ];
+    const parts = paths.map((): [LevelResult, number][] => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < paths.length; k++) {
+        const p = (k + round) % paths.length;
+        parts[p].push(await paths[p](round));
+      }
+    }
+    const [[mcp, mcpCpu], [sdk, sdkCpu], [pgDirect]] = parts.map(merge);
+    row(c, 'MCP', mcp, (rate(mcp) / rate(pgDirect)).toFixed(2), `${mcpCpu.toFixed(2)} ms`);
+    row(c, 'SDK server', sdk, (rate(sdk) / rate(pgDirect)).toFixed(2), `${sdkCpu.toFixed(2)} ms`);
+    row(c, 'pg direct', pgDirect, '1.00', '(in client)');
+    measured[c] = { ratio: rate(mcp) / rate(pgDirect), p99: pct(mcp.latenciesMs, 99) };
+    console.log(
+      `          (SDK server / MCP: ${(rate(sdk) / rate(mcp)).toFixed(2)}x throughput, ${(sdkCpu / mcpCpu).toFixed(2)}x CPU per call; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`,
+    );
   }
 
   // tools/list: the one call whose cost is all server (no database).
+  const lists: LevelResult[] = [];
   for (const [label, target] of [['MCP', server], ['SDK server', sdkServer]] as const) {
-    const clients = await connectAll(target.mcpUrl, 16);
-    row('16 list', label, await drive(16, CALLS_PER_CLIENT, (w) => clients[w].listTools().then((r) => r.tools.length === 9)));
-    await Promise.all(clients.map((cl) => cl.close()));
+    const [r, cpu] = await onServer(target, 16, CALLS_PER_CLIENT, (clients) => (w) => clients[w].listTools().then(listsAllTools));
+    lists.push(r);
+    row('16 list', label, r, '', `${cpu.toFixed(2)} ms`);
   }
+  console.log(`          (SDK server / MCP on tools/list: ${(rate(lists[1]) / rate(lists[0])).toFixed(2)}x throughput; load average ${loadavg()[0].toFixed(1)})`);
 
   const rss = peakRssMiB(server.proc.pid!);
   console.log(`\nserver peak RSS: ${rss.toFixed(1)} MiB (SDK server: ${peakRssMiB(sdkServer.proc.pid!).toFixed(1)} MiB)`);

@@ -1,5 +1,5 @@
 /**
- * The comparison row of `npm run bench:mcp`: the same nine tools, backend, verifier and logging
+ * The comparison row of `npm run bench:mcp`: the same ten tools, backend, verifier and logging
  * served the SDK-idiomatic way (McpServer.registerTool, createMcpHandler for every request,
  * toNodeHandler, requireBearerAuth), so the bench shows in one run what the hand-written fast path
  * in src/http/app.ts buys. Bench-only: never bundled into the image.

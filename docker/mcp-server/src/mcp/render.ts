@@ -5,8 +5,8 @@
  * strings, where a line break is "\n" and a quote is "\"", so none can pass for a line the server
  * wrote ("This is the oldest page.", a fake member, a fake agent message).
  */
-export function renderText(summary: string, structured: unknown): string {
-  return `${oneLine(summary)}\n${jsonForModels(structured)}`;
+export function renderText(summary: string, structured: unknown, structuredJson: string = JSON.stringify(structured)): string {
+  return `${oneLine(summary)}\n${escapeForModels(structuredJson)}`;
 }
 
 /** A one-line sentence: any line break an error message picked up (a name in it) becomes a space. */
@@ -20,6 +20,7 @@ export const oneLine = (text: string): string => text.replace(/[\r\n\u0085\u2028
  */
 const UNSAFE_IN_TEXT = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
-export function jsonForModels(value: unknown): string {
-  return JSON.stringify(value).replace(UNSAFE_IN_TEXT, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+/** JSON text with those characters escaped; `json` is JSON.stringify's output, so they stand only inside strings. */
+function escapeForModels(json: string): string {
+  return json.replace(UNSAFE_IN_TEXT, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -36,6 +36,8 @@ const LISTED_TOOLS = CHAT_TOOLS.map((tool) => ({
   annotations: { title: tool.title, ...tool.annotations },
 }));
 const OUTPUT_SCHEMAS = new Map(LISTED_TOOLS.map((t) => [t.name, t.outputSchema]));
+/** The tools/list result serialized once, for the fast path (src/http/fast-path.ts). */
+export const LISTED_TOOLS_JSON = JSON.stringify({ tools: LISTED_TOOLS });
 
 /**
  * tools/call params with `arguments` left exactly as the request's JSON had it. The SDK's own
@@ -57,24 +59,37 @@ const MAX_SHRINKS = 6;
 
 /** Runs one tool: raw args in, a CallToolResult out; every failure becomes an isError result with a sentence. */
 export async function callTool(tool: ChatTool, rawArgs: unknown, backend: ChatBackend, rc: RequestContext): Promise<CallToolResult> {
+  return (await runTool(tool, rawArgs, backend, rc)).result;
+}
+
+/**
+ * callTool, also handing back the result's JSON when it was serialized to check the byte budget,
+ * so the fast path frames that string instead of serializing the result a second time.
+ */
+export async function runTool(tool: ChatTool, rawArgs: unknown, backend: ChatBackend, rc: RequestContext): Promise<{ result: CallToolResult; json?: string }> {
   const started = performance.now();
   const parsed = tool.inputSchema.safeParse(rawArgs ?? {});
   if (!parsed.success) {
     rc.outcome = 'invalid_input';
     rc.log.info('tool call', { tool: tool.name, outcome: 'invalid_input', latencyMs: Math.round(performance.now() - started) });
-    return { content: [{ type: 'text', text: `Invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error)}` }], isError: true };
+    return { result: { content: [{ type: 'text', text: `Invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error)}` }], isError: true } };
   }
   try {
     const ctx = { backend, principal: rc.principal, canModerate: rc.canModerate };
     let args = parsed.data;
     for (let shrinks = 0; ; shrinks++) {
       const out = await tool.run(args, ctx);
-      const result: CallToolResult = { content: [{ type: 'text', text: renderText(out.text, out.structured) }], structuredContent: out.structured as Record<string, unknown> };
-      const bytes = Buffer.byteLength(JSON.stringify(result));
+      // The structured JSON is written once and used twice: in the text, and as structuredContent in
+      // the result's JSON, which is built around it as JSON.stringify(result) would write it.
+      const structuredJson = JSON.stringify(out.structured);
+      const text = renderText(out.text, out.structured, structuredJson);
+      const result: CallToolResult = { content: [{ type: 'text', text }], structuredContent: out.structured as Record<string, unknown> };
+      const json = `{"content":[{"type":"text","text":${JSON.stringify(text)}}],"structuredContent":${structuredJson}}`;
+      const bytes = Buffer.byteLength(json);
       if (bytes <= MAX_RESULT_BYTES) {
         rc.outcome = 'ok';
         rc.log.info('tool call', { tool: tool.name, outcome: 'ok', latencyMs: Math.round(performance.now() - started), ...(shrinks ? { shrinks } : {}) });
-        return result;
+        return { result, json };
       }
       // Only read tools shrink (a smaller page of the same query), so running again writes nothing.
       const smaller = shrinks < MAX_SHRINKS && out.count !== undefined ? tool.shrink?.(args, MAX_RESULT_BYTES / bytes, out.count) : undefined;
@@ -88,11 +103,11 @@ export async function callTool(tool: ChatTool, rawArgs: unknown, backend: ChatBa
     if (err instanceof ChatError) {
       rc.outcome = err.code;
       rc.log.info('tool call', { tool: tool.name, outcome: err.code, latencyMs });
-      return { content: [{ type: 'text', text: oneLine(err.message) }], isError: true };
+      return { result: { content: [{ type: 'text', text: oneLine(err.message) }], isError: true } };
     }
     rc.outcome = 'internal_error';
     rc.log.error('tool call failed', { tool: tool.name, outcome: 'internal_error', latencyMs, ...errorFields(err) });
-    return { content: [{ type: 'text', text: UNEXPECTED }], isError: true };
+    return { result: { content: [{ type: 'text', text: UNEXPECTED }], isError: true } };
   }
 }
 

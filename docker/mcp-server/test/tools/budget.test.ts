@@ -4,7 +4,8 @@ import type { TestDatabase } from '../../../../test/support/postgres';
 import { createMigratedDatabase } from '../../../../test/support/postgres/migrated';
 import { PostgresBackend } from '../../src/backend/postgres/backend';
 import { createLogger } from '../../src/log';
-import { callTool, MAX_RESULT_BYTES } from '../../src/mcp/server-factory';
+import { callTool, MAX_RESULT_BYTES, runTool } from '../../src/mcp/server-factory';
+import { TOOLS_BY_NAME } from '../../src/tools';
 import { defineTool, type ChatTool } from '../../src/tools/common';
 import { AGENT, seedChat, type ChatFixture } from '../support/chat-fixture';
 import { call, ok } from './backends';
@@ -99,4 +100,13 @@ it('answers a result over the budget from a tool that has no pages with a senten
   const result = await callTool(huge as unknown as ChatTool, {}, backend, rc);
   expect(result).toEqual({ isError: true, content: [{ type: 'text', text: expect.stringMatching(/^The result would be \d+ KiB; a tool result may hold 256 KiB/) }] });
   expect(rc).toMatchObject({ outcome: 'result_too_large' });
+});
+
+it('measures a result by the JSON the fast path sends, which is the result serialized to the byte', async () => {
+  // Characters the text escapes for models (U+2028, a bidi override) and JSON escapes itself (a quote, a control).
+  await db.pool.query(`INSERT INTO chat_messages (room_id, user_id, content) VALUES ($1, $2, $3)`, [fixture.rooms.partners, AGENT, 'a\u2028b \u202e "q" \u0001 \\ end']);
+  const rc = { requestId: 'json', principal: { clientId: 'c', subject: 'c', scopes: ['chat/read'], groups: [], expiresAt: 0 }, canModerate: false, log: createLogger('error', {}, () => undefined) };
+  const { result, json } = await runTool(TOOLS_BY_NAME.get('chat_get_messages')!, { room_id: fixture.rooms.partners, limit: 3 }, backend, rc);
+  expect(json).toBe(JSON.stringify(result));
+  expect(result.content[0]).toMatchObject({ text: expect.stringContaining('a\\u2028b \\u202e \\"q\\" \\u0001') });
 });

@@ -17,6 +17,22 @@ const MESSAGE_JOINS = `
   LEFT JOIN users u ON u.id = m.user_id
   LEFT JOIN link_previews lp ON m.message_type = 'phenom_link' AND lp.phenom_id = m.phenom_id`;
 
+/** A page of a room's messages, newest first, beside the room row ($1 room, $2 include deleted, $3 limit). */
+const messagePage = (cursorPredicate: string) => `SELECT r.id AS room_found, page.*
+   FROM chat_rooms r
+   LEFT JOIN LATERAL (
+     SELECT ${MESSAGE_COLUMNS}
+       FROM chat_messages m ${MESSAGE_JOINS}
+      WHERE m.room_id = r.id ${cursorPredicate}
+        AND ($2::boolean OR NOT m.is_deleted)
+      ORDER BY m.created_at DESC, m.id DESC
+      LIMIT $3
+   ) page ON true
+  WHERE r.id = $1`;
+const MESSAGE_PAGE_FIRST = messagePage('');
+/** $4 the cursor's created_at in microseconds since the epoch, $5 its message id. */
+const MESSAGE_PAGE_AFTER_CURSOR = messagePage(`AND (m.created_at, m.id) < (timestamptz 'epoch' + $4::bigint * interval '1 microsecond', $5::uuid)`);
+
 function toMessage(r: QueryResultRow): Message {
   return {
     id: r.id,
@@ -101,9 +117,14 @@ export class PostgresBackend implements ChatBackend {
     private readonly healthPool: Pool = pool,
   ) {}
 
-  private async q<R extends QueryResultRow = QueryResultRow>(text: string, values: unknown[] = [], client?: PoolClient): Promise<R[]> {
+  /**
+   * `name` makes it a prepared statement: each connection parses (and, once generic, plans) it
+   * once instead of on every call. Only for statements of one fixed shape whose generic plan is as
+   * good as a custom one (no optional predicates an index range depends on).
+   */
+  private async q<R extends QueryResultRow = QueryResultRow>(text: string, values: unknown[] = [], client?: PoolClient, name?: string): Promise<R[]> {
     try {
-      return (await (client ?? this.pool).query<R>(text, values)).rows;
+      return (await (client ?? this.pool).query<R>(name ? { name, text, values } : { text, values })).rows;
     } catch (err) {
       throw toChatError(err);
     }
@@ -140,22 +161,13 @@ export class PostgresBackend implements ChatBackend {
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new ChatError('invalid_input', 'limit must be a whole number from 1 to 100.');
     // One round trip: the room row (to tell "unknown room" from "no messages") with its page
     // laterally joined. The keyset predicate and ORDER BY match idx_chat_messages_room_created
-    // (room_id, created_at DESC, id DESC), so any page is one index range scan.
-    const rows = await this.q(
-      `SELECT r.id AS room_found, page.*
-         FROM chat_rooms r
-         LEFT JOIN LATERAL (
-           SELECT ${MESSAGE_COLUMNS}
-             FROM chat_messages m ${MESSAGE_JOINS}
-            WHERE m.room_id = r.id
-              AND ($2::bigint IS NULL OR (m.created_at, m.id) < (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::uuid))
-              AND ($4::boolean OR NOT m.is_deleted)
-            ORDER BY m.created_at DESC, m.id DESC
-            LIMIT $5
-         ) page ON true
-        WHERE r.id = $1`,
-      [roomId, cursor?.createdAtMicros ?? null, cursor?.id ?? null, includeDeleted, limit + 1],
-    );
+    // (room_id, created_at DESC, id DESC), so any page is one index range scan. The first page and
+    // the later ones are two prepared statements, so neither generic plan carries an optional
+    // predicate (which would turn the cursor's index range into a filter). Both list their columns, so a
+    // migration that adds one cannot change a prepared statement's result type under a running task.
+    const rows = cursor
+      ? await this.q(MESSAGE_PAGE_AFTER_CURSOR, [roomId, includeDeleted, limit + 1, cursor.createdAtMicros, cursor.id], undefined, 'chat_get_messages_before')
+      : await this.q(MESSAGE_PAGE_FIRST, [roomId, includeDeleted, limit + 1], undefined, 'chat_get_messages_first');
     if (rows.length === 0) throw roomNotFound(roomId);
     const { page, nextCursor } = keysetPage(rows, 'id', limit, (last) => encodeCursor({ roomId, createdAtMicros: last.created_us, id: last.id }));
     return { messages: page.map(toMessage), nextCursor };
@@ -176,6 +188,8 @@ export class PostgresBackend implements ChatBackend {
          )
          SELECT ${MESSAGE_COLUMNS} FROM m ${MESSAGE_JOINS}`,
         [roomId, this.agentUserId, content, messageType, phenomId ?? null, clientMessageId ?? null],
+        undefined,
+        'chat_send_message',
       );
     } catch (err) {
       // The rules trigger runs before the conflict check: a rule that changed since the first send
