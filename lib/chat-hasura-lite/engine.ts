@@ -94,7 +94,7 @@ export class HasuraEngine extends Construct {
       cpu: config.services.hasura.cpu,
       memoryLimitMiB: config.services.hasura.memoryMiB,
       // images.architecture: hasura/graphql-engine v2 images are published for linux/amd64 and linux/arm64.
-      runtimePlatform: fargateRuntimePlatform(config),
+      runtimePlatform: fargateRuntimePlatform(config.images.architecture),
     });
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
@@ -106,7 +106,7 @@ export class HasuraEngine extends Construct {
     taskDefinition.addContainer('Engine', {
       containerName: 'hasura',
       // docker/hasura re-tags the pinned engine image into the CDK assets repository (see its Dockerfile).
-      image: dockerAssetImage(config, 'hasura', { buildArgs: { HASURA_IMAGE: config.hasura.image } }),
+      image: dockerAssetImage(config.images.architecture, 'hasura', { buildArgs: { HASURA_IMAGE: config.hasura.image } }),
       // The URL is assembled at start from the injected credentials (engine-start-script.ts).
       entryPoint: ['/bin/sh', '-c'],
       command: [HASURA_START_SCRIPT],

@@ -145,7 +145,7 @@ export class ChatMcpServer extends Construct {
       cpu: config.services.mcpServer.cpu,
       memoryLimitMiB: config.services.mcpServer.memoryMiB,
       // images.architecture: the image is built FROM a multi-arch node base; Graviton (the default) is cheaper for the same work.
-      runtimePlatform: fargateRuntimePlatform(config),
+      runtimePlatform: fargateRuntimePlatform(config.images.architecture),
     });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -157,7 +157,7 @@ export class ChatMcpServer extends Construct {
     const hc = MCP_HEALTH_CHECK;
     this.taskDefinition.addContainer('McpServer', {
       containerName: 'mcp-server',
-      image: dockerAssetImage(config, 'mcp-server', { exclude: MCP_IMAGE_EXCLUDE }),
+      image: dockerAssetImage(config.images.architecture, 'mcp-server', { exclude: MCP_IMAGE_EXCLUDE }),
       portMappings: [{ containerPort: MCP_SERVER_PORT, name: 'mcp' }],
       environment: {
         PORT: String(MCP_SERVER_PORT),

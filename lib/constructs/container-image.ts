@@ -49,15 +49,15 @@ export interface DockerAssetImageOptions {
  * An image built at deploy time from `docker/<directory>` for the configured architecture and
  * pushed to the CDK assets repository in ECR, so tasks pull it from ECR (never Docker Hub) when they start.
  */
-export function dockerAssetImage(config: ChatConfig, directory: string, options: DockerAssetImageOptions = {}): ecs.ContainerImage {
+export function dockerAssetImage(architecture: ImageArchitecture, directory: string, options: DockerAssetImageOptions = {}): ecs.ContainerImage {
   return ecs.ContainerImage.fromAsset(path.join(REPO_ROOT, 'docker', directory), {
-    platform: containerPlatform(config.images.architecture).assetPlatform,
+    platform: containerPlatform(architecture).assetPlatform,
     exclude: options.exclude,
     buildArgs: options.buildArgs,
   });
 }
 
 /** The `runtimePlatform` of every Fargate task definition of the app. */
-export function fargateRuntimePlatform(config: ChatConfig): ecs.RuntimePlatform {
-  return containerPlatform(config.images.architecture).runtimePlatform;
+export function fargateRuntimePlatform(architecture: ImageArchitecture): ecs.RuntimePlatform {
+  return containerPlatform(architecture).runtimePlatform;
 }
