@@ -3,7 +3,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, TaskSize } from '../constructs/chat-fargate-service';
+import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
 import { SYNAPSE_ADMIN_PORT } from '../platform';
 
 export interface SynapseAdminUiProps extends ChatServiceCommonProps {
@@ -32,10 +32,11 @@ export class SynapseAdminUi extends Construct {
 
   constructor(scope: Construct, id: string, props: SynapseAdminUiProps) {
     super(scope, id);
-    const { prefix, domainName, ...common } = props;
     const fargate = new ChatFargateService(this, CHAT_FARGATE_SERVICE_ID, {
-      ...common,
-      serviceName: `${prefix}-synapse-admin`,
+      ...fargateCommonProps(props),
+      serviceName: `${props.prefix}-synapse-admin`,
+      securityGroup: props.securityGroup,
+      taskSize: props.taskSize,
       containers: [
         {
           id: 'AdminUi',
@@ -46,7 +47,7 @@ export class SynapseAdminUi extends Construct {
           options: {
             containerName: 'synapse-admin',
             portMappings: [{ containerPort: SYNAPSE_ADMIN_PORT, name: 'http' }],
-            environment: { SYNAPSE_ADMIN_HOMESERVER_URL: `https://${domainName}` },
+            environment: { SYNAPSE_ADMIN_HOMESERVER_URL: `https://${props.domainName}` },
           },
         },
       ],

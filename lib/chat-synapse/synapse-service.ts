@@ -9,7 +9,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct, IConstruct } from 'constructs';
 import { CHAT_CLIENT_SECRET_KEYS } from '../chat-shared/secret-keys';
-import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, TaskSize } from '../constructs/chat-fargate-service';
+import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
 import { acknowledgeNag } from '../nag';
 import { ADMIN_UI_BASE_PATH } from './admin-ui-service';
 import {
@@ -80,7 +80,7 @@ export class SynapseService extends Construct {
 
   constructor(scope: Construct, id: string, props: SynapseServiceProps) {
     super(scope, id);
-    const { secrets, prefix, taskSize, securityGroup, ...common } = props;
+    const { secrets, prefix, taskSize, securityGroup } = props;
     const region = Stack.of(this).region;
 
     this.homeserverYaml = renderHomeserverYaml({
@@ -97,12 +97,8 @@ export class SynapseService extends Construct {
     const p = HOMESERVER_PLAIN_ENV;
     const namespaceName = `synapse.${prefix}.internal`;
     const fargate = new ChatFargateService(this, CHAT_FARGATE_SERVICE_ID, {
-      cluster: common.cluster,
-      vpcSubnets: common.vpcSubnets,
       // images.architecture: matrixdotorg/synapse is published for linux/amd64 and linux/arm64; the S3 provider is pure Python.
-      architecture: common.architecture,
-      logRetention: common.logRetention,
-      retainLogs: common.retainLogs,
+      ...fargateCommonProps(props),
       serviceName: `${prefix}-synapse`,
       securityGroup,
       taskSize,

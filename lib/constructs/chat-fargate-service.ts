@@ -72,11 +72,30 @@ export interface ChatServiceDiscovery {
   readonly name: string;
 }
 
+/** One rule of a security group the service makes for itself. */
+export interface SecurityGroupRule {
+  readonly peer: ec2.IPeer;
+  readonly port: ec2.Port;
+  /** Who connects and why. */
+  readonly description: string;
+}
+
+/** A security group of the service's own: no outbound traffic but the rules listed. */
+export interface OwnSecurityGroupProps {
+  readonly securityGroupName: string;
+  readonly description: string;
+  readonly ingress: readonly SecurityGroupRule[];
+  readonly egress: readonly SecurityGroupRule[];
+}
+
 export interface ChatFargateServiceProps extends Omit<ChatServiceCommonProps, 'prefix'> {
   /** The ECS service name and task definition family; also the log group's name, under /ecs/. */
   readonly serviceName: string;
-  /** The tasks' security group. */
-  readonly securityGroup: ec2.ISecurityGroup;
+  /**
+   * The tasks' security group: a shared one (the seed's Synapse or ECS tasks SG), or the rules of one
+   * made here. Its rules are in place before any listener rule adds the ALB's "Load balancer to target" rule.
+   */
+  readonly securityGroup: ec2.ISecurityGroup | OwnSecurityGroupProps;
   readonly taskSize: TaskSize;
   /**
    * Whether the log group is named /ecs/<serviceName>.
@@ -134,6 +153,7 @@ export interface ChatFargateServiceProps extends Omit<ChatServiceCommonProps, 'p
  * built for the architecture the task runs on. Each service construct keeps only what differs.
  */
 export class ChatFargateService extends Construct {
+  public readonly securityGroup: ec2.ISecurityGroup;
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   public readonly logGroup: logs.LogGroup;
   /** The containers by construct id. */
@@ -152,6 +172,8 @@ export class ChatFargateService extends Construct {
     if (!props.containers.some((c) => c.options.containerName === props.target.containerName)) {
       throw new Error(`${props.serviceName}: target.containerName "${props.target.containerName}" names none of the containers`);
     }
+
+    this.securityGroup = Construct.isConstruct(props.securityGroup) ? props.securityGroup : this.ownSecurityGroup(vpc, props.securityGroup);
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       family: props.serviceName,
@@ -197,7 +219,7 @@ export class ChatFargateService extends Construct {
       minHealthyPercent: bounds.minHealthyPercent,
       maxHealthyPercent: bounds.maxHealthyPercent,
       vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroups: [props.securityGroup],
+      securityGroups: [this.securityGroup],
       assignPublicIp: false,
       circuitBreaker: { rollback: true },
       healthCheckGracePeriod: props.healthCheckGracePeriod,
@@ -249,6 +271,18 @@ export class ChatFargateService extends Construct {
       },
     );
   }
+
+  private ownSecurityGroup(vpc: ec2.IVpc, props: OwnSecurityGroupProps): ec2.SecurityGroup {
+    const sg = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc,
+      securityGroupName: props.securityGroupName,
+      description: props.description,
+      allowAllOutbound: false,
+    });
+    for (const r of props.ingress) sg.addIngressRule(r.peer, r.port, r.description);
+    for (const r of props.egress) sg.addEgressRule(r.peer, r.port, r.description);
+    return sg;
+  }
 }
 
 /** What every chat service construct takes from the stack: where its tasks run, how they are built and how long their logs stay. */
@@ -271,4 +305,9 @@ export interface ChatServiceCommonProps {
    * @default false - the log group is deleted with the stack
    */
   readonly retainLogs?: boolean;
+}
+
+/** The part of a service construct's common props that ChatFargateService takes as they are. */
+export function fargateCommonProps(props: ChatServiceCommonProps): Omit<ChatServiceCommonProps, 'prefix'> {
+  return { cluster: props.cluster, vpcSubnets: props.vpcSubnets, architecture: props.architecture, logRetention: props.logRetention, retainLogs: props.retainLogs };
 }
