@@ -1,5 +1,6 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ChatConfig } from './config';
+import type { ChatMcpServerProps } from './chat-mcp-server';
 import { ChatServiceCommonProps } from './constructs/chat-fargate-service';
 import { Platform } from './platform';
 
@@ -15,5 +16,25 @@ export function chatServiceCommonProps(config: ChatConfig, platform: Platform): 
     architecture: config.images.architecture,
     logRetention: config.monitoring.logRetentionDays as logs.RetentionDays,
     retainLogs: config.production,
+  };
+}
+
+/** What the MCP server takes from the config and the platform; the stack adds the other constructs' outputs. */
+export function chatMcpServerPlatformProps(
+  config: ChatConfig,
+  platform: Platform,
+): Omit<ChatMcpServerProps, 'clientsSecret' | 'interactiveClient' | 'hasuraEndpoint' | 'synapseUrl' | 'synapseBotTokenSecret' | 'synapseBotTokenSecretKey' | 'agentUserId' | 'deploySteps'> {
+  return {
+    ...chatServiceCommonProps(config, platform),
+    taskSize: config.services.mcpServer,
+    maxCount: config.mcp.maxCount,
+    securityGroup: platform.securityGroups.ecsTasks,
+    backendType: config.mcp.backendType,
+    domainName: config.domainName,
+    listener: platform.listener,
+    userPool: platform.userPool.userPool,
+    hostedUiDomain: platform.userPool.hostedUiDomain,
+    matrixServerName: config.matrixServerName,
+    database: { instance: platform.database.instance, secret: platform.database.secret, databaseName: platform.database.databaseName },
   };
 }
