@@ -166,12 +166,13 @@ export class ChatFargateService extends Construct {
   public readonly internalUrl?: string;
 
   constructor(scope: Construct, id: string, props: ChatFargateServiceProps) {
-    super(scope, id);
-    const vpc = props.cluster.vpc;
+    // Checked before super(): a refused service leaves no empty construct behind in the tree.
     if (props.containers.length === 0) throw new Error(`${props.serviceName}: a service needs at least one container`);
     if (!props.containers.some((c) => c.options.containerName === props.target.containerName)) {
       throw new Error(`${props.serviceName}: target.containerName "${props.target.containerName}" names none of the containers`);
     }
+    super(scope, id);
+    const vpc = props.cluster.vpc;
 
     this.securityGroup = Construct.isConstruct(props.securityGroup) ? props.securityGroup : this.ownSecurityGroup(vpc, props.securityGroup);
 

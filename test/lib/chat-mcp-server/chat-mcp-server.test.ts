@@ -250,6 +250,13 @@ describe('ChatMcpServer with other backends', () => {
     expect(() => synth(backendType)).toThrow(message);
   });
 
+  it('throws a clear error when the postgres backend has no database, or the synapse backend no server name', () => {
+    expect(() => synth('postgres', { agentUserId: 'agent-sub', database: undefined })).toThrow(/database must be set when mcp.backendType is "postgres"/);
+    expect(() => synth('synapse', { synapseUrl: 'http://h:8008', synapseBotTokenSecret: secretsmanager.Secret.fromSecretNameV2(new Stack(), 'B', 'b'), matrixServerName: undefined })).toThrow(
+      /matrixServerName must be set when mcp.backendType is "synapse"/,
+    );
+  });
+
   it('keeps dependencies, build output and tests out of the image context', () => {
     expect(MCP_IMAGE_EXCLUDE).toEqual(expect.arrayContaining(['node_modules', 'dist', 'test']));
   });
