@@ -1,11 +1,10 @@
 import * as path from 'node:path';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { ChatConfig } from '../config';
 import { REPO_ROOT } from './lambda-bundle';
 
-/** The `images.architecture` config value. */
-export type ImageArchitecture = ChatConfig['images']['architecture'];
+/** The CPU architecture images are built for and tasks run on (the `images.architecture` config value). */
+export type ImageArchitecture = 'arm64' | 'x86_64';
 
 export interface ContainerPlatform {
   /** What `docker build --platform` builds the image asset for. */
