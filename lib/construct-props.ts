@@ -1,8 +1,10 @@
-import * as logs from 'aws-cdk-lib/aws-logs';
-import { ChatConfig } from './config';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { ChatConfig } from './config';
 import type { ChatMcpServerProps } from './chat-mcp-server';
-import { ChatServiceCommonProps } from './constructs/chat-fargate-service';
-import { Platform } from './platform';
+import type { ChatServiceCommonProps } from './constructs/chat-fargate-service';
+import type { ChatFunctionCommonProps, ChatFunctionDatabase } from './constructs/chat-function';
+import type { Platform } from './platform';
 
 /**
  * The one mapping from the config (and the platform built from it) to the props the chat
@@ -37,4 +39,19 @@ export function chatMcpServerPlatformProps(
     matrixServerName: config.matrixServerName,
     database: { instance: platform.database.instance, secret: platform.database.secret, databaseName: platform.database.databaseName },
   };
+}
+
+/** What every ChatFunction takes from the config. */
+export function chatFunctionCommonProps(config: ChatConfig): ChatFunctionCommonProps {
+  return { prefix: config.prefix, logRetention: config.monitoring.logRetentionDays as logs.RetentionDays, retainLogs: config.production };
+}
+
+/** A ChatFunction's place in the platform's VPC: its private subnets with egress. */
+export function chatFunctionVpcProps(platform: Platform): { vpc: ec2.IVpc; vpcSubnets: ec2.SubnetSelection } {
+  return { vpc: platform.vpc, vpcSubnets: platform.privateSubnets };
+}
+
+/** The chat database as a function connects to it. */
+export function chatDatabase(platform: Platform): ChatFunctionDatabase {
+  return { instance: platform.database.instance, secret: platform.database.secret, databaseName: platform.database.databaseName };
 }
