@@ -7,6 +7,7 @@ import { ChatMcpServer } from './chat-mcp-server';
 import { ChatLinkPreview } from './chat-link-preview';
 import { ADMIN_BOT_TOKEN_SECRET_KEY, ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
+import { chatMcpServerPlatformProps } from './construct-props';
 import { cnameRecord, DNS_RECORD_OUTPUTS, matrixServerWellKnown } from './dns-records';
 import { CustomResourceServiceTimeouts } from './constructs/chat-custom-resource';
 import { ChatOperations, customResourceProperties, discoverChatFunctions } from './operations';
@@ -69,8 +70,7 @@ export class PhenomChatStack extends Stack {
     });
 
     this.mcpServer = new ChatMcpServer(this, 'ChatMcpServer', {
-      config,
-      platform: this.platform,
+      ...chatMcpServerPlatformProps(config, this.platform),
       clientsSecret: this.shared.clientsSecret,
       interactiveClient: this.shared.mcpInteractiveClient,
       hasuraEndpoint: this.hasuraLite.graphqlEndpoint,

@@ -2,17 +2,15 @@ import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
-import { dockerAssetImage, fargateRuntimePlatform } from '../constructs/container-image';
+import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
 import { acknowledgeNag } from '../nag';
-import { Platform } from '../platform';
+import { POSTGRES_PORT } from '../platform';
 import { HASURA_START_SCRIPT } from './engine-start-script';
 import { hasuraJwtSecret } from './jwt';
-import { keepOnceCreated } from '../removal-policy';
 
 /** The port Hasura GraphQL Engine listens on. */
 export const HASURA_PORT = 8080;
@@ -32,9 +30,33 @@ export interface LinkPreviewWebhook {
   readonly webhookSecret: secretsmanager.ISecret;
 }
 
-export interface HasuraEngineProps {
-  readonly config: ChatConfig;
-  readonly platform: Platform;
+/** The engine's /healthz, probed by the container and the ALB alike; 60 s covers a cold start's schema cache build. */
+export const HASURA_HEALTH_CHECK = { path: '/healthz', intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds: 60 } as const;
+
+export interface HasuraEngineProps extends ChatServiceCommonProps {
+  /** CPU and memory of one task (`services.hasura`). */
+  readonly taskSize: TaskSize;
+  /**
+   * Tasks to run.
+   * @default 1
+   */
+  readonly desiredCount?: number;
+  /** The pinned graphql-engine image (`hasura.image`), re-tagged into the CDK assets repository. */
+  readonly image: string;
+  /** The public domain: the GraphQL rule matches its host header, and it is the one CORS origin. */
+  readonly domainName: string;
+  /** The shared ALB's HTTPS listener: /v1/graphql is forwarded from it, and its SG is let in on 8080. */
+  readonly listener: elbv2.IApplicationListener;
+  /** The seed's ECS tasks SG (the MCP server's), let in on 8080. */
+  readonly ecsTasksSecurityGroup: ec2.ISecurityGroup;
+  /** The chat database the engine serves; its SG lets the engine in on 5432. */
+  readonly database: rds.IDatabaseInstance;
+  /** The database credentials (JSON with username and password). */
+  readonly databaseSecret: secretsmanager.ISecret;
+  /** The database holding the chat tables. */
+  readonly databaseName: string;
+  /** The user pool whose ID tokens the engine accepts (JWKS and issuer). */
+  readonly userPool: cognito.IUserPool;
   /** The link-preview webhook that the chat_messages event trigger calls. */
   readonly linkPreview: LinkPreviewWebhook;
   /**
@@ -51,7 +73,7 @@ export interface HasuraEngineProps {
  */
 export class HasuraEngine extends Construct {
   public readonly service: ecs.FargateService;
-  public readonly securityGroup: ec2.SecurityGroup;
+  public readonly securityGroup: ec2.ISecurityGroup;
   /** Generated here; the engine reads it through ECS secrets, the applier at run time. */
   public readonly adminSecret: secretsmanager.Secret;
   /** http://engine.hasura.<prefix>.internal:8080: the engine's address inside the VPC. */
@@ -60,11 +82,10 @@ export class HasuraEngine extends Construct {
 
   constructor(scope: Construct, id: string, props: HasuraEngineProps) {
     super(scope, id);
-    const { config, platform } = props;
-    if (config.hasura.mode !== 'create') throw new Error('HasuraEngine is only created when config.hasura.mode is "create"');
+    const { prefix } = props;
 
     this.adminSecret = new secretsmanager.Secret(this, 'AdminSecret', {
-      secretName: `${config.prefix}-hasura-admin-secret`,
+      secretName: `${prefix}-hasura-admin-secret`,
       description: 'Hasura GraphQL Engine admin secret (HASURA_GRAPHQL_ADMIN_SECRET)',
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
     });
@@ -73,151 +94,84 @@ export class HasuraEngine extends Construct {
       reason: 'The engine reads its admin secret only at task start; rotate it by updating the secret and forcing a new deployment of the Hasura service (the applier reads it fresh on every deploy).',
     });
 
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: platform.vpc,
-      securityGroupName: `${config.prefix}-hasura`,
-      description: 'Hasura GraphQL Engine tasks',
-      allowAllOutbound: false,
-    });
-    this.securityGroup.addIngressRule(platform.loadBalancer.securityGroup, ec2.Port.tcp(HASURA_PORT), 'GraphQL (/v1/graphql) from the ALB');
-    this.securityGroup.addIngressRule(platform.securityGroups.ecsTasks, ec2.Port.tcp(HASURA_PORT), 'GraphQL from the MCP server (ECS tasks SG)');
-    this.securityGroup.addEgressRule(platform.database.securityGroup, ec2.Port.tcp(5432), 'Chat database on RDS');
-    this.securityGroup.addEgressRule(
-      ec2.Peer.anyIpv4(),
-      ec2.Port.tcp(443),
-      'Cognito JWKS, the link-preview function URL, image pull, Secrets Manager, CloudWatch Logs',
-    );
-    platform.securityGroups.allowDatabaseFrom(this.securityGroup, 'Hasura GraphQL Engine');
-
-    const taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
-      family: `${config.prefix}-hasura`,
-      cpu: config.services.hasura.cpu,
-      memoryLimitMiB: config.services.hasura.memoryMiB,
+    const fargate = new ChatFargateService(this, CHAT_FARGATE_SERVICE_ID, {
       // images.architecture: hasura/graphql-engine v2 images are published for linux/amd64 and linux/arm64.
-      runtimePlatform: fargateRuntimePlatform(config),
-    });
-
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: config.monitoring.logRetentionDays as logs.RetentionDays,
-      removalPolicy: keepOnceCreated(config),
-    });
-
-    const db = platform.database;
-    taskDefinition.addContainer('Engine', {
-      containerName: 'hasura',
-      // docker/hasura re-tags the pinned engine image into the CDK assets repository (see its Dockerfile).
-      image: dockerAssetImage(config, 'hasura', { buildArgs: { HASURA_IMAGE: config.hasura.image } }),
-      // The URL is assembled at start from the injected credentials (engine-start-script.ts).
-      entryPoint: ['/bin/sh', '-c'],
-      command: [HASURA_START_SCRIPT],
-      // The image's `hasura` user: the engine needs no root.
-      user: '1001:1001',
-      portMappings: [{ containerPort: HASURA_PORT, name: 'graphql' }],
-      environment: {
-        DB_HOST: db.instance.dbInstanceEndpointAddress,
-        DB_PORT: db.instance.dbInstanceEndpointPort,
-        DB_NAME: db.databaseName,
-        HASURA_GRAPHQL_SERVER_PORT: String(HASURA_PORT),
-        // The console and dev mode are off; the metadata API stays on for the applier, and
-        // the ALB never forwards it. pgdump and config APIs are off.
-        HASURA_GRAPHQL_ENABLE_CONSOLE: 'false',
-        HASURA_GRAPHQL_DEV_MODE: 'false',
-        HASURA_GRAPHQL_ENABLED_APIS: 'graphql,metadata',
-        HASURA_GRAPHQL_ENABLE_TELEMETRY: 'false',
-        HASURA_GRAPHQL_ENABLED_LOG_TYPES: 'startup,http-log,webhook-log,websocket-log',
-        // HASURA_GRAPHQL_UNAUTHORIZED_ROLE is deliberately unset: a request without a
-        // valid Cognito token is refused, never served as an anonymous role.
-        HASURA_GRAPHQL_JWT_SECRET: hasuraJwtSecret(platform.userPool.userPool, props.jwtAudience),
-        HASURA_GRAPHQL_CORS_DOMAIN: `https://${config.domainName}`,
-        LINK_PREVIEW_WEBHOOK_URL: props.linkPreview.webhookUrl,
+      ...fargateCommonProps(props),
+      namedLogGroup: false,
+      serviceName: `${prefix}-hasura`,
+      securityGroup: {
+        securityGroupName: `${prefix}-hasura`,
+        description: 'Hasura GraphQL Engine tasks',
+        ingress: [
+          ...props.listener.connections.securityGroups.map((alb) => ({ peer: alb, port: ec2.Port.tcp(HASURA_PORT), description: 'GraphQL (/v1/graphql) from the ALB' })),
+          { peer: props.ecsTasksSecurityGroup, port: ec2.Port.tcp(HASURA_PORT), description: 'GraphQL from the MCP server (ECS tasks SG)' },
+        ],
+        egress: [
+          ...props.database.connections.securityGroups.map((db) => ({ peer: db, port: ec2.Port.tcp(POSTGRES_PORT), description: 'Chat database on RDS' })),
+          { peer: ec2.Peer.anyIpv4(), port: ec2.Port.tcp(443), description: 'Cognito JWKS, the link-preview function URL, image pull, Secrets Manager, CloudWatch Logs' },
+        ],
       },
-      secrets: {
-        HASURA_GRAPHQL_ADMIN_SECRET: ecs.Secret.fromSecretsManager(this.adminSecret),
-        DB_USER: ecs.Secret.fromSecretsManager(db.secret, 'username'),
-        DB_PASSWORD: ecs.Secret.fromSecretsManager(db.secret, 'password'),
-        LINK_PREVIEW_WEBHOOK_SECRET: ecs.Secret.fromSecretsManager(props.linkPreview.webhookSecret),
-      },
-      healthCheck: {
-        // The image ships curl for its own Docker HEALTHCHECK.
-        command: ['CMD-SHELL', `curl -fsS http://localhost:${HASURA_PORT}/healthz || exit 1`],
-        interval: Duration.seconds(30),
-        timeout: Duration.seconds(5),
-        retries: 3,
-        // Hasura builds its schema cache before it answers; 60 s covers a cold start.
-        startPeriod: Duration.seconds(60),
-      },
-      logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'hasura' }),
-    });
-
-    const namespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
-      name: `hasura.${config.prefix}.internal`,
-      vpc: platform.vpc,
-      description: 'Private DNS for the Hasura engine (MCP server, metadata applier)',
-    });
-
-    this.service = new ecs.FargateService(this, 'Service', {
-      serviceName: `${config.prefix}-hasura`,
-      cluster: platform.cluster,
-      taskDefinition,
-      // Two tasks in production so a deploy or an AZ loss never drops the GraphQL API.
-      desiredCount: config.production ? 2 : 1,
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      vpcSubnets: platform.privateSubnets,
-      securityGroups: [this.securityGroup],
-      assignPublicIp: false,
-      circuitBreaker: { rollback: true },
+      taskSize: props.taskSize,
+      desiredCount: props.desiredCount,
+      containers: [
+        {
+          id: 'Engine',
+          // docker/hasura re-tags the pinned engine image into the CDK assets repository (see its Dockerfile).
+          image: { directory: 'hasura', buildArgs: { HASURA_IMAGE: props.image } },
+          streamPrefix: 'hasura',
+          // The image ships curl for its own Docker HEALTHCHECK.
+          healthCheck: { ...HASURA_HEALTH_CHECK, command: `curl -fsS http://localhost:${HASURA_PORT}${HASURA_HEALTH_CHECK.path} || exit 1` },
+          options: {
+            containerName: 'hasura',
+            // The URL is assembled at start from the injected credentials (engine-start-script.ts).
+            entryPoint: ['/bin/sh', '-c'],
+            command: [HASURA_START_SCRIPT],
+            // The image's `hasura` user: the engine needs no root.
+            user: '1001:1001',
+            portMappings: [{ containerPort: HASURA_PORT, name: 'graphql' }],
+            environment: {
+              DB_HOST: props.database.dbInstanceEndpointAddress,
+              DB_PORT: props.database.dbInstanceEndpointPort,
+              DB_NAME: props.databaseName,
+              HASURA_GRAPHQL_SERVER_PORT: String(HASURA_PORT),
+              // The console and dev mode are off; the metadata API stays on for the applier, and
+              // the ALB never forwards it. pgdump and config APIs are off.
+              HASURA_GRAPHQL_ENABLE_CONSOLE: 'false',
+              HASURA_GRAPHQL_DEV_MODE: 'false',
+              HASURA_GRAPHQL_ENABLED_APIS: 'graphql,metadata',
+              HASURA_GRAPHQL_ENABLE_TELEMETRY: 'false',
+              HASURA_GRAPHQL_ENABLED_LOG_TYPES: 'startup,http-log,webhook-log,websocket-log',
+              // HASURA_GRAPHQL_UNAUTHORIZED_ROLE is deliberately unset: a request without a
+              // valid Cognito token is refused, never served as an anonymous role.
+              HASURA_GRAPHQL_JWT_SECRET: hasuraJwtSecret(props.userPool, props.jwtAudience),
+              HASURA_GRAPHQL_CORS_DOMAIN: `https://${props.domainName}`,
+              LINK_PREVIEW_WEBHOOK_URL: props.linkPreview.webhookUrl,
+            },
+            secrets: {
+              HASURA_GRAPHQL_ADMIN_SECRET: ecs.Secret.fromSecretsManager(this.adminSecret),
+              DB_USER: ecs.Secret.fromSecretsManager(props.databaseSecret, 'username'),
+              DB_PASSWORD: ecs.Secret.fromSecretsManager(props.databaseSecret, 'password'),
+              LINK_PREVIEW_WEBHOOK_SECRET: ecs.Secret.fromSecretsManager(props.linkPreview.webhookSecret),
+            },
+          },
+        },
+      ],
+      target: { containerName: 'hasura', port: HASURA_PORT, healthCheck: HASURA_HEALTH_CHECK },
       healthCheckGracePeriod: Duration.seconds(90),
-      cloudMapOptions: {
-        cloudMapNamespace: namespace,
-        name: 'engine',
-        dnsRecordType: servicediscovery.DnsRecordType.A,
-        dnsTtl: Duration.seconds(10),
-      },
+      discovery: { namespaceName: `hasura.${prefix}.internal`, description: 'Private DNS for the Hasura engine (MCP server, metadata applier)', name: 'engine' },
+      // Exactly /v1/graphql (HTTP and the WebSocket upgrade for subscriptions, which the
+      // ALB passes through natively). /v1/metadata, /v2/query, /v1/version and /console
+      // match no rule and get the listener's 404.
+      routes: { listener: props.listener, hostHeader: props.domainName, rules: [{ id: 'GraphqlRule', priority: HASURA_RULE_PRIORITY, paths: [HASURA_PUBLIC_PATH] }] },
+      plainEnvironmentReason:
+        'The plain environment holds only non-secret settings (DB host/port/name, feature flags, the public JWKS-based JWT config, the webhook URL); the admin secret, DB credentials and webhook secret come through ECS secrets.',
     });
-    this.internalUrl = `http://engine.${namespace.namespaceName}:${HASURA_PORT}`;
-
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
-      vpc: platform.vpc,
-      port: HASURA_PORT,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targetType: elbv2.TargetType.IP,
-      deregistrationDelay: Duration.seconds(30),
-      healthCheck: {
-        path: '/healthz',
-        healthyHttpCodes: '200',
-        interval: Duration.seconds(30),
-        timeout: Duration.seconds(5),
-        healthyThresholdCount: 2,
-        unhealthyThresholdCount: 3,
-      },
-    });
-    this.service.attachToApplicationTargetGroup(this.targetGroup);
-
-    // Exactly /v1/graphql (HTTP and the WebSocket upgrade for subscriptions, which the
-    // ALB passes through natively). /v1/metadata, /v2/query, /v1/version and /console
-    // match no rule and get the listener's 404.
-    const rule = new elbv2.ApplicationListenerRule(this, 'GraphqlRule', {
-      listener: platform.listener,
-      priority: HASURA_RULE_PRIORITY,
-      conditions: [elbv2.ListenerCondition.hostHeaders([config.domainName]), elbv2.ListenerCondition.pathPatterns([HASURA_PUBLIC_PATH])],
-      action: elbv2.ListenerAction.forward([this.targetGroup]),
-    });
-    // ECS refuses a target group that no listener uses yet.
-    this.service.node.addDependency(rule);
-
-    acknowledgeNag(
-      taskDefinition,
-      {
-        id: 'AwsSolutions-ECS2',
-        reason:
-          'The plain environment holds only non-secret settings (DB host/port/name, feature flags, the public JWKS-based JWT config, the webhook URL); the admin secret, DB credentials and webhook secret come through ECS secrets.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'The execution role pulls the image from the CDK asset repository: ecr:GetAuthorizationToken has no resource-level permissions.',
-      },
-    );
+    this.securityGroup = fargate.securityGroup;
+    this.service = fargate.service;
+    this.targetGroup = fargate.targetGroup;
+    this.internalUrl = fargate.internalUrl!;
+    // The egress half is the SG's own rule above (with its own description); this adds the RDS SG's ingress.
+    props.database.connections.allowFrom(this.securityGroup, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL from Hasura GraphQL Engine');
   }
 
   /** Lets `peer` (e.g. the metadata applier Lambda) reach the engine on 8080. */

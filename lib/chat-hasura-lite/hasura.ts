@@ -2,6 +2,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
 import { ChatConfig } from '../config';
+import { chatServiceCommonProps } from '../construct-props';
 import { Platform } from '../platform';
 import { HASURA_PUBLIC_PATH, HasuraEngine, LinkPreviewWebhook } from './engine';
 import { HasuraMetadataApply } from './metadata';
@@ -45,7 +46,22 @@ export class ChatHasura extends Construct {
 
     let baseUrl: string;
     if (hasura.mode === 'create') {
-      this.engine = new HasuraEngine(this, 'Engine', { config, platform, linkPreview: props.linkPreview, jwtAudience: props.jwtAudience });
+      this.engine = new HasuraEngine(this, 'Engine', {
+        ...chatServiceCommonProps(config, platform),
+        taskSize: config.services.hasura,
+        // Two tasks in production so a deploy or an AZ loss never drops the GraphQL API.
+        desiredCount: config.production ? 2 : 1,
+        image: hasura.image,
+        domainName: config.domainName,
+        listener: platform.listener,
+        ecsTasksSecurityGroup: platform.securityGroups.ecsTasks,
+        database: platform.database.instance,
+        databaseSecret: platform.database.secret,
+        databaseName: platform.database.databaseName,
+        userPool: platform.userPool.userPool,
+        linkPreview: props.linkPreview,
+        jwtAudience: props.jwtAudience,
+      });
       this.adminSecret = this.engine.adminSecret;
       baseUrl = this.engine.internalUrl;
       this.graphqlEndpoint = `${baseUrl}${HASURA_PUBLIC_PATH}`;

@@ -11,6 +11,7 @@ import { ChatConfig } from '../config';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { ChatFunction, REPO_ROOT } from '../constructs/chat-function';
 import { Platform } from '../platform';
+import { chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
 
 /** The Hasura CLI metadata directory that the applier's bundle ships. */
 export const HASURA_METADATA_DIR = path.join(REPO_ROOT, 'hasura-metadata');
@@ -61,10 +62,10 @@ export class HasuraMetadataApply extends Construct {
     this.metadataHash = metadataContentHash();
 
     this.function = new ChatFunction(this, 'Function', {
-      config,
+      ...chatFunctionCommonProps(config),
       entry: 'hasura-metadata-apply/index.ts',
       description: 'Applies hasura-metadata/ to Hasura GraphQL Engine during deploy',
-      platform: props.platform,
+      ...chatFunctionVpcProps(props.platform),
       timeout: Duration.seconds(DEPLOY_STEPS.hasuraMetadata.timeoutSeconds),
       environment: { HASURA_ADMIN_SECRET_ARN: props.adminSecret.secretArn },
       bundleDirectories: ['hasura-metadata'],
@@ -72,7 +73,6 @@ export class HasuraMetadataApply extends Construct {
     props.adminSecret.grantRead(this.function.function);
 
     this.resource = new ChatCustomResource(this, 'CustomResource', {
-      config,
       onEvent: this.function,
       resourceType: 'Custom::HasuraMetadata',
       properties: { Endpoint: props.endpoint, Ownership: props.ownership, MetadataHash: this.metadataHash },

@@ -8,6 +8,7 @@ import { ChatConfig } from '../config';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { ChatFunction, REPO_ROOT } from '../constructs/chat-function';
 import { Platform } from '../platform';
+import { chatDatabase, chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
 
 /** The migrations directory the Lambda bundle ships and the hash covers. */
 export const SQL_DIR = path.join(REPO_ROOT, 'sql');
@@ -47,17 +48,16 @@ export class ChatMigrations extends Construct {
     this.sqlHash = sqlContentHash();
 
     this.function = new ChatFunction(this, 'MigrationsRunner', {
-      config,
+      ...chatFunctionCommonProps(config),
       entry: 'migrations/index.ts',
       description: 'Applies the chat schema migrations (sql/) during deploy',
-      platform,
-      databaseAccess: true,
+      ...chatFunctionVpcProps(platform),
+      database: chatDatabase(platform),
       timeout: Duration.seconds(DEPLOY_STEPS.migrations.timeoutSeconds),
       bundleDirectories: ['sql'],
     });
 
     this.resource = new ChatCustomResource(this, 'CustomResource', {
-      config,
       onEvent: this.function,
       resourceType: 'Custom::ChatMigrations',
       properties: { SqlHash: this.sqlHash },

@@ -10,6 +10,7 @@ import { ChatFunction } from '../constructs/chat-function';
 import { importSecret } from '../constructs/imported-secret';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
+import { chatDatabase, chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
 
 /**
  * How long the Lambda waits for the Phenom API. A by-primary-key lookup on Hasura
@@ -91,14 +92,14 @@ export class ChatLinkPreview extends Construct {
     } satisfies LinkPreviewEnvironment;
 
     this.function = new ChatFunction(this, 'Function', {
-      config,
+      ...chatFunctionCommonProps(config),
       entry: 'link-preview/index.ts',
       description: 'Resolves phenom_link chat messages into link_previews (Hasura event-trigger webhook)',
       memorySizeMiB: 256,
       timeout: FUNCTION_TIMEOUT,
       environment,
-      platform,
-      databaseAccess: true,
+      ...chatFunctionVpcProps(platform),
+      database: chatDatabase(platform),
     });
 
     this.webhookSecret.grantRead(this.function.function);

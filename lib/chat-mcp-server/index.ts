@@ -4,14 +4,12 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
 import { CHAT_CLIENT_SECRET_KEYS } from '../chat-shared/secret-keys';
-import { ChatConfig } from '../config';
-import { dockerAssetImage, fargateRuntimePlatform } from '../constructs/container-image';
-import { acknowledgeNag } from '../nag';
-import { MCP_SERVER_PORT, Platform } from '../platform';
-import { keepOnceCreated } from '../removal-policy';
+import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
+import { MCP_SERVER_PORT } from '../platform';
 import { mcpServerNodeOptions } from './node-options';
 
 /** Listener rule priorities (contract C5: 3xx for the MCP server). */
@@ -63,17 +61,52 @@ export interface McpDeploySteps {
   readonly synapseBootstrap?: IDependable;
 }
 
+/** The store the MCP tools read and write through. */
+export type McpBackendType = 'hasura' | 'synapse' | 'postgres';
+
 /** Which deploy steps each backend needs before the service starts. */
-export const MCP_BACKEND_DEPLOY_STEPS: Record<ChatConfig['mcp']['backendType'], readonly (keyof McpDeploySteps)[]> = {
+export const MCP_BACKEND_DEPLOY_STEPS: Record<McpBackendType, readonly (keyof McpDeploySteps)[]> = {
   hasura: ['migrations', 'hasuraMetadata', 'machineAccount', 'userPoolTriggers'],
   synapse: ['synapseBootstrap'],
   postgres: ['migrations', 'machineAccount'],
 };
 
-export interface ChatMcpServerProps {
-  readonly config: ChatConfig;
-  /** VPC, cluster, listener, the ECS tasks SG and (BACKEND_TYPE=postgres) the database. */
-  readonly platform: Platform;
+/** The chat database, for the postgres backend. */
+export interface McpDatabase {
+  readonly instance: rds.IDatabaseInstance;
+  /** The credentials (JSON with username and password). */
+  readonly secret: secretsmanager.ISecret;
+  /** The database holding the chat tables. */
+  readonly databaseName: string;
+}
+
+export interface ChatMcpServerProps extends ChatServiceCommonProps {
+  /** CPU and memory of one task (`services.mcpServer`); the Node heap limit follows the memory. */
+  readonly taskSize: TaskSize;
+  /** Tasks the service scales out to (from 1), on CPU and on requests per target. */
+  readonly maxCount: number;
+  /** The seed's ECS tasks SG (3001 from the ALB); with the postgres backend, RDS lets this SG in. */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** The backend the tools use; only its settings and secrets reach the task. */
+  readonly backendType: McpBackendType;
+  /** The public domain: the rules match its host header and the endpoint is https://<domainName>/mcp. */
+  readonly domainName: string;
+  /** The shared ALB's HTTPS listener. */
+  readonly listener: elbv2.IApplicationListener;
+  /** The user pool whose access tokens the server accepts. */
+  readonly userPool: cognito.IUserPool;
+  /** The pool's hosted-UI domain name: the authorization server the server's RFC 8414 metadata names. */
+  readonly hostedUiDomain: string;
+  /**
+   * The Matrix server name, for the synapse backend's user ids.
+   * @default - none; required when backendType is "synapse"
+   */
+  readonly matrixServerName?: string;
+  /**
+   * The chat database.
+   * @default - none; required when backendType is "postgres"
+   */
+  readonly database?: McpDatabase;
   /**
    * The chat-clients secret (contract C4, `ChatShared.clientsSecret`): the inbound allow-list
    * (`mcpAgentClientId`) and, for the hasura backend, the agent's client and credentials.
@@ -87,17 +120,17 @@ export interface ChatMcpServerProps {
   readonly interactiveClient?: cognito.IUserPoolClient;
   /**
    * Hasura's GraphQL endpoint inside the VPC (`ChatHasuraLite.graphqlEndpoint`).
-   * @default - none; required when config.mcp.backendType is "hasura"
+   * @default - none; required when backendType is "hasura"
    */
   readonly hasuraEndpoint?: string;
   /**
    * Synapse's URL inside the VPC (`ChatSynapse.internalUrl`).
-   * @default - none; required when config.mcp.backendType is "synapse"
+   * @default - none; required when backendType is "synapse"
    */
   readonly synapseUrl?: string;
   /**
    * The admin bot's access-token secret (`ChatSynapse.adminBotTokenSecret`).
-   * @default - none; required when config.mcp.backendType is "synapse"
+   * @default - none; required when backendType is "synapse"
    */
   readonly synapseBotTokenSecret?: secretsmanager.ISecret;
   /**
@@ -107,7 +140,7 @@ export interface ChatMcpServerProps {
   readonly synapseBotTokenSecretKey?: string;
   /**
    * The agent's users.id (`ChatShared.machineAccount.userSub`), which the postgres backend posts as.
-   * @default - none; required when config.mcp.backendType is "postgres"
+   * @default - none; required when backendType is "postgres"
    */
   readonly agentUserId?: string;
   /**
@@ -136,146 +169,91 @@ export class ChatMcpServer extends Construct {
 
   constructor(scope: Construct, id: string, props: ChatMcpServerProps) {
     super(scope, id);
-    const { config, platform } = props;
-    const backendType = config.mcp.backendType;
-    this.url = `https://${config.domainName}/mcp`;
+    const { backendType, prefix } = props;
+    this.url = `https://${props.domainName}/mcp`;
     const backend = this.backendSettings(props);
 
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
-      family: `${config.prefix}-chat-mcp`,
-      cpu: config.services.mcpServer.cpu,
-      memoryLimitMiB: config.services.mcpServer.memoryMiB,
-      // images.architecture: the image is built FROM a multi-arch node base; Graviton (the default) is cheaper for the same work.
-      runtimePlatform: fargateRuntimePlatform(config),
-    });
-
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/ecs/${config.prefix}-chat-mcp`,
-      retention: config.monitoring.logRetentionDays as logs.RetentionDays,
-      removalPolicy: keepOnceCreated(config),
-    });
-
     const hc = MCP_HEALTH_CHECK;
-    this.taskDefinition.addContainer('McpServer', {
-      containerName: 'mcp-server',
-      image: dockerAssetImage(config, 'mcp-server', { exclude: MCP_IMAGE_EXCLUDE }),
-      portMappings: [{ containerPort: MCP_SERVER_PORT, name: 'mcp' }],
-      environment: {
-        PORT: String(MCP_SERVER_PORT),
-        HOST: '0.0.0.0',
-        BACKEND_TYPE: backendType,
-        LOG_LEVEL: 'info',
-        COGNITO_USER_POOL_ID: platform.userPool.userPool.userPoolId,
-        MCP_RESOURCE_URL: this.url,
-        // The server publishes RFC 8414 metadata for the hosted UI (with PKCE S256, which Cognito's
-        // own discovery document omits) and names itself as the authorization server.
-        COGNITO_DOMAIN: platform.userPool.hostedUiDomain,
-        ...(props.interactiveClient ? { INTERACTIVE_CLIENT_IDS: props.interactiveClient.userPoolClientId } : {}),
-        SHUTDOWN_GRACE_MS: String(MCP_DRAIN.shutdownGraceMs),
-        // Heap limits from the task's memory (node-options.ts says why). Set here, not in the
-        // Dockerfile's CMD, because this is where memoryMiB is configured: the limit follows it in
-        // every environment, and the image stays one image for any size.
-        NODE_OPTIONS: mcpServerNodeOptions(config.services.mcpServer.memoryMiB),
-        ...backend.environment,
-      },
-      secrets: {
-        // Client ids are not secret, but they live in the C4 secret, which also works for an imported pool.
-        ALLOWED_CLIENT_IDS: clientSecretKey(props.clientsSecret, 'mcpAgentClientId'),
-        ...backend.secrets,
-      },
-      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'mcp' }),
-      healthCheck: {
-        command: ['CMD-SHELL', `node -e "fetch('http://127.0.0.1:${MCP_SERVER_PORT}${hc.path}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"`],
-        interval: Duration.seconds(hc.intervalSeconds),
-        timeout: Duration.seconds(hc.timeoutSeconds),
-        retries: hc.retries,
-        startPeriod: Duration.seconds(hc.startPeriodSeconds),
-      },
-      stopTimeout: Duration.seconds(MCP_DRAIN.stopTimeoutSeconds),
-      readonlyRootFilesystem: true,
-      essential: true,
-    });
-    acknowledgeNag(
-      this.taskDefinition,
-      {
-        id: 'AwsSolutions-ECS2',
-        reason: 'The plain environment holds only non-secret settings (port, backend type, pool id, URLs); every credential arrives through ECS secrets from Secrets Manager.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'The execution role pulls the image from the CDK asset repository: ecr:GetAuthorizationToken has no resource-level permissions.',
-      },
-    );
-
-    this.service = new ecs.FargateService(this, 'Service', {
-      serviceName: `${config.prefix}-chat-mcp`,
-      cluster: platform.cluster,
-      taskDefinition: this.taskDefinition,
-      desiredCount: 1,
-      vpcSubnets: platform.privateSubnets,
+    // The ALB does not strip prefixes, and `/mcp/*` does not match `/mcp` itself: list both.
+    // RFC 9728 metadata lives outside /mcp (/.well-known/oauth-protected-resource/<resource path>), and
+    // RFC 8414 metadata is where clients look for it: at the origin named as authorization server (ours).
+    const rules = [
+      { id: 'McpRule', priority: MCP_RULE_PRIORITIES.mcp, paths: ['/mcp', '/mcp/*'] },
+      { id: 'ProtectedResourceMetadataRule', priority: MCP_RULE_PRIORITIES.protectedResourceMetadata, paths: ['/.well-known/oauth-protected-resource/mcp'] },
+      { id: 'AuthorizationServerMetadataRule', priority: MCP_RULE_PRIORITIES.authorizationServerMetadata, paths: ['/.well-known/oauth-authorization-server'] },
+    ];
+    const fargate = new ChatFargateService(this, CHAT_FARGATE_SERVICE_ID, {
+      // images.architecture: the image is built FROM a multi-arch node base; Graviton (the default) is cheaper for the same work.
+      ...fargateCommonProps(props),
+      serviceName: `${prefix}-chat-mcp`,
       // Seed 000: the MCP server runs in the shared ECS tasks SG (3001 from the ALB, all outbound).
-      securityGroups: [platform.securityGroups.ecsTasks],
-      assignPublicIp: false,
-      circuitBreaker: { enable: true, rollback: true },
+      securityGroup: props.securityGroup,
+      taskSize: props.taskSize,
+      containers: [
+        {
+          id: 'McpServer',
+          image: { directory: 'mcp-server', exclude: MCP_IMAGE_EXCLUDE },
+          streamPrefix: 'mcp',
+          healthCheck: { ...hc, command: `node -e "fetch('http://127.0.0.1:${MCP_SERVER_PORT}${hc.path}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"` },
+          options: {
+            containerName: 'mcp-server',
+            portMappings: [{ containerPort: MCP_SERVER_PORT, name: 'mcp' }],
+            environment: {
+              PORT: String(MCP_SERVER_PORT),
+              HOST: '0.0.0.0',
+              BACKEND_TYPE: backendType,
+              LOG_LEVEL: 'info',
+              COGNITO_USER_POOL_ID: props.userPool.userPoolId,
+              MCP_RESOURCE_URL: this.url,
+              // The server publishes RFC 8414 metadata for the hosted UI (with PKCE S256, which Cognito's
+              // own discovery document omits) and names itself as the authorization server.
+              COGNITO_DOMAIN: props.hostedUiDomain,
+              ...(props.interactiveClient ? { INTERACTIVE_CLIENT_IDS: props.interactiveClient.userPoolClientId } : {}),
+              SHUTDOWN_GRACE_MS: String(MCP_DRAIN.shutdownGraceMs),
+              // Heap limits from the task's memory (node-options.ts says why). Set here, not in the
+              // Dockerfile's CMD, because this is where memoryMiB is configured: the limit follows it in
+              // every environment, and the image stays one image for any size.
+              NODE_OPTIONS: mcpServerNodeOptions(props.taskSize.memoryMiB),
+              ...backend.environment,
+            },
+            secrets: {
+              // Client ids are not secret, but they live in the C4 secret, which also works for an imported pool.
+              ALLOWED_CLIENT_IDS: clientSecretKey(props.clientsSecret, 'mcpAgentClientId'),
+              ...backend.secrets,
+            },
+            stopTimeout: Duration.seconds(MCP_DRAIN.stopTimeoutSeconds),
+            readonlyRootFilesystem: true,
+            essential: true,
+          },
+        },
+      ],
+      target: {
+        containerName: 'mcp-server',
+        port: MCP_SERVER_PORT,
+        healthCheck: hc,
+        deregistrationDelay: Duration.seconds(MCP_DRAIN.deregistrationDelaySeconds),
+      },
       healthCheckGracePeriod: Duration.seconds(hc.startPeriodSeconds),
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
+      routes: { listener: props.listener, hostHeader: props.domainName, rules },
+      plainEnvironmentReason: 'The plain environment holds only non-secret settings (port, backend type, pool id, URLs); every credential arrives through ECS secrets from Secrets Manager.',
     });
+    this.taskDefinition = fargate.taskDefinition;
+    this.logGroup = fargate.logGroup;
+    this.service = fargate.service;
+    this.targetGroup = fargate.targetGroup;
     this.connections = this.service.connections;
     for (const step of MCP_BACKEND_DEPLOY_STEPS[backendType]) {
       const dependable = props.deploySteps?.[step];
       if (dependable) this.service.node.addDependency(dependable);
     }
 
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
-      vpc: platform.vpc,
-      port: MCP_SERVER_PORT,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targetType: elbv2.TargetType.IP,
-      targets: [this.service],
-      deregistrationDelay: Duration.seconds(MCP_DRAIN.deregistrationDelaySeconds),
-      healthCheck: {
-        path: hc.path,
-        interval: Duration.seconds(hc.intervalSeconds),
-        timeout: Duration.seconds(hc.timeoutSeconds),
-        unhealthyThresholdCount: hc.retries,
-        healthyThresholdCount: 2,
-        healthyHttpCodes: '200',
-      },
-    });
-
-    // The ALB does not strip prefixes, and `/mcp/*` does not match `/mcp` itself: list both.
-    const host = elbv2.ListenerCondition.hostHeaders([config.domainName]);
-    const mcpRule = new elbv2.ApplicationListenerRule(this, 'McpRule', {
-      listener: platform.listener,
-      priority: MCP_RULE_PRIORITIES.mcp,
-      conditions: [host, elbv2.ListenerCondition.pathPatterns(['/mcp', '/mcp/*'])],
-      action: elbv2.ListenerAction.forward([this.targetGroup]),
-    });
-    // RFC 9728 metadata lives outside /mcp (/.well-known/oauth-protected-resource/<resource path>).
-    new elbv2.ApplicationListenerRule(this, 'ProtectedResourceMetadataRule', {
-      listener: platform.listener,
-      priority: MCP_RULE_PRIORITIES.protectedResourceMetadata,
-      conditions: [host, elbv2.ListenerCondition.pathPatterns(['/.well-known/oauth-protected-resource/mcp'])],
-      action: elbv2.ListenerAction.forward([this.targetGroup]),
-    });
-    // RFC 8414 metadata: clients look for it at the origin named as authorization server (ours).
-    new elbv2.ApplicationListenerRule(this, 'AuthorizationServerMetadataRule', {
-      listener: platform.listener,
-      priority: MCP_RULE_PRIORITIES.authorizationServerMetadata,
-      conditions: [host, elbv2.ListenerCondition.pathPatterns(['/.well-known/oauth-authorization-server'])],
-      action: elbv2.ListenerAction.forward([this.targetGroup]),
-    });
-    // ECS refuses a target group that no listener rule uses yet.
-    this.service.node.addDependency(mcpRule);
-
     // How an agent gets a token (README "Connecting a client" has the commands around these).
-    const tokenEndpoint = `https://${platform.userPool.hostedUiDomain}/oauth2/token`;
+    const tokenEndpoint = `https://${props.hostedUiDomain}/oauth2/token`;
     new CfnOutput(Stack.of(this), 'McpUrl', { value: this.url, description: 'MCP endpoint (Streamable HTTP, bearer token)' });
     new CfnOutput(Stack.of(this), 'McpTokenEndpoint', {
       value: tokenEndpoint,
-      description: `Headless agents: curl -s -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials -d "scope=chat/read chat/moderate" ${tokenEndpoint} (id and secret: keys mcpAgentClientId/mcpAgentClientSecret of ${config.prefix}-chat-clients)`,
+      description: `Headless agents: curl -s -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials -d "scope=chat/read chat/moderate" ${tokenEndpoint} (id and secret: keys mcpAgentClientId/mcpAgentClientSecret of ${prefix}-chat-clients)`,
     });
     if (props.interactiveClient) {
       new CfnOutput(Stack.of(this), 'McpInteractiveClientId', {
@@ -284,7 +262,7 @@ export class ChatMcpServer extends Construct {
       });
     }
 
-    const scaling = this.service.autoScaleTaskCount({ minCapacity: 1, maxCapacity: config.mcp.maxCount });
+    const scaling = this.service.autoScaleTaskCount({ minCapacity: 1, maxCapacity: props.maxCount });
     // Tool calls are I/O-bound; CPU climbs with JSON and TLS work, so 60 % leaves room for a burst while a task starts.
     scaling.scaleOnCpuUtilization('Cpu', {
       targetUtilizationPercent: 60,
@@ -303,9 +281,8 @@ export class ChatMcpServer extends Construct {
 
   /** The selected backend's plain settings and secrets; the others' are not given to the task at all. */
   private backendSettings(props: ChatMcpServerProps): { environment: Record<string, string>; secrets: Record<string, ecs.Secret> } {
-    const { config, platform } = props;
     const clientKey = (key: keyof typeof CHAT_CLIENT_SECRET_KEYS) => clientSecretKey(props.clientsSecret, key);
-    switch (config.mcp.backendType) {
+    switch (props.backendType) {
       case 'hasura':
         if (!props.hasuraEndpoint) throw new Error('ChatMcpServer: hasuraEndpoint must be set when mcp.backendType is "hasura" (pass ChatHasuraLite.graphqlEndpoint)');
         return {
@@ -321,13 +298,15 @@ export class ChatMcpServer extends Construct {
         if (!props.synapseUrl || !props.synapseBotTokenSecret) {
           throw new Error('ChatMcpServer: synapseUrl and synapseBotTokenSecret must be set when mcp.backendType is "synapse" (pass ChatSynapse.internalUrl and adminBotTokenSecret)');
         }
+        if (!props.matrixServerName) throw new Error('ChatMcpServer: matrixServerName must be set when mcp.backendType is "synapse"');
         return {
-          environment: { SYNAPSE_URL: props.synapseUrl, MATRIX_SERVER_NAME: config.matrixServerName },
+          environment: { SYNAPSE_URL: props.synapseUrl, MATRIX_SERVER_NAME: props.matrixServerName },
           secrets: { SYNAPSE_BOT_ACCESS_TOKEN: ecs.Secret.fromSecretsManager(props.synapseBotTokenSecret, props.synapseBotTokenSecretKey ?? DEFAULT_BOT_TOKEN_KEY) },
         };
       case 'postgres': {
         if (!props.agentUserId) throw new Error('ChatMcpServer: agentUserId must be set when mcp.backendType is "postgres" (pass ChatShared.machineAccount.userSub)');
-        const db = platform.database;
+        const db = props.database;
+        if (!db) throw new Error('ChatMcpServer: database must be set when mcp.backendType is "postgres" (pass the chat database instance, secret and name)');
         return {
           // Where the database is comes from the instance (an imported secret may hold only the credentials);
           // TLS is verified against the RDS CA bundle the image ships.

@@ -8,6 +8,7 @@ import { DEPLOY_STEPS } from '../../lambda/shared/deploy-step-limits';
 import { ChatFunction } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
+import { chatDatabase, chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
 
 /**
  * The membership reconciler's function name (ChatMembershipReconciler). Fixed, so the trigger can
@@ -38,7 +39,7 @@ export class CognitoTriggers extends Construct {
     const userPool = platform.userPool.userPool;
 
     this.preTokenGeneration = new ChatFunction(this, 'PreTokenGeneration', {
-      config,
+      ...chatFunctionCommonProps(config),
       entry: 'pre-token-generation/index.ts',
       description: 'Cognito pre-token-generation trigger: adds the Hasura claims to the ID token',
       // Cognito waits at most 5 seconds for a trigger; the function needs milliseconds.
@@ -46,12 +47,12 @@ export class CognitoTriggers extends Construct {
     });
 
     this.userProvisioner = new ChatFunction(this, 'UserProvisioner', {
-      config,
+      ...chatFunctionCommonProps(config),
       entry: 'user-provisioner/index.ts',
       description: 'Cognito post-authentication trigger: provisions the chat user and room memberships',
       timeout: Duration.seconds(5),
-      platform,
-      databaseAccess: true,
+      ...chatFunctionVpcProps(platform),
+      database: chatDatabase(platform),
       environment: { RECONCILER_FUNCTION_NAME: membershipReconcilerFunctionName(config.prefix) },
     });
     // The post-authentication event carries no groups, so the provisioner lists them.
@@ -92,7 +93,7 @@ export class CognitoTriggers extends Construct {
       });
     }
     const handler = new ChatFunction(this, 'AttachHandler', {
-      config,
+      ...chatFunctionCommonProps(config),
       entry: 'user-pool-triggers/index.ts',
       description: 'Adds the chat triggers to an imported Cognito user pool during deploy',
       timeout: Duration.seconds(DEPLOY_STEPS.userPoolTriggers.timeoutSeconds),
@@ -115,7 +116,6 @@ export class CognitoTriggers extends Construct {
         'iam:PassRole only to cognito-idp: UpdateUserPool must re-send the imported pool\'s existing SMS role, whose ARN is not known at synth.',
     });
     new ChatCustomResource(this, 'Attach', {
-      config,
       onEvent: handler,
       resourceType: 'Custom::ChatUserPoolTriggers',
       properties: {

@@ -8,6 +8,7 @@ import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { DEPLOY_STEPS } from '../../lambda/shared/deploy-step-limits';
 import { ChatFunction } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
+import { chatFunctionCommonProps } from '../construct-props';
 
 export interface MachineAccountProps {
   readonly config: ChatConfig;
@@ -52,7 +53,7 @@ export class MachineAccount extends Construct {
     });
 
     const handler = new ChatFunction(this, 'Handler', {
-      config,
+      ...chatFunctionCommonProps(config),
       entry: 'machine-account/index.ts',
       description: 'Creates the MCP machine account in Cognito during deploy',
       timeout: Duration.seconds(DEPLOY_STEPS.machineAccount.timeoutSeconds),
@@ -72,7 +73,6 @@ export class MachineAccount extends Construct {
     );
 
     const resource = (this.resource = new ChatCustomResource(this, 'Account', {
-      config,
       onEvent: handler,
       resourceType: 'Custom::ChatMachineAccount',
       properties: {

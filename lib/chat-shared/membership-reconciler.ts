@@ -11,6 +11,7 @@ import { ChatFunction } from '../constructs/chat-function';
 import { Platform } from '../platform';
 import { LIFT_EXPIRED_MODERATION } from '../../lambda/membership-reconciler/event';
 import { membershipReconcilerFunctionName } from './cognito-triggers';
+import { chatDatabase, chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
 
 export interface ChatMembershipReconcilerProps {
   readonly config: ChatConfig;
@@ -50,9 +51,9 @@ export class ChatMembershipReconciler extends Construct {
     const { config, platform, synapse } = props;
     const userPool = platform.userPool.userPool;
     this.handler = new ChatFunction(this, 'Handler', {
-      config,
-      platform,
-      databaseAccess: true,
+      ...chatFunctionCommonProps(config),
+      ...chatFunctionVpcProps(platform),
+      database: chatDatabase(platform),
       entry: 'membership-reconciler/index.ts',
       functionName: membershipReconcilerFunctionName(config.prefix),
       description: 'Makes Hasura Lite and Synapse room memberships follow the Cognito groups',

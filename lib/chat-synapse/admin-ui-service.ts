@@ -1,17 +1,18 @@
-import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
-import { dockerAssetImage, fargateRuntimePlatform } from '../constructs/container-image';
-import { acknowledgeNag } from '../nag';
-import { Platform, SYNAPSE_ADMIN_PORT } from '../platform';
-import { keepOnceCreated } from '../removal-policy';
+import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
+import { SYNAPSE_ADMIN_PORT } from '../platform';
 
-export interface SynapseAdminUiProps {
-  readonly config: ChatConfig;
-  readonly platform: Platform;
+export interface SynapseAdminUiProps extends ChatServiceCommonProps {
+  /** The seed's ECS tasks security group (80 from the ALB). */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** CPU and memory of the task (`services.synapseAdmin`). */
+  readonly taskSize: TaskSize;
+  /** The public domain; the UI is pinned to https://<domainName> as its homeserver. */
+  readonly domainName: string;
 }
 
 /** Seed 000 "Health checks": Admin UI / every 30 s, 5 s timeout, 3 retries, 30 s start period. */
@@ -31,76 +32,31 @@ export class SynapseAdminUi extends Construct {
 
   constructor(scope: Construct, id: string, props: SynapseAdminUiProps) {
     super(scope, id);
-    const { config, platform } = props;
-
-    const taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
-      family: `${config.prefix}-synapse-admin`,
-      cpu: config.services.synapseAdmin.cpu,
-      memoryLimitMiB: config.services.synapseAdmin.memoryMiB,
-      // images.architecture: the synapse-admin image (nginx:alpine) is published for linux/amd64 and linux/arm64.
-      runtimePlatform: fargateRuntimePlatform(config),
-    });
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/ecs/${config.prefix}-synapse-admin`,
-      retention: config.monitoring.logRetentionDays as logs.RetentionDays,
-      removalPolicy: keepOnceCreated(config),
-    });
-    taskDefinition.addContainer('AdminUi', {
-      containerName: 'synapse-admin',
-      image: dockerAssetImage(config, 'synapse-admin'),
-      portMappings: [{ containerPort: SYNAPSE_ADMIN_PORT, name: 'http' }],
-      environment: { SYNAPSE_ADMIN_HOMESERVER_URL: `https://${config.domainName}` },
-      healthCheck: {
-        command: ['CMD-SHELL', `wget -q -O /dev/null http://127.0.0.1:${SYNAPSE_ADMIN_PORT}${ADMIN_UI_HEALTH_CHECK.path} || exit 1`],
-        interval: Duration.seconds(ADMIN_UI_HEALTH_CHECK.intervalSeconds),
-        timeout: Duration.seconds(ADMIN_UI_HEALTH_CHECK.timeoutSeconds),
-        retries: ADMIN_UI_HEALTH_CHECK.retries,
-        startPeriod: Duration.seconds(ADMIN_UI_HEALTH_CHECK.startPeriodSeconds),
-      },
-      logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'synapse-admin' }),
-    });
-
-    this.service = new ecs.FargateService(this, 'Service', {
-      serviceName: `${config.prefix}-synapse-admin`,
-      cluster: platform.cluster,
-      taskDefinition,
-      desiredCount: 1,
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      vpcSubnets: platform.privateSubnets,
-      securityGroups: [platform.securityGroups.ecsTasks],
-      assignPublicIp: false,
-      circuitBreaker: { rollback: true },
+    const fargate = new ChatFargateService(this, CHAT_FARGATE_SERVICE_ID, {
+      ...fargateCommonProps(props),
+      serviceName: `${props.prefix}-synapse-admin`,
+      securityGroup: props.securityGroup,
+      taskSize: props.taskSize,
+      containers: [
+        {
+          id: 'AdminUi',
+          // images.architecture: the synapse-admin image (nginx:alpine) is published for linux/amd64 and linux/arm64.
+          image: { directory: 'synapse-admin' },
+          streamPrefix: 'synapse-admin',
+          healthCheck: { ...ADMIN_UI_HEALTH_CHECK, command: `wget -q -O /dev/null http://127.0.0.1:${SYNAPSE_ADMIN_PORT}${ADMIN_UI_HEALTH_CHECK.path} || exit 1` },
+          options: {
+            containerName: 'synapse-admin',
+            portMappings: [{ containerPort: SYNAPSE_ADMIN_PORT, name: 'http' }],
+            environment: { SYNAPSE_ADMIN_HOMESERVER_URL: `https://${props.domainName}` },
+          },
+        },
+      ],
+      // A static app: a few seconds are enough to finish the requests in flight.
+      target: { containerName: 'synapse-admin', port: SYNAPSE_ADMIN_PORT, healthCheck: ADMIN_UI_HEALTH_CHECK, deregistrationDelay: Duration.seconds(10) },
       healthCheckGracePeriod: Duration.seconds(60),
+      plainEnvironmentReason: 'The only variable is the public homeserver URL the UI is pinned to; the app holds no secret (admins sign in through Synapse).',
     });
-
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
-      vpc: platform.vpc,
-      port: SYNAPSE_ADMIN_PORT,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targetType: elbv2.TargetType.IP,
-      deregistrationDelay: Duration.seconds(10),
-      healthCheck: {
-        path: ADMIN_UI_HEALTH_CHECK.path,
-        healthyHttpCodes: '200',
-        interval: Duration.seconds(ADMIN_UI_HEALTH_CHECK.intervalSeconds),
-        timeout: Duration.seconds(ADMIN_UI_HEALTH_CHECK.timeoutSeconds),
-        healthyThresholdCount: 2,
-        unhealthyThresholdCount: ADMIN_UI_HEALTH_CHECK.retries,
-      },
-    });
-    this.service.attachToApplicationTargetGroup(this.targetGroup);
-
-    acknowledgeNag(
-      taskDefinition,
-      {
-        id: 'AwsSolutions-ECS2',
-        reason: 'The only variable is the public homeserver URL the UI is pinned to; the app holds no secret (admins sign in through Synapse).',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'The execution role pulls the image from the CDK asset repository: ecr:GetAuthorizationToken has no resource-level permissions.',
-      },
-    );
+    this.service = fargate.service;
+    this.targetGroup = fargate.targetGroup;
   }
 }

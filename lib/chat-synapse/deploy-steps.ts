@@ -10,6 +10,7 @@ import { DEPLOY_STEPS } from '../../lambda/shared/deploy-step-limits';
 import { CHAT_ROOMS } from '../../lambda/synapse-bootstrap/bootstrap';
 import { SynapseSecrets } from './secrets';
 import { logicalIdOf, SynapseService } from './synapse-service';
+import { chatDatabase, chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
 
 /** The admin bot's localpart: @phenom-bot:<server name>. */
 export const ADMIN_BOT_LOCALPART = 'phenom-bot';
@@ -32,9 +33,9 @@ export class SynapseDatabaseSetup extends Construct {
   constructor(scope: Construct, id: string, props: SynapseDatabaseSetupProps) {
     super(scope, id);
     const handler = new ChatFunction(this, 'Handler', {
-      config: props.config,
-      platform: props.platform,
-      databaseAccess: true,
+      ...chatFunctionCommonProps(props.config),
+      ...chatFunctionVpcProps(props.platform),
+      database: chatDatabase(props.platform),
       entry: 'synapse-database-setup/index.ts',
       // Unchanged wording: ChatFunction derives its SG's GroupDescription from it, and a new one replaces the SG.
       description: 'Creates the Synapse role and database (UTF8, C collation, template0) if missing',
@@ -48,7 +49,6 @@ export class SynapseDatabaseSetup extends Construct {
     });
     props.secrets.database.grantRead(handler.function);
     this.resource = new ChatCustomResource(this, 'Resource', {
-      config: props.config,
       onEvent: handler,
       resourceType: 'Custom::SynapseDatabase',
       // Mode and server name: switching to an adopted database (or renaming the server) re-runs the step.
@@ -83,14 +83,14 @@ export class SynapseBootstrap extends Construct {
     super(scope, id);
     const { config, platform, secrets, synapse } = props;
     const start = new ChatFunction(this, 'Start', {
-      config,
+      ...chatFunctionCommonProps(config),
       entry: 'synapse-bootstrap-start/index.ts',
       description: 'Accepts the Synapse bootstrap request (the work runs in the isComplete step)',
       timeout: Duration.seconds(DEPLOY_STEPS.synapseBootstrap.startTimeoutSeconds),
     });
     const bootstrap = new ChatFunction(this, 'Handler', {
-      config,
-      platform,
+      ...chatFunctionCommonProps(config),
+      ...chatFunctionVpcProps(platform),
       entry: 'synapse-bootstrap/index.ts',
       description: 'Waits for Synapse, then registers the admin bot and creates the chat rooms',
       timeout: Duration.seconds(DEPLOY_STEPS.synapseBootstrap.timeoutSeconds),
@@ -109,7 +109,6 @@ export class SynapseBootstrap extends Construct {
     synapse.allowFrom(bootstrap, 'Synapse bootstrap Lambda (admin API inside the VPC)');
 
     this.resource = new ChatCustomResource(this, 'Resource', {
-      config,
       onEvent: start,
       isComplete: bootstrap,
       queryInterval: Duration.seconds(DEPLOY_STEPS.synapseBootstrap.queryIntervalSeconds),

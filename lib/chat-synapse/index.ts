@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
 import { importSecret } from '../constructs/imported-secret';
 import { CHAT_ROOM_DEFINITIONS, matrixRoomAlias } from '../chat-shared/rooms';
+import { chatServiceCommonProps } from '../construct-props';
 import { Platform } from '../platform';
 import { SynapseAdminUi } from './admin-ui-service';
 import { AdminSignIn } from './admin-sign-in';
@@ -82,8 +83,15 @@ export class ChatSynapse extends Construct {
     this.databaseSetup = new SynapseDatabaseSetup(this, 'DatabaseSetup', { config, platform, secrets: this.secrets, databaseName });
 
     this.synapse = new SynapseService(this, 'Synapse', {
-      config,
-      platform,
+      ...chatServiceCommonProps(config, platform),
+      securityGroup: platform.securityGroups.synapse,
+      taskSize: config.services.synapse,
+      serverName: config.matrixServerName,
+      domainName: config.domainName,
+      historyRetentionDays: config.synapse.historyRetentionDays,
+      edgeProvider: config.edge.provider,
+      database: platform.database.instance,
+      userPool: platform.userPool.userPool,
       secrets: this.secrets,
       clientsSecret: props.clientsSecret,
       mediaBucket: this.mediaBucket,
@@ -98,7 +106,12 @@ export class ChatSynapse extends Construct {
     // Synapse refuses to start without its database.
     this.synapse.service.node.addDependency(this.databaseSetup.resource);
 
-    this.adminUi = new SynapseAdminUi(this, 'AdminUi', { config, platform });
+    this.adminUi = new SynapseAdminUi(this, 'AdminUi', {
+      ...chatServiceCommonProps(config, platform),
+      securityGroup: platform.securityGroups.ecsTasks,
+      taskSize: config.services.synapseAdmin,
+      domainName: config.domainName,
+    });
 
     this.adminSignIn = new AdminSignIn(this, 'AdminSignIn', {
       userPool: platform.userPool.userPool,

@@ -11,13 +11,11 @@ import {
   PROVIDER_FUNCTION_TIMEOUT_SECONDS,
   PROVIDER_MARGIN_SECONDS,
 } from '../../lambda/shared/deploy-step-limits';
-import { ChatConfig } from '../config';
 import { acknowledgeNag } from '../nag';
 import { ChatFunction } from './chat-function';
 
 export interface ChatCustomResourceProps {
-  readonly config: ChatConfig;
-  /** The handler that does the work (onEvent). It returns `{ PhysicalResourceId, Data }` or throws. */
+  /** The handler that does the work (onEvent). It returns `{ PhysicalResourceId, Data }` or throws. The provider's logs keep what its logs keep. */
   readonly onEvent: ChatFunction;
   /**
    * A handler polled until it returns `{ IsComplete: true }`, for work that waits
@@ -99,7 +97,7 @@ export class ChatCustomResource extends Construct {
       queryInterval,
       totalTimeout,
       logGroup: new logs.LogGroup(this, 'ProviderLogs', {
-        retention: props.config.monitoring.logRetentionDays as logs.RetentionDays,
+        retention: props.onEvent.logRetention,
         removalPolicy: RemovalPolicy.DESTROY,
       }),
     });

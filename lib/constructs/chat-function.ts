@@ -4,16 +4,38 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { acknowledgeNag } from '../nag';
-import { Platform } from '../platform';
+import { POSTGRES_PORT } from '../platform/security-groups';
 import { bundleLambda, REPO_ROOT } from './lambda-bundle';
 import { keepOnceCreated } from '../removal-policy';
 
 export { REPO_ROOT } from './lambda-bundle';
 
-export interface ChatFunctionProps {
-  readonly config: ChatConfig;
+/** The chat database a function connects to. */
+export interface ChatFunctionDatabase {
+  readonly instance: rds.IDatabaseInstance;
+  /** The credentials (JSON with username and password); the function may read it. */
+  readonly secret: secretsmanager.ISecret;
+  /** The database holding the chat tables. */
+  readonly databaseName: string;
+}
+
+/** What every function of the app takes from the stack: its name prefix and how long its logs stay. */
+export interface ChatFunctionCommonProps {
+  /** The Powertools service name is `<prefix>-<id in kebab case>`. */
+  readonly prefix: string;
+  /** How long the function's log group keeps events. */
+  readonly logRetention: logs.RetentionDays;
+  /**
+   * Whether the log group outlives the stack (RetainExceptOnCreate, see removal-policy.ts).
+   * @default false - the log group is deleted with the stack
+   */
+  readonly retainLogs?: boolean;
+}
+
+export interface ChatFunctionProps extends ChatFunctionCommonProps {
   /** Entry file relative to `lambda/`, e.g. `link-preview/index.ts`. */
   readonly entry: string;
   readonly description: string;
@@ -23,17 +45,22 @@ export interface ChatFunctionProps {
   readonly timeout?: Duration;
   readonly environment?: Record<string, string>;
   /**
-   * Place the function in the platform VPC's private subnets, with its own SG.
-   * @default - not in the VPC
+   * Place the function in this VPC, with its own SG.
+   * @default - not in a VPC
    */
-  readonly platform?: Platform;
+  readonly vpc?: ec2.IVpc;
+  /**
+   * The function's subnets in `vpc`.
+   * @default - the private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
   /**
    * Let the function connect to the chat database: opens 5432 on the RDS SG to the
    * function's SG, grants read of the DB secret and sets DB_SECRET_ARN / DB_HOST /
-   * DB_PORT / DB_NAME. Needs `platform`.
-   * @default false
+   * DB_PORT / DB_NAME. Needs `vpc`.
+   * @default - no database access
    */
-  readonly databaseAccess?: boolean;
+  readonly database?: ChatFunctionDatabase;
   /**
    * Repository-relative directories copied into the bundle next to the handler
    * (e.g. `['sql']` ships `sql/*.sql` as `/var/task/sql`), for files read at run time.
@@ -60,23 +87,27 @@ export class ChatFunction extends Construct implements ec2.IConnectable {
   public readonly logGroup: logs.LogGroup;
   /** The function's own SG when it runs in the VPC. */
   public readonly securityGroup?: ec2.SecurityGroup;
+  /** How long its logs stay (the custom resource provider's logs keep the same). */
+  public readonly logRetention: logs.RetentionDays;
 
   constructor(scope: Construct, id: string, props: ChatFunctionProps) {
-    super(scope, id);
-    const { config, platform } = props;
+    const { vpc, database } = props;
+    // Checked before super(): a refused function leaves no empty construct behind in the tree.
     for (const dir of props.bundleDirectories ?? []) {
       if (path.isAbsolute(dir) || dir.split(/[\\/]/).includes('..') || /["$`\\]/.test(dir)) throw new Error(`${id}: bundleDirectories must be plain paths inside the repository, got ${dir}`);
     }
-    if (props.databaseAccess && !platform) throw new Error(`${id}: databaseAccess needs platform (the database is only reachable from the VPC)`);
+    if (database && !vpc) throw new Error(`${id}: database needs vpc (the database is only reachable from the VPC)`);
+    super(scope, id);
 
+    this.logRetention = props.logRetention;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: config.monitoring.logRetentionDays as logs.RetentionDays,
-      removalPolicy: keepOnceCreated(config),
+      retention: props.logRetention,
+      removalPolicy: keepOnceCreated({ production: props.retainLogs ?? false }),
     });
 
-    if (platform) {
+    if (vpc) {
       this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-        vpc: platform.vpc,
+        vpc,
         description: `${props.description} (Lambda)`,
         allowAllOutbound: true,
       });
@@ -84,17 +115,16 @@ export class ChatFunction extends Construct implements ec2.IConnectable {
 
     const environment: Record<string, string> = {
       NODE_OPTIONS: '--enable-source-maps',
-      POWERTOOLS_SERVICE_NAME: `${config.prefix}-${id.replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase())}`,
+      POWERTOOLS_SERVICE_NAME: `${props.prefix}-${id.replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase())}`,
       POWERTOOLS_METRICS_NAMESPACE: 'PhenomChat',
       ...props.environment,
     };
-    if (props.databaseAccess && platform) {
-      const db = platform.database;
+    if (database) {
       Object.assign(environment, {
-        DB_SECRET_ARN: db.secret.secretArn,
-        DB_HOST: db.instance.dbInstanceEndpointAddress,
-        DB_PORT: db.instance.dbInstanceEndpointPort,
-        DB_NAME: db.databaseName,
+        DB_SECRET_ARN: database.secret.secretArn,
+        DB_HOST: database.instance.dbInstanceEndpointAddress,
+        DB_PORT: database.instance.dbInstanceEndpointPort,
+        DB_NAME: database.databaseName,
         // The Lambda Node.js 20+ runtimes ship Amazon's CA bundle (RDS included) but no longer
         // load it by default; this makes `ssl: { rejectUnauthorized: true }` verify RDS.
         NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
@@ -129,14 +159,13 @@ export class ChatFunction extends Construct implements ec2.IConnectable {
       environment,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      ...(platform
-        ? { vpc: platform.vpc, vpcSubnets: platform.privateSubnets, securityGroups: [this.securityGroup!] }
-        : {}),
+      ...(vpc ? { vpc, vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, securityGroups: [this.securityGroup!] } : {}),
     });
 
-    if (props.databaseAccess && platform) {
-      platform.database.secret.grantRead(this.function);
-      platform.securityGroups.allowDatabaseFrom(this, id);
+    if (database) {
+      database.secret.grantRead(this.function);
+      // The function's SG allows all outbound, so only the RDS SG gets a rule.
+      database.instance.connections.allowFrom(this.securityGroup!, ec2.Port.tcp(POSTGRES_PORT), `PostgreSQL from ${id}`);
     }
 
     acknowledgeNag(
@@ -145,7 +174,7 @@ export class ChatFunction extends Construct implements ec2.IConnectable {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         reason: 'The AWS-managed Lambda execution policy grants only log delivery, which every function needs.',
       },
-      ...(platform
+      ...(vpc
         ? [
             {
               id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',

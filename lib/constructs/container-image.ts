@@ -1,11 +1,10 @@
 import * as path from 'node:path';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { ChatConfig } from '../config';
 import { REPO_ROOT } from './lambda-bundle';
 
-/** The `images.architecture` config value. */
-export type ImageArchitecture = ChatConfig['images']['architecture'];
+/** The CPU architecture images are built for and tasks run on (the `images.architecture` config value). */
+export type ImageArchitecture = 'arm64' | 'x86_64';
 
 export interface ContainerPlatform {
   /** What `docker build --platform` builds the image asset for. */
@@ -49,15 +48,15 @@ export interface DockerAssetImageOptions {
  * An image built at deploy time from `docker/<directory>` for the configured architecture and
  * pushed to the CDK assets repository in ECR, so tasks pull it from ECR (never Docker Hub) when they start.
  */
-export function dockerAssetImage(config: ChatConfig, directory: string, options: DockerAssetImageOptions = {}): ecs.ContainerImage {
+export function dockerAssetImage(architecture: ImageArchitecture, directory: string, options: DockerAssetImageOptions = {}): ecs.ContainerImage {
   return ecs.ContainerImage.fromAsset(path.join(REPO_ROOT, 'docker', directory), {
-    platform: containerPlatform(config.images.architecture).assetPlatform,
+    platform: containerPlatform(architecture).assetPlatform,
     exclude: options.exclude,
     buildArgs: options.buildArgs,
   });
 }
 
 /** The `runtimePlatform` of every Fargate task definition of the app. */
-export function fargateRuntimePlatform(config: ChatConfig): ecs.RuntimePlatform {
-  return containerPlatform(config.images.architecture).runtimePlatform;
+export function fargateRuntimePlatform(architecture: ImageArchitecture): ecs.RuntimePlatform {
+  return containerPlatform(architecture).runtimePlatform;
 }

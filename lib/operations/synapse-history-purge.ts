@@ -8,6 +8,7 @@ import { CHAT_ROOMS } from '../../lambda/synapse-bootstrap/bootstrap';
 import { ChatConfig } from '../config';
 import { ChatFunction } from '../constructs/chat-function';
 import { Platform } from '../platform';
+import { chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
 
 /** The app's rooms by alias (the ones the Synapse bootstrap creates); the purge resolves them on every run. */
 export function chatRoomAliases(matrixServerName: string): string[] {
@@ -53,8 +54,8 @@ export class SynapseHistoryPurge extends Construct {
     super(scope, id);
     const { config } = props;
     this.handler = new ChatFunction(this, 'Handler', {
-      config,
-      platform: props.platform,
+      ...chatFunctionCommonProps(config),
+      ...chatFunctionVpcProps(props.platform),
       entry: 'synapse-purge-history/index.ts',
       description: `Purges Synapse room history older than ${config.synapse.historyRetentionDays} days`,
       // A purge of a busy room can take minutes (seed 003); the handler polls until done or out of time.

@@ -6,6 +6,7 @@ import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { ChatFunction } from '../constructs/chat-function';
 import { Platform } from './index';
 import { protectionPlan } from './protection-plan';
+import { chatFunctionCommonProps } from '../construct-props';
 
 export interface DeletionProtectionProps {
   readonly config: ChatConfig;
@@ -50,7 +51,7 @@ export class DeletionProtection extends Construct {
           new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyLoadBalancerAttributes'], resources: [platform.loadBalancer.loadBalancer.loadBalancerArn] }),
         );
       }
-      this.protect = new ChatCustomResource(this, 'Protect', { config, onEvent: handler, resourceType: 'Custom::ChatDeletionProtection', properties });
+      this.protect = new ChatCustomResource(this, 'Protect', { onEvent: handler, resourceType: 'Custom::ChatDeletionProtection', properties });
     }
 
     if (plan.terminationProtection) {
@@ -58,7 +59,6 @@ export class DeletionProtection extends Construct {
       handler.function.addToRolePolicy(describeStack);
       handler.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudformation:UpdateTerminationProtection'], resources: [stackArn] }));
       this.terminationProtectionRelease = new ChatCustomResource(this, 'TerminationProtectionRelease', {
-        config,
         onEvent: handler,
         resourceType: 'Custom::ChatTerminationProtectionRelease',
         properties: { ReleaseTerminationProtection: 'true' },
@@ -68,7 +68,7 @@ export class DeletionProtection extends Construct {
 
   private handler(id: string, config: ChatConfig, description: string): ChatFunction {
     return new ChatFunction(this, id, {
-      config,
+      ...chatFunctionCommonProps(config),
       entry: 'deletion-protection/index.ts',
       description,
       // Up to a minute waiting for RDS to report the change, plus the calls themselves.

@@ -7,6 +7,7 @@ import { SQL_DIR, sqlContentHash } from '../../../lib/chat-hasura-lite';
 import { ChatFunction } from '../../../lib/constructs/chat-function';
 import { loadConfig } from '../../../lib/config';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
+import { chatFunctionCommonProps } from '../../../lib/construct-props';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] }>;
 
@@ -119,7 +120,7 @@ describe('ChatFunction bundleDirectories', () => {
     try {
       const app = new App({ outdir });
       const stack = new Stack(app, 'BundleTest');
-      new ChatFunction(stack, 'Runner', { config, entry: 'migrations/index.ts', description: 'bundle test', bundleDirectories: ['sql'] });
+      new ChatFunction(stack, 'Runner', { ...chatFunctionCommonProps(config), entry: 'migrations/index.ts', description: 'bundle test', bundleDirectories: ['sql'] });
       app.synth();
       const assets = readdirSync(outdir).filter((d) => d.startsWith('asset.') && existsSync(join(outdir, d, 'index.js')));
       expect(assets).toHaveLength(1);
@@ -133,7 +134,7 @@ describe('ChatFunction bundleDirectories', () => {
 
   it.each(['../etc', '/abs/sql', 'sql"; rm -rf x; "'])('rejects %s', (dir) => {
     const stack = new Stack(new App(), 'Bad');
-    expect(() => new ChatFunction(stack, 'Runner', { config, entry: 'migrations/index.ts', description: 'bad', bundleDirectories: [dir] })).toThrow(
+    expect(() => new ChatFunction(stack, 'Runner', { ...chatFunctionCommonProps(config), entry: 'migrations/index.ts', description: 'bad', bundleDirectories: [dir] })).toThrow(
       `Runner: bundleDirectories must be plain paths inside the repository, got ${dir}`,
     );
   });

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ChatMcpServer, ChatMcpServerProps, MCP_IMAGE_EXCLUDE } from '../../../lib/chat-mcp-server';
 import { loadConfig } from '../../../lib/config';
+import { chatMcpServerPlatformProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
 
@@ -207,7 +208,7 @@ describe('ChatMcpServer with other backends', () => {
     const cfg = config(backendType);
     const platform = new Platform(stack, 'Platform', { config: cfg });
     const clientsSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'Clients', 'phenom-development-chat-clients');
-    new ChatMcpServer(stack, 'Mcp', { config: cfg, platform, clientsSecret, ...extra });
+    new ChatMcpServer(stack, 'Mcp', { ...chatMcpServerPlatformProps(cfg, platform), clientsSecret, ...extra });
     return Template.fromStack(stack);
   };
 
@@ -218,8 +219,7 @@ describe('ChatMcpServer with other backends', () => {
     const cfg = config('synapse');
     const platform = new Platform(stack, 'Platform', { config: cfg });
     new ChatMcpServer(stack, 'Mcp', {
-      config: cfg,
-      platform,
+      ...chatMcpServerPlatformProps(cfg, platform),
       clientsSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'Clients', 'phenom-development-chat-clients'),
       synapseUrl: 'http://homeserver.synapse.phenom-development.internal:8008',
       synapseBotTokenSecret: botSecret(stack),
@@ -248,6 +248,13 @@ describe('ChatMcpServer with other backends', () => {
     ['postgres', /agentUserId must be set/],
   ] as const)('throws a clear error when the %s backend is selected without its inputs', (backendType, message) => {
     expect(() => synth(backendType)).toThrow(message);
+  });
+
+  it('throws a clear error when the postgres backend has no database, or the synapse backend no server name', () => {
+    expect(() => synth('postgres', { agentUserId: 'agent-sub', database: undefined })).toThrow(/database must be set when mcp.backendType is "postgres"/);
+    expect(() => synth('synapse', { synapseUrl: 'http://h:8008', synapseBotTokenSecret: secretsmanager.Secret.fromSecretNameV2(new Stack(), 'B', 'b'), matrixServerName: undefined })).toThrow(
+      /matrixServerName must be set when mcp.backendType is "synapse"/,
+    );
   });
 
   it('keeps dependencies, build output and tests out of the image context', () => {

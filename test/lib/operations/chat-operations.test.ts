@@ -8,6 +8,7 @@ import { ChatFunction } from '../../../lib/constructs/chat-function';
 import { ChatOperations, discoverChatFunctions } from '../../../lib/operations';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments } from '../../support/synth';
+import { chatFunctionCommonProps } from '../../../lib/construct-props';
 
 /**
  * ChatOperations on its own, in a stack with the platform, one load-balanced
@@ -26,7 +27,7 @@ function operationsStack(envName: string, edit: (env: Record<string, unknown>) =
   const service = new ecs.FargateService(stack, 'Service', { cluster: platform.cluster, taskDefinition: task, serviceName: 'web' });
   const targetGroup = new elbv2.ApplicationTargetGroup(stack, 'Targets', { vpc: platform.vpc, port: 80, protocol: elbv2.ApplicationProtocol.HTTP, targets: [service] });
   platform.listener.addTargetGroups('Web', { targetGroups: [targetGroup], priority: 10, conditions: [elbv2.ListenerCondition.pathPatterns(['/web/*'])] });
-  new ChatFunction(stack, 'Worker', { config, entry: 'synapse-purge-history/index.ts', description: 'a worker' });
+  new ChatFunction(stack, 'Worker', { ...chatFunctionCommonProps(config), entry: 'synapse-purge-history/index.ts', description: 'a worker' });
   const botToken = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Bot', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bot-AbCdEf');
   new ChatOperations(stack, 'Ops', {
     config,

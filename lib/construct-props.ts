@@ -1,0 +1,57 @@
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { ChatConfig } from './config';
+import type { ChatMcpServerProps } from './chat-mcp-server';
+import type { ChatServiceCommonProps } from './constructs/chat-fargate-service';
+import type { ChatFunctionCommonProps, ChatFunctionDatabase } from './constructs/chat-function';
+import type { Platform } from './platform';
+
+/**
+ * The one mapping from the config (and the platform built from it) to the props the chat
+ * constructs take, so that no construct below the stack needs ChatConfig to know where it runs.
+ */
+export function chatServiceCommonProps(config: ChatConfig, platform: Platform): ChatServiceCommonProps {
+  return {
+    cluster: platform.cluster,
+    vpcSubnets: platform.privateSubnets,
+    prefix: config.prefix,
+    architecture: config.images.architecture,
+    logRetention: config.monitoring.logRetentionDays as logs.RetentionDays,
+    retainLogs: config.production,
+  };
+}
+
+/** What the MCP server takes from the config and the platform; the stack adds the other constructs' outputs. */
+export function chatMcpServerPlatformProps(
+  config: ChatConfig,
+  platform: Platform,
+): Omit<ChatMcpServerProps, 'clientsSecret' | 'interactiveClient' | 'hasuraEndpoint' | 'synapseUrl' | 'synapseBotTokenSecret' | 'synapseBotTokenSecretKey' | 'agentUserId' | 'deploySteps'> {
+  return {
+    ...chatServiceCommonProps(config, platform),
+    taskSize: config.services.mcpServer,
+    maxCount: config.mcp.maxCount,
+    securityGroup: platform.securityGroups.ecsTasks,
+    backendType: config.mcp.backendType,
+    domainName: config.domainName,
+    listener: platform.listener,
+    userPool: platform.userPool.userPool,
+    hostedUiDomain: platform.userPool.hostedUiDomain,
+    matrixServerName: config.matrixServerName,
+    database: { instance: platform.database.instance, secret: platform.database.secret, databaseName: platform.database.databaseName },
+  };
+}
+
+/** What every ChatFunction takes from the config. */
+export function chatFunctionCommonProps(config: ChatConfig): ChatFunctionCommonProps {
+  return { prefix: config.prefix, logRetention: config.monitoring.logRetentionDays as logs.RetentionDays, retainLogs: config.production };
+}
+
+/** A ChatFunction's place in the platform's VPC: its private subnets with egress. */
+export function chatFunctionVpcProps(platform: Platform): { vpc: ec2.IVpc; vpcSubnets: ec2.SubnetSelection } {
+  return { vpc: platform.vpc, vpcSubnets: platform.privateSubnets };
+}
+
+/** The chat database as a function connects to it. */
+export function chatDatabase(platform: Platform): ChatFunctionDatabase {
+  return { instance: platform.database.instance, secret: platform.database.secret, databaseName: platform.database.databaseName };
+}

@@ -1,0 +1,49 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { ChatFunction, ChatFunctionProps } from '../../../lib/constructs/chat-function';
+
+// On its own, with no ChatConfig or Platform; bundling is skipped (only the template is read).
+function setup() {
+  const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test', { env: { region: 'us-east-1' } });
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1, restrictDefaultSecurityGroup: false });
+  const databaseSg = new ec2.SecurityGroup(stack, 'DatabaseSg', { vpc });
+  const database = {
+    instance: rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Db', { instanceEndpointAddress: 'db.internal', port: 5432, instanceIdentifier: 'db', securityGroups: [databaseSg] }),
+    secret: secretsmanager.Secret.fromSecretNameV2(stack, 'DbSecret', 'demo-db'),
+    databaseName: 'chat',
+  };
+  const props: ChatFunctionProps = { prefix: 'demo', logRetention: logs.RetentionDays.ONE_MONTH, entry: 'link-preview/index.ts', description: 'demo function' };
+  return { stack, vpc, databaseSg, database, props };
+}
+
+describe('ChatFunction', () => {
+  it('reaches the database through its connections and a grant: an RDS SG rule from its own SG, read of the secret, the DB_* settings', () => {
+    const { stack, vpc, databaseSg, database, props } = setup();
+    const fn = new ChatFunction(stack, 'Worker', { ...props, vpc, database });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: stack.resolve(databaseSg.securityGroupId),
+      SourceSecurityGroupId: stack.resolve(fn.securityGroup!.securityGroupId),
+      FromPort: 5432,
+      Description: 'PostgreSQL from Worker',
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'] })]) },
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DB_HOST: 'db.internal', DB_NAME: 'chat', POWERTOOLS_SERVICE_NAME: 'demo-worker' }) },
+    });
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    expect(fn.logRetention).toBe(logs.RetentionDays.ONE_MONTH);
+  });
+
+  it('refuses database access outside a VPC, and leaves nothing behind', () => {
+    const { stack, database, props } = setup();
+    expect(() => new ChatFunction(stack, 'Worker', { ...props, database })).toThrow('Worker: database needs vpc (the database is only reachable from the VPC)');
+    expect(stack.node.tryFindChild('Worker')).toBeUndefined();
+  });
+});
