@@ -61,7 +61,7 @@ export function createHandler(deps: HandlerDeps) {
       Data: {
         TablesTracked: result.tables.join(','),
         MetadataHash: props.MetadataHash,
-        ...(result.resourceVersion === undefined ? {} : { ResourceVersion: String(result.resourceVersion) }),
+        ResourceVersion: String(result.resourceVersion),
       },
     };
   };
