@@ -1,14 +1,7 @@
 import { HasuraApiError, HasuraClient, HasuraUnreachableError, InconsistentObject, formatInconsistencies } from './hasura-client';
-import { HasuraMetadata, HasuraSource, HasuraTable, replaceMetadataRequest } from './metadata-directory';
+import { HasuraMetadata, HasuraSource, HasuraTable, MetadataOwnership, replaceMetadataRequest } from '../../chat-domain/hasura-metadata-directory';
 
-/**
- * How the engine's metadata relates to ours.
- * - `exclusive`: the engine was created for the chat (config.hasura.mode "create");
- *   its metadata is exactly the directory's.
- * - `shared`: an existing engine (mode "import") serves other tables too; the chat's
- *   tables are merged into its metadata and everything else is left as it was.
- */
-export type MetadataOwnership = 'exclusive' | 'shared';
+export type { MetadataOwnership };
 
 export interface ApplyOptions {
   readonly client: HasuraClient;

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { Client, Pool } from 'pg';
 import { runMigrations } from '../../../lambda/migrations/runner';
-import { startPostgresServer } from '../../../test/support/postgres/server';
+import { startPostgresServer } from '../../../scripts/local-postgres/server';
 import { startLocalIssuer } from '../src/auth/local-issuer';
 import { PostgresBackend } from '../src/backend/postgres';
 import { connect, type ClientKind, type ConnectedClient } from '../test/support/clients';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { parse, stringify } from 'yaml';
 import { createHandler } from '../../../lambda/hasura-metadata-apply/handler';
-import { loadMetadataDirectory } from '../../../lambda/hasura-metadata-apply/metadata-directory';
+import { loadMetadataDirectory } from '../../../chat-domain/hasura-metadata-directory';
 import { handleMigrationsEvent, MIGRATIONS_PHYSICAL_ID, MigrationsEventDeps } from '../../../lambda/migrations/custom-resource';
 import { MIGRATIONS_TABLE } from '../../../lambda/migrations/runner';
 import { SQL_DIR, sqlContentHash } from '../../../lib/chat-hasura-lite';

@@ -4,7 +4,7 @@ import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { buildSchema, BREAK, DocumentNode, execute, getNamedType, GraphQLError, GraphQLFieldResolver, GraphQLSchema, isLeafType, parse, TypeInfo, validate, visit, visitWithTypeInfo } from 'graphql';
 import { DatabaseError, Pool, PoolClient, QueryConfig, QueryResult, types } from 'pg';
-import { loadMetadataDirectory } from '../../../../lambda/hasura-metadata-apply/metadata-directory';
+import { loadMetadataDirectory } from '../../../../chat-domain/hasura-metadata-directory';
 import { CognitoStandIn, HASURA_CLAIMS } from './cognito-standin';
 
 /**

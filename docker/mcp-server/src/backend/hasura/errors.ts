@@ -1,3 +1,4 @@
+import { MAX_MESSAGE_CHARS } from '../content';
 import { ChatError } from '../types';
 
 /**
@@ -73,7 +74,7 @@ export function mapHasuraError(error: HasuraGraphQLError, ctx: ErrorContext = {}
 
   // Integrity errors keep Hasura's prefix ("Check constraint violation. ", "Foreign key violation. " ...).
   if (code === 'permission-error' && message.startsWith('Check constraint violation. ')) {
-    if (/content/.test(message)) return new ChatError('content_too_long', 'The message is longer than 4000 characters; shorten it or split it into several messages.');
+    if (/content/.test(message)) return new ChatError('content_too_long', `The message is longer than ${MAX_MESSAGE_CHARS} characters; shorten it or split it into several messages.`);
     if (/phenom_id/.test(message)) return new ChatError('invalid_input', 'A phenom_link message needs a phenom_id.');
     if (/message_type/.test(message)) return new ChatError('invalid_input', 'message_type must be "text" or "phenom_link".');
     if (/expires/.test(message)) return new ChatError('invalid_input', 'A ban must end after it starts; give a positive duration.');
