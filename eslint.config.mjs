@@ -14,6 +14,16 @@ export default tseslint.config(
     },
   },
   {
+    // A promise nobody awaits loses its rejection (an unhandled rejection ends the process), and
+    // an async callback where a void one is expected runs unawaited: both need the types to see.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     // Browser scripts we serve as they are (no build step): classic scripts with the page's globals.
     files: ['docker/synapse-admin/*.js'],
     languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', URL: 'readonly', JSON: 'readonly' } },

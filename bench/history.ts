@@ -11,7 +11,7 @@
  */
 import { Client } from 'pg';
 import { runMigrations } from '../lambda/migrations/runner';
-import { startPostgresServer } from '../test/support/postgres/server';
+import { startPostgresServer } from '../scripts/local-postgres/server';
 
 const TOTAL_MESSAGES = 1_000_000;
 /** The deep room must hold more than DEEP_DEPTH + PAGE messages. */

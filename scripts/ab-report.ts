@@ -4,7 +4,7 @@
  *
  *   npm run ab-report -- -c env=production --days 14 [--out ab-report.png] [--endpoint-url URL]
  *
- * It reads the metrics the A/B collector publishes (lib/operations/ab-metrics.ts) with CloudWatch's
+ * It reads the metrics the A/B collector publishes (chat-domain/ab-metrics.ts) with CloudWatch's
  * GetMetricData, in the environment's region, with your usual AWS credentials (cloudwatch:GetMetricData
  * is the only permission it needs). The cost share comes from `npm run cost`'s model of the same
  * environment's template. README.md, "Reading the A/B comparison", explains the figures.

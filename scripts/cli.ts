@@ -18,3 +18,19 @@ export function parseScriptArgs<V>(argv: string[], options: NonNullable<ParseArg
     return { exitCode: 2 };
   }
 }
+
+/**
+ * Runs a script's main and sets the exit code it returns. A main that throws instead exits 1
+ * with the error printed, not as an unhandled rejection.
+ */
+export function runMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      process.exitCode = 1;
+    },
+  );
+}

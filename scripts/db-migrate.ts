@@ -8,7 +8,7 @@
  */
 import { Client } from 'pg';
 import { runMigrations } from '../lambda/migrations/runner';
-import { parseScriptArgs } from './cli';
+import { parseScriptArgs, runMain } from './cli';
 
 const USAGE = 'usage: npm run db:migrate -- --url postgres://user:password@host:5432/database [--sql-dir DIR]  (or set DATABASE_URL)';
 
@@ -53,8 +53,4 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+if (require.main === module) runMain(() => main(process.argv.slice(2)));

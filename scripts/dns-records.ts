@@ -16,7 +16,7 @@ import { ChatConfig } from '../lib/config';
 import { cnameRecord, DNS_RECORD_OUTPUTS, matrixServerWellKnown } from '../lib/dns-records';
 import { AwsClients } from './aws/clients';
 import { awsErrorCode, awsErrorFix } from './aws/errors';
-import { parseScriptArgs } from './cli';
+import { parseScriptArgs, runMain } from './cli';
 import { checkedOrExitCode, loadDeployTarget } from './deploy-config';
 
 const USAGE = 'usage: npm run dns-records -- -c env=NAME [--endpoint-url URL]';
@@ -218,8 +218,4 @@ export async function main(argv: string[], deps: DnsRecordsDeps = {}): Promise<n
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+if (require.main === module) runMain(() => main(process.argv.slice(2)));

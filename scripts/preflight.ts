@@ -12,7 +12,7 @@
  */
 import { ConfigError } from '../lib/config';
 import { AwsClients } from './aws/clients';
-import { parseScriptArgs } from './cli';
+import { parseScriptArgs, runMain } from './cli';
 import { loadDeployTarget, UsageError } from './deploy-config';
 import { bootstrapCheck } from './preflight/bootstrap';
 import { certificateCheck } from './preflight/certificate';
@@ -121,8 +121,4 @@ export async function main(argv: string[], deps: PreflightDeps = {}): Promise<nu
   return 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+if (require.main === module) runMain(() => main(process.argv.slice(2)));

@@ -16,7 +16,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BotCredentials, bootstrapSynapse, CredentialStore } from '../lambda/synapse-bootstrap/bootstrap';
 import { MatrixClient } from '../lambda/synapse-bootstrap/matrix-client';
-import { parseScriptArgs } from './cli';
+import { parseScriptArgs, runMain } from './cli';
 
 const USAGE =
   'usage: npm run synapse:bootstrap -- --url http://host:8008 --shared-secret SECRET [--bot-localpart phenom-bot] [--bot-password PW] [--state-file PATH]\n' +
@@ -93,8 +93,4 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+if (require.main === module) runMain(() => main(process.argv.slice(2)));

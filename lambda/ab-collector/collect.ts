@@ -1,5 +1,5 @@
 import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
-import type { AbBackend } from '../../lib/operations/ab-metrics';
+import type { AbBackend } from '../../chat-domain/ab-metrics';
 import { publish, usageData } from './publish';
 import { CollectorWindow, hasuraLiteUsage, Queryable, synapseUsage, UsageSnapshot, windowBefore } from './usage';
 

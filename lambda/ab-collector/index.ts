@@ -17,7 +17,7 @@ const database = (prefix: 'CHAT' | 'SYNAPSE') =>
     ? lazyPool(poolLimits, { DB_SECRET_ARN: process.env[`${prefix}_DB_SECRET_ARN`], DB_HOST: process.env[`${prefix}_DB_HOST`], DB_NAME: process.env[`${prefix}_DB_NAME`] })
     : undefined;
 
-/** A/B collector: both backends' usage, every 5 minutes, as CloudWatch metrics (lib/operations/ab-metrics.ts). */
+/** A/B collector: both backends' usage, every 5 minutes, as CloudWatch metrics (chat-domain/ab-metrics.ts). */
 export const handler = createCollectorHandler({
   cloudWatch: new CloudWatchClient({ maxAttempts: 3 }),
   environment: env('AB_ENVIRONMENT'),

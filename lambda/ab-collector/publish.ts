@@ -1,5 +1,5 @@
 import { CloudWatchClient, MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { AB_DIMENSIONS, AB_METRICS, AB_NAMESPACE, AbBackend } from '../../lib/operations/ab-metrics';
+import { AB_DIMENSIONS, AB_METRICS, AB_NAMESPACE, AbBackend } from '../../chat-domain/ab-metrics';
 import type { CollectorWindow, UsageSnapshot } from './usage';
 
 /** PutMetricData takes at most 1000 data per call (CloudWatch API reference). */

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
-import { CHAT_ROOM_DEFINITIONS } from '../../lib/chat-shared/rooms';
-import { AB_WINDOW_SECONDS } from '../../lib/operations/ab-metrics';
+import { CHAT_ROOM_DEFINITIONS } from '../../chat-domain/rooms';
+import { AB_WINDOW_SECONDS } from '../../chat-domain/ab-metrics';
 
 /** Anything that runs a parameterised query: a pg Pool or a checked-out client. */
 export type Queryable = Pick<Pool, 'query'>;

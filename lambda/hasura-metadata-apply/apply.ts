@@ -1,14 +1,7 @@
 import { HasuraApiError, HasuraClient, HasuraUnreachableError, InconsistentObject, formatInconsistencies } from './hasura-client';
-import { HasuraMetadata, HasuraSource, HasuraTable, replaceMetadataRequest } from './metadata-directory';
+import { HasuraMetadata, HasuraSource, HasuraTable, MetadataOwnership, replaceMetadataRequest } from '../../chat-domain/hasura-metadata-directory';
 
-/**
- * How the engine's metadata relates to ours.
- * - `exclusive`: the engine was created for the chat (config.hasura.mode "create");
- *   its metadata is exactly the directory's.
- * - `shared`: an existing engine (mode "import") serves other tables too; the chat's
- *   tables are merged into its metadata and everything else is left as it was.
- */
-export type MetadataOwnership = 'exclusive' | 'shared';
+export type { MetadataOwnership };
 
 export interface ApplyOptions {
   readonly client: HasuraClient;
@@ -26,8 +19,8 @@ export interface ApplyOptions {
 export interface ApplyResult {
   /** The tables of our metadata now tracked, as schema.name. */
   readonly tables: readonly string[];
-  /** Hasura's resource_version after the apply, when the engine reports one. */
-  readonly resourceVersion?: number;
+  /** Hasura's resource_version after the apply. */
+  readonly resourceVersion: number;
 }
 
 /** The deploy fails with this when Hasura reports inconsistent objects; the message lists them. */
@@ -58,10 +51,8 @@ export async function applyMetadata(options: ApplyOptions): Promise<ApplyResult>
   const upStatuses = options.ownership === 'shared' ? [200, 404] : [200];
   await waitUntilHealthy(client, upStatuses, options.deadline, options.healthPollMs ?? 5_000, log);
 
-  const resourceVersion =
-    options.ownership === 'exclusive'
-      ? await replaceExclusive(client, metadata, log)
-      : await replaceShared(client, metadata, options.conflictRetries ?? 3, log);
+  if (options.ownership === 'exclusive') await replaceExclusive(client, metadata, log);
+  else await replaceShared(client, metadata, options.conflictRetries ?? 3, log);
 
   const reload = await client.metadata<ConsistencyAnswer>({
     type: 'reload_metadata',
@@ -72,6 +63,9 @@ export async function applyMetadata(options: ApplyOptions): Promise<ApplyResult>
   const check = await client.metadata<ConsistencyAnswer>({ type: 'get_inconsistent_metadata', args: {} });
   if (check?.is_consistent === false) throw new InconsistentMetadataError('get_inconsistent_metadata', check.inconsistent_objects ?? []);
 
+  // replace_metadata answers only {is_consistent, inconsistent_objects} (runReplaceMetadataV2):
+  // the version the apply left is the one export_metadata v2 reports now.
+  const { resource_version: resourceVersion } = await client.metadata<{ resource_version: number }>({ type: 'export_metadata', version: 2, args: {} });
   const tables = metadata.sources.flatMap((s) => s.tables.map((t) => `${t.table.schema}.${t.table.name}`));
   log('hasura metadata applied', { tables, resourceVersion });
   return { tables, resourceVersion };
@@ -91,22 +85,21 @@ async function waitUntilHealthy(client: HasuraClient, upStatuses: readonly numbe
   }
 }
 
-async function replaceExclusive(client: HasuraClient, metadata: HasuraMetadata, log: NonNullable<ApplyOptions['log']>): Promise<number | undefined> {
-  const answer = await replace(client, metadata);
+async function replaceExclusive(client: HasuraClient, metadata: HasuraMetadata, log: NonNullable<ApplyOptions['log']>): Promise<void> {
+  await replace(client, metadata);
   log('replace_metadata done (exclusive)');
-  return answer;
 }
 
-async function replaceShared(client: HasuraClient, ours: HasuraMetadata, retries: number, log: NonNullable<ApplyOptions['log']>): Promise<number | undefined> {
+async function replaceShared(client: HasuraClient, ours: HasuraMetadata, retries: number, log: NonNullable<ApplyOptions['log']>): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const current = await client.metadata<{ resource_version: number; metadata: HasuraMetadata }>({ type: 'export_metadata', version: 2, args: {} });
     const merged = mergeIntoShared(current.metadata, ours);
     try {
       // resource_version makes the write conditional: a concurrent change answers 409
       // instead of being overwritten with a merge computed from stale metadata.
-      const version = await replace(client, merged, current.resource_version);
+      await replace(client, merged, current.resource_version);
       log('replace_metadata done (shared)', { basedOn: current.resource_version });
-      return version;
+      return;
     } catch (err) {
       if (err instanceof HasuraApiError && err.status === 409 && attempt < retries) {
         log('metadata changed concurrently; merging again', { attempt });
@@ -117,13 +110,12 @@ async function replaceShared(client: HasuraClient, ours: HasuraMetadata, retries
   }
 }
 
-async function replace(client: HasuraClient, metadata: HasuraMetadata, resourceVersion?: number): Promise<number | undefined> {
+async function replace(client: HasuraClient, metadata: HasuraMetadata, resourceVersion?: number): Promise<void> {
   try {
-    const answer = await client.metadata<ConsistencyAnswer & { resource_version?: number }>(replaceMetadataRequest(metadata, resourceVersion));
+    const answer = await client.metadata<ConsistencyAnswer>(replaceMetadataRequest(metadata, resourceVersion));
     // With allow_inconsistent_metadata=false Hasura answers 400; a 200 that still says
     // inconsistent (an engine that ignores the flag) must not pass either.
     if (answer?.is_consistent === false) throw new InconsistentMetadataError('replace_metadata', answer.inconsistent_objects ?? []);
-    return answer?.resource_version;
   } catch (err) {
     if (err instanceof HasuraApiError && err.status === 400 && Array.isArray(err.internal) && err.internal.length > 0) {
       throw new InconsistentMetadataError('replace_metadata', err.internal as InconsistentObject[]);

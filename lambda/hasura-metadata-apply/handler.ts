@@ -1,8 +1,8 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { applyMetadata, MetadataOwnership } from './apply';
 import { HasuraClient } from './hasura-client';
-import { loadMetadataDirectory } from './metadata-directory';
-import { handlerDeadline } from '../shared/deploy-step-limits';
+import { loadMetadataDirectory } from '../../chat-domain/hasura-metadata-directory';
+import { handlerDeadline } from '../../chat-domain/deploy-step-limits';
 
 /** The custom resource's properties (set by lib/chat-hasura-lite/metadata.ts). */
 export interface ApplyProperties {
@@ -61,7 +61,7 @@ export function createHandler(deps: HandlerDeps) {
       Data: {
         TablesTracked: result.tables.join(','),
         MetadataHash: props.MetadataHash,
-        ...(result.resourceVersion === undefined ? {} : { ResourceVersion: String(result.resourceVersion) }),
+        ResourceVersion: String(result.resourceVersion),
       },
     };
   };

@@ -1,4 +1,4 @@
-import { callTimeoutMs } from '../shared/deploy-step-limits';
+import { callTimeoutMs } from '../../chat-domain/deploy-step-limits';
 
 /**
  * A small client for the two Hasura endpoints the applier needs: GET /healthz and

@@ -1,22 +1,5 @@
 import * as z from 'zod/mini';
 
-/**
- * The environment the ChatLinkPreview construct gives the function (DB_* come
- * from ChatFunction). The construct builds its `environment` as this type, so
- * the two cannot drift apart.
- */
-export interface LinkPreviewEnvironment {
-  /** The webhook shared secret (a plain string secret). */
-  readonly WEBHOOK_SECRET_ARN: string;
-  readonly PHENOM_GRAPHQL_URL: string;
-  /** A JSON secret, see phenom-credentials.ts; absent: the Phenom API is called unauthenticated. */
-  readonly PHENOM_CREDENTIALS_SECRET_ARN?: string;
-  readonly PHENOM_TIMEOUT_MS: string;
-  /** e.g. `https://thephenom.app/p/{phenomId}`. */
-  readonly PREVIEW_URL_TEMPLATE: string;
-  readonly CACHE_TTL_HOURS: string;
-}
-
 export const PHENOM_ID_PLACEHOLDER = '{phenomId}';
 
 const positiveInt = (max: number) => z.pipe(z.string(), z.transform(Number)).check(z.int(), z.minimum(1), z.maximum(max));

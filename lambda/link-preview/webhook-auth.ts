@@ -1,11 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-/**
- * The header Hasura's event trigger sends the shared secret in. The Hasura
- * metadata sets it with `value_from_env`, so the secret never sits in a file.
- */
-export const WEBHOOK_SECRET_HEADER = 'x-phenom-webhook-secret';
-
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
 /**

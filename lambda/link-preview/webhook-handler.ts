@@ -5,7 +5,8 @@ import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda
 import { InvalidPayloadError, parseLinkPreviewRequest } from './event-payload';
 import { UpstreamError } from './phenom-client';
 import type { ResolveOutcome } from './resolve-preview';
-import { secretMatches, WEBHOOK_SECRET_HEADER } from './webhook-auth';
+import { WEBHOOK_SECRET_HEADER } from '../../chat-domain/headers';
+import { secretMatches } from './webhook-auth';
 
 export interface WebhookHandlerDeps {
   /** The expected shared secret (cached by the caller). */

@@ -1,7 +1,7 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { DEPLOY_STEP_SDK_CONFIG } from '../shared/deploy-step-limits';
+import { DEPLOY_STEP_SDK_CONFIG } from '../../chat-domain/deploy-step-limits';
 import { deleteMachineAccount, ensureMachineAccount, MachineAccountClients, parseProperties, physicalResourceId } from './account';
 
 const clients: MachineAccountClients = {

@@ -6,8 +6,8 @@ import {
   UserNotFoundException,
   type AttributeType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { CHAT_GROUPS } from '../../lib/chat-shared/groups';
-import type { OidcProfileClaims } from '../../lib/chat-shared/matrix-identity';
+import { CHAT_GROUPS } from '../../chat-domain/groups';
+import type { OidcProfileClaims } from '../../chat-domain/matrix-identity';
 import { listUserGroups } from '../user-provisioner/user-groups';
 
 /** A pool user as the reconciler needs them. */

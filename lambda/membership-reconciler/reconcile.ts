@@ -1,7 +1,7 @@
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { Pool } from 'pg';
-import { CHAT_GROUPS, ChatEntitlements, entitlementsFor } from '../../lib/chat-shared/groups';
-import { chatUserProfile } from '../../lib/chat-shared/profile';
+import { CHAT_GROUPS, ChatEntitlements, entitlementsFor } from '../../chat-domain/groups';
+import { chatUserProfile } from '../../chat-domain/profile';
 import { applyHasuraEntitlements, hasuraDiffers, HasuraUser, readHasuraSnapshot, removeUnknownMembers } from '../shared/hasura-membership';
 import { DirectoryUser, getDirectoryUser, listDirectory } from './directory';
 import { MatrixWant, SynapseReconciler, SynapseReport } from './synapse';

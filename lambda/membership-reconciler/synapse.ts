@@ -1,6 +1,6 @@
-import { ChatEntitlements } from '../../lib/chat-shared/groups';
-import { matrixUserIdCandidates, OidcProfileClaims, SYNAPSE_AUTH_PROVIDER_ID } from '../../lib/chat-shared/matrix-identity';
-import { CHAT_ROOM_DEFINITIONS, ChatRoomName, matrixRoomAlias } from '../../lib/chat-shared/rooms';
+import { ChatEntitlements } from '../../chat-domain/groups';
+import { matrixUserIdCandidates, OidcProfileClaims, SYNAPSE_AUTH_PROVIDER_ID } from '../../chat-domain/matrix-identity';
+import { CHAT_ROOM_DEFINITIONS, ChatRoomName, matrixRoomAlias } from '../../chat-domain/rooms';
 import { syncServerAdmins } from '../shared/synapse-server-admins';
 import { MatrixHttpError, StateEvent, SynapseMembershipClient } from './synapse-client';
 
@@ -111,7 +111,7 @@ export class SynapseReconciler {
   /**
    * The user's Matrix id, or undefined when they have no account. Synapse 1.68+ answers by external
    * id directly; older versions do not have that endpoint, so the ids Synapse's mapping would have
-   * given (lib/chat-shared/matrix-identity.ts: alice, alice1, ...) are read until one carries this
+   * given (chat-domain/matrix-identity.ts: alice, alice1, ...) are read until one carries this
    * sub as its oidc-cognito external id, or one does not exist (Synapse takes the first free one).
    */
   async matrixIdOf(sub: string, claims: OidcProfileClaims): Promise<string | undefined> {

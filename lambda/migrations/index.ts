@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { lazyPool } from '../shared/database';
-import { handlerDeadline } from '../shared/deploy-step-limits';
+import { handlerDeadline } from '../../chat-domain/deploy-step-limits';
 import { handleMigrationsEvent, MigrationsResponse } from './custom-resource';
 
 const logger = new Logger();

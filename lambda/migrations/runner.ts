@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ClientBase, DatabaseError } from 'pg';
+import { MIGRATION_FILE, MigrationError, MigrationFile, readMigrations } from '../../chat-domain/migration-files';
+
+export { checksumOf, MigrationError, readMigrations, type MigrationFile } from '../../chat-domain/migration-files';
 
 /** Where applied migrations are recorded (one row per file). */
 export const MIGRATIONS_TABLE = 'chat_schema_migrations';
@@ -12,16 +15,6 @@ export const MIGRATIONS_TABLE = 'chat_schema_migrations';
  * sha256('phenom-chat:migrations'), so it won't collide with Synapse's or Hasura's locks.
  */
 export const MIGRATIONS_LOCK_KEY = createHash('sha256').update('phenom-chat:migrations').digest().readBigInt64BE(0).toString();
-
-/** `NNN-name.sql`: the number fixes the order; lower-case words keep names portable. */
-const MIGRATION_FILE = /^(\d{3})-[a-z0-9][a-z0-9-]*\.sql$/;
-
-export interface MigrationFile {
-  readonly name: string;
-  readonly sql: string;
-  /** sha256 hex of the file with line endings normalised (a CRLF checkout is the same file). */
-  readonly checksum: string;
-}
 
 export interface RunMigrationsOptions {
   /** @default - `sql/` next to this module in the Lambda bundle, else the repository's `sql/` */
@@ -56,18 +49,6 @@ export interface MigrationResult {
 }
 
 /** A migration run that stopped; the message names the file and the Postgres error. */
-export class MigrationError extends Error {
-  constructor(
-    message: string,
-    /** The migration file at fault, when one is. */
-    readonly file?: string,
-    /** The Postgres error, when Postgres raised one. */
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-    this.name = 'MigrationError';
-  }
-}
 
 /**
  * The SQL directory: in the Lambda bundle the files are copied next to the handler
@@ -78,31 +59,6 @@ export function defaultSqlDir(): string {
   const found = candidates.find((dir) => existsSync(dir));
   if (!found) throw new MigrationError(`no sql/ directory found (looked in ${candidates.join(', ')})`);
   return found;
-}
-
-export function checksumOf(sql: string): string {
-  return createHash('sha256').update(sql.replace(/\r\n/g, '\n')).digest('hex');
-}
-
-/** The migration files of `sqlDir` in the order they apply; rejects a malformed set. */
-export function readMigrations(sqlDir: string): MigrationFile[] {
-  if (!existsSync(sqlDir)) throw new MigrationError(`migrations directory ${sqlDir} does not exist`);
-  const names = readdirSync(sqlDir).filter((f) => f.endsWith('.sql')).sort();
-  const badNames = names.filter((n) => !MIGRATION_FILE.test(n));
-  if (badNames.length) {
-    throw new MigrationError(`migration file names must look like NNN-name.sql (lower case): ${badNames.join(', ')}`, badNames[0]);
-  }
-  const seen = new Map<string, string>();
-  for (const name of names) {
-    const number = name.slice(0, 3);
-    const other = seen.get(number);
-    if (other) throw new MigrationError(`two migrations share the number ${number}: ${other} and ${name}`, name);
-    seen.set(number, name);
-  }
-  return names.map((name) => {
-    const sql = readFileSync(path.join(sqlDir, name), 'utf8');
-    return { name, sql, checksum: checksumOf(sql) };
-  });
 }
 
 /** "file: message (SQLSTATE x) at line n" plus Postgres' detail and hint when it gave them. */

@@ -1,4 +1,4 @@
-import { entitlementsFor, HasuraRole } from '../../lib/chat-shared/groups';
+import { entitlementsFor, HasuraRole } from '../../chat-domain/groups';
 
 /** The claim Hasura reads (`claims_namespace`), with `claims_format: stringified_json` (contract C3). */
 export const HASURA_CLAIMS_NAMESPACE = 'https://hasura.io/jwt/claims';

@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
-import type { ChatEntitlements } from '../../lib/chat-shared/groups';
-import { ALL_CHAT_ROOM_NAMES } from '../../lib/chat-shared/rooms';
+import type { ChatEntitlements } from '../../chat-domain/groups';
+import { ALL_CHAT_ROOM_NAMES } from '../../chat-domain/rooms';
 
-/** The users row a sign-in or the reconciler writes (lib/chat-shared/profile.ts). */
+/** The users row a sign-in or the reconciler writes (chat-domain/profile.ts). */
 export interface HasuraUser {
   /** users.id: the Cognito sub (x-hasura-user-id). */
   readonly sub: string;

@@ -1,16 +1,11 @@
-import { CHAT_ROOM_DEFINITIONS } from '../../lib/chat-shared/rooms';
+import { MATRIX_ROOMS, MatrixRoomSpec } from '../../chat-domain/rooms';
 import { MatrixClient, MatrixHttpError } from './matrix-client';
 
 /** One of the chat rooms the bootstrap makes sure exists. */
-export interface RoomSpec {
-  /** The alias localpart: `internal` → `#internal:<server>`. */
-  readonly alias: string;
-  readonly name: string;
-  readonly topic: string;
-}
+export type RoomSpec = MatrixRoomSpec;
 
-/** The seeds' three rooms, from the one definition Hasura Lite's chat_rooms rows are held to (lib/chat-shared/rooms.ts). */
-export const CHAT_ROOMS: readonly RoomSpec[] = CHAT_ROOM_DEFINITIONS.map((r) => ({ alias: r.alias, name: r.name, topic: r.description }));
+/** The seeds' three rooms, from the one definition Hasura Lite's chat_rooms rows are held to (chat-domain/rooms.ts). */
+export const CHAT_ROOMS: readonly RoomSpec[] = MATRIX_ROOMS;
 
 /**
  * Power levels that let the bot (room creator, 100) and anyone raised to 50

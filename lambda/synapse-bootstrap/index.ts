@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import { DEPLOY_STEPS, DEPLOY_STEP_SDK_CONFIG, handlerDeadline } from '../shared/deploy-step-limits';
+import { DEPLOY_STEPS, DEPLOY_STEP_SDK_CONFIG, handlerDeadline } from '../../chat-domain/deploy-step-limits';
 import type { BootstrapStartData } from '../synapse-bootstrap-start';
 import { bootstrapSynapse } from './bootstrap';
 import { MatrixClient } from './matrix-client';

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { callTimeoutMs } from '../shared/deploy-step-limits';
+import { callTimeoutMs } from '../../chat-domain/deploy-step-limits';
 
 /** A non-2xx answer from the homeserver, with the spec's errcode when it sent one. */
 export class MatrixHttpError extends Error {

@@ -3,7 +3,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Client, PoolConfig } from 'pg';
 import { databaseConfig, lazyPool } from '../shared/database';
-import { DEPLOY_STEPS } from '../shared/deploy-step-limits';
+import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
 import { ensureSynapseDatabase, verifyAdoptedSynapseDatabase } from './setup';
 
 /**

@@ -6,7 +6,7 @@ import {
   UserPoolType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { DEPLOY_STEP_SDK_CONFIG } from '../shared/deploy-step-limits';
+import { DEPLOY_STEP_SDK_CONFIG } from '../../chat-domain/deploy-step-limits';
 import { attachRequest, ChatTriggerArns, detachRequest } from './update-request';
 
 interface TriggerProperties extends ChatTriggerArns {

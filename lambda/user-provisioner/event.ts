@@ -1,4 +1,4 @@
-import { chatUserProfile } from '../../lib/chat-shared/profile';
+import { chatUserProfile } from '../../chat-domain/profile';
 
 /** The user a post-authentication event is about. */
 export interface SignedInUser {
@@ -19,7 +19,7 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' && v.tri
  * (user-pool-lambda-post-authentication): triggerSource PostAuthentication_Authentication,
  * userPoolId, userName and request.userAttributes (sub, email, preferred_username, name).
  *
- * users.username and display_name come from chatUserProfile (lib/chat-shared/profile.ts):
+ * users.username and display_name come from chatUserProfile (chat-domain/profile.ts):
  * never the e-mail address, which every member could read.
  */
 export function parsePostAuthenticationEvent(event: unknown): { ok: true; value: SignedInUser; clientId?: string } | { ok: false; reason: string } {

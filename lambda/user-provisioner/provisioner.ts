@@ -3,7 +3,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { PostAuthenticationTriggerEvent } from 'aws-lambda';
 import type { Pool, PoolConfig } from 'pg';
-import { entitlementsFor } from '../../lib/chat-shared/groups';
+import { entitlementsFor } from '../../chat-domain/groups';
 import { applyHasuraEntitlements } from '../shared/hasura-membership';
 import { parsePostAuthenticationEvent } from './event';
 import { listUserGroups } from './user-groups';

@@ -140,7 +140,8 @@ export class HasuraEngine extends Construct {
               HASURA_GRAPHQL_DEV_MODE: 'false',
               HASURA_GRAPHQL_ENABLED_APIS: 'graphql,metadata',
               HASURA_GRAPHQL_ENABLE_TELEMETRY: 'false',
-              HASURA_GRAPHQL_ENABLED_LOG_TYPES: 'startup,http-log,webhook-log,websocket-log',
+              // jwk-refresh-log says whether the JWKS will be refetched (see jwt.ts).
+              HASURA_GRAPHQL_ENABLED_LOG_TYPES: 'startup,http-log,webhook-log,websocket-log,jwk-refresh-log',
               // HASURA_GRAPHQL_UNAUTHORIZED_ROLE is deliberately unset: a request without a
               // valid Cognito token is refused, never served as an anonymous role.
               HASURA_GRAPHQL_JWT_SECRET: hasuraJwtSecret(props.userPool, props.jwtAudience),

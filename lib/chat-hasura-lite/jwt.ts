@@ -7,7 +7,10 @@ export const HASURA_CLAIMS_NAMESPACE = 'https://hasura.io/jwt/claims';
 /**
  * The value of HASURA_GRAPHQL_JWT_SECRET for Cognito ID tokens (contract C3).
  *
- * - RS256 keys come from the pool's JWKS, which Hasura refetches as the keys rotate.
+ * - RS256 keys come from the pool's JWKS. Hasura refetches it only when the JWKS response
+ *   carries Cache-Control or Expires (fetchAndUpdateJWKs); without them it keeps the keys it
+ *   fetched at start, so a rotated key needs a task restart. It says which in a jwk-refresh-log
+ *   line, which is why the engine enables that log type.
  * - The issuer is the pool's `https://cognito-idp.<region>.amazonaws.com/<poolId>`.
  * - The pre-token trigger runs the V1_0 event, which can only add string claims, so
  *   the claims object arrives as a JSON string: `claims_format: stringified_json`

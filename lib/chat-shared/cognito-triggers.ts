@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
-import { DEPLOY_STEPS } from '../../lambda/shared/deploy-step-limits';
+import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
 import { ChatFunction } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';

@@ -9,12 +9,12 @@ import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
 import { ChatAppClients, CHAT_RESOURCE_SERVER_IDENTIFIER } from './app-clients';
 import { CognitoTriggers } from './cognito-triggers';
-import { CHAT_GROUPS } from './groups';
+import { CHAT_GROUPS } from '../../chat-domain/groups';
 import { MachineAccount } from './machine-account';
 import { CHAT_CLIENT_SECRET_KEYS as KEYS } from './secret-keys';
 
 export { CHAT_RESOURCE_SERVER_IDENTIFIER, CHAT_SCOPES, MCP_LOOPBACK_CALLBACK_URLS, synapseOidcCallbackUrl } from './app-clients';
-export { CHAT_GROUPS, CHAT_ROLES, CHAT_ROOMS, entitlementsFor, HASURA_ROLE_OF } from './groups';
+export { CHAT_GROUPS, CHAT_ROLES, CHAT_ROOMS, entitlementsFor, HASURA_ROLE_OF } from '../../chat-domain/groups';
 export { CHAT_CLIENT_SECRET_KEYS } from './secret-keys';
 
 export interface ChatSharedProps {

@@ -5,7 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
-import { DEPLOY_STEPS } from '../../lambda/shared/deploy-step-limits';
+import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
 import { ChatFunction } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
 import { chatFunctionCommonProps } from '../construct-props';

@@ -6,8 +6,8 @@ import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { ChatFunction } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
 import { Platform } from '../platform';
-import { DEPLOY_STEPS } from '../../lambda/shared/deploy-step-limits';
-import { CHAT_ROOMS } from '../../lambda/synapse-bootstrap/bootstrap';
+import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
+import { MATRIX_ROOMS } from '../../chat-domain/rooms';
 import { SynapseSecrets } from './secrets';
 import { logicalIdOf, SynapseService } from './synapse-service';
 import { chatDatabase, chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
@@ -117,7 +117,7 @@ export class SynapseBootstrap extends Construct {
       properties: {
         // Re-run whenever Synapse is redeployed with another task definition or the rooms change.
         TaskDefinitionArn: synapse.taskDefinition.taskDefinitionArn,
-        Spec: createHash('sha256').update(JSON.stringify({ bot: ADMIN_BOT_LOCALPART, rooms: CHAT_ROOMS })).digest('hex'),
+        Spec: createHash('sha256').update(JSON.stringify({ bot: ADMIN_BOT_LOCALPART, rooms: MATRIX_ROOMS })).digest('hex'),
       },
     });
     this.resource.node.addDependency(synapse.service);

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { SYNAPSE_DISPLAY_NAME_TEMPLATE, SYNAPSE_EMAIL_TEMPLATE, SYNAPSE_LOCALPART_TEMPLATE, SYNAPSE_OIDC_IDP_ID } from '../chat-shared/matrix-identity';
+import { SYNAPSE_DISPLAY_NAME_TEMPLATE, SYNAPSE_EMAIL_TEMPLATE, SYNAPSE_LOCALPART_TEMPLATE, SYNAPSE_OIDC_IDP_ID } from '../../chat-domain/matrix-identity';
 
 /**
  * The container environment the rendered homeserver.yaml refers to. The YAML
@@ -206,7 +206,7 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
     // Never attach an SSO login to a pre-existing local account (the admin bot is one).
     allow_existing_users: false,
     user_mapping_provider: {
-      // Defined with the code that predicts them (the membership reconciler): lib/chat-shared/matrix-identity.ts.
+      // Defined with the code that predicts them (the membership reconciler): chat-domain/matrix-identity.ts.
       // The display name is never the e-mail address, which every room would see.
       config: { localpart_template: SYNAPSE_LOCALPART_TEMPLATE, display_name_template: SYNAPSE_DISPLAY_NAME_TEMPLATE, email_template: SYNAPSE_EMAIL_TEMPLATE },
     },

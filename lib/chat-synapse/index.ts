@@ -6,7 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
 import { importSecret } from '../constructs/imported-secret';
-import { CHAT_ROOM_DEFINITIONS, matrixRoomAlias } from '../chat-shared/rooms';
+import { CHAT_ROOM_DEFINITIONS, matrixRoomAlias } from '../../chat-domain/rooms';
 import { chatServiceCommonProps } from '../construct-props';
 import { Platform } from '../platform';
 import { SynapseAdminUi } from './admin-ui-service';

@@ -10,7 +10,7 @@ import {
   PROVIDER_ACTIVATION_WAIT_SECONDS,
   PROVIDER_FUNCTION_TIMEOUT_SECONDS,
   PROVIDER_MARGIN_SECONDS,
-} from '../../lambda/shared/deploy-step-limits';
+} from '../../chat-domain/deploy-step-limits';
 import { acknowledgeNag } from '../nag';
 import { ChatFunction } from './chat-function';
 
@@ -57,7 +57,7 @@ export function deployStepBoundSeconds(step: { readonly onEventTimeoutSeconds: n
  * response protocol, retries and timeouts so our handlers only do the work and
  * throw with a clear message on failure.
  *
- * Its time limits are checked here (lambda/shared/deploy-step-limits.ts says why): each
+ * Its time limits are checked here (chat-domain/deploy-step-limits.ts says why): each
  * handler's timeout leaves the framework time to report, and the whole step fits well inside
  * CloudFormation's hour. The resource's ServiceTimeout is set just above the step's worst
  * case, so CloudFormation fails it then, not after an hour, if no answer ever comes.

@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CHAT_ROOMS } from '../../lambda/synapse-bootstrap/bootstrap';
+import { MATRIX_ROOMS } from '../../chat-domain/rooms';
 import { ChatConfig } from '../config';
 import { ChatFunction } from '../constructs/chat-function';
 import { Platform } from '../platform';
@@ -12,7 +12,7 @@ import { chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-prop
 
 /** The app's rooms by alias (the ones the Synapse bootstrap creates); the purge resolves them on every run. */
 export function chatRoomAliases(matrixServerName: string): string[] {
-  return CHAT_ROOMS.map((room) => `#${room.alias}:${matrixServerName}`);
+  return MATRIX_ROOMS.map((room) => `#${room.alias}:${matrixServerName}`);
 }
 
 export interface SynapseHistoryPurgeProps {

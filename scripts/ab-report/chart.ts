@@ -1,7 +1,7 @@
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, TopLevelSpec } from 'vega-lite';
-import { AB_BACKENDS, AbBackend } from '../../lib/operations/ab-metrics';
+import { AB_BACKENDS, AbBackend } from '../../chat-domain/ab-metrics';
 import type { AbDailySeries } from './cloudwatch';
 
 /**

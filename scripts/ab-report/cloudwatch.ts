@@ -1,5 +1,5 @@
 import { CloudWatchClient, GetMetricDataCommand, MetricDataQuery, MetricDataResult } from '@aws-sdk/client-cloudwatch';
-import { AB_BACKENDS, AB_DIMENSIONS, AB_METRICS, AB_NAMESPACE, AB_WINDOW_SECONDS, AbBackend } from '../../lib/operations/ab-metrics';
+import { AB_BACKENDS, AB_DIMENSIONS, AB_METRICS, AB_NAMESPACE, AB_WINDOW_SECONDS, AbBackend } from '../../chat-domain/ab-metrics';
 
 const DAY_SECONDS = 86_400;
 

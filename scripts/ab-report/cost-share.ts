@@ -1,5 +1,5 @@
 import type { CostEstimate } from '../cost/estimate';
-import type { AbBackend } from '../../lib/operations/ab-metrics';
+import type { AbBackend } from '../../chat-domain/ab-metrics';
 
 /**
  * Each backend's share of the monthly cost, from `npm run cost`'s model.

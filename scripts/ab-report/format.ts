@@ -1,4 +1,4 @@
-import { AB_BACKENDS, AbBackend } from '../../lib/operations/ab-metrics';
+import { AB_BACKENDS, AbBackend } from '../../chat-domain/ab-metrics';
 import { AB_MEASURES, AbDailySeries } from './cloudwatch';
 import { CostShare, SHARED_SPLIT_RULE } from './cost-share';
 import { compare, DailySummary, MIN_DAYS, NOISE_MULTIPLE, summarize } from './stats';

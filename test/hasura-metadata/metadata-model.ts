@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { HasuraTable, loadMetadataDirectory } from '../../lambda/hasura-metadata-apply/metadata-directory';
+import { HasuraTable, loadMetadataDirectory } from '../../chat-domain/hasura-metadata-directory';
 
 /** The repository's hasura-metadata/ as the applier sends it. */
 export const METADATA_DIR = join(__dirname, '../../hasura-metadata');

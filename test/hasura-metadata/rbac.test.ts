@@ -1,5 +1,5 @@
-import { WEBHOOK_SECRET_HEADER } from '../../lambda/link-preview/webhook-auth';
-import { loadMetadataDirectory } from '../../lambda/hasura-metadata-apply/metadata-directory';
+import { WEBHOOK_SECRET_HEADER } from '../../chat-domain/headers';
+import { loadMetadataDirectory } from '../../chat-domain/hasura-metadata-directory';
 import { METADATA_DIR, metadataTables, Operation, OPERATIONS, permission, permissions, Table } from './metadata-model';
 
 /**

@@ -3,7 +3,7 @@ import {
   CLOUDFORMATION_HEADROOM_SECONDS,
   PROVIDER_ACTIVATION_WAIT_SECONDS,
   PROVIDER_MARGIN_SECONDS,
-} from '../../lambda/shared/deploy-step-limits';
+} from '../../chat-domain/deploy-step-limits';
 
 /**
  * The time limits of every custom resource in the synthesized stacks, read from the template

@@ -1,18 +1,7 @@
 import { createServer as createHttpServer } from 'node:http';
-import { AddressInfo, createServer } from 'node:net';
+import { AddressInfo } from 'node:net';
 
-/** A TCP port that is free on 127.0.0.1 right now. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freeLoopbackPort } from '../../scripts/local-postgres/port';
 
 /** An HTTP server on 127.0.0.1 that accepts requests and never answers: for testing client timeouts. */
 export async function startSilentHttpServer(): Promise<{ readonly url: string; close(): Promise<void> }> {

@@ -29,7 +29,7 @@ import { Client, Pool } from 'pg';
 import { mcpServerNodeOptions } from '../../../lib/chat-mcp-server/node-options';
 import { DEFAULT_TASK_SIZES } from '../../../lib/config/schema';
 import { runMigrations } from '../../../lambda/migrations/runner';
-import { startPostgresServer } from '../../../test/support/postgres/server';
+import { startPostgresServer } from '../../../scripts/local-postgres/server';
 import { startLocalIssuer } from '../src/auth/local-issuer';
 import { PostgresBackend } from '../src/backend/postgres';
 import { CHAT_TOOLS } from '../src/tools';

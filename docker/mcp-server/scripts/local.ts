@@ -7,7 +7,7 @@
  */
 import { Client } from 'pg';
 import { runMigrations } from '../../../lambda/migrations/runner';
-import { startPostgresServer } from '../../../test/support/postgres/server';
+import { startPostgresServer } from '../../../scripts/local-postgres/server';
 import { startLocalIssuer } from '../src/auth/local-issuer';
 import { loadConfig } from '../src/config';
 import { createLogger, errorFields } from '../src/log';

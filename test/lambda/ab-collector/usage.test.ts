@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { collect } from '../../../lambda/ab-collector/collect';
 import { createCollectorHandler } from '../../../lambda/ab-collector/handler';
 import { hasuraLiteUsage, localSenderPattern, Queryable, synapseUsage, windowBefore } from '../../../lambda/ab-collector/usage';
-import { CHAT_ROOM_DEFINITIONS } from '../../../lib/chat-shared/rooms';
+import { CHAT_ROOM_DEFINITIONS } from '../../../chat-domain/rooms';
 import { fetchAbSeries } from '../../../scripts/ab-report/cloudwatch';
 import { CloudWatchStandIn, startCloudWatchStandIn } from '../../support/aws/cloudwatch-stand-in';
 import { standInClients } from '../../support/aws/sdk-env';

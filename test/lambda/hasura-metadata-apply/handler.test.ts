@@ -57,7 +57,7 @@ describe('hasura-metadata-apply handler against a stand-in Hasura', () => {
   it('replaces the metadata with exactly the directory content, then reloads and checks consistency', async () => {
     const result = await handlerFor()(event('Create', props()), context());
 
-    expect(hasura.operations).toEqual(['replace_metadata', 'reload_metadata', 'get_inconsistent_metadata']);
+    expect(hasura.operations).toEqual(['replace_metadata', 'reload_metadata', 'get_inconsistent_metadata', 'export_metadata']);
     const replace = hasura.calls.find((c) => c.body?.type === 'replace_metadata')!;
     expect(replace.adminSecret).toBe(ADMIN_SECRET);
     expect(replace.body).toEqual({ type: 'replace_metadata', version: 2, args: { allow_inconsistent_metadata: false, metadata: directoryContent() } });
@@ -65,6 +65,8 @@ describe('hasura-metadata-apply handler against a stand-in Hasura', () => {
     expect(reload.body!.args).toEqual({ reload_remote_schemas: true, reload_sources: true, recreate_event_triggers: true });
     expect(hasura.metadata).toEqual(directoryContent());
     expect(result.PhysicalResourceId).toBe('hasura-metadata');
+    // replace_metadata reports no resource_version; the handler reads the one the apply left.
+    expect(result.Data!.ResourceVersion).toBe(String(hasura.resourceVersion));
     expect(result.Data!.TablesTracked.split(',')).toEqual(
       expect.arrayContaining(['public.chat_rooms', 'public.chat_messages', 'public.chat_members', 'public.chat_bans', 'public.link_previews', 'public.users']),
     );
@@ -225,7 +227,7 @@ describe('hasura-metadata-apply handler against a stand-in Hasura', () => {
 
     it('merges the chat tables into the existing source and keeps everything else', async () => {
       await handlerFor()(event('Create', props({ Ownership: 'shared' })), context());
-      expect(hasura.operations).toEqual(['export_metadata', 'replace_metadata', 'reload_metadata', 'get_inconsistent_metadata']);
+      expect(hasura.operations).toEqual(['export_metadata', 'replace_metadata', 'reload_metadata', 'get_inconsistent_metadata', 'export_metadata']);
       const replace = hasura.calls.find((c) => c.body?.type === 'replace_metadata')!.body!;
       expect(replace.resource_version).toBe(7);
 
@@ -253,13 +255,13 @@ describe('hasura-metadata-apply handler against a stand-in Hasura', () => {
         /export_metadata: resource does not exist \(404\): the metadata API is not reachable at this address/,
       );
       await handlerFor()(event('Create', props({ Ownership: 'shared' })), context());
-      expect(hasura.operations.slice(-3)).toEqual(['replace_metadata', 'reload_metadata', 'get_inconsistent_metadata']);
+      expect(hasura.operations.slice(-4)).toEqual(['replace_metadata', 'reload_metadata', 'get_inconsistent_metadata', 'export_metadata']);
     });
 
     it('re-reads and merges again after a 409 conflict, then succeeds', async () => {
       hasura.answerOnce('replace_metadata', { status: 409, body: { path: '$', error: 'metadata resource version referenced (7) did not match current version', code: 'conflict' } });
       await handlerFor()(event('Create', props({ Ownership: 'shared' })), context());
-      expect(hasura.operations).toEqual(['export_metadata', 'replace_metadata', 'export_metadata', 'replace_metadata', 'reload_metadata', 'get_inconsistent_metadata']);
+      expect(hasura.operations).toEqual(['export_metadata', 'replace_metadata', 'export_metadata', 'replace_metadata', 'reload_metadata', 'get_inconsistent_metadata', 'export_metadata']);
     });
 
     it('gives up with the conflict reason when the metadata keeps changing', async () => {

@@ -1,4 +1,4 @@
-import { loadMetadataDirectory } from '../../../lambda/hasura-metadata-apply/metadata-directory';
+import { loadMetadataDirectory } from '../../../chat-domain/hasura-metadata-directory';
 import { METADATA_DIR } from '../../hasura-metadata/metadata-model';
 import { TestDatabase } from '../../support/postgres';
 import { PublicSchemaCatalog, readPublicSchemaCatalog } from '../../support/postgres/catalog';

@@ -7,7 +7,8 @@ import type { PublicSchemaCatalog } from '../../support/postgres/catalog';
  * A stand-in for Hasura GraphQL Engine's /healthz and /v1/metadata on 127.0.0.1,
  * answering as the metadata API reference documents
  * (hasura.io/docs/latest/api-reference/metadata-api/manage-metadata/): it keeps the
- * metadata and its resource_version, answers 409 `conflict` to a stale
+ * metadata and its resource_version (reported by export_metadata v2 only: replace_metadata
+ * answers {is_consistent, inconsistent_objects}, as runReplaceMetadataV2 does), answers 409 `conflict` to a stale
  * resource_version, and 400 `unexpected` with the inconsistent objects in `internal`
  * when told the metadata is inconsistent, or when the metadata defines a table permission
  * for the reserved role `admin` (graphql-engine's buildPermission: "cannot define

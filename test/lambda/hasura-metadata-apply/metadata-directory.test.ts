@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { loadMetadataDirectory, MetadataDirectoryError, replaceMetadataRequest } from '../../../lambda/hasura-metadata-apply/metadata-directory';
+import { loadMetadataDirectory, MetadataDirectoryError, replaceMetadataRequest } from '../../../chat-domain/hasura-metadata-directory';
 
 /** Writes a metadata directory from `files` (path → content) into a fresh temp dir. */
 function metadataDir(files: Record<string, string>): string {

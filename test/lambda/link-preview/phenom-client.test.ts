@@ -1,7 +1,7 @@
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createPhenomClient, UpstreamError } from '../../../lambda/link-preview/phenom-client';
-import { readBody } from '../../support/http-body';
+import { asyncListener, readBody } from '../../support/http-body';
 import { freeLoopbackPort } from '../../support/net';
 
 /**
@@ -14,11 +14,11 @@ let answer: { status: number; body: string };
 let received: { headers: IncomingHttpHeaders; body: Record<string, unknown> }[] = [];
 
 beforeAll(async () => {
-  server = createServer(async (req, res) => {
+  server = createServer(asyncListener(async (req, res) => {
     received.push({ headers: req.headers, body: JSON.parse(await readBody(req)) as Record<string, unknown> });
     res.writeHead(answer.status, { 'content-type': 'application/json' });
     res.end(answer.body);
-  });
+  }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/graphql`;
 });

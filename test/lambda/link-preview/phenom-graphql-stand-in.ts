@@ -1,7 +1,7 @@
 import { createServer, IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { buildSchema, graphql } from 'graphql';
-import { readBody } from '../../support/http-body';
+import { asyncListener, readBody } from '../../support/http-body';
 
 /**
  * The Phenom backend as the link-preview Lambda sees it: a Hasura GraphQL Engine
@@ -50,7 +50,7 @@ export async function startPhenomGraphqlStandIn(options: { adminSecret?: string 
   const hanging = new Set<ServerResponse>();
   let behaviour: PhenomBehaviour = 'normal';
 
-  const server: Server = createServer(async (req, res) => {
+  const server: Server = createServer(asyncListener(async (req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify(body));
@@ -69,7 +69,7 @@ export async function startPhenomGraphqlStandIn(options: { adminSecret?: string 
     const result = await graphql({ schema: SCHEMA, source: query, variableValues: variables, rootValue });
     if (result.errors) return send(200, { errors: result.errors.map((e) => ({ message: e.message, extensions: { code: 'validation-failed' } })) });
     send(200, { data: result.data });
-  });
+  }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 

@@ -5,7 +5,7 @@ import { customResourceEvent } from '../../support/cloudformation-event';
 import { MatrixHomeserver } from '../../support/matrix-homeserver';
 import { standInAwsEnv } from '../../support/aws/sdk-env';
 import { handler as startHandler } from '../../../lambda/synapse-bootstrap-start';
-import { DEPLOY_STEPS } from '../../../lambda/shared/deploy-step-limits';
+import { DEPLOY_STEPS } from '../../../chat-domain/deploy-step-limits';
 
 type IsCompleteEvent = CloudFormationCustomResourceEvent & { Data?: Record<string, string> };
 type Handler = (event: IsCompleteEvent, context: { getRemainingTimeInMillis(): number }) => Promise<{ IsComplete: boolean; Data?: Record<string, string> }>;

@@ -104,6 +104,8 @@ describe('ChatHasuraLite: created Hasura engine', () => {
     expect(plain.HASURA_GRAPHQL_DEV_MODE).toBe('false');
     expect(plain.HASURA_GRAPHQL_ENABLED_APIS).toBe('graphql,metadata');
     expect(plain).not.toHaveProperty('HASURA_GRAPHQL_UNAUTHORIZED_ROLE');
+    // The JWKS is refetched only when Cognito's response says when it expires; this log says whether it will be.
+    expect(String(plain.HASURA_GRAPHQL_ENABLED_LOG_TYPES).split(',')).toEqual(expect.arrayContaining(['startup', 'http-log', 'jwk-refresh-log']));
     expect(plain.LINK_PREVIEW_WEBHOOK_URL).toBe('https://abc.lambda-url.us-east-1.on.aws/');
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { parse, stringify } from 'yaml';
 import { createHandler } from '../../../lambda/hasura-metadata-apply/handler';
-import { loadMetadataDirectory } from '../../../lambda/hasura-metadata-apply/metadata-directory';
+import { loadMetadataDirectory } from '../../../chat-domain/hasura-metadata-directory';
 import { handleMigrationsEvent, MIGRATIONS_PHYSICAL_ID, MigrationsEventDeps } from '../../../lambda/migrations/custom-resource';
 import { MIGRATIONS_TABLE } from '../../../lambda/migrations/runner';
 import { SQL_DIR, sqlContentHash } from '../../../lib/chat-hasura-lite';
@@ -214,7 +214,7 @@ describe('rolling back a release whose migration succeeded', () => {
     expect(metadataBack).toMatchObject({ PhysicalResourceId: 'hasura-metadata', Data: { MetadataHash: metadataContentHash(HASURA_METADATA_DIR) } });
     // N's metadata is what the engine serves again: it leaves out topic and chat_room_pins, which stay in the database.
     expect(hasura.metadata).toEqual(loadMetadataDirectory(n.metadataDir));
-    expect(hasura.operations.slice(-3)).toEqual(['replace_metadata', 'reload_metadata', 'get_inconsistent_metadata']);
+    expect(hasura.operations.slice(-4)).toEqual(['replace_metadata', 'reload_metadata', 'get_inconsistent_metadata', 'export_metadata']);
     expect(await schemaFingerprint(db.pool)).toBe(schemaAtNext);
     expect((await db.pool.query(`SELECT name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY name`)).rows).toEqual(recordsAtNext);
 

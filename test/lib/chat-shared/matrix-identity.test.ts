@@ -9,8 +9,8 @@ import {
   SYNAPSE_DISPLAY_NAME_TEMPLATE,
   SYNAPSE_EMAIL_TEMPLATE,
   SYNAPSE_LOCALPART_TEMPLATE,
-} from '../../../lib/chat-shared/matrix-identity';
-import { chatUserProfile } from '../../../lib/chat-shared/profile';
+} from '../../../chat-domain/matrix-identity';
+import { chatUserProfile } from '../../../chat-domain/profile';
 import { buildHomeserverConfig } from '../../../lib/chat-synapse/homeserver-config';
 
 /**

@@ -1,12 +1,12 @@
 import { CHAT_ROOMS as BOOTSTRAP_ROOMS } from '../../../lambda/synapse-bootstrap/bootstrap';
-import { CHAT_GROUPS, entitlementsFor } from '../../../lib/chat-shared/groups';
-import { ALL_CHAT_ROOM_NAMES, CHAT_ROOM_DEFINITIONS, CHAT_ROOMS, matrixRoomAlias } from '../../../lib/chat-shared/rooms';
+import { CHAT_GROUPS, entitlementsFor } from '../../../chat-domain/groups';
+import { ALL_CHAT_ROOM_NAMES, CHAT_ROOM_DEFINITIONS, CHAT_ROOMS, matrixRoomAlias } from '../../../chat-domain/rooms';
 import { chatRoomAliases } from '../../../lib/operations/synapse-history-purge';
 import { TestDatabase } from '../../support/postgres';
 import { createMigratedDatabase } from '../../support/postgres/migrated';
 
 /**
- * Issue #13 item 8: the rooms are defined once (lib/chat-shared/rooms.ts). The bootstrap and
+ * Issue #13 item 8: the rooms are defined once (chat-domain/rooms.ts). The bootstrap and
  * the groups read that definition; sql/001 is an applied migration that cannot, so the rows
  * the migrations leave in chat_rooms are held to it here, on a real PostgreSQL 17.
  */

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { AB_DIMENSIONS, AB_METRICS, AB_NAMESPACE, AB_WINDOW_SECONDS, AbBackend } from '../../../lib/operations/ab-metrics';
+import { AB_DIMENSIONS, AB_METRICS, AB_NAMESPACE, AB_WINDOW_SECONDS, AbBackend } from '../../../chat-domain/ab-metrics';
 import { main, MAX_DAYS } from '../../../scripts/ab-report';
 import { BACKEND_COLORS, CHART_PANELS, CHART_WIDTH } from '../../../scripts/ab-report/chart';
 import { CloudWatchStandIn, startCloudWatchStandIn } from '../../support/aws/cloudwatch-stand-in';

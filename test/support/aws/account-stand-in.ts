@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { readBody } from '../http-body';
+import { asyncListener, readBody } from '../http-body';
 import { ec2Error, ec2Response, el, fields, list, queryError, queryList, queryResponse, XmlNode } from './query-xml';
 
 /**
@@ -297,7 +297,7 @@ export async function startAccountStandIn(init: Partial<AccountState> = {}): Pro
     send(200, { ...found, FeedbackForwardingStatus: true, DkimAttributes: { SigningEnabled: true, Status: found.VerificationStatus, SigningAttributesOrigin: 'AWS_SES' } });
   }
 
-  const server: Server = createServer(async (req, res) => {
+  const server: Server = createServer(asyncListener(async (req, res) => {
     const raw = await readBody(req);
     const scope = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''));
     const xml = (status: number, body: string) => {
@@ -342,7 +342,7 @@ export async function startAccountStandIn(init: Partial<AccountState> = {}): Pro
       }
       return xml(err.status, service === 'ec2' ? ec2Error(err.code, err.message) : queryError(NAMESPACES[service]?.ns ?? '', err.code, err.message));
     }
-  });
+  }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return Object.assign(state, {

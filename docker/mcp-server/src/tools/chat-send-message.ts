@@ -1,14 +1,14 @@
 import { z } from 'zod';
+import { MAX_MESSAGE_CHARS } from '../backend/content';
 import { defineTool, idField, messageOut, MessageOut, roomIdField, withoutNul } from './common';
 
-export const MAX_CONTENT = 4000;
 
 export const chatSendMessage = defineTool({
   name: 'chat_send_message',
   title: 'Send a message',
   description:
     'Posts a message to a room as the agent account. message_type "text" (the default) is plain text; "phenom_link" shares Phenom content ' +
-    `and needs its phenom_id (the app then shows a preview card). Content is at most ${MAX_CONTENT} characters. ` +
+    `and needs its phenom_id (the app then shows a preview card). Content is at most ${MAX_MESSAGE_CHARS} characters. ` +
     'The room’s rules apply: the agent must be a member, not muted or banned, and the room must be active. ' +
     'Always pass client_message_id, a new UUID for every new message: if a call fails or times out without an answer, retry it with the same ' +
     'client_message_id (and the same content), and you get the message the first call stored instead of posting it twice. ' +
@@ -21,11 +21,11 @@ export const chatSendMessage = defineTool({
         // Counted in characters (code points), as the database's char_length check counts them.
         .superRefine((s, ctx) => {
           const length = [...s].length;
-          if (length > MAX_CONTENT) {
-            ctx.addIssue({ code: 'custom', message: `content is ${length} characters long; the limit is ${MAX_CONTENT}. Shorten it or split it into several messages.` });
+          if (length > MAX_MESSAGE_CHARS) {
+            ctx.addIssue({ code: 'custom', message: `content is ${length} characters long; the limit is ${MAX_MESSAGE_CHARS}. Shorten it or split it into several messages.` });
           }
         })
-        .describe(`The message text, 1 to ${MAX_CONTENT} characters.`),
+        .describe(`The message text, 1 to ${MAX_MESSAGE_CHARS} characters.`),
       message_type: z.enum(['text', 'phenom_link']).default('text').describe('"text" (default) or "phenom_link" (then phenom_id is required).'),
       phenom_id: idField('phenom_id').optional().describe('The Phenom content id the message links to. Required for phenom_link, not allowed for text.'),
       client_message_id: z

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_MESSAGE_CHARS } from '../backend/content';
 import type { ChatBackend, Ban, Member, Message, Room } from '../backend/types';
 import type { Principal } from '../auth/verifier';
 
@@ -103,7 +104,7 @@ export const minutesField = z
  * from another client may be longer than our 4000. With them, a one-item page always fits the
  * result budget. A cut string ends in "…".
  */
-export const CAPS = { displayName: 256, roomName: 255, roomDescription: 1000, content: 4000, reason: 1000, previewTitle: 300, previewDescription: 1000, url: 2048, mediaType: 100 } as const;
+export const CAPS = { displayName: 256, roomName: 255, roomDescription: 1000, content: MAX_MESSAGE_CHARS, reason: 1000, previewTitle: 300, previewDescription: 1000, url: 2048, mediaType: 100 } as const;
 
 export function cap(value: string, max: number): string;
 export function cap(value: string | null, max: number): string | null;

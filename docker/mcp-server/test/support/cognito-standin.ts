@@ -23,6 +23,8 @@ export interface CognitoStandInOptions {
   readonly idTokenTtlSeconds?: number;
   /** Seconds since the epoch; shared with the code under test to move time. */
   readonly nowSeconds: () => number;
+  /** The pool's issuer, `https://cognito-idp.<region>.amazonaws.com/<poolId>` (default: a us-east-1 pool). */
+  readonly issuer?: string;
   /** Hasura roles the ID token's claims allow, the first the default (default: the claims the real trigger gives chat-admin). */
   readonly allowedRoles?: string[];
 }
@@ -43,8 +45,11 @@ export class CognitoStandIn {
   private readonly issuedTokenIds = new Set<string>();
   private readonly expiredTokenIds = new Set<string>();
   url = '';
+  readonly issuer: string;
 
-  constructor(readonly options: CognitoStandInOptions) {}
+  constructor(readonly options: CognitoStandInOptions) {
+    this.issuer = options.issuer ?? 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_StandIn1';
+  }
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -118,6 +123,7 @@ export class CognitoStandIn {
     const jti = randomUUID();
     this.issuedTokenIds.add(jti);
     const idToken = this.sign({
+      iss: this.issuer,
       sub: this.options.sub,
       'cognito:username': this.options.sub,
       email: this.options.loginName,
@@ -128,7 +134,7 @@ export class CognitoStandIn {
       jti,
       [HASURA_CLAIMS]: JSON.stringify(claims),
     });
-    const accessToken = this.sign({ sub: this.options.sub, token_use: 'access', client_id: this.options.clientId, iat: now, exp: now + ttl });
+    const accessToken = this.sign({ iss: this.issuer, sub: this.options.sub, token_use: 'access', client_id: this.options.clientId, iat: now, exp: now + ttl });
     this.calls.push({ flow, ok: true });
     res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(
       JSON.stringify({

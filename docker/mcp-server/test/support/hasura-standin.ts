@@ -4,7 +4,7 @@ import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { buildSchema, BREAK, DocumentNode, execute, getNamedType, GraphQLError, GraphQLFieldResolver, GraphQLSchema, isLeafType, parse, TypeInfo, validate, visit, visitWithTypeInfo } from 'graphql';
 import { DatabaseError, Pool, PoolClient, QueryConfig, QueryResult, types } from 'pg';
-import { loadMetadataDirectory } from '../../../../lambda/hasura-metadata-apply/metadata-directory';
+import { loadMetadataDirectory } from '../../../../chat-domain/hasura-metadata-directory';
 import { CognitoStandIn, HASURA_CLAIMS } from './cognito-standin';
 
 /**
@@ -13,14 +13,19 @@ import { CognitoStandIn, HASURA_CLAIMS } from './cognito-standin';
  * field as SQL (so the chat-rules trigger, CHECKs, foreign keys and the one-active-ban exclusion
  * answer for real), and shapes answers and errors as Hasura's API reference documents them:
  *   - 200 `{data}`, or 200 `{errors: [{message, extensions: {path: "$...", code, internal?}}]}`;
- *   - JWT mode: the Cognito ID token's stringified-JSON claims under https://hasura.io/jwt/claims,
- *     `x-hasura-role` checked against x-hasura-allowed-roles (invalid-jwt / access-denied);
+ *   - JWT mode as Hasura.Server.Auth.JWT runs it: no Authorization header → invalid-headers; the
+ *     token's iss and aud matched exactly against the JWT secret's issuer and audience
+ *     (invalid-jwt); the Cognito ID token's stringified-JSON claims under https://hasura.io/jwt/claims
+ *     (missing or malformed → jwt-invalid-claims); `x-hasura-role` checked against
+ *     x-hasura-allowed-roles (access-denied). The body is parsed first: invalid JSON → invalid-json;
  *   - Postgres errors mapped as graphql-engine does: 23514 → permission-error "Check constraint
  *     violation. …", 23503/23505/23P01 → constraint-violation with a prefix, any other class-23
- *     code (the chat rules' 23C0x) → constraint-violation with the bare message, 22xxx →
- *     data-exception, anything else → unexpected "database query error". `extensions.internal`
- *     (the Postgres error) only with `internalErrors` (HASURA_GRAPHQL_DEV_MODE=true): the engine
- *     adds it otherwise only for its admin role, which the agent never uses.
+ *     code (the chat rules' 23C0x) → constraint-violation with the bare message, 22025 →
+ *     bad-request, other 22xxx → data-exception, anything else → unexpected "database query error".
+ *     Only that last one has `extensions.internal` (the Postgres error), and only with
+ *     `internalErrors` (HASURA_GRAPHQL_DEV_MODE=true) or for the admin role, which the agent never uses.
+ *   - mutation output (insert_one's row, returning) read from the written rows without the select
+ *     row filter, as Translate/Returning.hs builds it; relationships inside it keep their filters.
  *   - the permissions of the REAL hasura-metadata/ for the request's role, as Hasura derives a
  *     role's schema from them: a root field, column or relationship the role cannot select, an
  *     insert or _set column the role cannot set (columns minus presets) → validation-failed
@@ -51,8 +56,8 @@ interface Permission {
 /** table → operation → role → permission, from hasura-metadata/. */
 type Permissions = Map<string, Map<Operation, Map<string, Permission>>>;
 
-function loadPermissions(): Permissions {
-  const [source] = loadMetadataDirectory(METADATA_DIR).sources;
+function loadPermissions(dir: string): Permissions {
+  const [source] = loadMetadataDirectory(dir).sources;
   const out: Permissions = new Map();
   for (const table of source!.tables) {
     const byOp = new Map<Operation, Map<string, Permission>>();
@@ -198,8 +203,16 @@ interface Context {
 export interface HasuraStandInOptions {
   readonly pool: Pool;
   readonly cognito: CognitoStandIn;
-  /** Errors carry extensions.internal for every role, as with HASURA_GRAPHQL_DEV_MODE=true (our engine runs with false). */
+  /**
+   * HASURA_GRAPHQL_DEV_MODE=true: "database query error" carries the Postgres error in
+   * extensions.internal for every role (our engine runs with false). Errors Hasura maps itself
+   * (classes 22 and 23) never carry it.
+   */
   readonly internalErrors?: boolean;
+  /** The issuer and audience of HASURA_GRAPHQL_JWT_SECRET (default: the Cognito stand-in's, as hasuraJwtSecret sets them). */
+  readonly jwt?: { readonly issuer: string; readonly audience?: string | readonly string[] };
+  /** A Hasura metadata directory (default: the repo's hasura-metadata/). */
+  readonly metadataDir?: string;
 }
 
 export class HasuraStandIn {
@@ -209,7 +222,8 @@ export class HasuraStandIn {
   /** The role each operation ran as, in the same order. */
   readonly roles: string[] = [];
   internalErrors: boolean;
-  private readonly permissions: Permissions = loadPermissions();
+  private readonly jwt: { readonly issuer: string; readonly audience?: string | readonly string[] };
+  private readonly permissions: Permissions;
   /** When set, every request waits this long first (timeouts). */
   delayMs = 0;
   url = '';
@@ -217,6 +231,8 @@ export class HasuraStandIn {
 
   constructor(private readonly options: HasuraStandInOptions) {
     this.internalErrors = options.internalErrors ?? false;
+    this.permissions = loadPermissions(options.metadataDir ?? METADATA_DIR);
+    this.jwt = options.jwt ?? { issuer: options.cognito.issuer, audience: options.cognito.options.clientId };
   }
 
   async start(): Promise<void> {
@@ -240,24 +256,20 @@ export class HasuraStandIn {
     const fail = (code: string, message: string, path = '$'): void => reply(200, { errors: [{ extensions: { path, code }, message }] });
     if (req.method !== 'POST' || req.url !== '/v1/graphql') return reply(404, { path: '$', error: 'resource does not exist', code: 'not-found' });
 
+    // graphql-engine parses the body before it authenticates (Hasura.Server.App: AHGraphQLRequest),
+    // and answers every /v1/graphql error with HTTP 200 (maybeMod200).
     let body: { query?: string; variables?: Record<string, unknown>; operationName?: string };
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      return reply(400, { path: '$', error: 'invalid json', code: 'invalid-json' });
+    } catch (e) {
+      return fail('invalid-json', `Error in $: ${(e as Error).message}`);
     }
 
-    const auth = req.headers.authorization;
-    if (!auth?.startsWith('Bearer ')) return fail('access-denied', "Missing 'Authorization' or 'Cookie' header in JWT authentication mode");
-    const verified = this.options.cognito.verify(auth.slice('Bearer '.length));
-    if (!verified.ok) return fail('invalid-jwt', `Could not verify JWT: ${verified.reason}`);
-    const rawClaims = verified.claims[HASURA_CLAIMS];
-    if (typeof rawClaims !== 'string') return fail('jwt-missing-role-claims', `claims key: '${HASURA_CLAIMS}' not found`);
-    const claims = JSON.parse(rawClaims) as { 'x-hasura-allowed-roles': string[]; 'x-hasura-default-role': string };
-    const role = (req.headers['x-hasura-role'] as string | undefined) ?? claims['x-hasura-default-role'];
-    if (!claims['x-hasura-allowed-roles'].includes(role)) return fail('access-denied', 'Your requested role is not in allowed roles');
+    const auth = this.authenticate(req);
+    if (!auth.ok) return fail(auth.code, auth.message);
+    const { session } = auth;
+    const role = session['x-hasura-role']!;
     if (role === 'admin') return reply(500, { error: "the Hasura stand-in refuses the reserved role admin: real Hasura would bypass every permission for it; use chat_admin or user" });
-    const session: Record<string, string> = { 'x-hasura-role': role, 'x-hasura-user-id': String((claims as Record<string, unknown>)['x-hasura-user-id']) };
 
     let document;
     try {
@@ -294,6 +306,47 @@ export class HasuraStandIn {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * JWT mode as Hasura.Server.Auth.JWT does it (processJwt_, parseClaimsMap, parseHasuraClaims):
+   * the session variables, or the error graphql-engine answers with.
+   */
+  private authenticate(req: IncomingMessage): { ok: true; session: Record<string, string> } | { ok: false; code: string; message: string } {
+    const auth = req.headers.authorization;
+    if (auth === undefined) return { ok: false, code: 'invalid-headers', message: "Missing 'Authorization' or 'Cookie' header in JWT authentication mode" };
+    const words = auth.split(/\s+/).filter(Boolean);
+    if (words.length !== 2 || words[0] !== 'Bearer') return { ok: false, code: 'invalid-headers', message: 'Malformed Authorization header' };
+    const verified = this.options.cognito.verify(words[1]!);
+    if (!verified.ok) return { ok: false, code: 'invalid-jwt', message: `Could not verify JWT: ${verified.reason}` };
+    // jose checks iss and aud only when the token has them; Cognito ID tokens always do.
+    const { iss, aud } = verified.claims;
+    if (iss !== undefined && iss !== this.jwt.issuer) return { ok: false, code: 'invalid-jwt', message: 'Could not verify JWT: JWTNotInIssuer' };
+    const audiences = this.jwt.audience === undefined ? undefined : [this.jwt.audience].flat();
+    if (audiences && aud !== undefined && ![aud].flat().some((a) => audiences.includes(String(a)))) return { ok: false, code: 'invalid-jwt', message: 'Could not verify JWT: JWTNotInAudience' };
+
+    const rawClaims = verified.claims[HASURA_CLAIMS];
+    if (rawClaims === undefined) return { ok: false, code: 'jwt-invalid-claims', message: `claims key: '${HASURA_CLAIMS}' not found` };
+    if (typeof rawClaims !== 'string') return { ok: false, code: 'jwt-invalid-claims', message: 'expecting a string when claims_format is stringified_json' };
+    let claims: unknown;
+    try {
+      claims = JSON.parse(rawClaims);
+    } catch {
+      claims = undefined;
+    }
+    if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
+      return { ok: false, code: 'jwt-invalid-claims', message: `expecting stringified json at: 'claims_namespace ${HASURA_CLAIMS}', but found: ${rawClaims}` };
+    }
+    const hasura = Object.fromEntries(Object.entries(claims).map(([k, v]) => [k.toLowerCase(), v]));
+    const allowed = hasura['x-hasura-allowed-roles'];
+    const fallback = hasura['x-hasura-default-role'];
+    if (allowed === undefined) return { ok: false, code: 'jwt-missing-role-claims', message: 'JWT claim does not contain x-hasura-allowed-roles' };
+    if (!Array.isArray(allowed) || !allowed.every((r) => typeof r === 'string')) return { ok: false, code: 'jwt-invalid-claims', message: 'invalid x-hasura-allowed-roles; should be a list of roles' };
+    if (fallback === undefined) return { ok: false, code: 'jwt-missing-role-claims', message: 'JWT claim does not contain x-hasura-default-role' };
+    if (typeof fallback !== 'string') return { ok: false, code: 'jwt-invalid-claims', message: 'invalid x-hasura-default-role; should be a single role name' };
+    const role = (req.headers['x-hasura-role'] as string | undefined) ?? fallback;
+    if (!allowed.includes(role)) return { ok: false, code: 'access-denied', message: 'Your requested role is not in allowed roles' };
+    return { ok: true, session: { 'x-hasura-role': role, 'x-hasura-user-id': String(hasura['x-hasura-user-id']) } };
   }
 
   private readonly resolve: GraphQLFieldResolver<unknown, Context> = async (source, args, ctx, info) => {
@@ -434,10 +487,9 @@ export class HasuraStandIn {
       const inserted = (await this.run(client, `${text} RETURNING *`, sql.params, path('object'))).rows[0];
       if (!inserted) return null;
       await this.requireCheck(ctx, table, 'insert', [inserted], path('object'));
-      // The returned row is what the role may select: none when its select filter excludes the row.
-      const s = new Sql();
-      const a = s.alias();
-      return (await this.select(ctx, s, table, a, `${a}.id = ${s.param(inserted.id)}`, {}))[0] ?? null;
+      // Mutation output is read from the written rows with no row filter (Translate/Returning.hs:
+      // TablePerm annBoolExpTrue), so the role gets back a row its select filter would hide.
+      return inserted;
     }
     if ((match = /^update_(\w+)_by_pk$/.exec(field))) {
       const table = match[1]!;
@@ -491,19 +543,25 @@ export class HasuraStandIn {
       '23502': ['constraint-violation', 'Not-NULL violation. '],
       '23001': ['constraint-violation', 'Can not delete or update due to data being referred. '],
     };
-    // Any other integrity violation (class 23, e.g. the chat rules' 23C0x) keeps its message as is.
-    let [code, message] = byState[state]
+    // Any other integrity violation (class 23, e.g. the chat rules' 23C0x) keeps its message as is;
+    // of class 22 only 22025 (invalid escape sequence) is a bad request.
+    const [code, message] = byState[state]
       ? [byState[state]![0], byState[state]![1] + error.message]
       : state.startsWith('23')
         ? ['constraint-violation', error.message]
-        : ['unexpected', 'database query error'];
-    if (state.startsWith('22')) [code, message] = ['data-exception', error.message];
+        : state === '22025'
+          ? ['bad-request', error.message]
+          : state.startsWith('22')
+            ? ['data-exception', error.message]
+            : ['unexpected', 'database query error'];
+    // err400 sets no qeInternal: only the unexpected error has internal details to show.
+    if (code !== 'unexpected' || !this.internalErrors) return new GraphQLError(message, { extensions: { path, code } });
     const internal = {
       statement,
       prepared: true,
       error: { exec_status: 'FatalError', hint: error.hint ?? null, message: error.message, status_code: state, description: error.detail ?? null },
       arguments: [],
     };
-    return new GraphQLError(message, { extensions: { path, code, ...(this.internalErrors ? { internal } : {}) } });
+    return new GraphQLError(message, { extensions: { path, code, internal } });
   }
 }

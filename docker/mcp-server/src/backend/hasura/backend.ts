@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Ban, BanPage, ChatBackend, ChatError, Member, MemberPage, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
 import { originalForRetry } from '../client-message-id';
+import { requireWithinContentLimit } from '../content';
 import { cannotBanAdmin, cannotBanSelf, cannotUnbanSelf } from '../moderation';
 import { CognitoTokenProvider } from './cognito-token';
 import * as docs from './documents';
@@ -10,7 +11,6 @@ import { AgentRole, HasuraClient } from './graphql-client';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A timestamptz exactly as Hasura prints it (2026-01-02T03:04:05.123456+00:00): what a cursor this backend issued holds. */
 const HASURA_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[+-]\d{2}:\d{2}|Z)$/;
-const MAX_CONTENT = 4000;
 
 interface UserRow {
   id?: string;
@@ -221,7 +221,7 @@ export class HasuraBackend implements ChatBackend {
 
   async sendMessage(m: { roomId: string; content: string; messageType: MessageType; phenomId?: string; clientMessageId?: string }): Promise<Message> {
     this.requireRoomId(m.roomId);
-    if ([...m.content].length > MAX_CONTENT) throw new ChatError('content_too_long', `The message has ${[...m.content].length} characters; the limit is ${MAX_CONTENT}. Shorten it or split it.`);
+    requireWithinContentLimit(m.content);
     if (m.messageType === 'phenom_link' && !m.phenomId) throw new ChatError('invalid_input', 'A phenom_link message needs a phenom_id.');
     const agent = await this.agent();
     const key = m.clientMessageId;

@@ -1,17 +1,18 @@
+import { MAX_MESSAGE_CHARS } from '../content';
 import { ChatError } from '../types';
 
 /**
  * One entry of a GraphQL response's `errors`, as Hasura v2 shapes it:
- * `{ message, extensions: { path: "$.selectionSet...", code, internal? } }`. Hasura adds
- * `extensions.internal` (the Postgres error) only in dev mode or for its reserved admin role; the
- * agent's roles (chat_admin, user) get it only with HASURA_GRAPHQL_DEV_MODE=true.
+ * `{ message, extensions: { path: "$.selectionSet...", code, internal? } }`. The errors it maps
+ * itself (Postgres classes 22 and 23: mkTxErrorHandler's err400) never carry `internal`, so the
+ * code and message are all there is to go on; only "database query error" has it, in dev mode.
  */
 export interface HasuraErrorEntry {
   message: string;
   extensions?: {
     code?: string;
     path?: string;
-    internal?: { error?: { status_code?: string; message?: string; description?: string | null } };
+    internal?: unknown;
   };
 }
 
@@ -29,11 +30,8 @@ export class HasuraGraphQLError extends Error {
     return this.errors[0]?.extensions?.code;
   }
 
-  /** The Postgres SQLSTATE and message when Hasura passed them on. */
-  get postgres(): { sqlState?: string; message: string } {
-    const first = this.errors[0];
-    const internal = first?.extensions?.internal?.error;
-    return { sqlState: internal?.status_code, message: internal?.message ?? first?.message ?? '' };
+  get message0(): string {
+    return this.errors[0]?.message ?? '';
   }
 }
 
@@ -50,10 +48,10 @@ const CHAT_RULES: Record<string, { code: 'not_member' | 'muted' | 'banned' | 'ro
   '23C04': { code: 'room_inactive', token: 'room_inactive: ' },
 };
 
-/** The chat rule (contract C1) behind a Postgres error, by SQLSTATE or by the message's stable token. */
-function chatRule(sqlState: string | undefined, message: string): (typeof CHAT_RULES)[string] | undefined {
-  if (sqlState && CHAT_RULES[sqlState]) return CHAT_RULES[sqlState];
-  return Object.values(CHAT_RULES).find((rule) => message.startsWith(rule.token) || message.includes(`: ${rule.token}`));
+/** The chat rule (contract C1) behind a constraint-violation: Hasura passes the trigger's message on bare, stable token first. */
+function chatRule(code: string | undefined, message: string): (typeof CHAT_RULES)[string] | undefined {
+  if (code !== 'constraint-violation') return undefined;
+  return Object.values(CHAT_RULES).find((rule) => message.startsWith(rule.token));
 }
 
 const RULE_ADVICE: Record<string, string> = {
@@ -65,36 +63,36 @@ const RULE_ADVICE: Record<string, string> = {
 
 /**
  * Maps a Hasura error to a ChatError, or returns undefined when Hasura hid the cause
- * ("database query error" without internal details) so the caller can diagnose it.
+ * ("database query error") so the caller can diagnose it.
  */
 export function mapHasuraError(error: HasuraGraphQLError, ctx: ErrorContext = {}): ChatError | undefined {
   const code = error.code;
-  const { sqlState, message } = error.postgres;
+  const message = error.message0;
 
-  const rule = chatRule(sqlState, message);
-  if (rule) return new ChatError(rule.code, `${message.startsWith(rule.token) ? message.slice(rule.token.length) : message}. ${RULE_ADVICE[rule.code]}`);
+  const rule = chatRule(code, message);
+  if (rule) return new ChatError(rule.code, `${message.slice(rule.token.length)}. ${RULE_ADVICE[rule.code]}`);
 
   // Integrity errors keep Hasura's prefix ("Check constraint violation. ", "Foreign key violation. " ...).
-  if (sqlState === '23514' || /violates check constraint/.test(message)) {
-    if (/content/.test(message)) return new ChatError('content_too_long', 'The message is longer than 4000 characters; shorten it or split it into several messages.');
+  if (code === 'permission-error' && message.startsWith('Check constraint violation. ')) {
+    if (/content/.test(message)) return new ChatError('content_too_long', `The message is longer than ${MAX_MESSAGE_CHARS} characters; shorten it or split it into several messages.`);
     if (/phenom_id/.test(message)) return new ChatError('invalid_input', 'A phenom_link message needs a phenom_id.');
     if (/message_type/.test(message)) return new ChatError('invalid_input', 'message_type must be "text" or "phenom_link".');
     if (/expires/.test(message)) return new ChatError('invalid_input', 'A ban must end after it starts; give a positive duration.');
     return new ChatError('invalid_input', `The database rejected the values: ${message}`);
   }
-  if (sqlState === '23503' || /violates foreign key constraint/.test(message)) {
+  if (code === 'constraint-violation' && message.startsWith('Foreign key violation. ')) {
     if (/room_id_fkey/.test(message)) return new ChatError('room_not_found', `room not found: ${ctx.roomId ?? 'unknown id'}. List rooms with chat_list_rooms.`);
     if (/user_id_fkey/.test(message)) return new ChatError('user_not_found', `user not found: ${ctx.userId ?? 'unknown id'}.`);
     return new ChatError('invalid_input', `A referenced record does not exist: ${message}`);
   }
-  if (sqlState === '23P01' || /exclusion constraint/.test(message)) {
+  if (code === 'constraint-violation' && message.startsWith('Exclusion violation. ')) {
     const who = ctx.userId ? `user ${ctx.userId}` : 'the user';
     return new ChatError('invalid_input', `${who} is already banned in this room; unban first to change the ban's terms.`);
   }
-  if (sqlState === '23505' || /Uniqueness violation/.test(message)) {
+  if (code === 'constraint-violation' && message.startsWith('Uniqueness violation. ')) {
     return new ChatError('invalid_input', `The record already exists: ${message}`);
   }
-  if (code === 'data-exception' || sqlState?.startsWith('22')) {
+  if (code === 'data-exception' || code === 'bad-request') {
     return new ChatError('invalid_input', `Invalid value: ${message}`);
   }
   // Hasura's own permission checks: an insert/update check, a role without the field, or a role not allowed.
@@ -104,6 +102,7 @@ export function mapHasuraError(error: HasuraGraphQLError, ctx: ErrorContext = {}
   if (code === 'invalid-jwt' || code === 'invalid-headers' || code === 'jwt-invalid-claims') {
     return new ChatError('backend_unavailable', 'Hasura did not accept the agent account\'s token; check the Hasura JWT configuration and the agent credentials.');
   }
-  if (code === 'unexpected' && !error.errors[0]?.extensions?.internal) return undefined;
+  // "database query error": the cause is hidden outside dev mode, so the caller diagnoses it.
+  if (code === 'unexpected') return undefined;
   return new ChatError('backend_unavailable', 'Hasura could not complete the request; try again shortly.');
 }

@@ -1,4 +1,5 @@
 import type { DatabaseError } from 'pg';
+import { MAX_MESSAGE_CHARS } from '../content';
 import { ChatError } from '../types';
 
 /** The chat rules trigger's SQLSTATEs (contract C1) → tool error codes. */
@@ -34,7 +35,7 @@ export function toChatError(err: unknown): unknown {
     }
     switch (err.code) {
       case '23514':
-        if (err.constraint === 'chat_messages_content_check') return new ChatError('content_too_long', 'The message is longer than 4000 characters. Shorten it or split it into several messages.');
+        if (err.constraint === 'chat_messages_content_check') return new ChatError('content_too_long', `The message is longer than ${MAX_MESSAGE_CHARS} characters. Shorten it or split it into several messages.`);
         if (err.constraint === 'chat_messages_phenom_link_requires_phenom_id') return new ChatError('invalid_input', 'A phenom_link message needs a phenom_id.');
         return new ChatError('invalid_input', `The database rejected the values (${err.constraint ?? 'check constraint'}).`);
       case '23503':

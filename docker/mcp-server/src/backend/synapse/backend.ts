@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Ban, BackendLogger, BanPage, ChatBackend, ChatError, Member, MemberPage, MemberRole, Message, MessagePage, MessageType, Room } from '../types';
 import { originalForRetry } from '../client-message-id';
+import { requireWithinContentLimit } from '../content';
 import { cannotBanAdmin, cannotBanSelf } from '../moderation';
 import { liftBan, liftMute, putPowerLevel, readRoomState } from './expiry';
 import { MatrixApiError, MatrixClient, MatrixUnavailableError } from './matrix-client';
 import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, recordKey, roleForLevel, RoomState } from './room-state';
 
-const MAX_CONTENT = 4000;
 /** Matrix has no phenom_link type: a phenom link is an m.text message carrying this field. */
 export const PHENOM_ID_FIELD = 'com.thephenom.phenom_id';
 /** Aliases rarely move; re-resolving every 5 minutes picks up a re-pointed alias without a restart. */
@@ -169,7 +169,7 @@ export class SynapseBackend implements ChatBackend {
 
   async sendMessage(m: { roomId: string; content: string; messageType: MessageType; phenomId?: string; clientMessageId?: string }): Promise<Message> {
     const roomId = await this.resolveRoom(m.roomId);
-    if ([...m.content].length > MAX_CONTENT) throw new ChatError('content_too_long', `The message has ${[...m.content].length} characters; the limit is ${MAX_CONTENT}. Shorten it or split it.`);
+    requireWithinContentLimit(m.content);
     if (m.messageType === 'phenom_link' && !m.phenomId) throw new ChatError('invalid_input', 'A phenom_link message needs a phenom_id.');
     const bot = await this.bot();
     const state = await this.state(roomId);

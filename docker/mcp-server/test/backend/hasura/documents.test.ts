@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSchema, GraphQLObjectType, getNamedType, isLeafType, isListType, getNullableType, parse, validate } from 'graphql';
+import { buildSchema, GraphQLObjectType, getNamedType, isLeafType, isListType, isNonNullType, getNullableType, parse, validate } from 'graphql';
 import { parse as parseYaml } from 'yaml';
 import { createMigratedDatabase } from '../../../../../test/support/postgres/migrated';
 import { ALL_DOCUMENTS } from '../../../src/backend/hasura/documents';
@@ -31,19 +31,20 @@ describe('hasura GraphQL documents', () => {
     expect(String(query.chat_messages!.args.find((a) => a.name === 'order_by')!.type)).toBe('[chat_messages_order_by!]');
   });
 
-  it('has exactly the columns of the migrated chat schema, one field per column', async () => {
+  it('has exactly the columns of the migrated chat schema, one field per column, non-null where the column is NOT NULL', async () => {
     const db = await createMigratedDatabase('hsch');
     try {
       for (const table of ['chat_rooms', 'chat_messages', 'chat_members', 'chat_bans', 'link_previews', 'users']) {
-        const { rows } = await db.pool.query<{ column_name: string }>(
-          "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1",
+        const { rows } = await db.pool.query<{ column_name: string; is_nullable: 'YES' | 'NO' }>(
+          "SELECT column_name, is_nullable FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY column_name",
           [table],
         );
         const type = schema.getType(table) as GraphQLObjectType;
+        // Hasura types a NOT NULL column's output field as non-null (T!).
         const scalarFields = Object.values(type.getFields())
           .filter((f) => isLeafType(getNamedType(f.type)))
-          .map((f) => f.name);
-        expect({ table, columns: scalarFields.sort() }).toEqual({ table, columns: rows.map((r) => r.column_name).sort() });
+          .map((f) => `${f.name}${isNonNullType(f.type) ? '!' : ''}`);
+        expect({ table, columns: scalarFields.sort() }).toEqual({ table, columns: rows.map((r) => `${r.column_name}${r.is_nullable === 'NO' ? '!' : ''}`).sort() });
       }
     } finally {
       await db.drop();

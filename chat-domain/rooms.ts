@@ -1,7 +1,7 @@
 /**
  * The chat rooms (contract C2): the one definition every part reads.
  * - Hasura Lite: sql/001-chat-schema.sql seeds chat_rooms with these names and descriptions
- *   (an applied migration cannot import TypeScript, so test/lib/chat-shared/rooms.test.ts holds
+ *   (an applied migration cannot import TypeScript, so test/chat-domain/rooms.test.ts holds
  *   the migrated rows to this list);
  * - Synapse: lambda/synapse-bootstrap creates one room per entry, `#<alias>:<server>`, with the
  *   description as its topic;
@@ -45,3 +45,14 @@ export const ALL_CHAT_ROOM_NAMES: readonly ChatRoomName[] = CHAT_ROOM_DEFINITION
 export function matrixRoomAlias(room: Pick<ChatRoomDefinition, 'alias'>, matrixServerName: string): string {
   return `#${room.alias}:${matrixServerName}`;
 }
+
+/** One chat room as the Synapse bootstrap creates it. */
+export interface MatrixRoomSpec {
+  /** The alias localpart: `internal` → `#internal:<server>`. */
+  readonly alias: string;
+  readonly name: string;
+  readonly topic: string;
+}
+
+/** The rooms as the Synapse bootstrap creates them: the description becomes the topic. */
+export const MATRIX_ROOMS: readonly MatrixRoomSpec[] = CHAT_ROOM_DEFINITIONS.map((r) => ({ alias: r.alias, name: r.name, topic: r.description }));
