@@ -135,18 +135,13 @@ async function main(): Promise<void> {
     });
     await step('VACUUM ANALYZE chat_messages', () => client.query('VACUUM ANALYZE chat_messages'));
 
-    const counts = await client.query<{ name: string; n: number }>(
-      'SELECT r.name, count(*)::int AS n FROM chat_messages m JOIN chat_rooms r ON r.id = m.room_id GROUP BY r.name ORDER BY n DESC',
-    );
+    const counts = await client.query<{ name: string; n: number }>('SELECT r.name, count(*)::int AS n FROM chat_messages m JOIN chat_rooms r ON r.id = m.room_id GROUP BY r.name ORDER BY n DESC');
     console.log(`messages per room: ${counts.rows.map((r) => `${r.name} ${r.n.toLocaleString('en-US')}`).join(', ')}`);
     const room = (await client.query<{ id: string }>(`SELECT id FROM chat_rooms WHERE name = 'Phenom Community'`)).rows[0].id;
 
     // The cursor a client holds after reading DEEP_DEPTH messages: the last row it saw.
     const cursorRow = (
-      await client.query<{ created_at: Date; id: string }>(
-        `SELECT created_at, id FROM chat_messages WHERE room_id = $1 ORDER BY created_at DESC, id DESC OFFSET ${DEEP_DEPTH - 1} LIMIT 1`,
-        [room],
-      )
+      await client.query<{ created_at: Date; id: string }>(`SELECT created_at, id FROM chat_messages WHERE room_id = $1 ORDER BY created_at DESC, id DESC OFFSET ${DEEP_DEPTH - 1} LIMIT 1`, [room])
     ).rows[0];
     const cursor = [room, cursorRow.created_at, cursorRow.id];
 
@@ -176,7 +171,9 @@ async function main(): Promise<void> {
     console.log('  (keyset and OFFSET returned the same 50 ids at both depths)');
     const serverShallow = await serverMedianMs(client, KEYSET_FIRST_PAGE, [room], 21);
     const serverDeep = await serverMedianMs(client, KEYSET_NEXT_PAGE, cursor, 21);
-    console.log(`  keyset  server execution time (EXPLAIN ANALYZE, median of 21): depth 0 ${serverShallow.toFixed(3)} ms, depth 500,000 ${serverDeep.toFixed(3)} ms, ratio ${(serverDeep / serverShallow).toFixed(2)}`);
+    console.log(
+      `  keyset  server execution time (EXPLAIN ANALYZE, median of 21): depth 0 ${serverShallow.toFixed(3)} ms, depth 500,000 ${serverDeep.toFixed(3)} ms, ratio ${(serverDeep / serverShallow).toFixed(2)}`,
+    );
     console.log(`\nkeyset plan at depth 500,000:\n${await plan(client, KEYSET_NEXT_PAGE, cursor)}`);
     console.log(`\ntotal ${((Date.now() - benchStarted) / 1000).toFixed(1)} s`);
   } finally {

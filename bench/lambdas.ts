@@ -146,11 +146,17 @@ async function main(): Promise<void> {
       });
     }
     const realModules = path.join(REPO_ROOT, 'node_modules');
-    const stubModules = sdkStubs(outRoot, bundles.flatMap((b) => b.externals));
+    const stubModules = sdkStubs(
+      outRoot,
+      bundles.flatMap((b) => b.externals),
+    );
     for (let run = 0; run < RUNS; run++) {
       for (const b of bundles) {
         if (b.error) continue;
-        for (const [samples, nodePath] of [[b.real, realModules], [b.stubbed, stubModules]] as const) {
+        for (const [samples, nodePath] of [
+          [b.real, realModules],
+          [b.stubbed, stubModules],
+        ] as const) {
           const ms = initOnce(b.file, nodePath);
           if (typeof ms === 'string') {
             b.error = ms;

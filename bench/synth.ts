@@ -30,4 +30,6 @@ for (let i = 0; i < runs; i++) {
 }
 const sorted = [...times].sort((a, b) => a - b);
 const median = sorted[Math.floor(sorted.length / 2)];
-console.log(`cdk synth -c env=${values.env}: median ${(median / 1000).toFixed(2)} s over ${runs} runs (min ${(sorted[0] / 1000).toFixed(2)} s, max ${(sorted[sorted.length - 1] / 1000).toFixed(2)} s); goal < 10 s`);
+console.log(
+  `cdk synth -c env=${values.env}: median ${(median / 1000).toFixed(2)} s over ${runs} runs (min ${(sorted[0] / 1000).toFixed(2)} s, max ${(sorted[sorted.length - 1] / 1000).toFixed(2)} s); goal < 10 s`,
+);

@@ -69,9 +69,7 @@ export const CHAT_GROUPS = {
   },
 } as const satisfies Record<string, ChatGroupDefinition>;
 
-const GROUPS_BY_NAME: ReadonlyMap<string, ChatGroupDefinition> = new Map(
-  Object.values(CHAT_GROUPS).map((g): [string, ChatGroupDefinition] => [g.name, g]),
-);
+const GROUPS_BY_NAME: ReadonlyMap<string, ChatGroupDefinition> = new Map(Object.values(CHAT_GROUPS).map((g): [string, ChatGroupDefinition] => [g.name, g]));
 
 export interface ChatEntitlements {
   /** The highest membership role the groups grant: what the provisioner writes to chat_members.role. */

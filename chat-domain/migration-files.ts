@@ -37,7 +37,9 @@ export function checksumOf(sql: string): string {
 /** The migration files of `sqlDir` in the order they apply; rejects a malformed set. */
 export function readMigrations(sqlDir: string): MigrationFile[] {
   if (!existsSync(sqlDir)) throw new MigrationError(`migrations directory ${sqlDir} does not exist`);
-  const names = readdirSync(sqlDir).filter((f) => f.endsWith('.sql')).sort();
+  const names = readdirSync(sqlDir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
   const badNames = names.filter((n) => !MIGRATION_FILE.test(n));
   if (badNames.length) {
     throw new MigrationError(`migration file names must look like NNN-name.sql (lower case): ${badNames.join(', ')}`, badNames[0]);

@@ -47,7 +47,11 @@ export function main(argv: string[], env: NodeJS.ProcessEnv = process.env): numb
   let failed = false;
   const used = exceptions.map(() => 0);
   for (const dir of dirs) {
-    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.template.json')).map((f) => join(dir, f)) : [];
+    const files = existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.template.json'))
+          .map((f) => join(dir, f))
+      : [];
     if (files.length === 0) {
       console.error(`cfn-lint: no *.template.json in ${dir}; synthesize first (npx cdk synth -c env=<env> --output ${dir})`);
       failed = true;

@@ -25,9 +25,7 @@ function main(argv: string[]): void {
   for (const envName of wanted) {
     if (!envName || !environments.includes(envName)) throw new Error(`--env: expected one of ${environments.join(', ')}`);
     const name = stackName(loadConfig(context[ENVIRONMENTS_CONTEXT_KEY], envName));
-    const template = argv.includes('--from-cdk-out')
-      ? (JSON.parse(readFileSync(join(root, 'cdk.out', `${name}.template.json`), 'utf8')) as CfnTemplate)
-      : synthesizedTemplate(context, envName);
+    const template = argv.includes('--from-cdk-out') ? (JSON.parse(readFileSync(join(root, 'cdk.out', `${name}.template.json`), 'utf8')) as CfnTemplate) : synthesizedTemplate(context, envName);
     const usage = usageAssumptionsFor(envName);
     console.log(formatEstimate(name, estimateMonthlyCost(template, usage), usage));
     console.log('');

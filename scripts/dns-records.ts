@@ -150,12 +150,13 @@ export async function collectDnsRecords(config: ChatConfig, clients: AwsClients)
     // Mid-deploy the outputs are not there yet, but the load balancer may already be.
     const lb = await resourceOfType('AWS::ElasticLoadBalancingV2::LoadBalancer');
     try {
-      const dnsName = lb?.PhysicalResourceId
-        ? (await clients.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [lb.PhysicalResourceId] }))).LoadBalancers?.[0]?.DNSName
-        : undefined;
+      const dnsName = lb?.PhysicalResourceId ? (await clients.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [lb.PhysicalResourceId] }))).LoadBalancers?.[0]?.DNSName : undefined;
       if (dnsName) report.records.push({ record: cnameRecord(config.domainName, dnsName), note: cnameNote });
       else if (inProgress(stack)) report.pending.push(`${config.domainName} CNAME: the load balancer does not exist yet (stack ${stack.StackStatus}); run this again later in the deploy`);
-      else report.pending.push(`${config.domainName} CNAME: the stack ${name} (${stack.StackStatus}) has neither the ${DNS_RECORD_OUTPUTS.cname} output nor a load balancer; deploy it again with -c env=${config.envName}`);
+      else
+        report.pending.push(
+          `${config.domainName} CNAME: the stack ${name} (${stack.StackStatus}) has neither the ${DNS_RECORD_OUTPUTS.cname} output nor a load balancer; deploy it again with -c env=${config.envName}`,
+        );
     } catch (err) {
       report.pending.push(`${config.domainName} CNAME: ${awsErrorFix(err, `describe load balancer ${lb?.PhysicalResourceId}`)}`);
     }
@@ -198,11 +199,7 @@ export interface DnsRecordsDeps {
 
 /** Exit code: 0 when every record is printed, 1 when one is not known yet or AWS failed, 2 on a usage error. */
 export async function main(argv: string[], deps: DnsRecordsDeps = {}): Promise<number> {
-  const parsed = parseScriptArgs<{ context?: string[]; 'endpoint-url'?: string }>(
-    argv,
-    { context: { type: 'string', short: 'c', multiple: true }, 'endpoint-url': { type: 'string' } },
-    USAGE,
-  );
+  const parsed = parseScriptArgs<{ context?: string[]; 'endpoint-url'?: string }>(argv, { context: { type: 'string', short: 'c', multiple: true }, 'endpoint-url': { type: 'string' } }, USAGE);
   if ('exitCode' in parsed) return parsed.exitCode;
   const checked = checkedOrExitCode(() => loadDeployTarget(parsed.values.context ?? [], deps.cdkJsonPath).config, USAGE);
   if ('exitCode' in checked) return checked.exitCode;

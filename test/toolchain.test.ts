@@ -12,9 +12,7 @@ describe('one Node.js version across the repository', () => {
   it('pins our Lambdas to the .nvmrc major', () => {
     for (const env of ['development', 'production'] as const) {
       // Ours are the ChatFunctions (all arm64); aws-cdk-lib's own singleton handlers pick their runtime themselves.
-      const functions = Object.values(stackTemplate(env).findResources('AWS::Lambda::Function')).filter((f) =>
-        (f.Properties.Architectures as string[] | undefined)?.includes('arm64'),
-      );
+      const functions = Object.values(stackTemplate(env).findResources('AWS::Lambda::Function')).filter((f) => (f.Properties.Architectures as string[] | undefined)?.includes('arm64'));
       expect(functions.length).toBeGreaterThan(5);
       const runtimes = new Set(functions.map((f) => f.Properties.Runtime as string));
       expect([...runtimes]).toEqual([`nodejs${nvmrcMajor}.x`]);

@@ -83,9 +83,7 @@ export async function setDatabaseProtection(rds: RDSClient, id: string, enabled:
 /** Sets the load balancer's deletion_protection.enabled attribute (applied by the call itself). */
 export async function setLoadBalancerProtection(elbv2: ElasticLoadBalancingV2Client, arn: string, enabled: boolean): Promise<void> {
   try {
-    await elbv2.send(
-      new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arn, Attributes: [{ Key: 'deletion_protection.enabled', Value: String(enabled) }] }),
-    );
+    await elbv2.send(new ModifyLoadBalancerAttributesCommand({ LoadBalancerArn: arn, Attributes: [{ Key: 'deletion_protection.enabled', Value: String(enabled) }] }));
   } catch (err) {
     if (err instanceof LoadBalancerNotFoundException && !enabled) return;
     throw err;
@@ -99,13 +97,7 @@ export async function setLoadBalancerProtection(elbv2: ElasticLoadBalancingV2Cli
  * (stack deletion, resource removed) protection stays, which is its point.
  * Returns what was changed, for the log.
  */
-export async function handleProtection(
-  clients: ProtectionClients,
-  requestType: 'Create' | 'Update' | 'Delete',
-  stackId: string,
-  props: ProtectionProperties,
-  waiting: Waiting,
-): Promise<string[]> {
+export async function handleProtection(clients: ProtectionClients, requestType: 'Create' | 'Update' | 'Delete', stackId: string, props: ProtectionProperties, waiting: Waiting): Promise<string[]> {
   const changed: string[] = [];
   let enabled = true;
   if (requestType === 'Delete') {

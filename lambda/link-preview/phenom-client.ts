@@ -31,9 +31,7 @@ export interface PhenomClient {
 /** GraphQL-over-HTTP response envelope (graphql.org/learn/serving-over-http). */
 const graphqlEnvelope = z.object({
   data: z.nullish(z.unknown()),
-  errors: z.optional(
-    z.array(z.object({ message: z.string(), extensions: z.optional(z.object({ code: z.optional(z.string()) })) })),
-  ),
+  errors: z.optional(z.array(z.object({ message: z.string(), extensions: z.optional(z.object({ code: z.optional(z.string()) })) }))),
 });
 
 /**

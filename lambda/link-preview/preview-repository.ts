@@ -44,10 +44,7 @@ export class PreviewRepository {
   /** The preview for a phenom_id if it has not expired; a row without expires_at counts as expired. */
   async findFresh(phenomId: string): Promise<StoredPreview | null> {
     const db = await this.pool();
-    const { rows } = await db.query<PreviewRow>(
-      `SELECT ${COLUMNS} FROM link_previews WHERE phenom_id = $1 AND expires_at > now()`,
-      [phenomId],
-    );
+    const { rows } = await db.query<PreviewRow>(`SELECT ${COLUMNS} FROM link_previews WHERE phenom_id = $1 AND expires_at > now()`, [phenomId]);
     return rows[0] ? toPreview(rows[0]) : null;
   }
 

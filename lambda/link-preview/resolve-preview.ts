@@ -4,9 +4,7 @@ import type { PhenomClient } from './phenom-client';
 import type { PreviewRepository, StoredPreview } from './preview-repository';
 
 export type ResolveOutcome =
-  | { readonly status: 'cached'; readonly preview: StoredPreview }
-  | { readonly status: 'resolved'; readonly preview: StoredPreview }
-  | { readonly status: 'not_found'; readonly reason: string };
+  { readonly status: 'cached'; readonly preview: StoredPreview } | { readonly status: 'resolved'; readonly preview: StoredPreview } | { readonly status: 'not_found'; readonly reason: string };
 
 export interface PreviewResolverDeps {
   readonly repository: PreviewRepository;

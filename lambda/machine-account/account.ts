@@ -26,9 +26,7 @@ export interface MachineAccountClients {
 
 /** Checks the properties and says which one is wrong: a template bug should fail the deploy clearly. */
 export function parseProperties(props: Record<string, unknown> | undefined): MachineAccountProperties {
-  const missing = ['UserPoolId', 'Username', 'GroupName', 'PasswordSecretArn'].filter(
-    (k) => typeof props?.[k] !== 'string' || (props[k] as string).length === 0,
-  );
+  const missing = ['UserPoolId', 'Username', 'GroupName', 'PasswordSecretArn'].filter((k) => typeof props?.[k] !== 'string' || (props[k] as string).length === 0);
   if (missing.length > 0) throw new Error(`machine account: missing resource properties ${missing.join(', ')}`);
   return props as unknown as MachineAccountProperties;
 }
@@ -77,9 +75,7 @@ export async function ensureMachineAccount(clients: MachineAccountClients, props
   } catch (err) {
     if (!(err instanceof UsernameExistsException)) throw err;
   }
-  await cognito.send(
-    new AdminSetUserPasswordCommand({ UserPoolId: props.UserPoolId, Username: props.Username, Password: password, Permanent: true }),
-  );
+  await cognito.send(new AdminSetUserPasswordCommand({ UserPoolId: props.UserPoolId, Username: props.Username, Password: password, Permanent: true }));
   await cognito.send(new AdminAddUserToGroupCommand({ UserPoolId: props.UserPoolId, Username: props.Username, GroupName: props.GroupName }));
   const user = await cognito.send(new AdminGetUserCommand({ UserPoolId: props.UserPoolId, Username: props.Username }));
   const sub = user.UserAttributes?.find((a) => a.Name === 'sub')?.Value;

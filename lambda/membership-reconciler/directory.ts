@@ -1,11 +1,4 @@
-import {
-  AdminGetUserCommand,
-  CognitoIdentityProviderClient,
-  ListUsersCommand,
-  ListUsersInGroupCommand,
-  UserNotFoundException,
-  type AttributeType,
-} from '@aws-sdk/client-cognito-identity-provider';
+import { AdminGetUserCommand, CognitoIdentityProviderClient, ListUsersCommand, ListUsersInGroupCommand, UserNotFoundException, type AttributeType } from '@aws-sdk/client-cognito-identity-provider';
 import { CHAT_GROUPS } from '../../chat-domain/groups';
 import type { OidcProfileClaims } from '../../chat-domain/matrix-identity';
 import { listUserGroups } from '../user-provisioner/user-groups';

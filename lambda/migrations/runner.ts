@@ -232,14 +232,13 @@ function conflictError(row: AppliedRow, file: MigrationFile): MigrationError {
   const checksums = `(applied checksum ${row.checksum}, file now ${file.checksum})`;
   if (row.name === file.name) {
     return new MigrationError(
-      `${row.name} has changed since it was applied ${checksums}; ` +
-        'applied migrations must not be edited: revert the file and put the change in a new numbered migration',
+      `${row.name} has changed since it was applied ${checksums}; ` + 'applied migrations must not be edited: revert the file and put the change in a new numbered migration',
       row.name,
     );
   }
   return new MigrationError(
     `migration ${row.name.slice(0, 3)} conflicts: the database applied ${row.name}, but this directory has ${file.name} under that number ${checksums}; ` +
-      'two different migrations share one number: give the directory\'s file the next free number',
+      "two different migrations share one number: give the directory's file the next free number",
     file.name,
   );
 }
@@ -260,11 +259,7 @@ async function applyOne(client: ClientBase, file: MigrationFile, lockTimeoutMs: 
       await client.query(`SET LOCAL transaction_timeout = ${budgetMs + 1_000}`);
     }
     await client.query(file.sql);
-    await client.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum, duration_ms) VALUES ($1, $2, $3)`, [
-      file.name,
-      file.checksum,
-      Date.now() - started,
-    ]);
+    await client.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum, duration_ms) VALUES ($1, $2, $3)`, [file.name, file.checksum, Date.now() - started]);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

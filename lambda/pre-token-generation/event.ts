@@ -37,4 +37,3 @@ export function parseTokenEvent(event: unknown): { ok: true; value: TokenRequest
   }
   return { ok: true, value: { sub, groups } };
 }
-

@@ -49,10 +49,9 @@ export async function ensureReadOnlyRole(client: ClientBase, spec: ReadOnlyRoleS
   try {
     const missing = (await client.query<{ t: string }>(`SELECT t FROM unnest($1::text[]) t WHERE to_regclass('public.' || quote_ident(t)) IS NULL`, [spec.tables])).rows.map((r) => r.t);
     if (missing.length > 0) throw new Error(`cannot grant ${spec.roleName} SELECT: no table ${missing.join(', ')} in the public schema of this database yet`);
-    const { rows: granted } = await client.query<{ table_name: string }>(
-      `SELECT DISTINCT table_name FROM information_schema.role_table_grants WHERE grantee = $1 AND table_schema = 'public'`,
-      [spec.roleName],
-    );
+    const { rows: granted } = await client.query<{ table_name: string }>(`SELECT DISTINCT table_name FROM information_schema.role_table_grants WHERE grantee = $1 AND table_schema = 'public'`, [
+      spec.roleName,
+    ]);
     for (const { table_name } of granted) {
       if (!spec.tables.includes(table_name)) await client.query(`REVOKE ALL ON public.${client.escapeIdentifier(table_name)} FROM ${role}`);
     }

@@ -37,22 +37,23 @@ export async function ensureSynapseDatabase(client: ClientBase, spec: SynapseDat
 
   const roleCreated = await ensureLoginRole(client, spec.roleName, spec.password);
 
-  const member = await client.query<{ ok: boolean }>('SELECT pg_has_role(current_user, $1, \'SET\') AS ok', [spec.roleName]);
+  const member = await client.query<{ ok: boolean }>("SELECT pg_has_role(current_user, $1, 'SET') AS ok", [spec.roleName]);
   if (!member.rows[0].ok) await client.query(`GRANT ${role} TO CURRENT_USER`);
 
   const exists = (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [spec.databaseName])).rowCount === 1;
   if (!exists) {
     // CREATE DATABASE cannot run in a transaction block, so it runs on its own; a concurrent creator is fine.
-    const created = await ignoring('42P04', () =>
-      client.query(`CREATE DATABASE ${database} OWNER ${role} ENCODING 'UTF8' LOCALE_PROVIDER libc LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`),
-    );
+    const created = await ignoring('42P04', () => client.query(`CREATE DATABASE ${database} OWNER ${role} ENCODING 'UTF8' LOCALE_PROVIDER libc LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`));
     if (created) return { roleCreated, databaseCreated: true, ownerChanged: false };
   }
   return { roleCreated, databaseCreated: false, ...(await checkExisting(client, spec)) };
 }
 
 function checkIdentifiers(spec: { readonly roleName: string; readonly databaseName: string }): void {
-  for (const [key, value] of [['roleName', spec.roleName], ['databaseName', spec.databaseName]] as const) {
+  for (const [key, value] of [
+    ['roleName', spec.roleName],
+    ['databaseName', spec.databaseName],
+  ] as const) {
     if (!IDENTIFIER.test(value)) throw new Error(`${key} must be a lower-case SQL identifier (a-z, 0-9, _), got "${value}"`);
   }
 }
@@ -123,7 +124,7 @@ export async function verifyAdoptedSynapseDatabase(connect: () => Promise<Client
     if (!schema.rows[0].present) {
       throw new Error(
         `database "${spec.databaseName}" has no Synapse schema (no public.schema_version table): it is empty or not a Synapse database. ` +
-          'Restore the old server\'s dump into it first, or point synapse.database.name at the database the old server uses.',
+          "Restore the old server's dump into it first, or point synapse.database.name at the database the old server uses.",
       );
     }
     const version = await client.query<{ version: number }>('SELECT version FROM schema_version');
@@ -136,7 +137,7 @@ export async function verifyAdoptedSynapseDatabase(connect: () => Promise<Client
       if (owner !== spec.serverName) {
         throw new Error(
           `database "${spec.databaseName}" belongs to the homeserver "${owner}" (its users are @…:${owner}), but matrixServerName is "${spec.serverName}". ` +
-            'Synapse cannot change a server name: set matrixServerName to the old server\'s, or adopt that server\'s database.',
+            "Synapse cannot change a server name: set matrixServerName to the old server's, or adopt that server's database.",
         );
       }
     }

@@ -112,15 +112,7 @@ export async function purgeHistory(options: PurgeHistoryOptions): Promise<PurgeH
   return { purgeUpToTs, purgeUpTo, rooms: results };
 }
 
-async function purgeRoom(
-  client: SynapseAdminClient,
-  room: string,
-  roomId: string,
-  purgeUpToTs: number,
-  deleteLocalEvents: boolean,
-  pollIntervalMs: number,
-  maxWaitMs: number,
-): Promise<RoomResult> {
+async function purgeRoom(client: SynapseAdminClient, room: string, roomId: string, purgeUpToTs: number, deleteLocalEvents: boolean, pollIntervalMs: number, maxWaitMs: number): Promise<RoomResult> {
   let purgeId: string;
   try {
     purgeId = await client.startPurgeHistory(roomId, purgeUpToTs, deleteLocalEvents);

@@ -1,10 +1,4 @@
-import {
-  CognitoIdentityProviderClient,
-  DescribeUserPoolCommand,
-  ResourceNotFoundException,
-  UpdateUserPoolCommand,
-  UserPoolType,
-} from '@aws-sdk/client-cognito-identity-provider';
+import { CognitoIdentityProviderClient, DescribeUserPoolCommand, ResourceNotFoundException, UpdateUserPoolCommand, UserPoolType } from '@aws-sdk/client-cognito-identity-provider';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { DEPLOY_STEP_SDK_CONFIG } from '../../chat-domain/deploy-step-limits';
 import { attachRequest, ChatTriggerArns, detachRequest } from './update-request';
@@ -43,9 +37,7 @@ export function createUserPoolTriggersHandler(cognito: CognitoIdentityProviderCl
     if (!pool) throw new Error(`user pool triggers: DescribeUserPool returned no pool for ${props.userPoolId}`);
     const ownedBefore =
       event.RequestType === 'Update' && event.OldResourceProperties?.UserPoolId === props.userPoolId
-        ? [event.OldResourceProperties.PreTokenGenerationArn, event.OldResourceProperties.PostAuthenticationArn].filter(
-            (a): a is string => typeof a === 'string',
-          )
+        ? [event.OldResourceProperties.PreTokenGenerationArn, event.OldResourceProperties.PostAuthenticationArn].filter((a): a is string => typeof a === 'string')
         : [];
     await cognito.send(new UpdateUserPoolCommand(attachRequest(pool, props, ownedBefore)));
     return { PhysicalResourceId: physicalId };

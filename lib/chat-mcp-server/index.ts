@@ -26,8 +26,7 @@ export const MCP_HEALTH_CHECK = { path: '/health', intervalSeconds: 30, timeoutS
 export const MCP_DRAIN = { shutdownGraceMs: 25_000, deregistrationDelaySeconds: 30, stopTimeoutSeconds: 30 } as const;
 
 /** One key of the chat-clients secret (contract C4) as an ECS secret. */
-const clientSecretKey = (secret: secretsmanager.ISecret, key: keyof typeof CHAT_CLIENT_SECRET_KEYS): ecs.Secret =>
-  ecs.Secret.fromSecretsManager(secret, CHAT_CLIENT_SECRET_KEYS[key]);
+const clientSecretKey = (secret: secretsmanager.ISecret, key: keyof typeof CHAT_CLIENT_SECRET_KEYS): ecs.Secret => ecs.Secret.fromSecretsManager(secret, CHAT_CLIENT_SECRET_KEYS[key]);
 
 /** The key of the admin bot's token in the Synapse team's bot-token secret (ChatSynapse ADMIN_BOT_TOKEN_SECRET_KEY). */
 const DEFAULT_BOT_TOKEN_KEY = 'accessToken';

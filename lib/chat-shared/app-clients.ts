@@ -20,11 +20,7 @@ export function synapseOidcCallbackUrl(config: ChatConfig): string {
  * - Claude Code, whose redirect is http://localhost:<port>/callback; its random port cannot be
  *   registered, so it is pinned: `claude mcp add --transport http --client-id … --callback-port 8787 …`.
  */
-export const MCP_LOOPBACK_CALLBACK_URLS = [
-  'http://localhost:6274/oauth/callback',
-  'http://localhost:6274/oauth/callback/debug',
-  'http://localhost:8787/callback',
-] as const;
+export const MCP_LOOPBACK_CALLBACK_URLS = ['http://localhost:6274/oauth/callback', 'http://localhost:6274/oauth/callback/debug', 'http://localhost:8787/callback'] as const;
 
 export interface ChatAppClientsProps {
   readonly config: ChatConfig;
@@ -125,10 +121,7 @@ export class ChatAppClients extends Construct {
       authFlows: { userPassword: false },
       oAuth: {
         flows: { clientCredentials: true },
-        scopes: [
-          cognito.OAuthScope.resourceServer(this.resourceServer, this.readScope),
-          cognito.OAuthScope.resourceServer(this.resourceServer, this.moderateScope),
-        ],
+        scopes: [cognito.OAuthScope.resourceServer(this.resourceServer, this.readScope), cognito.OAuthScope.resourceServer(this.resourceServer, this.moderateScope)],
       },
       supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
       accessTokenValidity: Duration.hours(1),

@@ -98,9 +98,7 @@ export class CognitoTriggers extends Construct {
       description: 'Adds the chat triggers to an imported Cognito user pool during deploy',
       timeout: Duration.seconds(DEPLOY_STEPS.userPoolTriggers.timeoutSeconds),
     });
-    handler.function.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['cognito-idp:DescribeUserPool', 'cognito-idp:UpdateUserPool'], resources: [userPool.userPoolArn] }),
-    );
+    handler.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['cognito-idp:DescribeUserPool', 'cognito-idp:UpdateUserPool'], resources: [userPool.userPoolArn] }));
     // UpdateUserPool re-sends the pool's SMS configuration, and passing its SNS role
     // needs iam:PassRole on whatever role the existing pool already uses.
     handler.function.addToRolePolicy(
@@ -112,8 +110,7 @@ export class CognitoTriggers extends Construct {
     );
     acknowledgeNag(handler.function, {
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'iam:PassRole only to cognito-idp: UpdateUserPool must re-send the imported pool\'s existing SMS role, whose ARN is not known at synth.',
+      reason: "iam:PassRole only to cognito-idp: UpdateUserPool must re-send the imported pool's existing SMS role, whose ARN is not known at synth.",
     });
     new ChatCustomResource(this, 'Attach', {
       onEvent: handler,

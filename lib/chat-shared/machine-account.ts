@@ -61,13 +61,7 @@ export class MachineAccount extends Construct {
     this.passwordSecret.grantRead(handler.function);
     handler.function.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: [
-          'cognito-idp:AdminCreateUser',
-          'cognito-idp:AdminSetUserPassword',
-          'cognito-idp:AdminAddUserToGroup',
-          'cognito-idp:AdminGetUser',
-          'cognito-idp:AdminDeleteUser',
-        ],
+        actions: ['cognito-idp:AdminCreateUser', 'cognito-idp:AdminSetUserPassword', 'cognito-idp:AdminAddUserToGroup', 'cognito-idp:AdminGetUser', 'cognito-idp:AdminDeleteUser'],
         resources: [userPool.userPoolArn],
       }),
     );

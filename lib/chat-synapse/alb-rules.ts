@@ -47,8 +47,7 @@ export interface SynapseRoutesProps {
   readonly adminApiAllowedCidrs: readonly string[];
 }
 
-const matrixError = (status: 403, errcode: string, error: string) =>
-  elbv2.ListenerAction.fixedResponse(status, { contentType: 'application/json', messageBody: JSON.stringify({ errcode, error }) });
+const matrixError = (status: 403, errcode: string, error: string) => elbv2.ListenerAction.fixedResponse(status, { contentType: 'application/json', messageBody: JSON.stringify({ errcode, error }) });
 
 /**
  * The ALB rules in front of Synapse and its Admin UI.
@@ -78,12 +77,7 @@ export class SynapseRoutes extends Construct {
 
     // The seeds' mobile flow asks for idp "cognito"; Synapse names it "oidc-cognito". A 302 keeps the
     // query (redirectUrl) and the canonical path keeps working, since rule 200 forwards it unchanged.
-    rule(
-      'SsoIdpAlias',
-      SYNAPSE_RULE_PRIORITIES.ssoIdpAlias,
-      [...SSO_IDP_ALIAS.from],
-      elbv2.ListenerAction.redirect({ path: SSO_IDP_ALIAS.to, query: '#{query}', permanent: false }),
-    );
+    rule('SsoIdpAlias', SYNAPSE_RULE_PRIORITIES.ssoIdpAlias, [...SSO_IDP_ALIAS.from], elbv2.ListenerAction.redirect({ path: SSO_IDP_ALIAS.to, query: '#{query}', permanent: false }));
 
     rule(
       'PasswordChangeBlock',
@@ -96,9 +90,7 @@ export class SynapseRoutes extends Construct {
     const chunks: string[][] = [];
     for (let i = 0; i < cidrs.length; i += ALLOWED_CIDRS_PER_RULE) chunks.push(cidrs.slice(i, i + ALLOWED_CIDRS_PER_RULE));
     if (chunks.length > MAX_ALLOW_RULES) {
-      throw new Error(
-        `synapse.adminApiAllowedCidrs: at most ${MAX_ALLOW_RULES * ALLOWED_CIDRS_PER_RULE} CIDRs fit the rule priorities reserved for them, got ${cidrs.length}; use wider blocks`,
-      );
+      throw new Error(`synapse.adminApiAllowedCidrs: at most ${MAX_ALLOW_RULES * ALLOWED_CIDRS_PER_RULE} CIDRs fit the rule priorities reserved for them, got ${cidrs.length}; use wider blocks`);
     }
     // deny, not authenticate: the Admin UI calls the API with fetch, which cannot follow a redirect to
     // Cognito's hosted UI; a 401 lets the page tell the admin to reload and sign in again.

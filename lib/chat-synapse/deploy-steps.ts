@@ -117,7 +117,9 @@ export class SynapseBootstrap extends Construct {
       properties: {
         // Re-run whenever Synapse is redeployed with another task definition or the rooms change.
         TaskDefinitionArn: synapse.taskDefinition.taskDefinitionArn,
-        Spec: createHash('sha256').update(JSON.stringify({ bot: ADMIN_BOT_LOCALPART, rooms: MATRIX_ROOMS })).digest('hex'),
+        Spec: createHash('sha256')
+          .update(JSON.stringify({ bot: ADMIN_BOT_LOCALPART, rooms: MATRIX_ROOMS }))
+          .digest('hex'),
       },
     });
     this.resource.node.addDependency(synapse.service);

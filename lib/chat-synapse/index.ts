@@ -139,7 +139,10 @@ export class ChatSynapse extends Construct {
     this.adminBotUserId = this.bootstrap.resource.getAttString('BotUserId');
 
     // At stack scope, so the output keys the runbook reads stay readable (no construct-path hash).
-    new CfnOutput(Stack.of(this), 'AdminUiUrl', { value: `https://${config.domainName}/chat-admin/`, description: 'Synapse Admin: Cognito sign-in, then "Sign in with SSO"; members of chat-admin are Synapse server admins' });
+    new CfnOutput(Stack.of(this), 'AdminUiUrl', {
+      value: `https://${config.domainName}/chat-admin/`,
+      description: 'Synapse Admin: Cognito sign-in, then "Sign in with SSO"; members of chat-admin are Synapse server admins',
+    });
     new CfnOutput(Stack.of(this), 'AdminBotUserId', { value: this.adminBotUserId, description: 'The Synapse admin bot registered during deploy' });
     new CfnOutput(Stack.of(this), 'AdminBotTokenSecretArn', { value: this.secrets.botToken.secretArn, description: 'JSON secret with the admin bot access token (key accessToken)' });
   }

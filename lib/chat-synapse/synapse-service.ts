@@ -12,15 +12,7 @@ import { CHAT_CLIENT_SECRET_KEYS } from '../chat-shared/secret-keys';
 import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
 import { acknowledgeNag } from '../nag';
 import { ADMIN_UI_BASE_PATH } from './admin-ui-service';
-import {
-  HOMESERVER_PLAIN_ENV,
-  HOMESERVER_SECRET_ENV,
-  HomeserverConfigInput,
-  renderHomeserverYaml,
-  SYNAPSE_CONFIG_YAML_ENV,
-  SYNAPSE_INTERNAL_PORT,
-  SYNAPSE_LISTENER_PORT,
-} from './homeserver-config';
+import { HOMESERVER_PLAIN_ENV, HOMESERVER_SECRET_ENV, HomeserverConfigInput, renderHomeserverYaml, SYNAPSE_CONFIG_YAML_ENV, SYNAPSE_INTERNAL_PORT, SYNAPSE_LISTENER_PORT } from './homeserver-config';
 import { SynapseSecrets } from './secrets';
 
 export interface SynapseServiceProps extends ChatServiceCommonProps {

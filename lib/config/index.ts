@@ -1,13 +1,6 @@
 import { z } from 'zod';
 import { engineVersionProblem } from './postgres-versions';
-import {
-  DEFAULT_HASURA_IMAGE,
-  DEFAULT_POSTGRES_ENGINE_VERSION,
-  DEFAULT_TASK_SIZES,
-  environmentConfigSchema,
-  environmentsSchema,
-  ParsedEnvironmentConfig,
-} from './schema';
+import { DEFAULT_HASURA_IMAGE, DEFAULT_POSTGRES_ENGINE_VERSION, DEFAULT_TASK_SIZES, environmentConfigSchema, environmentsSchema, ParsedEnvironmentConfig } from './schema';
 
 export { CDK_POSTGRES_17_VERSIONS, postgresEngineVersion, RDS_NO_LONGER_CREATES } from './postgres-versions';
 export { DEFAULT_HASURA_IMAGE, DEFAULT_POSTGRES_ENGINE_VERSION, LOG_RETENTION_DAYS } from './schema';
@@ -104,7 +97,7 @@ function resolve(envName: string, parsed: ParsedEnvironmentConfig, ctx: z.Refine
       code: 'custom',
       path: ['certificate'],
       message:
-      'a production environment needs a way to get its TLS certificate. ' +
+        'a production environment needs a way to get its TLS certificate. ' +
         'Set certificate to {"mode":"import","arn":"arn:aws:acm:..."} for an existing ACM certificate, ' +
         'or {"mode":"create","validation":"route53","hostedZoneId":"Z...","hostedZoneName":"..."} to validate through Route 53, ' +
         'or {"mode":"create","validation":"dns-manual"} if you will add the validation CNAME at your DNS provider while the deploy waits.',
@@ -149,7 +142,7 @@ function resolve(envName: string, parsed: ParsedEnvironmentConfig, ctx: z.Refine
       code: 'custom',
       path: ['userPool', 'email'],
       message:
-      "a production user pool must send e-mail through SES, because Cognito's built-in sender " +
+        "a production user pool must send e-mail through SES, because Cognito's built-in sender " +
         'has a small daily quota and sign-up codes and password resets stop arriving. Set userPool.email to ' +
         '{"fromAddress":"no-reply@<your verified SES domain>"} (the identity defaults to that domain in this account and region) ' +
         'or add "sesIdentityArn":"arn:aws:ses:<region>:<account>:identity/<domain>" for an identity elsewhere.',
@@ -166,9 +159,7 @@ function resolve(envName: string, parsed: ParsedEnvironmentConfig, ctx: z.Refine
       ctx.addIssue({
         code: 'custom',
         path: ['userPool', 'email', 'sesIdentityArn'],
-        message:
-          `expected the SES identity of ${email.fromAddress} or of its domain ` +
-          `(arn:aws:ses:<region>:<account>:identity/${address.split('@')[1]}), got ${email.sesIdentityArn}`,
+        message: `expected the SES identity of ${email.fromAddress} or of its domain ` + `(arn:aws:ses:<region>:<account>:identity/${address.split('@')[1]}), got ${email.sesIdentityArn}`,
       });
     }
   }
@@ -191,8 +182,7 @@ function resolve(envName: string, parsed: ParsedEnvironmentConfig, ctx: z.Refine
       code: 'custom',
       path: ['network', 'cidr'],
       message:
-        `expected a private range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, got ${network.cidr}; ` +
-        "Synapse's edge proxy takes the client address only from ALB nodes at such addresses",
+        `expected a private range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, got ${network.cidr}; ` + "Synapse's edge proxy takes the client address only from ALB nodes at such addresses",
     });
   }
   if (edge.provider === 'cloudflare' && parsed.synapse.adminApiAllowedCidrs.length > 0) {
@@ -271,9 +261,7 @@ export function loadConfig(environments: unknown, envName: string = DEFAULT_ENV)
     throw new ConfigError(formatIssues(ENVIRONMENTS_CONTEXT_KEY, envs.error));
   }
   if (!(envName in envs.data)) {
-    throw new ConfigError(
-      `${ENV_CONTEXT_KEY}: unknown environment "${envName}"; expected one of ${Object.keys(envs.data).join(', ')} (pick it with -c env=NAME)`,
-    );
+    throw new ConfigError(`${ENV_CONTEXT_KEY}: unknown environment "${envName}"; expected one of ${Object.keys(envs.data).join(', ')} (pick it with -c env=NAME)`);
   }
   const parsed = chatConfigSchema(envName).safeParse(envs.data[envName]);
   if (!parsed.success) {
@@ -305,16 +293,12 @@ const ENV_KEY_TYPO = /^(env[a-z_-]*|stage|target)$/i;
 export function configFromContextValues(context: Record<string, unknown>): ChatConfig {
   const strays = Object.keys(context).filter((k) => k.startsWith('phenom-chat') && k !== ENVIRONMENTS_CONTEXT_KEY);
   if (strays.length > 0) {
-    throw new ConfigError(
-      `${strays.join(', ')}: unknown context key; the environments live under "${ENVIRONMENTS_CONTEXT_KEY}" in cdk.json (check its spelling)`,
-    );
+    throw new ConfigError(`${strays.join(', ')}: unknown context key; the environments live under "${ENVIRONMENTS_CONTEXT_KEY}" in cdk.json (check its spelling)`);
   }
   const envTypos = Object.keys(context).filter((k) => k !== ENV_CONTEXT_KEY && ENV_KEY_TYPO.test(k));
   if (envTypos.length > 0) {
     const k = envTypos[0];
-    throw new ConfigError(
-      `${k}: unknown context key; the environment is picked with -c ${ENV_CONTEXT_KEY}=NAME (did you mean -c ${ENV_CONTEXT_KEY}=${String(context[k])}?)`,
-    );
+    throw new ConfigError(`${k}: unknown context key; the environment is picked with -c ${ENV_CONTEXT_KEY}=NAME (did you mean -c ${ENV_CONTEXT_KEY}=${String(context[k])}?)`);
   }
   const environments = context[ENVIRONMENTS_CONTEXT_KEY];
   loadAllConfigs(environments);

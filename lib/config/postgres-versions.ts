@@ -27,16 +27,12 @@ export const RDS_NO_LONGER_CREATES: readonly string[] = ['17.1', '17.2', '17.3',
  */
 export function engineVersionProblem(version: string, mode: 'create' | 'import'): string | undefined {
   if (!CDK_POSTGRES_17_VERSIONS.includes(version)) {
-    return (
-      `PostgreSQL ${version} is not a version aws-cdk-lib offers (rds.PostgresEngineVersion has ` +
-      `${CDK_POSTGRES_17_VERSIONS.join(', ')}); pick one of those`
-    );
+    return `PostgreSQL ${version} is not a version aws-cdk-lib offers (rds.PostgresEngineVersion has ` + `${CDK_POSTGRES_17_VERSIONS.join(', ')}); pick one of those`;
   }
   if (mode === 'create' && RDS_NO_LONGER_CREATES.includes(version)) {
     const creatable = CDK_POSTGRES_17_VERSIONS.filter((v) => !RDS_NO_LONGER_CREATES.includes(v));
     return (
-      `RDS no longer creates PostgreSQL ${RDS_NO_LONGER_CREATES[0]}–${RDS_NO_LONGER_CREATES.at(-1)} instances (deprecated for new ` +
-      `instances since May 2026); pick one of ${creatable.join(', ')}`
+      `RDS no longer creates PostgreSQL ${RDS_NO_LONGER_CREATES[0]}–${RDS_NO_LONGER_CREATES.at(-1)} instances (deprecated for new ` + `instances since May 2026); pick one of ${creatable.join(', ')}`
     );
   }
   return undefined;

@@ -27,7 +27,9 @@ export const CONFIG_KEY_DOCS: Record<string, KeyDoc> = {
   matrixServerName: { meaning: 'Matrix server name (`@user:<this>`). Production uses `thephenom.app`, as seed 003 says.', default: '`domainName`' },
   'certificate.mode': { meaning: '`import` an ACM certificate, or `create` one. **Production with no certificate setting fails synth.**', default: '`create` with `dns-manual` (development only)' },
   'certificate.arn': { meaning: 'An ACM certificate in the stack region covering `domainName`.' },
-  'certificate.validation': { meaning: '`route53` validates through the hosted zone; `dns-manual` makes the deploy wait until you add the CNAME ACM shows at your DNS provider (Cloudflare in the seeds).' },
+  'certificate.validation': {
+    meaning: '`route53` validates through the hosted zone; `dns-manual` makes the deploy wait until you add the CNAME ACM shows at your DNS provider (Cloudflare in the seeds).',
+  },
   'certificate.hostedZoneId': { meaning: 'Route 53 hosted zone id (needed by `route53` validation).' },
   'certificate.hostedZoneName': { meaning: 'Route 53 hosted zone name (needed by `route53` validation).' },
   'network.mode': { meaning: 'Create the VPC, or import one by attributes.' },
@@ -49,7 +51,9 @@ export const CONFIG_KEY_DOCS: Record<string, KeyDoc> = {
   'database.mode': { meaning: 'Create the RDS PostgreSQL instance, or import one by endpoint, secret and security group.' },
   'database.engineVersion': {
     meaning:
-      'PostgreSQL 17 minor, in both modes: one aws-cdk-lib offers (`rds.PostgresEngineVersion.VER_17_*`); a created instance must also be on one RDS still creates (not 17.1–17.4). Minor upgrades are automatic and major upgrades are refused. After RDS has upgraded the instance, only raise this to the version `aws rds describe-db-instances` reports or newer: a lower one fails the update, because RDS cannot downgrade.', default: `\`${DEFAULT_POSTGRES_ENGINE_VERSION}\`` },
+      'PostgreSQL 17 minor, in both modes: one aws-cdk-lib offers (`rds.PostgresEngineVersion.VER_17_*`); a created instance must also be on one RDS still creates (not 17.1–17.4). Minor upgrades are automatic and major upgrades are refused. After RDS has upgraded the instance, only raise this to the version `aws rds describe-db-instances` reports or newer: a lower one fails the update, because RDS cannot downgrade.',
+    default: `\`${DEFAULT_POSTGRES_ENGINE_VERSION}\``,
+  },
   'database.instanceClass': { meaning: 'RDS instance class.', default: '`db.m5.large`' },
   'database.multiAz': { meaning: 'Multi-AZ standby.', default: '`production`' },
   'database.allocatedStorageGiB': { meaning: 'Initial gp3 storage.', default: '50' },
@@ -79,12 +83,15 @@ export const CONFIG_KEY_DOCS: Record<string, KeyDoc> = {
   'services.synapseAdmin': { meaning: 'Fargate size of the Synapse Admin UI.', default: size(DEFAULT_TASK_SIZES.synapseAdmin) },
   'services.mcpServer': { meaning: 'Fargate size of the MCP server.', default: size(DEFAULT_TASK_SIZES.mcpServer) },
   'services.hasura': { meaning: 'Fargate size of Hasura.', default: size(DEFAULT_TASK_SIZES.hasura) },
-  'images.architecture': { meaning: 'The platform every image is built for (`linux/arm64` or `linux/amd64`) and the CPU architecture of every Fargate task, always the same. Use `x86_64` on a deploying machine that cannot build arm64 images.' },
+  'images.architecture': {
+    meaning:
+      'The platform every image is built for (`linux/arm64` or `linux/amd64`) and the CPU architecture of every Fargate task, always the same. Use `x86_64` on a deploying machine that cannot build arm64 images.',
+  },
   'mcp.backendType': { meaning: 'Which backend the MCP tools use.' },
   'mcp.maxCount': { meaning: 'Autoscaling maximum of the MCP service (minimum 1).' },
   'synapse.adminApiAllowedCidrs': {
     meaning:
-      'An optional extra on `/_synapse/admin/*`: only these source CIDRs, as the ALB sees them. Empty means from anywhere, behind Cognito sign-in at the ALB and Synapse\'s own admin check. Refused with `edge.provider: cloudflare`, where the ALB sees only Cloudflare.',
+      "An optional extra on `/_synapse/admin/*`: only these source CIDRs, as the ALB sees them. Empty means from anywhere, behind Cognito sign-in at the ALB and Synapse's own admin check. Refused with `edge.provider: cloudflare`, where the ALB sees only Cloudflare.",
   },
   'synapse.historyRetentionDays': { meaning: 'The scheduled purge removes room history older than this.' },
   'synapse.signingKeySecretArn': {
@@ -106,7 +113,7 @@ export const CONFIG_KEY_DOCS: Record<string, KeyDoc> = {
   'monitoring.logRetentionDays': { meaning: 'Retention of every log group (a CloudWatch Logs value).', default: '30; 365 in production' },
   'edge.provider': {
     meaning:
-      'What is in front of the ALB. `cloudflare` (seed 002\'s proxied record): Synapse takes the client address from `CF-Connecting-IP`, but only on requests the ALB received from Cloudflare\'s ranges. `none`: the address the ALB saw.',
+      "What is in front of the ALB. `cloudflare` (seed 002's proxied record): Synapse takes the client address from `CF-Connecting-IP`, but only on requests the ALB received from Cloudflare's ranges. `none`: the address the ALB saw.",
     default: '`cloudflare` in production, `none` otherwise',
   },
   'waf.enabled': { meaning: 'Attach AWS WAF (managed common + known-bad-inputs rules, a per-IP rate rule) to the ALB.', default: '`production`' },

@@ -9,31 +9,13 @@ import { z } from 'zod';
  * production live in `defaults.ts`, not here, so there is one place to read them.
  */
 
-const dnsName = z
-  .string()
-  .regex(
-    /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
-    'expected a lower-case DNS name such as chat.example.com',
-  );
+const dnsName = z.string().regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'expected a lower-case DNS name such as chat.example.com');
 
-const arnOf = (service: string) =>
-  z
-    .string()
-    .regex(
-      new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]*:\\d{12}:.+$`),
-      `expected an ARN of the form arn:aws:${service}:<region>:<account-id>:...`,
-    );
+const arnOf = (service: string) => z.string().regex(new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]*:\\d{12}:.+$`), `expected an ARN of the form arn:aws:${service}:<region>:<account-id>:...`);
 
-const httpsUrl = z
-  .string()
-  .regex(/^https?:\/\/[^\s/$.?#].[^\s]*$/, 'expected an absolute http(s) URL');
+const httpsUrl = z.string().regex(/^https?:\/\/[^\s/$.?#].[^\s]*$/, 'expected an absolute http(s) URL');
 
-const cidr = z
-  .string()
-  .regex(
-    /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d|[12]\d|3[0-2])$/,
-    'expected an IPv4 CIDR block such as 203.0.113.0/24',
-  );
+const cidr = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d|[12]\d|3[0-2])$/, 'expected an IPv4 CIDR block such as 203.0.113.0/24');
 
 /** A lower-case PostgreSQL identifier (database or role name), usable unquoted. */
 const sqlIdentifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lower-case SQL identifier (a-z, 0-9, _) such as synapse');
@@ -68,14 +50,10 @@ const securityGroupId = z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a secu
 export const MAX_ADMIN_API_CIDRS = 24;
 
 /** The retention periods CloudWatch Logs accepts. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
-const logRetentionDays = z
-  .number()
-  .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
-    message: `expected one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
-  });
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+const logRetentionDays = z.number().refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+  message: `expected one of the CloudWatch Logs retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+});
 
 /** Fargate's valid CPU units → memory (MiB) combinations, from the ECS task-size table. */
 const FARGATE_MEMORY_BY_CPU: Record<number, readonly number[]> = {
@@ -136,7 +114,10 @@ const certificate = z.discriminatedUnion('mode', [
        * ACM prints (the seeds' DNS lives in Cloudflare, so this is the realistic default).
        */
       validation: z.enum(['route53', 'dns-manual']),
-      hostedZoneId: z.string().regex(/^Z[0-9A-Z]{4,32}$/, 'expected a Route 53 hosted zone id such as Z0123456789ABC').optional(),
+      hostedZoneId: z
+        .string()
+        .regex(/^Z[0-9A-Z]{4,32}$/, 'expected a Route 53 hosted zone id such as Z0123456789ABC')
+        .optional(),
       hostedZoneName: dnsName.optional(),
     })
     .strict()
@@ -185,10 +166,7 @@ const loadBalancer = z.discriminatedUnion('mode', [
     .strict(),
 ]);
 
-const cluster = z.discriminatedUnion('mode', [
-  z.object({ mode: z.literal('create') }).strict(),
-  z.object({ mode: z.literal('import'), clusterName: z.string().min(1) }).strict(),
-]);
+const cluster = z.discriminatedUnion('mode', [z.object({ mode: z.literal('create') }).strict(), z.object({ mode: z.literal('import'), clusterName: z.string().min(1) }).strict()]);
 
 /**
  * The newest PostgreSQL 17 minor aws-cdk-lib offers as `PostgresEngineVersion.VER_17_<n>`. RDS stops
@@ -197,9 +175,7 @@ const cluster = z.discriminatedUnion('mode', [
  * still creates (postgres-versions.ts).
  */
 export const DEFAULT_POSTGRES_ENGINE_VERSION = '17.9';
-const engineVersion = z
-  .string()
-  .regex(/^17\.\d{1,2}$/, 'expected a PostgreSQL 17 minor version such as 17.9 (the major version stays 17)');
+const engineVersion = z.string().regex(/^17\.\d{1,2}$/, 'expected a PostgreSQL 17 minor version such as 17.9 (the major version stays 17)');
 
 const database = z.discriminatedUnion('mode', [
   z
@@ -270,7 +246,15 @@ const userPool = z.discriminatedUnion('mode', [
 ]);
 
 const hasura = z.discriminatedUnion('mode', [
-  z.object({ mode: z.literal('create'), image: z.string().regex(/^[\w./-]+:[\w.-]+$/, 'expected an image with a pinned tag').optional() }).strict(),
+  z
+    .object({
+      mode: z.literal('create'),
+      image: z
+        .string()
+        .regex(/^[\w./-]+:[\w.-]+$/, 'expected an image with a pinned tag')
+        .optional(),
+    })
+    .strict(),
   z
     .object({
       mode: z.literal('import'),
@@ -297,12 +281,18 @@ export const environmentConfigSchema = z
       .string()
       .regex(/^[a-z][a-z0-9-]{1,20}$/, 'expected a short lower-case name such as phenom')
       .default('phenom'),
-    account: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id').optional(),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
+      .optional(),
     /**
      * The seeds run in us-east-1. A region is always set because ALB access logging needs
      * the region's log-delivery principal at synth; the account stays optional.
      */
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as us-east-1').default('us-east-1'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as us-east-1')
+      .default('us-east-1'),
     domainName: dnsName,
     /** The Matrix server name (the part after the colon in @user:server). */
     matrixServerName: dnsName.optional(),
@@ -367,7 +357,12 @@ export const environmentConfigSchema = z
         phenomGraphqlUrl: httpsUrl,
         /** A secret holding the Phenom API credentials; when absent the Lambda calls the API unauthenticated. */
         phenomCredentialsSecretArn: arnOf('secretsmanager').optional(),
-        cacheTtlHours: z.number().int().min(1).max(24 * 30).default(24),
+        cacheTtlHours: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 30)
+          .default(24),
         /** The public URL of a piece of Phenom content, stored as link_previews.url; `{phenomId}` is replaced by the (URL-encoded) id. */
         previewUrlTemplate: z
           .string()

@@ -74,7 +74,7 @@ export class ChatCustomResource extends Construct {
       if (seconds > MAX_HANDLER_TIMEOUT_SECONDS) {
         throw new Error(
           `${id}: the ${role} handler's timeout is ${seconds} s; a deploy-step handler may run at most ${MAX_HANDLER_TIMEOUT_SECONDS} s, ` +
-            "so the provider framework (15 min) outlives it and reports its failure; move long work into an isComplete step",
+            'so the provider framework (15 min) outlives it and reports its failure; move long work into an isComplete step',
         );
       }
       return seconds;

@@ -207,9 +207,7 @@ export class ChatFargateService extends Construct {
     }
     this.containers = containers;
 
-    const namespace = props.discovery
-      ? new servicediscovery.PrivateDnsNamespace(this, 'Namespace', { name: props.discovery.namespaceName, vpc, description: props.discovery.description })
-      : undefined;
+    const namespace = props.discovery ? new servicediscovery.PrivateDnsNamespace(this, 'Namespace', { name: props.discovery.namespaceName, vpc, description: props.discovery.description }) : undefined;
 
     const bounds = props.deploymentBounds ?? { minHealthyPercent: 100, maxHealthyPercent: 200 };
     this.service = new ecs.FargateService(this, 'Service', {
@@ -226,9 +224,7 @@ export class ChatFargateService extends Construct {
       healthCheckGracePeriod: props.healthCheckGracePeriod,
       propagateTags: props.propagateTags,
       cloudMapOptions:
-        namespace && props.discovery
-          ? { cloudMapNamespace: namespace, name: props.discovery.name, dnsRecordType: servicediscovery.DnsRecordType.A, dnsTtl: Duration.seconds(10) }
-          : undefined,
+        namespace && props.discovery ? { cloudMapNamespace: namespace, name: props.discovery.name, dnsRecordType: servicediscovery.DnsRecordType.A, dnsTtl: Duration.seconds(10) } : undefined,
     });
     if (namespace && props.discovery) this.internalUrl = `http://${props.discovery.name}.${namespace.namespaceName}:${props.target.port}`;
 

@@ -8,7 +8,5 @@ import { Construct } from 'constructs';
  * letters/digits would be taken for complete.
  */
 export function importSecret(scope: Construct, id: string, arn: string): secretsmanager.ISecret {
-  return /-[A-Za-z0-9]{6}$/.test(arn)
-    ? secretsmanager.Secret.fromSecretCompleteArn(scope, id, arn)
-    : secretsmanager.Secret.fromSecretPartialArn(scope, id, arn);
+  return /-[A-Za-z0-9]{6}$/.test(arn) ? secretsmanager.Secret.fromSecretCompleteArn(scope, id, arn) : secretsmanager.Secret.fromSecretPartialArn(scope, id, arn);
 }

@@ -108,9 +108,7 @@ export class ChatOperations extends Construct {
       databaseAllocatedStorageGiB: database.mode === 'create' ? database.allocatedStorageGiB : undefined,
       functions: [
         ...props.functions.filter((f) => f.function !== this.historyPurge?.handler.function),
-        ...(this.historyPurge
-          ? [{ name: 'synapse-history-purge', function: this.historyPurge.handler.function, section: 'Scheduled maintenance', logGroup: this.historyPurge.handler.logGroup }]
-          : []),
+        ...(this.historyPurge ? [{ name: 'synapse-history-purge', function: this.historyPurge.handler.function, section: 'Scheduled maintenance', logGroup: this.historyPurge.handler.logGroup }] : []),
       ],
       linkPreview: props.linkPreview,
       userProvisioner: props.userProvisioner,
@@ -157,11 +155,7 @@ export function discoverChatFunctions(scope: IConstruct, overrides: ReadonlyMap<
       .replace(/^Chat/, '')
       .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
       .toLowerCase();
-    const section = isDeployTimeStep(fn.function)
-      ? 'Deploy-time steps'
-      : /PreTokenGeneration|UserProvisioner/.test(fn.node.path)
-        ? 'Cognito triggers'
-        : 'Lambda functions';
+    const section = isDeployTimeStep(fn.function) ? 'Deploy-time steps' : /PreTokenGeneration|UserProvisioner/.test(fn.node.path) ? 'Cognito triggers' : 'Lambda functions';
     return { name, function: fn.function, section, logGroup: fn.logGroup, ...overrides.get(fn) };
   });
 }

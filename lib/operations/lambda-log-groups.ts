@@ -20,7 +20,11 @@ export class LambdaLogGroups implements IAspect {
   public visit(node: IConstruct): void {
     // A /aws/lambda/<fn> group aws-cdk-lib made for one of its own functions (e.g. AwsCustomResource's,
     // under the useCdkManagedLogGroup flag) carries CDK's default of 731 days: hold it to the config too.
-    if (node instanceof logs.CfnLogGroup && node.logGroupName !== undefined && /^\{"Fn::Join":\["",\["\/aws\/lambda\/",\{"Ref":/.test(JSON.stringify(Stack.of(node).resolve(node.logGroupName)) ?? '')) {
+    if (
+      node instanceof logs.CfnLogGroup &&
+      node.logGroupName !== undefined &&
+      /^\{"Fn::Join":\["",\["\/aws\/lambda\/",\{"Ref":/.test(JSON.stringify(Stack.of(node).resolve(node.logGroupName)) ?? '')
+    ) {
       node.retentionInDays = this.retentionDays;
       // aws-cdk-lib makes it Retain in every environment; development would leak one per stack deletion.
       node.applyRemovalPolicy(this.removalPolicy);
@@ -50,7 +54,5 @@ function hasLogGroup(fn: CfnResource): boolean {
 function hasNamedLogGroup(fn: CfnResource): boolean {
   const stack = Stack.of(fn);
   const ref = JSON.stringify(stack.resolve(fn.ref));
-  return stack.node
-    .findAll()
-    .some((c) => c instanceof logs.CfnLogGroup && c.logGroupName !== undefined && (JSON.stringify(stack.resolve(c.logGroupName)) ?? "").includes(`"/aws/lambda/",${ref}`));
+  return stack.node.findAll().some((c) => c instanceof logs.CfnLogGroup && c.logGroupName !== undefined && (JSON.stringify(stack.resolve(c.logGroupName)) ?? '').includes(`"/aws/lambda/",${ref}`));
 }

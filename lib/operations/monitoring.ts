@@ -285,7 +285,11 @@ export class ChatMonitoring extends Construct {
   private monitorDatabase(props: ChatMonitoringProps, instance: rds.IDatabaseInstance): void {
     const maxConnections = postgresMaxConnections(props.databaseInstanceClass);
     const allocatedBytes = (props.databaseAllocatedStorageGiB ?? 20) * 1024 ** 3;
-    const storagePeriods = { period: Duration.minutes(T.rdsFreeStoragePercent.periodMinutes), evaluationPeriods: T.rdsFreeStoragePercent.evaluationPeriods, datapointsToAlarm: T.rdsFreeStoragePercent.evaluationPeriods };
+    const storagePeriods = {
+      period: Duration.minutes(T.rdsFreeStoragePercent.periodMinutes),
+      evaluationPeriods: T.rdsFreeStoragePercent.evaluationPeriods,
+      datapointsToAlarm: T.rdsFreeStoragePercent.evaluationPeriods,
+    };
     this.facade.monitorRdsInstance({
       instance,
       humanReadableName: 'RDS PostgreSQL',
@@ -347,7 +351,11 @@ export class ChatMonitoring extends Construct {
         },
         {
           title: 'Phenom API (upstream) latency (ms)',
-          metrics: [metric('UpstreamLatency', 'p50', period).with({ label: 'p50' }), metric('UpstreamLatency', 'p90', period).with({ label: 'p90' }), metric('UpstreamLatency', 'Maximum', period).with({ label: 'max' })],
+          metrics: [
+            metric('UpstreamLatency', 'p50', period).with({ label: 'p50' }),
+            metric('UpstreamLatency', 'p90', period).with({ label: 'p90' }),
+            metric('UpstreamLatency', 'Maximum', period).with({ label: 'max' }),
+          ],
         },
         {
           title: 'Outcomes',
@@ -394,8 +402,7 @@ export const pascal = (name: string) => name.replace(/(^|[-_ ])(\w)/g, (_m, _s, 
 /** A metric a Powertools Metrics instance of this function publishes (namespace PhenomChat, dimension service). */
 function powertoolsMetric(source: PowertoolsMetricsSource) {
   const service = source.serviceName ?? powertoolsServiceName(source.function);
-  return (metricName: string, statistic: string, period: Duration) =>
-    new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service }, statistic, period });
+  return (metricName: string, statistic: string, period: Duration) => new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service }, statistic, period });
 }
 
 /** The POWERTOOLS_SERVICE_NAME a function was given (ChatFunction derives it from the construct id). */

@@ -41,11 +41,7 @@ export class ChatWaf extends Construct {
       metricName,
       sampledRequestsEnabled: true,
     });
-    const managedRuleGroup = (
-      name: string,
-      priority: number,
-      ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[],
-    ): wafv2.CfnWebACL.RuleProperty => ({
+    const managedRuleGroup = (name: string, priority: number, ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[]): wafv2.CfnWebACL.RuleProperty => ({
       name,
       priority,
       overrideAction: { none: {} },
@@ -90,9 +86,7 @@ export class ChatWaf extends Construct {
     const logging = new wafv2.CfnLoggingConfiguration(this, 'Logging', {
       resourceArn: this.webAcl.attrArn,
       // The logging configuration wants the bare log-group ARN, without the ':*' CDK's logGroupArn carries.
-      logDestinationConfigs: [
-        Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-      ],
+      logDestinationConfigs: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
       // Bearer tokens (Cognito, Synapse admin) and session cookies must never land in logs.
       redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }],
     });

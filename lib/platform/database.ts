@@ -117,7 +117,8 @@ export class Database extends Construct {
         },
         {
           id: 'AwsSolutions-IAM5[Resource::*]',
-          reason: 'The log-retention function sets retention on the RDS log group, whose name exists only once RDS creates it; aws-cdk-lib grants logs:PutRetentionPolicy/DeleteRetentionPolicy on * for that.',
+          reason:
+            'The log-retention function sets retention on the RDS log group, whose name exists only once RDS creates it; aws-cdk-lib grants logs:PutRetentionPolicy/DeleteRetentionPolicy on * for that.',
         },
       );
     }
@@ -133,9 +134,12 @@ export class Database extends Construct {
       { id: 'AwsSolutions-RDS11', reason: 'Port 5432 is the port the seeds and every client (Synapse, Hasura, Lambdas) use; the SG, not the port, keeps the database private.' },
       ...(db.multiAz ? [] : [{ id: 'AwsSolutions-RDS3', reason: 'Multi-AZ is off by config for this non-production environment to halve its cost; production turns it on.' }]),
       db.deletionProtection
-        ? { id: 'AwsSolutions-RDS10', reason: 'Deletion protection is on, set by the deletion-protection step right after the instance is created (lib/platform/protection-plan.ts), not in the template, so a failed first deploy can still roll back.' }
+        ? {
+            id: 'AwsSolutions-RDS10',
+            reason:
+              'Deletion protection is on, set by the deletion-protection step right after the instance is created (lib/platform/protection-plan.ts), not in the template, so a failed first deploy can still roll back.',
+          }
         : { id: 'AwsSolutions-RDS10', reason: 'Deletion protection is off by config for this non-production environment so it can be torn down; production turns it on.' },
     );
-
   }
 }

@@ -41,15 +41,11 @@ export class DeletionProtection extends Construct {
       const properties: Record<string, string> = {};
       if (plan.database) {
         properties.DBInstanceIdentifier = platform.database.instance.instanceIdentifier;
-        handler.function.addToRolePolicy(
-          new iam.PolicyStatement({ actions: ['rds:ModifyDBInstance', 'rds:DescribeDBInstances'], resources: [platform.database.instance.instanceArn] }),
-        );
+        handler.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['rds:ModifyDBInstance', 'rds:DescribeDBInstances'], resources: [platform.database.instance.instanceArn] }));
       }
       if (plan.loadBalancer) {
         properties.LoadBalancerArn = platform.loadBalancer.loadBalancer.loadBalancerArn;
-        handler.function.addToRolePolicy(
-          new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyLoadBalancerAttributes'], resources: [platform.loadBalancer.loadBalancer.loadBalancerArn] }),
-        );
+        handler.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyLoadBalancerAttributes'], resources: [platform.loadBalancer.loadBalancer.loadBalancerArn] }));
       }
       this.protect = new ChatCustomResource(this, 'Protect', { onEvent: handler, resourceType: 'Custom::ChatDeletionProtection', properties });
     }

@@ -38,7 +38,9 @@ export function formatReport(input: ReportInput): string {
   const lines: string[] = [];
   lines.push(`### A/B evaluation: ${input.stackName}, ${input.start.toISOString().slice(0, 10)} to ${new Date(input.end.getTime() - 1).toISOString().slice(0, 10)} (UTC days)`);
   lines.push('');
-  lines.push(`Each cell is the mean of the daily values ± their standard deviation, over the days with data. A difference is called larger than the day-to-day noise when |matrix − hasura-lite| > ${NOISE_MULTIPLE} × its standard error (Welch) with at least ${MIN_DAYS} days on each side.`);
+  lines.push(
+    `Each cell is the mean of the daily values ± their standard deviation, over the days with data. A difference is called larger than the day-to-day noise when |matrix − hasura-lite| > ${NOISE_MULTIPLE} × its standard error (Welch) with at least ${MIN_DAYS} days on each side.`,
+  );
   lines.push('');
   lines.push('| measure | matrix | hasura-lite | difference (matrix − hasura-lite) | larger than noise? |');
   lines.push('|---|---:|---:|---:|---|');
@@ -53,7 +55,9 @@ export function formatReport(input: ReportInput): string {
   lines.push('');
   lines.push('Sample sizes:');
   for (const b of AB_BACKENDS) {
-    lines.push(`- ${b}: ${fmt(total(series, 'messages', b), 0)} messages on ${series.messages[b].size} days; ${fmt(total(series, 'sendSamples', b), 0)} sends timed; ${fmt(total(series, 'attempts', b), 0)} send requests, ${fmt(total(series, 'errors', b), 0)} failed`);
+    lines.push(
+      `- ${b}: ${fmt(total(series, 'messages', b), 0)} messages on ${series.messages[b].size} days; ${fmt(total(series, 'sendSamples', b), 0)} sends timed; ${fmt(total(series, 'attempts', b), 0)} send requests, ${fmt(total(series, 'errors', b), 0)} failed`,
+    );
   }
   lines.push('');
   lines.push('Monthly cost share (npm run cost model):');

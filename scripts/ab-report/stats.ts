@@ -25,9 +25,7 @@ export function summarize(values: readonly number[]): DailySummary {
   return { days, mean, sd: Math.sqrt(variance) };
 }
 
-export type Verdict =
-  | { readonly kind: 'not-enough-data'; readonly reason: string }
-  | { readonly kind: 'difference'; readonly delta: number; readonly noise: number; readonly larger: boolean };
+export type Verdict = { readonly kind: 'not-enough-data'; readonly reason: string } | { readonly kind: 'difference'; readonly delta: number; readonly noise: number; readonly larger: boolean };
 
 /** Compares backend A's days with backend B's. `delta` is A − B. */
 export function compare(a: DailySummary, b: DailySummary): Verdict {

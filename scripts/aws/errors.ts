@@ -23,8 +23,7 @@ const CREDENTIALS_EXPIRED = new Set(['ExpiredToken', 'ExpiredTokenException', 'R
 const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'NotAuthorizedException']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-export const NO_CREDENTIALS_FIX =
-  'no AWS credentials found: sign in (`aws sso login --profile phenom`, then `export AWS_PROFILE=phenom`) or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
+export const NO_CREDENTIALS_FIX = 'no AWS credentials found: sign in (`aws sso login --profile phenom`, then `export AWS_PROFILE=phenom`) or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
 
 /** What to do about `err`, raised while trying to `doing` (e.g. "describe certificate arn:…"). */
 export function awsErrorFix(err: unknown, doing: string): string {

@@ -61,12 +61,7 @@ function resourceTypeOf(finding: CfnLintFinding, templates: ReadonlyMap<string, 
 
 function matches(exception: LintException, finding: CfnLintFinding, type: string | undefined): boolean {
   const path = (finding.Location.Path ?? []).slice(2).map(String);
-  return (
-    finding.Rule.Id === exception.rule &&
-    type !== undefined &&
-    exception.resourceTypes.includes(type) &&
-    exception.path.every((segment, i) => path[i] === segment)
-  );
+  return finding.Rule.Id === exception.rule && type !== undefined && exception.resourceTypes.includes(type) && exception.path.every((segment, i) => path[i] === segment);
 }
 
 export function gate(findings: readonly CfnLintFinding[], templates: ReadonlyMap<string, Template>, exceptions: readonly LintException[]): GateReport {

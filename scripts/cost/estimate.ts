@@ -5,17 +5,7 @@ export interface CfnTemplate {
   readonly Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 }
 
-export type CostCategory =
-  | 'Fargate'
-  | 'RDS'
-  | 'Load balancer'
-  | 'NAT gateway'
-  | 'Public IPv4'
-  | 'Lambda'
-  | 'WAF'
-  | 'Secrets Manager'
-  | 'CloudWatch'
-  | 'KMS';
+export type CostCategory = 'Fargate' | 'RDS' | 'Load balancer' | 'NAT gateway' | 'Public IPv4' | 'Lambda' | 'WAF' | 'Secrets Manager' | 'CloudWatch' | 'KMS';
 
 export interface CostItem {
   readonly category: CostCategory;
@@ -217,7 +207,7 @@ function lambdas(resources: [string, Resource][], ofType: (t: string) => [string
       deployTime.add(id);
     }
   }
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [id] of functions) {
       if (deployTime.has(id)) continue;

@@ -19,7 +19,9 @@ export const certificateCheck: Check = {
     const arn = ctx.config.certificate.arn;
     // An ALB listener takes only certificates of its own region and account.
     if (arnRegion(arn) !== ctx.config.region) {
-      throw new CheckFailed(`certificate.arn is in ${arnRegion(arn)}, but the stack deploys to ${ctx.config.region}: an ALB takes only certificates of its region; import or request one in ${ctx.config.region}`);
+      throw new CheckFailed(
+        `certificate.arn is in ${arnRegion(arn)}, but the stack deploys to ${ctx.config.region}: an ALB takes only certificates of its region; import or request one in ${ctx.config.region}`,
+      );
     }
     if (ctx.account && arnAccount(arn) !== ctx.account) {
       throw new CheckFailed(`certificate.arn belongs to account ${arnAccount(arn)}, not ${ctx.account}: an ALB takes only its own account's certificates`);

@@ -20,7 +20,8 @@ export const databaseCheck: Check = {
       instance = (await ctx.aws.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: db.instanceIdentifier }))).DBInstances?.[0];
     } catch (err) {
       // Wire code DBInstanceNotFound, which the SDK names DBInstanceNotFoundFault.
-      if (/^DBInstanceNotFound/.test(awsErrorCode(err) ?? '')) throw new CheckFailed(`no RDS instance ${db.instanceIdentifier} in account ${ctx.account} ${ctx.config.region}: check database.instanceIdentifier`);
+      if (/^DBInstanceNotFound/.test(awsErrorCode(err) ?? ''))
+        throw new CheckFailed(`no RDS instance ${db.instanceIdentifier} in account ${ctx.account} ${ctx.config.region}: check database.instanceIdentifier`);
       throw err;
     }
     const problems: string[] = [];
@@ -31,7 +32,9 @@ export const databaseCheck: Check = {
       problems.push(`it runs PostgreSQL ${instance.EngineVersion}; set database.engineVersion to "${instance.EngineVersion}" (now ${db.engineVersion})`);
     }
     if (UNREACHABLE.has(instance?.DBInstanceStatus ?? '')) {
-      problems.push(`it is ${instance?.DBInstanceStatus}, so the deploy-time migrations cannot connect${instance?.DBInstanceStatus === 'stopped' ? ` (\`aws rds start-db-instance --db-instance-identifier ${db.instanceIdentifier}\`)` : ''}`);
+      problems.push(
+        `it is ${instance?.DBInstanceStatus}, so the deploy-time migrations cannot connect${instance?.DBInstanceStatus === 'stopped' ? ` (\`aws rds start-db-instance --db-instance-identifier ${db.instanceIdentifier}\`)` : ''}`,
+      );
     }
     if (problems.length) throw new CheckFailed(`database ${db.instanceIdentifier}: ${problems.join('; ')}`);
     await describeSecret(ctx, 'database.secretArn', db.secretArn);

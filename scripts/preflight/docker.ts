@@ -76,7 +76,10 @@ export function parseBuildxLs(stdout: string): BuildxBuilder[] {
     const builder = builders.at(-1);
     const status = NODE_STATUS.exec(line);
     if (!builder || !status) continue;
-    const name = line.trim().replace(/^\\_\s*/, '').split(/\s+/)[0];
+    const name = line
+      .trim()
+      .replace(/^\\_\s*/, '')
+      .split(/\s+/)[0];
     const after = line.slice(status.index + status[0].length);
     const platforms = [...after.matchAll(/\b([a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?)\*?/g)].map((p) => p[1]);
     builder.nodes.push({ name, status: status[1], platforms });
@@ -106,7 +109,9 @@ export const buildxCheck: Check = {
     if (!builder) throw new CheckFailed(`docker buildx ls lists no builder: create one (\`docker buildx create --use\`)`);
     const running = builder.nodes.filter((n) => n.status === 'running');
     if (!running.length) {
-      throw new CheckFailed(`the current buildx builder "${builder.name}" is not running (${builder.nodes.map((n) => `${n.name}: ${n.status}`).join(', ') || 'no nodes'}): start it with \`docker buildx inspect --bootstrap ${builder.name}\``);
+      throw new CheckFailed(
+        `the current buildx builder "${builder.name}" is not running (${builder.nodes.map((n) => `${n.name}: ${n.status}`).join(', ') || 'no nodes'}): start it with \`docker buildx inspect --bootstrap ${builder.name}\``,
+      );
     }
     const available = new Set(running.flatMap((n) => n.platforms));
     const configured = dockerPlatform(ctx.config.images.architecture);

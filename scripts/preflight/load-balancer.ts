@@ -26,7 +26,8 @@ export const loadBalancerCheck: Check = {
     try {
       alb = (await ctx.aws.elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [lb.loadBalancerArn] }))).LoadBalancers?.[0];
     } catch (err) {
-      if (/^LoadBalancerNotFound/.test(awsErrorCode(err) ?? '')) throw new CheckFailed(`no load balancer ${lb.loadBalancerArn} in account ${ctx.account} ${ctx.config.region}: check loadBalancer.loadBalancerArn`);
+      if (/^LoadBalancerNotFound/.test(awsErrorCode(err) ?? ''))
+        throw new CheckFailed(`no load balancer ${lb.loadBalancerArn} in account ${ctx.account} ${ctx.config.region}: check loadBalancer.loadBalancerArn`);
       throw err;
     }
     if (alb?.Type !== 'application') problems.push(`${lb.loadBalancerArn} is a ${alb?.Type} load balancer, not an application load balancer`);

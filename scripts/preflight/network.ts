@@ -37,7 +37,10 @@ export const networkCheck: Check = {
         const az = net.availabilityZones[i % net.availabilityZones.length];
         if (!subnet) problems.push(`${key}[${i}] ${id} was not returned`);
         else if (subnet.VpcId !== net.vpcId) problems.push(`${key}[${i}] ${id} is in ${subnet.VpcId}, not ${net.vpcId}`);
-        else if (subnet.AvailabilityZone !== az) problems.push(`${key}[${i}] ${id} is in ${subnet.AvailabilityZone}, but availabilityZones[${i % net.availabilityZones.length}] is ${az} (list the subnets in the order of availabilityZones)`);
+        else if (subnet.AvailabilityZone !== az)
+          problems.push(
+            `${key}[${i}] ${id} is in ${subnet.AvailabilityZone}, but availabilityZones[${i % net.availabilityZones.length}] is ${az} (list the subnets in the order of availabilityZones)`,
+          );
       });
     }
     if (problems.length) throw new CheckFailed(`network: ${problems.join('; ')}`);

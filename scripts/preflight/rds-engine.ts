@@ -34,9 +34,7 @@ export const rdsEngineCheck: Check = {
     const where = `in ${ctx.config.region}`;
     const options = await orderable(ctx.aws.rds, { EngineVersion: db.engineVersion, DBInstanceClass: db.instanceClass });
     if (!options.length) {
-      const versions = [...new Set((await orderable(ctx.aws.rds, { DBInstanceClass: db.instanceClass })).map((o) => o.EngineVersion as string))]
-        .filter((v) => v.startsWith('17.'))
-        .sort(byVersion);
+      const versions = [...new Set((await orderable(ctx.aws.rds, { DBInstanceClass: db.instanceClass })).map((o) => o.EngineVersion as string))].filter((v) => v.startsWith('17.')).sort(byVersion);
       throw new CheckFailed(
         versions.length
           ? `RDS does not create PostgreSQL ${db.engineVersion} on ${db.instanceClass} ${where}; it offers ${versions.join(', ')}: set database.engineVersion to one of them (the newest: "${versions.at(-1)}")`
@@ -45,7 +43,9 @@ export const rdsEngineCheck: Check = {
     }
     const gp3 = options.filter((o) => o.StorageType === STORAGE_TYPE);
     if (!gp3.length) {
-      throw new CheckFailed(`RDS offers PostgreSQL ${db.engineVersion} on ${db.instanceClass} ${where} only with ${[...new Set(options.map((o) => o.StorageType))].join(', ')} storage, not gp3: pick another database.instanceClass`);
+      throw new CheckFailed(
+        `RDS offers PostgreSQL ${db.engineVersion} on ${db.instanceClass} ${where} only with ${[...new Set(options.map((o) => o.StorageType))].join(', ')} storage, not gp3: pick another database.instanceClass`,
+      );
     }
     if (db.multiAz && !gp3.some((o) => o.MultiAZCapable)) {
       throw new CheckFailed(`RDS offers PostgreSQL ${db.engineVersion} on ${db.instanceClass} ${where} without Multi-AZ: pick another database.instanceClass or set database.multiAz to false`);

@@ -90,7 +90,9 @@ export const synthCheck: Check = {
       try {
         synthesizeAssembly(ctx.context, outdir);
       } catch (err) {
-        throw new CheckFailed(`cdk synth fails, so cdk deploy would too: ${(err as Error).message.split('\n').slice(0, 6).join(' ')} (run \`npx cdk synth -c env=${ctx.config.envName}\` for the whole output)`);
+        throw new CheckFailed(
+          `cdk synth fails, so cdk deploy would too: ${(err as Error).message.split('\n').slice(0, 6).join(' ')} (run \`npx cdk synth -c env=${ctx.config.envName}\` for the whole output)`,
+        );
       }
       ctx.assembly = readAssembly(outdir, name);
     }

@@ -13,7 +13,8 @@ export const userPoolCheck: Check = {
     if (pool.mode !== 'import') return 'created by the stack';
     // A pool id starts with its region; the stack imports it as a pool of its own region.
     const region = pool.userPoolId.split('_')[0];
-    if (region !== ctx.config.region) throw new CheckFailed(`userPool.userPoolId ${pool.userPoolId} is in ${region}, but the stack deploys to ${ctx.config.region}: import a pool of ${ctx.config.region}`);
+    if (region !== ctx.config.region)
+      throw new CheckFailed(`userPool.userPoolId ${pool.userPoolId} is in ${region}, but the stack deploys to ${ctx.config.region}: import a pool of ${ctx.config.region}`);
     let described;
     try {
       described = (await ctx.aws.cognito.send(new DescribeUserPoolCommand({ UserPoolId: pool.userPoolId }))).UserPool;

@@ -54,9 +54,7 @@ const table = (name: string) => {
 };
 
 describe('Hasura permissions against seed 000 RBAC', () => {
-  const cases = Object.entries(RBAC).flatMap(([tableName, byRole]) =>
-    ROLES.flatMap((role) => OPERATIONS.map((op) => ({ tableName, role, op, granted: byRole[role].includes(op) }))),
-  );
+  const cases = Object.entries(RBAC).flatMap(([tableName, byRole]) => ROLES.flatMap((role) => OPERATIONS.map((op) => ({ tableName, role, op, granted: byRole[role].includes(op) }))));
 
   it.each(cases)('$tableName $op for $role: granted=$granted', ({ tableName, role, op, granted }) => {
     expect(permission(table(tableName), op, role) !== undefined).toBe(granted);

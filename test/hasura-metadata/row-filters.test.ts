@@ -29,10 +29,11 @@ beforeAll(async () => {
   const q = (sql: string, params: unknown[] = []) => db.pool.query(sql, params);
   for (const r of (await q('SELECT id, name FROM chat_rooms')).rows) rooms[r.name] = r.id;
   await q(`INSERT INTO users (id, username) VALUES ('alice', 'alice'), ('bob', 'bob'), ('sam', 'sam-support')`);
-  await q(
-    `INSERT INTO chat_members (room_id, user_id, role) VALUES ($1, 'alice', 'user'), ($2, 'alice', 'user'), ($2, 'bob', 'user'), ($3, 'bob', 'user'), ($1, 'sam', 'support')`,
-    [rooms['Phenom Internal'], rooms['Phenom Community'], rooms['Phenom Partners']],
-  );
+  await q(`INSERT INTO chat_members (room_id, user_id, role) VALUES ($1, 'alice', 'user'), ($2, 'alice', 'user'), ($2, 'bob', 'user'), ($3, 'bob', 'user'), ($1, 'sam', 'support')`, [
+    rooms['Phenom Internal'],
+    rooms['Phenom Community'],
+    rooms['Phenom Partners'],
+  ]);
   const insert = async (key: string, room: string, user: string, deleted = false) => {
     const { rows } = await q(`INSERT INTO chat_messages (room_id, user_id, content) VALUES ($1, $2, $3) RETURNING id`, [rooms[room], user, key]);
     if (deleted) await q(`UPDATE chat_messages SET is_deleted = true, deleted_by = 'sam' WHERE id = $1`, [rows[0].id]);
@@ -61,10 +62,12 @@ async function visible(table: string, role: string, userId: string, column: stri
 async function messagePasses(exp: BoolExp | undefined, userId: string, row: { room_id: string; user_id: string; is_deleted?: boolean }): Promise<boolean> {
   const cond = boolExpToSql(exp, 'chat_messages', 'r0', ctx(userId));
   const n = cond.params.length;
-  const { rows } = await db.pool.query(
-    `SELECT ${cond.sql} AS ok FROM (SELECT $${n + 1}::uuid AS room_id, $${n + 2}::text AS user_id, $${n + 3}::boolean AS is_deleted) r0`,
-    [...cond.params, row.room_id, row.user_id, row.is_deleted ?? false],
-  );
+  const { rows } = await db.pool.query(`SELECT ${cond.sql} AS ok FROM (SELECT $${n + 1}::uuid AS room_id, $${n + 2}::text AS user_id, $${n + 3}::boolean AS is_deleted) r0`, [
+    ...cond.params,
+    row.room_id,
+    row.user_id,
+    row.is_deleted ?? false,
+  ]);
   return rows[0].ok === true;
 }
 

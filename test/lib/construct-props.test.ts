@@ -59,8 +59,7 @@ function constructSignatures(): ConstructSignature[] {
       return (base.getSymbol()?.getName() === 'Construct' && decl?.getSourceFile().fileName.includes('node_modules/constructs')) || extendsConstruct(base);
     });
 
-  const resolved = (symbol: ts.Symbol | undefined): ts.Symbol | undefined =>
-    symbol && symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+  const resolved = (symbol: ts.Symbol | undefined): ts.Symbol | undefined => (symbol && symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol);
 
   /** The app types a type node refers to, following prop interfaces declared in lib/ (and what they extend). */
   const appTypesIn = (node: ts.Node, seen: Set<ts.Symbol>): string[] => {

@@ -34,12 +34,12 @@ describe('ChatCustomResource refuses limits that would leave CloudFormation wait
     );
   });
 
-  it('throws when the polling could run past CloudFormation\'s hour', () => {
+  it("throws when the polling could run past CloudFormation's hour", () => {
     const stack = new Stack(new App(), 'Limits');
     const start = handler(stack, 'Start', Duration.seconds(10));
     const poll = handler(stack, 'Poll', Duration.minutes(2));
-    expect(
-      () => new ChatCustomResource(stack, 'Long', { onEvent: start, isComplete: poll, totalTimeout: Duration.minutes(50), resourceType: 'Custom::Long' }),
-    ).toThrow(/^Long: this deploy step may take up to 3850 s .* more than the 3000 s allowed inside CloudFormation's 3600 s custom-resource limit/);
+    expect(() => new ChatCustomResource(stack, 'Long', { onEvent: start, isComplete: poll, totalTimeout: Duration.minutes(50), resourceType: 'Custom::Long' })).toThrow(
+      /^Long: this deploy step may take up to 3850 s .* more than the 3000 s allowed inside CloudFormation's 3600 s custom-resource limit/,
+    );
   });
 });

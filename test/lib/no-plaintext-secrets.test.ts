@@ -60,7 +60,17 @@ describe('the scanner', () => {
       Resources: {
         Task: {
           Type: 'AWS::ECS::TaskDefinition',
-          Properties: { ContainerDefinitions: [{ Name: 'app', Environment: [{ Name: 'DB_PASSWORD', Value: 'hunter22' }, { Name: 'DB_SECRET_ARN', Value: 'arn:aws:secretsmanager:x' }] }] },
+          Properties: {
+            ContainerDefinitions: [
+              {
+                Name: 'app',
+                Environment: [
+                  { Name: 'DB_PASSWORD', Value: 'hunter22' },
+                  { Name: 'DB_SECRET_ARN', Value: 'arn:aws:secretsmanager:x' },
+                ],
+              },
+            ],
+          },
         },
         Fn: { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: { API_TOKEN: 'abc123', CONFIG: 'registration_shared_secret: s3cr3tvalue' } } } },
         Db: { Type: 'AWS::RDS::DBInstance', Properties: { MasterUserPassword: 'plaintext!' } },

@@ -12,9 +12,7 @@ function idsOf(template: Template, type: string): string[] {
 
 /** The one ECS service named `name`: [logical id, resource]. */
 function service(template: Template, name: string): [string, Resource] {
-  const found = Object.entries(template.toJSON().Resources as Record<string, Resource>).filter(
-    ([, r]) => r.Type === 'AWS::ECS::Service' && r.Properties?.ServiceName === name,
-  );
+  const found = Object.entries(template.toJSON().Resources as Record<string, Resource>).filter(([, r]) => r.Type === 'AWS::ECS::Service' && r.Properties?.ServiceName === name);
   expect(found).toHaveLength(1);
   return found[0];
 }

@@ -41,11 +41,7 @@ describe('the cfn-lint gate', () => {
   });
 
   it('fails on the same rule at another property or on another type', () => {
-    const report = gate(
-      [finding('E3002', 'Error', ['Resources', 'Rule', 'Properties', 'Priorty']), finding('E3002', 'Error', ['Resources', 'Logs', 'Properties', 'Tags'])],
-      templates,
-      exceptions,
-    );
+    const report = gate([finding('E3002', 'Error', ['Resources', 'Rule', 'Properties', 'Priorty']), finding('E3002', 'Error', ['Resources', 'Logs', 'Properties', 'Tags'])], templates, exceptions);
     expect(report.failures).toEqual([
       't.template.json:7 E3002 Resources/Rule/Properties/Priorty (AWS::ElasticLoadBalancingV2::ListenerRule): m',
       't.template.json:7 E3002 Resources/Logs/Properties/Tags (AWS::Logs::LogGroup): m',

@@ -66,7 +66,9 @@ describe('npm run db:migrate', () => {
     try {
       await target.pool.query('CREATE TABLE chat_rooms (id int)'); // in the way of 001
       expect(await main(['--url', target.url])).toBe(1);
-      expect(err.join('\n')).toMatch(/^db:migrate failed on postgres:\/\/postgres:\*\*\*@.*: migration 001-chat-schema\.sql failed: there is no unique constraint matching given keys for referenced table "chat_rooms" \(SQLSTATE 42830\)$/);
+      expect(err.join('\n')).toMatch(
+        /^db:migrate failed on postgres:\/\/postgres:\*\*\*@.*: migration 001-chat-schema\.sql failed: there is no unique constraint matching given keys for referenced table "chat_rooms" \(SQLSTATE 42830\)$/,
+      );
     } finally {
       await target.drop();
     }

@@ -22,9 +22,18 @@ const { out, err } = captureConsole();
 /** The resources of a stack part-way through its first deploy (many, so pagination matters). */
 function resources(certificate: boolean, loadBalancer: boolean): StackState['Resources'] {
   return [
-    ...Array.from({ length: 7 }, (_, i) => ({ LogicalResourceId: `PlatformNetworkVpcSubnet${i}`, PhysicalResourceId: `subnet-0${i}`, ResourceType: 'AWS::EC2::Subnet', ResourceStatus: 'CREATE_COMPLETE' })),
-    ...(loadBalancer ? [{ LogicalResourceId: 'PlatformLoadBalancerAlb0D3A1C4B', PhysicalResourceId: LB_ARN, ResourceType: 'AWS::ElasticLoadBalancingV2::LoadBalancer', ResourceStatus: 'CREATE_COMPLETE' }] : []),
-    ...(certificate ? [{ LogicalResourceId: 'PlatformLoadBalancerCertificate6C5F2B1E', PhysicalResourceId: CERT_ARN, ResourceType: 'AWS::CertificateManager::Certificate', ResourceStatus: 'CREATE_IN_PROGRESS' }] : []),
+    ...Array.from({ length: 7 }, (_, i) => ({
+      LogicalResourceId: `PlatformNetworkVpcSubnet${i}`,
+      PhysicalResourceId: `subnet-0${i}`,
+      ResourceType: 'AWS::EC2::Subnet',
+      ResourceStatus: 'CREATE_COMPLETE',
+    })),
+    ...(loadBalancer
+      ? [{ LogicalResourceId: 'PlatformLoadBalancerAlb0D3A1C4B', PhysicalResourceId: LB_ARN, ResourceType: 'AWS::ElasticLoadBalancingV2::LoadBalancer', ResourceStatus: 'CREATE_COMPLETE' }]
+      : []),
+    ...(certificate
+      ? [{ LogicalResourceId: 'PlatformLoadBalancerCertificate6C5F2B1E', PhysicalResourceId: CERT_ARN, ResourceType: 'AWS::CertificateManager::Certificate', ResourceStatus: 'CREATE_IN_PROGRESS' }]
+      : []),
   ];
 }
 

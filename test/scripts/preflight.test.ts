@@ -123,7 +123,12 @@ describe('npm run preflight', () => {
     const run = (env: Record<string, string>) =>
       promisify(execFile)('npx', ['tsx', 'scripts/preflight.ts', '-c', 'env=development', '--app', assemblyDir], {
         cwd: REPO,
-        env: { PATH: `${fakeDocker({ engine: 'running', buildx: BUILDX_MULTIARCH }).dir}:${process.env.PATH}`, AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+        env: {
+          PATH: `${fakeDocker({ engine: 'running', buildx: BUILDX_MULTIARCH }).dir}:${process.env.PATH}`,
+          AWS_EC2_METADATA_DISABLED: 'true',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          ...env,
+        },
       }).then(
         ({ stdout }) => ({ code: 0, stdout }),
         (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
@@ -141,7 +146,9 @@ describe('npm run preflight', () => {
       const home = mkdtempSync(join(tmpdir(), 'no-aws-home-'));
       // No keys, no profile files, no instance metadata: the SDK's whole chain comes up empty.
       const { code, stdout } = await run({ HOME: home, AWS_REGION: 'us-east-1', AWS_CONFIG_FILE: join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'), AWS_ENDPOINT_URL: aws.url });
-      expect(stdout).toContain('FAIL credentials: no AWS credentials found: sign in (`aws sso login --profile phenom`, then `export AWS_PROFILE=phenom`) or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+      expect(stdout).toContain(
+        'FAIL credentials: no AWS credentials found: sign in (`aws sso login --profile phenom`, then `export AWS_PROFILE=phenom`) or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+      );
       expect(stdout).toContain('skip bootstrap: needs credentials, which did not pass');
       expect(code).toBe(1);
       expect(aws.calls).toEqual([]);

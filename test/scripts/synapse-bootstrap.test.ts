@@ -32,11 +32,10 @@ describe('npm run synapse:bootstrap', () => {
 
   it('runs as a real process: registers the bot and creates the rooms, keeping password and token in a 0600 state file', async () => {
     const stateFile = join(dir, 'state.json');
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'scripts/synapse-bootstrap.ts', '--url', hs.url, '--shared-secret', SECRET, '--state-file', stateFile],
-      { cwd: join(__dirname, '../..'), timeout: 30_000 },
-    );
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/synapse-bootstrap.ts', '--url', hs.url, '--shared-secret', SECRET, '--state-file', stateFile], {
+      cwd: join(__dirname, '../..'),
+      timeout: 30_000,
+    });
     expect(stdout).toMatch(/bot @phenom-bot:cli.test \(registered\)/);
     expect(stdout).toMatch(/created {2}#internal:cli.test !/);
     expect(stdout).toMatch(/created {2}#community:cli.test !/);

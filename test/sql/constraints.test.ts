@@ -115,7 +115,12 @@ describe('chat_members constraints', () => {
 
   it('accepts each of the three roles', async () => {
     const room = await createRoom(db.pool, 'Roles');
-    for (const [user, role] of [['ana', 'user'], ['ben', 'support'], ['mod', 'admin']]) await db.pool.query(INSERT_MEMBER, [room, user, role]);
+    for (const [user, role] of [
+      ['ana', 'user'],
+      ['ben', 'support'],
+      ['mod', 'admin'],
+    ])
+      await db.pool.query(INSERT_MEMBER, [room, user, role]);
   });
 });
 

@@ -21,13 +21,7 @@ const EXPECTED_COLUMNS: Record<string, Column[]> = {
     ['display_name', 'text', 'YES', null],
     ['avatar_url', 'text', 'YES', null],
   ],
-  chat_rooms: [
-    UUID_PK,
-    ['name', 'text', 'NO', null],
-    ['description', 'text', 'YES', null],
-    ['created_at', TSTZ, 'NO', 'now()'],
-    ['is_active', 'boolean', 'NO', 'true'],
-  ],
+  chat_rooms: [UUID_PK, ['name', 'text', 'NO', null], ['description', 'text', 'YES', null], ['created_at', TSTZ, 'NO', 'now()'], ['is_active', 'boolean', 'NO', 'true']],
   chat_messages: [
     UUID_PK,
     ['room_id', 'uuid', 'NO', null],
@@ -131,7 +125,11 @@ describe('the migrated chat schema', () => {
       { conname: 'chat_bans_one_active_per_member', table: 'chat_bans', def: expect.stringContaining('EXCLUDE USING gist (room_id WITH =, user_id WITH =, tstzrange(banned_at, expires_at') },
       { conname: 'chat_members_role_check', table: 'chat_members', def: "CHECK ((role = ANY (ARRAY['user'::text, 'support'::text, 'admin'::text])))" },
       { conname: 'chat_members_room_id_user_id_key', table: 'chat_members', def: 'UNIQUE (room_id, user_id)' },
-      { conname: 'chat_messages_client_message_id_check', table: 'chat_messages', def: 'CHECK (((client_message_id IS NULL) OR ((char_length(client_message_id) >= 1) AND (char_length(client_message_id) <= 128))))' },
+      {
+        conname: 'chat_messages_client_message_id_check',
+        table: 'chat_messages',
+        def: 'CHECK (((client_message_id IS NULL) OR ((char_length(client_message_id) >= 1) AND (char_length(client_message_id) <= 128))))',
+      },
       { conname: 'chat_messages_content_check', table: 'chat_messages', def: 'CHECK ((char_length(content) <= 4000))' },
       { conname: 'chat_messages_message_type_check', table: 'chat_messages', def: "CHECK ((message_type = ANY (ARRAY['text'::text, 'phenom_link'::text])))" },
       {
@@ -203,9 +201,7 @@ describe('an existing users table', () => {
       } finally {
         client.release();
       }
-      const columns = await existing.pool.query<{ column_name: string }>(
-        `SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY ordinal_position`,
-      );
+      const columns = await existing.pool.query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY ordinal_position`);
       expect(columns.rows.map((c) => c.column_name)).toEqual(['id', 'username', 'display_name', 'avatar_url', 'email', 'created_at']);
       const users = await existing.pool.query('SELECT id, email FROM users');
       expect(users.rows).toEqual([{ id: 'phenom-user-1', email: 'ana@example.com' }]);

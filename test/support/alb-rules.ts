@@ -50,7 +50,13 @@ export interface AlbRouting {
 type Json = Record<string, unknown>;
 
 const wildcard = (pattern: string, flags = '') =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, flags);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    flags,
+  );
 
 function ipv4ToInt(ip: string): number {
   const parts = ip.split('.').map(Number);

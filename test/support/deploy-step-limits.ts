@@ -1,9 +1,4 @@
-import {
-  CLOUDFORMATION_CUSTOM_RESOURCE_LIMIT_SECONDS,
-  CLOUDFORMATION_HEADROOM_SECONDS,
-  PROVIDER_ACTIVATION_WAIT_SECONDS,
-  PROVIDER_MARGIN_SECONDS,
-} from '../../chat-domain/deploy-step-limits';
+import { CLOUDFORMATION_CUSTOM_RESOURCE_LIMIT_SECONDS, CLOUDFORMATION_HEADROOM_SECONDS, PROVIDER_ACTIVATION_WAIT_SECONDS, PROVIDER_MARGIN_SECONDS } from '../../chat-domain/deploy-step-limits';
 
 /**
  * The time limits of every custom resource in the synthesized stacks, read from the template
@@ -96,4 +91,3 @@ export function expectWithinLimits(steps: StepLimits[]): void {
     expect({ where, serviceTimeoutWellInsideTheHour: step.serviceTimeoutSeconds <= CEILING_SECONDS }).toEqual({ where, serviceTimeoutWellInsideTheHour: true });
   }
 }
-

@@ -173,7 +173,6 @@ export class MatrixHomeserver {
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
-
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -559,7 +558,16 @@ export class MatrixHomeserver {
     const powerLevels = {
       users: { [creator]: 100 },
       users_default: 0,
-      events: { 'm.room.name': 50, 'm.room.power_levels': 100, 'm.room.history_visibility': 100, 'm.room.canonical_alias': 50, 'm.room.avatar': 50, 'm.room.tombstone': 100, 'm.room.server_acl': 100, 'm.room.encryption': 100 },
+      events: {
+        'm.room.name': 50,
+        'm.room.power_levels': 100,
+        'm.room.history_visibility': 100,
+        'm.room.canonical_alias': 50,
+        'm.room.avatar': 50,
+        'm.room.tombstone': 100,
+        'm.room.server_acl': 100,
+        'm.room.encryption': 100,
+      },
       events_default: 0,
       state_default: 50,
       ban: 50,

@@ -39,7 +39,7 @@ describe('the Postgres fixture', () => {
       await admin.end();
     }
     // The idle client learns of the termination asynchronously; the pool then discards it.
-    for (const deadline = Date.now() + 10_000; db.pool.idleCount > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    for (const deadline = Date.now() + 10_000; db.pool.idleCount > 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
     await expect(db.drop()).rejects.toThrow(/a pooled connection to .* failed while the test ran: terminating connection/);
   });
 });

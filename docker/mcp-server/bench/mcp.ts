@@ -94,8 +94,7 @@ async function connectRaw(mcpUrl: string, token: string): Promise<ConnectedClien
   };
 }
 
-const connectClient = (mcpUrl: string, token: string) =>
-  CLIENT_CHOICE === 'raw' ? connectRaw(mcpUrl, token) : connect(SDK_KINDS[CLIENT_CHOICE] ?? SDK_KINDS.v1, mcpUrl, token);
+const connectClient = (mcpUrl: string, token: string) => (CLIENT_CHOICE === 'raw' ? connectRaw(mcpUrl, token) : connect(SDK_KINDS[CLIENT_CHOICE] ?? SDK_KINDS.v1, mcpUrl, token));
 const AGENT = 'mcp-agent';
 // tools/list is right when it names exactly the server's tools, in order (a hard-coded count went
 // stale when the tenth tool came, and every list call then counted as an error).
@@ -161,7 +160,17 @@ function peakRssMiB(pid: number): number {
 /** The SDK-idiomatic comparison server, bundled exactly as scripts/build.mjs bundles ours. */
 async function buildSdkServerBundle(): Promise<string> {
   const outfile = join(mkdtempSync(join(tmpdir(), 'mcp-sdk-bundle-')), 'sdk-server.js');
-  await build({ entryPoints: [join(__dirname, 'sdk-server.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minifySyntax: true, external: ['pg-native'], logLevel: 'warning' });
+  await build({
+    entryPoints: [join(__dirname, 'sdk-server.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minifySyntax: true,
+    external: ['pg-native'],
+    logLevel: 'warning',
+  });
   return outfile;
 }
 
@@ -221,7 +230,9 @@ async function main(): Promise<void> {
   const directPool = new Pool({ connectionString: url, max: POOL_MAX });
   directPool.on('error', () => undefined);
   const direct = new PostgresBackend(directPool, AGENT);
-  console.log(`setup: ${MESSAGES.toLocaleString('en')} messages, server pid ${server.proc.pid}, SDK server pid ${sdkServer.proc.pid}, ${CLIENT_CHOICE} clients, ${CALLS_PER_CLIENT} calls per client (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(
+    `setup: ${MESSAGES.toLocaleString('en')} messages, server pid ${server.proc.pid}, SDK server pid ${sdkServer.proc.pid}, ${CLIENT_CHOICE} clients, ${CALLS_PER_CLIENT} calls per client (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
 
   const sentContents: string[] = [];
   let failed = false;
@@ -246,7 +257,10 @@ async function main(): Promise<void> {
 
   // Warm every path before the first measurement.
   const warmStarted = performance.now();
-  for (const [label, target] of [['mcp', server], ['sdk', sdkServer]] as const) {
+  for (const [label, target] of [
+    ['mcp', server],
+    ['sdk', sdkServer],
+  ] as const) {
     const clients = await connectAll(target.mcpUrl, WARMUP_CLIENTS);
     await drive(WARMUP_CLIENTS, WARMUP_CALLS_PER_CLIENT, mcpOp(clients, `warm-${label}`));
     await drive(WARMUP_CLIENTS, 10, (w) => clients[w].listTools().then(listsAllTools));
@@ -316,7 +330,10 @@ async function main(): Promise<void> {
 
   // tools/list: the one call whose cost is all server (no database).
   const lists: LevelResult[] = [];
-  for (const [label, target] of [['MCP', server], ['SDK server', sdkServer]] as const) {
+  for (const [label, target] of [
+    ['MCP', server],
+    ['SDK server', sdkServer],
+  ] as const) {
     const [r, cpu] = await onServer(target, 16, CALLS_PER_CLIENT, (clients) => (w) => clients[w].listTools().then(listsAllTools));
     lists.push(r);
     row('16 list', label, r, '', `${cpu.toFixed(2)} ms`);
@@ -326,10 +343,7 @@ async function main(): Promise<void> {
   const rss = peakRssMiB(server.proc.pid!);
   console.log(`\nserver peak RSS: ${rss.toFixed(1)} MiB (SDK server: ${peakRssMiB(sdkServer.proc.pid!).toFixed(1)} MiB)`);
 
-  const { rows } = await pool.query<{ content: string; n: number }>(
-    `SELECT content, count(*)::int AS n FROM chat_messages WHERE room_id = $1 AND content LIKE 'bench %' GROUP BY content`,
-    [room],
-  );
+  const { rows } = await pool.query<{ content: string; n: number }>(`SELECT content, count(*)::int AS n FROM chat_messages WHERE room_id = $1 AND content LIKE 'bench %' GROUP BY content`, [room]);
   const inDb = new Map(rows.map((r) => [r.content, r.n]));
   const missing = sentContents.filter((c) => !inDb.has(c)).length;
   const duplicated = rows.filter((r) => r.n !== 1).length;

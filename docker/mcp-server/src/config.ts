@@ -2,9 +2,12 @@ import { z } from 'zod';
 import type { LogLevel } from './log';
 
 /** Comma-separated list → trimmed, non-empty entries. */
-const list = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 

@@ -14,11 +14,7 @@ export interface Logger extends BackendLogger {
  * Callers pass ids, names, counts and outcomes; tokens and message bodies never reach
  * info level (the tool layer logs only tool name, latency and outcome).
  */
-export function createLogger(
-  level: LogLevel = 'info',
-  base: Record<string, unknown> = {},
-  write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
-): Logger {
+export function createLogger(level: LogLevel = 'info', base: Record<string, unknown> = {}, write: (line: string) => void = (line) => process.stdout.write(line + '\n')): Logger {
   const threshold = LEVELS[level];
   const emit = (lvl: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
     if (LEVELS[lvl] < threshold) return;

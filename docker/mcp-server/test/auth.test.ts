@@ -27,7 +27,10 @@ describe('401: no valid token, nothing executed', () => {
     ['no token', () => ''],
     ['a malformed token', () => 'not-a-jwt'],
     ['an expired token', () => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read', 'chat/moderate'], overrides: { exp: Math.floor(Date.now() / 1000) - 60 } })],
-    ['a token from another user pool (wrong issuer)', () => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read', 'chat/moderate'], overrides: { iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other999' } })],
+    [
+      'a token from another user pool (wrong issuer)',
+      () => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read', 'chat/moderate'], overrides: { iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other999' } }),
+    ],
     ['a token for a client not on the allow-list', () => env.issuer.mint({ clientId: 'some-other-client', scopes: ['chat/read', 'chat/moderate'] })],
     ['an ID token instead of an access token', () => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read', 'chat/moderate'], overrides: { token_use: 'id', aud: AGENT_CLIENT } })],
     ['a token for another resource (aud is not ours)', () => env.issuer.mint({ clientId: AGENT_CLIENT, scopes: ['chat/read', 'chat/moderate'], overrides: { aud: 'https://other.example/mcp' } })],
@@ -38,7 +41,11 @@ describe('401: no valid token, nothing executed', () => {
       () => {
         const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
         const now = Math.floor(Date.now() / 1000);
-        return signJwt({ iss: env.issuer.issuer, token_use: 'access', client_id: AGENT_CLIENT, sub: AGENT_CLIENT, scope: 'chat/read chat/moderate', iat: now, exp: now + 600 }, privateKey, 'unknown-kid');
+        return signJwt(
+          { iss: env.issuer.issuer, token_use: 'access', client_id: AGENT_CLIENT, sub: AGENT_CLIENT, scope: 'chat/read chat/moderate', iat: now, exp: now + 600 },
+          privateKey,
+          'unknown-kid',
+        );
       },
     ],
   ];

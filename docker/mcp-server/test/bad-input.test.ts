@@ -16,10 +16,10 @@ const UNKNOWN_MESSAGE = '22222222-2222-4222-8222-222222222222';
 beforeAll(async () => {
   env = await startEnvironment();
   client = await connect('sdk-v2 modern (2026-07-28)', env.server.mcpUrl, env.token);
-  const { rows } = await env.db.pool.query<{ id: string }>(
-    `INSERT INTO chat_messages (room_id, user_id, content) VALUES ($1, $2, 'old'), ($1, $2, 'gone') RETURNING id`,
-    [env.fixture.rooms.community, AGENT],
-  );
+  const { rows } = await env.db.pool.query<{ id: string }>(`INSERT INTO chat_messages (room_id, user_id, content) VALUES ($1, $2, 'old'), ($1, $2, 'gone') RETURNING id`, [
+    env.fixture.rooms.community,
+    AGENT,
+  ]);
   deletedMessageId = rows[1].id;
   await env.db.pool.query('UPDATE chat_messages SET is_deleted = true WHERE id = $1', [deletedMessageId]);
   await env.db.pool.query(`UPDATE chat_rooms SET is_active = false WHERE id = $1`, [env.fixture.rooms.internal]);
@@ -51,7 +51,12 @@ const CASES: [string, string, () => Record<string, unknown>, RegExp][] = [
   ['chat_get_messages', 'a forged cursor with an impossible timestamp', () => ({ room_id: community(), before: forgedCursor(community()) }), /cursor/i],
   ['chat_get_messages', 'a NUL byte in room_id', () => ({ room_id: `${community()}${NUL}` }), /room_id.*control character/],
   ['chat_get_messages', 'a NUL byte in the cursor', () => ({ room_id: community(), before: `abc${NUL}` }), /before.*control character/],
-  ['chat_get_messages', 'another room’s cursor', () => ({ room_id: community(), before: Buffer.from(JSON.stringify({ r: env.fixture.rooms.partners, t: '1', i: UNKNOWN_MESSAGE })).toString('base64url') }), /cursor/i],
+  [
+    'chat_get_messages',
+    'another room’s cursor',
+    () => ({ room_id: community(), before: Buffer.from(JSON.stringify({ r: env.fixture.rooms.partners, t: '1', i: UNKNOWN_MESSAGE })).toString('base64url') }),
+    /cursor/i,
+  ],
 
   ['chat_send_message', 'content of 4001 characters', () => ({ room_id: community(), content: 'x'.repeat(4001) }), /4001 characters.*limit is 4000/],
   ['chat_send_message', '4001 emoji (counted as characters, like the database)', () => ({ room_id: community(), content: '😀'.repeat(4001) }), /4001 characters/],

@@ -144,7 +144,10 @@ describe('the chat tools against PostgreSQL', () => {
 
   it('lists only bans in force: an expired ban is history, not a ban', async () => {
     const room = env.fixture.rooms.community;
-    await env.db.pool.query(`INSERT INTO chat_bans (room_id, user_id, banned_by, reason, banned_at, expires_at) VALUES ($1, 'user-bob', $2, 'over', now() - interval '2 hours', now() - interval '1 hour')`, [room, AGENT]);
+    await env.db.pool.query(
+      `INSERT INTO chat_bans (room_id, user_id, banned_by, reason, banned_at, expires_at) VALUES ($1, 'user-bob', $2, 'over', now() - interval '2 hours', now() - interval '1 hour')`,
+      [room, AGENT],
+    );
     expect(ok(await client.callTool('chat_list_bans', { room_id: room }))).toEqual({ bans: [], next_cursor: null });
   });
 
@@ -161,8 +164,7 @@ describe('the chat tools against PostgreSQL', () => {
   it('deleted messages vanish from chat_get_messages, moderators still see them, and deleting again is idempotent', async () => {
     const room = env.fixture.rooms.community;
     const sent = ok(await client.callTool('chat_send_message', { room_id: room, content: 'to be deleted' })).message as { id: string };
-    const ids = async (args: Record<string, unknown> = {}) =>
-      (ok(await client.callTool('chat_get_messages', { room_id: room, ...args })).messages as { id: string }[]).map((m) => m.id);
+    const ids = async (args: Record<string, unknown> = {}) => (ok(await client.callTool('chat_get_messages', { room_id: room, ...args })).messages as { id: string }[]).map((m) => m.id);
     expect(await ids()).toContain(sent.id);
     expect(ok(await client.callTool('chat_delete_message', { room_id: room, message_id: sent.id }))).toEqual({ message_id: sent.id, room_id: room, already_deleted: false });
     expect(await ids()).not.toContain(sent.id);
@@ -177,10 +179,7 @@ describe('the chat tools against PostgreSQL', () => {
     await env.db.pool.query('DELETE FROM chat_messages WHERE room_id = $1', [room]);
     // 3 statements: within each, every row shares one now(), so only the id tie-breaker orders them.
     for (let batch = 0; batch < 3; batch++) {
-      await env.db.pool.query(
-        `INSERT INTO chat_messages (room_id, user_id, content) SELECT $1, $2, 'm' || $3 || '-' || g FROM generate_series(1, 79) g`,
-        [room, AGENT, batch],
-      );
+      await env.db.pool.query(`INSERT INTO chat_messages (room_id, user_id, content) SELECT $1, $2, 'm' || $3 || '-' || g FROM generate_series(1, 79) g`, [room, AGENT, batch]);
     }
     await env.db.pool.query(`UPDATE chat_messages SET is_deleted = true WHERE room_id = $1 AND content LIKE 'm1-1%'`, [room]);
     for (const includeDeleted of [false, true]) {
@@ -196,10 +195,7 @@ describe('the chat tools against PostgreSQL', () => {
         before = page.next_cursor ?? undefined;
         pages++;
       } while (before && pages < 20);
-      const { rows } = await env.db.pool.query<{ id: string }>(
-        `SELECT id FROM chat_messages WHERE room_id = $1 AND ($2 OR NOT is_deleted) ORDER BY created_at DESC, id DESC`,
-        [room, includeDeleted],
-      );
+      const { rows } = await env.db.pool.query<{ id: string }>(`SELECT id FROM chat_messages WHERE room_id = $1 AND ($2 OR NOT is_deleted) ORDER BY created_at DESC, id DESC`, [room, includeDeleted]);
       expect(new Set(seen).size).toBe(seen.length);
       expect(seen).toEqual(rows.map((r) => r.id));
       expect(pages).toBe(Math.ceil(rows.length / 50));

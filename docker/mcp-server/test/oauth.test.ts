@@ -15,11 +15,14 @@ const INSPECTOR = 'http://localhost:6274';
 function rawPost(url: string, headers: Record<string, string>, body: unknown): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-    });
+    const req = request(
+      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
@@ -100,9 +103,14 @@ describe('local shape: a loopback authorization server that answers', () => {
   it('the token endpoint refuses a code replayed or redeemed without its PKCE verifier', async () => {
     const redirect = 'http://127.0.0.1:9/cb';
     const auth = new URL(`${env.issuer.url}/oauth2/authorize`);
-    Object.entries({ response_type: 'code', client_id: PUBLIC_CLIENT, redirect_uri: redirect, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }).forEach(([k, v]) => auth.searchParams.set(k, v));
+    Object.entries({ response_type: 'code', client_id: PUBLIC_CLIENT, redirect_uri: redirect, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }).forEach(([k, v]) =>
+      auth.searchParams.set(k, v),
+    );
     const code = new URL((await fetch(auth, { redirect: 'manual' })).headers.get('location')!).searchParams.get('code')!;
-    const res = await fetch(env.issuer.tokenUrl, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', client_id: PUBLIC_CLIENT, code, redirect_uri: redirect, code_verifier: 'wrong' }) });
+    const res = await fetch(env.issuer.tokenUrl, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: PUBLIC_CLIENT, code, redirect_uri: redirect, code_verifier: 'wrong' }),
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: 'invalid_grant' });
   });
@@ -145,7 +153,7 @@ describe('browsers: DNS rebinding and CORS', () => {
     expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toEqual(expect.stringContaining('mcp-protocol-version'));
   });
 
-  it("the 401 a browser client gets is readable: allow-origin set and WWW-Authenticate exposed; the metadata is readable from any page", async () => {
+  it('the 401 a browser client gets is readable: allow-origin set and WWW-Authenticate exposed; the metadata is readable from any page', async () => {
     const res = await postRpc(env.server.mcpUrl, initialize, { origin: INSPECTOR });
     expect(res.status).toBe(401);
     expect(res.headers.get('access-control-allow-origin')).toBe(INSPECTOR);
@@ -160,4 +168,3 @@ describe('browsers: DNS rebinding and CORS', () => {
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
-

@@ -37,7 +37,7 @@ class FakeElement {
 /** Loads the guard into a fresh page whose fetch answers from `answer`; returns the page. */
 function page(answer: (url: string) => Response, userId: string | null = '@bob:chat.test') {
   const body = new FakeElement('body');
-  const find = (el: FakeElement, id: string): FakeElement | null => (el.id === id ? el : el.children.map((c) => find(c, id)).find(Boolean) ?? null);
+  const find = (el: FakeElement, id: string): FakeElement | null => (el.id === id ? el : (el.children.map((c) => find(c, id)).find(Boolean) ?? null));
   const calls: Array<{ url: string; init?: RequestInit }> = [];
   let reloaded = false;
   const window = {
@@ -117,7 +117,9 @@ describe('docker/synapse-admin/phenom-admin-guard.js', () => {
     const p = page(() => json(403, { errcode: 'M_FORBIDDEN', error: 'You are not a server admin' }), null);
     await p.appFetch('/_synapse/admin/v2/users');
     expect(p.banner()?.text).toMatch(/^This account is signed in, but is not a Synapse server admin/);
-    p.banner()!.children.find((c) => c.attributes['aria-label'] === 'Dismiss')!.listeners.click();
+    p.banner()!
+      .children.find((c) => c.attributes['aria-label'] === 'Dismiss')!
+      .listeners.click();
     expect(p.banner()).toBeNull();
   });
 });

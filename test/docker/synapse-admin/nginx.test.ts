@@ -7,7 +7,8 @@ import { findNginx, RunningNginx, startNginx } from '../../support/nginx';
 const DIR = join(__dirname, '../../../docker/synapse-admin');
 const HOMESERVER = 'https://chat-testing.thephenom.app';
 /** What the stock synapse-admin build's index.html looks like where it matters: its module script in <head>. */
-const STOCK_INDEX = '<!DOCTYPE html><html lang="en"><head><title>Synapse-Admin</title><script type="module" crossorigin src="./assets/index-Ab12.js"></script></head><body><div id="root"></div></body></html>';
+const STOCK_INDEX =
+  '<!DOCTYPE html><html lang="en"><head><title>Synapse-Admin</title><script type="module" crossorigin src="./assets/index-Ab12.js"></script></head><body><div id="root"></div></body></html>';
 
 const nginx = findNginx();
 const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' };

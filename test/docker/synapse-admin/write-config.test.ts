@@ -26,14 +26,11 @@ describe('docker/synapse-admin write-config.sh', () => {
     expect(JSON.parse(readFileSync(target, 'utf8'))).toEqual({ restrictBaseUrl: 'https://chat-testing.thephenom.app' });
   });
 
-  it.each([[undefined], [''], ['http://chat.example.com'], ['https://chat.example.com/path'], ['https://x.com","evil":"1']])(
-    'refuses %p and writes nothing',
-    (url) => {
-      const target = join(dir, 'config.json');
-      const result = run(url, target);
-      expect(result.status).toBe(1);
-      expect(result.stderr).toMatch(/SYNAPSE_ADMIN_HOMESERVER_URL must be an https origin/);
-      expect(existsSync(target)).toBe(false);
-    },
-  );
+  it.each([[undefined], [''], ['http://chat.example.com'], ['https://chat.example.com/path'], ['https://x.com","evil":"1']])('refuses %p and writes nothing', (url) => {
+    const target = join(dir, 'config.json');
+    const result = run(url, target);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/SYNAPSE_ADMIN_HOMESERVER_URL must be an https origin/);
+    expect(existsSync(target)).toBe(false);
+  });
 });

@@ -133,7 +133,7 @@ suite.each(['none', 'cloudflare'])('docker/synapse-edge/nginx.conf served by ngi
       expect(await clientIp({ 'x-forwarded-for': '104.16.0.1', 'cf-connecting-ip': '2001:db8::1' })).toBe('2001:db8::1');
     });
 
-    it("ignores CF-Connecting-IP from anyone else (a client calling the ALB directly picks it freely)", async () => {
+    it('ignores CF-Connecting-IP from anyone else (a client calling the ALB directly picks it freely)', async () => {
       expect(await clientIp({ 'x-forwarded-for': '173.245.48.5, 203.0.113.7', 'cf-connecting-ip': '198.51.100.9' })).toBe('203.0.113.7');
       expect(await clientIp({ 'cf-connecting-ip': '198.51.100.9' }, '127.0.0.2')).toBe('127.0.0.2');
     });

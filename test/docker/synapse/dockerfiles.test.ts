@@ -13,9 +13,24 @@ function instructions(path: string): string[] {
 const DOCKER = join(__dirname, '../../../docker');
 
 describe.each([
-  ['synapse', /^FROM matrixdotorg\/synapse:v\d+\.\d+\.\d+$/, 'USER 991:991', 'HEALTHCHECK --start-period=60s --interval=30s --timeout=5s --retries=3 CMD curl -fSs http://localhost:8008/health || exit 1'],
-  ['synapse-admin', /^FROM awesometechnologies\/synapse-admin:\d+\.\d+\.\d+$/, 'USER nginx', 'HEALTHCHECK --start-period=30s --interval=30s --timeout=5s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1/ || exit 1'],
-  ['synapse-edge', /^FROM nginx:\d+\.\d+\.\d+-alpine$/, 'USER nginx', 'HEALTHCHECK --start-period=10s --interval=30s --timeout=5s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:8008/synapse-edge/health || exit 1'],
+  [
+    'synapse',
+    /^FROM matrixdotorg\/synapse:v\d+\.\d+\.\d+$/,
+    'USER 991:991',
+    'HEALTHCHECK --start-period=60s --interval=30s --timeout=5s --retries=3 CMD curl -fSs http://localhost:8008/health || exit 1',
+  ],
+  [
+    'synapse-admin',
+    /^FROM awesometechnologies\/synapse-admin:\d+\.\d+\.\d+$/,
+    'USER nginx',
+    'HEALTHCHECK --start-period=30s --interval=30s --timeout=5s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1/ || exit 1',
+  ],
+  [
+    'synapse-edge',
+    /^FROM nginx:\d+\.\d+\.\d+-alpine$/,
+    'USER nginx',
+    'HEALTHCHECK --start-period=10s --interval=30s --timeout=5s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:8008/synapse-edge/health || exit 1',
+  ],
 ])('docker/%s/Dockerfile', (name, from, user, healthcheck) => {
   const lines = instructions(join(DOCKER, name, 'Dockerfile'));
 

@@ -26,7 +26,7 @@ function containerEnv(dir: string): Record<string, string> {
     SYNAPSE_FORM_SECRET: 'form-secret',
     SYNAPSE_SIGNING_KEY_SEED: 'x'.repeat(48),
     SYNAPSE_DB_USER: 'synapse',
-    SYNAPSE_DB_PASSWORD: "p@ss'word\"\n{}",
+    SYNAPSE_DB_PASSWORD: 'p@ss\'word"\n{}',
     SYNAPSE_OIDC_CLIENT_ID: 'client-id',
     SYNAPSE_OIDC_CLIENT_SECRET: 'client-secret',
     SYNAPSE_DB_HOST: 'db.example.internal',
@@ -68,7 +68,7 @@ describe('docker/synapse render-config.py (the image entrypoint)', () => {
     expect(text).not.toMatch(/\$\{[A-Z0-9_]+\}/);
     const config = parse(text);
     expect(config.registration_shared_secret).toBe('reg-secret-with: yaml # specials');
-    expect(config.database.args.password).toBe("p@ss'word\"\n{}");
+    expect(config.database.args.password).toBe('p@ss\'word"\n{}');
     expect(config.database.args.host).toBe('db.example.internal');
     expect(config.oidc_providers[0].issuer).toBe('https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC');
     expect(config.media_storage_providers[0].config.bucket).toBe('media-bucket');
@@ -88,7 +88,9 @@ describe('docker/synapse render-config.py (the image entrypoint)', () => {
     const [alg, keyId, seed] = first.trim().split(' ');
     expect(alg).toBe('ed25519');
     expect(keyId).toMatch(/^a_[0-9a-f]{4}$/);
-    const expected = createHash('sha256').update(Buffer.concat([Buffer.from('phenom-synapse-signing-key\0'), Buffer.from('x'.repeat(48))])).digest();
+    const expected = createHash('sha256')
+      .update(Buffer.concat([Buffer.from('phenom-synapse-signing-key\0'), Buffer.from('x'.repeat(48))]))
+      .digest();
     expect(Buffer.from(seed, 'base64')).toEqual(expected);
     expect(statSync(join(dir, 'signing.key')).mode & 0o777).toBe(0o600);
 
@@ -129,7 +131,7 @@ describe('docker/synapse render-config.py (the image entrypoint)', () => {
       return { ...env, SYNAPSE_SIGNING_KEY: key };
     };
 
-    it('writes the key file exactly as imported and keeps it from Synapse\'s environment', () => {
+    it("writes the key file exactly as imported and keeps it from Synapse's environment", () => {
       const result = runEntrypoint(importing(`${keyLine}\n`));
       expect(result.status).toBe(0);
       expect(readFileSync(join(dir, 'signing.key'), 'utf8')).toBe(`${keyLine}\n`);

@@ -27,8 +27,7 @@ function compare(a: string, b: string): number {
   return 0;
 }
 
-const inRange = (version: string, range: Range): boolean =>
-  (range.min === undefined || compare(version, range.min) >= 0) && (range.below === undefined || compare(version, range.below) < 0);
+const inRange = (version: string, range: Range): boolean => (range.min === undefined || compare(version, range.min) >= 0) && (range.below === undefined || compare(version, range.below) < 0);
 
 /** The rules a (Synapse, provider) pair breaks: each one names its reason and its source. */
 function violations(synapse: string, provider: string): Rule[] {
@@ -76,7 +75,9 @@ describe('synapse-s3-storage-provider against the pinned Synapse', () => {
   });
 
   it('keeps the table out of the image build context', () => {
-    const allowed = readFileSync(join(SYNAPSE_DIR, '.dockerignore'), 'utf8').split('\n').filter((l) => l.startsWith('!'));
+    const allowed = readFileSync(join(SYNAPSE_DIR, '.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('!'));
     expect(allowed).not.toContain('!s3-storage-provider-compatibility.json');
   });
 });

@@ -116,7 +116,7 @@ describe('Matrix usage from Synapse events', () => {
   });
   afterAll(() => db.drop());
 
-  it('counts local senders\' messages, names rooms by our alias, and keeps unnamed rooms in the total', async () => {
+  it("counts local senders' messages, names rooms by our alias, and keeps unnamed rooms in the total", async () => {
     expect(await synapseUsage(db.pool, W, SERVER)).toEqual({
       messages: 4,
       messagesByRoom: { internal: 1, partners: 0, community: 2 },
@@ -161,7 +161,11 @@ describe('reads keyed by time stay cheap as history grows (1M rows each, real Po
     for (const plan of plans) {
       const onMessages = plan.filter((n) => n['Relation Name'] === 'chat_messages');
       expect(onMessages.length).toBeGreaterThan(0);
-      for (const node of onMessages) expect({ type: node['Node Type'], index: node['Index Name'] }).toEqual({ type: expect.stringMatching(/^(Index|Index Only|Bitmap Heap) Scan$/), index: node['Node Type'] === 'Bitmap Heap Scan' ? undefined : 'idx_chat_messages_room_created' });
+      for (const node of onMessages)
+        expect({ type: node['Node Type'], index: node['Index Name'] }).toEqual({
+          type: expect.stringMatching(/^(Index|Index Only|Bitmap Heap) Scan$/),
+          index: node['Node Type'] === 'Bitmap Heap Scan' ? undefined : 'idx_chat_messages_room_created',
+        });
     }
     // And the answer over 1M rows is the window's: 60 messages (one per 5 s), 20 per room.
     expect(await hasuraLiteUsage(chat.pool, W)).toMatchObject({ messages: 60, messagesByRoom: Object.fromEntries(CHAT_ROOM_DEFINITIONS.map((r) => [r.alias, 20])) });
@@ -215,7 +219,14 @@ describe('one collector run', () => {
   afterAll(async () => Promise.all([chat?.drop(), synapse?.drop(), cw?.close()]));
 
   it('publishes both backends for the window through PutMetricData, and the report reads them back; a rerun changes nothing', async () => {
-    const deps = { cloudWatch: standInClients(cw.url).cloudWatch, environment: 'phenom-test', matrixServerName: SERVER, chatDb: async () => chat.pool, synapseDb: async () => synapse.pool, now: () => NOW };
+    const deps = {
+      cloudWatch: standInClients(cw.url).cloudWatch,
+      environment: 'phenom-test',
+      matrixServerName: SERVER,
+      chatDb: async () => chat.pool,
+      synapseDb: async () => synapse.pool,
+      now: () => NOW,
+    };
     const report = await collect(deps);
     expect(report.failures).toEqual([]);
     await collect(deps); // EventBridge delivers at least once
@@ -232,7 +243,14 @@ describe('one collector run', () => {
       await c.connect();
       return c;
     };
-    const report = await collect({ cloudWatch: standInClients(cw.url).cloudWatch, environment: 'phenom-down', matrixServerName: SERVER, chatDb: async () => chat.pool, synapseDb: down, now: () => NOW });
+    const report = await collect({
+      cloudWatch: standInClients(cw.url).cloudWatch,
+      environment: 'phenom-down',
+      matrixServerName: SERVER,
+      chatDb: async () => chat.pool,
+      synapseDb: down,
+      now: () => NOW,
+    });
     expect(report.failures).toEqual([{ backend: 'matrix', error: expect.stringMatching(/ECONNREFUSED/) }]);
     expect(report.usage['hasura-lite']?.messages).toBe(1);
     const series = await fetchAbSeries(standInClients(cw.url).cloudWatch, { environment: 'phenom-down', days: 1, now: at('2026-11-15T03:00:00Z') });
@@ -240,7 +258,15 @@ describe('one collector run', () => {
     expect(series.messages.matrix.size).toBe(0);
     // As a Lambda, the run then fails, naming the backend, so the function's Errors alarm fires.
     const logger = new Logger({ logLevel: 'SILENT' });
-    const handler = createCollectorHandler({ cloudWatch: standInClients(cw.url).cloudWatch, environment: 'phenom-down', matrixServerName: SERVER, chatDb: async () => chat.pool, synapseDb: down, now: () => NOW, logger });
+    const handler = createCollectorHandler({
+      cloudWatch: standInClients(cw.url).cloudWatch,
+      environment: 'phenom-down',
+      matrixServerName: SERVER,
+      chatDb: async () => chat.pool,
+      synapseDb: down,
+      now: () => NOW,
+      logger,
+    });
     await expect(handler()).rejects.toThrow(/^A\/B collector: matrix: .*ECONNREFUSED/);
   });
 });

@@ -61,27 +61,25 @@ describe('deletion protection custom resource', () => {
     await handler(event('Delete', protect, { PhysicalResourceId: 'ChatDeletionProtectionResource' }));
     expect((await rollbackDeletes()).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
     expect(api.dbInstances.has(DB)).toBe(false);
-    expect(output.logs('deletion protection').at(-1)).toMatchObject({ requestType: 'Delete', changed: [`DB instance ${DB}: deletion protection off`, `load balancer ${ALB}: deletion protection off`] });
+    expect(output.logs('deletion protection').at(-1)).toMatchObject({
+      requestType: 'Delete',
+      changed: [`DB instance ${DB}: deletion protection off`, `load balancer ${ALB}: deletion protection off`],
+    });
   });
 
-  it.each(['DELETE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS'])(
-    'keeps protection when deleted while the stack is %s',
-    async (status) => {
-      await handler(event('Create', protect));
-      api.stacks.get(STACK_ID)!.status = status;
-      await handler(event('Delete', protect, { PhysicalResourceId: 'ChatDeletionProtectionResource' }));
-      expect(api.dbInstances.get(DB)).toEqual({ deletionProtection: true });
-      expect(api.loadBalancers.get(ALB)?.['deletion_protection.enabled']).toBe('true');
-      expect(api.calls.filter((c) => c.action === 'ModifyDBInstance')).toHaveLength(1);
-    },
-  );
+  it.each(['DELETE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS'])('keeps protection when deleted while the stack is %s', async (status) => {
+    await handler(event('Create', protect));
+    api.stacks.get(STACK_ID)!.status = status;
+    await handler(event('Delete', protect, { PhysicalResourceId: 'ChatDeletionProtectionResource' }));
+    expect(api.dbInstances.get(DB)).toEqual({ deletionProtection: true });
+    expect(api.loadBalancers.get(ALB)?.['deletion_protection.enabled']).toBe('true');
+    expect(api.calls.filter((c) => c.action === 'ModifyDBInstance')).toHaveLength(1);
+  });
 
   it('protects a replacement instance named by an Update, keeping its physical id', async () => {
     await handler(event('Create', protect));
     api.dbInstances.set('replacement-db', { deletionProtection: false });
-    const result = await handler(
-      event('Update', { ...protect, DBInstanceIdentifier: 'replacement-db' }, { PhysicalResourceId: 'ChatDeletionProtectionResource', OldResourceProperties: protect }),
-    );
+    const result = await handler(event('Update', { ...protect, DBInstanceIdentifier: 'replacement-db' }, { PhysicalResourceId: 'ChatDeletionProtectionResource', OldResourceProperties: protect }));
     expect(api.dbInstances.get('replacement-db')).toEqual({ deletionProtection: true });
     expect(result.PhysicalResourceId).toBe('ChatDeletionProtectionResource');
   });

@@ -44,8 +44,7 @@ const context = (ms = 60_000) => ({ getRemainingTimeInMillis: () => ms });
 describe('hasura-metadata-apply handler against a stand-in Hasura', () => {
   let hasura: HasuraStandIn;
   const logs: string[] = [];
-  const handlerFor = (secret = ADMIN_SECRET) =>
-    createHandler({ metadataDir: METADATA_DIR, adminSecret: async () => secret, log: (m) => logs.push(m), healthPollMs: 20, safetyMarginMs: 0 });
+  const handlerFor = (secret = ADMIN_SECRET) => createHandler({ metadataDir: METADATA_DIR, adminSecret: async () => secret, log: (m) => logs.push(m), healthPollMs: 20, safetyMarginMs: 0 });
   const props = (overrides: Record<string, unknown> = {}) => ({ Endpoint: hasura.url, Ownership: 'exclusive', MetadataHash: 'abc123', ...overrides });
 
   beforeEach(async () => {
@@ -100,7 +99,7 @@ describe('hasura-metadata-apply handler against a stand-in Hasura', () => {
     expect(hasura.operations).toEqual([]);
   });
 
-  it("is refused by Hasura, and fails the deploy, when a permission is defined for the reserved role admin", async () => {
+  it('is refused by Hasura, and fails the deploy, when a permission is defined for the reserved role admin', async () => {
     // The repository's directory applies (first test); the same directory with one permission
     // named `admin` instead of `chat_admin` is what Hasura rejects (graphql-engine PR #312).
     const dir = mkdtempSync(join(tmpdir(), 'hasura-metadata-'));
@@ -169,7 +168,9 @@ describe('hasura-metadata-apply handler against a stand-in Hasura', () => {
       status: 200,
       body: { is_consistent: false, inconsistent_objects: [{ type: 'table', name: 'table public.users in source default', reason: 'no such table/view exists in source' }] },
     });
-    await expect(handlerFor()(event('Create', props()), context())).rejects.toThrow(/get_inconsistent_metadata: Hasura reports 1 inconsistent.*\n.*table public.users in source default: no such table/);
+    await expect(handlerFor()(event('Create', props()), context())).rejects.toThrow(
+      /get_inconsistent_metadata: Hasura reports 1 inconsistent.*\n.*table public.users in source default: no such table/,
+    );
   });
 
   it('says the admin secret is wrong when Hasura denies access', async () => {
@@ -232,7 +233,7 @@ describe('hasura-metadata-apply handler against a stand-in Hasura', () => {
       expect(replace.resource_version).toBe(7);
 
       const ours = (directoryContent().sources as { tables: { table: { name: string } }[] }[])[0].tables;
-      const merged = hasura.metadata as { sources: typeof existingSource[]; remote_schemas: unknown[] };
+      const merged = hasura.metadata as { sources: (typeof existingSource)[]; remote_schemas: unknown[] };
       expect(merged.remote_schemas).toEqual([existingRemoteSchema]);
       expect(merged.sources).toHaveLength(1);
       expect(merged.sources[0].configuration).toEqual(existingSource.configuration);

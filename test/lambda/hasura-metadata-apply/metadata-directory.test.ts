@@ -27,7 +27,7 @@ const MINIMAL = {
     '        from_env: HASURA_GRAPHQL_DATABASE_URL',
     "  tables: '!include default/tables/tables.yaml'",
   ].join('\n'),
-  'databases/default/tables/tables.yaml': "- '!include public_author.yaml'\n- \"!include public_article.yaml\"\n",
+  'databases/default/tables/tables.yaml': '- \'!include public_author.yaml\'\n- "!include public_article.yaml"\n',
   'databases/default/tables/public_author.yaml': 'table:\n  name: author\n  schema: public\n',
   'databases/default/tables/public_article.yaml': 'table:\n  name: article\n  schema: public\n',
 };
@@ -81,7 +81,7 @@ describe('loadMetadataDirectory', () => {
     ['a circular include', { ...MINIMAL, 'databases/default/tables/public_author.yaml': "table: '!include tables.yaml'\n" }, /circular !include/],
     ['a table listed twice', { ...MINIMAL, 'databases/default/tables/tables.yaml': "- '!include public_author.yaml'\n- '!include public_author.yaml'\n" }, /table public\.author is listed twice/],
     ['a table without a name', { ...MINIMAL, 'databases/default/tables/public_author.yaml': 'table:\n  schema: public\n' }, /has no table\.name/],
-    ['a source without configuration', { ...MINIMAL, 'databases/databases.yaml': "- name: default\n  kind: postgres\n  tables: []\n" }, /\(default\): the source has no configuration/],
+    ['a source without configuration', { ...MINIMAL, 'databases/databases.yaml': '- name: default\n  kind: postgres\n  tables: []\n' }, /\(default\): the source has no configuration/],
     ['an action', { ...MINIMAL, 'actions.graphql': 'type Query { greet: String }\n' }, /actions\.graphql: actions are not supported/],
   ])('refuses %s with a message naming the file', (_, files, message) => {
     const defined = Object.fromEntries(Object.entries(files).filter(([, v]) => v !== undefined)) as Record<string, string>;

@@ -6,12 +6,7 @@ import type { LambdaFunctionURLEvent } from 'aws-lambda';
  * ("Invoking Lambda function URLs", request payload): header names lower-case,
  * body a string, base64 when `isBase64Encoded`.
  */
-export function functionUrlEvent(options: {
-  body?: string;
-  headers?: Record<string, string>;
-  method?: string;
-  isBase64Encoded?: boolean;
-}): LambdaFunctionURLEvent {
+export function functionUrlEvent(options: { body?: string; headers?: Record<string, string>; method?: string; isBase64Encoded?: boolean }): LambdaFunctionURLEvent {
   const now = new Date();
   return {
     version: '2.0',

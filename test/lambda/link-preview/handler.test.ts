@@ -32,11 +32,7 @@ const emitted: string[] = [];
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
-  [db, phenom, secrets] = await Promise.all([
-    createMigratedDatabase('link_preview'),
-    startPhenomGraphqlStandIn({ adminSecret: PHENOM_ADMIN_SECRET }),
-    startSecretsManagerStandIn(),
-  ]);
+  [db, phenom, secrets] = await Promise.all([createMigratedDatabase('link_preview'), startPhenomGraphqlStandIn({ adminSecret: PHENOM_ADMIN_SECRET }), startSecretsManagerStandIn()]);
   secrets.put(WEBHOOK_SECRET_ARN, WEBHOOK_SECRET);
   secrets.put(CREDENTIALS_SECRET_ARN, JSON.stringify({ adminSecret: PHENOM_ADMIN_SECRET, role: 'link_preview' }));
   Object.assign(process.env, {
@@ -87,8 +83,7 @@ async function call(event: LambdaFunctionURLEvent): Promise<Result & { json: Rec
   return { ...result, json: JSON.parse(result.body) as Record<string, unknown> };
 }
 
-const deliver = (payload: unknown, headers: Record<string, string> = authorized) =>
-  call(functionUrlEvent({ body: JSON.stringify(payload), headers }));
+const deliver = (payload: unknown, headers: Record<string, string> = authorized) => call(functionUrlEvent({ body: JSON.stringify(payload), headers }));
 
 async function previewRow(phenomId: string) {
   const { rows } = await db.pool.query(
@@ -292,11 +287,7 @@ describe('payloads that are not link previews', () => {
       async () => JSON.stringify(hasuraEvent({ row: { ...(await insertMessage('phenom_link', 'ph-bad')), phenom_id: null } })),
       /phenom_id: a phenom_link message must have a phenom_id/,
     ],
-    [
-      'a phenom_id with spaces',
-      async () => JSON.stringify(hasuraEvent({ row: { ...(await insertMessage('phenom_link', 'ph-bad')), phenom_id: 'ph bad' } })),
-      /phenom_id: expected an id/,
-    ],
+    ['a phenom_id with spaces', async () => JSON.stringify(hasuraEvent({ row: { ...(await insertMessage('phenom_link', 'ph-bad')), phenom_id: 'ph bad' } })), /phenom_id: expected an id/],
     ['a row without message_type', async () => JSON.stringify(hasuraEvent({ row: { id: 'm1', phenom_id: 'ph-bad' } })), /message_type/],
   ];
 

@@ -14,11 +14,13 @@ let answer: { status: number; body: string };
 let received: { headers: IncomingHttpHeaders; body: Record<string, unknown> }[] = [];
 
 beforeAll(async () => {
-  server = createServer(asyncListener(async (req, res) => {
-    received.push({ headers: req.headers, body: JSON.parse(await readBody(req)) as Record<string, unknown> });
-    res.writeHead(answer.status, { 'content-type': 'application/json' });
-    res.end(answer.body);
-  }));
+  server = createServer(
+    asyncListener(async (req, res) => {
+      received.push({ headers: req.headers, body: JSON.parse(await readBody(req)) as Record<string, unknown> });
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(answer.body);
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/graphql`;
 });

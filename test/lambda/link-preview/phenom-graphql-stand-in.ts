@@ -43,33 +43,34 @@ export interface PhenomGraphqlStandIn {
   close(): Promise<void>;
 }
 
-
 export async function startPhenomGraphqlStandIn(options: { adminSecret?: string } = {}): Promise<PhenomGraphqlStandIn> {
   const content = new Map<string, PhenomRow>();
   const requests: PhenomGraphqlStandIn['requests'] = [];
   const hanging = new Set<ServerResponse>();
   let behaviour: PhenomBehaviour = 'normal';
 
-  const server: Server = createServer(asyncListener(async (req, res) => {
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify(body));
-    };
-    const raw = await readBody(req);
-    if (req.method !== 'POST' || req.url !== '/v1/graphql') return send(404, { error: 'resource does not exist' });
-    const { query, variables } = JSON.parse(raw) as { query: string; variables?: Record<string, unknown> };
-    requests.push({ headers: req.headers, variables: variables ?? {} });
+  const server: Server = createServer(
+    asyncListener(async (req, res) => {
+      const send = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify(body));
+      };
+      const raw = await readBody(req);
+      if (req.method !== 'POST' || req.url !== '/v1/graphql') return send(404, { error: 'resource does not exist' });
+      const { query, variables } = JSON.parse(raw) as { query: string; variables?: Record<string, unknown> };
+      requests.push({ headers: req.headers, variables: variables ?? {} });
 
-    if (behaviour === 'hang') return void hanging.add(res);
-    if (behaviour === 'http-500') return send(500, { error: 'internal server error' });
-    if (options.adminSecret !== undefined && req.headers['x-hasura-admin-secret'] !== options.adminSecret) {
-      return send(200, { errors: [{ extensions: { path: '$', code: 'access-denied' }, message: 'invalid x-hasura-admin-secret/x-hasura-access-key' }] });
-    }
-    const rootValue = { phenoms_by_pk: ({ id }: { id: string }) => (content.has(id) ? { id, ...content.get(id) } : null) };
-    const result = await graphql({ schema: SCHEMA, source: query, variableValues: variables, rootValue });
-    if (result.errors) return send(200, { errors: result.errors.map((e) => ({ message: e.message, extensions: { code: 'validation-failed' } })) });
-    send(200, { data: result.data });
-  }));
+      if (behaviour === 'hang') return void hanging.add(res);
+      if (behaviour === 'http-500') return send(500, { error: 'internal server error' });
+      if (options.adminSecret !== undefined && req.headers['x-hasura-admin-secret'] !== options.adminSecret) {
+        return send(200, { errors: [{ extensions: { path: '$', code: 'access-denied' }, message: 'invalid x-hasura-admin-secret/x-hasura-access-key' }] });
+      }
+      const rootValue = { phenoms_by_pk: ({ id }: { id: string }) => (content.has(id) ? { id, ...content.get(id) } : null) };
+      const result = await graphql({ schema: SCHEMA, source: query, variableValues: variables, rootValue });
+      if (result.errors) return send(200, { errors: result.errors.map((e) => ({ message: e.message, extensions: { code: 'validation-failed' } })) });
+      send(200, { data: result.data });
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 

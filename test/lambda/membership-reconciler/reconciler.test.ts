@@ -20,7 +20,18 @@ import { SYNAPSE_AUTH_PROVIDER_ID } from '../../../chat-domain/matrix-identity';
 import { CHAT_ROOM_DEFINITIONS } from '../../../chat-domain/rooms';
 import { CognitoStandIn, startCognitoStandIn } from '../../support/aws/cognito-stand-in';
 import { LambdaStandIn, startLambdaStandIn } from '../../support/aws/lambda-stand-in';
-import { Account, call, createSsoAccount, enc, latestEventId, memberships as matrixMemberships, REAL_SYNAPSE, registerAccount, startTestHomeserver, TestHomeserver } from '../../support/matrix-test-server';
+import {
+  Account,
+  call,
+  createSsoAccount,
+  enc,
+  latestEventId,
+  memberships as matrixMemberships,
+  REAL_SYNAPSE,
+  registerAccount,
+  startTestHomeserver,
+  TestHomeserver,
+} from '../../support/matrix-test-server';
 import { TestDatabase } from '../../support/postgres';
 import { createMigratedDatabase } from '../../support/postgres/migrated';
 import { CapturedOutput, capturePowertoolsOutput } from '../../support/powertools-output';
@@ -80,7 +91,17 @@ function handler(overrides: Partial<HandlerDeps> = {}) {
     ...overrides,
   });
 }
-const scheduled = { version: '0', id: 'e1', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '123456789012', time: new Date().toISOString(), region: 'us-east-1', resources: [], detail: {} };
+const scheduled = {
+  version: '0',
+  id: 'e1',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: new Date().toISOString(),
+  region: 'us-east-1',
+  resources: [],
+  detail: {},
+};
 const runAll = (h = handler()) => h(scheduled) as Promise<ReconcileReport>;
 const runUser = (userName: string, clientId?: string, h = handler()) => h({ kind: 'reconcile-user', userPoolId: cognito.userPoolId, userName, clientId }) as Promise<ReconcileReport>;
 
@@ -263,7 +284,7 @@ describe(`membership reconciler (${REAL_SYNAPSE ? `real Synapse at ${process.env
         { roomId: roomIds['Phenom Internal'], userId: bannedUser.userId, kind: 'ban' },
       ]),
     );
-    expect(first.lifted.filter((a) => a.userId === openEnded.userId || a.kind === 'mute' && a.userId === bannedUser.userId)).toEqual([]);
+    expect(first.lifted.filter((a) => a.userId === openEnded.userId || (a.kind === 'mute' && a.userId === bannedUser.userId))).toEqual([]);
     expect(first.failures).toEqual([]);
     expect(Number(output.metrics('TimedModerationLifted').at(-1)!.TimedModerationLifted)).toBe(first.lifted.length);
     const members = (await mcp.listMembers({ roomId: roomIds['Phenom Community'], limit: 500 })).members;
@@ -282,7 +303,9 @@ describe(`membership reconciler (${REAL_SYNAPSE ? `real Synapse at ${process.env
   });
 
   it('the one-minute run reports a missing room and fails, so the Errors alarm sees it', async () => {
-    await expect(handler({ synapseRoomAliasSuffix: `${suffix}-missing` })({ kind: 'lift-expired-moderation' })).rejects.toThrow(/ending timed mutes and bans: 1 step\(s\) failed, first: find the chat rooms: the Matrix room .* does not exist/);
+    await expect(handler({ synapseRoomAliasSuffix: `${suffix}-missing` })({ kind: 'lift-expired-moderation' })).rejects.toThrow(
+      /ending timed mutes and bans: 1 step\(s\) failed, first: find the chat rooms: the Matrix room .* does not exist/,
+    );
     expect(Number(output.metrics('TimedModerationLiftFailed').at(-1)!.TimedModerationLiftFailed)).toBe(1);
   });
 
@@ -467,7 +490,7 @@ describe('membership reconciler with Synapse auto-joining new accounts to Phenom
 
 describe('membership reconciler on a Synapse without the external-id lookup (before 1.68)', () => {
   const realOld = REAL_SYNAPSE; // the real homeserver of these sessions is 1.67: the main suite above already runs this path there
-  (realOld ? it.skip : it)('finds accounts by the ids Synapse\'s mapping gives, numbered ones included', async () => {
+  (realOld ? it.skip : it)("finds accounts by the ids Synapse's mapping gives, numbered ones included", async () => {
     const old = await startTestHomeserver({ externalIdLookup: false });
     try {
       let stored: BotCredentials | undefined;

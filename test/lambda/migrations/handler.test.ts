@@ -12,9 +12,10 @@ import { createTestDatabase, TestDatabase } from '../../support/postgres';
 import { capturePowertoolsOutput } from '../../support/powertools-output';
 
 /** The repository's migrations, counted rather than hard-coded, so a new sql/ file does not break these tests. */
-const SQL_FILES = readdirSync(join(__dirname, '../../../sql')).filter((f) => /^\d{3}-.+\.sql$/.test(f)).sort();
+const SQL_FILES = readdirSync(join(__dirname, '../../../sql'))
+  .filter((f) => /^\d{3}-.+\.sql$/.test(f))
+  .sort();
 const LATEST_SQL = SQL_FILES[SQL_FILES.length - 1];
-
 
 /**
  * The Custom::ChatMigrations onEvent handler, fed events shaped as the CDK provider
@@ -74,9 +75,7 @@ describe('the migrations handler (lambda/migrations/index.ts)', () => {
   });
 
   it('Update (a deploy with a new sql hash) keeps the physical id and applies nothing already applied', async () => {
-    const response = await handler(
-      event('Update', 'new-hash', { PhysicalResourceId: MIGRATIONS_PHYSICAL_ID, OldResourceProperties: { ServiceToken: SERVICE_TOKEN, SqlHash: hash } }),
-    );
+    const response = await handler(event('Update', 'new-hash', { PhysicalResourceId: MIGRATIONS_PHYSICAL_ID, OldResourceProperties: { ServiceToken: SERVICE_TOKEN, SqlHash: hash } }));
     expect(response).toEqual({ PhysicalResourceId: MIGRATIONS_PHYSICAL_ID, Data: { Applied: '', AppliedCount: 0, LatestMigration: LATEST_SQL, NewerThanBundle: '' } });
   });
 
@@ -122,9 +121,7 @@ describe('the migrations handler (lambda/migrations/index.ts)', () => {
   it('fails the deploy with the file name when an applied migration was edited', async () => {
     await db.pool.query(`UPDATE ${MIGRATIONS_TABLE} SET checksum = 'tampered' WHERE name = '001-chat-schema.sql'`);
     try {
-      await expect(handler(event('Update', 'h2', { PhysicalResourceId: MIGRATIONS_PHYSICAL_ID, OldResourceProperties: {} }))).rejects.toThrow(
-        /^001-chat-schema\.sql has changed since it was applied/,
-      );
+      await expect(handler(event('Update', 'h2', { PhysicalResourceId: MIGRATIONS_PHYSICAL_ID, OldResourceProperties: {} }))).rejects.toThrow(/^001-chat-schema\.sql has changed since it was applied/);
     } finally {
       await db.pool.query(`DELETE FROM ${MIGRATIONS_TABLE} WHERE name = '001-chat-schema.sql'`);
     }

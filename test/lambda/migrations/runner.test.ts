@@ -7,7 +7,9 @@ import { createTestDatabase, TestDatabase } from '../../support/postgres';
 import { schemaFingerprint } from '../../support/postgres/catalog';
 
 const REPO_SQL = join(__dirname, '../../../sql');
-const REPO_FILES = readdirSync(REPO_SQL).filter((f) => f.endsWith('.sql')).sort();
+const REPO_FILES = readdirSync(REPO_SQL)
+  .filter((f) => f.endsWith('.sql'))
+  .sort();
 
 const databases: TestDatabase[] = [];
 const dirs: string[] = [];
@@ -88,9 +90,7 @@ describe('runMigrations safety', () => {
     const second = migrate(db, { sqlDir: dir });
     let sawWaiter = false;
     for (let i = 0; i < 50 && !sawWaiter; i++) {
-      const { rows } = await db.pool.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
-      );
+      const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`);
       sawWaiter = rows[0].n > 0;
       if (!sawWaiter) await new Promise((r) => setTimeout(r, 20));
     }
@@ -160,9 +160,7 @@ describe('runMigrations safety', () => {
       await holder.query('SELECT * FROM busy');
       writeFileSync(join(dir, '003-more.sql'), 'ALTER TABLE busy ADD COLUMN z int;');
       const started = Date.now();
-      await expect(migrate(db, { sqlDir: dir, lockTimeoutMs: 200 })).rejects.toThrow(
-        'migration 003-more.sql failed: canceling statement due to lock timeout (SQLSTATE 55P03)',
-      );
+      await expect(migrate(db, { sqlDir: dir, lockTimeoutMs: 200 })).rejects.toThrow('migration 003-more.sql failed: canceling statement due to lock timeout (SQLSTATE 55P03)');
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       await holder.end();
@@ -177,7 +175,7 @@ describe('runMigrations safety', () => {
   });
 });
 
-describe('runMigrations within a deadline (the deploy step\'s time budget)', () => {
+describe("runMigrations within a deadline (the deploy step's time budget)", () => {
   it('stops a file of many statements that would overrun, rolls it back, and says why', async () => {
     const db = await freshDatabase();
     const dir = sqlDir({
@@ -208,7 +206,7 @@ describe('runMigrations within a deadline (the deploy step\'s time budget)', () 
     expect(await recorded(db)).toEqual([]);
   });
 
-  it('gives up waiting for another run\'s lock at the deadline, naming the cause', async () => {
+  it("gives up waiting for another run's lock at the deadline, naming the cause", async () => {
     const db = await freshDatabase();
     const holder = new Client({ connectionString: db.url });
     await holder.connect();
@@ -277,7 +275,7 @@ describe('runMigrations with a directory older than the database (a rollback)', 
     expect((await recorded(db)).map((r) => r.name)).toEqual(['001-a.sql', '002-b.sql']);
   });
 
-  it('refuses a gap: an applied migration missing below the directory\'s newest file', async () => {
+  it("refuses a gap: an applied migration missing below the directory's newest file", async () => {
     const db = await freshDatabase();
     await migrate(db, { sqlDir: sqlDir({ '001-a.sql': A, '002-b.sql': B, '003-c.sql': C }) });
     await expect(migrate(db, { sqlDir: sqlDir({ '001-a.sql': A, '003-c.sql': C }) })).rejects.toThrow(

@@ -95,10 +95,12 @@ describe('bootstrapSynapse against the stand-in homeserver', () => {
     expect(fresh.saved?.userId).toBe('@phenom-bot:chat.example.test');
     expect(result.rooms.every((r) => !r.created && r.updated.length === 0)).toBe(true);
     // only the registration attempt (refused: user exists) and the login wrote anything
-    expect(hs.requests.slice(before).filter((r) => r.method !== 'GET').map((r) => r.path)).toEqual([
-      '/_synapse/admin/v1/register',
-      '/_matrix/client/v3/login',
-    ]);
+    expect(
+      hs.requests
+        .slice(before)
+        .filter((r) => r.method !== 'GET')
+        .map((r) => r.path),
+    ).toEqual(['/_synapse/admin/v1/register', '/_matrix/client/v3/login']);
   });
 
   it('puts back a room name, topic and power levels that drifted, and nothing else', async () => {
@@ -215,17 +217,14 @@ describe('bootstrapSynapse failures', () => {
     const store = new MemoryStore();
     const run = bootstrapSynapse({ client, sharedSecret: 'not-the-secret', bot, store });
     await expect(run).rejects.toBeInstanceOf(BootstrapError);
-    await expect(bootstrapSynapse({ client, sharedSecret: 'not-the-secret', bot, store })).rejects.toThrow(
-      /rejected the registration shared secret \(HMAC incorrect\)/,
-    );
+    await expect(bootstrapSynapse({ client, sharedSecret: 'not-the-secret', bot, store })).rejects.toThrow(/rejected the registration shared secret \(HMAC incorrect\)/);
     expect(hs.user('@phenom-bot:fail.test')).toBeUndefined();
     expect(store.saved).toBeUndefined();
     expect(hs.roomIds()).toEqual([]);
   });
 
   it('the stand-in enforces Synapse rules: single-use nonce, and the admin flag must match the MAC', async () => {
-    const post = (body: object) =>
-      fetch(`${hs.url}/_synapse/admin/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: object) => fetch(`${hs.url}/_synapse/admin/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const nonce = async () => ((await (await fetch(`${hs.url}/_synapse/admin/v1/register`)).json()) as { nonce: string }).nonce;
 
     const n1 = await nonce();

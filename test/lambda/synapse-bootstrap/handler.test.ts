@@ -113,7 +113,7 @@ describe('synapse-bootstrap isComplete handler', () => {
     }
   });
 
-  it('refuses a poll that does not carry the start step\'s stamp', async () => {
+  it("refuses a poll that does not carry the start step's stamp", async () => {
     await expect(handler(request('Create'), lambdaContext)).rejects.toThrow('the isComplete event has no valid Data.WaitStartedAt (got undefined)');
   });
 

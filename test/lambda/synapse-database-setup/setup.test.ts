@@ -41,10 +41,9 @@ describe('ensureSynapseDatabase (real PostgreSQL 17)', () => {
     const s = spec();
     expect(await ensureSynapseDatabase(admin, s)).toEqual({ roleCreated: true, databaseCreated: true, ownerChanged: false });
 
-    const { rows } = await admin.query(
-      `SELECT pg_encoding_to_char(encoding) AS encoding, datcollate, datctype, datlocprovider, pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1`,
-      [s.databaseName],
-    );
+    const { rows } = await admin.query(`SELECT pg_encoding_to_char(encoding) AS encoding, datcollate, datctype, datlocprovider, pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1`, [
+      s.databaseName,
+    ]);
     expect(rows).toEqual([{ encoding: 'UTF8', datcollate: 'C', datctype: 'C', datlocprovider: 'c', owner: s.roleName }]);
 
     // Synapse connects with the password and creates its tables in public
@@ -68,7 +67,7 @@ describe('ensureSynapseDatabase (real PostgreSQL 17)', () => {
     await synapse.end();
   });
 
-  it("works as an RDS-style master user (CREATEROLE CREATEDB, not superuser)", async () => {
+  it('works as an RDS-style master user (CREATEROLE CREATEDB, not superuser)', async () => {
     const master = { name: unique('rds_master'), password: 'master-password' };
     await admin.query(`CREATE ROLE "${master.name}" LOGIN CREATEROLE CREATEDB PASSWORD '${master.password}'`);
     const s = spec();
@@ -96,9 +95,7 @@ describe('ensureSynapseDatabase (real PostgreSQL 17)', () => {
       // the server's OS may lack en_US; SQL_ASCII is just as wrong for Synapse
       await admin.query(`CREATE DATABASE "${s.databaseName}" ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`);
     });
-    await expect(ensureSynapseDatabase(admin, s)).rejects.toThrow(
-      new RegExp(`database "${s.databaseName}" exists with ENCODING .*Synapse needs ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`),
-    );
+    await expect(ensureSynapseDatabase(admin, s)).rejects.toThrow(new RegExp(`database "${s.databaseName}" exists with ENCODING .*Synapse needs ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`));
     const owner = await admin.query('SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [s.databaseName]);
     expect(owner.rows[0].owner).not.toBe(s.roleName);
   });
@@ -110,7 +107,7 @@ describe('ensureSynapseDatabase (real PostgreSQL 17)', () => {
   });
 });
 
-describe('verifyAdoptedSynapseDatabase: adopting an existing homeserver\'s database (real PostgreSQL 17)', () => {
+describe("verifyAdoptedSynapseDatabase: adopting an existing homeserver's database (real PostgreSQL 17)", () => {
   let admin: Client;
   const cleanup: Array<() => Promise<unknown>> = [];
   const SERVER = 'thephenom.app';
@@ -167,7 +164,8 @@ describe('verifyAdoptedSynapseDatabase: adopting an existing homeserver\'s datab
     try {
       const tables = await inside.query("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
       const rows = tables.rows.length
-        ? (await inside.query("SELECT (SELECT json_agg(u ORDER BY name) FROM users u) AS users, (SELECT json_agg(e) FROM events e) AS events, (SELECT json_agg(v) FROM schema_version v) AS version")).rows[0]
+        ? (await inside.query('SELECT (SELECT json_agg(u ORDER BY name) FROM users u) AS users, (SELECT json_agg(e) FROM events e) AS events, (SELECT json_agg(v) FROM schema_version v) AS version'))
+            .rows[0]
         : null;
       return { auth: auth.rows, db: db.rows, tables: tables.rows, rows };
     } finally {

@@ -75,7 +75,12 @@ describe('history purge entry point', () => {
     expect(result.rooms.map((r) => r.outcome)).toEqual(['purged', 'purged']);
     for (const alias of ['internal', 'community']) {
       const roomId = hs.roomIdForAlias(`#${alias}:${SERVER}`)!;
-      expect(hs.timeline(roomId).filter((e) => e.type === 'm.room.message').map((e) => e.content.body)).toEqual(['fresh']);
+      expect(
+        hs
+          .timeline(roomId)
+          .filter((e) => e.type === 'm.room.message')
+          .map((e) => e.content.body),
+      ).toEqual(['fresh']);
     }
   });
 

@@ -36,7 +36,11 @@ async function homeserverWithRooms(aliasLocalparts = ['internal', 'partners', 'c
   return { hs, adminToken: admin.accessToken, roomIds };
 }
 
-const bodies = (hs: MatrixHomeserver, roomId: string) => hs.timeline(roomId).filter((e) => e.type === 'm.room.message').map((e) => e.content.body);
+const bodies = (hs: MatrixHomeserver, roomId: string) =>
+  hs
+    .timeline(roomId)
+    .filter((e) => e.type === 'm.room.message')
+    .map((e) => e.content.body);
 
 describe('Synapse history purge', () => {
   let fx: Fixture;

@@ -43,9 +43,7 @@ let handler: ReturnType<typeof createUserPoolTriggersHandler>;
 beforeEach(async () => {
   cognito = await startCognitoStandIn();
   cognito.userPool = existingPool(cognito.userPoolId);
-  handler = createUserPoolTriggersHandler(
-    new CognitoIdentityProviderClient({ endpoint: cognito.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' } }),
-  );
+  handler = createUserPoolTriggersHandler(new CognitoIdentityProviderClient({ endpoint: cognito.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' } }));
 });
 afterEach(() => cognito.close());
 

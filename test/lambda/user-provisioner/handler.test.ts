@@ -65,10 +65,9 @@ function loginEvent(user: { sub: string; email: string }, attributes: Record<str
 }
 
 async function memberships(userId: string): Promise<Record<string, string>> {
-  const { rows } = await db.pool.query<{ name: string; role: string }>(
-    'SELECT r.name, m.role FROM chat_members m JOIN chat_rooms r ON r.id = m.room_id WHERE m.user_id = $1 ORDER BY r.name',
-    [userId],
-  );
+  const { rows } = await db.pool.query<{ name: string; role: string }>('SELECT r.name, m.role FROM chat_members m JOIN chat_rooms r ON r.id = m.room_id WHERE m.user_id = $1 ORDER BY r.name', [
+    userId,
+  ]);
   return Object.fromEntries(rows.map((r) => [r.name, r.role]));
 }
 
@@ -154,10 +153,10 @@ describe('user provisioner (post-authentication) against PostgreSQL 17', () => {
     const user = signUp(['phenom-partners']);
     await login(handler, loginEvent(admin));
     await login(handler, loginEvent(user));
-    await db.pool.query(
-      `INSERT INTO chat_bans (room_id, user_id, banned_by, reason) SELECT id, $1, $2, 'spam' FROM chat_rooms WHERE name IN ('Phenom Community', 'Phenom Partners')`,
-      [user.sub, admin.sub],
-    );
+    await db.pool.query(`INSERT INTO chat_bans (room_id, user_id, banned_by, reason) SELECT id, $1, $2, 'spam' FROM chat_rooms WHERE name IN ('Phenom Community', 'Phenom Partners')`, [
+      user.sub,
+      admin.sub,
+    ]);
     // A moderator also removed the Partners membership outright.
     await db.pool.query(`DELETE FROM chat_members WHERE user_id = $1 AND room_id = (SELECT id FROM chat_rooms WHERE name = 'Phenom Partners')`, [user.sub]);
 
@@ -168,9 +167,9 @@ describe('user provisioner (post-authentication) against PostgreSQL 17', () => {
     expect(bans.rows[0].n).toBe(2);
     // Not re-added to Partners; Community's membership (kept by the ban, contract C1) is untouched, not promoted.
     expect(await memberships(user.sub)).toEqual({ 'Phenom Community': 'user', 'Phenom Internal': 'support' });
-    await expect(
-      db.pool.query(`INSERT INTO chat_messages (room_id, user_id, content) SELECT id, $1, 'hello' FROM chat_rooms WHERE name = 'Phenom Community'`, [user.sub]),
-    ).rejects.toMatchObject({ code: '23C03' });
+    await expect(db.pool.query(`INSERT INTO chat_messages (room_id, user_id, content) SELECT id, $1, 'hello' FROM chat_rooms WHERE name = 'Phenom Community'`, [user.sub])).rejects.toMatchObject({
+      code: '23C03',
+    });
   });
 
   it('re-adds a membership once the ban in that room has expired', async () => {

@@ -11,7 +11,7 @@ import { HASURA_START_SCRIPT, URLENCODE_FUNCTION } from '../../../lib/chat-hasur
 const PASSWORDS = [
   'simple',
   'p@ss:w/o%rd#?',
-  "quote'and\"double",
+  'quote\'and"double',
   'spaces and\ttabs',
   'ünïcødé-€-密码',
   '&=+$,;[]!*()~._-',
@@ -42,7 +42,12 @@ describe('Hasura entrypoint script', () => {
           DB_NAME: 'phenom',
         },
       }).toString();
-      const lines = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      const lines = Object.fromEntries(
+        out
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
       expect(lines.args).toBe('serve');
       expect(lines.pw).toBe('unset');
       const url = new URL(lines.url);

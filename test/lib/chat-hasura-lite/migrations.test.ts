@@ -80,7 +80,9 @@ describe.each(['development', 'production'] as const)('ChatHasuraLite migrations
     const cr = resources[crId];
     expect(cr.Properties.SqlHash).toBe(sqlContentHash());
     expect(cr.Properties.SqlHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(cr.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^PlatformDatabaseInstance[0-9A-F]{8}$/), expect.stringMatching(/^PlatformDatabaseSecurityGroupfrom.*MigrationsRunner/)]));
+    expect(cr.DependsOn).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^PlatformDatabaseInstance[0-9A-F]{8}$/), expect.stringMatching(/^PlatformDatabaseSecurityGroupfrom.*MigrationsRunner/)]),
+    );
   });
 });
 

@@ -16,9 +16,10 @@ import { readPublicSchemaCatalog, schemaFingerprint } from '../../support/postgr
 import { HasuraStandIn } from '../../lambda/hasura-metadata-apply/hasura-stand-in';
 
 /** The repository's migrations, counted rather than hard-coded, so a new sql/ file does not break these tests. */
-const SQL_FILES = readdirSync(join(__dirname, '../../../sql')).filter((f) => /^\d{3}-.+\.sql$/.test(f)).sort();
+const SQL_FILES = readdirSync(join(__dirname, '../../../sql'))
+  .filter((f) => /^\d{3}-.+\.sql$/.test(f))
+  .sort();
 const LATEST_SQL = SQL_FILES[SQL_FILES.length - 1];
-
 
 /**
  * The two ChatHasuraLite deploy steps (Custom::ChatMigrations, then Custom::HasuraMetadata)
@@ -93,9 +94,7 @@ const expandRelease = () =>
       stringify({
         table: { name: 'chat_room_pins', schema: 'public' },
         object_relationships: [{ name: 'room', using: { foreign_key_constraint_on: 'room_id' } }],
-        select_permissions: [
-          { role: 'user', permission: { columns: ['message_id', 'pinned_at', 'room_id'], filter: { room: { members: { user_id: { _eq: 'X-Hasura-User-Id' } } } } } },
-        ],
+        select_permissions: [{ role: 'user', permission: { columns: ['message_id', 'pinned_at', 'room_id'], filter: { room: { members: { user_id: { _eq: 'X-Hasura-User-Id' } } } } } }],
       }),
     );
     const list = join(metadataDir, ...TABLES, 'tables.yaml');

@@ -84,7 +84,8 @@ describe.each([
 
   it('deploys with a circuit breaker that rolls back, in the private subnets and the ECS tasks security group', () => {
     expect(service.DeploymentConfiguration).toMatchObject({ DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100, MaximumPercent: 200 });
-    const network = (service.NetworkConfiguration as { AwsvpcConfiguration: { AssignPublicIp: string; SecurityGroups: Array<{ 'Fn::GetAtt': [string, string] }>; Subnets: Array<{ Ref: string }> } }).AwsvpcConfiguration;
+    const network = (service.NetworkConfiguration as { AwsvpcConfiguration: { AssignPublicIp: string; SecurityGroups: Array<{ 'Fn::GetAtt': [string, string] }>; Subnets: Array<{ Ref: string }> } })
+      .AwsvpcConfiguration;
     expect(network.AssignPublicIp).toBe('DISABLED');
     expect(network.SecurityGroups).toHaveLength(1);
     const sgId = network.SecurityGroups[0]!['Fn::GetAtt'][0];
@@ -97,7 +98,7 @@ describe.each([
   });
 
   it('lets the MCP tasks into Hasura on 8080 (BACKEND_TYPE=hasura, the default)', () => {
-    const sgId = ((service.NetworkConfiguration as { AwsvpcConfiguration: { SecurityGroups: Array<{ 'Fn::GetAtt': [string, string] }> } }).AwsvpcConfiguration.SecurityGroups[0]!)['Fn::GetAtt'][0];
+    const sgId = (service.NetworkConfiguration as { AwsvpcConfiguration: { SecurityGroups: Array<{ 'Fn::GetAtt': [string, string] }> } }).AwsvpcConfiguration.SecurityGroups[0]!['Fn::GetAtt'][0];
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 8080, ToPort: 8080, SourceSecurityGroupId: { 'Fn::GetAtt': [sgId, 'GroupId'] } });
   });
 

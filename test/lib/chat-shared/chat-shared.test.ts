@@ -93,9 +93,7 @@ describe('ChatShared on a user pool created by the app', () => {
     expect(props.ExplicitAuthFlows).toEqual(['ALLOW_REFRESH_TOKEN_AUTH']);
     expect(props.CallbackURLs).toBeUndefined();
     const scopes = (props.AllowedOAuthScopes as unknown[]).map((s) => JSON.stringify(s));
-    expect(scopes.sort()).toEqual(
-      ['moderate', 'read'].map((name) => JSON.stringify({ 'Fn::Join': ['', [{ Ref: serverId }, `/${name}`]] })).sort(),
-    );
+    expect(scopes.sort()).toEqual(['moderate', 'read'].map((name) => JSON.stringify({ 'Fn::Join': ['', [{ Ref: serverId }, `/${name}`]] })).sort());
   });
 
   it('gives people a public authorization-code + PKCE client for MCP clients: loopback callbacks, chat/read only, no secret', () => {
@@ -149,19 +147,13 @@ describe('ChatShared on a user pool created by the app', () => {
     for (const fn of [preToken, provisioner]) expect(fn).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 5 });
     expect(preToken.VpcConfig).toBeUndefined();
     expect(provisioner.VpcConfig).toBeDefined();
-    expect(Object.keys((provisioner.Environment as { Variables: Record<string, unknown> }).Variables)).toEqual(
-      expect.arrayContaining(['DB_SECRET_ARN', 'DB_HOST', 'DB_NAME', 'NODE_EXTRA_CA_CERTS']),
-    );
+    expect(Object.keys((provisioner.Environment as { Variables: Record<string, unknown> }).Variables)).toEqual(expect.arrayContaining(['DB_SECRET_ARN', 'DB_HOST', 'DB_NAME', 'NODE_EXTRA_CA_CERTS']));
   });
 
   it('lets the provisioner list groups on this pool only, through a policy the function does not wait for', () => {
     const [provisionerId, provisioner] = only(resources, 'AWS::Lambda::Function', (p) => String(p.Description).startsWith('Cognito post-authentication'));
     const roleId = (provisioner.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    const [policyId] = only(
-      resources,
-      'AWS::IAM::Policy',
-      (p) => JSON.stringify(p.PolicyDocument).includes('cognito-idp:AdminListGroupsForUser') && JSON.stringify(p.Roles).includes(roleId),
-    );
+    const [policyId] = only(resources, 'AWS::IAM::Policy', (p) => JSON.stringify(p.PolicyDocument).includes('cognito-idp:AdminListGroupsForUser') && JSON.stringify(p.Roles).includes(roleId));
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: [{ Action: 'cognito-idp:AdminListGroupsForUser', Effect: 'Allow', Resource: { 'Fn::GetAtt': [poolId, 'Arn'] } }] },
     });

@@ -17,7 +17,7 @@ describe('the chat rooms have one definition', () => {
   });
   afterAll(() => db?.drop());
 
-  it('is the seeds\' three rooms, with unique keys, aliases and names', () => {
+  it("is the seeds' three rooms, with unique keys, aliases and names", () => {
     expect(CHAT_ROOM_DEFINITIONS.map((r) => r.name)).toEqual(['Phenom Internal', 'Phenom Partners', 'Phenom Community']);
     for (const field of ['key', 'alias', 'name', 'description'] as const) {
       expect(new Set(CHAT_ROOM_DEFINITIONS.map((r) => r[field])).size).toBe(3);

@@ -36,7 +36,7 @@ describe('production adopting the running homeserver', () => {
   const t = adoptingProduction();
   const { secrets } = synapseContainer(t);
 
-  it("gives Synapse the imported signing key, and no seed: the server keeps its federation identity", () => {
+  it('gives Synapse the imported signing key, and no seed: the server keeps its federation identity', () => {
     expect(Object.keys(secrets)).toContain('SYNAPSE_SIGNING_KEY');
     expect(Object.keys(secrets)).not.toContain('SYNAPSE_SIGNING_KEY_SEED');
     expect(secrets.SYNAPSE_SIGNING_KEY).toBe(JSON.stringify(SIGNING_KEY_ARN));

@@ -41,7 +41,7 @@ describe('ChatSynapse (development template)', () => {
     expect(adminContainer.PortMappings).toEqual([expect.objectContaining({ ContainerPort: 80 })]);
   });
 
-  it("puts the edge proxy in front of Synapse in the same task: the ALB target, told the edge provider", () => {
+  it('puts the edge proxy in front of Synapse in the same task: the ALB target, told the edge provider', () => {
     expect(synapseTask.Properties.ContainerDefinitions.map((c: { Name: string; Essential: boolean }) => [c.Name, c.Essential])).toEqual([
       ['synapse', true],
       ['synapse-edge', true],
@@ -56,13 +56,29 @@ describe('ChatSynapse (development template)', () => {
 
   it('health-checks Synapse on /health at 30/5/3/60 and the Admin UI on / at 30/5/3/30', () => {
     expect(container.HealthCheck).toEqual({ Command: ['CMD-SHELL', 'curl -fSs http://127.0.0.1:8009/health || exit 1'], Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 60 });
-    expect(edgeContainer.HealthCheck).toEqual({ Command: ['CMD-SHELL', 'wget -q -O /dev/null http://127.0.0.1:8008/synapse-edge/health || exit 1'], Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 10 });
+    expect(edgeContainer.HealthCheck).toEqual({
+      Command: ['CMD-SHELL', 'wget -q -O /dev/null http://127.0.0.1:8008/synapse-edge/health || exit 1'],
+      Interval: 30,
+      Timeout: 5,
+      Retries: 3,
+      StartPeriod: 10,
+    });
     expect(adminContainer.HealthCheck).toEqual({ Command: ['CMD-SHELL', 'wget -q -O /dev/null http://127.0.0.1:80/ || exit 1'], Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 30 });
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      Port: 8008, TargetType: 'ip', HealthCheckPath: '/health', HealthCheckIntervalSeconds: 30, HealthCheckTimeoutSeconds: 5, UnhealthyThresholdCount: 3,
+      Port: 8008,
+      TargetType: 'ip',
+      HealthCheckPath: '/health',
+      HealthCheckIntervalSeconds: 30,
+      HealthCheckTimeoutSeconds: 5,
+      UnhealthyThresholdCount: 3,
     });
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      Port: 80, TargetType: 'ip', HealthCheckPath: '/', HealthCheckIntervalSeconds: 30, HealthCheckTimeoutSeconds: 5, UnhealthyThresholdCount: 3,
+      Port: 80,
+      TargetType: 'ip',
+      HealthCheckPath: '/',
+      HealthCheckIntervalSeconds: 30,
+      HealthCheckTimeoutSeconds: 5,
+      UnhealthyThresholdCount: 3,
     });
   });
 
@@ -138,19 +154,28 @@ describe('ChatSynapse (development template)', () => {
     const sources = intoSynapse.map((p) => p.SourceSecurityGroupId['Fn::GetAtt'][0]);
     expect(sources).toContain(albSgId);
     expect(sources.some((s: string) => s.startsWith('ChatSynapseBootstrapHandlerSecurityGroup'))).toBe(true);
+    expect(ingress.some((p) => JSON.stringify(p.GroupId) === JSON.stringify(arnOrGroupId(rdsSgId)) && p.FromPort === 5432 && p.SourceSecurityGroupId['Fn::GetAtt'][0] === synapseSgId)).toBe(true);
     expect(
-      ingress.some((p) => JSON.stringify(p.GroupId) === JSON.stringify(arnOrGroupId(rdsSgId)) && p.FromPort === 5432 && p.SourceSecurityGroupId['Fn::GetAtt'][0] === synapseSgId),
-    ).toBe(true);
-    expect(
-      ingress.some((p) => JSON.stringify(p.GroupId) === JSON.stringify(arnOrGroupId(rdsSgId)) && p.FromPort === 5432 && p.SourceSecurityGroupId['Fn::GetAtt'][0].startsWith('ChatSynapseDatabaseSetupHandlerSecurityGroup')),
+      ingress.some(
+        (p) =>
+          JSON.stringify(p.GroupId) === JSON.stringify(arnOrGroupId(rdsSgId)) &&
+          p.FromPort === 5432 &&
+          p.SourceSecurityGroupId['Fn::GetAtt'][0].startsWith('ChatSynapseDatabaseSetupHandlerSecurityGroup'),
+      ),
     ).toBe(true);
   });
 
   it('passes every secret through ECS secrets and none in the plain environment', () => {
     const secrets = Object.fromEntries(container.Secrets.map((s: { Name: string; ValueFrom: unknown }) => [s.Name, JSON.stringify(s.ValueFrom)]));
     expect(Object.keys(secrets).sort()).toEqual([
-      'SYNAPSE_DB_PASSWORD', 'SYNAPSE_DB_USER', 'SYNAPSE_FORM_SECRET', 'SYNAPSE_MACAROON_SECRET_KEY', 'SYNAPSE_OIDC_CLIENT_ID', 'SYNAPSE_OIDC_CLIENT_SECRET',
-      'SYNAPSE_REGISTRATION_SHARED_SECRET', 'SYNAPSE_SIGNING_KEY_SEED',
+      'SYNAPSE_DB_PASSWORD',
+      'SYNAPSE_DB_USER',
+      'SYNAPSE_FORM_SECRET',
+      'SYNAPSE_MACAROON_SECRET_KEY',
+      'SYNAPSE_OIDC_CLIENT_ID',
+      'SYNAPSE_OIDC_CLIENT_SECRET',
+      'SYNAPSE_REGISTRATION_SHARED_SECRET',
+      'SYNAPSE_SIGNING_KEY_SEED',
     ]);
     expect(secrets.SYNAPSE_REGISTRATION_SHARED_SECRET).toContain('ChatSynapseSecretsRegistrationSharedSecret');
     expect(secrets.SYNAPSE_DB_PASSWORD).toMatch(/ChatSynapseSecretsDatabase.*:password::/);

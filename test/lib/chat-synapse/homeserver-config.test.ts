@@ -116,8 +116,19 @@ describe('homeserver config builder', () => {
 
   it('has every key Synapse needs to start', () => {
     for (const key of [
-      'server_name', 'public_baseurl', 'listeners', 'database', 'signing_key_path', 'registration_shared_secret',
-      'macaroon_secret_key', 'form_secret', 'media_store_path', 'oidc_providers', 'sso', 'rc_message', 'retention',
+      'server_name',
+      'public_baseurl',
+      'listeners',
+      'database',
+      'signing_key_path',
+      'registration_shared_secret',
+      'macaroon_secret_key',
+      'form_secret',
+      'media_store_path',
+      'oidc_providers',
+      'sso',
+      'rc_message',
+      'retention',
     ]) {
       expect(parsed).toHaveProperty(key);
     }
@@ -125,9 +136,7 @@ describe('homeserver config builder', () => {
 
   it('holds no inline secret: every secret-bearing key is exactly one placeholder', () => {
     const secretKey = /(secret|password|key)$/i;
-    const offenders = [...scalars(parsed)].filter(
-      ([path, value]) => secretKey.test(path.split('.').pop()!) && !/^(signing_key_path)$/.test(path) && !/^\$\{[A-Z0-9_]+\}$/.test(String(value)),
-    );
+    const offenders = [...scalars(parsed)].filter(([path, value]) => secretKey.test(path.split('.').pop()!) && !/^(signing_key_path)$/.test(path) && !/^\$\{[A-Z0-9_]+\}$/.test(String(value)));
     expect(offenders).toEqual([]);
   });
 

@@ -57,36 +57,62 @@ describe('config from cdk.json', () => {
 
 describe('config errors name the key and the fix', () => {
   it('rejects an unknown key', () => {
-    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.domainNmae = 'x.example.com')), 'development'));
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => (e.development.domainNmae = 'x.example.com')),
+        'development',
+      ),
+    );
     expect(msg).toContain('phenom-chat:environments.development.domainNmae: unknown key');
   });
 
   it('rejects an unknown nested key', () => {
     const msg = configErrorOf(() =>
-      loadConfig(envsWith((e) => (e.development.database = { mode: 'create', multiAZ: true })), 'development'),
+      loadConfig(
+        envsWith((e) => (e.development.database = { mode: 'create', multiAZ: true })),
+        'development',
+      ),
     );
     expect(msg).toContain('phenom-chat:environments.development.database.multiAZ: unknown key');
   });
 
   it('rejects a malformed domain name', () => {
-    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.domainName = 'Chat Testing')), 'development'));
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => (e.development.domainName = 'Chat Testing')),
+        'development',
+      ),
+    );
     expect(msg).toMatch(/development\.domainName: expected a lower-case DNS name/);
   });
 
   it('rejects a missing required key', () => {
-    const msg = configErrorOf(() => loadConfig(envsWith((e) => delete e.development.domainName), 'development'));
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => delete e.development.domainName),
+        'development',
+      ),
+    );
     expect(msg).toContain('phenom-chat:environments.development.domainName');
   });
 
   it('rejects a memory size Fargate does not allow for the CPU', () => {
     const msg = configErrorOf(() =>
-      loadConfig(envsWith((e) => (e.development.services = { synapse: { cpu: 256, memoryMiB: 4096 } })), 'development'),
+      loadConfig(
+        envsWith((e) => (e.development.services = { synapse: { cpu: 256, memoryMiB: 4096 } })),
+        'development',
+      ),
     );
     expect(msg).toContain('development.services.synapse.memoryMiB: expected a memory size Fargate allows with 256 CPU units: 512, 1024, 2048');
   });
 
   it('rejects an unknown create/import mode', () => {
-    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.network = { mode: 'reuse' })), 'development'));
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => (e.development.network = { mode: 'reuse' })),
+        'development',
+      ),
+    );
     expect(msg).toContain('development.network.mode: expected "create" or "import"');
   });
 
@@ -111,14 +137,22 @@ describe('config errors name the key and the fix', () => {
   });
 
   it('refuses a production environment with no way to get a certificate', () => {
-    const msg = configErrorOf(() => loadConfig(envsWith((e) => delete e.production.certificate), 'production'));
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => delete e.production.certificate),
+        'production',
+      ),
+    );
     expect(msg).toMatch(/production\.certificate: a production environment needs a way to get its TLS certificate/);
     expect(msg).toContain('"mode":"import"');
   });
 
   it('refuses route53 validation without the hosted zone', () => {
     const msg = configErrorOf(() =>
-      loadConfig(envsWith((e) => (e.development.certificate = { mode: 'create', validation: 'route53' })), 'development'),
+      loadConfig(
+        envsWith((e) => (e.development.certificate = { mode: 'create', validation: 'route53' })),
+        'development',
+      ),
     );
     expect(msg).toContain('development.certificate.hostedZoneId: validation "route53" needs both hostedZoneId and hostedZoneName');
   });
@@ -134,12 +168,22 @@ describe('config errors name the key and the fix', () => {
   });
 
   it('rejects a log retention CloudWatch does not offer', () => {
-    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.monitoring = { logRetentionDays: 45 })), 'development'));
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => (e.development.monitoring = { logRetentionDays: 45 })),
+        'development',
+      ),
+    );
     expect(msg).toContain('development.monitoring.logRetentionDays: expected one of the CloudWatch Logs retention periods');
   });
 
   it('refuses a production user pool with no SES sender, and says what to set', () => {
-    const msg = configErrorOf(() => loadConfig(envsWith((e) => delete e.production.userPool), 'production'));
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => delete e.production.userPool),
+        'production',
+      ),
+    );
     expect(msg).toContain('production.userPool.email: a production user pool must send e-mail through SES');
     expect(msg).toContain('"fromAddress"');
   });
@@ -168,21 +212,27 @@ describe('config errors name the key and the fix', () => {
     expect(config.userPool.mode === 'create' && config.userPool.email?.sesIdentityArn).toBe(arn);
   });
 
-  it('lets development keep Cognito\'s built-in sender', () => {
+  it("lets development keep Cognito's built-in sender", () => {
     const config = loadConfig(cdkJsonEnvironments(), 'development');
     expect(config.userPool.mode === 'create' && config.userPool.email).toBeUndefined();
   });
 
   it('rejects an engine version outside PostgreSQL 17', () => {
     const msg = configErrorOf(() =>
-      loadConfig(envsWith((e) => (e.development.database = { mode: 'create', engineVersion: '16.4' })), 'development'),
+      loadConfig(
+        envsWith((e) => (e.development.database = { mode: 'create', engineVersion: '16.4' })),
+        'development',
+      ),
     );
     expect(msg).toContain('development.database.engineVersion: expected a PostgreSQL 17 minor version');
   });
 
   it('rejects a PostgreSQL 17 minor aws-cdk-lib does not offer, listing the ones it does', () => {
     const msg = configErrorOf(() =>
-      loadConfig(envsWith((e) => (e.development.database = { mode: 'create', engineVersion: '17.99' })), 'development'),
+      loadConfig(
+        envsWith((e) => (e.development.database = { mode: 'create', engineVersion: '17.99' })),
+        'development',
+      ),
     );
     expect(msg).toContain('phenom-chat:environments.development.database.engineVersion: PostgreSQL 17.99 is not a version aws-cdk-lib offers');
     expect(msg).toContain('17.9');
@@ -190,7 +240,10 @@ describe('config errors name the key and the fix', () => {
 
   it('refuses to create an instance on a minor RDS no longer creates, and names the ones it does', () => {
     const msg = configErrorOf(() =>
-      loadConfig(envsWith((e) => (e.production.database = { mode: 'create', engineVersion: '17.4' })), 'production'),
+      loadConfig(
+        envsWith((e) => (e.production.database = { mode: 'create', engineVersion: '17.4' })),
+        'production',
+      ),
     );
     expect(msg).toContain('production.database.engineVersion: RDS no longer creates PostgreSQL 17.1–17.4 instances');
     expect(msg).toMatch(/pick one of 17\.5, .*17\.9/);
@@ -215,7 +268,12 @@ describe('config errors name the key and the fix', () => {
   });
 
   it('rejects an image architecture Fargate does not run', () => {
-    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.images = { architecture: 'riscv64' })), 'development'));
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => (e.development.images = { architecture: 'riscv64' })),
+        'development',
+      ),
+    );
     expect(msg).toMatch(/development\.images\.architecture: /);
   });
 
@@ -236,7 +294,17 @@ describe('config errors name the key and the fix', () => {
   it('says a create-only key does not apply to an imported part, instead of calling it a typo', () => {
     const msg = configErrorOf(() =>
       loadConfig(
-        envsWith((e) => (e.development.database = { mode: 'import', endpoint: 'db.example.internal', secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:x', securityGroupId: 'sg-0123456789abcdef0', instanceIdentifier: 'db', instanceClass: 'db.m5.large' })),
+        envsWith(
+          (e) =>
+            (e.development.database = {
+              mode: 'import',
+              endpoint: 'db.example.internal',
+              secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:x',
+              securityGroupId: 'sg-0123456789abcdef0',
+              instanceIdentifier: 'db',
+              instanceClass: 'db.m5.large',
+            }),
+        ),
         'development',
       ),
     );
@@ -244,7 +312,12 @@ describe('config errors name the key and the fix', () => {
   });
 
   it('still calls a key no mode knows a typo', () => {
-    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.database = { mode: 'create', instanceClas: 'db.m5.large' })), 'development'));
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => (e.development.database = { mode: 'create', instanceClas: 'db.m5.large' })),
+        'development',
+      ),
+    );
     expect(msg).toContain('development.database.instanceClas: unknown key; check its spelling');
   });
 
@@ -252,8 +325,18 @@ describe('config errors name the key and the fix', () => {
     const capacity = (SYNAPSE_RULE_PRIORITIES.adminApiDeny - SYNAPSE_RULE_PRIORITIES.adminApiAllowFirst) * ALLOWED_CIDRS_PER_RULE;
     expect(MAX_ADMIN_API_CIDRS).toBe(capacity);
     const cidrs = (n: number) => Array.from({ length: n }, (_, i) => `203.0.${i}.0/24`);
-    expect(() => loadConfig(envsWith((e) => ((e.development.edge = { provider: 'none' }), (e.development.synapse = { adminApiAllowedCidrs: cidrs(capacity) }))), 'development')).not.toThrow();
-    const msg = configErrorOf(() => loadConfig(envsWith((e) => ((e.development.edge = { provider: 'none' }), (e.development.synapse = { adminApiAllowedCidrs: cidrs(capacity + 1) }))), 'development'));
+    expect(() =>
+      loadConfig(
+        envsWith((e) => ((e.development.edge = { provider: 'none' }), (e.development.synapse = { adminApiAllowedCidrs: cidrs(capacity) }))),
+        'development',
+      ),
+    ).not.toThrow();
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => ((e.development.edge = { provider: 'none' }), (e.development.synapse = { adminApiAllowedCidrs: cidrs(capacity + 1) }))),
+        'development',
+      ),
+    );
     expect(msg).toContain(`development.synapse.adminApiAllowedCidrs: expected at most ${capacity} CIDRs`);
   });
   describe('synapse.database (adopting an existing homeserver)', () => {
@@ -271,25 +354,42 @@ describe('config errors name the key and the fix', () => {
     });
 
     it('adopts the "synapse" database by default, with the old role\'s credentials', () => {
-      const config = loadConfig(envsWith((e) => Object.assign(e.production, { database: importedRds, synapse: { database: { mode: 'import', secretArn: roleSecret } } })), 'production');
+      const config = loadConfig(
+        envsWith((e) => Object.assign(e.production, { database: importedRds, synapse: { database: { mode: 'import', secretArn: roleSecret } } })),
+        'production',
+      );
       expect(config.synapse.database).toEqual({ mode: 'import', name: 'synapse', secretArn: roleSecret });
       expect(config.synapse.historyRetentionDays).toBe(90);
     });
 
     it('refuses adoption on an instance this stack would create, saying what to set', () => {
-      const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.production.synapse = { database: { mode: 'import', secretArn: roleSecret } })), 'production'));
+      const msg = configErrorOf(() =>
+        loadConfig(
+          envsWith((e) => (e.production.synapse = { database: { mode: 'import', secretArn: roleSecret } })),
+          'production',
+        ),
+      );
       expect(msg).toContain('production.synapse.database: "import" adopts an existing Synapse database, so it needs the instance that holds it');
     });
 
     it('needs the credentials secret and a plain database name', () => {
-      const withSynapse = (database: unknown) => () => loadConfig(envsWith((e) => Object.assign(e.production, { database: importedRds, synapse: { database } })), 'production');
+      const withSynapse = (database: unknown) => () =>
+        loadConfig(
+          envsWith((e) => Object.assign(e.production, { database: importedRds, synapse: { database } })),
+          'production',
+        );
       expect(configErrorOf(withSynapse({ mode: 'import' }))).toMatch(/production\.synapse\.database\.secretArn: /);
       expect(configErrorOf(withSynapse({ mode: 'import', secretArn: roleSecret, name: 'Synapse-DB' }))).toContain('production.synapse.database.name: expected a lower-case SQL identifier');
       expect(configErrorOf(withSynapse({ mode: 'adopt' }))).toContain('production.synapse.database.mode: expected "create" or "import"');
     });
 
     it('rejects a signing key secret that is not a Secrets Manager ARN', () => {
-      const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.production.synapse = { signingKeySecretArn: 'ed25519 a_abcd xyz' })), 'production'));
+      const msg = configErrorOf(() =>
+        loadConfig(
+          envsWith((e) => (e.production.synapse = { signingKeySecretArn: 'ed25519 a_abcd xyz' })),
+          'production',
+        ),
+      );
       expect(msg).toContain('production.synapse.signingKeySecretArn: expected an ARN of the form arn:aws:secretsmanager');
     });
   });
@@ -330,19 +430,39 @@ describe('edge.provider and the admin-API allow-list', () => {
   });
 
   it('rejects an edge provider it does not know', () => {
-    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.edge = { provider: 'akamai' })), 'development'));
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => (e.development.edge = { provider: 'akamai' })),
+        'development',
+      ),
+    );
     expect(msg).toMatch(/development\.edge\.provider: /);
   });
 });
 
 describe('network.cidr for a created VPC', () => {
   it("must be private, since Synapse's edge proxy believes X-Forwarded-For only from private peers", () => {
-    const msg = configErrorOf(() => loadConfig(envsWith((e) => (e.development.network = { mode: 'create', cidr: '100.64.0.0/16' })), 'development'));
+    const msg = configErrorOf(() =>
+      loadConfig(
+        envsWith((e) => (e.development.network = { mode: 'create', cidr: '100.64.0.0/16' })),
+        'development',
+      ),
+    );
     expect(msg).toMatch(/^phenom-chat:environments\.development\.network\.cidr: expected a private range inside 10\.0\.0\.0\/8, 172\.16\.0\.0\/12 or 192\.168\.0\.0\/16, got 100\.64\.0\.0\/16/);
     for (const cidr of ['10.40.0.0/16', '172.31.0.0/16', '192.168.0.0/20']) {
-      expect(loadConfig(envsWith((e) => (e.development.network = { mode: 'create', cidr })), 'development').network).toMatchObject({ cidr });
+      expect(
+        loadConfig(
+          envsWith((e) => (e.development.network = { mode: 'create', cidr })),
+          'development',
+        ).network,
+      ).toMatchObject({ cidr });
     }
-    expect(() => loadConfig(envsWith((e) => (e.development.network = { mode: 'create', cidr: '172.32.0.0/16' })), 'development')).toThrow(/network\.cidr/);
+    expect(() =>
+      loadConfig(
+        envsWith((e) => (e.development.network = { mode: 'create', cidr: '172.32.0.0/16' })),
+        'development',
+      ),
+    ).toThrow(/network\.cidr/);
   });
 });
 

@@ -86,9 +86,7 @@ describe('ChatFargateService', () => {
 
   it('refuses a target container that is not in the task', () => {
     const { stack, props } = setup();
-    expect(() => new ChatFargateService(stack, 'Web', { ...props, target: { ...props.target, containerName: 'webb' } })).toThrow(
-      'demo-web: target.containerName "webb" names none of the containers',
-    );
+    expect(() => new ChatFargateService(stack, 'Web', { ...props, target: { ...props.target, containerName: 'webb' } })).toThrow('demo-web: target.containerName "webb" names none of the containers');
     expect(stack.node.tryFindChild('Web')).toBeUndefined();
   });
 });

@@ -27,7 +27,10 @@ describe.each(ENVS)('%s operations', (envName, retentionDays) => {
     expect(without).toEqual([]);
     for (const [id, g] of groups) expect({ id, days: g.Properties!.RetentionInDays }).toEqual({ id, days: retentionDays });
     // The RDS postgresql log group is created by RDS; CDK's log-retention resource sets its retention.
-    template.hasResourceProperties('Custom::LogRetention', { RetentionInDays: retentionDays, LogGroupName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['/aws/rds/instance/', '/postgresql'])] }) });
+    template.hasResourceProperties('Custom::LogRetention', {
+      RetentionInDays: retentionDays,
+      LogGroupName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['/aws/rds/instance/', '/postgresql'])] }),
+    });
   });
 
   test('every Lambda logs to a log group of the stack (none falls back to an unmanaged /aws/lambda group)', () => {
@@ -120,7 +123,9 @@ describe.each(ENVS)('%s operations', (envName, retentionDays) => {
     expect(ruleId).toMatch(/SynapseHistoryPurge/);
     const target = (rule.Properties!.Targets as { Arn: { 'Fn::GetAtt': [string, string] } }[])[0].Arn['Fn::GetAtt'][0];
     const fn = resources(template)[target].Properties!;
-    expect(fn.Environment).toMatchObject({ Variables: { RETENTION_DAYS: '90', ADMIN_TOKEN_SECRET_KEY_NAME: 'accessToken', ROOM_ALIASES: expect.stringMatching(/^#internal:.+,#partners:.+,#community:.+$/) } });
+    expect(fn.Environment).toMatchObject({
+      Variables: { RETENTION_DAYS: '90', ADMIN_TOKEN_SECRET_KEY_NAME: 'accessToken', ROOM_ALIASES: expect.stringMatching(/^#internal:.+,#partners:.+,#community:.+$/) },
+    });
     expect(json(fn.Environment)).toMatch(/"SYNAPSE_URL":"http:\/\//);
   });
 
@@ -134,9 +139,7 @@ describe.each(ENVS)('%s operations', (envName, retentionDays) => {
 
   test('saved Logs Insights queries target the MCP server and link-preview log groups', () => {
     const queries = ofType(template, 'AWS::Logs::QueryDefinition').map(([, q]) => q.Properties!);
-    expect(queries.map((q) => q.Name).sort()).toEqual(
-      ['Link preview failures', 'MCP slowest tool calls', 'MCP tool error rate', 'MCP tool latency by tool'].map((n) => `phenom-${envName}/${n}`),
-    );
+    expect(queries.map((q) => q.Name).sort()).toEqual(['Link preview failures', 'MCP slowest tool calls', 'MCP tool error rate', 'MCP tool latency by tool'].map((n) => `phenom-${envName}/${n}`));
     const errorRate = queries.find((q) => q.Name === `phenom-${envName}/MCP tool error rate`)!;
     expect(errorRate.QueryString).toContain('strcontains(outcome, "ok")');
     expect(json(errorRate.LogGroupNames)).toMatch(/ChatMcpServerLogs/);

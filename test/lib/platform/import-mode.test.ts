@@ -43,7 +43,11 @@ describe('import mode', () => {
   beforeAll(() => {
     const { app, templates } = synthesize('development', importEverything());
     template = Template.fromJSON(templates['PhenomChat-development'] as Record<string, unknown>);
-    warnings = app.synth().getStackByName('PhenomChat-development').messages.filter((m) => m.level === 'warning').map((m) => `${m.id}: ${String(m.entry.data)}`);
+    warnings = app
+      .synth()
+      .getStackByName('PhenomChat-development')
+      .messages.filter((m) => m.level === 'warning')
+      .map((m) => `${m.id}: ${String(m.entry.data)}`);
   });
 
   it('synthesizes with no warning (imported subnets have no route table ids, and nothing reads them)', () => {

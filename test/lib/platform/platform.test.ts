@@ -95,7 +95,12 @@ describe('security groups, exactly as seed 000 lists them', () => {
     const t = dev();
     const [alb, tasks] = [sgId(t, /^Chat ALB$/), sgId(t, /^Chat ECS tasks/)];
     const rules = ingressOf(t, tasks).map((r) => [r.SourceSecurityGroupId, r.FromPort, r.ToPort]);
-    expect(rules).toEqual(expect.arrayContaining([[fromSg(alb), 3001, 3001], [fromSg(alb), 80, 80]]));
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        [fromSg(alb), 3001, 3001],
+        [fromSg(alb), 80, 80],
+      ]),
+    );
     expect(egressOf(t, tasks)).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', IpProtocol: '-1' })]);
   });
 
@@ -215,7 +220,9 @@ describe('RDS', () => {
     envs.development.database = { mode: 'create', engineVersion: '17.6' };
     // The Database construct alone: the whole app's synth would add seconds for one property.
     const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Db');
-    new Database(stack, 'Database', { config: loadConfig(envs, 'development'), vpc: new ec2.Vpc(stack, 'Vpc', {
+    new Database(stack, 'Database', {
+      config: loadConfig(envs, 'development'),
+      vpc: new ec2.Vpc(stack, 'Vpc', {
         subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
       }),
     });

@@ -34,7 +34,11 @@ function seed(cw: CloudWatchStandIn): void {
       for (let w = 0; w < 20; w++) put(backend, AB_METRICS.messagesSent, dayStart(d) + w * AB_WINDOW_SECONDS * 1000, [{ value: perWindow, count: 1 }]);
       put(backend, AB_METRICS.messagesSent, dayStart(d), [{ value: perWindow, count: 1 }]);
       // "So far today" counts grow during the day; the day's value is its last (largest).
-      for (const [h, share] of [[6, 0.5], [23, 1]] as const) put(backend, AB_METRICS.distinctSendersToday, dayStart(d) + h * 3_600_000, [{ value: Math.round(SEEDED.senders[backend][d] * share), count: 1 }]);
+      for (const [h, share] of [
+        [6, 0.5],
+        [23, 1],
+      ] as const)
+        put(backend, AB_METRICS.distinctSendersToday, dayStart(d) + h * 3_600_000, [{ value: Math.round(SEEDED.senders[backend][d] * share), count: 1 }]);
       put(backend, AB_METRICS.activeRoomsToday, dayStart(d) + 23 * 3_600_000, [{ value: 3, count: 1 }]);
       put(backend, AB_METRICS.sendLatency, dayStart(d) + 3_600_000, [
         { value: LATENCY[backend].fast, count: 98 },
@@ -55,7 +59,10 @@ const sd = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) **
 function row(table: string, label: string): string[] {
   const line = table.split('\n').find((l) => l.startsWith(`| ${label}`));
   if (!line) throw new Error(`no row "${label}" in:\n${table}`);
-  return line.split('|').slice(1, -1).map((c) => c.trim());
+  return line
+    .split('|')
+    .slice(1, -1)
+    .map((c) => c.trim());
 }
 function meanSd(cell: string): { mean: number; sd: number; days: number } {
   const m = /^([\d,.]+) ± ([\d,.]+) \((\d+) d\)$/.exec(cell);

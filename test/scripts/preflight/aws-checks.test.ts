@@ -74,7 +74,11 @@ describe('credentials', () => {
   it('turns a rejected key into the fix, through the runner', async () => {
     aws.rejectCredentials = true;
     const [result] = await runChecks([credentialsCheck], development());
-    expect(result).toEqual({ name: 'credentials', status: 'fail', fix: expect.stringMatching(/^AWS rejected the credentials \(InvalidClientTokenId: The security token included in the request is invalid\.\)/) });
+    expect(result).toEqual({
+      name: 'credentials',
+      status: 'fail',
+      fix: expect.stringMatching(/^AWS rejected the credentials \(InvalidClientTokenId: The security token included in the request is invalid\.\)/),
+    });
   });
 });
 
@@ -88,7 +92,9 @@ describe('bootstrap', () => {
 
   it('compares the BootstrapVersion output with the version the assembly requires', async () => {
     toolkit('5');
-    await expect(bootstrapCheck.run(development())).rejects.toThrow('CDKToolkit in aws://111122223333/us-east-1 is bootstrap version 5, but this app needs 6 or later: run `npx cdk bootstrap aws://111122223333/us-east-1` to upgrade it');
+    await expect(bootstrapCheck.run(development())).rejects.toThrow(
+      'CDKToolkit in aws://111122223333/us-east-1 is bootstrap version 5, but this app needs 6 or later: run `npx cdk bootstrap aws://111122223333/us-east-1` to upgrade it',
+    );
     toolkit('30');
     await expect(bootstrapCheck.run(development())).resolves.toBe('CDKToolkit in aws://111122223333/us-east-1: version 30 (the app needs 6 or later), UPDATE_COMPLETE');
   });
@@ -104,7 +110,11 @@ describe('bootstrap', () => {
 describe('certificate (import)', () => {
   it('passes for an ISSUED certificate whose wildcard covers the domain', async () => {
     await expect(certificateCheck.run(imported())).resolves.toBe(`${IMPORTED.certificateArn}: ISSUED for thephenom.app, *.thephenom.app`);
-    expect([coversDomain('*.thephenom.app', 'chat.thephenom.app'), coversDomain('*.thephenom.app', 'a.chat.thephenom.app'), coversDomain('thephenom.app', 'chat.thephenom.app')]).toEqual([true, false, false]);
+    expect([coversDomain('*.thephenom.app', 'chat.thephenom.app'), coversDomain('*.thephenom.app', 'a.chat.thephenom.app'), coversDomain('thephenom.app', 'chat.thephenom.app')]).toEqual([
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('fails for a missing, pending, foreign-region or non-covering certificate', async () => {
@@ -274,7 +284,9 @@ describe('ses (production)', () => {
     aws.emailIdentities.set('eu-west-1/thephenom.app', { IdentityType: 'DOMAIN', VerifiedForSendingStatus: true, VerificationStatus: 'SUCCESS' });
     await expect(sesCheck.run(production())).rejects.toThrow('SES in us-east-1 has no identity');
     aws.emailIdentities.set('us-east-1/thephenom.app', { IdentityType: 'DOMAIN', VerifiedForSendingStatus: false, VerificationStatus: 'PENDING' });
-    await expect(sesCheck.run(production())).rejects.toThrow('the SES identity thephenom.app in us-east-1 is not verified for sending (VerifiedForSendingStatus false, VerificationStatus PENDING): publish its DKIM records');
+    await expect(sesCheck.run(production())).rejects.toThrow(
+      'the SES identity thephenom.app in us-east-1 is not verified for sending (VerifiedForSendingStatus false, VerificationStatus PENDING): publish its DKIM records',
+    );
   });
 });
 

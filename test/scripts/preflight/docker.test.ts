@@ -30,7 +30,13 @@ describe('parseBuildxLs', () => {
       {
         name: 'multiarch',
         current: true,
-        nodes: [{ name: 'multiarch0', status: 'running', platforms: ['linux/amd64', 'linux/amd64/v2', 'linux/arm64', 'linux/riscv64', 'linux/ppc64le', 'linux/s390x', 'linux/386', 'linux/arm/v7', 'linux/arm/v6'] }],
+        nodes: [
+          {
+            name: 'multiarch0',
+            status: 'running',
+            platforms: ['linux/amd64', 'linux/amd64/v2', 'linux/arm64', 'linux/riscv64', 'linux/ppc64le', 'linux/s390x', 'linux/386', 'linux/arm/v7', 'linux/arm/v6'],
+          },
+        ],
       },
       { name: 'default', current: false, nodes: [{ name: 'default', status: 'running', platforms: ['linux/amd64', 'linux/amd64/v2', 'linux/386'] }] },
     ]);
@@ -75,7 +81,9 @@ describe('the buildx check', () => {
 
   it('fails for arm64 images on a builder without arm64, with the ways out', async () => {
     const failure = run(buildxCheck, { engine: 'running', buildx: BUILDX_AMD64_ONLY });
-    await expect(failure).rejects.toThrow(/^the current buildx builder "default" builds for linux\/amd64, linux\/amd64\/v2, linux\/amd64\/v3, linux\/386, not linux\/arm64 \(images\.architecture is arm64/);
+    await expect(failure).rejects.toThrow(
+      /^the current buildx builder "default" builds for linux\/amd64, linux\/amd64\/v2, linux\/amd64\/v3, linux\/386, not linux\/arm64 \(images\.architecture is arm64/,
+    );
     await expect(failure).rejects.toThrow('`docker run --privileged --rm tonistiigi/binfmt --install arm64`');
   });
 

@@ -24,10 +24,7 @@ const MOTO_URL = process.env.MOTO_URL;
 const describeWithMoto = MOTO_URL && /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/.test(MOTO_URL) ? describe : describe.skip;
 
 // The machine checks are tested with a fake docker; here the assembly facts are given, so synth stands as passed.
-const AWS_CHECKS: Check[] = [
-  { name: 'synth', doing: 'synthesize', run: async () => 'assembly facts given by the test' },
-  ...CHECKS.filter((c) => !['synth', 'docker', 'buildx'].includes(c.name)),
-];
+const AWS_CHECKS: Check[] = [{ name: 'synth', doing: 'synthesize', run: async () => 'assembly facts given by the test' }, ...CHECKS.filter((c) => !['synth', 'docker', 'buildx'].includes(c.name))];
 
 describeWithMoto('the preflight against moto_server', () => {
   const aws = standInClients(MOTO_URL as string);
@@ -76,10 +73,19 @@ describeWithMoto('the preflight against moto_server', () => {
     await aws.ecs.send(new CreateClusterCommand({ clusterName: `shared-${stamp}` }));
     const db = (
       await aws.rds.send(
-        new CreateDBInstanceCommand({ DBInstanceIdentifier: `shared-${stamp}`, Engine: 'postgres', EngineVersion: '17.9', DBInstanceClass: 'db.m5.large', MasterUsername: 'postgres', MasterUserPassword: 'moto-only-password', AllocatedStorage: 50 }),
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: `shared-${stamp}`,
+          Engine: 'postgres',
+          EngineVersion: '17.9',
+          DBInstanceClass: 'db.m5.large',
+          MasterUsername: 'postgres',
+          MasterUserPassword: 'moto-only-password',
+          AllocatedStorage: 50,
+        }),
       )
     ).DBInstance!;
-    const dbSecret = (await aws.secretsManager.send(new CreateSecretCommand({ Name: `shared-db-${stamp}`, SecretString: JSON.stringify({ username: 'postgres', password: `moto-only-${stamp}` }) }))).ARN!;
+    const dbSecret = (await aws.secretsManager.send(new CreateSecretCommand({ Name: `shared-db-${stamp}`, SecretString: JSON.stringify({ username: 'postgres', password: `moto-only-${stamp}` }) })))
+      .ARN!;
     const hasuraSecret = (await aws.secretsManager.send(new CreateSecretCommand({ Name: `shared-hasura-${stamp}`, SecretString: 'moto-only' }))).ARN!;
     const pool = (await aws.cognito.send(new CreateUserPoolCommand({ PoolName: 'shared-users' }))).UserPool!;
     await aws.cognito.send(new CreateUserPoolDomainCommand({ UserPoolId: pool.Id, Domain: `phenom-${stamp}` }));
@@ -88,10 +94,31 @@ describeWithMoto('the preflight against moto_server', () => {
     imported = importedEnvironment();
     Object.assign(imported, {
       certificate: { mode: 'import', arn: cert.CertificateArn },
-      network: { mode: 'import', vpcId: vpc.VpcId, availabilityZones: ['us-east-1a', 'us-east-1b'], publicSubnetIds: subnets.slice(0, 2), privateSubnetIds: subnets.slice(2, 4), isolatedSubnetIds: subnets.slice(4, 6) },
-      loadBalancer: { mode: 'import', listenerArn: listener.ListenerArn, securityGroupId: 'sg-0123456789abcdef0', loadBalancerArn: lb.LoadBalancerArn, dnsName: lb.DNSName, canonicalHostedZoneId: lb.CanonicalHostedZoneId },
+      network: {
+        mode: 'import',
+        vpcId: vpc.VpcId,
+        availabilityZones: ['us-east-1a', 'us-east-1b'],
+        publicSubnetIds: subnets.slice(0, 2),
+        privateSubnetIds: subnets.slice(2, 4),
+        isolatedSubnetIds: subnets.slice(4, 6),
+      },
+      loadBalancer: {
+        mode: 'import',
+        listenerArn: listener.ListenerArn,
+        securityGroupId: 'sg-0123456789abcdef0',
+        loadBalancerArn: lb.LoadBalancerArn,
+        dnsName: lb.DNSName,
+        canonicalHostedZoneId: lb.CanonicalHostedZoneId,
+      },
       cluster: { mode: 'import', clusterName: `shared-${stamp}` },
-      database: { mode: 'import', endpoint: db.Endpoint?.Address, port: db.Endpoint?.Port ?? 5432, secretArn: dbSecret, securityGroupId: 'sg-0fedcba9876543210', instanceIdentifier: db.DBInstanceIdentifier },
+      database: {
+        mode: 'import',
+        endpoint: db.Endpoint?.Address,
+        port: db.Endpoint?.Port ?? 5432,
+        secretArn: dbSecret,
+        securityGroupId: 'sg-0fedcba9876543210',
+        instanceIdentifier: db.DBInstanceIdentifier,
+      },
       userPool: { mode: 'import', userPoolId: pool.Id, domain: `phenom-${stamp}.auth.us-east-1.amazoncognito.com` },
       hasura: { mode: 'import', endpoint: 'https://hasura.thephenom.app/v1/graphql', adminSecretArn: hasuraSecret },
     });
@@ -116,6 +143,9 @@ describeWithMoto('the preflight against moto_server', () => {
     // for every class and version), and it reports a new SES identity as VerificationStatus SUCCESS
     // with VerifiedForSendingStatus false. Both checks fail there, with the fix they would print on AWS.
     expect(results.find((r) => r.name === 'rds-engine')).toMatchObject({ status: 'fail', fix: expect.stringContaining('RDS offers no PostgreSQL 17 on db.m5.large in us-east-1') });
-    expect(results.find((r) => r.name === 'ses')).toMatchObject({ status: 'fail', fix: expect.stringContaining('is not verified for sending (VerifiedForSendingStatus false, VerificationStatus SUCCESS)') });
+    expect(results.find((r) => r.name === 'ses')).toMatchObject({
+      status: 'fail',
+      fix: expect.stringContaining('is not verified for sending (VerifiedForSendingStatus false, VerificationStatus SUCCESS)'),
+    });
   });
 });

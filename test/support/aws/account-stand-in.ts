@@ -57,7 +57,10 @@ export interface AccountState {
   dbInstances: Map<string, { Address: string; Port: number; Engine: string; EngineVersion: string; DBInstanceStatus: string }>;
   orderable: OrderableOption[];
   /** SES identities by `<region>/<identity>`. */
-  emailIdentities: Map<string, { IdentityType: 'DOMAIN' | 'EMAIL_ADDRESS'; VerifiedForSendingStatus: boolean; VerificationStatus: 'PENDING' | 'SUCCESS' | 'FAILED' | 'TEMPORARY_FAILURE' | 'NOT_STARTED' }>;
+  emailIdentities: Map<
+    string,
+    { IdentityType: 'DOMAIN' | 'EMAIL_ADDRESS'; VerifiedForSendingStatus: boolean; VerificationStatus: 'PENDING' | 'SUCCESS' | 'FAILED' | 'TEMPORARY_FAILURE' | 'NOT_STARTED' }
+  >;
   /** How many items one page of a paginated answer holds (AWS: 100 for these APIs). */
   pageSize: number;
 }
@@ -135,8 +138,14 @@ export async function startAccountStandIn(init: Partial<AccountState> = {}): Pro
         const s = stack(name);
         const member: XmlNode[] = [
           ...fields({ StackName: name ?? undefined, StackId: stackId(name as string), CreationTime: '2026-01-05T10:00:00.000Z', StackStatus: s.StackStatus }),
-          list('Parameters', Object.entries(s.Parameters ?? {}).map(([ParameterKey, ParameterValue]) => fields({ ParameterKey, ParameterValue }))),
-          list('Outputs', Object.entries(s.Outputs).map(([OutputKey, OutputValue]) => fields({ OutputKey, OutputValue }))),
+          list(
+            'Parameters',
+            Object.entries(s.Parameters ?? {}).map(([ParameterKey, ParameterValue]) => fields({ ParameterKey, ParameterValue })),
+          ),
+          list(
+            'Outputs',
+            Object.entries(s.Outputs).map(([OutputKey, OutputValue]) => fields({ OutputKey, OutputValue })),
+          ),
         ];
         return [list('Stacks', [member])];
       },
@@ -166,10 +175,7 @@ export async function startAccountStandIn(init: Partial<AccountState> = {}): Pro
         const engine = p.get('Engine');
         if (!engine) throw new ApiError('MissingParameter', 'The request must contain the parameter Engine');
         const matches = state.orderable.filter(
-          (o) =>
-            o.Engine === engine &&
-            (!p.get('EngineVersion') || o.EngineVersion === p.get('EngineVersion')) &&
-            (!p.get('DBInstanceClass') || o.DBInstanceClass === p.get('DBInstanceClass')),
+          (o) => o.Engine === engine && (!p.get('EngineVersion') || o.EngineVersion === p.get('EngineVersion')) && (!p.get('DBInstanceClass') || o.DBInstanceClass === p.get('DBInstanceClass')),
         );
         const size = Math.min(Number(p.get('MaxRecords') ?? 100), state.pageSize);
         const { items, next } = page(matches, p.get('Marker'), size);
@@ -178,7 +184,11 @@ export async function startAccountStandIn(init: Partial<AccountState> = {}): Pro
             'OrderableDBInstanceOptions',
             items.map((o) => [
               ...fields({ Engine: o.Engine, EngineVersion: o.EngineVersion, DBInstanceClass: o.DBInstanceClass, LicenseModel: 'postgresql-license' }),
-              list('AvailabilityZones', o.AvailabilityZones.map((Name) => fields({ Name })), 'AvailabilityZone'),
+              list(
+                'AvailabilityZones',
+                o.AvailabilityZones.map((Name) => fields({ Name })),
+                'AvailabilityZone',
+              ),
               ...fields({ MultiAZCapable: o.MultiAZCapable, Vpc: true, SupportsStorageEncryption: true, StorageType: o.StorageType }),
             ]),
             'OrderableDBInstanceOption',
@@ -210,7 +220,14 @@ export async function startAccountStandIn(init: Partial<AccountState> = {}): Pro
             arns.map((arn) => {
               const lb = state.loadBalancers.get(arn)!;
               return [
-                ...fields({ LoadBalancerArn: arn, DNSName: lb.DNSName, CanonicalHostedZoneId: lb.CanonicalHostedZoneId, LoadBalancerName: arn.split('/')[2], Scheme: 'internet-facing', VpcId: lb.VpcId }),
+                ...fields({
+                  LoadBalancerArn: arn,
+                  DNSName: lb.DNSName,
+                  CanonicalHostedZoneId: lb.CanonicalHostedZoneId,
+                  LoadBalancerName: arn.split('/')[2],
+                  Scheme: 'internet-facing',
+                  VpcId: lb.VpcId,
+                }),
                 el('State', fields({ Code: lb.State })),
                 ...fields({ Type: lb.Type }),
               ];
@@ -226,7 +243,13 @@ export async function startAccountStandIn(init: Partial<AccountState> = {}): Pro
       const ids = queryList(p, 'VpcId');
       const missing = ids.find((id) => !state.vpcs.has(id));
       if (missing) throw new ApiError('InvalidVpcID.NotFound', `The vpc ID '${missing}' does not exist`);
-      return [list('vpcSet', ids.map((id) => fields({ vpcId: id, ownerId: state.account, state: state.vpcs.get(id)!.state, cidrBlock: state.vpcs.get(id)!.cidrBlock, isDefault: false })), 'item')];
+      return [
+        list(
+          'vpcSet',
+          ids.map((id) => fields({ vpcId: id, ownerId: state.account, state: state.vpcs.get(id)!.state, cidrBlock: state.vpcs.get(id)!.cidrBlock, isDefault: false })),
+          'item',
+        ),
+      ];
     },
     DescribeSubnets: (p) => {
       const ids = queryList(p, 'SubnetId');
@@ -276,7 +299,15 @@ export async function startAccountStandIn(init: Partial<AccountState> = {}): Pro
         return {
           clusters: names
             .filter((n) => state.clusters.has(n))
-            .map((n) => ({ clusterArn: arn(n), clusterName: n, status: state.clusters.get(n)!.status, registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0, activeServicesCount: 0 })),
+            .map((n) => ({
+              clusterArn: arn(n),
+              clusterName: n,
+              status: state.clusters.get(n)!.status,
+              registeredContainerInstancesCount: 0,
+              runningTasksCount: 0,
+              pendingTasksCount: 0,
+              activeServicesCount: 0,
+            })),
           failures: names.filter((n) => !state.clusters.has(n)).map((n) => ({ arn: arn(n), reason: 'MISSING' })),
         };
       },
@@ -297,52 +328,59 @@ export async function startAccountStandIn(init: Partial<AccountState> = {}): Pro
     send(200, { ...found, FeedbackForwardingStatus: true, DkimAttributes: { SigningEnabled: true, Status: found.VerificationStatus, SigningAttributesOrigin: 'AWS_SES' } });
   }
 
-  const server: Server = createServer(asyncListener(async (req, res) => {
-    const raw = await readBody(req);
-    const scope = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''));
-    const xml = (status: number, body: string) => {
-      res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
-      res.end(body);
-    };
-    const jsonReply = (status: number, body: unknown, type?: string) => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID(), ...(type ? { 'x-amzn-errortype': type } : {}) });
-      res.end(JSON.stringify(body));
-    };
-    if (!scope) {
-      res.writeHead(403, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify({ message: 'Missing Authentication Token' }));
-    }
-    const [, region, service] = scope;
-    const target = String(req.headers['x-amz-target'] ?? '');
-    try {
-      if (state.rejectCredentials) throw new ApiError(service === 'ec2' ? 'AuthFailure' : service in JSON_TARGETS ? 'UnrecognizedClientException' : 'InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
-      if (service === 'ses') return sesv2(req, res, region);
-      if (service in JSON_TARGETS) {
-        const operation = target.startsWith(JSON_TARGETS[service]) ? target.slice(JSON_TARGETS[service].length) : '';
-        const handler = json[service][operation];
-        if (!handler || req.method !== 'POST') throw new ApiError('UnknownOperationException', `unsupported ${req.method} ${target}`);
-        calls.push(`${service}:${operation}`);
-        return jsonReply(200, handler(JSON.parse(raw || '{}') as Record<string, unknown>, region));
+  const server: Server = createServer(
+    asyncListener(async (req, res) => {
+      const raw = await readBody(req);
+      const scope = /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''));
+      const xml = (status: number, body: string) => {
+        res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
+        res.end(body);
+      };
+      const jsonReply = (status: number, body: unknown, type?: string) => {
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID(), ...(type ? { 'x-amzn-errortype': type } : {}) });
+        res.end(JSON.stringify(body));
+      };
+      if (!scope) {
+        res.writeHead(403, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ message: 'Missing Authentication Token' }));
       }
-      const params = new URLSearchParams(raw);
-      const action = params.get('Action') ?? '';
-      const api = NAMESPACES[service];
-      const handler = service === 'ec2' ? ec2[action] : query[service]?.[action];
-      if (!api || !handler) throw new ApiError('InvalidAction', `The action ${action} is not valid for this web service.`);
-      if (params.get('Version') !== api.version) throw new ApiError('InvalidParameterValue', `Version ${params.get('Version')} is not supported; expected ${api.version}`);
-      calls.push(`${service}:${action}`);
-      const body = handler(params, region);
-      return xml(200, service === 'ec2' ? ec2Response(action, api.ns, body) : queryResponse(action, api.ns, body));
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      if (service in JSON_TARGETS) return jsonReply(err.status, { __type: err.code, message: err.message }, err.code);
-      if (service === 'ses') {
-        res.writeHead(err.status, { 'content-type': 'application/json', 'x-amzn-errortype': err.code });
-        return res.end(JSON.stringify({ message: err.message }));
+      const [, region, service] = scope;
+      const target = String(req.headers['x-amz-target'] ?? '');
+      try {
+        if (state.rejectCredentials)
+          throw new ApiError(
+            service === 'ec2' ? 'AuthFailure' : service in JSON_TARGETS ? 'UnrecognizedClientException' : 'InvalidClientTokenId',
+            'The security token included in the request is invalid.',
+            403,
+          );
+        if (service === 'ses') return sesv2(req, res, region);
+        if (service in JSON_TARGETS) {
+          const operation = target.startsWith(JSON_TARGETS[service]) ? target.slice(JSON_TARGETS[service].length) : '';
+          const handler = json[service][operation];
+          if (!handler || req.method !== 'POST') throw new ApiError('UnknownOperationException', `unsupported ${req.method} ${target}`);
+          calls.push(`${service}:${operation}`);
+          return jsonReply(200, handler(JSON.parse(raw || '{}') as Record<string, unknown>, region));
+        }
+        const params = new URLSearchParams(raw);
+        const action = params.get('Action') ?? '';
+        const api = NAMESPACES[service];
+        const handler = service === 'ec2' ? ec2[action] : query[service]?.[action];
+        if (!api || !handler) throw new ApiError('InvalidAction', `The action ${action} is not valid for this web service.`);
+        if (params.get('Version') !== api.version) throw new ApiError('InvalidParameterValue', `Version ${params.get('Version')} is not supported; expected ${api.version}`);
+        calls.push(`${service}:${action}`);
+        const body = handler(params, region);
+        return xml(200, service === 'ec2' ? ec2Response(action, api.ns, body) : queryResponse(action, api.ns, body));
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        if (service in JSON_TARGETS) return jsonReply(err.status, { __type: err.code, message: err.message }, err.code);
+        if (service === 'ses') {
+          res.writeHead(err.status, { 'content-type': 'application/json', 'x-amzn-errortype': err.code });
+          return res.end(JSON.stringify({ message: err.message }));
+        }
+        return xml(err.status, service === 'ec2' ? ec2Error(err.code, err.message) : queryError(NAMESPACES[service]?.ns ?? '', err.code, err.message));
       }
-      return xml(err.status, service === 'ec2' ? ec2Error(err.code, err.message) : queryError(NAMESPACES[service]?.ns ?? '', err.code, err.message));
-    }
-  }));
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return Object.assign(state, {

@@ -51,8 +51,7 @@ class ApiError extends Error {
   }
 }
 
-const metricKey = (namespace: string, name: string, dims: Record<string, string>) =>
-  JSON.stringify([namespace, name, Object.entries(dims).sort(([a], [b]) => a.localeCompare(b))]);
+const metricKey = (namespace: string, name: string, dims: Record<string, string>) => JSON.stringify([namespace, name, Object.entries(dims).sort(([a], [b]) => a.localeCompare(b))]);
 
 function statistic(stat: string, data: readonly StoredDatum[]): number | undefined {
   const raw = data.flatMap((d) => d.values);
@@ -118,7 +117,8 @@ export async function startCloudWatchStandIn(options: CloudWatchStandInOptions =
       if (values && values.length > 150) throw new ApiError(400, 'InvalidParameterValue', `The collection ${at}.Values must not have a size greater than 150.`);
       if (counts && (!values || counts.length !== values.length)) throw new ApiError(400, 'InvalidParameterCombination', `The parameters ${at}.Values and ${at}.Counts must be of the same size.`);
       const given = [d.Value !== undefined, values !== undefined, d.StatisticValues !== undefined].filter(Boolean).length;
-      if (given !== 1) throw new ApiError(400, 'InvalidParameterCombination', `The parameters ${at}.Value, ${at}.Values and ${at}.StatisticValues are mutually exclusive and you must specify one of them.`);
+      if (given !== 1)
+        throw new ApiError(400, 'InvalidParameterCombination', `The parameters ${at}.Value, ${at}.Values and ${at}.StatisticValues are mutually exclusive and you must specify one of them.`);
       const dims = Object.fromEntries(((d.Dimensions as { Name: string; Value: string }[] | undefined) ?? []).map((x) => [x.Name, x.Value]));
       const timestamp = d.Timestamp === undefined ? new Date() : new Date(Number(d.Timestamp) * 1000);
       return {
@@ -148,7 +148,8 @@ export async function startCloudWatchStandIn(options: CloudWatchStandInOptions =
     const series = queries.map((q, i) => {
       const at = `MetricDataQueries.member.${i + 1}`;
       const id = String(q.Id ?? '');
-      if (!ID.test(id)) throw new ApiError(400, 'ValidationError', `The value ${id} for parameter ${at}.Id is not valid: it must start with a lowercase letter and contain only letters, digits and underscores.`);
+      if (!ID.test(id))
+        throw new ApiError(400, 'ValidationError', `The value ${id} for parameter ${at}.Id is not valid: it must start with a lowercase letter and contain only letters, digits and underscores.`);
       if (ids.has(id)) throw new ApiError(400, 'ValidationError', `The values for parameter id in MetricDataQueries are not unique.`);
       ids.add(id);
       if (q.Expression !== undefined) throw new ApiError(400, 'ValidationError', `${at}.Expression: metric math is not implemented by this stand-in`);

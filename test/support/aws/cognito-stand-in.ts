@@ -108,7 +108,10 @@ export async function startCognitoStandIn(userPoolId = 'us-east-1_StandIn01'): P
   const limitOf = (body: Record<string, unknown>): number => {
     if (body.Limit === undefined) return 60;
     if (!Number.isInteger(body.Limit) || (body.Limit as number) < 0 || (body.Limit as number) > 60) {
-      throw new CognitoError('InvalidParameterException', `1 validation error detected: Value '${String(body.Limit)}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 60`);
+      throw new CognitoError(
+        'InvalidParameterException',
+        `1 validation error detected: Value '${String(body.Limit)}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 60`,
+      );
     }
     return body.Limit as number;
   };
@@ -208,35 +211,37 @@ export async function startCognitoStandIn(userPoolId = 'us-east-1_StandIn01'): P
     },
   };
 
-  const server: Server = createServer(asyncListener(async (req, res) => {
-    const reply = (status: number, body: unknown, errorType?: string) => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID(), ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
-      res.end(JSON.stringify(body));
-    };
-    const raw = await readBody(req);
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
-    const handler = operations[operation];
-    if (req.method !== 'POST' || !handler || req.headers['content-type'] !== 'application/x-amz-json-1.1') {
-      return reply(400, { __type: 'UnknownOperationException', message: `unsupported ${req.method} ${target}` }, 'UnknownOperationException');
-    }
-    if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
-      return reply(400, { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' }, 'MissingAuthenticationTokenException');
-    }
-    const body = JSON.parse(raw || '{}') as Record<string, unknown>;
-    calls.push({ operation, body });
-    try {
-      const failure = failures.get(operation);
-      if (failure) {
-        if (--failure.remaining <= 0) failures.delete(operation);
-        throw failure.error;
+  const server: Server = createServer(
+    asyncListener(async (req, res) => {
+      const reply = (status: number, body: unknown, errorType?: string) => {
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID(), ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
+        res.end(JSON.stringify(body));
+      };
+      const raw = await readBody(req);
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+      const handler = operations[operation];
+      if (req.method !== 'POST' || !handler || req.headers['content-type'] !== 'application/x-amz-json-1.1') {
+        return reply(400, { __type: 'UnknownOperationException', message: `unsupported ${req.method} ${target}` }, 'UnknownOperationException');
       }
-      reply(200, handler(body));
-    } catch (err) {
-      if (!(err instanceof CognitoError)) throw err;
-      reply(400, { __type: err.type, message: err.message }, err.type);
-    }
-  }));
+      if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
+        return reply(400, { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' }, 'MissingAuthenticationTokenException');
+      }
+      const body = JSON.parse(raw || '{}') as Record<string, unknown>;
+      calls.push({ operation, body });
+      try {
+        const failure = failures.get(operation);
+        if (failure) {
+          if (--failure.remaining <= 0) failures.delete(operation);
+          throw failure.error;
+        }
+        reply(200, handler(body));
+      } catch (err) {
+        if (!(err instanceof CognitoError)) throw err;
+        reply(400, { __type: err.type, message: err.message }, err.type);
+      }
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   (state as { url: string }).url = `http://127.0.0.1:${port}`;

@@ -133,37 +133,36 @@ export async function startQueryApiStandIn(): Promise<QueryApiStandIn> {
     },
   };
 
-  const server: Server = createServer(asyncListener(async (req, res) => {
-    const params = Object.fromEntries(new URLSearchParams(await readBody(req)));
-    const service = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''))?.[1] ?? '';
-    const ns = NAMESPACES[service];
-    const requestId = randomUUID();
-    const fail = (err: QueryError) => {
-      res.writeHead(err.status, { 'content-type': 'text/xml' });
-      res.end(
-        `<ErrorResponse xmlns="${ns?.xmlns ?? ''}"><Error><Type>Sender</Type><Code>${err.code}</Code>` +
-          `<Message>${xmlEscape(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
-      );
-    };
-    if (!ns || req.method !== 'POST' || !String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
-      return fail(new QueryError(400, 'MissingAuthenticationToken', `unsupported ${req.method} for service "${service}"`));
-    }
-    const action = actions[service][params.Action];
-    if (!action || params.Version !== ns.version) return fail(new QueryError(400, 'InvalidAction', `${params.Action} (${params.Version}) is not valid for ${service}`));
-    const { Action, Version: _version, ...rest } = params;
-    calls.push({ service, action: Action, params: rest });
-    try {
-      const result = action(rest);
-      res.writeHead(200, { 'content-type': 'text/xml' });
-      res.end(
-        `<${Action}Response xmlns="${ns.xmlns}"><${Action}Result>${result}</${Action}Result>` +
-          `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${Action}Response>`,
-      );
-    } catch (err) {
-      if (!(err instanceof QueryError)) throw err;
-      fail(err);
-    }
-  }));
+  const server: Server = createServer(
+    asyncListener(async (req, res) => {
+      const params = Object.fromEntries(new URLSearchParams(await readBody(req)));
+      const service = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''))?.[1] ?? '';
+      const ns = NAMESPACES[service];
+      const requestId = randomUUID();
+      const fail = (err: QueryError) => {
+        res.writeHead(err.status, { 'content-type': 'text/xml' });
+        res.end(
+          `<ErrorResponse xmlns="${ns?.xmlns ?? ''}"><Error><Type>Sender</Type><Code>${err.code}</Code>` +
+            `<Message>${xmlEscape(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+        );
+      };
+      if (!ns || req.method !== 'POST' || !String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
+        return fail(new QueryError(400, 'MissingAuthenticationToken', `unsupported ${req.method} for service "${service}"`));
+      }
+      const action = actions[service][params.Action];
+      if (!action || params.Version !== ns.version) return fail(new QueryError(400, 'InvalidAction', `${params.Action} (${params.Version}) is not valid for ${service}`));
+      const { Action, Version: _version, ...rest } = params;
+      calls.push({ service, action: Action, params: rest });
+      try {
+        const result = action(rest);
+        res.writeHead(200, { 'content-type': 'text/xml' });
+        res.end(`<${Action}Response xmlns="${ns.xmlns}"><${Action}Result>${result}</${Action}Result>` + `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${Action}Response>`);
+      } catch (err) {
+        if (!(err instanceof QueryError)) throw err;
+        fail(err);
+      }
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

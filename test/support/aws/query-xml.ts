@@ -24,7 +24,11 @@ export const el = (name: string, value: XmlValue): XmlNode => ({ name, value });
 export const fields = (obj: Record<string, XmlValue>): XmlNode[] => Object.entries(obj).map(([k, v]) => el(k, v));
 
 /** A list: `<name><member>…</member>…</name>` (or another item element name). */
-export const list = (name: string, items: XmlValue[], itemName = 'member'): XmlNode => el(name, items.map((i) => el(itemName, i)));
+export const list = (name: string, items: XmlValue[], itemName = 'member'): XmlNode =>
+  el(
+    name,
+    items.map((i) => el(itemName, i)),
+  );
 
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -57,9 +61,7 @@ export function ec2Response(action: string, namespace: string, body: XmlNode[]):
 
 export function ec2Error(code: string, message: string): string {
   return (
-    `<?xml version="1.0" encoding="UTF-8"?>\n<Response>` +
-    renderXml([el('Errors', [el('Error', fields({ Code: code, Message: message }))])]) +
-    `<RequestID>${randomUUID()}</RequestID></Response>`
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Response>` + renderXml([el('Errors', [el('Error', fields({ Code: code, Message: message }))])]) + `<RequestID>${randomUUID()}</RequestID></Response>`
   );
 }
 

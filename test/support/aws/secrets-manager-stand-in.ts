@@ -22,57 +22,58 @@ export interface SecretsManagerStandIn {
   close(): Promise<void>;
 }
 
-
 export async function startSecretsManagerStandIn(): Promise<SecretsManagerStandIn> {
   const secrets = new Map<string, string>();
   const requests: string[] = [];
   const writes: string[] = [];
-  const server: Server = createServer(asyncListener(async (req, res) => {
-    const reply = (status: number, body: unknown, errorType?: string) => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
-      res.end(JSON.stringify(body));
-    };
-    const body = await readBody(req);
-    const target = req.headers['x-amz-target'];
-    if (req.method !== 'POST' || !['secretsmanager.GetSecretValue', 'secretsmanager.PutSecretValue', 'secretsmanager.DescribeSecret'].includes(String(target))) {
-      return reply(400, { __type: 'UnknownOperationException', message: `unsupported ${req.method} ${String(req.headers['x-amz-target'])}` }, 'UnknownOperationException');
-    }
-    if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
-      return reply(400, { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' }, 'MissingAuthenticationTokenException');
-    }
-    const { SecretId, SecretString } = JSON.parse(body) as { SecretId: string; SecretString?: string };
-    if (target === 'secretsmanager.PutSecretValue') {
-      if (!secrets.has(SecretId)) {
+  const server: Server = createServer(
+    asyncListener(async (req, res) => {
+      const reply = (status: number, body: unknown, errorType?: string) => {
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
+        res.end(JSON.stringify(body));
+      };
+      const body = await readBody(req);
+      const target = req.headers['x-amz-target'];
+      if (req.method !== 'POST' || !['secretsmanager.GetSecretValue', 'secretsmanager.PutSecretValue', 'secretsmanager.DescribeSecret'].includes(String(target))) {
+        return reply(400, { __type: 'UnknownOperationException', message: `unsupported ${req.method} ${String(req.headers['x-amz-target'])}` }, 'UnknownOperationException');
+      }
+      if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
+        return reply(400, { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' }, 'MissingAuthenticationTokenException');
+      }
+      const { SecretId, SecretString } = JSON.parse(body) as { SecretId: string; SecretString?: string };
+      if (target === 'secretsmanager.PutSecretValue') {
+        if (!secrets.has(SecretId)) {
+          return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }, 'ResourceNotFoundException');
+        }
+        if (typeof SecretString !== 'string') {
+          return reply(400, { __type: 'InvalidParameterException', message: 'You must provide either SecretString or SecretBinary.' }, 'InvalidParameterException');
+        }
+        secrets.set(SecretId, SecretString);
+        writes.push(SecretId);
+        return reply(200, { ARN: SecretId, Name: SecretId.split(':').pop(), VersionId: `v-${writes.length}`, VersionStages: ['AWSCURRENT'] });
+      }
+      if (target === 'secretsmanager.DescribeSecret') {
+        // The secret's metadata, never its value.
+        if (!secrets.has(SecretId)) {
+          return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }, 'ResourceNotFoundException');
+        }
+        return reply(200, { ARN: SecretId, Name: SecretId.split(':').pop(), LastChangedDate: Date.now() / 1000, VersionIdsToStages: { '00000000-0000-4000-8000-000000000001': ['AWSCURRENT'] } });
+      }
+      requests.push(SecretId);
+      const value = secrets.get(SecretId);
+      if (value === undefined) {
         return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }, 'ResourceNotFoundException');
       }
-      if (typeof SecretString !== 'string') {
-        return reply(400, { __type: 'InvalidParameterException', message: 'You must provide either SecretString or SecretBinary.' }, 'InvalidParameterException');
-      }
-      secrets.set(SecretId, SecretString);
-      writes.push(SecretId);
-      return reply(200, { ARN: SecretId, Name: SecretId.split(':').pop(), VersionId: `v-${writes.length}`, VersionStages: ['AWSCURRENT'] });
-    }
-    if (target === 'secretsmanager.DescribeSecret') {
-      // The secret's metadata, never its value.
-      if (!secrets.has(SecretId)) {
-        return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }, 'ResourceNotFoundException');
-      }
-      return reply(200, { ARN: SecretId, Name: SecretId.split(':').pop(), LastChangedDate: Date.now() / 1000, VersionIdsToStages: { '00000000-0000-4000-8000-000000000001': ['AWSCURRENT'] } });
-    }
-    requests.push(SecretId);
-    const value = secrets.get(SecretId);
-    if (value === undefined) {
-      return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }, 'ResourceNotFoundException');
-    }
-    reply(200, {
-      ARN: SecretId,
-      Name: SecretId.split(':').pop(),
-      VersionId: '00000000-0000-4000-8000-000000000001',
-      SecretString: value,
-      VersionStages: ['AWSCURRENT'],
-      CreatedDate: Date.now() / 1000,
-    });
-  }));
+      reply(200, {
+        ARN: SecretId,
+        Name: SecretId.split(':').pop(),
+        VersionId: '00000000-0000-4000-8000-000000000001',
+        SecretString: value,
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: Date.now() / 1000,
+      });
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

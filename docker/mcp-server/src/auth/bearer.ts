@@ -1,11 +1,4 @@
-import {
-  bearerAuthChallengeResponse,
-  OAuthError,
-  OAuthErrorCode,
-  verifyBearerToken,
-  type AuthInfo,
-  type OAuthTokenVerifier,
-} from '@modelcontextprotocol/server';
+import { bearerAuthChallengeResponse, OAuthError, OAuthErrorCode, verifyBearerToken, type AuthInfo, type OAuthTokenVerifier } from '@modelcontextprotocol/server';
 import type { AccessTokenVerifier, Principal } from './verifier';
 
 /** An HTTP answer the caller writes as is (status, headers, JSON body). */
@@ -61,9 +54,13 @@ export function createBearerAuth(options: { verifier: AccessTokenVerifier; resou
       return {
         ok: false,
         reason: 'missing',
-        answer: json(401, { error: 'unauthorized', error_description: 'a bearer access token is required' }, {
-          'www-authenticate': `Bearer resource_metadata="${resourceMetadataUrl}", scope="${defaultScope}"`,
-        }),
+        answer: json(
+          401,
+          { error: 'unauthorized', error_description: 'a bearer access token is required' },
+          {
+            'www-authenticate': `Bearer resource_metadata="${resourceMetadataUrl}", scope="${defaultScope}"`,
+          },
+        ),
       };
     }
     try {

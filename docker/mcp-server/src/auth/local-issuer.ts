@@ -80,7 +80,21 @@ export async function startLocalIssuer(options: { userPoolId?: string; region?: 
   const codes = new Map<string, { clientId: string; redirectUri: string; challenge: string; scopes: string[]; expires: number }>();
   let url = '';
 
-  function mint({ clientId, scopes, groups, ttlSeconds = TOKEN_TTL_S, overrides = {}, sub }: { clientId: string; scopes: string[]; groups?: string[]; ttlSeconds?: number; overrides?: Record<string, unknown>; sub?: string }): string {
+  function mint({
+    clientId,
+    scopes,
+    groups,
+    ttlSeconds = TOKEN_TTL_S,
+    overrides = {},
+    sub,
+  }: {
+    clientId: string;
+    scopes: string[];
+    groups?: string[];
+    ttlSeconds?: number;
+    overrides?: Record<string, unknown>;
+    sub?: string;
+  }): string {
     const now = Math.floor(Date.now() / 1000);
     const payload: Record<string, unknown> = {
       sub: sub ?? clientId,

@@ -89,13 +89,7 @@ export interface ChatBackend {
    * With a clientMessageId, a send whose key the agent already used in this room writes nothing and
    * returns that first message (originalForRetry: invalid_input when the content differs).
    */
-  sendMessage(m: {
-    roomId: string;
-    content: string;
-    messageType: MessageType;
-    phenomId?: string;
-    clientMessageId?: string;
-  }): Promise<Message>;
+  sendMessage(m: { roomId: string; content: string; messageType: MessageType; phenomId?: string; clientMessageId?: string }): Promise<Message>;
   /**
    * Soft delete / redaction. Idempotent: deleting a deleted message returns alreadyDeleted: true.
    * The message id alone finds the message (seed 000's chat_delete_message(message_id)); a roomId,

@@ -31,7 +31,9 @@ export function createBrowserRules(config: ServerConfig) {
     checkHost(req: IncomingMessage, res: ServerResponse): boolean {
       const result = validateHostHeader(req.headers.host, config.allowedHosts);
       if (result.ok) return true;
-      res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: `${result.message}: this server answers only for ${config.allowedHosts.join(', ')}` } }));
+      res
+        .writeHead(403, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: `${result.message}: this server answers only for ${config.allowedHosts.join(', ')}` } }));
       return false;
     },
 
@@ -52,12 +54,14 @@ export function createBrowserRules(config: ServerConfig) {
       }
       if (req.method === 'OPTIONS') {
         // Preflights carry no credentials (Fetch standard), so they are answered before authentication.
-        res.writeHead(204, {
-          'access-control-allow-methods': 'POST, GET, DELETE, OPTIONS',
-          'access-control-allow-headers': ALLOWED_HEADERS,
-          'access-control-max-age': PREFLIGHT_MAX_AGE_S,
-          allow: 'POST, GET, DELETE, OPTIONS',
-        }).end();
+        res
+          .writeHead(204, {
+            'access-control-allow-methods': 'POST, GET, DELETE, OPTIONS',
+            'access-control-allow-headers': ALLOWED_HEADERS,
+            'access-control-max-age': PREFLIGHT_MAX_AGE_S,
+            allow: 'POST, GET, DELETE, OPTIONS',
+          })
+          .end();
         return false;
       }
       return true;

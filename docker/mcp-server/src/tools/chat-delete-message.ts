@@ -14,9 +14,7 @@ export const chatDeleteMessage = defineTool({
   access: 'moderate',
   inputSchema: z.strictObject({
     message_id: idField('message_id', MAX_MESSAGE_ID).describe('The message id, as chat_get_messages or chat_send_message returns it.'),
-    room_id: idField('room_id')
-      .optional()
-      .describe('Optional. The room the message is in; leave it out. When given it must be the message’s own room, or the message is not found.'),
+    room_id: idField('room_id').optional().describe('Optional. The room the message is in; leave it out. When given it must be the message’s own room, or the message is not found.'),
   }),
   outputSchema: z.object({ message_id: z.string(), room_id: z.string(), already_deleted: z.boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },

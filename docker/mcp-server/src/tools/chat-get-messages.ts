@@ -17,13 +17,8 @@ export const chatGetMessages = defineTool({
   inputSchema: z.strictObject({
     room_id: roomIdField,
     limit: limitField('messages', 50, MAX_PAGE),
-    before: idField('before', 512)
-      .optional()
-      .describe('The next_cursor of the previous page, to continue with older messages. Leave it out for the newest page.'),
-    include_deleted: z
-      .boolean()
-      .default(false)
-      .describe('Also return soft-deleted messages (is_deleted: true). Needs moderation rights.'),
+    before: idField('before', 512).optional().describe('The next_cursor of the previous page, to continue with older messages. Leave it out for the newest page.'),
+    include_deleted: z.boolean().default(false).describe('Also return soft-deleted messages (is_deleted: true). Needs moderation rights.'),
   }),
   outputSchema: z.object({ messages: z.array(MessageOut), next_cursor: z.string().nullable() }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

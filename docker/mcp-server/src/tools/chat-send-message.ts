@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { MAX_MESSAGE_CHARS } from '../backend/content';
 import { defineTool, idField, messageOut, MessageOut, roomIdField, withoutNul } from './common';
 
-
 export const chatSendMessage = defineTool({
   name: 'chat_send_message',
   title: 'Send a message',

@@ -66,8 +66,7 @@ export const idField = (name: string, max = 255) =>
     .refine((s) => !CONTROL_CHARACTER.test(s), `${name} must not contain control characters (such as NUL or a line break); pass it exactly as the chat tools returned it`);
 
 /** Free text (message content, ban reasons) may hold line breaks and tabs, but not NUL, which PostgreSQL cannot store. */
-export const withoutNul = (schema: z.ZodString, name: string) =>
-  schema.refine((s) => !s.includes('\u0000'), `${name} must not contain NUL (U+0000) characters; remove them`);
+export const withoutNul = (schema: z.ZodString, name: string) => schema.refine((s) => !s.includes('\u0000'), `${name} must not contain NUL (U+0000) characters; remove them`);
 
 export const roomIdField = idField('room_id').describe('The room id, exactly as chat_list_rooms returns it (not the room name).');
 
@@ -88,12 +87,7 @@ export function shrinkLimit<A extends { limit: number }>(args: A, fraction: numb
   return { ...args, limit: Math.max(1, Math.min(held - 1, Math.floor(held * fraction * 0.9))) };
 }
 
-export const minutesField = z
-  .number()
-  .int()
-  .min(1)
-  .max(525_600)
-  .describe('How long it lasts, in minutes (1 to 525600, one year). Leave it out for no end.');
+export const minutesField = z.number().int().min(1).max(525_600).describe('How long it lasts, in minutes (1 to 525600, one year). Leave it out for no end.');
 
 // ---- output shapes (snake_case, as agents see them) ----
 
@@ -104,7 +98,17 @@ export const minutesField = z
  * from another client may be longer than our 4000. With them, a one-item page always fits the
  * result budget. A cut string ends in "…".
  */
-export const CAPS = { displayName: 256, roomName: 255, roomDescription: 1000, content: MAX_MESSAGE_CHARS, reason: 1000, previewTitle: 300, previewDescription: 1000, url: 2048, mediaType: 100 } as const;
+export const CAPS = {
+  displayName: 256,
+  roomName: 255,
+  roomDescription: 1000,
+  content: MAX_MESSAGE_CHARS,
+  reason: 1000,
+  previewTitle: 300,
+  previewDescription: 1000,
+  url: 2048,
+  mediaType: 100,
+} as const;
 
 export function cap(value: string, max: number): string;
 export function cap(value: string | null, max: number): string | null;

@@ -22,6 +22,8 @@ describe('the message content limit', () => {
 
   it('refuses before any backend call exactly what the schema refuses', () => {
     expect(() => requireWithinContentLimit('😀'.repeat(MAX_MESSAGE_CHARS))).not.toThrow();
-    expect(() => requireWithinContentLimit('😀'.repeat(MAX_MESSAGE_CHARS + 1))).toThrow(expect.objectContaining({ code: 'content_too_long', message: expect.stringContaining(`${MAX_MESSAGE_CHARS + 1} characters; the limit is ${MAX_MESSAGE_CHARS}`) }));
+    expect(() => requireWithinContentLimit('😀'.repeat(MAX_MESSAGE_CHARS + 1))).toThrow(
+      expect.objectContaining({ code: 'content_too_long', message: expect.stringContaining(`${MAX_MESSAGE_CHARS + 1} characters; the limit is ${MAX_MESSAGE_CHARS}`) }),
+    );
   });
 });

@@ -154,7 +154,8 @@ describe(`the server with BACKEND_TYPE=synapse (${REAL_SYNAPSE ? `real Synapse a
       expect((await call(hs, bot.token, 'POST', `/_matrix/client/v3/rooms/${enc(community)}/invite`, { user_id: user.userId })).status).toBe(200);
       expect((await call(hs, user.token, 'POST', `/_matrix/client/v3/rooms/${enc(community)}/join`, {})).status).toBe(200);
     }
-    const say = (who: Account, text: string) => call(hs, who.token, 'PUT', `/_matrix/client/v3/rooms/${enc(community)}/send/m.room.message/${enc(`${text}-${hs.tag}`)}`, { msgtype: 'm.text', body: text });
+    const say = (who: Account, text: string) =>
+      call(hs, who.token, 'PUT', `/_matrix/client/v3/rooms/${enc(community)}/send/m.room.message/${enc(`${text}-${hs.tag}`)}`, { msgtype: 'm.text', body: text });
 
     const sent = (ok(await client.callTool('chat_send_message', { room_id: community, content: 'hello from the agent' })).message as { id: string }).id;
     const { messages } = ok(await client.callTool('chat_get_messages', { room_id: community, limit: 5 })) as { messages: Array<{ id: string; content: string }> };
@@ -173,7 +174,14 @@ describe(`the server with BACKEND_TYPE=synapse (${REAL_SYNAPSE ? `real Synapse a
 
     // The scheduled job's lifting code, as if two minutes had passed: the homeserver then lets them back.
     const lifted = await liftExpired(new McpMatrixClient({ baseUrl: hs.baseUrl, accessToken: bot.token }), roomIds, Date.now() + 2 * 60_000);
-    expect(lifted).toEqual({ lifted: [{ roomId: community, userId: alice.userId, kind: 'mute' }, { roomId: community, userId: carol.userId, kind: 'ban' }], cleared: [], failures: [] });
+    expect(lifted).toEqual({
+      lifted: [
+        { roomId: community, userId: alice.userId, kind: 'mute' },
+        { roomId: community, userId: carol.userId, kind: 'ban' },
+      ],
+      cleared: [],
+      failures: [],
+    });
     expect((await say(alice, 'free again')).status).toBe(200);
     expect(ok(await client.callTool('chat_list_bans', { room_id: community }))).toMatchObject({ bans: [] });
 

@@ -32,10 +32,7 @@ export async function connect(kind: ClientKind, mcpUrl: string, token: string): 
       close: () => client.close(),
     };
   }
-  const client = new ClientV2(
-    { name: 'e2e-v2', version: '1.0.0' },
-    kind === 'sdk-v2 modern (2026-07-28)' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {},
-  );
+  const client = new ClientV2({ name: 'e2e-v2', version: '1.0.0' }, kind === 'sdk-v2 modern (2026-07-28)' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {});
   const transport = new TransportV2(new URL(mcpUrl), { requestInit });
   await client.connect(transport);
   return {

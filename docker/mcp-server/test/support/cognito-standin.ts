@@ -72,7 +72,9 @@ export class CognitoStandIn {
   }
 
   private expectedHash(username: string): string {
-    return createHmac('sha256', this.options.clientSecret).update(username + this.options.clientId).digest('base64');
+    return createHmac('sha256', this.options.clientSecret)
+      .update(username + this.options.clientId)
+      .digest('base64');
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -117,9 +119,7 @@ export class CognitoStandIn {
     const now = this.options.nowSeconds();
     const ttl = this.options.idTokenTtlSeconds ?? 3600;
     const roles = this.options.allowedRoles;
-    const claims = roles
-      ? { 'x-hasura-user-id': this.options.sub, 'x-hasura-default-role': roles[0], 'x-hasura-allowed-roles': roles }
-      : hasuraClaims(this.options.sub, ['chat-admin']);
+    const claims = roles ? { 'x-hasura-user-id': this.options.sub, 'x-hasura-default-role': roles[0], 'x-hasura-allowed-roles': roles } : hasuraClaims(this.options.sub, ['chat-admin']);
     const jti = randomUUID();
     this.issuedTokenIds.add(jti);
     const idToken = this.sign({

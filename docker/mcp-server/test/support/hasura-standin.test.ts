@@ -55,7 +55,9 @@ describe('the Hasura stand-in answers as graphql-engine v2 does', () => {
 
   describe('authentication (JWT mode, no unauthorized role)', () => {
     it('answers a request without Authorization with invalid-headers, and a non-Bearer one as malformed', async () => {
-      expect((await graphql(ROOMS, {}, {})).body.errors).toEqual([{ message: "Missing 'Authorization' or 'Cookie' header in JWT authentication mode", extensions: { path: '$', code: 'invalid-headers' } }]);
+      expect((await graphql(ROOMS, {}, {})).body.errors).toEqual([
+        { message: "Missing 'Authorization' or 'Cookie' header in JWT authentication mode", extensions: { path: '$', code: 'invalid-headers' } },
+      ]);
       expect((await graphql(ROOMS, {}, { authorization: `Basic ${token()}` })).body.errors?.[0]).toMatchObject({ message: 'Malformed Authorization header', extensions: { code: 'invalid-headers' } });
     });
 
@@ -72,7 +74,10 @@ describe('the Hasura stand-in answers as graphql-engine v2 does', () => {
       expect(missing).toEqual({ status: 200, body: { errors: [{ message: `claims key: '${HASURA_CLAIMS}' not found`, extensions: { path: '$', code: 'jwt-invalid-claims' } }] } });
       const malformed = await graphql(ROOMS, {}, { authorization: `Bearer ${token({ [HASURA_CLAIMS]: '{not json' })}` });
       expect(malformed.status).toBe(200);
-      expect(malformed.body.errors?.[0]).toMatchObject({ message: `expecting stringified json at: 'claims_namespace ${HASURA_CLAIMS}', but found: {not json`, extensions: { code: 'jwt-invalid-claims' } });
+      expect(malformed.body.errors?.[0]).toMatchObject({
+        message: `expecting stringified json at: 'claims_namespace ${HASURA_CLAIMS}', but found: {not json`,
+        extensions: { code: 'jwt-invalid-claims' },
+      });
       const object = await graphql(ROOMS, {}, { authorization: `Bearer ${token({ [HASURA_CLAIMS]: { 'x-hasura-allowed-roles': ['user'] } })}` });
       expect(object.body.errors?.[0]?.extensions.code).toBe('jwt-invalid-claims');
       const noRoles = await graphql(ROOMS, {}, { authorization: `Bearer ${token({ [HASURA_CLAIMS]: JSON.stringify({ 'x-hasura-default-role': 'user' }) })}` });

@@ -269,7 +269,7 @@ export class HasuraStandIn {
     if (!auth.ok) return fail(auth.code, auth.message);
     const { session } = auth;
     const role = session['x-hasura-role']!;
-    if (role === 'admin') return reply(500, { error: "the Hasura stand-in refuses the reserved role admin: real Hasura would bypass every permission for it; use chat_admin or user" });
+    if (role === 'admin') return reply(500, { error: 'the Hasura stand-in refuses the reserved role admin: real Hasura would bypass every permission for it; use chat_admin or user' });
 
     let document;
     try {
@@ -496,7 +496,9 @@ export class HasuraStandIn {
       const a = sql.alias();
       const set = this.setClause(sql, this.requireSettable(ctx, table, 'update', args._set as Row, path('_set')));
       const pk = (args.pk_columns as Row).id;
-      const rows = (await this.run(client, `UPDATE ${table} AS ${a} SET ${set} WHERE ${a}.id = ${sql.param(pk)} AND ${this.rowCondition(ctx, sql, table, a, 'update')} RETURNING ${a}.*`, sql.params, path('_set'))).rows;
+      const rows = (
+        await this.run(client, `UPDATE ${table} AS ${a} SET ${set} WHERE ${a}.id = ${sql.param(pk)} AND ${this.rowCondition(ctx, sql, table, a, 'update')} RETURNING ${a}.*`, sql.params, path('_set'))
+      ).rows;
       await this.requireCheck(ctx, table, 'update', rows, path('_set'));
       return rows[0] ?? null;
     }
@@ -504,21 +506,37 @@ export class HasuraStandIn {
       const table = match[1]!;
       const a = sql.alias();
       const set = this.setClause(sql, this.requireSettable(ctx, table, 'update', args._set as Row, path('_set')));
-      const rows = (await this.run(client, `UPDATE ${table} AS ${a} SET ${set} WHERE ${sql.where(table, a, args.where as Where)} AND ${this.rowCondition(ctx, sql, table, a, 'update')} RETURNING ${a}.*`, sql.params, path('_set'))).rows;
+      const rows = (
+        await this.run(
+          client,
+          `UPDATE ${table} AS ${a} SET ${set} WHERE ${sql.where(table, a, args.where as Where)} AND ${this.rowCondition(ctx, sql, table, a, 'update')} RETURNING ${a}.*`,
+          sql.params,
+          path('_set'),
+        )
+      ).rows;
       await this.requireCheck(ctx, table, 'update', rows, path('_set'));
       return { affected_rows: rows.length, returning: rows };
     }
     if ((match = /^delete_(\w+)$/.exec(field))) {
       const table = match[1]!;
       const a = sql.alias();
-      const rows = (await this.run(client, `DELETE FROM ${table} AS ${a} WHERE ${sql.where(table, a, args.where as Where)} AND ${this.rowCondition(ctx, sql, table, a, 'delete')} RETURNING ${a}.*`, sql.params, path('where'))).rows;
+      const rows = (
+        await this.run(
+          client,
+          `DELETE FROM ${table} AS ${a} WHERE ${sql.where(table, a, args.where as Where)} AND ${this.rowCondition(ctx, sql, table, a, 'delete')} RETURNING ${a}.*`,
+          sql.params,
+          path('where'),
+        )
+      ).rows;
       return { affected_rows: rows.length, returning: rows };
     }
     throw new Error(`the Hasura stand-in does not implement mutation field ${field}`);
   }
 
   private setClause(sql: Sql, set: Row): string {
-    return Object.entries(set).map(([c, v]) => `"${c}" = ${sql.param(v)}`).join(', ');
+    return Object.entries(set)
+      .map(([c, v]) => `"${c}" = ${sql.param(v)}`)
+      .join(', ');
   }
 
   private async run(client: Connection, text: string, params: unknown[], path = '$'): Promise<{ rows: Row[] }> {

@@ -1,9 +1,5 @@
 /** A single JSON-RPC POST to /mcp the way a 2025-11-25 client sends it, with full control over headers. */
-export async function postRpc(
-  mcpUrl: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; text: string }> {
+export async function postRpc(mcpUrl: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string }> {
   const res = await fetch(mcpUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25', ...headers },

@@ -129,7 +129,11 @@ async function startSql(kind: 'postgres' | 'hasura'): Promise<BackendUnderTest> 
       await db.pool.query(`UPDATE chat_members SET role = 'admin' WHERE room_id = $1 AND user_id = $2`, [roomId, userId]);
     },
     async banAgentAsHuman(roomId) {
-      const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO chat_bans (room_id, user_id, banned_by, reason) VALUES ($1, $2, $3, 'set by a human admin') RETURNING id`, [roomId, AGENT, BOB]);
+      const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO chat_bans (room_id, user_id, banned_by, reason) VALUES ($1, $2, $3, 'set by a human admin') RETURNING id`, [
+        roomId,
+        AGENT,
+        BOB,
+      ]);
       return async () => void (await db.pool.query('DELETE FROM chat_bans WHERE id = $1', [rows[0]!.id]));
     },
     async storedMessages(roomId, content) {

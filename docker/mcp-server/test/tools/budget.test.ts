@@ -76,7 +76,12 @@ it('shortens a page of 100 messages of 4,000 worst-case characters to fit, and n
 it('shortens link-preview texts no column limit bounds', async () => {
   const room = fixture.rooms.community;
   await db.pool.query(`INSERT INTO link_previews (url, phenom_id, title, description) VALUES ('https://thephenom.app/p/' || repeat('u', 100000), 'huge', repeat('t', 100000), repeat('d', 100000))`);
-  const { message } = await ok<{ message: { link_preview: { url: string; title: string; description: string } } }>(backend, 'chat_send_message', { room_id: room, content: 'look', message_type: 'phenom_link', phenom_id: 'huge' });
+  const { message } = await ok<{ message: { link_preview: { url: string; title: string; description: string } } }>(backend, 'chat_send_message', {
+    room_id: room,
+    content: 'look',
+    message_type: 'phenom_link',
+    phenom_id: 'huge',
+  });
   expect([...message.link_preview.title].length).toBeLessThanOrEqual(300);
   expect([...message.link_preview.description].length).toBeLessThanOrEqual(1000);
   expect([...message.link_preview.url].length).toBeLessThanOrEqual(2048);

@@ -182,10 +182,9 @@ export class HasuraBackend implements ChatBackend {
   }
 
   async listRooms(): Promise<Room[]> {
-    const data = await this.call<{ chat_rooms: Array<{ id: string; name: string; description: string | null; is_active: boolean | null; members_aggregate: { aggregate: { count: number } | null } }> }>(
-      'chat_admin', 'ListRooms',
-      docs.LIST_ROOMS,
-    );
+    const data = await this.call<{
+      chat_rooms: Array<{ id: string; name: string; description: string | null; is_active: boolean | null; members_aggregate: { aggregate: { count: number } | null } }>;
+    }>('chat_admin', 'ListRooms', docs.LIST_ROOMS);
     return data.chat_rooms.map((r) => ({
       id: r.id,
       name: r.name,
@@ -205,7 +204,8 @@ export class HasuraBackend implements ChatBackend {
     }
     // One extra row tells whether an older page exists without a count query.
     const data = await this.call<{ chat_rooms_by_pk: { id: string } | null; chat_messages: MessageRow[] }>(
-      'chat_admin', 'GetMessages',
+      'chat_admin',
+      'GetMessages',
       docs.GET_MESSAGES,
       { roomId: q.roomId, where: { _and: and }, limit: q.limit + 1 },
       { roomId: q.roomId },
@@ -274,7 +274,8 @@ export class HasuraBackend implements ChatBackend {
     const where: Record<string, unknown> = { id: { _eq: d.messageId }, is_deleted: { _eq: false } };
     if (d.roomId !== undefined) where.room_id = { _eq: d.roomId };
     const updated = await this.call<{ update_chat_messages: { affected_rows: number; returning: Array<{ id: string; room_id: string }> } | null }>(
-      'chat_admin', 'SoftDeleteMessage',
+      'chat_admin',
+      'SoftDeleteMessage',
       docs.SOFT_DELETE_MESSAGE,
       { where, deletedBy: agent },
       { roomId: d.roomId },
@@ -354,7 +355,8 @@ export class HasuraBackend implements ChatBackend {
     this.requireRoomId(b.roomId);
     if (b.userId === (await this.agent()) && (await this.banTarget(b.roomId, b.userId)).banned) throw cannotUnbanSelf();
     const data = await this.call<{ delete_chat_bans: { affected_rows: number } | null }>(
-      'chat_admin', 'DeleteActiveBans',
+      'chat_admin',
+      'DeleteActiveBans',
       docs.DELETE_ACTIVE_BANS,
       { roomId: b.roomId, userId: b.userId, now: new Date(this.now()).toISOString() },
       b,
@@ -390,7 +392,8 @@ export class HasuraBackend implements ChatBackend {
     positionOf: (last: R) => [string, string],
   ): Promise<{ rows: R[]; nextCursor: string | null }> {
     const data = await this.call<{ chat_rooms_by_pk: ({ id: string } & Record<ListKind, R[]>) | null }>(
-      'chat_admin', operation,
+      'chat_admin',
+      operation,
       document,
       { roomId: q.roomId, where: { _and: and }, limit: q.limit + 1 },
       { roomId: q.roomId },
@@ -405,7 +408,8 @@ export class HasuraBackend implements ChatBackend {
   private async setMute(roomId: string, userId: string, isMuted: boolean, mutedUntil: string | null): Promise<Member> {
     this.requireRoomId(roomId);
     const data = await this.call<{ update_chat_members: { affected_rows: number; returning: MemberRow[] } | null }>(
-      'chat_admin', 'SetMute',
+      'chat_admin',
+      'SetMute',
       docs.SET_MUTE,
       { roomId, userId, isMuted, mutedUntil },
       { roomId, userId },
@@ -445,7 +449,8 @@ export class HasuraBackend implements ChatBackend {
     const until = (t: string | null) => (t ? ` until ${iso(t)}` : '');
     if (room.is_active === false) return new ChatError('room_inactive', `room "${room.name}" does not accept new messages. ${RULE_ADVICE_ROOM}`);
     const member = room.members[0];
-    if (!member) return new ChatError('not_member', `the agent account is not a member of room "${room.name}". The agent account must be a member of the room to post; ask an administrator to add it.`);
+    if (!member)
+      return new ChatError('not_member', `the agent account is not a member of room "${room.name}". The agent account must be a member of the room to post; ask an administrator to add it.`);
     const ban = room.bans[0];
     if (ban) return new ChatError('banned', `the agent account is banned from room "${room.name}"${until(ban.expires_at)}. Lift the ban first.`);
     if (member.is_muted && (member.muted_until === null || Date.parse(member.muted_until) > now)) {

@@ -73,7 +73,9 @@ interface AuthenticationResult {
 
 /** base64(HMAC-SHA256(clientSecret, username + clientId)), as Cognito defines SECRET_HASH. */
 export function secretHash(clientSecret: string, username: string, clientId: string): string {
-  return createHmac('sha256', clientSecret).update(username + clientId).digest('base64');
+  return createHmac('sha256', clientSecret)
+    .update(username + clientId)
+    .digest('base64');
 }
 
 /** Reads a JWT's payload without verifying it: the token came straight from Cognito over TLS and we only need exp/sub. */

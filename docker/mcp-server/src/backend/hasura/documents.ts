@@ -149,10 +149,7 @@ export const LIST_MEMBERS = /* GraphQL */ `
 
 export const SET_MUTE = /* GraphQL */ `
   mutation SetMute($roomId: uuid!, $userId: String!, $isMuted: Boolean!, $mutedUntil: timestamptz) {
-    update_chat_members(
-      where: { room_id: { _eq: $roomId }, user_id: { _eq: $userId } }
-      _set: { is_muted: $isMuted, muted_until: $mutedUntil }
-    ) {
+    update_chat_members(where: { room_id: { _eq: $roomId }, user_id: { _eq: $userId } }, _set: { is_muted: $isMuted, muted_until: $mutedUntil }) {
       affected_rows
       returning {
         ...MemberFields
@@ -200,13 +197,7 @@ export const LIST_BANS = /* GraphQL */ `
 /** Contract C1: unban deletes the active ban rows (no expiry, or an expiry in the future). */
 export const DELETE_ACTIVE_BANS = /* GraphQL */ `
   mutation DeleteActiveBans($roomId: uuid!, $userId: String!, $now: timestamptz!) {
-    delete_chat_bans(
-      where: {
-        room_id: { _eq: $roomId }
-        user_id: { _eq: $userId }
-        _or: [{ expires_at: { _is_null: true } }, { expires_at: { _gt: $now } }]
-      }
-    ) {
+    delete_chat_bans(where: { room_id: { _eq: $roomId }, user_id: { _eq: $userId }, _or: [{ expires_at: { _is_null: true } }, { expires_at: { _gt: $now } }] }) {
       affected_rows
     }
   }

@@ -100,7 +100,7 @@ export function mapHasuraError(error: HasuraGraphQLError, ctx: ErrorContext = {}
     return new ChatError('forbidden', `The agent account's Hasura role may not do this (${message}); it must be in the chat-admin group.`);
   }
   if (code === 'invalid-jwt' || code === 'invalid-headers' || code === 'jwt-invalid-claims') {
-    return new ChatError('backend_unavailable', 'Hasura did not accept the agent account\'s token; check the Hasura JWT configuration and the agent credentials.');
+    return new ChatError('backend_unavailable', "Hasura did not accept the agent account's token; check the Hasura JWT configuration and the agent credentials.");
   }
   // "database query error": the cause is hidden outside dev mode, so the caller diagnoses it.
   if (code === 'unexpected') return undefined;

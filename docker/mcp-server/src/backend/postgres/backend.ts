@@ -43,10 +43,7 @@ function toMessage(r: QueryResultRow): Message {
     phenomId: r.phenom_id ?? null,
     isDeleted: r.is_deleted,
     createdAt: (r.created_at as Date).toISOString(),
-    linkPreview:
-      r.lp_url != null
-        ? { phenomId: r.phenom_id, url: r.lp_url, title: r.lp_title, description: r.lp_description, thumbnailUrl: r.lp_thumbnail_url, mediaType: r.lp_media_type }
-        : null,
+    linkPreview: r.lp_url != null ? { phenomId: r.phenom_id, url: r.lp_url, title: r.lp_title, description: r.lp_description, thumbnailUrl: r.lp_thumbnail_url, mediaType: r.lp_media_type } : null,
   };
 }
 

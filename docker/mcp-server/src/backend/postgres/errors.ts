@@ -35,7 +35,8 @@ export function toChatError(err: unknown): unknown {
     }
     switch (err.code) {
       case '23514':
-        if (err.constraint === 'chat_messages_content_check') return new ChatError('content_too_long', `The message is longer than ${MAX_MESSAGE_CHARS} characters. Shorten it or split it into several messages.`);
+        if (err.constraint === 'chat_messages_content_check')
+          return new ChatError('content_too_long', `The message is longer than ${MAX_MESSAGE_CHARS} characters. Shorten it or split it into several messages.`);
         if (err.constraint === 'chat_messages_phenom_link_requires_phenom_id') return new ChatError('invalid_input', 'A phenom_link message needs a phenom_id.');
         return new ChatError('invalid_input', `The database rejected the values (${err.constraint ?? 'check constraint'}).`);
       case '23503':
@@ -54,7 +55,8 @@ export function toChatError(err: unknown): unknown {
     // sent, never the database's health: retrying the same call cannot help.
     if (err.code?.startsWith('22')) return new ChatError('invalid_input', 'The database rejected a value as out of range or malformed. Use values exactly as the chat tools return them.');
     // FATAL/PANIC end the session (refused login, database not accepting connections, shutdown).
-    if (UNAVAILABLE_SQLSTATE.test(err.code ?? '') || err.severity === 'FATAL' || err.severity === 'PANIC') return new ChatError('backend_unavailable', 'The chat database is unavailable right now. Try again in a moment.');
+    if (UNAVAILABLE_SQLSTATE.test(err.code ?? '') || err.severity === 'FATAL' || err.severity === 'PANIC')
+      return new ChatError('backend_unavailable', 'The chat database is unavailable right now. Try again in a moment.');
     return err;
   }
   // pg-pool's error when every pooled client stayed busy for connectionTimeoutMillis: the queue

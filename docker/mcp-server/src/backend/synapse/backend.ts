@@ -68,11 +68,7 @@ function decodeListCursor(kind: ListKind, roomId: string, cursor: string): { t?:
   } catch {
     parsed = undefined;
   }
-  const valid =
-    parsed !== undefined &&
-    parsed.k === kind &&
-    typeof parsed.i === 'string' &&
-    (kind === 'members' ? USER_ID.test(parsed.i) : parsed.i.startsWith('$') && Number.isSafeInteger(parsed.t));
+  const valid = parsed !== undefined && parsed.k === kind && typeof parsed.i === 'string' && (kind === 'members' ? USER_ID.test(parsed.i) : parsed.i.startsWith('$') && Number.isSafeInteger(parsed.t));
   if (!valid) throw new ChatError('invalid_cursor', `The cursor is not one ${LIST_TOOLS[kind]} returned; pass next_cursor from the previous page unchanged, or omit it to start again.`);
   if (parsed!.r !== roomId) throw new ChatError('invalid_cursor', 'The cursor belongs to another room; use it only with the room it came from.');
   return { t: parsed!.t as number | undefined, i: parsed!.i as string };
@@ -198,8 +194,7 @@ export class SynapseBackend implements ChatBackend {
   }
 
   async deleteMessage(d: { messageId: string; roomId?: string }): Promise<{ messageId: string; roomId: string; alreadyDeleted: boolean }> {
-    const notFound = () =>
-      new ChatError('message_not_found', `message not found: ${d.messageId}${d.roomId === undefined ? '' : ` in room ${d.roomId}`}. Take message ids from chat_get_messages.`);
+    const notFound = () => new ChatError('message_not_found', `message not found: ${d.messageId}${d.roomId === undefined ? '' : ` in room ${d.roomId}`}. Take message ids from chat_get_messages.`);
     const parsed = parseMessageId(d.messageId);
     if (!parsed) throw notFound();
     const given = d.roomId === undefined ? undefined : await this.resolveRoom(d.roomId);

@@ -96,9 +96,7 @@ export class RoomState {
 
   /** The users that have a (non-empty) record of this type. */
   usersWithRecord(type: string): string[] {
-    return [...this.byKey.values()]
-      .filter((e) => e.type === type && e.state_key?.startsWith(RECORD_PREFIX) && Object.keys(e.content).length > 0)
-      .map((e) => e.state_key!.slice(RECORD_PREFIX.length));
+    return [...this.byKey.values()].filter((e) => e.type === type && e.state_key?.startsWith(RECORD_PREFIX) && Object.keys(e.content).length > 0).map((e) => e.state_key!.slice(RECORD_PREFIX.length));
   }
 
   /** A user's mute or ban record, if it has one. */

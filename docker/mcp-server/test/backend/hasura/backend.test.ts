@@ -62,7 +62,14 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
 
   it('sends as the agent (the ID token sub) and reads the message back with its sender', async () => {
     const sent = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'hello from the agent', messageType: 'text' });
-    expect(sent).toMatchObject({ roomId: fixture.rooms.internal, content: 'hello from the agent', messageType: 'text', sender: { id: AGENT, displayName: 'MCP Agent' }, isDeleted: false, linkPreview: null });
+    expect(sent).toMatchObject({
+      roomId: fixture.rooms.internal,
+      content: 'hello from the agent',
+      messageType: 'text',
+      sender: { id: AGENT, displayName: 'MCP Agent' },
+      isDeleted: false,
+      linkPreview: null,
+    });
     const { rows } = await db.pool.query('SELECT user_id, content FROM chat_messages WHERE id = $1', [sent.id]);
     expect(rows).toEqual([{ user_id: AGENT, content: 'hello from the agent' }]);
   });
@@ -201,7 +208,7 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
     expect(muted).toMatchObject({ userId: ALICE, isMuted: true, mutedUntil: '2030-01-01T00:15:00.000Z' });
     const unmuted = await backend.unmuteUser({ roomId: fixture.rooms.community, userId: ALICE });
     expect(unmuted).toMatchObject({ userId: ALICE, isMuted: false, mutedUntil: null });
-    expect((await chatError(backend.muteUser({ roomId: fixture.rooms.internal, userId: ALICE })))).toMatchObject({ code: 'not_member', message: expect.stringContaining('Phenom Internal') });
+    expect(await chatError(backend.muteUser({ roomId: fixture.rooms.internal, userId: ALICE }))).toMatchObject({ code: 'not_member', message: expect.stringContaining('Phenom Internal') });
     expect((await chatError(backend.muteUser({ roomId: fixture.rooms.internal, userId: 'nobody' }))).code).toBe('user_not_found');
     expect((await chatError(backend.muteUser({ roomId: randomUUID(), userId: ALICE }))).code).toBe('room_not_found');
   });
@@ -292,14 +299,23 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
 
     it('user may not set user_id (preset), name update columns in on_conflict (no UPDATE), or read deleted_by; chat_admin may not insert messages', async () => {
       const before = await snapshotChat(db.pool);
-      expect(await rejection('user', 'SendMessage', docs.SEND_MESSAGE, message({ user_id: AGENT }))).toEqual({ code: 'validation-failed', message: "field 'user_id' not found in type: 'chat_messages_insert_input'" });
+      expect(await rejection('user', 'SendMessage', docs.SEND_MESSAGE, message({ user_id: AGENT }))).toEqual({
+        code: 'validation-failed',
+        message: "field 'user_id' not found in type: 'chat_messages_insert_input'",
+      });
       // Without UPDATE the role's update-column enum holds only a placeholder (graphql-engine's OnConflict.hs).
       expect(await rejection('user', 'SendMessage', upsert('content'), message())).toEqual({
         code: 'validation-failed',
         message: "expected one of the values ['_PLACEHOLDER'] for type 'chat_messages_update_column', but found 'content'",
       });
-      expect(await rejection('chat_admin', 'SendMessage', docs.SEND_MESSAGE, message())).toEqual({ code: 'validation-failed', message: "field 'insert_chat_messages_one' not found in type: 'mutation_root'" });
-      expect(await rejection('user', 'Probe', 'query Probe { chat_messages { id deleted_by } }', {})).toEqual({ code: 'validation-failed', message: "field 'deleted_by' not found in type: 'chat_messages'" });
+      expect(await rejection('chat_admin', 'SendMessage', docs.SEND_MESSAGE, message())).toEqual({
+        code: 'validation-failed',
+        message: "field 'insert_chat_messages_one' not found in type: 'mutation_root'",
+      });
+      expect(await rejection('user', 'Probe', 'query Probe { chat_messages { id deleted_by } }', {})).toEqual({
+        code: 'validation-failed',
+        message: "field 'deleted_by' not found in type: 'chat_messages'",
+      });
       expect(await snapshotChat(db.pool)).toBe(before);
     });
 
@@ -318,8 +334,14 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
     it('chat_admin may not set banned_by (preset) or banned_at (database default) on a ban', async () => {
       const before = await snapshotChat(db.pool);
       const ban = { room_id: fixture.rooms.community, user_id: ALICE, reason: 'probe', expires_at: null };
-      expect(await rejection('chat_admin', 'InsertBan', docs.INSERT_BAN, { object: { ...ban, banned_by: BOB } })).toEqual({ code: 'validation-failed', message: "field 'banned_by' not found in type: 'chat_bans_insert_input'" });
-      expect(await rejection('chat_admin', 'InsertBan', docs.INSERT_BAN, { object: { ...ban, banned_at: new Date().toISOString() } })).toEqual({ code: 'validation-failed', message: "field 'banned_at' not found in type: 'chat_bans_insert_input'" });
+      expect(await rejection('chat_admin', 'InsertBan', docs.INSERT_BAN, { object: { ...ban, banned_by: BOB } })).toEqual({
+        code: 'validation-failed',
+        message: "field 'banned_by' not found in type: 'chat_bans_insert_input'",
+      });
+      expect(await rejection('chat_admin', 'InsertBan', docs.INSERT_BAN, { object: { ...ban, banned_at: new Date().toISOString() } })).toEqual({
+        code: 'validation-failed',
+        message: "field 'banned_at' not found in type: 'chat_bans_insert_input'",
+      });
       expect(await snapshotChat(db.pool)).toBe(before);
     });
 
@@ -378,7 +400,13 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
     expect(await chatError(slow.listRooms())).toMatchObject({ code: 'backend_unavailable', message: expect.stringContaining('did not answer within 0.1 s') });
     expect(await slow.health()).toEqual({ ok: false });
     hasura.delayMs = 0;
-    const unreachable = new HasuraBackend({ client: new HasuraClient({ endpoint: 'http://127.0.0.1:9/v1/graphql', tokens: new CognitoTokenProvider({ endpoint: cognito.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, username: LOGIN, password: PASSWORD }) }), tokens: new CognitoTokenProvider({ endpoint: cognito.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, username: LOGIN, password: PASSWORD }) });
+    const unreachable = new HasuraBackend({
+      client: new HasuraClient({
+        endpoint: 'http://127.0.0.1:9/v1/graphql',
+        tokens: new CognitoTokenProvider({ endpoint: cognito.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, username: LOGIN, password: PASSWORD }),
+      }),
+      tokens: new CognitoTokenProvider({ endpoint: cognito.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, username: LOGIN, password: PASSWORD }),
+    });
     expect(await unreachable.health()).toEqual({ ok: false });
     expect((await chatError(unreachable.listRooms())).code).toBe('backend_unavailable');
   });
@@ -397,11 +425,20 @@ describe('hasuraBackendConfig', () => {
   const env = { HASURA_ENDPOINT: 'http://hasura:8080/v1/graphql', AGENT_CLIENT_ID: 'c', AGENT_CLIENT_SECRET: 's', AGENT_USERNAME: 'u', AGENT_PASSWORD: 'p', COGNITO_USER_POOL_ID: 'us-east-1_AbC123' };
 
   it('derives the Cognito endpoint from the user pool region', () => {
-    expect(hasuraBackendConfig(env)).toEqual({ endpoint: env.HASURA_ENDPOINT, cognitoEndpoint: 'https://cognito-idp.us-east-1.amazonaws.com/', clientId: 'c', clientSecret: 's', username: 'u', password: 'p' });
+    expect(hasuraBackendConfig(env)).toEqual({
+      endpoint: env.HASURA_ENDPOINT,
+      cognitoEndpoint: 'https://cognito-idp.us-east-1.amazonaws.com/',
+      clientId: 'c',
+      clientSecret: 's',
+      username: 'u',
+      password: 'p',
+    });
   });
 
   it('names every missing key and never echoes a secret', () => {
-    expect(() => hasuraBackendConfig({ AGENT_PASSWORD: 'hunter2' })).toThrow(/HASURA_ENDPOINT is required[\s\S]*AGENT_CLIENT_ID is required[\s\S]*AGENT_USERNAME is required[\s\S]*COGNITO_USER_POOL_ID/);
+    expect(() => hasuraBackendConfig({ AGENT_PASSWORD: 'hunter2' })).toThrow(
+      /HASURA_ENDPOINT is required[\s\S]*AGENT_CLIENT_ID is required[\s\S]*AGENT_USERNAME is required[\s\S]*COGNITO_USER_POOL_ID/,
+    );
     expect(() => hasuraBackendConfig({ AGENT_PASSWORD: 'hunter2' })).not.toThrow(/hunter2/);
   });
 });

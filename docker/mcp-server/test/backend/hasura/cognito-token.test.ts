@@ -17,7 +17,15 @@ describe('CognitoTokenProvider against a stand-in Cognito', () => {
 
   beforeEach(async () => {
     nowMs = Date.UTC(2026, 0, 1, 12, 0, 0);
-    cognito = new CognitoStandIn({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, loginName: LOGIN, password: PASSWORD, sub, idTokenTtlSeconds: TTL_SECONDS, nowSeconds: () => Math.floor(nowMs / 1000) });
+    cognito = new CognitoStandIn({
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      loginName: LOGIN,
+      password: PASSWORD,
+      sub,
+      idTokenTtlSeconds: TTL_SECONDS,
+      nowSeconds: () => Math.floor(nowMs / 1000),
+    });
     await cognito.start();
   });
   afterEach(() => cognito.stop());
@@ -99,14 +107,18 @@ describe('CognitoTokenProvider against a stand-in Cognito', () => {
   });
 
   it('fails with a non-retryable error naming the Cognito error type for a wrong password', async () => {
-    const error = await provider({ password: 'wrong' }).idToken().catch((e: unknown) => e);
+    const error = await provider({ password: 'wrong' })
+      .idToken()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CognitoAuthError);
     expect(error).toMatchObject({ type: 'NotAuthorizedException', retryable: false });
     expect((error as Error).message).not.toContain('wrong');
   });
 
   it('is rejected by Cognito when the client secret is wrong (the hash is checked)', async () => {
-    const error = await provider({ clientSecret: 'not-the-secret' }).idToken().catch((e: unknown) => e);
+    const error = await provider({ clientSecret: 'not-the-secret' })
+      .idToken()
+      .catch((e: unknown) => e);
     expect((error as Error).message).toContain('Unable to verify secret hash');
   });
 

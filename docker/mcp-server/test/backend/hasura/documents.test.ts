@@ -23,7 +23,9 @@ describe('hasura GraphQL documents', () => {
   it("uses Hasura v2's generated names for the root fields and input types", () => {
     const query = schema.getQueryType()!.getFields();
     const mutation = schema.getMutationType()!.getFields();
-    expect(Object.keys(query)).toEqual(expect.arrayContaining(['chat_rooms', 'chat_rooms_by_pk', 'chat_messages', 'chat_messages_by_pk', 'chat_members', 'chat_members_aggregate', 'chat_bans', 'users_by_pk']));
+    expect(Object.keys(query)).toEqual(
+      expect.arrayContaining(['chat_rooms', 'chat_rooms_by_pk', 'chat_messages', 'chat_messages_by_pk', 'chat_members', 'chat_members_aggregate', 'chat_bans', 'users_by_pk']),
+    );
     expect(Object.keys(mutation)).toEqual(expect.arrayContaining(['insert_chat_messages_one', 'update_chat_messages_by_pk', 'update_chat_members', 'insert_chat_bans_one', 'delete_chat_bans']));
     expect(String(mutation.update_chat_messages_by_pk!.args.find((a) => a.name === 'pk_columns')!.type)).toBe('chat_messages_pk_columns_input!');
     expect(String(mutation.update_chat_members!.args.find((a) => a.name === '_set')!.type)).toBe('chat_members_set_input');
@@ -51,7 +53,7 @@ describe('hasura GraphQL documents', () => {
     }
   });
 
-  it("names every relationship as hasura-metadata/ tracks it (object vs array included)", () => {
+  it('names every relationship as hasura-metadata/ tracks it (object vs array included)', () => {
     const metadataDir = join(__dirname, '../../../../../hasura-metadata/databases/default/tables');
     for (const table of ['chat_rooms', 'chat_messages', 'chat_members', 'chat_bans']) {
       const metadata = parseYaml(readFileSync(join(metadataDir, `public_${table}.yaml`), 'utf8')) as {

@@ -197,7 +197,10 @@ describe(`SynapseBackend against ${REAL_URL ? `the homeserver at ${REAL_URL}` : 
     expect(ban).toMatchObject({ roomId: rooms.community, userId: bob.userId, bannedBy: bot.userId, reason: 'spam', expiresAt: '2030-01-01T01:00:00.000Z' });
     expect(ban.id).toMatch(/^\$/);
     expect((await call(bob, 'PUT', `rooms/${enc(rooms.community)}/send/m.room.message/t-banned-${suffix}`, { msgtype: 'm.text', body: 'hi' })).status).toBe(403);
-    expect(await chatError(backend.banUser({ roomId: rooms.community, userId: bob.userId, reason: 'again' }))).toMatchObject({ code: 'invalid_input', message: expect.stringContaining('already banned') });
+    expect(await chatError(backend.banUser({ roomId: rooms.community, userId: bob.userId, reason: 'again' }))).toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringContaining('already banned'),
+    });
     expect(await backend.unbanUser({ roomId: rooms.community, userId: bob.userId })).toEqual({ roomId: rooms.community, userId: bob.userId, wasBanned: true });
     expect(await backend.unbanUser({ roomId: rooms.community, userId: bob.userId })).toEqual({ roomId: rooms.community, userId: bob.userId, wasBanned: false });
     expect((await chatError(backend.unbanUser({ roomId: rooms.community, userId: `@ghost-${suffix}:chat.test` }))).code).toBe('user_not_found');
@@ -335,7 +338,10 @@ describe('synapseBackendConfig', () => {
       serverName: 'chat.example.com',
       roomAliases: ['#internal:chat.example.com', '#partners:chat.example.com', '#community:chat.example.com'],
     });
-    expect(synapseBackendConfig({ SYNAPSE_URL: 'http://s', SYNAPSE_BOT_ACCESS_TOKEN: 't', MATRIX_SERVER_NAME: 'x.org', MATRIX_ROOM_ALIASES: 'a, #b:other.org' }).roomAliases).toEqual(['#a:x.org', '#b:other.org']);
+    expect(synapseBackendConfig({ SYNAPSE_URL: 'http://s', SYNAPSE_BOT_ACCESS_TOKEN: 't', MATRIX_SERVER_NAME: 'x.org', MATRIX_ROOM_ALIASES: 'a, #b:other.org' }).roomAliases).toEqual([
+      '#a:x.org',
+      '#b:other.org',
+    ]);
   });
 
   it('names every missing key and never echoes the token', () => {
