@@ -17,7 +17,7 @@ import { costShare } from './ab-report/cost-share';
 import { formatReport } from './ab-report/format';
 import { AwsClients } from './aws/clients';
 import { awsErrorFix } from './aws/errors';
-import { parseScriptArgs } from './cli';
+import { parseScriptArgs, runMain } from './cli';
 import { estimateMonthlyCost } from './cost/estimate';
 import { usageAssumptionsFor } from './cost/prices';
 import { synthesizedTemplate } from './cost/synth';
@@ -83,8 +83,4 @@ export async function main(argv: string[], deps: AbReportDeps = {}): Promise<num
   return 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+if (require.main === module) runMain(() => main(process.argv.slice(2)));

@@ -1,3 +1,5 @@
+import { LIFT_EXPIRED_MODERATION } from '../../chat-domain/reconciler-requests';
+
 /** What the post-authentication trigger sends (InvocationType Event) right after a sign-in. */
 export interface ReconcileUserRequest {
   readonly kind: 'reconcile-user';
@@ -9,7 +11,7 @@ export interface ReconcileUserRequest {
 }
 
 /** What the one-minute schedule sends: end the timed mutes and bans whose time is up. */
-export const LIFT_EXPIRED_MODERATION = 'lift-expired-moderation';
+export { LIFT_EXPIRED_MODERATION };
 
 export type ReconcileRequest = { readonly kind: 'reconcile-all' } | { readonly kind: typeof LIFT_EXPIRED_MODERATION } | ReconcileUserRequest;
 

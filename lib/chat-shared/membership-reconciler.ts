@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { ChatConfig } from '../config';
 import { ChatFunction } from '../constructs/chat-function';
 import { Platform } from '../platform';
-import { LIFT_EXPIRED_MODERATION } from '../../lambda/membership-reconciler/event';
+import { LIFT_EXPIRED_MODERATION } from '../../chat-domain/reconciler-requests';
 import { membershipReconcilerFunctionName } from './cognito-triggers';
 import { chatDatabase, chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
 
