@@ -10,7 +10,9 @@ import type { CfnTemplate } from './estimate';
 export function synthesizedTemplate(context: Record<string, unknown>, envName: string): CfnTemplate {
   const outdir = mkdtempSync(join(tmpdir(), 'phenom-chat-cost-'));
   try {
-    const app = new App({ outdir, context: { ...context, [ENV_CONTEXT_KEY]: envName } });
+    // Prices come from resource properties, never from Lambda code: skip bundling (what `cdk synth --exclusively`
+    // does for stacks it does not deploy), which is most of a synth's time.
+    const app = new App({ outdir, context: { ...context, [ENV_CONTEXT_KEY]: envName, 'aws:cdk:bundling-stacks': [] } });
     const [stack] = createStacks(app, loadConfig(context[ENVIRONMENTS_CONTEXT_KEY], envName));
     return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
   } finally {
