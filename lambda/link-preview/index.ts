@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { lazyPool } from '../shared/database';
+import { readSecretString as readSecret } from '../shared/secret-string';
 import { createPhenomClient } from './phenom-client';
 import { phenomCredentialHeaders } from './phenom-credentials';
 import { PreviewRepository } from './preview-repository';
@@ -21,11 +21,7 @@ const metrics = new Metrics();
 /** Secrets are cached for 5 minutes: a rotated value is picked up without a redeploy. */
 const SECRET_MAX_AGE_SECONDS = 300;
 
-const readSecretString = async (arn: string): Promise<string> => {
-  const value = await getSecret<string>(arn, { maxAge: SECRET_MAX_AGE_SECONDS });
-  if (typeof value !== 'string' || value === '') throw new Error(`secret ${arn} has no string value`);
-  return value;
-};
+const readSecretString = (arn: string): Promise<string> => readSecret(arn, { maxAgeSeconds: SECRET_MAX_AGE_SECONDS });
 
 const credentialsArn = settings.phenomCredentialsSecretArn;
 const phenom = createPhenomClient({

@@ -1,5 +1,5 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { Pool, PoolConfig } from 'pg';
+import { readSecretJson, type SecretSourceEnv } from './secret-string';
 
 /** The JSON an RDS-generated credentials secret holds. */
 interface DatabaseSecret {
@@ -10,7 +10,7 @@ interface DatabaseSecret {
   readonly dbname?: string;
 }
 
-export interface DatabaseEnv {
+export interface DatabaseEnv extends SecretSourceEnv {
   /** A full URL; set locally and in tests. Wins over the secret. */
   readonly DATABASE_URL?: string;
   readonly DB_SECRET_ARN?: string;
@@ -21,13 +21,13 @@ export interface DatabaseEnv {
 
 /**
  * The connection settings for the chat database: DATABASE_URL when set (local
- * mode, tests), otherwise the RDS secret (read once, cached by Powertools) with
- * TLS verified against the runtime's CA bundle.
+ * mode, tests), otherwise the RDS secret (cached for 5 minutes, so a rotated password is
+ * picked up without a redeploy; see secret-string.ts) with TLS verified against the runtime's CA bundle.
  */
 export async function databaseConfig(env: DatabaseEnv = process.env): Promise<PoolConfig> {
   if (env.DATABASE_URL) return { connectionString: env.DATABASE_URL };
   if (!env.DB_SECRET_ARN) throw new Error('DATABASE_URL or DB_SECRET_ARN must be set');
-  const secret = await getSecret<DatabaseSecret>(env.DB_SECRET_ARN, { transform: 'json', maxAge: 300 });
+  const secret = await readSecretJson<Partial<DatabaseSecret> | null>(env.DB_SECRET_ARN, { maxAgeSeconds: 300 }, env);
   if (!secret?.username || !secret.password) throw new Error('the database secret has no username/password');
   return {
     host: env.DB_HOST ?? secret.host,

@@ -100,6 +100,8 @@ export class ChatLinkPreview extends Construct {
       environment,
       ...chatFunctionVpcProps(platform),
       database: chatDatabase(platform),
+      // Every Hasura event waits for this function's cold start; the extension keeps the SDK out of it.
+      secretsFromExtension: true,
     });
 
     this.webhookSecret.grantRead(this.function.function);

@@ -53,6 +53,8 @@ export class CognitoTriggers extends Construct {
       timeout: Duration.seconds(5),
       ...chatFunctionVpcProps(platform),
       database: chatDatabase(platform),
+      // A sign-in waits for this trigger inside Cognito's 5 s: the database secret comes from the extension, not the SDK.
+      secretsFromExtension: true,
       environment: { RECONCILER_FUNCTION_NAME: membershipReconcilerFunctionName(config.prefix) },
     });
     // The post-authentication event carries no groups, so the provisioner lists them.

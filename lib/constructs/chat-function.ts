@@ -75,7 +75,18 @@ export interface ChatFunctionProps extends ChatFunctionCommonProps {
    * @default - a name CloudFormation generates
    */
   readonly functionName?: string;
+  /**
+   * Attach the AWS Parameters and Secrets Lambda Extension, so the function reads its secrets
+   * over loopback (lambda/shared/secret-string.ts) instead of loading the AWS SDK: for functions
+   * on a user's path, whose cold start the user waits for. The extension caches a secret for
+   * 5 minutes, so a rotated value reaches the function within that time.
+   * @default false - secrets are read with Powertools and the AWS SDK
+   */
+  readonly secretsFromExtension?: boolean;
 }
+
+/** How long the extension serves a cached secret: the same 5 minutes the Powertools path allows. */
+const EXTENSION_SECRET_TTL = Duration.minutes(5);
 
 /**
  * A Lambda the way every function of this app is built: Node.js 22 on arm64,
@@ -157,6 +168,16 @@ export class ChatFunction extends Construct implements ec2.IConnectable {
       description: props.description,
       ...(props.functionName ? { functionName: props.functionName } : {}),
       environment,
+      ...(props.secretsFromExtension
+        ? {
+            paramsAndSecrets: lambda.ParamsAndSecretsLayerVersion.fromVersion(lambda.ParamsAndSecretsVersions.V1_0_103, {
+              secretsManagerTtl: EXTENSION_SECRET_TTL,
+              // A function here reads at most three secrets; the default cache holds 1000.
+              cacheSize: 10,
+              logLevel: lambda.ParamsAndSecretsLogLevel.WARN,
+            }),
+          }
+        : {}),
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       ...(vpc ? { vpc, vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, securityGroups: [this.securityGroup!] } : {}),

@@ -10,6 +10,8 @@ import { templateStrings } from '../support/template-walk';
 const SECRETISH_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE|API_?KEY|CREDENTIAL|MACAROON|SIGNING_KEY)/i;
 // Names that carry a pointer to a secret, not the secret itself.
 const POINTER_NAME = /(_ARN|_NAME|_ID|_HEADER|_ENV|_FILE|_PATH|_URL|_SECRET_KEY_NAME)$/i;
+// The Parameters and Secrets extension's own settings (AWS documents them; CDK's paramsAndSecrets sets them).
+const EXTENSION_SETTING = /^(PARAMETERS_SECRETS_EXTENSION_(CACHE_ENABLED|CACHE_SIZE|HTTP_PORT|LOG_LEVEL|MAX_CONNECTIONS)|(SECRETS_MANAGER|SSM_PARAMETER_STORE)_(TIMEOUT_MILLIS|TTL))$/;
 const SECRET_PROPERTY = /^(MasterUserPassword|Password|ClientSecret|SecretString|AdminSecret|PrivateKey|AuthToken|SecretAccessKey)$/;
 
 function violations(template: Template): string[] {
@@ -38,7 +40,7 @@ function violations(template: Template): string[] {
     if (res.Type === 'AWS::Lambda::Function') {
       const vars = ((props.Environment as { Variables?: Record<string, unknown> })?.Variables ?? {}) as Record<string, unknown>;
       for (const [name, value] of Object.entries(vars)) {
-        if (SECRETISH_NAME.test(name) && !POINTER_NAME.test(name) && typeof value === 'string' && value !== '') {
+        if (SECRETISH_NAME.test(name) && !POINTER_NAME.test(name) && !EXTENSION_SETTING.test(name) && typeof value === 'string' && value !== '') {
           found.push(`${id}: env ${name} holds a literal; read it from Secrets Manager at runtime`);
         }
       }
@@ -50,6 +52,14 @@ function violations(template: Template): string[] {
 describe.each(['development', 'production'] as const)('the %s template', (env) => {
   it('holds no plaintext secret', () => {
     expect(violations(stackTemplate(env))).toEqual([]);
+  });
+
+  it("reads the secrets of the functions on a user's path through the Parameters and Secrets extension (no SDK in their cold start)", () => {
+    const functions = stackTemplate(env).findResources('AWS::Lambda::Function');
+    const onExtension = Object.entries(functions)
+      .filter(([, r]) => ((r.Properties as { Layers?: string[] }).Layers ?? []).some((l) => l.includes(':layer:AWS-Parameters-and-Secrets-Lambda-Extension')))
+      .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+    expect(onExtension.sort()).toEqual(['ChatLinkPreviewFunction', 'ChatSharedTriggersUserProvisionerFunction']);
   });
 });
 

@@ -5,7 +5,6 @@ import { createMigratedDatabase } from '../../support/postgres/migrated';
 import type { TestDatabase } from '../../support/postgres';
 import { functionUrlEvent, hasuraEvent } from './events';
 import { PhenomGraphqlStandIn, startPhenomGraphqlStandIn } from './phenom-graphql-stand-in';
-import { standInAwsEnv } from '../../support/aws/sdk-env';
 
 /**
  * The link-preview Lambda end to end through its real entry (lambda/link-preview/index.ts):
@@ -43,7 +42,8 @@ beforeAll(async () => {
     PHENOM_TIMEOUT_MS: String(TIMEOUT_MS),
     PREVIEW_URL_TEMPLATE: 'https://thephenom.app/p/{phenomId}',
     CACHE_TTL_HOURS: '24',
-    ...standInAwsEnv({ secretsManager: secrets.url }),
+    // As deployed: secrets come from the Parameters and Secrets extension (ChatLinkPreview sets secretsFromExtension).
+    ...secrets.extensionEnv,
     POWERTOOLS_SERVICE_NAME: 'phenom-test-link-preview',
     POWERTOOLS_METRICS_NAMESPACE: 'PhenomChat',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -133,6 +133,9 @@ describe('resolving a phenom_link INSERT', () => {
     expect(sent.variables).toEqual({ id: 'ph-first' });
     expect(sent.headers['x-hasura-admin-secret']).toBe(PHENOM_ADMIN_SECRET);
     expect(sent.headers['x-hasura-role']).toBe('link_preview');
+    // Both secrets came through the extension's loopback API; the SDK was never used.
+    expect(new Set(secrets.extensionRequests)).toEqual(new Set([WEBHOOK_SECRET_ARN, CREDENTIALS_SECRET_ARN]));
+    expect(secrets.requests).toEqual([]);
   });
 
   it('answers a second event within the TTL from link_previews without calling upstream', async () => {

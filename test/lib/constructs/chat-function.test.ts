@@ -46,4 +46,18 @@ describe('ChatFunction', () => {
     expect(() => new ChatFunction(stack, 'Worker', { ...props, database })).toThrow('Worker: database needs vpc (the database is only reachable from the VPC)');
     expect(stack.node.tryFindChild('Worker')).toBeUndefined();
   });
+
+  it('reads secrets through the Parameters and Secrets extension when asked: its arm64 layer, a 5-minute TTL, and the port lambda/shared/secret-string.ts looks for', () => {
+    const { stack, props } = setup();
+    new ChatFunction(stack, 'OnPath', { ...props, secretsFromExtension: true });
+    new ChatFunction(stack, 'DeployStep', props);
+    const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map(
+      (r) => r.Properties as { Layers?: string[]; Environment: { Variables: Record<string, string> } },
+    );
+    const [onPath, deployStep] = functions;
+    expect(onPath.Layers).toEqual([expect.stringMatching(/^arn:aws:lambda:us-east-1:\d+:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/)]);
+    expect(onPath.Environment.Variables).toMatchObject({ PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '2773', SECRETS_MANAGER_TTL: '300', PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED: 'true' });
+    expect(deployStep.Layers).toBeUndefined();
+    expect(deployStep.Environment.Variables.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT).toBeUndefined();
+  });
 });

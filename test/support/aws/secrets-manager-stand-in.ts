@@ -8,6 +8,11 @@ import { asyncListener, readBody } from '../http-body';
  * secretsmanager.GetSecretValue`, body `{"SecretId": ...}`). Point the SDK at it
  * with `AWS_ENDPOINT_URL_SECRETS_MANAGER` (the SDK's service-specific endpoint
  * variable), plus any region and static credentials.
+ *
+ * The same server also answers as the AWS Parameters and Secrets Lambda Extension does on its
+ * loopback port: `GET /secretsmanager/get?secretId=<id>` with the function's session token in
+ * `X-Aws-Parameters-Secrets-Token`, answering the GetSecretValue JSON. Point a function at it with
+ * `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT` (`extensionEnv`).
  */
 export interface SecretsManagerStandIn {
   readonly url: string;
@@ -15,6 +20,10 @@ export interface SecretsManagerStandIn {
   put(arn: string, secretString: string): void;
   /** SecretIds asked for so far, in order. */
   readonly requests: string[];
+  /** SecretIds asked for through the extension's loopback API, in order. */
+  readonly extensionRequests: string[];
+  /** The environment a function with the extension attached finds (its port, and the session token it must send). */
+  readonly extensionEnv: Record<string, string>;
   /** SecretIds written with PutSecretValue, in order. */
   readonly writes: string[];
   /** A secret's current SecretString. */
@@ -26,12 +35,27 @@ export async function startSecretsManagerStandIn(): Promise<SecretsManagerStandI
   const secrets = new Map<string, string>();
   const requests: string[] = [];
   const writes: string[] = [];
+  const extensionRequests: string[] = [];
+  const sessionToken = `stand-in-session-token-${process.pid}`;
   const server: Server = createServer(
     asyncListener(async (req, res) => {
       const reply = (status: number, body: unknown, errorType?: string) => {
         res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
         res.end(JSON.stringify(body));
       };
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (req.method === 'GET' && url.pathname === '/secretsmanager/get') {
+        // The extension refuses a caller without the execution environment's session token.
+        if (req.headers['x-aws-parameters-secrets-token'] !== sessionToken) {
+          res.writeHead(401, { 'content-type': 'text/plain' });
+          return res.end('Unauthorized: missing or invalid X-Aws-Parameters-Secrets-Token');
+        }
+        const secretId = url.searchParams.get('secretId') ?? '';
+        extensionRequests.push(secretId);
+        const value = secrets.get(secretId);
+        if (value === undefined) return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
+        return reply(200, { ARN: secretId, Name: secretId.split(':').pop(), VersionId: '00000000-0000-4000-8000-000000000001', SecretString: value, VersionStages: ['AWSCURRENT'] });
+      }
       const body = await readBody(req);
       const target = req.headers['x-amz-target'];
       if (req.method !== 'POST' || !['secretsmanager.GetSecretValue', 'secretsmanager.PutSecretValue', 'secretsmanager.DescribeSecret'].includes(String(target))) {
@@ -81,6 +105,8 @@ export async function startSecretsManagerStandIn(): Promise<SecretsManagerStandI
     put: (arn, secretString) => void secrets.set(arn, secretString),
     get: (arn) => secrets.get(arn),
     requests,
+    extensionRequests,
+    extensionEnv: { PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(port), AWS_SESSION_TOKEN: sessionToken },
     writes,
     close: () => new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
   };

@@ -1,0 +1,74 @@
+/**
+ * A Secrets Manager secret's string value, from wherever this function's deployment says.
+ *
+ * - With the AWS Parameters and Secrets Lambda Extension attached (ChatFunction's
+ *   `secretsFromExtension`, whose layer sets PARAMETERS_SECRETS_EXTENSION_HTTP_PORT), the value
+ *   comes from the extension over loopback and the function never loads the AWS SDK. The SDK
+ *   client is a third of link-preview's init CPU (bench:lambdas: 149 ms with it, 98 ms without,
+ *   on the same loaded machine), and a cold start on a user's path is paid by that user.
+ *   The extension caches each secret for SECRETS_MANAGER_TTL (set by ChatFunction), so a rotated
+ *   value is picked up without a redeploy.
+ * - Otherwise Powertools' getSecret reads it, with the SDK loaded only then.
+ */
+
+export interface SecretReadOptions {
+  /** How long an in-process cached value may be reused (Powertools path; the extension has its own TTL). */
+  readonly maxAgeSeconds?: number;
+  /** Skip every cache: only the SDK path can, so a function with the extension refuses it. */
+  readonly forceFetch?: boolean;
+}
+
+export interface SecretSourceEnv {
+  /** Set by the extension's layer configuration; its presence selects the extension. */
+  readonly PARAMETERS_SECRETS_EXTENSION_HTTP_PORT?: string;
+  /** The execution environment's session token, which the extension requires from its caller. */
+  readonly AWS_SESSION_TOKEN?: string;
+}
+
+/** Above the extension's own Secrets Manager timeout (SECRETS_MANAGER_TIMEOUT_MILLIS, 0 = the SDK's), so its answer is the one seen. */
+const EXTENSION_TIMEOUT_MS = 3_000;
+
+export async function readSecretString(secretId: string, options: SecretReadOptions = {}, env: SecretSourceEnv = process.env): Promise<string> {
+  const port = env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT;
+  const value = port ? await fromExtension(secretId, port, options, env) : await fromPowertools(secretId, options);
+  if (typeof value !== 'string' || value === '') throw new Error(`secret ${secretId} has no string value`);
+  return value;
+}
+
+/** The secret's string value parsed as JSON (RDS credentials, the Phenom credentials). */
+export async function readSecretJson<T>(secretId: string, options: SecretReadOptions = {}, env: SecretSourceEnv = process.env): Promise<T> {
+  const text = await readSecretString(secretId, options, env);
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(`secret ${secretId} does not hold JSON`);
+  }
+}
+
+async function fromExtension(secretId: string, port: string, options: SecretReadOptions, env: SecretSourceEnv): Promise<unknown> {
+  if (options.forceFetch) throw new Error(`secret ${secretId}: forceFetch needs the SDK, but this function reads secrets through the Parameters and Secrets extension`);
+  if (!/^\d{1,5}$/.test(port)) throw new Error(`PARAMETERS_SECRETS_EXTENSION_HTTP_PORT must be a port number, got ${JSON.stringify(port)}`);
+  if (!env.AWS_SESSION_TOKEN) throw new Error('AWS_SESSION_TOKEN is not set, so the Parameters and Secrets extension cannot be called');
+  const url = `http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`;
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { 'X-Aws-Parameters-Secrets-Token': env.AWS_SESSION_TOKEN }, signal: AbortSignal.timeout(EXTENSION_TIMEOUT_MS) });
+  } catch (err) {
+    throw new Error(`the Parameters and Secrets extension did not answer for ${secretId}: ${(err as Error).message}`, { cause: err });
+  }
+  const body = await response.text();
+  if (!response.ok) throw new Error(`the Parameters and Secrets extension answered ${response.status} for ${secretId}: ${body.slice(0, 200)}`);
+  let parsed: { SecretString?: unknown };
+  try {
+    parsed = JSON.parse(body) as { SecretString?: unknown };
+  } catch {
+    throw new Error(`the Parameters and Secrets extension answered ${secretId} with a body that is not GetSecretValue JSON`);
+  }
+  return parsed.SecretString;
+}
+
+async function fromPowertools(secretId: string, options: SecretReadOptions): Promise<unknown> {
+  // Loaded here, not at module scope: a function on the extension path never pays for the SDK.
+  const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
+  return getSecret<string>(secretId, { maxAge: options.maxAgeSeconds, forceFetch: options.forceFetch });
+}
