@@ -1,9 +1,11 @@
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
 import type { ChatConfig } from './config';
+import type { ChatLinkPreviewProps } from './chat-link-preview';
 import type { ChatMcpServerProps } from './chat-mcp-server';
 import type { ChatServiceCommonProps } from './constructs/chat-fargate-service';
-import type { ChatFunctionCommonProps, ChatFunctionDatabase } from './constructs/chat-function';
+import type { ChatFunctionCommonProps, ChatFunctionDatabase, ChatFunctionVpcProps } from './constructs/chat-function';
+import { importSecret } from './constructs/imported-secret';
 import type { Platform } from './platform';
 
 /**
@@ -47,11 +49,25 @@ export function chatFunctionCommonProps(config: ChatConfig): ChatFunctionCommonP
 }
 
 /** A ChatFunction's place in the platform's VPC: its private subnets with egress. */
-export function chatFunctionVpcProps(platform: Platform): { vpc: ec2.IVpc; vpcSubnets: ec2.SubnetSelection } {
+export function chatFunctionVpcProps(platform: Platform): ChatFunctionVpcProps {
   return { vpc: platform.vpc, vpcSubnets: platform.privateSubnets };
 }
 
 /** The chat database as a function connects to it. */
 export function chatDatabase(platform: Platform): ChatFunctionDatabase {
   return { instance: platform.database.instance, secret: platform.database.secret, databaseName: platform.database.databaseName };
+}
+
+/** The link-preview webhook's props; a configured Phenom credentials secret is imported into `scope`. */
+export function chatLinkPreviewProps(scope: Construct, config: ChatConfig, platform: Platform): ChatLinkPreviewProps {
+  const settings = config.linkPreview;
+  return {
+    ...chatFunctionCommonProps(config),
+    ...chatFunctionVpcProps(platform),
+    database: chatDatabase(platform),
+    phenomGraphqlUrl: settings.phenomGraphqlUrl,
+    previewUrlTemplate: settings.previewUrlTemplate,
+    cacheTtlHours: settings.cacheTtlHours,
+    phenomCredentialsSecret: settings.phenomCredentialsSecretArn ? importSecret(scope, 'LinkPreviewPhenomCredentials', settings.phenomCredentialsSecretArn) : undefined,
+  };
 }

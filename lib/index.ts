@@ -1,7 +1,7 @@
 // The constructs of the chat system, for a CDK app that composes them itself (PhenomChatStack is one such app).
 export { PhenomChatStack } from './phenom-chat-stack';
 export type { PhenomChatStackProps } from './phenom-chat-stack';
-export { chatMcpServerPlatformProps, chatServiceCommonProps } from './construct-props';
+export { chatLinkPreviewProps, chatMcpServerPlatformProps, chatServiceCommonProps } from './construct-props';
 
 export { Platform } from './platform';
 export { ChatSecurityGroups } from './platform/security-groups';
@@ -26,11 +26,13 @@ export type {
   TaskSize,
 } from './constructs/chat-fargate-service';
 export { ChatFunction } from './constructs/chat-function';
+export type { ChatFunctionCommonProps, ChatFunctionDatabase, ChatFunctionProps, ChatFunctionVpcProps } from './constructs/chat-function';
 export { ChatCustomResource } from './constructs/chat-custom-resource';
 
 export { ChatShared } from './chat-shared';
 export { ChatMembershipReconciler } from './chat-shared/membership-reconciler';
 export { ChatLinkPreview } from './chat-link-preview';
+export type { ChatLinkPreviewProps } from './chat-link-preview';
 export { ChatHasuraLite, ChatHasura, ChatMigrations, HasuraEngine } from './chat-hasura-lite';
 export type { HasuraEngineProps } from './chat-hasura-lite/engine';
 export { ChatSynapse } from './chat-synapse';

@@ -10,7 +10,6 @@ const ROOT = join(__dirname, '..', '..');
 const NOT_YET_FLAT = new Set([
   'ChatHasura',
   'ChatHasuraLite',
-  'ChatLinkPreview',
   'ChatMembershipReconciler',
   'ChatMigrations',
   'ChatOperations',
