@@ -1,6 +1,8 @@
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { ChatConfig } from './config';
+import type { ChatHasuraLiteProps, LinkPreviewWebhook } from './chat-hasura-lite';
 import type { ChatLinkPreviewProps } from './chat-link-preview';
 import type { ChatMcpServerProps } from './chat-mcp-server';
 import type { ChatServiceCommonProps } from './constructs/chat-fargate-service';
@@ -69,5 +71,45 @@ export function chatLinkPreviewProps(scope: Construct, config: ChatConfig, platf
     previewUrlTemplate: settings.previewUrlTemplate,
     cacheTtlHours: settings.cacheTtlHours,
     phenomCredentialsSecret: settings.phenomCredentialsSecretArn ? importSecret(scope, 'LinkPreviewPhenomCredentials', settings.phenomCredentialsSecretArn) : undefined,
+  };
+}
+
+/**
+ * Hasura Lite's props: the engine created on Fargate (hasura.mode "create") or the configured one,
+ * whose admin secret is imported into `scope`.
+ */
+export function chatHasuraLiteProps(scope: Construct, config: ChatConfig, platform: Platform, linkPreview: LinkPreviewWebhook): ChatHasuraLiteProps {
+  const hasura = config.hasura;
+  const database = chatDatabase(platform);
+  return {
+    ...chatFunctionCommonProps(config),
+    ...chatFunctionVpcProps(platform),
+    database,
+    // The whole database construct: the runner's ingress rule lives in its security group's scope.
+    databaseReady: platform.database,
+    ...(hasura.mode === 'create'
+      ? {
+          engine: {
+            ...chatServiceCommonProps(config, platform),
+            taskSize: config.services.hasura,
+            // Two tasks in production so a deploy or an AZ loss never drops the GraphQL API.
+            desiredCount: config.production ? 2 : 1,
+            image: hasura.image,
+            domainName: config.domainName,
+            listener: platform.listener,
+            ecsTasksSecurityGroup: platform.securityGroups.ecsTasks,
+            database: database.instance,
+            databaseSecret: database.secret,
+            databaseName: database.databaseName,
+            userPool: platform.userPool.userPool,
+            linkPreview,
+          },
+        }
+      : {
+          existingEngine: {
+            endpoint: hasura.endpoint,
+            adminSecret: secretsmanager.Secret.fromSecretCompleteArn(scope, 'HasuraAdminSecret', hasura.adminSecretArn),
+          },
+        }),
   };
 }

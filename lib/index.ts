@@ -1,7 +1,7 @@
 // The constructs of the chat system, for a CDK app that composes them itself (PhenomChatStack is one such app).
 export { PhenomChatStack } from './phenom-chat-stack';
 export type { PhenomChatStackProps } from './phenom-chat-stack';
-export { chatLinkPreviewProps, chatMcpServerPlatformProps, chatServiceCommonProps } from './construct-props';
+export { chatHasuraLiteProps, chatLinkPreviewProps, chatMcpServerPlatformProps, chatServiceCommonProps } from './construct-props';
 
 export { Platform } from './platform';
 export { ChatSecurityGroups } from './platform/security-groups';
@@ -33,7 +33,8 @@ export { ChatShared } from './chat-shared';
 export { ChatMembershipReconciler } from './chat-shared/membership-reconciler';
 export { ChatLinkPreview } from './chat-link-preview';
 export type { ChatLinkPreviewProps } from './chat-link-preview';
-export { ChatHasuraLite, ChatHasura, ChatMigrations, HasuraEngine } from './chat-hasura-lite';
+export { ChatHasuraLite, ChatHasura, ChatMigrations, HasuraEngine, HasuraMetadataApply } from './chat-hasura-lite';
+export type { ChatHasuraLiteProps, ChatHasuraProps, ChatMigrationsProps, ExistingHasuraEngine, HasuraMetadataApplyProps, LinkPreviewWebhook } from './chat-hasura-lite';
 export type { HasuraEngineProps } from './chat-hasura-lite/engine';
 export { ChatSynapse } from './chat-synapse';
 export { SynapseService } from './chat-synapse/synapse-service';

@@ -7,7 +7,7 @@ import { ChatMcpServer } from './chat-mcp-server';
 import { ChatLinkPreview } from './chat-link-preview';
 import { ADMIN_BOT_TOKEN_SECRET_KEY, ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
-import { chatLinkPreviewProps, chatMcpServerPlatformProps } from './construct-props';
+import { chatHasuraLiteProps, chatLinkPreviewProps, chatMcpServerPlatformProps } from './construct-props';
 import { cnameRecord, DNS_RECORD_OUTPUTS, matrixServerWellKnown } from './dns-records';
 import { CustomResourceServiceTimeouts } from './constructs/chat-custom-resource';
 import { ChatOperations, customResourceProperties, discoverChatFunctions } from './operations';
@@ -48,7 +48,7 @@ export class PhenomChatStack extends Stack {
 
     this.shared = new ChatShared(this, 'ChatShared', { config, platform: this.platform });
     this.linkPreview = new ChatLinkPreview(this, 'ChatLinkPreview', chatLinkPreviewProps(this, config, this.platform));
-    this.hasuraLite = new ChatHasuraLite(this, 'ChatHasuraLite', { config, platform: this.platform, linkPreview: this.linkPreview });
+    this.hasuraLite = new ChatHasuraLite(this, 'ChatHasuraLite', chatHasuraLiteProps(this, config, this.platform, this.linkPreview));
 
     this.synapse = new ChatSynapse(this, 'ChatSynapse', {
       config,
