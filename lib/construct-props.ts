@@ -5,9 +5,11 @@ import type { ChatConfig } from './config';
 import type { ChatHasuraLiteProps, LinkPreviewWebhook } from './chat-hasura-lite';
 import type { ChatLinkPreviewProps } from './chat-link-preview';
 import type { ChatMcpServerProps } from './chat-mcp-server';
+import type { ChatSynapseProps } from './chat-synapse';
 import type { ChatServiceCommonProps } from './constructs/chat-fargate-service';
 import type { ChatFunctionCommonProps, ChatFunctionDatabase, ChatFunctionVpcProps } from './constructs/chat-function';
 import { importSecret } from './constructs/imported-secret';
+import type { SynapseHistoryPurgeProps } from './operations/synapse-history-purge';
 import type { Platform } from './platform';
 
 /**
@@ -111,5 +113,48 @@ export function chatHasuraLiteProps(scope: Construct, config: ChatConfig, platfo
             adminSecret: secretsmanager.Secret.fromSecretCompleteArn(scope, 'HasuraAdminSecret', hasura.adminSecretArn),
           },
         }),
+  };
+}
+
+/**
+ * Synapse's props. An adopted homeserver's signing key and database role (synapse.signingKeySecretArn,
+ * synapse.database.mode "import") are imported into `scope`.
+ */
+export function chatSynapseProps(scope: Construct, config: ChatConfig, platform: Platform, clientsSecret: secretsmanager.ISecret): ChatSynapseProps {
+  const { synapse } = config;
+  return {
+    ...chatServiceCommonProps(config, platform),
+    vpc: platform.vpc,
+    synapseSecurityGroup: platform.securityGroups.synapse,
+    adminUiSecurityGroup: platform.securityGroups.ecsTasks,
+    synapseTaskSize: config.services.synapse,
+    adminUiTaskSize: config.services.synapseAdmin,
+    matrixServerName: config.matrixServerName,
+    domainName: config.domainName,
+    historyRetentionDays: synapse.historyRetentionDays,
+    edgeProvider: config.edge.provider,
+    database: chatDatabase(platform),
+    userPool: platform.userPool.userPool,
+    userPoolDomain: platform.userPool.domain,
+    listener: platform.listener,
+    clientsSecret,
+    adminApiAllowedCidrs: synapse.adminApiAllowedCidrs,
+    adoptedDatabase:
+      synapse.database.mode === 'import' ? { name: synapse.database.name, credentials: importSecret(scope, 'SynapseImportedDatabaseCredentials', synapse.database.secretArn) } : undefined,
+    signingKeySecret: synapse.signingKeySecretArn ? importSecret(scope, 'SynapseImportedSigningKey', synapse.signingKeySecretArn) : undefined,
+    retainMedia: config.production,
+  };
+}
+
+/** What the history purge takes from the config and the platform; Synapse's address and token come from ChatSynapse. */
+export function synapseHistoryPurgePlatformProps(
+  config: ChatConfig,
+  platform: Platform,
+): Pick<SynapseHistoryPurgeProps, keyof ChatFunctionCommonProps | keyof ChatFunctionVpcProps | 'historyRetentionDays' | 'matrixServerName'> {
+  return {
+    ...chatFunctionCommonProps(config),
+    ...chatFunctionVpcProps(platform),
+    historyRetentionDays: config.synapse.historyRetentionDays,
+    matrixServerName: config.matrixServerName,
   };
 }
