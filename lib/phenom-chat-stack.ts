@@ -7,7 +7,7 @@ import { ChatMcpServer } from './chat-mcp-server';
 import { ChatLinkPreview } from './chat-link-preview';
 import { ADMIN_BOT_TOKEN_SECRET_KEY, ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
-import { chatMcpServerPlatformProps } from './construct-props';
+import { chatHasuraLiteProps, chatLinkPreviewProps, chatMcpServerPlatformProps, chatSynapseProps } from './construct-props';
 import { cnameRecord, DNS_RECORD_OUTPUTS, matrixServerWellKnown } from './dns-records';
 import { CustomResourceServiceTimeouts } from './constructs/chat-custom-resource';
 import { ChatOperations, customResourceProperties, discoverChatFunctions } from './operations';
@@ -47,14 +47,10 @@ export class PhenomChatStack extends Stack {
     // --- chat constructs (wired by their issues, in the seeds' dependency order) ---
 
     this.shared = new ChatShared(this, 'ChatShared', { config, platform: this.platform });
-    this.linkPreview = new ChatLinkPreview(this, 'ChatLinkPreview', { config, platform: this.platform });
-    this.hasuraLite = new ChatHasuraLite(this, 'ChatHasuraLite', { config, platform: this.platform, linkPreview: this.linkPreview });
+    this.linkPreview = new ChatLinkPreview(this, 'ChatLinkPreview', chatLinkPreviewProps(this, config, this.platform));
+    this.hasuraLite = new ChatHasuraLite(this, 'ChatHasuraLite', chatHasuraLiteProps(this, config, this.platform, this.linkPreview));
 
-    this.synapse = new ChatSynapse(this, 'ChatSynapse', {
-      config,
-      platform: this.platform,
-      clientsSecret: this.shared.clientsSecret,
-    });
+    this.synapse = new ChatSynapse(this, 'ChatSynapse', chatSynapseProps(this, config, this.platform, this.shared.clientsSecret));
 
     // Cognito groups → Hasura Lite rows and Synapse rooms (issue #13 item 1).
     this.membershipReconciler = new ChatMembershipReconciler(this, 'ChatMembershipReconciler', {

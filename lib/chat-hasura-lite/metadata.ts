@@ -6,11 +6,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { loadMetadataDirectory, type MetadataOwnership } from '../../chat-domain/hasura-metadata-directory';
 import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
-import { ChatConfig } from '../config';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
-import { ChatFunction, REPO_ROOT } from '../constructs/chat-function';
-import { Platform } from '../platform';
-import { chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
+import { ChatFunction, ChatFunctionCommonProps, ChatFunctionVpcProps, functionCommonProps, functionVpcProps, REPO_ROOT } from '../constructs/chat-function';
 
 /** The Hasura CLI metadata directory that the applier's bundle ships. */
 export const HASURA_METADATA_DIR = path.join(REPO_ROOT, 'hasura-metadata');
@@ -32,12 +29,11 @@ function listFiles(dir: string): string[] {
     .sort();
 }
 
-export interface HasuraMetadataApplyProps {
-  readonly config: ChatConfig;
-  /** The applier runs in the VPC's private subnets (it reaches the engine there, or through NAT). */
-  readonly platform: Platform;
+/** The applier runs in the VPC (`vpc`, `vpcSubnets`): it reaches the engine there, or through NAT. */
+export interface HasuraMetadataApplyProps extends ChatFunctionCommonProps, ChatFunctionVpcProps {
   /** The engine's base URL (scheme, host, port; no path). */
   readonly endpoint: string;
+  /** The engine's admin secret (a plain string); the applier may read it. */
   readonly adminSecret: secretsmanager.ISecret;
   /** `exclusive` for an engine created here, `shared` for an imported one (see apply.ts). */
   readonly ownership: MetadataOwnership;
@@ -56,15 +52,14 @@ export class HasuraMetadataApply extends Construct {
 
   constructor(scope: Construct, id: string, props: HasuraMetadataApplyProps) {
     super(scope, id);
-    const { config } = props;
     loadMetadataDirectory(HASURA_METADATA_DIR);
     this.metadataHash = metadataContentHash();
 
     this.function = new ChatFunction(this, 'Function', {
-      ...chatFunctionCommonProps(config),
+      ...functionCommonProps(props),
       entry: 'hasura-metadata-apply/index.ts',
       description: 'Applies hasura-metadata/ to Hasura GraphQL Engine during deploy',
-      ...chatFunctionVpcProps(props.platform),
+      ...functionVpcProps(props),
       timeout: Duration.seconds(DEPLOY_STEPS.hasuraMetadata.timeoutSeconds),
       environment: { HASURA_ADMIN_SECRET_ARN: props.adminSecret.secretArn },
       bundleDirectories: ['hasura-metadata'],

@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import { readMigrations } from '../../chat-domain/migration-files';
 import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
-import { ChatConfig } from '../config';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
-import { ChatFunction, REPO_ROOT } from '../constructs/chat-function';
-import { Platform } from '../platform';
-import { chatDatabase, chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
+import { ChatFunction, ChatFunctionCommonProps, ChatFunctionDatabase, ChatFunctionVpcProps, functionCommonProps, functionVpcProps, REPO_ROOT } from '../constructs/chat-function';
 
 /** The migrations directory the Lambda bundle ships and the hash covers. */
 export const SQL_DIR = path.join(REPO_ROOT, 'sql');
@@ -23,10 +20,15 @@ export function sqlContentHash(sqlDir: string = SQL_DIR): string {
   return hash.digest('hex');
 }
 
-export interface ChatMigrationsProps {
-  readonly config: ChatConfig;
-  /** Its VPC (private subnets) and RDS instance + secret: the function connects over TLS with the master secret. */
-  readonly platform: Platform;
+export interface ChatMigrationsProps extends ChatFunctionCommonProps, ChatFunctionVpcProps {
+  /** The chat database the migrations apply to; the function connects over TLS with its (master) secret. */
+  readonly database: ChatFunctionDatabase;
+  /**
+   * What must exist before the migrations run: the database and every security group rule into it
+   * (the function's own ingress rule is created in the database security group's scope).
+   * @default - the database instance alone, so the function's ingress rule may still be in flight on the first run
+   */
+  readonly databaseReady?: IDependable;
 }
 
 /**
@@ -44,15 +46,14 @@ export class ChatMigrations extends Construct {
 
   constructor(scope: Construct, id: string, props: ChatMigrationsProps) {
     super(scope, id);
-    const { config, platform } = props;
     this.sqlHash = sqlContentHash();
 
     this.function = new ChatFunction(this, 'MigrationsRunner', {
-      ...chatFunctionCommonProps(config),
+      ...functionCommonProps(props),
       entry: 'migrations/index.ts',
       description: 'Applies the chat schema migrations (sql/) during deploy',
-      ...chatFunctionVpcProps(platform),
-      database: chatDatabase(platform),
+      ...functionVpcProps(props),
+      database: props.database,
       timeout: Duration.seconds(DEPLOY_STEPS.migrations.timeoutSeconds),
       bundleDirectories: ['sql'],
     });
@@ -62,8 +63,7 @@ export class ChatMigrations extends Construct {
       resourceType: 'Custom::ChatMigrations',
       properties: { SqlHash: this.sqlHash },
     });
-    // The function can only reach RDS once the ingress rule on the RDS SG (created in the
-    // database construct's scope) and the instance exist; depend on all of it explicitly.
-    this.resource.node.addDependency(platform.database);
+    // The function can only reach RDS once the ingress rule on the RDS SG and the instance exist.
+    this.resource.node.addDependency(props.databaseReady ?? props.database.instance);
   }
 }

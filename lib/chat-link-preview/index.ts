@@ -5,12 +5,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { LinkPreviewEnvironment } from '../../chat-domain/link-preview-environment';
 import { WEBHOOK_SECRET_HEADER } from '../../chat-domain/headers';
-import { ChatConfig } from '../config';
-import { ChatFunction } from '../constructs/chat-function';
-import { importSecret } from '../constructs/imported-secret';
+import { ChatFunction, ChatFunctionCommonProps, ChatFunctionDatabase, ChatFunctionVpcProps, functionCommonProps, functionVpcProps } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
-import { Platform } from '../platform';
-import { chatDatabase, chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
 
 /**
  * How long the Lambda waits for the Phenom API. A by-primary-key lookup on Hasura
@@ -21,15 +17,19 @@ const PHENOM_TIMEOUT_MS = 5_000;
 /** Below the event trigger's retry_conf.timeout_sec (30 s), so Hasura sees our answer, not its own timeout. */
 const FUNCTION_TIMEOUT = Duration.seconds(15);
 
-export interface ChatLinkPreviewProps {
-  readonly config: ChatConfig;
-  /** The VPC, private subnets and chat database the function uses. */
-  readonly platform: Platform;
+export interface ChatLinkPreviewProps extends ChatFunctionCommonProps, ChatFunctionVpcProps {
+  /** The chat database: the function reads chat_messages and upserts link_previews there. */
+  readonly database: ChatFunctionDatabase;
+  /** The Phenom backend's GraphQL endpoint the function asks for content metadata (https). */
+  readonly phenomGraphqlUrl: string;
+  /** The URL stored in `link_previews.url`: https, with `{phenomId}` once. */
+  readonly previewUrlTemplate: string;
+  /** How long a resolved preview is served without asking the Phenom API again. */
+  readonly cacheTtlHours: number;
   /**
    * The Phenom API credentials (JSON: `adminSecret` [+ `role`] or `bearerToken`, see
-   * lambda/link-preview/phenom-credentials.ts).
-   * @default - the secret named by `config.linkPreview.phenomCredentialsSecretArn`; when that is
-   * unset too, the Phenom API is called without credentials
+   * lambda/link-preview/phenom-credentials.ts); the function may read it.
+   * @default - the Phenom API is called without credentials
    */
   readonly phenomCredentialsSecret?: secretsmanager.ISecret;
 }
@@ -65,11 +65,8 @@ export class ChatLinkPreview extends Construct {
 
   constructor(scope: Construct, id: string, props: ChatLinkPreviewProps) {
     super(scope, id);
-    const { config, platform } = props;
-    const settings = config.linkPreview;
-
     this.webhookSecret = new secretsmanager.Secret(this, 'WebhookSecret', {
-      secretName: `${config.prefix}-link-preview-webhook`,
+      secretName: `${props.prefix}-link-preview-webhook`,
       description: `Shared secret Hasura sends to the link-preview webhook in the ${WEBHOOK_SECRET_HEADER} header`,
       generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
       removalPolicy: RemovalPolicy.DESTROY,
@@ -80,26 +77,26 @@ export class ChatLinkPreview extends Construct {
         'Hasura receives the webhook secret as an ECS secret at task start, so an automatic rotation would make every event fail with 401 until the Hasura tasks restart. Rotate by putting a new value and forcing a new Hasura deployment (the Lambda re-reads the secret every 5 minutes).',
     });
 
-    this.phenomCredentialsSecret = props.phenomCredentialsSecret ?? importCredentialsSecret(this, settings.phenomCredentialsSecretArn);
+    this.phenomCredentialsSecret = props.phenomCredentialsSecret;
 
     const environment: Record<string, string> = {
       WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn,
-      PHENOM_GRAPHQL_URL: settings.phenomGraphqlUrl,
+      PHENOM_GRAPHQL_URL: props.phenomGraphqlUrl,
       ...(this.phenomCredentialsSecret ? { PHENOM_CREDENTIALS_SECRET_ARN: this.phenomCredentialsSecret.secretArn } : {}),
       PHENOM_TIMEOUT_MS: String(PHENOM_TIMEOUT_MS),
-      PREVIEW_URL_TEMPLATE: settings.previewUrlTemplate,
-      CACHE_TTL_HOURS: String(settings.cacheTtlHours),
+      PREVIEW_URL_TEMPLATE: props.previewUrlTemplate,
+      CACHE_TTL_HOURS: String(props.cacheTtlHours),
     } satisfies LinkPreviewEnvironment;
 
     this.function = new ChatFunction(this, 'Function', {
-      ...chatFunctionCommonProps(config),
+      ...functionCommonProps(props),
       entry: 'link-preview/index.ts',
       description: 'Resolves phenom_link chat messages into link_previews (Hasura event-trigger webhook)',
       memorySizeMiB: 256,
       timeout: FUNCTION_TIMEOUT,
       environment,
-      ...chatFunctionVpcProps(platform),
-      database: chatDatabase(platform),
+      ...functionVpcProps(props),
+      database: props.database,
       // Every Hasura event waits for this function's cold start; the extension keeps the SDK out of it.
       secretsFromExtension: true,
     });
@@ -119,9 +116,4 @@ export class ChatLinkPreview extends Construct {
   public grantReadWebhookSecret(grantee: iam.IGrantable): iam.Grant {
     return this.webhookSecret.grantRead(grantee);
   }
-}
-
-/** Imports the configured credentials secret (see importSecret for complete vs partial ARNs). */
-function importCredentialsSecret(scope: Construct, arn: string | undefined): secretsmanager.ISecret | undefined {
-  return arn ? importSecret(scope, 'PhenomCredentials', arn) : undefined;
 }

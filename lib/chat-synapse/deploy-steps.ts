@@ -1,30 +1,31 @@
 import { createHash } from 'node:crypto';
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
-import { ChatFunction } from '../constructs/chat-function';
+import { ChatFunction, ChatFunctionCommonProps, ChatFunctionDatabase, ChatFunctionVpcProps, functionCommonProps, functionVpcProps } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
-import { Platform } from '../platform';
 import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
 import { MATRIX_ROOMS } from '../../chat-domain/rooms';
 import { SynapseSecrets } from './secrets';
 import { logicalIdOf, SynapseService } from './synapse-service';
-import { chatDatabase, chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
 
 /** The admin bot's localpart: @phenom-bot:<server name>. */
 export const ADMIN_BOT_LOCALPART = 'phenom-bot';
 
-export interface SynapseDatabaseSetupProps {
-  readonly config: ChatConfig;
-  readonly platform: Platform;
+export interface SynapseDatabaseSetupProps extends ChatFunctionCommonProps, ChatFunctionVpcProps {
+  /** The RDS instance and its master secret: the step connects with it (to the chat database) to manage Synapse's. */
+  readonly database: ChatFunctionDatabase;
+  /** Synapse's secrets: the role's credentials, and whether they are an adopted server's (`databaseImported`). */
   readonly secrets: SynapseSecrets;
+  /** Synapse's database on the instance. */
   readonly databaseName: string;
+  /** The Matrix server name an adopted database must belong to. */
+  readonly matrixServerName: string;
 }
 
 /**
  * Custom resource (lambda/synapse-database-setup): creates the `synapse` role and database on RDS if
- * missing, or, when the config adopts an existing database (synapse.database.mode "import"), checks
+ * missing, or, when the secrets hold an adopted database's role (`SynapseSecrets.databaseImported`), checks
  * that it is this server's Synapse database and that its role can run Synapse, changing nothing.
  */
 export class SynapseDatabaseSetup extends Construct {
@@ -32,10 +33,11 @@ export class SynapseDatabaseSetup extends Construct {
 
   constructor(scope: Construct, id: string, props: SynapseDatabaseSetupProps) {
     super(scope, id);
+    const mode = props.secrets.databaseImported ? 'import' : 'create';
     const handler = new ChatFunction(this, 'Handler', {
-      ...chatFunctionCommonProps(props.config),
-      ...chatFunctionVpcProps(props.platform),
-      database: chatDatabase(props.platform),
+      ...functionCommonProps(props),
+      ...functionVpcProps(props),
+      database: props.database,
       entry: 'synapse-database-setup/index.ts',
       // Unchanged wording: ChatFunction derives its SG's GroupDescription from it, and a new one replaces the SG.
       description: 'Creates the Synapse role and database (UTF8, C collation, template0) if missing',
@@ -43,8 +45,8 @@ export class SynapseDatabaseSetup extends Construct {
       environment: {
         SYNAPSE_DB_SECRET_ARN: props.secrets.database.secretArn,
         SYNAPSE_DB_NAME: props.databaseName,
-        SYNAPSE_DB_MODE: props.config.synapse.database.mode,
-        SYNAPSE_SERVER_NAME: props.config.matrixServerName,
+        SYNAPSE_DB_MODE: mode,
+        SYNAPSE_SERVER_NAME: props.matrixServerName,
       },
     });
     props.secrets.database.grantRead(handler.function);
@@ -55,17 +57,18 @@ export class SynapseDatabaseSetup extends Construct {
       properties: {
         DatabaseName: props.databaseName,
         DatabaseSecretArn: props.secrets.database.secretArn,
-        Mode: props.config.synapse.database.mode,
-        ServerName: props.config.matrixServerName,
+        Mode: mode,
+        ServerName: props.matrixServerName,
       },
     });
   }
 }
 
-export interface SynapseBootstrapProps {
-  readonly config: ChatConfig;
-  readonly platform: Platform;
+/** The bootstrap's isComplete step runs in the VPC (`vpc`, `vpcSubnets`), where it reaches Synapse directly. */
+export interface SynapseBootstrapProps extends ChatFunctionCommonProps, ChatFunctionVpcProps {
+  /** Synapse's secrets: the registration secret, the bot's password, and the token secret it writes. */
   readonly secrets: SynapseSecrets;
+  /** The homeserver: its internal URL, its task definition (a new one re-runs the step) and its security group. */
   readonly synapse: SynapseService;
 }
 
@@ -81,16 +84,16 @@ export class SynapseBootstrap extends Construct {
 
   constructor(scope: Construct, id: string, props: SynapseBootstrapProps) {
     super(scope, id);
-    const { config, platform, secrets, synapse } = props;
+    const { secrets, synapse } = props;
     const start = new ChatFunction(this, 'Start', {
-      ...chatFunctionCommonProps(config),
+      ...functionCommonProps(props),
       entry: 'synapse-bootstrap-start/index.ts',
       description: 'Accepts the Synapse bootstrap request (the work runs in the isComplete step)',
       timeout: Duration.seconds(DEPLOY_STEPS.synapseBootstrap.startTimeoutSeconds),
     });
     const bootstrap = new ChatFunction(this, 'Handler', {
-      ...chatFunctionCommonProps(config),
-      ...chatFunctionVpcProps(platform),
+      ...functionCommonProps(props),
+      ...functionVpcProps(props),
       entry: 'synapse-bootstrap/index.ts',
       description: 'Waits for Synapse, then registers the admin bot and creates the chat rooms',
       timeout: Duration.seconds(DEPLOY_STEPS.synapseBootstrap.timeoutSeconds),

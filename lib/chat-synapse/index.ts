@@ -1,14 +1,14 @@
 import { CfnOutput, Stack } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
-import { importSecret } from '../constructs/imported-secret';
 import { CHAT_ROOM_DEFINITIONS, matrixRoomAlias } from '../../chat-domain/rooms';
-import { chatServiceCommonProps } from '../construct-props';
-import { Platform } from '../platform';
+import { ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
+import { ChatFunctionDatabase, functionCommonProps, functionVpcProps } from '../constructs/chat-function';
 import { SynapseAdminUi } from './admin-ui-service';
 import { AdminSignIn } from './admin-sign-in';
 import { SynapseRoutes } from './alb-rules';
@@ -19,25 +19,83 @@ import { SynapseService } from './synapse-service';
 
 export { ADMIN_UI_BASE_PATH, ADMIN_UI_HEALTH_CHECK } from './admin-ui-service';
 export { SYNAPSE_RULE_PRIORITIES } from './alb-rules';
-export { ADMIN_BOT_LOCALPART } from './deploy-steps';
+export { ADMIN_BOT_LOCALPART, SynapseBootstrap, SynapseDatabaseSetup } from './deploy-steps';
+export type { SynapseBootstrapProps, SynapseDatabaseSetupProps } from './deploy-steps';
 export { SYNAPSE_HEALTH_CHECK } from './synapse-service';
 
 /** The JSON key of the admin bot's access token in `adminBotTokenSecret`. */
 export const ADMIN_BOT_TOKEN_SECRET_KEY = 'accessToken';
 
-export interface ChatSynapseProps {
-  readonly config: ChatConfig;
-  readonly platform: Platform;
+/** A homeserver's existing database, adopted as it is (docs/operations.md, "Adopt the running homeserver"). */
+export interface AdoptedSynapseDatabase {
+  /** The database's name on the RDS instance. */
+  readonly name: string;
+  /** JSON `{username, password}` of its existing role; Synapse connects as it and nothing changes that role. */
+  readonly credentials: secretsmanager.ISecret;
+}
+
+/** The common service props are those of both tasks (Synapse and the Admin UI) and of the deploy-time functions. */
+export interface ChatSynapseProps extends ChatServiceCommonProps {
+  /** The VPC the deploy-time functions (database setup, bootstrap) run in, in `vpcSubnets`. */
+  readonly vpc: ec2.IVpc;
+  /** The Synapse tasks' security group (8008 from the ALB; out to RDS and 443). */
+  readonly synapseSecurityGroup: ec2.ISecurityGroup;
+  /** The Admin UI tasks' security group (80 from the ALB). */
+  readonly adminUiSecurityGroup: ec2.ISecurityGroup;
+  /** CPU and memory of a Synapse task. */
+  readonly synapseTaskSize: TaskSize;
+  /** CPU and memory of an Admin UI task. */
+  readonly adminUiTaskSize: TaskSize;
+  /** The Matrix server name (the part after the colon in user ids and room aliases). */
+  readonly matrixServerName: string;
+  /** The public host name: Synapse's public_baseurl, the Admin UI and the ALB rules' host header. */
+  readonly domainName: string;
+  /** Days Synapse keeps room history before its retention purge removes it. */
+  readonly historyRetentionDays: number;
+  /** What is in front of the ALB (`cloudflare` or `none`), which decides whose client address the edge proxy believes. */
+  readonly edgeProvider: string;
+  /**
+   * The RDS instance Synapse's database lives on, with its master secret: the setup step connects
+   * with it to create (or, for an adopted database, check) Synapse's role and database.
+   */
+  readonly database: ChatFunctionDatabase;
+  /** The user pool Synapse signs users in with over OIDC, and the ALB's admin sign-in uses. */
+  readonly userPool: cognito.IUserPool;
+  /** The pool's hosted-UI domain, for the ALB's authenticate-cognito action in front of the admin paths. */
+  readonly userPoolDomain: cognito.IUserPoolDomain;
+  /** The shared ALB's HTTPS listener the Matrix and admin routes are added to. */
+  readonly listener: elbv2.IApplicationListener;
   /**
    * The chat-clients secret (contract C4, `ChatShared.clientsSecret`): Synapse
    * reads `synapseOidcClientId` and `synapseOidcClientSecret` from it.
    */
   readonly clientsSecret: secretsmanager.ISecret;
   /**
-   * The name of Synapse's database when this stack creates it.
-   * @default - 'synapse', or `synapse.database.name` when the config adopts an existing database
+   * Source CIDRs, as the ALB sees them, that alone may reach `/_synapse/admin/*`.
+   * @default - from anywhere, behind Cognito sign-in at the ALB and Synapse's own admin check
+   */
+  readonly adminApiAllowedCidrs?: readonly string[];
+  /**
+   * The name of Synapse's database when this construct creates it.
+   * @default - 'synapse', or `adoptedDatabase.name` when a database is adopted
    */
   readonly databaseName?: string;
+  /**
+   * Adopt this existing database instead of creating one: the setup step checks it is this server's
+   * Synapse database and that its role can run Synapse, changing nothing.
+   * @default - a `synapse` role with a generated password and its database are created if missing
+   */
+  readonly adoptedDatabase?: AdoptedSynapseDatabase;
+  /**
+   * An existing homeserver's signing key (its key file line), to keep that server's federation identity.
+   * @default - a seed is generated and the image derives the key from it (a new identity)
+   */
+  readonly signingKeySecret?: secretsmanager.ISecret;
+  /**
+   * Keep the media bucket (and every uploaded file) when the stack is deleted.
+   * @default false - the bucket and its objects are deleted with the stack
+   */
+  readonly retainMedia?: boolean;
 }
 
 /**
@@ -64,34 +122,42 @@ export class ChatSynapse extends Construct {
   public readonly adminBotUserId: string;
 
   constructor(scope: Construct, id: string, props: ChatSynapseProps) {
-    super(scope, id);
-    const { config, platform } = props;
-    const adopted = config.synapse.database.mode === 'import' ? config.synapse.database : undefined;
+    const adopted = props.adoptedDatabase;
+    // Checked before super(): refused props leave no empty construct behind in the tree.
     if (adopted && props.databaseName && props.databaseName !== adopted.name) {
-      throw new Error(`ChatSynapse: databaseName "${props.databaseName}" contradicts synapse.database.name "${adopted.name}" of the adopted database`);
+      throw new Error(`${id}: databaseName "${props.databaseName}" contradicts adoptedDatabase.name "${adopted.name}"`);
     }
+    super(scope, id);
     const databaseName = adopted?.name ?? props.databaseName ?? 'synapse';
+    const functionProps = { ...functionCommonProps(props), ...functionVpcProps(props) };
 
     // Adopting an existing homeserver (docs/operations.md, "Adopt the running homeserver"): its
     // signing key and its database role come from secrets the operator made; nothing is generated for them.
     this.secrets = new SynapseSecrets(this, 'Secrets', {
-      prefix: config.prefix,
-      importedSigningKey: config.synapse.signingKeySecretArn ? importSecret(this, 'ImportedSigningKey', config.synapse.signingKeySecretArn) : undefined,
-      importedDatabase: adopted ? importSecret(this, 'ImportedDatabaseCredentials', adopted.secretArn) : undefined,
+      prefix: props.prefix,
+      importedSigningKey: props.signingKeySecret,
+      importedDatabase: adopted?.credentials,
     });
-    this.mediaBucket = new SynapseMediaBucket(this, 'Media', { retain: config.production }).bucket;
-    this.databaseSetup = new SynapseDatabaseSetup(this, 'DatabaseSetup', { config, platform, secrets: this.secrets, databaseName });
+    this.mediaBucket = new SynapseMediaBucket(this, 'Media', { retain: props.retainMedia ?? false }).bucket;
+    this.databaseSetup = new SynapseDatabaseSetup(this, 'DatabaseSetup', {
+      ...functionProps,
+      database: props.database,
+      secrets: this.secrets,
+      databaseName,
+      matrixServerName: props.matrixServerName,
+    });
 
+    const serviceProps: ChatServiceCommonProps = { ...fargateCommonProps(props), prefix: props.prefix };
     this.synapse = new SynapseService(this, 'Synapse', {
-      ...chatServiceCommonProps(config, platform),
-      securityGroup: platform.securityGroups.synapse,
-      taskSize: config.services.synapse,
-      serverName: config.matrixServerName,
-      domainName: config.domainName,
-      historyRetentionDays: config.synapse.historyRetentionDays,
-      edgeProvider: config.edge.provider,
-      database: platform.database.instance,
-      userPool: platform.userPool.userPool,
+      ...serviceProps,
+      securityGroup: props.synapseSecurityGroup,
+      taskSize: props.synapseTaskSize,
+      serverName: props.matrixServerName,
+      domainName: props.domainName,
+      historyRetentionDays: props.historyRetentionDays,
+      edgeProvider: props.edgeProvider,
+      database: props.database.instance,
+      userPool: props.userPool,
       secrets: this.secrets,
       clientsSecret: props.clientsSecret,
       mediaBucket: this.mediaBucket,
@@ -99,7 +165,7 @@ export class ChatSynapse extends Construct {
       // Everyone is entitled to Phenom Community: Synapse joins each new account at registration, before
       // the membership reconciler (lib/chat-shared/membership-reconciler.ts) adds the other rooms.
       autoJoin: {
-        roomAliases: CHAT_ROOM_DEFINITIONS.filter((r) => r.key === 'community').map((r) => matrixRoomAlias(r, config.matrixServerName)),
+        roomAliases: CHAT_ROOM_DEFINITIONS.filter((r) => r.key === 'community').map((r) => matrixRoomAlias(r, props.matrixServerName)),
         inviterLocalpart: ADMIN_BOT_LOCALPART,
       },
     });
@@ -107,25 +173,25 @@ export class ChatSynapse extends Construct {
     this.synapse.service.node.addDependency(this.databaseSetup.resource);
 
     this.adminUi = new SynapseAdminUi(this, 'AdminUi', {
-      ...chatServiceCommonProps(config, platform),
-      securityGroup: platform.securityGroups.ecsTasks,
-      taskSize: config.services.synapseAdmin,
-      domainName: config.domainName,
+      ...serviceProps,
+      securityGroup: props.adminUiSecurityGroup,
+      taskSize: props.adminUiTaskSize,
+      domainName: props.domainName,
     });
 
     this.adminSignIn = new AdminSignIn(this, 'AdminSignIn', {
-      userPool: platform.userPool.userPool,
-      userPoolDomain: platform.userPool.domain,
-      domainName: config.domainName,
-      prefix: config.prefix,
+      userPool: props.userPool,
+      userPoolDomain: props.userPoolDomain,
+      domainName: props.domainName,
+      prefix: props.prefix,
     });
     this.routes = new SynapseRoutes(this, 'Routes', {
-      listener: platform.listener,
-      domainName: config.domainName,
+      listener: props.listener,
+      domainName: props.domainName,
       synapse: this.synapse.targetGroup,
       adminUi: this.adminUi.targetGroup,
       adminSignIn: this.adminSignIn,
-      adminApiAllowedCidrs: config.synapse.adminApiAllowedCidrs,
+      adminApiAllowedCidrs: props.adminApiAllowedCidrs ?? [],
     });
     // ECS refuses a target group that no listener rule uses yet.
     this.synapse.service.node.addDependency(this.routes.synapseRule);
@@ -133,14 +199,14 @@ export class ChatSynapse extends Construct {
     // The Admin UI is a client of Synapse's admin API and nothing else: it starts once Synapse is stable.
     this.adminUi.service.node.addDependency(this.synapse.service);
 
-    this.bootstrap = new SynapseBootstrap(this, 'Bootstrap', { config, platform, secrets: this.secrets, synapse: this.synapse });
+    this.bootstrap = new SynapseBootstrap(this, 'Bootstrap', { ...functionProps, secrets: this.secrets, synapse: this.synapse });
     this.internalUrl = this.synapse.internalUrl;
     this.adminBotTokenSecret = this.secrets.botToken;
     this.adminBotUserId = this.bootstrap.resource.getAttString('BotUserId');
 
     // At stack scope, so the output keys the runbook reads stay readable (no construct-path hash).
     new CfnOutput(Stack.of(this), 'AdminUiUrl', {
-      value: `https://${config.domainName}/chat-admin/`,
+      value: `https://${props.domainName}/chat-admin/`,
       description: 'Synapse Admin: Cognito sign-in, then "Sign in with SSO"; members of chat-admin are Synapse server admins',
     });
     new CfnOutput(Stack.of(this), 'AdminBotUserId', { value: this.adminBotUserId, description: 'The Synapse admin bot registered during deploy' });

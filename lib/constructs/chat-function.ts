@@ -35,6 +35,27 @@ export interface ChatFunctionCommonProps {
   readonly retainLogs?: boolean;
 }
 
+/** Where a function runs in the VPC (with its own security group). */
+export interface ChatFunctionVpcProps {
+  /** The VPC the function runs in; it gets a security group of its own there. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * The function's subnets in `vpc`.
+   * @default - the private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+}
+
+/** The common props a construct took, as ChatFunction takes them (the construct's other props stay out). */
+export function functionCommonProps(props: ChatFunctionCommonProps): ChatFunctionCommonProps {
+  return { prefix: props.prefix, logRetention: props.logRetention, retainLogs: props.retainLogs };
+}
+
+/** The VPC placement a construct took, as ChatFunction takes it. */
+export function functionVpcProps(props: ChatFunctionVpcProps): ChatFunctionVpcProps {
+  return { vpc: props.vpc, vpcSubnets: props.vpcSubnets };
+}
+
 export interface ChatFunctionProps extends ChatFunctionCommonProps {
   /** Entry file relative to `lambda/`, e.g. `link-preview/index.ts`. */
   readonly entry: string;

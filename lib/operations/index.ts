@@ -14,6 +14,7 @@ import { LambdaLogGroups } from './lambda-log-groups';
 import { ChatMonitoring, MonitoredFunction, MonitoredService, pascal, PowertoolsMetricsSource } from './monitoring';
 import { ChatLogQueries } from './queries';
 import { SynapseHistoryPurge } from './synapse-history-purge';
+import { synapseHistoryPurgePlatformProps } from '../construct-props';
 import { ChatWaf } from './waf';
 import { keepOnceCreated } from '../removal-policy';
 
@@ -85,8 +86,7 @@ export class ChatOperations extends Construct {
     }
     if (props.synapse) {
       this.historyPurge = new SynapseHistoryPurge(this, 'SynapseHistoryPurge', {
-        config,
-        platform,
+        ...synapseHistoryPurgePlatformProps(config, platform),
         synapseUrl: props.synapse.internalUrl,
         synapse: props.synapse.connections,
         synapsePort: props.synapse.port,

@@ -5,19 +5,19 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { MATRIX_ROOMS } from '../../chat-domain/rooms';
-import { ChatConfig } from '../config';
-import { ChatFunction } from '../constructs/chat-function';
-import { Platform } from '../platform';
-import { chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
+import { ChatFunction, ChatFunctionCommonProps, ChatFunctionVpcProps, functionCommonProps, functionVpcProps } from '../constructs/chat-function';
 
 /** The app's rooms by alias (the ones the Synapse bootstrap creates); the purge resolves them on every run. */
 export function chatRoomAliases(matrixServerName: string): string[] {
   return MATRIX_ROOMS.map((room) => `#${room.alias}:${matrixServerName}`);
 }
 
-export interface SynapseHistoryPurgeProps {
-  readonly config: ChatConfig;
-  readonly platform: Platform;
+/** The purge function runs in the VPC (`vpc`, `vpcSubnets`), where it reaches Synapse directly. */
+export interface SynapseHistoryPurgeProps extends ChatFunctionCommonProps, ChatFunctionVpcProps {
+  /** Days of room history kept: each run purges the events older than that. */
+  readonly historyRetentionDays: number;
+  /** The Matrix server name of the chat rooms' aliases (#<alias>:<server name>). */
+  readonly matrixServerName: string;
   /** Synapse's base URL as reachable from the VPC, e.g. http://synapse.phenom-development.internal:8008. */
   readonly synapseUrl: string;
   /**
@@ -25,7 +25,10 @@ export interface SynapseHistoryPurgeProps {
    * @default - no rule is added (the caller opens the path)
    */
   readonly synapse?: ec2.IConnectable;
-  /** @default 8008 */
+  /**
+   * The port the rule into `synapse` opens.
+   * @default 8008 - Synapse's listener port
+   */
   readonly synapsePort?: number;
   /** The secret holding a Synapse server-admin access token. */
   readonly adminTokenSecret: secretsmanager.ISecret;
@@ -44,7 +47,7 @@ export interface SynapseHistoryPurgeProps {
 /**
  * Seed 003's "purge old room events" maintenance, automated: an EventBridge rule
  * runs a Lambda daily that calls Synapse's purge_history admin API for each chat
- * room with a cut-off of `synapse.historyRetentionDays` (90 by default).
+ * room with a cut-off of `historyRetentionDays`.
  */
 export class SynapseHistoryPurge extends Construct {
   public readonly handler: ChatFunction;
@@ -52,12 +55,11 @@ export class SynapseHistoryPurge extends Construct {
 
   constructor(scope: Construct, id: string, props: SynapseHistoryPurgeProps) {
     super(scope, id);
-    const { config } = props;
     this.handler = new ChatFunction(this, 'Handler', {
-      ...chatFunctionCommonProps(config),
-      ...chatFunctionVpcProps(props.platform),
+      ...functionCommonProps(props),
+      ...functionVpcProps(props),
       entry: 'synapse-purge-history/index.ts',
-      description: `Purges Synapse room history older than ${config.synapse.historyRetentionDays} days`,
+      description: `Purges Synapse room history older than ${props.historyRetentionDays} days`,
       // A purge of a busy room can take minutes (seed 003); the handler polls until done or out of time.
       timeout: Duration.minutes(15),
       memorySizeMiB: 256,
@@ -65,8 +67,8 @@ export class SynapseHistoryPurge extends Construct {
         SYNAPSE_URL: props.synapseUrl,
         ADMIN_TOKEN_SECRET_ARN: props.adminTokenSecret.secretArn,
         ...(props.adminTokenSecretKey ? { ADMIN_TOKEN_SECRET_KEY_NAME: props.adminTokenSecretKey } : {}),
-        RETENTION_DAYS: String(config.synapse.historyRetentionDays),
-        ROOM_ALIASES: chatRoomAliases(config.matrixServerName).join(','),
+        RETENTION_DAYS: String(props.historyRetentionDays),
+        ROOM_ALIASES: chatRoomAliases(props.matrixServerName).join(','),
       },
     });
     props.adminTokenSecret.grantRead(this.handler.function);

@@ -6,6 +6,7 @@ import { ChatHasuraLite, HASURA_RULE_PRIORITY } from '../../../lib/chat-hasura-l
 import { HASURA_START_SCRIPT } from '../../../lib/chat-hasura-lite/engine-start-script';
 import { metadataContentHash } from '../../../lib/chat-hasura-lite/metadata';
 import { ChatConfig, loadConfig } from '../../../lib/config';
+import { chatHasuraLiteProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
 
@@ -24,7 +25,7 @@ function synth(envName: 'development' | 'production', edit?: (env: Record<string
   const platform = new Platform(stack, 'Platform', { config });
   const webhookSecret = new secretsmanager.Secret(stack, 'WebhookSecret', { generateSecretString: { passwordLength: 48, excludePunctuation: true } });
   Validations.of(webhookSecret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'test double of the link-preview webhook secret' });
-  new ChatHasuraLite(stack, 'ChatHasuraLite', { config, platform, linkPreview: { webhookUrl: 'https://abc.lambda-url.us-east-1.on.aws/', webhookSecret } });
+  new ChatHasuraLite(stack, 'ChatHasuraLite', chatHasuraLiteProps(stack, config, platform, { webhookUrl: 'https://abc.lambda-url.us-east-1.on.aws/', webhookSecret }));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   app.synth();
   return { template: Template.fromStack(stack), config };
@@ -253,5 +254,29 @@ describe('the whole development stack', () => {
     const graphql = rules.filter((r) => JSON.stringify(r.Properties.Conditions).includes('/v1/graphql'));
     expect(graphql.map((r) => r.Properties.Priority)).toEqual([HASURA_RULE_PRIORITY]);
     expect(rules.filter((r) => r.Properties.Priority === HASURA_RULE_PRIORITY)).toHaveLength(1);
+  });
+});
+
+describe('ChatHasuraLite refuses an engine choice that is not exactly one, building nothing', () => {
+  const config = loadConfig(cdkJsonEnvironments(), 'development');
+  const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'HasuraRefusals', { env: { region: config.region } });
+  const platform = new Platform(stack, 'Platform', { config });
+  const webhookSecret = new secretsmanager.Secret(stack, 'WebhookSecret');
+  const created = chatHasuraLiteProps(stack, config, platform, { webhookUrl: 'https://abc.lambda-url.us-east-1.on.aws/', webhookSecret });
+  const adminSecret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Admin', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hasura-admin-AbCdEf');
+
+  it.each([
+    ['both', { existingEngine: { endpoint: 'https://hasura.example.com/v1/graphql', adminSecret } }, /pass engine \(create one\) or existingEngine \(use one\), not both/],
+    ['neither', { engine: undefined }, /pass engine \(create one\) or existingEngine \(use one\)$/],
+    [
+      'an endpoint that is no URL',
+      { engine: undefined, existingEngine: { endpoint: 'hasura.example.com/v1/graphql', adminSecret } },
+      /existingEngine.endpoint must be an http\(s\) URL, got "hasura.example.com\/v1\/graphql"/,
+    ],
+    ['a non-http endpoint', { engine: undefined, existingEngine: { endpoint: 'ftp://hasura.example.com/v1/graphql', adminSecret } }, /existingEngine.endpoint must be an http\(s\) URL/],
+  ])('%s', (_name, change, message) => {
+    const id = `Refused${_name.replace(/\W/g, '')}`;
+    expect(() => new ChatHasuraLite(stack, id, { ...created, ...change })).toThrow(message);
+    expect(stack.node.tryFindChild(id)).toBeUndefined();
   });
 });

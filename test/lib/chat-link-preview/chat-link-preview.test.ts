@@ -1,7 +1,12 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ChatLinkPreview } from '../../../lib/chat-link-preview';
 import { loadConfig } from '../../../lib/config';
+import { chatLinkPreviewProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
 
@@ -134,7 +139,7 @@ describe('ChatLinkPreview with Phenom credentials configured', () => {
   const config = loadConfig(envs, 'development');
   const stack = new Stack(new App(), 'LinkPreviewOnly', { env: { region: 'us-east-1' } });
   const platform = new Platform(stack, 'Platform', { config });
-  const linkPreview = new ChatLinkPreview(stack, 'ChatLinkPreview', { config, platform });
+  const linkPreview = new ChatLinkPreview(stack, 'ChatLinkPreview', chatLinkPreviewProps(stack, config, platform));
   const template = Template.fromStack(stack);
   const resources = template.toJSON().Resources as Resources;
   const functionId = onlyId(resources, 'AWS::Lambda::Function', (p) => p.Description === DESCRIPTION);
@@ -150,5 +155,62 @@ describe('ChatLinkPreview with Phenom credentials configured', () => {
     const readable = statements.flatMap((s) => [s.Resource].flat());
     expect(readable).toContainEqual(credentialsArn);
     expect(readable).toHaveLength(3);
+  });
+});
+
+describe('ChatLinkPreview outside this app (flat props only)', () => {
+  // No bundling: the assertions read the template.
+  const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Standalone', { env: { region: 'eu-west-1' } });
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  const dbSecurityGroup = new ec2.SecurityGroup(stack, 'DbSg', { vpc });
+  const instance = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Db', {
+    instanceIdentifier: 'chat',
+    instanceEndpointAddress: 'chat.example.eu-west-1.rds.amazonaws.com',
+    port: 5432,
+    securityGroups: [dbSecurityGroup],
+  });
+  const dbSecret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'DbSecret', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:chat-db-AbC123');
+  new ChatLinkPreview(stack, 'LinkPreview', {
+    prefix: 'acme-test',
+    logRetention: logs.RetentionDays.ONE_WEEK,
+    vpc,
+    database: { instance, secret: dbSecret, databaseName: 'chat' },
+    phenomGraphqlUrl: 'https://api.example.com/v1/graphql',
+    previewUrlTemplate: 'https://example.com/c/{phenomId}',
+    cacheTtlHours: 12,
+  });
+  const template = Template.fromStack(stack);
+
+  it('takes its settings, database and name prefix from the props it is given', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: DESCRIPTION,
+      Environment: {
+        Variables: Match.objectLike({
+          PHENOM_GRAPHQL_URL: 'https://api.example.com/v1/graphql',
+          PREVIEW_URL_TEMPLATE: 'https://example.com/c/{phenomId}',
+          CACHE_TTL_HOURS: '12',
+          DB_HOST: 'chat.example.eu-west-1.rds.amazonaws.com',
+          DB_NAME: 'chat',
+          DB_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:chat-db-AbC123',
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'acme-test-link-preview-webhook' });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+
+  it('reads no Phenom credentials when none are passed', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: DESCRIPTION } }))[0] as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    };
+    expect(fn.Properties.Environment.Variables).not.toHaveProperty('PHENOM_CREDENTIALS_SECRET_ARN');
+  });
+
+  it("lets the function into the database through the database's own security group", () => {
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbSg'), 'GroupId'] },
+      FromPort: 5432,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LinkPreviewFunctionSecurityGroup'), 'GroupId'] },
+    });
   });
 });
