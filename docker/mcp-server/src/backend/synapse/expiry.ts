@@ -1,4 +1,4 @@
-import { MatrixClient } from './matrix-client';
+import { MatrixClient } from '../../../../../chat-clients/matrix-client';
 import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, recordKey, RoomState } from './room-state';
 
 /**
