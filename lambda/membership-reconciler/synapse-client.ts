@@ -90,7 +90,7 @@ export class SynapseMembershipClient extends MatrixClient {
 
   /**
    * The same URL and token as the default of every call, with the MCP server's settings (10 s, one
-   * retry of a short rate limit): the moderation expiry (docker/mcp-server expiry.ts) works on it.
+   * retry of a short rate limit): the moderation expiry (chat-clients/matrix-moderation-expiry.ts) works on it.
    */
   moderation(): MatrixClient {
     return new MatrixClient({ baseUrl: this.baseUrl, accessToken: this.token, timeoutMs: 10_000, rateLimitRetryMaxMs: 2_000 });

@@ -5,7 +5,7 @@ import type { PostAuthenticationTriggerEvent } from 'aws-lambda';
 import { CHAT_ROOMS as BOOTSTRAP_ROOMS, bootstrapSynapse, BotCredentials } from '../../../lambda/synapse-bootstrap/bootstrap';
 import { MatrixClient } from '../../../chat-clients/matrix-client';
 import { SynapseBackend } from '../../../docker/mcp-server/src/backend/synapse/backend';
-import type { ExpiryReport } from '../../../docker/mcp-server/src/backend/synapse/expiry';
+import type { ExpiryReport } from '../../../chat-clients/matrix-moderation-expiry';
 import { MatrixClient as McpMatrixClient } from '../../../chat-clients/matrix-client';
 import { createReconcilerHandler, HandlerDeps } from '../../../lambda/membership-reconciler/handler';
 import { ReconcileReport } from '../../../lambda/membership-reconciler/reconcile';

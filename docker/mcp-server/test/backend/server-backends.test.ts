@@ -4,7 +4,7 @@ import { Account, call, enc, REAL_SYNAPSE, registerAccount, serverNameOf, startT
 import type { TestDatabase } from '../../../../test/support/postgres';
 import { createMigratedDatabase } from '../../../../test/support/postgres/migrated';
 import { startLocalIssuer, type LocalIssuer } from '../../src/auth/local-issuer';
-import { liftExpired } from '../../src/backend/synapse/expiry';
+import { liftExpired } from '../../../../chat-clients/matrix-moderation-expiry';
 import { MatrixClient as McpMatrixClient } from '../../../../chat-clients/matrix-client';
 import { AGENT, ALICE, seedChat } from '../support/chat-fixture';
 import { connect, type ConnectedClient, type ToolResult } from '../support/clients';

@@ -3,10 +3,10 @@ import { Ban, BackendLogger, BanPage, ChatBackend, ChatError, Member, MemberPage
 import { originalForRetry } from '../client-message-id';
 import { requireWithinContentLimit } from '../content';
 import { cannotBanAdmin, cannotBanSelf } from '../moderation';
-import { liftBan, liftMute, putPowerLevel, readRoomState } from './expiry';
+import { liftBan, liftMute, putPowerLevel, readRoomState } from '../../../../../chat-clients/matrix-moderation-expiry';
 import { HttpError } from '../../../../../chat-clients/http';
 import { MatrixClient, MatrixHttpError } from '../../../../../chat-clients/matrix-client';
-import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, recordKey, roleForLevel, RoomState } from './room-state';
+import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, recordKey, roleForLevel, RoomState } from '../../../../../chat-clients/matrix-room-state';
 
 /** Matrix has no phenom_link type: a phenom link is an m.text message carrying this field. */
 export const PHENOM_ID_FIELD = 'com.thephenom.phenom_id';

@@ -6,7 +6,7 @@ import { MatrixClient as BootstrapClient } from '../../../../../chat-clients/mat
 import { MatrixHomeserver } from '../../../../../test/support/matrix-homeserver';
 import { SynapseBackend } from '../../../src/backend/synapse/backend';
 import { synapseBackendConfig } from '../../../src/backend/synapse/config';
-import { liftExpired } from '../../../src/backend/synapse/expiry';
+import { liftExpired } from '../../../../../chat-clients/matrix-moderation-expiry';
 import { MatrixClient } from '../../../../../chat-clients/matrix-client';
 import { chatError } from '../../support/chat-error';
 
