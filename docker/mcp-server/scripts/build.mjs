@@ -3,6 +3,7 @@
 // The server imports the repository's shared modules (chat-domain/, chat-clients/) by relative
 // path; the image lays them out beside the package as the repository does (see the Dockerfile).
 import { dirname, relative, resolve, sep } from 'node:path';
+import { realpathSync } from 'node:fs';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -10,6 +11,7 @@ import { build } from 'esbuild';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outfile = resolve(process.argv[2] ?? resolve(root, 'dist/server.js'));
 const resolving = Symbol('from the package');
+const dependencies = realpathSync(resolve(root, 'node_modules'));
 
 /**
  * A package a shared module imports is this package's dependency, resolved from its node_modules:
@@ -19,9 +21,14 @@ const resolving = Symbol('from the package');
 const sharedModulesUsePackageDependencies = {
   name: 'shared-modules-use-package-dependencies',
   setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.pluginData === resolving || !args.importer || !relative(root, args.importer).startsWith(`..${sep}`)) return undefined;
-      return b.resolve(args.path, { kind: args.kind, resolveDir: root, pluginData: resolving });
+    // Bare package names only: not relative paths, not a package's own #imports.
+    b.onResolve({ filter: /^[^./#]/ }, async (args) => {
+      const fromSharedModule = args.importer && relative(root, args.importer).startsWith(`..${sep}`) && !args.importer.includes(`${sep}node_modules${sep}`);
+      if (args.pluginData === resolving || !fromSharedModule) return undefined;
+      const result = await b.resolve(args.path, { kind: args.kind, resolveDir: root, pluginData: resolving });
+      if (result.errors.length > 0 || result.external || result.path.startsWith(`${dependencies}${sep}`)) return result;
+      // Found further up (the repository root's node_modules), which the image does not have.
+      return { errors: [{ text: `${args.path}, imported by ${relative(root, args.importer)}, is not a dependency of docker/mcp-server/package.json` }] };
     });
   },
 };
