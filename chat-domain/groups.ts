@@ -69,6 +69,12 @@ export const CHAT_GROUPS = {
   },
 } as const satisfies Record<string, ChatGroupDefinition>;
 
+/**
+ * The groups whose members moderate: Matrix power level MATRIX_MODERATOR_POWER_LEVEL in every room,
+ * and the MCP server's moderation tools with a user token that lacks the moderate scope.
+ */
+export const MODERATOR_GROUPS = [CHAT_GROUPS.support.name, CHAT_GROUPS.admin.name] as const;
+
 const GROUPS_BY_NAME: ReadonlyMap<string, ChatGroupDefinition> = new Map(Object.values(CHAT_GROUPS).map((g): [string, ChatGroupDefinition] => [g.name, g]));
 
 export interface ChatEntitlements {

@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BotCredentials, bootstrapSynapse, CredentialStore } from '../lambda/synapse-bootstrap/bootstrap';
-import { MatrixClient } from '../lambda/synapse-bootstrap/matrix-client';
+import { MatrixClient } from '../chat-clients/matrix-client';
 import { parseScriptArgs, runMain } from './cli';
 
 const USAGE =

@@ -1,4 +1,5 @@
-import { HasuraApiError, HasuraClient, HasuraUnreachableError, InconsistentObject, formatInconsistencies } from './hasura-client';
+import { HasuraApiError, HasuraClient, InconsistentObject, formatInconsistencies } from '../../chat-clients/hasura-client';
+import { HttpError } from '../../chat-clients/http';
 import { HasuraMetadata, HasuraSource, HasuraTable, MetadataOwnership, replaceMetadataRequest } from '../../chat-domain/hasura-metadata-directory';
 
 export type { MetadataOwnership };
@@ -76,8 +77,10 @@ async function waitUntilHealthy(client: HasuraClient, upStatuses: readonly numbe
     const status = await client.healthStatus();
     if (status !== undefined && upStatuses.includes(status)) return;
     if (Date.now() + pollMs >= deadline) {
-      throw new HasuraUnreachableError(
+      throw new HttpError(
+        status === undefined ? 'unreachable' : 'status',
         `Hasura did not answer 200 on /healthz after ${attempt} tries (last: ${status ?? 'no answer'}); check the engine's ECS service events and logs (database URL, admin secret, JWT config)`,
+        { status },
       );
     }
     log('waiting for Hasura /healthz', { attempt, status });

@@ -1,6 +1,6 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { applyMetadata, MetadataOwnership } from './apply';
-import { HasuraClient } from './hasura-client';
+import { HasuraClient } from '../../chat-clients/hasura-client';
 import { loadMetadataDirectory } from '../../chat-domain/hasura-metadata-directory';
 import { handlerDeadline } from '../../chat-domain/deploy-step-limits';
 
@@ -47,7 +47,7 @@ export function createHandler(deps: HandlerDeps) {
     const props = parseProperties(event.ResourceProperties);
     const metadata = loadMetadataDirectory(deps.metadataDir);
     const deadline = handlerDeadline(context, deps.safetyMarginMs);
-    const client = new HasuraClient({ baseUrl: props.Endpoint, adminSecret: await deps.adminSecret(), deadline });
+    const client = new HasuraClient({ endpoint: props.Endpoint, adminSecret: await deps.adminSecret(), deadline });
     const result = await applyMetadata({
       client,
       metadata,

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { fetchWithTimeout, HttpAnswer, HttpError } from '../../chat-clients/http';
 import { PHENOM_CONTENT_QUERY, PhenomContent, phenomContentData, phenomContentVariables, toPhenomContent } from './phenom-query';
 
 /** Why the Phenom API could not answer; every kind is worth a retry by Hasura. */
@@ -48,26 +49,21 @@ export function createPhenomClient(options: PhenomClientOptions): PhenomClient {
   return {
     async fetchContent(phenomId) {
       const headers = { 'content-type': 'application/json', accept: 'application/json', ...(await options.credentialHeaders?.()) };
-      const signal = AbortSignal.timeout(options.timeoutMs);
-      let response: Response;
-      let body: unknown;
+      let response: HttpAnswer;
       try {
-        response = await fetch(options.url, {
+        response = await fetchWithTimeout(options.url, {
           method: 'POST',
           headers,
           body: JSON.stringify({ query: PHENOM_CONTENT_QUERY, variables: phenomContentVariables(phenomId) }),
-          signal,
+          timeoutMs: options.timeoutMs,
+          what: 'the Phenom API',
+          unanswered: (why) => (why.failure === 'timeout' ? `the Phenom API did not answer within ${why.timeoutMs} ms` : `the Phenom API could not be reached: ${(why.cause as Error).message}`),
         });
-        const text = await response.text();
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = undefined;
-        }
       } catch (err) {
-        if (signal.aborted) throw new UpstreamError('timeout', `the Phenom API did not answer within ${options.timeoutMs} ms`);
-        throw new UpstreamError('network', `the Phenom API could not be reached: ${(err as Error).message}`);
+        if (err instanceof HttpError) throw new UpstreamError(err.failure === 'timeout' ? 'timeout' : 'network', err.message);
+        throw err;
       }
+      const body = response.json;
 
       if (!response.ok) throw new UpstreamError('http_status', `the Phenom API answered HTTP ${response.status}`);
       const envelope = graphqlEnvelope.safeParse(body);

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { ExpiryReport } from '../../docker/mcp-server/src/backend/synapse/expiry';
+import type { ExpiryReport } from '../../chat-clients/matrix-moderation-expiry';
 import { LIFT_EXPIRED_MODERATION, parseReconcileRequest } from './event';
 import { liftExpiredModeration } from './moderation-expiry';
 import { reconcileAll, ReconcileDeps, ReconcileReport, reconcileUser } from './reconcile';

@@ -1,8 +1,7 @@
-import { MatrixClient as ModerationClient } from '../../docker/mcp-server/src/backend/synapse/matrix-client';
+import { MatrixClient, MatrixHttpError } from '../../chat-clients/matrix-client';
 import { SynapseAdminHttp } from '../shared/synapse-server-admins';
-import { MatrixClient, MatrixHttpError } from '../synapse-bootstrap/matrix-client';
 
-export { MatrixHttpError } from '../synapse-bootstrap/matrix-client';
+export { MatrixHttpError } from '../../chat-clients/matrix-client';
 
 /** A state event as GET /rooms/{roomId}/state returns it. */
 export interface StateEvent {
@@ -89,9 +88,12 @@ export class SynapseMembershipClient extends MatrixClient {
     return new SynapseAdminHttp({ baseUrl: this.baseUrl, accessToken: this.token });
   }
 
-  /** The MCP server's Matrix client (docker/mcp-server), with the same URL and token: expiry.ts works on it. */
-  moderation(): ModerationClient {
-    return new ModerationClient({ baseUrl: this.baseUrl, accessToken: this.token });
+  /**
+   * The same URL and token as the default of every call, with the MCP server's settings (10 s, one
+   * retry of a short rate limit): the moderation expiry (chat-clients/matrix-moderation-expiry.ts) works on it.
+   */
+  moderation(): MatrixClient {
+    return new MatrixClient({ baseUrl: this.baseUrl, accessToken: this.token, timeoutMs: 10_000, rateLimitRetryMaxMs: 2_000 });
   }
 
   powerLevels(roomId: string): Promise<Record<string, unknown>> {

@@ -11,6 +11,8 @@
  * external id) kept by `keepIf`.
  */
 
+import { MatrixClient, MatrixHttpError } from '../../chat-clients/matrix-client';
+
 /** A Matrix user id as Synapse stores it: `@localpart:server` (server may carry a port). */
 const USER_ID = /^@[a-z0-9._=\-/+]+:[A-Za-z0-9.-]+(?::\d{1,5})?$/;
 
@@ -97,30 +99,14 @@ export interface SynapseAdminHttpOptions {
   readonly timeoutMs?: number;
 }
 
-/** A non-2xx answer from Synapse's admin API. */
-export class SynapseAdminError extends Error {
-  constructor(
-    readonly status: number,
-    readonly errcode: string | undefined,
-    method: string,
-    path: string,
-    serverMessage: string,
-  ) {
-    super(`${method} ${path} answered ${status}${errcode ? ` ${errcode}` : ''}: ${serverMessage}`);
-    this.name = 'SynapseAdminError';
-  }
-}
-
 /** The two admin API calls the sync needs, over HTTP. */
 export class SynapseAdminHttp implements SynapseAdminPort {
-  private readonly baseUrl: string;
-  private readonly timeoutMs: number;
+  private readonly client: MatrixClient;
 
-  constructor(private readonly options: SynapseAdminHttpOptions) {
+  constructor(options: SynapseAdminHttpOptions) {
     if (!/^https?:\/\/[^/\s]+/.test(options.baseUrl)) throw new Error(`baseUrl must be an absolute http(s) URL, got ${options.baseUrl}`);
     if (!options.accessToken) throw new Error('accessToken must be a server admin access token');
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.client = new MatrixClient({ baseUrl: options.baseUrl, accessToken: options.accessToken, timeoutMs: options.timeoutMs ?? 10_000 });
   }
 
   async listServerAdmins(): Promise<string[]> {
@@ -129,9 +115,10 @@ export class SynapseAdminHttp implements SynapseAdminPort {
     while (from !== undefined) {
       // Newer Synapse filters on admins=true; 1.67 ignores it and lists everyone, so filter here too.
       // 1.67 reports admin as 0/1, newer versions as a boolean.
-      const page: { users: Array<{ name: string; admin: boolean | number; deactivated?: boolean | number }>; next_token?: string | number } = await this.request(
+      const page: { users: Array<{ name: string; admin: boolean | number; deactivated?: boolean | number }>; next_token?: string | number } = await this.client.request(
         'GET',
-        `/_synapse/admin/v2/users?from=${encodeURIComponent(from)}&limit=100&guests=false&admins=true`,
+        '/_synapse/admin/v2/users',
+        { query: { from, limit: '100', guests: 'false', admins: 'true' } },
       );
       for (const u of page.users) if (Boolean(u.admin) && !u.deactivated) admins.push(u.name);
       from = page.next_token === undefined || page.next_token === null ? undefined : String(page.next_token);
@@ -143,35 +130,11 @@ export class SynapseAdminHttp implements SynapseAdminPort {
     // The v1 admin-flag endpoint only updates an existing row (404 when there is none). PUT v2/users would
     // create the account instead, which the sync must never do: Synapse creates users at first SSO sign-in.
     try {
-      await this.request('PUT', `/_synapse/admin/v1/users/${encodeURIComponent(userId)}/admin`, { admin });
+      await this.client.request('PUT', `/_synapse/admin/v1/users/${encodeURIComponent(userId)}/admin`, { body: { admin } });
       return true;
     } catch (err) {
-      if (err instanceof SynapseAdminError && err.status === 404) return false;
+      if (err instanceof MatrixHttpError && err.status === 404) return false;
       throw err;
     }
-  }
-
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${this.options.accessToken}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      throw new Error(`${method} ${path}: Synapse did not answer (${err instanceof Error ? err.message : String(err)})`, { cause: err });
-    }
-    const text = await res.text();
-    let json: { errcode?: string; error?: string } | undefined;
-    try {
-      json = text ? JSON.parse(text) : {};
-    } catch {
-      json = undefined;
-    }
-    if (!res.ok) throw new SynapseAdminError(res.status, json?.errcode, method, path.split('?')[0], json?.error ?? text.slice(0, 200));
-    if (json === undefined) throw new Error(`${method} ${path}: Synapse answered ${res.status} with a body that is not JSON`);
-    return json as T;
   }
 }

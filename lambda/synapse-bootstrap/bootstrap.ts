@@ -1,5 +1,5 @@
 import { MATRIX_ROOMS, MatrixRoomSpec } from '../../chat-domain/rooms';
-import { MatrixClient, MatrixHttpError } from './matrix-client';
+import { MatrixClient, MatrixHttpError } from '../../chat-clients/matrix-client';
 
 /** One of the chat rooms the bootstrap makes sure exists. */
 export type RoomSpec = MatrixRoomSpec;

@@ -5,7 +5,7 @@ import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { DEPLOY_STEPS, DEPLOY_STEP_SDK_CONFIG, handlerDeadline } from '../../chat-domain/deploy-step-limits';
 import type { BootstrapStartData } from '../synapse-bootstrap-start';
 import { bootstrapSynapse } from './bootstrap';
-import { MatrixClient } from './matrix-client';
+import { MatrixClient } from '../../chat-clients/matrix-client';
 import { secretsManagerCredentialStore } from './secrets-store';
 
 /**

@@ -1,6 +1,6 @@
-import { MatrixClient } from '../synapse-bootstrap/matrix-client';
+import { MatrixClient } from '../../chat-clients/matrix-client';
 
-export { MatrixHttpError } from '../synapse-bootstrap/matrix-client';
+export { MatrixHttpError } from '../../chat-clients/matrix-client';
 
 export type PurgeStatus = 'active' | 'complete' | 'failed';
 

@@ -32,12 +32,6 @@ const clientSecretKey = (secret: secretsmanager.ISecret, key: keyof typeof CHAT_
 const DEFAULT_BOT_TOKEN_KEY = 'accessToken';
 
 /**
- * Everything in the image's build context that the image does not need: excluded so the asset
- * hash (computed at synth, without Docker) stays fast and changes only when the source does.
- */
-export const MCP_IMAGE_EXCLUDE = ['node_modules', '**/node_modules', 'dist', 'test', 'bench', 'coverage', '*.log', '.env*'];
-
-/**
  * The deploy-time steps (custom resources) the MCP server may need before its first task starts.
  * Only the selected backend's are used: the first `/health` of a task performs the agent's first
  * call to its backend (for the hasura backend, the machine account's first Cognito login), so a
@@ -191,7 +185,8 @@ export class ChatMcpServer extends Construct {
       containers: [
         {
           id: 'McpServer',
-          image: { directory: 'mcp-server', exclude: MCP_IMAGE_EXCLUDE },
+          // The repository root, because the server bundles chat-domain/ and chat-clients/; /.dockerignore keeps only what the image needs.
+          image: { directory: 'mcp-server', repoRootContext: true },
           streamPrefix: 'mcp',
           healthCheck: { ...hc, command: `node -e "fetch('http://127.0.0.1:${MCP_SERVER_PORT}${hc.path}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"` },
           options: {

@@ -42,6 +42,12 @@ export interface DockerAssetImageOptions {
   readonly exclude?: string[];
   /** `--build-arg`s; part of the asset hash, so changing one rebuilds the image. @default - none */
   readonly buildArgs?: Record<string, string>;
+  /**
+   * Build with the repository root as the context (kept small by the root .dockerignore) and
+   * `docker/<directory>/Dockerfile` as the file, for an image that bundles chat-domain/ and chat-clients/.
+   * @default false - the context is `docker/<directory>` itself
+   */
+  readonly repoRootContext?: boolean;
 }
 
 /**
@@ -49,7 +55,9 @@ export interface DockerAssetImageOptions {
  * pushed to the CDK assets repository in ECR, so tasks pull it from ECR (never Docker Hub) when they start.
  */
 export function dockerAssetImage(architecture: ImageArchitecture, directory: string, options: DockerAssetImageOptions = {}): ecs.ContainerImage {
-  return ecs.ContainerImage.fromAsset(path.join(REPO_ROOT, 'docker', directory), {
+  const context = options.repoRootContext ? { directory: REPO_ROOT, file: path.join('docker', directory, 'Dockerfile') } : { directory: path.join(REPO_ROOT, 'docker', directory) };
+  return ecs.ContainerImage.fromAsset(context.directory, {
+    file: context.file,
     platform: containerPlatform(architecture).assetPlatform,
     exclude: options.exclude,
     buildArgs: options.buildArgs,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MatrixClient } from '../../lambda/synapse-bootstrap/matrix-client';
+import { MatrixClient } from '../../chat-clients/matrix-client';
 import { MatrixHomeserver, MatrixHomeserverOptions } from './matrix-homeserver';
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MODERATOR_GROUPS } from '../../../chat-domain/groups';
 import type { LogLevel } from './log';
 
 /** Comma-separated list → trimmed, non-empty entries. */
@@ -39,7 +40,7 @@ const EnvSchema = z.object({
   READ_SCOPE: z.string().default('chat/read'),
   MODERATE_SCOPE: z.string().default('chat/moderate'),
   /** Cognito groups that may moderate without the moderate scope (user tokens of support staff). */
-  MODERATOR_GROUPS: list.default(['chat-support', 'chat-admin']),
+  MODERATOR_GROUPS: list.default([...MODERATOR_GROUPS]),
   /**
    * Exact origins (scheme://host[:port]) a browser-borne request may come from; others get 403.
    * When MCP_RESOURCE_URL is on loopback, localhost origins on any port are allowed as well.

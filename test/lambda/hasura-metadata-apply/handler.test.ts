@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { parse } from 'yaml';
 import { createHandler } from '../../../lambda/hasura-metadata-apply/handler';
-import { HasuraClient } from '../../../lambda/hasura-metadata-apply/hasura-client';
+import { HasuraClient } from '../../../chat-clients/hasura-client';
 import { startSilentHttpServer } from '../../support/net';
 import { HasuraStandIn } from './hasura-stand-in';
 
@@ -279,7 +279,7 @@ describe('HasuraClient within a deadline', () => {
   it('cuts a metadata call to the time left, so an engine that never answers fails the step before its Lambda timeout', async () => {
     const silent = await startSilentHttpServer();
     try {
-      const client = new HasuraClient({ baseUrl: silent.url, adminSecret: ADMIN_SECRET, deadline: Date.now() + 400 });
+      const client = new HasuraClient({ endpoint: silent.url, adminSecret: ADMIN_SECRET, deadline: Date.now() + 400 });
       const started = Date.now();
       await expect(client.metadata({ type: 'replace_metadata', args: {} })).rejects.toThrow(/^replace_metadata: could not reach Hasura at .*: no answer within [1-4]\d\d ms$/);
       expect(Date.now() - started).toBeLessThan(2_000);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { SynapseAdminError, SynapseAdminHttp, syncServerAdmins } from '../../../lambda/shared/synapse-server-admins';
-import { MatrixClient } from '../../../lambda/synapse-bootstrap/matrix-client';
+import { SynapseAdminHttp, syncServerAdmins } from '../../../lambda/shared/synapse-server-admins';
+import { MatrixClient, MatrixHttpError } from '../../../chat-clients/matrix-client';
 import { MatrixHomeserver } from '../../support/matrix-homeserver';
 
 describe('syncServerAdmins against the stand-in homeserver', () => {
@@ -76,7 +76,7 @@ describe('syncServerAdmins against the stand-in homeserver', () => {
   it("reports Synapse's refusal when the token is not a server admin's", async () => {
     const plain = hs.createUser('mallory');
     const run = syncServerAdmins(new SynapseAdminHttp({ baseUrl: hs.url, accessToken: plain.accessToken }), { members: ['@mallory:chat.test'], keep: [plain.userId] });
-    await expect(run).rejects.toThrow(new SynapseAdminError(403, 'M_FORBIDDEN', 'GET', '/_synapse/admin/v2/users', 'You are not a server admin'));
+    await expect(run).rejects.toThrow(new MatrixHttpError(403, 'M_FORBIDDEN', 'You are not a server admin', 'GET', '/_synapse/admin/v2/users'));
   });
 
   it('names the call when Synapse does not answer', async () => {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { BootstrapError, BotCredentials, bootstrapSynapse, CHAT_ROOMS, CredentialStore, MODERATION_POWER_LEVELS, RoomSpec } from '../../../lambda/synapse-bootstrap/bootstrap';
-import { MatrixClient, registrationMac } from '../../../lambda/synapse-bootstrap/matrix-client';
+import { MatrixClient, registrationMac } from '../../../chat-clients/matrix-client';
 import { MatrixHomeserver } from '../../support/matrix-homeserver';
 
 class MemoryStore implements CredentialStore {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_HASURA_IMAGE } from '../../../lib/config';
@@ -9,7 +9,7 @@ const STACK = 'PhenomChat-development';
 const DOCKER = join(__dirname, '../../../docker');
 
 /** The docker image assets of a synthesized stack, as `cdk deploy` will build them (cdk.out/<stack>.assets.json). */
-type DockerImageAsset = { source: { directory: string; platform?: string; dockerBuildArgs?: Record<string, string> } };
+type DockerImageAsset = { source: { directory: string; dockerFile?: string; platform?: string; dockerBuildArgs?: Record<string, string> } };
 
 function synthWith(architecture?: 'arm64' | 'x86_64', hasuraImage?: string) {
   const envs = cdkJsonEnvironments();
@@ -17,8 +17,34 @@ function synthWith(architecture?: 'arm64' | 'x86_64', hasuraImage?: string) {
   if (hasuraImage) envs.development.hasura = { mode: 'create', image: hasuraImage };
   const { templates, outdir } = synthesize('development', envs, { bundleLambdas: false });
   const manifest = JSON.parse(readFileSync(join(outdir, `${STACK}.assets.json`), 'utf8')) as { dockerImages: Record<string, DockerImageAsset> };
-  return { template: Template.fromJSON(templates[STACK] as Record<string, unknown>), images: Object.values(manifest.dockerImages) };
+  return { template: Template.fromJSON(templates[STACK] as Record<string, unknown>), images: Object.values(manifest.dockerImages), outdir };
 }
+
+/** Every file below `dir`, relative to it, with / separators. */
+function filesBelow(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) => {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    return e.isDirectory() ? filesBelow(dir, rel) : [rel];
+  });
+}
+
+describe('the MCP server image (docker/mcp-server)', () => {
+  const { images, outdir } = synthWith();
+  const mcp = images.filter((i) => i.source.dockerFile === 'docker/mcp-server/Dockerfile');
+
+  it('is built from the repository root with its own Dockerfile, and CDK stages only what /.dockerignore lets in', () => {
+    expect(mcp).toHaveLength(1);
+    const context = filesBelow(join(outdir, mcp[0]!.source.directory));
+    expect(context).toEqual(
+      expect.arrayContaining(['.dockerignore', 'docker/mcp-server/Dockerfile', 'docker/mcp-server/package-lock.json', 'docker/mcp-server/src/main.ts', 'chat-domain/rooms.ts', 'chat-clients/http.ts']),
+    );
+    const outside = context.filter((f) => !/^(\.dockerignore$|chat-domain\/|chat-clients\/|docker\/mcp-server\/(Dockerfile|package\.json|package-lock\.json|scripts\/build\.mjs|src\/))/.test(f));
+    expect(outside).toEqual([]);
+    expect(context.filter((f) => f.includes('node_modules') || f.endsWith('local-issuer.ts') || f.endsWith('.md'))).toEqual([]);
+    // A few hundred kB of sources, not the repository.
+    expect(context.length).toBeLessThan(150);
+  });
+});
 
 describe('containerPlatform', () => {
   it('maps each images.architecture to the matching build platform and Fargate CPU architecture', () => {

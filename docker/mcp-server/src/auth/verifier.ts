@@ -2,6 +2,7 @@ import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { FetchError, JwtBaseError, JwtInvalidAudienceError, JwtInvalidClaimError } from 'aws-jwt-verify/error';
 
 /** An `iat` too far ahead of our clock (aws-jwt-verify checks exp and nbf, not iat). */
+import { fetchWithTimeout, HttpAnswer, HttpError } from '../../../../chat-clients/http';
 class JwtIssuedInFutureError extends JwtInvalidClaimError {}
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
@@ -76,14 +77,16 @@ const JWKS_TIMEOUT_MS = 3_000;
 class LoopbackJwksFetcher implements Fetcher {
   constructor(private readonly url: string) {}
   async fetch(): Promise<ArrayBuffer> {
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await fetch(this.url, { signal: AbortSignal.timeout(JWKS_TIMEOUT_MS) });
+      res = await fetchWithTimeout(this.url, { timeoutMs: JWKS_TIMEOUT_MS, what: 'GET JWKS', unanswered: (why) => (why.cause as Error).message });
     } catch (err) {
-      throw new FetchError(this.url, (err as Error).message);
+      // aws-jwt-verify's own error, so its cache treats this like any JWKS download failure.
+      if (err instanceof HttpError) throw new FetchError(this.url, err.message);
+      throw err;
     }
     if (res.status !== 200) throw new FetchError(this.url, `status ${res.status}`);
-    return res.arrayBuffer();
+    return new TextEncoder().encode(res.text).buffer as ArrayBuffer;
   }
 }
 

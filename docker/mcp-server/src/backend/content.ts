@@ -1,10 +1,7 @@
+import { MAX_MESSAGE_CHARS } from '../../../../chat-domain/content';
 import { ChatError } from './types';
 
-/**
- * The longest message, in characters (code points): the chat schema's CHECK on
- * chat_messages.content, which the Matrix backend holds to as well so both behave alike.
- */
-export const MAX_MESSAGE_CHARS = 4000;
+export { MAX_MESSAGE_CHARS };
 
 /** Refuses, before any backend call, a message the schema would refuse. */
 export function requireWithinContentLimit(content: string): void {

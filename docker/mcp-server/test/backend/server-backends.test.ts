@@ -1,11 +1,11 @@
 import { CHAT_ROOMS as BOOTSTRAP_ROOMS, BotCredentials, bootstrapSynapse } from '../../../../lambda/synapse-bootstrap/bootstrap';
-import { MatrixClient as BootstrapClient } from '../../../../lambda/synapse-bootstrap/matrix-client';
+import { MatrixClient as BootstrapClient } from '../../../../chat-clients/matrix-client';
 import { Account, call, enc, REAL_SYNAPSE, registerAccount, serverNameOf, startTestHomeserver, TestHomeserver } from '../../../../test/support/matrix-test-server';
 import type { TestDatabase } from '../../../../test/support/postgres';
 import { createMigratedDatabase } from '../../../../test/support/postgres/migrated';
 import { startLocalIssuer, type LocalIssuer } from '../../src/auth/local-issuer';
-import { liftExpired } from '../../src/backend/synapse/expiry';
-import { MatrixClient as McpMatrixClient } from '../../src/backend/synapse/matrix-client';
+import { liftExpired } from '../../../../chat-clients/matrix-moderation-expiry';
+import { MatrixClient as McpMatrixClient } from '../../../../chat-clients/matrix-client';
 import { AGENT, ALICE, seedChat } from '../support/chat-fixture';
 import { connect, type ConnectedClient, type ToolResult } from '../support/clients';
 import { CognitoStandIn } from '../support/cognito-standin';

@@ -1,15 +1,15 @@
 import { Pool } from 'pg';
 import { BotCredentials, bootstrapSynapse } from '../../../../lambda/synapse-bootstrap/bootstrap';
-import { MatrixClient as BootstrapClient } from '../../../../lambda/synapse-bootstrap/matrix-client';
+import { MatrixClient as BootstrapClient } from '../../../../chat-clients/matrix-client';
 import { MatrixHomeserver } from '../../../../test/support/matrix-homeserver';
 import type { TestDatabase } from '../../../../test/support/postgres';
 import { createMigratedDatabase } from '../../../../test/support/postgres/migrated';
 import { HasuraBackend } from '../../src/backend/hasura/backend';
 import { CognitoTokenProvider } from '../../src/backend/hasura/cognito-token';
-import { HasuraClient } from '../../src/backend/hasura/graphql-client';
+import { HasuraClient } from '../../../../chat-clients/hasura-client';
 import { PostgresBackend } from '../../src/backend/postgres/backend';
 import { SynapseBackend } from '../../src/backend/synapse/backend';
-import { MatrixClient } from '../../src/backend/synapse/matrix-client';
+import { MatrixClient } from '../../../../chat-clients/matrix-client';
 import type { ChatBackend } from '../../src/backend/types';
 import { createLogger } from '../../src/log';
 import type { RequestContext } from '../../src/mcp/request-context';

@@ -3,10 +3,20 @@ import { Ban, BanPage, ChatBackend, ChatError, Member, MemberPage, MemberRole, M
 import { originalForRetry } from '../client-message-id';
 import { requireWithinContentLimit } from '../content';
 import { cannotBanAdmin, cannotBanSelf, cannotUnbanSelf } from '../moderation';
-import { CognitoTokenProvider } from './cognito-token';
+import { HasuraClient, HasuraGraphQLError } from '../../../../../chat-clients/hasura-client';
+import { HttpError } from '../../../../../chat-clients/http';
+import { HASURA_ROLE_OF } from '../../../../../chat-domain/groups';
+import { CognitoAuthError, CognitoTokenProvider } from './cognito-token';
 import * as docs from './documents';
-import { ErrorContext, HasuraGraphQLError, mapHasuraError } from './errors';
-import { AgentRole, HasuraClient } from './graphql-client';
+import { ErrorContext, mapHasuraError } from './errors';
+
+/**
+ * The Hasura roles the agent account acts as (it is in chat-admin, contract C3): `chat_admin`, seed
+ * 000's admin RBAC row, for reads and moderation; `user` to post, because chat_admin has no INSERT on
+ * chat_messages. Never `admin`: Hasura reserves it for its unrestricted superuser, and our tokens
+ * do not allow it.
+ */
+export type AgentRole = (typeof HASURA_ROLE_OF)['admin' | 'user'];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A timestamptz exactly as Hasura prints it (2026-01-02T03:04:05.123456+00:00): what a cursor this backend issued holds. */
@@ -231,7 +241,7 @@ export class HasuraBackend implements ChatBackend {
     const object = { id: randomUUID(), room_id: m.roomId, content: m.content, message_type: m.messageType, phenom_id: m.phenomId ?? null, client_message_id: key ?? null };
     let inserted: MessageRow | null;
     try {
-      inserted = (await this.client.request<{ insert_chat_messages_one: MessageRow | null }>('user', 'SendMessage', docs.SEND_MESSAGE, { object })).insert_chat_messages_one;
+      inserted = (await this.request<{ insert_chat_messages_one: MessageRow | null }>('user', 'SendMessage', docs.SEND_MESSAGE, { object })).insert_chat_messages_one;
     } catch (error) {
       if (!(error instanceof HasuraGraphQLError)) throw error;
       // The rules trigger fires before the conflict check: a rule that changed since the first send
@@ -322,7 +332,7 @@ export class HasuraBackend implements ChatBackend {
       expires_at: b.minutes === undefined ? null : new Date(this.now() + b.minutes * 60_000).toISOString(),
     };
     try {
-      const data = await this.client.request<{ insert_chat_bans_one: BanRow | null }>('chat_admin', 'InsertBan', docs.INSERT_BAN, { object });
+      const data = await this.request<{ insert_chat_bans_one: BanRow | null }>('chat_admin', 'InsertBan', docs.INSERT_BAN, { object });
       if (!data.insert_chat_bans_one) throw new ChatError('backend_unavailable', 'Hasura stored no ban; try again.');
       return toBan(data.insert_chat_bans_one);
     } catch (error) {
@@ -368,7 +378,7 @@ export class HasuraBackend implements ChatBackend {
 
   async health(): Promise<{ ok: boolean }> {
     try {
-      await this.client.request('chat_admin', 'Health', docs.HEALTH);
+      await this.request('chat_admin', 'Health', docs.HEALTH);
       return { ok: true };
     } catch {
       return { ok: false };
@@ -423,9 +433,23 @@ export class HasuraBackend implements ChatBackend {
   /** Runs a document as `role` and maps Hasura's errors; an error Hasura hid is reported as the backend being unavailable. */
   private async call<T>(role: AgentRole, operationName: string, query: string, variables: Record<string, unknown> = {}, ctx: ErrorContext = {}): Promise<T> {
     try {
-      return await this.client.request<T>(role, operationName, query, variables);
+      return await this.request<T>(role, operationName, query, variables);
     } catch (error) {
       if (error instanceof HasuraGraphQLError) throw mapHasuraError(error, ctx) ?? new ChatError('backend_unavailable', 'Hasura could not complete the request; try again shortly.');
+      throw error;
+    }
+  }
+
+  /** One GraphQL request; Hasura's own errors pass through, while no answer and a failed agent sign-in become backend_unavailable. */
+  private async request<T>(role: AgentRole, operationName: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    try {
+      return await this.client.request<T>(role, operationName, query, variables);
+    } catch (error) {
+      if (error instanceof CognitoAuthError) {
+        // The message names Cognito's error type (never the password or a token).
+        throw new ChatError('backend_unavailable', `The agent account could not sign in to Cognito (${error.type}); check AGENT_USERNAME/AGENT_PASSWORD and the agent app client.`);
+      }
+      if (error instanceof HttpError) throw new ChatError('backend_unavailable', `${error.message}; try again shortly.`);
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { isTimeoutError } from '../timeout';
+import { fetchWithTimeout, HttpAnswer, HttpError } from '../../../../../chat-clients/http';
 
 /**
  * The agent's Cognito ID token for Hasura (contract C3: Hasura's JWT mode reads the ID token's
@@ -169,28 +169,27 @@ export class CognitoTokenProvider {
   }
 
   private async initiateAuth(flow: 'USER_PASSWORD_AUTH' | 'REFRESH_TOKEN_AUTH', params: Record<string, string | undefined>): Promise<AuthenticationResult> {
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await this.fetchFn(this.options.endpoint, {
+      response = await fetchWithTimeout(this.options.endpoint, {
         method: 'POST',
         headers: {
           'content-type': 'application/x-amz-json-1.1',
           'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth',
         },
         body: JSON.stringify({ AuthFlow: flow, ClientId: this.options.clientId, AuthParameters: params }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        timeoutMs: this.timeoutMs,
+        what: `Cognito ${flow}`,
+        fetch: this.fetchFn,
+        unanswered: (why) => `Cognito ${flow} failed: ${why.failure === 'timeout' ? `no answer within ${why.timeoutMs} ms` : String((why.cause as Error)?.message ?? why.cause)}`,
       });
     } catch (error) {
-      const reason = isTimeoutError(error) ? `no answer within ${this.timeoutMs} ms` : String((error as Error)?.message ?? error);
-      throw new CognitoAuthError(`Cognito ${flow} failed: ${reason}`, 'NetworkError', true);
+      if (error instanceof HttpError) throw new CognitoAuthError(error.message, 'NetworkError', true);
+      throw error;
     }
-    const text = await response.text();
-    let body: Record<string, unknown> = {};
-    try {
-      body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    } catch {
-      // A non-JSON answer (a proxy's error page) is reported by status below.
-    }
+    const text = response.text;
+    // A non-JSON answer (a proxy's error page) is reported by status below.
+    const body = (response.json ?? {}) as Record<string, unknown>;
     if (!response.ok) {
       // JSON 1.1 errors: {"__type": "NotAuthorizedException", "message": "..."} (the type may carry a namespace prefix).
       const rawType = String(body.__type ?? response.headers.get('x-amzn-errortype') ?? `HTTP${response.status}`);

@@ -1,39 +1,8 @@
 import { MAX_MESSAGE_CHARS } from '../content';
 import { ChatError } from '../types';
+import { HasuraGraphQLError } from '../../../../../chat-clients/hasura-client';
 
-/**
- * One entry of a GraphQL response's `errors`, as Hasura v2 shapes it:
- * `{ message, extensions: { path: "$.selectionSet...", code, internal? } }`. The errors it maps
- * itself (Postgres classes 22 and 23: mkTxErrorHandler's err400) never carry `internal`, so the
- * code and message are all there is to go on; only "database query error" has it, in dev mode.
- */
-export interface HasuraErrorEntry {
-  message: string;
-  extensions?: {
-    code?: string;
-    path?: string;
-    internal?: unknown;
-  };
-}
-
-/** Hasura answered with `errors`. Backend methods turn it into a ChatError with the context they have. */
-export class HasuraGraphQLError extends Error {
-  constructor(
-    readonly operationName: string,
-    readonly errors: HasuraErrorEntry[],
-  ) {
-    super(`Hasura ${operationName}: ${errors.map((e) => `${e.extensions?.code ?? 'error'}: ${e.message}`).join('; ')}`);
-    this.name = 'HasuraGraphQLError';
-  }
-
-  get code(): string | undefined {
-    return this.errors[0]?.extensions?.code;
-  }
-
-  get message0(): string {
-    return this.errors[0]?.message ?? '';
-  }
-}
+export { HasuraGraphQLError } from '../../../../../chat-clients/hasura-client';
 
 /** What the backend knows about the call when it maps an error, for sentences an agent can act on. */
 export interface ErrorContext {

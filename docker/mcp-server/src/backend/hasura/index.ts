@@ -1,8 +1,8 @@
+import { HasuraClient } from '../../../../../chat-clients/hasura-client';
 import type { BackendFactory } from '../types';
 import { HasuraBackend } from './backend';
 import { CognitoTokenProvider } from './cognito-token';
 import { hasuraBackendConfig } from './config';
-import { HasuraClient } from './graphql-client';
 
 export { HasuraBackend } from './backend';
 export { CognitoTokenProvider } from './cognito-token';

@@ -3,9 +3,10 @@ import { Ban, BackendLogger, BanPage, ChatBackend, ChatError, Member, MemberPage
 import { originalForRetry } from '../client-message-id';
 import { requireWithinContentLimit } from '../content';
 import { cannotBanAdmin, cannotBanSelf } from '../moderation';
-import { liftBan, liftMute, putPowerLevel, readRoomState } from './expiry';
-import { MatrixApiError, MatrixClient, MatrixUnavailableError } from './matrix-client';
-import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, recordKey, roleForLevel, RoomState } from './room-state';
+import { liftBan, liftMute, putPowerLevel, readRoomState } from '../../../../../chat-clients/matrix-moderation-expiry';
+import { HttpError } from '../../../../../chat-clients/http';
+import { MatrixClient, MatrixHttpError } from '../../../../../chat-clients/matrix-client';
+import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, recordKey, roleForLevel, RoomState } from '../../../../../chat-clients/matrix-room-state';
 
 /** Matrix has no phenom_link type: a phenom link is an m.text message carrying this field. */
 export const PHENOM_ID_FIELD = 'com.thephenom.phenom_id';
@@ -143,7 +144,7 @@ export class SynapseBackend implements ChatBackend {
           query: { dir: 'b', limit: String(q.limit - messages.length), filter: MESSAGE_FILTER, from },
         });
       } catch (error) {
-        if (error instanceof MatrixApiError && error.status === 400 && from !== undefined) {
+        if (error instanceof MatrixHttpError && error.status === 400 && from !== undefined) {
           throw new ChatError('invalid_cursor', 'The homeserver no longer accepts this cursor; start again without one.');
         }
         throw this.mapError(error, { roomId });
@@ -184,7 +185,7 @@ export class SynapseBackend implements ChatBackend {
     try {
       eventId = (await this.client.request<{ event_id: string }>('PUT', ['rooms', roomId, 'send', 'm.room.message', txn], { body: content })).event_id;
     } catch (error) {
-      if (error instanceof MatrixApiError && error.status === 403) throw this.whyCannotSend(state, bot, name);
+      if (error instanceof MatrixHttpError && error.status === 403) throw this.whyCannotSend(state, bot, name);
       throw this.mapError(error, { roomId });
     }
     const event = await this.event(roomId, eventId);
@@ -291,8 +292,8 @@ export class SynapseBackend implements ChatBackend {
     try {
       await this.client.request('POST', ['rooms', roomId, 'ban'], { body: { user_id: b.userId, reason: b.reason } });
     } catch (error) {
-      if (error instanceof MatrixApiError && error.status === 403) {
-        throw new ChatError('forbidden', `The bot may not ban ${b.userId} in this room (${error.message}).`);
+      if (error instanceof MatrixHttpError && error.status === 403) {
+        throw new ChatError('forbidden', `The bot may not ban ${b.userId} in this room (${error.serverMessage}).`);
       }
       throw this.mapError(error, { roomId });
     }
@@ -395,7 +396,7 @@ export class SynapseBackend implements ChatBackend {
   }
 
   private levelError(error: unknown, roomId: string, userId: string): Error {
-    if (error instanceof MatrixApiError && error.status === 403) return new ChatError('forbidden', `The bot may not change ${userId}'s power level (${error.message}).`);
+    if (error instanceof MatrixHttpError && error.status === 403) return new ChatError('forbidden', `The bot may not change ${userId}'s power level (${error.serverMessage}).`);
     return this.mapError(error, { roomId });
   }
 
@@ -432,7 +433,7 @@ export class SynapseBackend implements ChatBackend {
     try {
       return await this.client.request<MatrixEvent>('GET', ['rooms', roomId, 'event', eventId]);
     } catch (error) {
-      if (error instanceof MatrixApiError && error.status === 404) return undefined;
+      if (error instanceof MatrixHttpError && error.status === 404) return undefined;
       throw this.mapError(error, { roomId });
     }
   }
@@ -459,7 +460,7 @@ export class SynapseBackend implements ChatBackend {
         byId.set(room_id, alias);
         byAlias.set(alias, room_id);
       } catch (error) {
-        if (error instanceof MatrixApiError && error.status === 404) {
+        if (error instanceof MatrixHttpError && error.status === 404) {
           this.options.log.warn('synapse: a configured room alias does not exist; has the bootstrap run?', { alias });
           continue;
         }
@@ -485,16 +486,16 @@ export class SynapseBackend implements ChatBackend {
       await this.client.request('GET', ['profile', userId]);
       return;
     } catch (error) {
-      if (error instanceof MatrixApiError && error.status === 404) throw notFound();
+      if (error instanceof MatrixHttpError && error.status === 404) throw notFound();
       // A homeserver with limit_profile_requests_to_users_who_share_rooms answers 403 for a stranger;
       // the bot is a server admin, so Synapse's admin API can still tell whether the account exists.
-      if (!(error instanceof MatrixApiError && error.status === 403)) throw this.mapError(error, {});
+      if (!(error instanceof MatrixHttpError && error.status === 403)) throw this.mapError(error, {});
     }
     try {
       const user = await this.client.request<{ deactivated?: boolean }>('GET', ['v2', 'users', userId], { api: 'synapse-admin' });
       if (user.deactivated) throw notFound();
     } catch (error) {
-      if (error instanceof MatrixApiError && error.status === 404) throw notFound();
+      if (error instanceof MatrixHttpError && error.status === 404) throw notFound();
       throw this.mapError(error, {});
     }
   }
@@ -553,18 +554,26 @@ export class SynapseBackend implements ChatBackend {
 
   private mapError(error: unknown, ctx: { roomId?: string }): Error {
     if (error instanceof ChatError) return error;
-    if (error instanceof MatrixUnavailableError) return new ChatError('backend_unavailable', `${error.message}; try again shortly.`);
-    if (error instanceof MatrixApiError) {
+    if (error instanceof MatrixHttpError && error.errcode === undefined) return new ChatError('backend_unavailable', `Synapse answered HTTP ${error.status}; try again shortly.`);
+    if (error instanceof MatrixHttpError) {
       if (error.errcode === 'M_UNKNOWN_TOKEN' || error.errcode === 'M_MISSING_TOKEN') {
         return new ChatError('backend_unavailable', 'Synapse rejected the bot token; the Synapse bootstrap must store a valid one in Secrets Manager.');
       }
       if (error.errcode === 'M_LIMIT_EXCEEDED') return new ChatError('backend_unavailable', `Synapse is rate-limiting the bot; retry in ${Math.ceil((error.retryAfterMs ?? 1000) / 1000)} s.`);
       if (error.errcode === 'M_TOO_LARGE') return new ChatError('content_too_long', 'The homeserver refused the message as too large; shorten it.');
-      if (error.status === 403) return new ChatError('forbidden', `Synapse refused: ${error.message}`);
+      if (error.status === 403) return new ChatError('forbidden', `Synapse refused: ${error.serverMessage}`);
       if (error.status === 404 && ctx.roomId) return new ChatError('room_not_found', `room not found: ${ctx.roomId}. List rooms with chat_list_rooms.`);
-      if (error.status === 400) return new ChatError('invalid_input', `Synapse rejected the request: ${error.message}`);
+      if (error.status === 400) return new ChatError('invalid_input', `Synapse rejected the request: ${error.serverMessage}`);
       return new ChatError('backend_unavailable', `Synapse answered ${error.status} ${error.errcode}; try again shortly.`);
     }
+    if (error instanceof HttpError) return new ChatError('backend_unavailable', `${unavailable(error)}; try again shortly.`);
     return error instanceof Error ? error : new Error(String(error));
   }
+}
+
+/** Why the homeserver gave no usable answer, in the words a tool result shows. */
+function unavailable(error: HttpError): string {
+  if (error.failure === 'timeout') return `Synapse did not answer within ${(error.timeoutMs ?? 0) / 1000} s`;
+  if (error.failure === 'invalid-response') return 'Synapse answered with a body that is not JSON';
+  return 'Synapse is unreachable';
 }

@@ -1,3 +1,5 @@
+import { CHAT_ROOM_DEFINITIONS } from '../../../../../chat-domain/rooms';
+
 /** The environment the synapse backend reads (ECS fills the bot token from Secrets Manager). */
 export interface SynapseBackendConfig {
   /** Homeserver base URL, e.g. http://homeserver.synapse.phenom-development.internal:8008 */
@@ -9,7 +11,7 @@ export interface SynapseBackendConfig {
 }
 
 /** The rooms the Synapse bootstrap creates (#internal, #partners, #community). */
-export const DEFAULT_ROOM_ALIASES = ['internal', 'partners', 'community'];
+export const DEFAULT_ROOM_ALIASES: readonly string[] = CHAT_ROOM_DEFINITIONS.map((r) => r.alias);
 
 /**
  * Reads SYNAPSE_URL, SYNAPSE_BOT_ACCESS_TOKEN, MATRIX_SERVER_NAME and optionally

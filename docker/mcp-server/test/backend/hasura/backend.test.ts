@@ -6,7 +6,8 @@ import { CognitoTokenProvider } from '../../../src/backend/hasura/cognito-token'
 import { hasuraBackendConfig } from '../../../src/backend/hasura/config';
 import * as docs from '../../../src/backend/hasura/documents';
 import { HasuraGraphQLError } from '../../../src/backend/hasura/errors';
-import { AgentRole, HasuraClient } from '../../../src/backend/hasura/graphql-client';
+import { HasuraClient } from '../../../../../chat-clients/hasura-client';
+import type { AgentRole } from '../../../src/backend/hasura/backend';
 import { chatError } from '../../support/chat-error';
 import { AGENT, ALICE, BOB, ChatFixture, seedChat, snapshotChat } from '../../support/chat-fixture';
 import { CognitoStandIn } from '../../support/cognito-standin';

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { BotCredentials, bootstrapSynapse } from '../../../../../lambda/synapse-bootstrap/bootstrap';
-import { MatrixClient as BootstrapClient } from '../../../../../lambda/synapse-bootstrap/matrix-client';
+import { MatrixClient as BootstrapClient } from '../../../../../chat-clients/matrix-client';
 import { MatrixHomeserver } from '../../../../../test/support/matrix-homeserver';
 import { SynapseBackend } from '../../../src/backend/synapse/backend';
 import { synapseBackendConfig } from '../../../src/backend/synapse/config';
-import { liftExpired } from '../../../src/backend/synapse/expiry';
-import { MatrixClient } from '../../../src/backend/synapse/matrix-client';
+import { liftExpired } from '../../../../../chat-clients/matrix-moderation-expiry';
+import { MatrixClient } from '../../../../../chat-clients/matrix-client';
 import { chatError } from '../../support/chat-error';
 
 /**

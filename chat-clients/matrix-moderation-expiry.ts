@@ -1,5 +1,5 @@
 import { MatrixClient } from './matrix-client';
-import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, recordKey, RoomState } from './room-state';
+import { BAN_STATE, BanRecord, MatrixEvent, MUTE_STATE, MuteRecord, recordKey, RoomState } from './matrix-room-state';
 
 /**
  * Lifting mutes and bans, shared by the MCP server's unmute/unban tools and the one scheduled job

@@ -1,5 +1,5 @@
-import { MatrixClient } from '../../../lambda/synapse-bootstrap/matrix-client';
-import { startSilentHttpServer } from '../../support/net';
+import { MatrixClient } from '../../chat-clients/matrix-client';
+import { startSilentHttpServer } from '../support/net';
 
 describe('MatrixClient within a deadline', () => {
   it('cuts each call to the time left, so a homeserver that never answers fails the poll before its Lambda timeout', async () => {

@@ -1,17 +1,23 @@
 import { createHmac } from 'node:crypto';
-import { callTimeoutMs } from '../../chat-domain/deploy-step-limits';
+import { fetchWithTimeout, HttpError } from './http';
 
 /** A non-2xx answer from the homeserver, with the spec's errcode when it sent one. */
-export class MatrixHttpError extends Error {
+export class MatrixHttpError extends HttpError {
   constructor(
-    readonly status: number,
+    status: number,
     readonly errcode: string | undefined,
     readonly serverMessage: string,
     readonly method: string,
     readonly path: string,
+    /** Synapse's `retry_after_ms` of an M_LIMIT_EXCEEDED answer. */
+    readonly retryAfterMs?: number,
   ) {
-    super(`${method} ${path} answered ${status}${errcode ? ` ${errcode}` : ''}: ${serverMessage}`);
+    super('status', `${method} ${path} answered ${status}${errcode ? ` ${errcode}` : ''}: ${serverMessage}`, { status });
     this.name = 'MatrixHttpError';
+  }
+
+  override get status(): number {
+    return this.details.status!;
   }
 }
 
@@ -25,9 +31,13 @@ export interface MatrixClientOptions {
   /** e.g. http://synapse.phenom-development.internal:8008 */
   readonly baseUrl: string;
   /**
-   * Per request. Every call here is a small JSON request to a homeserver in the
-   * same VPC; 15 s is far above its normal latency yet leaves the bootstrap
-   * Lambda time to report a clear error well within its own timeout.
+   * The token of every call that does not pass its own.
+   * @default - calls without a token go unauthenticated
+   */
+  readonly accessToken?: string;
+  /**
+   * Per request. Every call is a small JSON request to a homeserver in the same VPC; 15 s is far
+   * above its normal latency yet leaves a deploy step time to report a clear error.
    * @default 15000
    */
   readonly timeoutMs?: number;
@@ -36,6 +46,23 @@ export interface MatrixClientOptions {
    * @default - every request gets its full timeout
    */
   readonly deadline?: number;
+  /**
+   * An M_LIMIT_EXCEEDED answer is retried once when Synapse asks to wait at most this long.
+   * @default 0 - never retried
+   */
+  readonly rateLimitRetryMaxMs?: number;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+}
+
+export interface MatrixRequestOptions {
+  /** @default - the client's accessToken */
+  readonly token?: string;
+  readonly body?: unknown;
+  /** Query parameters; undefined values are left out. */
+  readonly query?: Record<string, string | undefined>;
+  /** For a path given as segments: the client-server API (default) or Synapse's admin API. */
+  readonly api?: 'client' | 'synapse-admin';
 }
 
 /**
@@ -55,25 +82,28 @@ export function registrationMac(sharedSecret: string, nonce: string, username: s
 }
 
 const enc = encodeURIComponent;
+const API_PREFIX = { client: '/_matrix/client/v3', 'synapse-admin': '/_synapse/admin' } as const;
 
-/** The few Matrix client-server and Synapse admin endpoints the bootstrap uses. */
+/**
+ * The Matrix client-server API and Synapse's admin API, for the deploy steps, the scheduled
+ * Lambdas and the MCP server alike: explicit timeouts, spec errors (MatrixHttpError), and HttpError
+ * when the homeserver did not answer.
+ */
 export class MatrixClient {
   readonly baseUrl: string;
   private readonly timeoutMs: number;
-  private readonly deadline?: number;
 
-  constructor(options: MatrixClientOptions) {
+  constructor(private readonly options: MatrixClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 15_000;
-    this.deadline = options.deadline;
   }
 
   /** True when Synapse's /health answers 200; false while it is starting or unreachable. */
   async isHealthy(): Promise<boolean> {
     try {
-      const res = await fetch(`${this.baseUrl}/health`, { signal: AbortSignal.timeout(callTimeoutMs(this.timeoutMs, this.deadline, 'GET /health')) });
-      return res.ok;
+      return (await this.fetch('GET', '/health', {})).ok;
     } catch {
+      // Past the deadline this counts as no answer too, and the caller's wait ends with its own message.
       return false;
     }
   }
@@ -100,7 +130,7 @@ export class MatrixClient {
     });
   }
 
-  whoami(token: string): Promise<{ user_id: string; device_id?: string }> {
+  whoami(token?: string): Promise<{ user_id: string; device_id?: string }> {
     return this.request('GET', '/_matrix/client/v3/account/whoami', { token });
   }
 
@@ -110,7 +140,7 @@ export class MatrixClient {
   }
 
   /** The room an alias points at, or undefined when the alias does not exist. */
-  async resolveAlias(token: string, alias: string): Promise<string | undefined> {
+  async resolveAlias(token: string | undefined, alias: string): Promise<string | undefined> {
     try {
       const { room_id } = await this.request<{ room_id: string }>('GET', `/_matrix/client/v3/directory/room/${enc(alias)}`, { token });
       return room_id;
@@ -148,7 +178,7 @@ export class MatrixClient {
     await this.request('POST', `/_matrix/client/v3/rooms/${enc(roomId)}/join`, { token, body: {} });
   }
 
-  async putState(token: string, roomId: string, type: string, content: object, stateKey = ''): Promise<string> {
+  async putState(token: string | undefined, roomId: string, type: string, content: object, stateKey = ''): Promise<string> {
     const { event_id } = await this.request<{ event_id: string }>('PUT', `/_matrix/client/v3/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`, {
       token,
       body: content,
@@ -156,34 +186,57 @@ export class MatrixClient {
     return event_id;
   }
 
-  protected async request<T>(method: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    const timeoutMs = callTimeoutMs(this.timeoutMs, this.deadline, `${method} ${path}`);
-    let res: Response;
+  /**
+   * One API call. `path` is either a path as sent (already encoded) or segments under `options.api`,
+   * URL-encoded one by one, so ids like `!a:b` and `$x` are safe in paths.
+   */
+  async request<T>(method: string, path: string | readonly string[], options: MatrixRequestOptions = {}): Promise<T> {
+    const fullPath = typeof path === 'string' ? path : `${API_PREFIX[options.api ?? 'client']}/${path.map(enc).join('/')}`;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      throw new Error(`${method} ${path}: cannot reach the homeserver at ${this.baseUrl}: ${(err as Error).message}`, { cause: err });
+      return await this.once<T>(method, fullPath, options);
+    } catch (error) {
+      const maxMs = this.options.rateLimitRetryMaxMs ?? 0;
+      if (error instanceof MatrixHttpError && error.errcode === 'M_LIMIT_EXCEEDED' && (error.retryAfterMs ?? Infinity) <= maxMs) {
+        await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
+        return this.once<T>(method, fullPath, options);
+      }
+      throw error;
     }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : {};
-    } catch {
-      json = undefined;
-    }
+  }
+
+  private async once<T>(method: string, path: string, options: MatrixRequestOptions): Promise<T> {
+    const res = await this.fetch(method, path, options);
+    const json = res.json ?? (res.text ? undefined : {});
     if (!res.ok) {
-      const e = (json ?? {}) as { errcode?: string; error?: string };
-      throw new MatrixHttpError(res.status, e.errcode, e.error ?? text.slice(0, 200), method, path);
+      const e = (json ?? {}) as { errcode?: unknown; error?: unknown; retry_after_ms?: unknown };
+      const errcode = typeof e.errcode === 'string' ? e.errcode : undefined;
+      const serverMessage = typeof e.error === 'string' ? e.error : (errcode ?? res.text.slice(0, 200));
+      throw new MatrixHttpError(res.status, errcode, serverMessage, method, path, typeof e.retry_after_ms === 'number' ? e.retry_after_ms : undefined);
     }
-    if (json === undefined || typeof json !== 'object') throw new Error(`${method} ${path}: the homeserver answered ${res.status} with a body that is not JSON`);
+    if (json === undefined || typeof json !== 'object' || json === null) {
+      throw new HttpError('invalid-response', `${method} ${path}: the homeserver answered ${res.status} with a body that is not JSON`, { status: res.status });
+    }
     return json as T;
+  }
+
+  private fetch(method: string, path: string, options: MatrixRequestOptions) {
+    const token = options.token ?? this.options.accessToken;
+    const url = new URL(`${this.baseUrl}${path}`);
+    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
+    const what = `${method} ${path}${url.search}`;
+    return fetchWithTimeout(url, {
+      method,
+      headers: {
+        accept: 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      timeoutMs: this.timeoutMs,
+      deadline: this.options.deadline,
+      what,
+      fetch: this.options.fetch,
+      unanswered: ({ reason }) => `${what}: cannot reach the homeserver at ${this.baseUrl}: Synapse did not answer (${reason})`,
+    });
   }
 }

@@ -1,4 +1,4 @@
-import type { MemberRole } from '../types';
+import type { ChatRole } from '../chat-domain/groups';
 
 /** A client-API event as /state, /messages and /event return it. */
 export interface MatrixEvent {
@@ -47,7 +47,7 @@ export interface BanRecord {
 }
 
 /** Seed roles from Matrix power levels: 100 is a room admin, 50 a moderator (support). */
-export function roleForLevel(level: number): MemberRole {
+export function roleForLevel(level: number): ChatRole {
   if (level >= 100) return 'admin';
   if (level >= 50) return 'support';
   return 'user';
