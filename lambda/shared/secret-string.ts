@@ -1,3 +1,5 @@
+import { fetchWithTimeout, HttpError } from '../../chat-clients/http';
+
 /**
  * A Secrets Manager secret's string value, from wherever this function's deployment says.
  *
@@ -49,22 +51,17 @@ async function fromExtension(secretId: string, port: string, options: SecretRead
   if (options.forceFetch) throw new Error(`secret ${secretId}: forceFetch needs the SDK, but this function reads secrets through the Parameters and Secrets extension`);
   if (!/^\d{1,5}$/.test(port)) throw new Error(`PARAMETERS_SECRETS_EXTENSION_HTTP_PORT must be a port number, got ${JSON.stringify(port)}`);
   if (!env.AWS_SESSION_TOKEN) throw new Error('AWS_SESSION_TOKEN is not set, so the Parameters and Secrets extension cannot be called');
-  const url = `http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`;
-  let response: Response;
-  try {
-    response = await fetch(url, { headers: { 'X-Aws-Parameters-Secrets-Token': env.AWS_SESSION_TOKEN }, signal: AbortSignal.timeout(EXTENSION_TIMEOUT_MS) });
-  } catch (err) {
-    throw new Error(`the Parameters and Secrets extension did not answer for ${secretId}: ${(err as Error).message}`, { cause: err });
+  const answer = await fetchWithTimeout(`http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`, {
+    headers: { 'X-Aws-Parameters-Secrets-Token': env.AWS_SESSION_TOKEN },
+    timeoutMs: EXTENSION_TIMEOUT_MS,
+    what: `GET secret ${secretId}`,
+    unanswered: (why) => `the Parameters and Secrets extension did not answer for ${secretId}: ${why.reason}`,
+  });
+  if (!answer.ok) throw new HttpError('status', `the Parameters and Secrets extension answered ${answer.status} for ${secretId}: ${answer.text.slice(0, 200)}`, { status: answer.status });
+  if (typeof answer.json !== 'object' || answer.json === null) {
+    throw new HttpError('invalid-response', `the Parameters and Secrets extension answered ${secretId} with a body that is not GetSecretValue JSON`, { status: answer.status });
   }
-  const body = await response.text();
-  if (!response.ok) throw new Error(`the Parameters and Secrets extension answered ${response.status} for ${secretId}: ${body.slice(0, 200)}`);
-  let parsed: { SecretString?: unknown };
-  try {
-    parsed = JSON.parse(body) as { SecretString?: unknown };
-  } catch {
-    throw new Error(`the Parameters and Secrets extension answered ${secretId} with a body that is not GetSecretValue JSON`);
-  }
-  return parsed.SecretString;
+  return (answer.json as { SecretString?: unknown }).SecretString;
 }
 
 async function fromPowertools(secretId: string, options: SecretReadOptions): Promise<unknown> {
