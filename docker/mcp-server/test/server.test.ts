@@ -61,7 +61,6 @@ describe.each(CLIENT_KINDS)('a %s client', (kind) => {
 });
 
 describe('the chat tools against PostgreSQL', () => {
-
   it('sends text and phenom_link messages as the agent and reads them back newest first with sender and preview', async () => {
     const room = env.fixture.rooms.internal;
     await env.db.pool.query(`INSERT INTO link_previews (url, phenom_id, title) VALUES ('https://thephenom.app/p/abc', 'abc', 'A Phenom')`);
