@@ -32,6 +32,11 @@ export interface AbReportDeps {
   readonly clients?: AwsClients;
   readonly cdkJsonPath?: string;
   readonly now?: Date;
+  /**
+   * The synthesized template of an environment, read for its cost.
+   * @default a synth of the app with the given context, once per process
+   */
+  readonly template?: (context: Record<string, unknown>, envName: string) => ReturnType<typeof synthesizedTemplate>;
 }
 
 function parseDays(raw: string | undefined): number {
@@ -77,7 +82,7 @@ export async function main(argv: string[], deps: AbReportDeps = {}): Promise<num
   // The chart is written before the table is printed, so a path that cannot be written fails the run visibly.
   const chartPath = parsed.values.out ?? `ab-report-${config.envName}.png`;
   writeFileSync(chartPath, await renderChartPng(series));
-  const estimate = estimateMonthlyCost(templateOf(context, config.envName), usageAssumptionsFor(config.envName));
+  const estimate = estimateMonthlyCost((deps.template ?? templateOf)(context, config.envName), usageAssumptionsFor(config.envName));
   const { start, end } = reportRange(window);
   console.log(formatReport({ stackName: stackName(config), start, end, series, cost: costShare(estimate), chartPath }));
   return 0;

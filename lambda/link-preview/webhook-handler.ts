@@ -86,7 +86,8 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (event: LambdaFu
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
       metrics.addMetric('UpstreamFailure', MetricUnit.Count, 1);
-      logger.warn('the Phenom API failed; Hasura will retry', { phenomId: request.phenomId, failure: err.failure, message: err.message });
+      // `message` is a reserved Powertools key (dropped with a warning), so the upstream's sentence goes in errorMessage, which the failures query shows.
+      logger.warn('the Phenom API failed; Hasura will retry', { phenomId: request.phenomId, failure: err.failure, errorMessage: err.message });
       const status = err.failure === 'timeout' ? 504 : 502;
       return json(status, { error: 'upstream_unavailable', message: err.message }, retryAfter(event.body, event.isBase64Encoded));
     }
@@ -98,7 +99,8 @@ export function createWebhookHandler(deps: WebhookHandlerDeps): (event: LambdaFu
     } catch (err) {
       // Database or secret read failed: answer 500 (Hasura retries) without internals in the body.
       metrics.addMetric('InternalError', MetricUnit.Count, 1);
-      logger.error('link preview failed', { error: err as Error });
+      // errorType and errorMessage are the fields the failures query (lib/operations/queries.ts) shows; error keeps the stack.
+      logger.error('link preview failed', { errorType: (err as Error).name, errorMessage: (err as Error).message, error: err as Error });
       const message = 'the link preview could not be processed; see the function logs';
       return json(500, { error: 'internal_error', message }, retryAfter(event.body, event.isBase64Encoded));
     } finally {

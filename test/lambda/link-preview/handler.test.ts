@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { startSecretsManagerStandIn, SecretsManagerStandIn } from '../../support/aws/secrets-manager-stand-in';
-import { createMigratedDatabase } from '../../support/postgres/migrated';
 import type { TestDatabase } from '../../support/postgres';
+import { insertMessage as insertInto, startLinkPreviewEnvironment, type LinkPreviewEnvironment } from './entry-environment';
 import { functionUrlEvent, hasuraEvent } from './events';
-import { PhenomGraphqlStandIn, startPhenomGraphqlStandIn } from './phenom-graphql-stand-in';
+import type { PhenomGraphqlStandIn } from './phenom-graphql-stand-in';
 
 /**
  * The link-preview Lambda end to end through its real entry (lambda/link-preview/index.ts):
@@ -13,68 +12,43 @@ import { PhenomGraphqlStandIn, startPhenomGraphqlStandIn } from './phenom-graphq
  * by calling the handler with a payload-2.0 event.
  */
 
-const WEBHOOK_SECRET = randomBytes(24).toString('hex');
-const WEBHOOK_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:phenom-development-link-preview-webhook-AbCdEf';
-const CREDENTIALS_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:phenom-api-credentials-GhIjKl';
-const PHENOM_ADMIN_SECRET = randomBytes(16).toString('hex');
 // Generous for a first request on a busy CI box, short enough to keep the hang test quick.
 const TIMEOUT_MS = 1_000;
+const WEBHOOK_SECRET = randomBytes(24).toString('hex');
+const PHENOM_ADMIN_SECRET = randomBytes(16).toString('hex');
 
 type Handler = (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult>;
 type Result = { statusCode: number; headers: Record<string, string>; body: string };
 
+let environment: LinkPreviewEnvironment;
 let db: TestDatabase;
 let phenom: PhenomGraphqlStandIn;
-let secrets: SecretsManagerStandIn;
 let handler: Handler;
 const emitted: string[] = [];
-const savedEnv = { ...process.env };
 
 beforeAll(async () => {
-  [db, phenom, secrets] = await Promise.all([createMigratedDatabase('link_preview'), startPhenomGraphqlStandIn({ adminSecret: PHENOM_ADMIN_SECRET }), startSecretsManagerStandIn()]);
-  secrets.put(WEBHOOK_SECRET_ARN, WEBHOOK_SECRET);
-  secrets.put(CREDENTIALS_SECRET_ARN, JSON.stringify({ adminSecret: PHENOM_ADMIN_SECRET, role: 'link_preview' }));
-  Object.assign(process.env, {
-    DATABASE_URL: db.url,
-    WEBHOOK_SECRET_ARN,
-    PHENOM_GRAPHQL_URL: phenom.url,
-    PHENOM_CREDENTIALS_SECRET_ARN: CREDENTIALS_SECRET_ARN,
-    PHENOM_TIMEOUT_MS: String(TIMEOUT_MS),
-    PREVIEW_URL_TEMPLATE: 'https://thephenom.app/p/{phenomId}',
-    CACHE_TTL_HOURS: '24',
-    // As deployed: secrets come from the Parameters and Secrets extension (ChatLinkPreview sets secretsFromExtension).
-    ...secrets.extensionEnv,
-    POWERTOOLS_SERVICE_NAME: 'phenom-test-link-preview',
-    POWERTOOLS_METRICS_NAMESPACE: 'PhenomChat',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  environment = await startLinkPreviewEnvironment({
+    databaseName: 'link_preview',
+    phenomTimeoutMs: TIMEOUT_MS,
+    logLevel: 'SILENT',
+    webhookSecret: WEBHOOK_SECRET,
+    phenomAdminSecret: PHENOM_ADMIN_SECRET,
   });
+  ({ db, phenom } = environment);
   // Powertools writes EMF metrics to stdout; keep them for assertions instead of printing them.
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     emitted.push(String(chunk));
     return true;
   });
   ({ handler } = (await import('../../../lambda/link-preview/index')) as { handler: Handler });
-
-  await db.pool.query(`INSERT INTO users (id, username, display_name) VALUES ('alice', 'alice', 'Alice')`);
-  await db.pool.query(`INSERT INTO chat_members (room_id, user_id) SELECT id, 'alice' FROM chat_rooms WHERE name = 'Phenom Community'`);
 });
 
 afterAll(async () => {
   jest.restoreAllMocks();
-  process.env = savedEnv;
-  await Promise.all([db?.drop(), phenom?.close(), secrets?.close()]);
+  await environment?.close();
 });
 
-/** Inserts a chat message as Hasura would and returns the row as the event trigger carries it (row_to_json). */
-async function insertMessage(messageType: 'text' | 'phenom_link', phenomId: string | null): Promise<Record<string, unknown>> {
-  const { rows } = await db.pool.query<{ row: Record<string, unknown> }>(
-    `INSERT INTO chat_messages (room_id, user_id, content, message_type, phenom_id)
-     SELECT id, 'alice', $1, $2, $3 FROM chat_rooms WHERE name = 'Phenom Community'
-     RETURNING row_to_json(chat_messages.*) AS row`,
-    [phenomId ? `look at https://thephenom.app/p/${phenomId}` : 'hello', messageType, phenomId],
-  );
-  return rows[0].row;
-}
+const insertMessage = (messageType: 'text' | 'phenom_link', phenomId: string | null) => insertInto(db, messageType, phenomId);
 
 const authorized = { 'x-phenom-webhook-secret': WEBHOOK_SECRET };
 
@@ -134,8 +108,8 @@ describe('resolving a phenom_link INSERT', () => {
     expect(sent.headers['x-hasura-admin-secret']).toBe(PHENOM_ADMIN_SECRET);
     expect(sent.headers['x-hasura-role']).toBe('link_preview');
     // Both secrets came through the extension's loopback API; the SDK was never used.
-    expect(new Set(secrets.extensionRequests)).toEqual(new Set([WEBHOOK_SECRET_ARN, CREDENTIALS_SECRET_ARN]));
-    expect(secrets.requests).toEqual([]);
+    expect(new Set(environment.secrets.extensionRequests)).toEqual(new Set([environment.webhookSecretArn, environment.credentialsSecretArn]));
+    expect(environment.secrets.requests).toEqual([]);
   });
 
   it('answers a second event within the TTL from link_previews without calling upstream', async () => {

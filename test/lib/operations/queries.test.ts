@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { LINK_PREVIEW_FAILURES_QUERY, MCP_SLOWEST_TOOL_CALLS_QUERY, MCP_TOOL_ERROR_RATE_QUERY, MCP_TOOL_LATENCY_BY_TOOL_QUERY } from '../../../lib/operations/queries';
 import { ChatError, type ChatBackend } from '../../../docker/mcp-server/src/backend/types';
@@ -7,6 +6,9 @@ import { createLogger } from '../../../docker/mcp-server/src/log';
 import type { RequestContext } from '../../../docker/mcp-server/src/mcp/request-context';
 import { callTool } from '../../../docker/mcp-server/src/mcp/server-factory';
 import { TOOLS_BY_NAME } from '../../../docker/mcp-server/src/tools';
+import { insertMessage, startLinkPreviewEnvironment, type LinkPreviewEnvironment } from '../../lambda/link-preview/entry-environment';
+import { functionUrlEvent, hasuraEvent } from '../../lambda/link-preview/events';
+import { capturePowertoolsOutput, type CapturedOutput } from '../../support/powertools-output';
 
 type Line = Record<string, unknown>;
 
@@ -96,11 +98,54 @@ describe('Logs Insights queries over the lines the MCP server emits', () => {
     expect(new logs.QueryString(MCP_SLOWEST_TOOL_CALLS_QUERY).toString()).toContain('| sort latencyMs desc\n| limit 50');
     expect(new logs.QueryString(LINK_PREVIEW_FAILURES_QUERY).toString()).toContain('filter level = "ERROR" or level = "WARN"');
   });
+});
 
-  // Still read from the source (running the webhook against a failing Phenom API is left to do).
-  test('the link-preview Lambda logs its failures at WARN/ERROR with the fields the query shows', () => {
-    const handler = readFileSync(join(__dirname, '../../../lambda/link-preview/webhook-handler.ts'), 'utf8');
-    expect(handler).toMatch(/logger\.warn\('the Phenom API failed; Hasura will retry', \{ phenomId: request\.phenomId, failure: err\.failure/);
-    expect(handler).toMatch(/logger\.error\('link preview failed'/);
+describe('the link-preview failures query over the lines the webhook Lambda emits', () => {
+  type Handler = (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult>;
+  let environment: LinkPreviewEnvironment & { webhookSecret: string };
+  let output: CapturedOutput;
+  let handler: Handler;
+  beforeAll(async () => {
+    environment = await startLinkPreviewEnvironment({ databaseName: 'queries_link_preview', phenomTimeoutMs: 2_000, logLevel: 'INFO' });
+    output = capturePowertoolsOutput();
+    ({ handler } = (await import('../../../lambda/link-preview/index')) as { handler: Handler });
+  });
+  afterAll(async () => {
+    output?.restore();
+    await environment?.close();
+  });
+
+  const deliver = async (phenomId: string, headers = { 'x-phenom-webhook-secret': environment.webhookSecret }) =>
+    handler(functionUrlEvent({ body: JSON.stringify(hasuraEvent({ row: await insertMessage(environment.db, 'phenom_link', phenomId), currentRetry: 0, maxRetries: 5 })), headers }));
+
+  it('keeps what the function logs when the Phenom API fails, when a caller or a payload is refused and when its database fails, and no success', async () => {
+    environment.phenom.content.set('ph-fine', { title: 'Fine', description: null, thumbnail_url: null, media_type: null });
+    await deliver('ph-fine');
+    environment.phenom.behaviour = 'http-500';
+    await deliver('ph-upstream-down');
+    environment.phenom.behaviour = 'normal';
+    await deliver('ph-unauthorized', { 'x-phenom-webhook-secret': 'wrong' });
+    await handler(functionUrlEvent({ body: JSON.stringify({ not: 'an event trigger payload' }), headers: { 'x-phenom-webhook-secret': environment.webhookSecret } }));
+    // The preview table gone: an unexpected failure, which the function logs at ERROR.
+    await environment.db.pool.query('ALTER TABLE link_previews RENAME TO link_previews_gone');
+    try {
+      await deliver('ph-database-down');
+    } finally {
+      await environment.db.pool.query('ALTER TABLE link_previews_gone RENAME TO link_previews');
+    }
+
+    const lines = output.records().filter((r) => typeof r.level === 'string');
+    expect(lines.map((l) => l.message)).toContain('link preview handled');
+    const rows = run(LINK_PREVIEW_FAILURES_QUERY, lines);
+    expect(rows.map((r) => [r.level, r.message])).toEqual([
+      ['WARN', 'the Phenom API failed; Hasura will retry'],
+      ['WARN', 'rejected a call without the webhook secret'],
+      ['WARN', 'rejected a malformed payload'],
+      ['ERROR', 'link preview failed'],
+    ]);
+    expect(rows[0]).toMatchObject({ phenomId: 'ph-upstream-down', failure: 'http_status' });
+    // Each field the query shows, beyond the line's own, is on some line it keeps.
+    const shown = (LINK_PREVIEW_FAILURES_QUERY.fields ?? []).filter((f) => !['@timestamp', 'level', 'message'].includes(f));
+    expect(shown.filter((field) => !rows.some((row) => row[field] !== undefined))).toEqual([]);
   });
 });

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { AB_DIMENSIONS, AB_METRICS, AB_NAMESPACE, AB_WINDOW_SECONDS, AbBackend } from '../../../chat-domain/ab-metrics';
-import { main, MAX_DAYS } from '../../../scripts/ab-report';
+import { main, MAX_DAYS, type AbReportDeps } from '../../../scripts/ab-report';
 import { BACKEND_COLORS, CHART_PANELS, CHART_WIDTH } from '../../../scripts/ab-report/chart';
 import { CloudWatchStandIn, startCloudWatchStandIn } from '../../support/aws/cloudwatch-stand-in';
 import { standInClients } from '../../support/aws/sdk-env';
 import { captureConsole } from '../../support/console-capture';
+import { stackTemplate } from '../../support/synth';
 
 const { out, err } = captureConsole();
 const ENVIRONMENT = 'phenom-development';
@@ -83,6 +84,9 @@ function pixelsNear(png: PNG, hex: string, y0: number, y1: number): number {
   return n;
 }
 
+/** The run's shared synth of the environment (test/support/synth.ts), in place of the script's own: the same app and context, synthesized once for every suite. */
+const template = (_context: Record<string, unknown>, envName: string) => stackTemplate(envName as 'development' | 'production').toJSON() as ReturnType<NonNullable<AbReportDeps['template']>>;
+
 describe('npm run ab-report', () => {
   let cw: CloudWatchStandIn;
   const dir = mkdtempSync(join(tmpdir(), 'ab-report-'));
@@ -94,7 +98,7 @@ describe('npm run ab-report', () => {
     cw = await startCloudWatchStandIn({ maxDatapointsPerResponse: 250 });
     seed(cw);
     const chart = join(dir, 'chart.png');
-    expect(await main(['-c', 'env=development', '--days', String(DAYS), '--out', chart], { clients: standInClients(cw.url), now: NOW })).toBe(0);
+    expect(await main(['-c', 'env=development', '--days', String(DAYS), '--out', chart], { clients: standInClients(cw.url), now: NOW, template })).toBe(0);
     expect(err).toEqual([]);
     const table = out.join('\n');
     expect(cw.getRequests.length).toBeGreaterThan(1);
@@ -139,7 +143,7 @@ describe('npm run ab-report', () => {
   it('still writes a valid chart and says "not enough data" when nothing was collected', async () => {
     cw = await startCloudWatchStandIn();
     const chart = join(dir, 'empty.png');
-    expect(await main(['-c', 'env=development', '--days', '7', '--out', chart], { clients: standInClients(cw.url), now: NOW })).toBe(0);
+    expect(await main(['-c', 'env=development', '--days', '7', '--out', chart], { clients: standInClients(cw.url), now: NOW, template })).toBe(0);
     expect(row(out.join('\n'), 'messages per day').slice(1)).toEqual(['no data', 'no data', '–', 'not enough data: needs 3 days of data on each backend (have 0 and 0)']);
     const png = PNG.sync.read(readFileSync(chart));
     for (const color of Object.values(BACKEND_COLORS)) expect(pixelsNear(png, color, 0, png.height)).toBe(0);
@@ -155,7 +159,7 @@ describe('npm run ab-report', () => {
     [['--days', '7', '--bogus'], "Unknown option '--bogus'"],
   ])('refuses %j with exit 2 and says why, before calling AWS', async (argv, message) => {
     cw = await startCloudWatchStandIn();
-    expect(await main(argv, { clients: standInClients(cw.url), now: NOW })).toBe(2);
+    expect(await main(argv, { clients: standInClients(cw.url), now: NOW, template })).toBe(2);
     expect(err.join('\n')).toContain(message);
     expect(err.join('\n')).toContain('usage: npm run ab-report');
     expect(cw.getRequests).toEqual([]);
@@ -166,7 +170,7 @@ describe('npm run ab-report', () => {
     const url = cw.url;
     await cw.close();
     const chart = join(dir, 'unreachable.png');
-    expect(await main(['-c', 'env=development', '--days', '7', '--out', chart], { clients: standInClients(url), now: NOW })).toBe(1);
+    expect(await main(['-c', 'env=development', '--days', '7', '--out', chart], { clients: standInClients(url), now: NOW, template })).toBe(1);
     expect(err.join('\n')).toMatch(/^ab-report: could not reach AWS to read the A\/B metrics of phenom-development/);
     expect(() => readFileSync(chart)).toThrow(/ENOENT/);
     cw = await startCloudWatchStandIn(); // for afterEach

@@ -201,7 +201,7 @@ export function createApp({ config, backend, verifier, log }: AppDependencies): 
     // rows). While this path too built a fresh SDK Server + stateless transport per request, it used 1.15-1.39x
     // our server CPU per call. The fast path (fast-path.ts: plain tools/call of a chat tool and
     // tools/list answered without a Server, a transport or web Request/Response, the SDK's answer
-    // proved equal in test/fast-path.test.ts) took our CPU per call from 4.5 / 3.3 / 3.0 ms to
+    // proved equal in test/http/fast-path.test.ts) took our CPU per call from 4.5 / 3.3 / 3.0 ms to
     // 1.0-1.7 / 1.2-1.3 / 0.8-0.9 ms at 1 / 16 / 64 clients, and tools/list from 1.5 to 0.24-0.35 ms;
     // the SDK server now needs 2.4-3.9x our CPU per call and reaches 0.28-0.49x our throughput at
     // 16 and 64 clients, 0.10-0.13x on tools/list (1 Dec 2026, a shared 2-core machine at load

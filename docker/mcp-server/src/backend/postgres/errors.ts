@@ -40,8 +40,8 @@ export function toChatError(err: unknown): unknown {
         if (err.constraint === 'chat_messages_phenom_link_requires_phenom_id') return new ChatError('invalid_input', 'A phenom_link message needs a phenom_id.');
         return new ChatError('invalid_input', `The database rejected the values (${err.constraint ?? 'check constraint'}).`);
       case '23503':
-        if (err.constraint?.endsWith('room_id_fkey')) return new ChatError('room_not_found', 'No room has that id. Call chat_list_rooms for the room ids.');
-        return new ChatError('user_not_found', 'No user has that id. Call chat_list_members for the user ids.');
+        if (err.constraint?.endsWith('room_id_fkey')) return new ChatError('room_not_found', 'Room not found: no room has that id. Call chat_list_rooms for the room ids.');
+        return new ChatError('user_not_found', 'User not found: no user has that id. Call chat_list_members for the user ids.');
       case '23P01':
         return new ChatError('invalid_input', 'The user is already banned from this room. Lift the current ban with chat_unban_user first to change its terms.');
       case '22P02':

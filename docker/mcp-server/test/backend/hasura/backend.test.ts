@@ -51,30 +51,6 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
     await db?.drop();
   });
 
-  it('lists the seeded rooms with their member counts', async () => {
-    const rooms = await backend.listRooms();
-    expect(rooms.map((r) => [r.name, r.memberCount, r.isActive])).toEqual([
-      ['Phenom Community', 3, true],
-      ['Phenom Internal', 1, true],
-      ['Phenom Partners', 1, true],
-    ]);
-    expect(rooms.find((r) => r.name === 'Phenom Community')!.id).toBe(fixture.rooms.community);
-  });
-
-  it('sends as the agent (the ID token sub) and reads the message back with its sender', async () => {
-    const sent = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'hello from the agent', messageType: 'text' });
-    expect(sent).toMatchObject({
-      roomId: fixture.rooms.internal,
-      content: 'hello from the agent',
-      messageType: 'text',
-      sender: { id: AGENT, displayName: 'MCP Agent' },
-      isDeleted: false,
-      linkPreview: null,
-    });
-    const { rows } = await db.pool.query('SELECT user_id, content FROM chat_messages WHERE id = $1', [sent.id]);
-    expect(rows).toEqual([{ user_id: AGENT, content: 'hello from the agent' }]);
-  });
-
   it('sends with a client_message_id exactly once: the retry inserts nothing (on_conflict DO NOTHING) and returns the stored message', async () => {
     const key = randomUUID();
     const first = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'once', messageType: 'text', clientMessageId: key });
@@ -159,73 +135,12 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
     expect(rows).toEqual([{ is_deleted: true, deleted_by: AGENT }]);
   });
 
-  it('deletes idempotently and tells a missing message from a deleted one', async () => {
-    const sent = await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'to delete', messageType: 'text' });
-    expect(await backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: sent.id })).toEqual({ messageId: sent.id, roomId: fixture.rooms.internal, alreadyDeleted: false });
-    expect(await backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: sent.id })).toEqual({ messageId: sent.id, roomId: fixture.rooms.internal, alreadyDeleted: true });
-    expect((await chatError(backend.deleteMessage({ roomId: fixture.rooms.community, messageId: sent.id }))).code).toBe('message_not_found');
-    expect((await chatError(backend.deleteMessage({ roomId: fixture.rooms.internal, messageId: randomUUID() }))).code).toBe('message_not_found');
-    expect((await chatError(backend.deleteMessage({ roomId: randomUUID(), messageId: sent.id }))).code).toBe('room_not_found');
-  });
-
-  it('rejects cursors it did not issue, and cursors of another room', async () => {
-    expect((await chatError(backend.getMessages({ roomId: fixture.rooms.internal, limit: 5, before: 'not-a-cursor', includeDeleted: false }))).code).toBe('invalid_cursor');
+  it('refuses a forged cursor before asking Hasura', async () => {
     // Well-formed but forged: a timestamp JavaScript parses and PostgreSQL does not, so no query runs.
     const operations = hasura.operations.length;
     const forged = Buffer.from(JSON.stringify({ r: fixture.rooms.internal, t: '+275760-09-13T00:00:00.000Z', i: randomUUID() })).toString('base64url');
     expect((await chatError(backend.getMessages({ roomId: fixture.rooms.internal, limit: 5, before: forged, includeDeleted: false }))).code).toBe('invalid_cursor');
     expect(hasura.operations.length).toBe(operations);
-    await backend.sendMessage({ roomId: fixture.rooms.community, content: 'a', messageType: 'text' });
-    await backend.sendMessage({ roomId: fixture.rooms.community, content: 'b', messageType: 'text' });
-    const page = await backend.getMessages({ roomId: fixture.rooms.community, limit: 1, includeDeleted: false });
-    expect(page.nextCursor).not.toBeNull();
-    const error = await chatError(backend.getMessages({ roomId: fixture.rooms.internal, limit: 5, before: page.nextCursor!, includeDeleted: false }));
-    expect(error).toMatchObject({ code: 'invalid_cursor', message: expect.stringContaining('another room') });
-  });
-
-  it('reports unknown rooms as room_not_found', async () => {
-    for (const roomId of [randomUUID(), 'general']) {
-      expect((await chatError(backend.getMessages({ roomId, limit: 5, includeDeleted: false }))).code).toBe('room_not_found');
-      expect((await chatError(backend.listMembers({ roomId, limit: 100 }))).code).toBe('room_not_found');
-      expect((await chatError(backend.sendMessage({ roomId, content: 'x', messageType: 'text' }))).code).toBe('room_not_found');
-    }
-  });
-
-  it('lists members with role, mute state and display name, filtered by role', async () => {
-    const { members } = await backend.listMembers({ roomId: fixture.rooms.community, limit: 100 });
-    expect(members.map((m) => [m.userId, m.role, m.displayName, m.isMuted])).toEqual(
-      expect.arrayContaining([
-        [AGENT, 'admin', 'MCP Agent', false],
-        [ALICE, 'user', 'Alice', false],
-        [BOB, 'support', 'Bob', false],
-      ]),
-    );
-    expect((await backend.listMembers({ roomId: fixture.rooms.community, role: 'support', limit: 100 })).members.map((m) => m.userId)).toEqual([BOB]);
-  });
-
-  it('mutes for N minutes, unmutes, and explains who cannot be muted', async () => {
-    backendNow = () => Date.parse('2030-01-01T00:00:00Z');
-    const muted = await backend.muteUser({ roomId: fixture.rooms.community, userId: ALICE, minutes: 15 });
-    expect(muted).toMatchObject({ userId: ALICE, isMuted: true, mutedUntil: '2030-01-01T00:15:00.000Z' });
-    const unmuted = await backend.unmuteUser({ roomId: fixture.rooms.community, userId: ALICE });
-    expect(unmuted).toMatchObject({ userId: ALICE, isMuted: false, mutedUntil: null });
-    expect(await chatError(backend.muteUser({ roomId: fixture.rooms.internal, userId: ALICE }))).toMatchObject({ code: 'not_member', message: expect.stringContaining('Phenom Internal') });
-    expect((await chatError(backend.muteUser({ roomId: fixture.rooms.internal, userId: 'nobody' }))).code).toBe('user_not_found');
-    expect((await chatError(backend.muteUser({ roomId: randomUUID(), userId: ALICE }))).code).toBe('room_not_found');
-  });
-
-  it('bans with a record (banned_by preset to the agent, banned_at the database clock), refuses a second overlapping ban, and unbans', async () => {
-    backendNow = () => Date.parse('2030-01-01T00:00:00Z');
-    const before = Date.now();
-    const ban = await backend.banUser({ roomId: fixture.rooms.community, userId: BOB, reason: 'spam', minutes: 60 });
-    expect(ban).toMatchObject({ roomId: fixture.rooms.community, userId: BOB, bannedBy: AGENT, reason: 'spam', expiresAt: '2030-01-01T01:00:00.000Z' });
-    expect(Date.parse(ban.bannedAt)).toBeGreaterThanOrEqual(before - 1000);
-    expect(Date.parse(ban.bannedAt)).toBeLessThanOrEqual(Date.now() + 1000);
-    const again = await chatError(backend.banUser({ roomId: fixture.rooms.community, userId: BOB, reason: 'again' }));
-    expect(again).toMatchObject({ code: 'invalid_input', message: expect.stringContaining('already banned') });
-    expect(await backend.unbanUser({ roomId: fixture.rooms.community, userId: BOB })).toEqual({ roomId: fixture.rooms.community, userId: BOB, wasBanned: true });
-    expect(await backend.unbanUser({ roomId: fixture.rooms.community, userId: BOB })).toEqual({ roomId: fixture.rooms.community, userId: BOB, wasBanned: false });
-    expect((await db.pool.query('SELECT count(*)::int AS n FROM chat_bans WHERE user_id = $1', [BOB])).rows[0].n).toBe(0);
   });
 
   it('maps foreign-key and check violations of a ban to clear errors, storing nothing', async () => {

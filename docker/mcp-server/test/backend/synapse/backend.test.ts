@@ -95,87 +95,12 @@ describe(`SynapseBackend against ${REAL_URL ? `the homeserver at ${REAL_URL}` : 
     await standIn?.stop();
   });
 
-  it('lists the chat rooms by alias with names, topics and joined-member counts', async () => {
-    const list = await backend.listRooms();
-    expect(list).toEqual([
-      { id: rooms.community, name: 'Phenom Community', description: 'The Phenom community', isActive: true, memberCount: 3 },
-      { id: rooms.internal, name: 'Phenom Internal', description: 'Internal team chat', isActive: true, memberCount: 1 },
-      { id: rooms.partners, name: 'Phenom Partners', description: 'Chat with Phenom partners', isActive: true, memberCount: 1 },
-    ]);
-  });
-
-  it('sends text and phenom_link messages as the bot and reads them back newest first', async () => {
-    const text = await backend.sendMessage({ roomId: rooms.internal, content: 'hello matrix', messageType: 'text' });
-    const link = await backend.sendMessage({ roomId: rooms.internal, content: 'look at this', messageType: 'phenom_link', phenomId: 'abc123' });
-    expect(text).toMatchObject({ roomId: rooms.internal, content: 'hello matrix', messageType: 'text', phenomId: null, sender: { id: bot.userId }, isDeleted: false, linkPreview: null });
-    expect(link).toMatchObject({ messageType: 'phenom_link', phenomId: 'abc123' });
-    const page = await backend.getMessages({ roomId: rooms.internal, limit: 2, includeDeleted: false });
-    expect(page.messages.map((m) => m.id)).toEqual([link.id, text.id]);
-    expect(page.messages[0]!.sender).toEqual({ id: bot.userId, displayName: 'MCP Bot' });
-    expect(Date.parse(page.messages[0]!.createdAt)).toBeGreaterThan(Date.now() - 60_000);
-  });
-
-  it('sends with a client_message_id as one Matrix transaction', async () => {
-    const key = `key-${suffix}`;
-    const first = await backend.sendMessage({ roomId: rooms.partners, content: 'exactly once', messageType: 'text', clientMessageId: key });
-    const second = await build().sendMessage({ roomId: rooms.partners, content: 'exactly once', messageType: 'text', clientMessageId: key });
-    expect(second.id).toBe(first.id);
-    const page = await backend.getMessages({ roomId: rooms.partners, limit: 10, includeDeleted: true });
-    expect(page.messages.filter((m) => m.content === 'exactly once')).toHaveLength(1);
-  });
-
-  it('walks a room page by page with no duplicates and no gaps', async () => {
-    const sent: string[] = [];
-    for (let i = 0; i < 11; i++) sent.unshift((await backend.sendMessage({ roomId: rooms.partners, content: `page ${i}`, messageType: 'text' })).id);
-    const seen: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await backend.getMessages({ roomId: rooms.partners, limit: 4, before: cursor, includeDeleted: true });
-      expect(page.messages.length).toBeLessThanOrEqual(4);
-      seen.push(...page.messages.map((m) => m.id));
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    expect(seen.slice(0, 11)).toEqual(sent);
-    expect(new Set(seen).size).toBe(seen.length);
-  });
-
-  it('deletes by redaction, idempotently, and hides deleted messages unless asked', async () => {
-    const keep = await backend.sendMessage({ roomId: rooms.internal, content: 'keep me', messageType: 'text' });
-    const gone = await backend.sendMessage({ roomId: rooms.internal, content: 'delete me', messageType: 'text' });
-    expect(await backend.deleteMessage({ roomId: rooms.internal, messageId: gone.id })).toEqual({ messageId: gone.id, roomId: rooms.internal, alreadyDeleted: false });
-    expect(await build().deleteMessage({ roomId: rooms.internal, messageId: gone.id })).toEqual({ messageId: gone.id, roomId: rooms.internal, alreadyDeleted: true });
-    const visible = await backend.getMessages({ roomId: rooms.internal, limit: 1, includeDeleted: false });
-    expect(visible.messages.map((m) => m.id)).toEqual([keep.id]);
-    const all = await backend.getMessages({ roomId: rooms.internal, limit: 2, includeDeleted: true });
-    expect(all.messages[0]).toMatchObject({ id: gone.id, isDeleted: true, content: '' });
-    expect((await chatError(backend.deleteMessage({ roomId: rooms.internal, messageId: '$does-not-exist' }))).code).toBe('message_not_found');
-    expect((await chatError(backend.deleteMessage({ roomId: rooms.internal, messageId: 'not-an-event-id' }))).code).toBe('message_not_found');
-  });
-
-  it('rejects foreign cursors and unknown rooms', async () => {
-    expect((await chatError(backend.getMessages({ roomId: rooms.internal, limit: 5, before: 'garbage', includeDeleted: false }))).code).toBe('invalid_cursor');
-    const page = await backend.getMessages({ roomId: rooms.partners, limit: 1, includeDeleted: false });
-    expect(await chatError(backend.getMessages({ roomId: rooms.internal, limit: 5, before: page.nextCursor!, includeDeleted: false }))).toMatchObject({
-      code: 'invalid_cursor',
-      message: expect.stringContaining('another room'),
-    });
+  it('takes a room alias as its id, and calls an unknown alias or a non-Matrix id an unknown room', async () => {
     for (const roomId of ['!unknown:chat.test', 'general', '#nope:chat.test']) {
       expect((await chatError(backend.listMembers({ roomId, limit: 100 }))).code).toBe('room_not_found');
     }
     // A room's alias works as its id.
     expect((await backend.listMembers({ roomId: aliases[2]!, limit: 100 })).members.length).toBe(3);
-  });
-
-  it('lists joined members with roles from power levels, filtered by role', async () => {
-    const { members } = await backend.listMembers({ roomId: rooms.community, limit: 100 });
-    expect(members.map((m) => [m.userId, m.role, m.displayName, m.isMuted])).toEqual(
-      expect.arrayContaining([
-        [bot.userId, 'admin', 'MCP Bot', false],
-        [alice.userId, 'user', 'Alice', false],
-        [bob.userId, 'user', 'Bob', false],
-      ]),
-    );
-    expect((await backend.listMembers({ roomId: rooms.community, role: 'admin', limit: 100 })).members.map((m) => m.userId)).toEqual([bot.userId]);
   });
 
   it('mutes through power levels, so the homeserver itself refuses the member’s messages, and unmutes', async () => {
@@ -268,11 +193,6 @@ describe(`SynapseBackend against ${REAL_URL ? `the homeserver at ${REAL_URL}` : 
     const report = await liftExpired(new MatrixClient({ baseUrl, accessToken: bot.token }), ['!no-such-room:chat.test', rooms.community], nowMs);
     expect(report.lifted).toEqual([{ roomId: rooms.community, userId: alice.userId, kind: 'mute' }]);
     expect(report.failures).toEqual([{ what: 'read the state of !no-such-room:chat.test', error: expect.any(String) }]);
-  });
-
-  it('checks length and phenom_id before calling the homeserver', async () => {
-    expect((await chatError(backend.sendMessage({ roomId: rooms.internal, content: 'x'.repeat(4001), messageType: 'text' }))).code).toBe('content_too_long');
-    expect((await chatError(backend.sendMessage({ roomId: rooms.internal, content: 'x', messageType: 'phenom_link' }))).code).toBe('invalid_input');
   });
 
   it('reports a bad bot token, an unreachable or silent homeserver as backend_unavailable', async () => {

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
-import { connect, type ConnectedClient } from './support/clients';
-import { startEnvironment, type Environment } from './support/environment';
+import { connect, type ConnectedClient } from '../../support/clients';
+import { startEnvironment, type Environment } from '../../support/environment';
 
 /**
  * A server whose one pooled database connection is busy: the database is up, so neither the tool

@@ -61,12 +61,6 @@ describe.each(CLIENT_KINDS)('a %s client', (kind) => {
 });
 
 describe('the chat tools against PostgreSQL', () => {
-  it('lists rooms with id, name, description, is_active and member count', async () => {
-    const { rooms } = ok(await client.callTool('chat_list_rooms', {})) as { rooms: Record<string, unknown>[] };
-    const community = rooms.find((r) => r.id === env.fixture.rooms.community);
-    expect(community).toEqual({ id: env.fixture.rooms.community, name: 'Phenom Community', description: expect.any(String), is_active: true, member_count: 3 });
-  });
-
   it('sends text and phenom_link messages as the agent and reads them back newest first with sender and preview', async () => {
     const room = env.fixture.rooms.internal;
     await env.db.pool.query(`INSERT INTO link_previews (url, phenom_id, title) VALUES ('https://thephenom.app/p/abc', 'abc', 'A Phenom')`);
@@ -82,55 +76,6 @@ describe('the chat tools against PostgreSQL', () => {
     });
     const { rows } = await env.db.pool.query('SELECT user_id, content FROM chat_messages WHERE id = $1', [text.id]);
     expect(rows).toEqual([{ user_id: AGENT, content: 'hello from the agent' }]);
-  });
-
-  it('a send retried with its client_message_id (its response lost) is stored once and answered with the original', async () => {
-    const args = { room_id: env.fixture.rooms.internal, content: 'lost response', client_message_id: 'e2e-0f5c3b9a-retry' };
-    const first = ok(await client.callTool('chat_send_message', args));
-    // A new client, as after the agent's process restarted.
-    const again = await connect('sdk-v1 (2025-11-25)', env.server.mcpUrl, env.token);
-    try {
-      expect(ok(await again.callTool('chat_send_message', args))).toEqual(first);
-    } finally {
-      await again.close();
-    }
-    const { rows } = await env.db.pool.query(`SELECT client_message_id FROM chat_messages WHERE content = 'lost response'`);
-    expect(rows).toEqual([{ client_message_id: 'e2e-0f5c3b9a-retry' }]);
-  });
-
-  it('lists members with role, mute state and joined_at, filtered by role', async () => {
-    const room = env.fixture.rooms.community;
-    const { members } = ok(await client.callTool('chat_list_members', { room_id: room })) as { members: Record<string, unknown>[] };
-    expect(members.map((m) => m.user_id).sort()).toEqual([AGENT, ALICE, 'user-bob'].sort());
-    expect(members.find((m) => m.user_id === ALICE)).toEqual({ user_id: ALICE, display_name: 'Alice', role: 'user', is_muted: false, muted_until: null, joined_at: expect.any(String) });
-    const support = ok(await client.callTool('chat_list_members', { room_id: room, role: 'support' })).members as { user_id: string }[];
-    expect(support.map((m) => m.user_id)).toEqual(['user-bob']);
-  });
-
-  it('mutes for N minutes and unmutes, and a mute shows up as a chat_send_message error', async () => {
-    const room = env.fixture.rooms.partners;
-    const muted = ok(await client.callTool('chat_mute_user', { room_id: room, user_id: AGENT, minutes: 30 })).member as Record<string, unknown>;
-    expect(muted.is_muted).toBe(true);
-    const until = Date.parse(muted.muted_until as string);
-    expect(until - Date.now()).toBeGreaterThan(29 * 60_000);
-    expect(until - Date.now()).toBeLessThan(31 * 60_000);
-    expect(errorText(await client.callTool('chat_send_message', { room_id: room, content: 'while muted' }))).toMatch(/muted/);
-    const unmuted = ok(await client.callTool('chat_unmute_user', { room_id: room, user_id: AGENT })).member as Record<string, unknown>;
-    expect(unmuted).toMatchObject({ is_muted: false, muted_until: null });
-    ok(await client.callTool('chat_send_message', { room_id: room, content: 'after unmute' }));
-    const { rows } = await env.db.pool.query(`SELECT content FROM chat_messages WHERE room_id = $1 AND content IN ('while muted', 'after unmute')`, [room]);
-    expect(rows).toEqual([{ content: 'after unmute' }]);
-  });
-
-  it('bans with a reason and returns the ban record, refuses a second ban, and unbans', async () => {
-    const room = env.fixture.rooms.community;
-    const ban = ok(await client.callTool('chat_ban_user', { room_id: room, user_id: ALICE, reason: 'testing enforcement', minutes: 60 })).ban as Record<string, unknown>;
-    expect(ban).toEqual({ id: expect.any(String), room_id: room, user_id: ALICE, banned_by: AGENT, reason: 'testing enforcement', banned_at: expect.any(String), expires_at: expect.any(String) });
-    expect(errorText(await client.callTool('chat_ban_user', { room_id: room, user_id: ALICE, reason: 'again' }))).toMatch(/already banned/);
-    expect(ok(await client.callTool('chat_unban_user', { room_id: room, user_id: ALICE }))).toEqual({ room_id: room, user_id: ALICE, was_banned: true });
-    expect(ok(await client.callTool('chat_unban_user', { room_id: room, user_id: ALICE }))).toEqual({ room_id: room, user_id: ALICE, was_banned: false });
-    const { rows } = await env.db.pool.query('SELECT count(*)::int AS n FROM chat_bans WHERE room_id = $1', [room]);
-    expect(rows[0].n).toBe(0);
   });
 
   it('a ban a human admin put on the agent shows up as a send error, and only a human lifts it', async () => {
@@ -159,19 +104,6 @@ describe('the chat tools against PostgreSQL', () => {
     } finally {
       await env.db.pool.query(`INSERT INTO chat_members (room_id, user_id, role) VALUES ($1, $2, 'admin')`, [room, AGENT]);
     }
-  });
-
-  it('deleted messages vanish from chat_get_messages, moderators still see them, and deleting again is idempotent', async () => {
-    const room = env.fixture.rooms.community;
-    const sent = ok(await client.callTool('chat_send_message', { room_id: room, content: 'to be deleted' })).message as { id: string };
-    const ids = async (args: Record<string, unknown> = {}) => (ok(await client.callTool('chat_get_messages', { room_id: room, ...args })).messages as { id: string }[]).map((m) => m.id);
-    expect(await ids()).toContain(sent.id);
-    expect(ok(await client.callTool('chat_delete_message', { room_id: room, message_id: sent.id }))).toEqual({ message_id: sent.id, room_id: room, already_deleted: false });
-    expect(await ids()).not.toContain(sent.id);
-    expect(await ids({ include_deleted: true })).toContain(sent.id);
-    expect(ok(await client.callTool('chat_delete_message', { room_id: room, message_id: sent.id }))).toEqual({ message_id: sent.id, room_id: room, already_deleted: true });
-    const { rows } = await env.db.pool.query('SELECT is_deleted, deleted_by FROM chat_messages WHERE id = $1', [sent.id]);
-    expect(rows).toEqual([{ is_deleted: true, deleted_by: AGENT }]);
   });
 
   it('paging with before walks a whole room with no duplicates and no gaps, even across equal timestamps', async () => {

@@ -8,7 +8,7 @@ import { callTool, MAX_RESULT_BYTES, runTool } from '../../src/mcp/server-factor
 import { TOOLS_BY_NAME } from '../../src/tools';
 import { defineTool, type ChatTool } from '../../src/tools/common';
 import { AGENT, seedChat, type ChatFixture } from '../support/chat-fixture';
-import { call, ok } from './backends';
+import { call, ok } from '../support/backends';
 
 /**
  * The byte budget on every tool result, on the real schema: pages that would be too large come back

@@ -3,9 +3,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { discoverAuthorizationServerMetadata, discoverOAuthProtectedResourceMetadata, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { snapshotChat } from './support/chat-fixture';
-import { startEnvironment, type Environment } from './support/environment';
-import { bearer, postRpc, toolCall } from './support/raw-rpc';
+import { snapshotChat } from '../support/chat-fixture';
+import { startEnvironment, type Environment } from '../support/environment';
+import { bearer, postRpc, toolCall } from '../support/raw-rpc';
 
 const PUBLIC_CLIENT = 'local-mcp-client';
 const HOSTED_UI = 'phenom-test-chat.auth.us-east-1.amazoncognito.com';

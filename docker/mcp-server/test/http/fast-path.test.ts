@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { hotRequest } from '../src/http/fast-path';
-import { AGENT, ALICE } from './support/chat-fixture';
-import { startEnvironment, type Environment } from './support/environment';
-import { bearer, postRpc, toolCall } from './support/raw-rpc';
+import { hotRequest } from '../../src/http/fast-path';
+import { AGENT, ALICE } from '../support/chat-fixture';
+import { startEnvironment, type Environment } from '../support/environment';
+import { bearer, postRpc, toolCall } from '../support/raw-rpc';
 
 /**
  * The fast path (src/http/fast-path.ts) must answer exactly as the SDK's stateless serving does.

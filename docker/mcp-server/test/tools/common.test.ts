@@ -1,10 +1,10 @@
 import { Client } from 'pg';
-import { testServerUrl } from '../../../test/support/postgres';
-import { CHAT_TOOLS } from '../src/tools';
-import { connect, type ConnectedClient } from './support/clients';
-import { bearer, postRpc, toolCall } from './support/raw-rpc';
-import { AGENT, ALICE, OUTSIDER, snapshotChat } from './support/chat-fixture';
-import { startEnvironment, type Environment } from './support/environment';
+import { testServerUrl } from '../../../../test/support/postgres';
+import { CHAT_TOOLS } from '../../src/tools';
+import { connect, type ConnectedClient } from '../support/clients';
+import { bearer, postRpc, toolCall } from '../support/raw-rpc';
+import { AGENT, ALICE, OUTSIDER, snapshotChat } from '../support/chat-fixture';
+import { startEnvironment, type Environment } from '../support/environment';
 
 let env: Environment;
 let client: ConnectedClient;

@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { freeLoopbackPort } from '../../../test/support/net';
-import { connect } from './support/clients';
+import { freeLoopbackPort } from '../../../../test/support/net';
+import { connect } from '../support/clients';
 
-const SCRIPT = resolve(__dirname, '../scripts/local.ts');
+const SCRIPT = resolve(__dirname, '../../scripts/local.ts');
 
 it('npm run local prints MCP_URL and MCP_TOKEN, serves the tools, and exits 0 on SIGTERM', async () => {
   const port = await freeLoopbackPort();
   // The same entry as `npm run local` (tsx docker/mcp-server/scripts/local.ts), in one process so SIGTERM reaches it.
   const proc = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
-    cwd: resolve(__dirname, '../../..'),
+    cwd: resolve(__dirname, '../../../..'),
     env: { ...process.env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,8 +1,8 @@
 import { Pool } from 'pg';
-import type { TestDatabase } from '../../../../test/support/postgres';
-import { createMigratedDatabase } from '../../../../test/support/postgres/migrated';
-import { PostgresBackend } from '../../src/backend/postgres/backend';
-import { AGENT, seedChat, type ChatFixture } from '../support/chat-fixture';
+import type { TestDatabase } from '../../../../../test/support/postgres';
+import { createMigratedDatabase } from '../../../../../test/support/postgres/migrated';
+import { PostgresBackend } from '../../../src/backend/postgres/backend';
+import { AGENT, seedChat, type ChatFixture } from '../../support/chat-fixture';
 
 /**
  * The hot postgres statements are prepared once per connection, and their generic plans (what

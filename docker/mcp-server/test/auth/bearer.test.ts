@@ -1,10 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { signJwt } from '../src/auth/local-issuer';
-import { freeLoopbackPort } from '../../../test/support/net';
-import { AGENT, snapshotChat } from './support/chat-fixture';
-import { AGENT_CLIENT, startEnvironment, type Environment } from './support/environment';
-import { buildServerBundle, startServerProcess, type ServerProcess } from './support/server-process';
-import { bearer, postRpc, toolCall } from './support/raw-rpc';
+import { signJwt } from '../../src/auth/local-issuer';
+import { freeLoopbackPort } from '../../../../test/support/net';
+import { AGENT, snapshotChat } from '../support/chat-fixture';
+import { AGENT_CLIENT, startEnvironment, type Environment } from '../support/environment';
+import { buildServerBundle, startServerProcess, type ServerProcess } from '../support/server-process';
+import { bearer, postRpc, toolCall } from '../support/raw-rpc';
 
 const SECOND_CLIENT = 'agent-client-2';
 let env: Environment;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { bearer, postRpc, toolCall } from './support/raw-rpc';
-import { startEnvironment, type Environment } from './support/environment';
+import { bearer, postRpc, toolCall } from '../support/raw-rpc';
+import { startEnvironment, type Environment } from '../support/environment';
 
 /**
  * Issue #14's measurement, as a test: a 20,000-member room, and the 60-call burst one agent may
