@@ -1,9 +1,28 @@
 // The constructs of the chat system, for a CDK app that composes them itself (PhenomChatStack is one such app).
 export { PhenomChatStack } from './phenom-chat-stack';
 export type { PhenomChatStackProps } from './phenom-chat-stack';
-export { chatMcpServerPlatformProps, chatServiceCommonProps } from './construct-props';
+export { chatMcpServerPlatformProps, chatMembershipReconcilerPlatformProps, chatServiceCommonProps, chatSharedProps, deletionProtectionProps, platformProps } from './construct-props';
 
 export { Platform } from './platform';
+export type {
+  ClusterProps,
+  CreatedDatabaseProps,
+  CreatedLoadBalancerProps,
+  CreatedNetworkProps,
+  CreatedUserPoolProps,
+  DatabaseProps,
+  ImportedDatabaseProps,
+  ImportedLoadBalancerProps,
+  ImportedNetworkProps,
+  ImportedUserPoolProps,
+  LoadBalancerCertificate,
+  LoadBalancerProps,
+  NetworkProps,
+  PlatformProps,
+  UserPoolEmailProps,
+  UserPoolProps,
+  WithoutVpc,
+} from './platform';
 export { ChatSecurityGroups } from './platform/security-groups';
 export { Network } from './platform/network';
 export { Cluster } from './platform/cluster';
@@ -11,6 +30,7 @@ export { Database } from './platform/database';
 export { LoadBalancer } from './platform/load-balancer';
 export { ChatUserPool } from './platform/user-pool';
 export { DeletionProtection } from './platform/deletion-protection';
+export type { DeletionProtectionProps } from './platform/deletion-protection';
 
 export { ChatFargateService, CHAT_FARGATE_SERVICE_ID } from './constructs/chat-fargate-service';
 export type {
@@ -26,10 +46,19 @@ export type {
   TaskSize,
 } from './constructs/chat-fargate-service';
 export { ChatFunction } from './constructs/chat-function';
+export type { ChatDatabaseClientProps, ChatFunctionCommonProps, ChatFunctionDatabase } from './constructs/chat-function';
 export { ChatCustomResource } from './constructs/chat-custom-resource';
 
 export { ChatShared } from './chat-shared';
+export type { ChatSharedProps } from './chat-shared';
+export { ChatAppClients } from './chat-shared/app-clients';
+export type { ChatAppClientsProps } from './chat-shared/app-clients';
+export { CognitoTriggers } from './chat-shared/cognito-triggers';
+export type { CognitoTriggersProps } from './chat-shared/cognito-triggers';
+export { MachineAccount } from './chat-shared/machine-account';
+export type { MachineAccountProps } from './chat-shared/machine-account';
 export { ChatMembershipReconciler } from './chat-shared/membership-reconciler';
+export type { ChatMembershipReconcilerProps } from './chat-shared/membership-reconciler';
 export { ChatLinkPreview } from './chat-link-preview';
 export { ChatHasuraLite, ChatHasura, ChatMigrations, HasuraEngine } from './chat-hasura-lite';
 export type { HasuraEngineProps } from './chat-hasura-lite/engine';

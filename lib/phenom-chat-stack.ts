@@ -7,7 +7,7 @@ import { ChatMcpServer } from './chat-mcp-server';
 import { ChatLinkPreview } from './chat-link-preview';
 import { ADMIN_BOT_TOKEN_SECRET_KEY, ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
-import { chatMcpServerPlatformProps } from './construct-props';
+import { chatMcpServerPlatformProps, chatMembershipReconcilerPlatformProps, chatSharedProps, deletionProtectionProps, platformProps } from './construct-props';
 import { cnameRecord, DNS_RECORD_OUTPUTS, matrixServerWellKnown } from './dns-records';
 import { CustomResourceServiceTimeouts } from './constructs/chat-custom-resource';
 import { ChatOperations, customResourceProperties, discoverChatFunctions } from './operations';
@@ -40,13 +40,13 @@ export class PhenomChatStack extends Stack {
     Tags.of(this).add('environment', config.envName);
     Aspects.of(this).add(new CustomResourceServiceTimeouts(), { priority: AspectPriority.MUTATING });
 
-    this.platform = new Platform(this, 'Platform', { config });
+    this.platform = new Platform(this, 'Platform', platformProps(config));
     // RDS/ALB deletion protection and the stack's termination protection, in a way a failed first deploy can undo.
-    new DeletionProtection(this, 'DeletionProtection', { config, platform: this.platform });
+    new DeletionProtection(this, 'DeletionProtection', deletionProtectionProps(config, this.platform));
 
     // --- chat constructs (wired by their issues, in the seeds' dependency order) ---
 
-    this.shared = new ChatShared(this, 'ChatShared', { config, platform: this.platform });
+    this.shared = new ChatShared(this, 'ChatShared', chatSharedProps(config, this.platform));
     this.linkPreview = new ChatLinkPreview(this, 'ChatLinkPreview', { config, platform: this.platform });
     this.hasuraLite = new ChatHasuraLite(this, 'ChatHasuraLite', { config, platform: this.platform, linkPreview: this.linkPreview });
 
@@ -58,8 +58,7 @@ export class PhenomChatStack extends Stack {
 
     // Cognito groups → Hasura Lite rows and Synapse rooms (issue #13 item 1).
     this.membershipReconciler = new ChatMembershipReconciler(this, 'ChatMembershipReconciler', {
-      config,
-      platform: this.platform,
+      ...chatMembershipReconcilerPlatformProps(config, this.platform),
       synapseOidcClient: this.shared.synapseOidcClient,
       synapse: {
         internalUrl: this.synapse.internalUrl,

@@ -35,6 +35,24 @@ export interface ChatFunctionCommonProps {
   readonly retainLogs?: boolean;
 }
 
+/** Where a function that works on the chat database runs, and the database it connects to. */
+export interface ChatDatabaseClientProps {
+  /** The VPC the function runs in (the database is reachable only from there). */
+  readonly vpc: ec2.IVpc;
+  /**
+   * The function's subnets in `vpc`.
+   * @default - the private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** The chat database: the function may connect to it and read its credentials. */
+  readonly database: ChatFunctionDatabase;
+}
+
+/** Just the common props, out of the props of a construct that extends them (so none of its other props reach a function). */
+export function functionCommonProps(props: ChatFunctionCommonProps): ChatFunctionCommonProps {
+  return { prefix: props.prefix, logRetention: props.logRetention, retainLogs: props.retainLogs };
+}
+
 export interface ChatFunctionProps extends ChatFunctionCommonProps {
   /** Entry file relative to `lambda/`, e.g. `link-preview/index.ts`. */
   readonly entry: string;

@@ -6,6 +6,7 @@ import { ChatHasuraLite, HASURA_RULE_PRIORITY } from '../../../lib/chat-hasura-l
 import { HASURA_START_SCRIPT } from '../../../lib/chat-hasura-lite/engine-start-script';
 import { metadataContentHash } from '../../../lib/chat-hasura-lite/metadata';
 import { ChatConfig, loadConfig } from '../../../lib/config';
+import { platformProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
 
@@ -21,7 +22,7 @@ function synth(envName: 'development' | 'production', edit?: (env: Record<string
   // No Lambda bundling: these assertions read the template, and esbuild runs in the global synth.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'HasuraTest', { env: { region: config.region } });
-  const platform = new Platform(stack, 'Platform', { config });
+  const platform = new Platform(stack, 'Platform', platformProps(config));
   const webhookSecret = new secretsmanager.Secret(stack, 'WebhookSecret', { generateSecretString: { passwordLength: 48, excludePunctuation: true } });
   Validations.of(webhookSecret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'test double of the link-preview webhook secret' });
   new ChatHasuraLite(stack, 'ChatHasuraLite', { config, platform, linkPreview: { webhookUrl: 'https://abc.lambda-url.us-east-1.on.aws/', webhookSecret } });

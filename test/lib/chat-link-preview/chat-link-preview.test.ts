@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ChatLinkPreview } from '../../../lib/chat-link-preview';
 import { loadConfig } from '../../../lib/config';
+import { platformProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
 
@@ -133,7 +134,7 @@ describe('ChatLinkPreview with Phenom credentials configured', () => {
   (envs.development.linkPreview as Record<string, unknown>).cacheTtlHours = 6;
   const config = loadConfig(envs, 'development');
   const stack = new Stack(new App(), 'LinkPreviewOnly', { env: { region: 'us-east-1' } });
-  const platform = new Platform(stack, 'Platform', { config });
+  const platform = new Platform(stack, 'Platform', platformProps(config));
   const linkPreview = new ChatLinkPreview(stack, 'ChatLinkPreview', { config, platform });
   const template = Template.fromStack(stack);
   const resources = template.toJSON().Resources as Resources;

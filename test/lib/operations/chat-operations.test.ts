@@ -8,7 +8,7 @@ import { ChatFunction } from '../../../lib/constructs/chat-function';
 import { ChatOperations, discoverChatFunctions } from '../../../lib/operations';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments } from '../../support/synth';
-import { chatFunctionCommonProps } from '../../../lib/construct-props';
+import { chatFunctionCommonProps, platformProps } from '../../../lib/construct-props';
 
 /**
  * ChatOperations on its own, in a stack with the platform, one load-balanced
@@ -21,7 +21,7 @@ function operationsStack(envName: string, edit: (env: Record<string, unknown>) =
   const config = loadConfig(envs, envName);
   const app = new App();
   const stack = new Stack(app, 'Ops', { env: { region: config.region } });
-  const platform = new Platform(stack, 'Platform', { config });
+  const platform = new Platform(stack, 'Platform', platformProps(config));
   const task = new ecs.FargateTaskDefinition(stack, 'Task', { cpu: 256, memoryLimitMiB: 512 });
   task.addContainer('app', { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/nginx:1.27'), portMappings: [{ containerPort: 80 }] });
   const service = new ecs.FargateService(stack, 'Service', { cluster: platform.cluster, taskDefinition: task, serviceName: 'web' });
