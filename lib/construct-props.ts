@@ -7,6 +7,7 @@ import type { ChatServiceCommonProps } from './constructs/chat-fargate-service';
 import type { ChatDatabaseClientProps, ChatFunctionCommonProps, ChatFunctionDatabase } from './constructs/chat-function';
 import type { ChatSharedProps } from './chat-shared';
 import type { ChatMembershipReconcilerProps } from './chat-shared/membership-reconciler';
+import type { ChatOperationsProps } from './operations';
 import type { Platform, PlatformProps } from './platform';
 import type { DeletionProtectionProps } from './platform/deletion-protection';
 import { protectionPlan } from './platform/protection-plan';
@@ -147,4 +148,27 @@ export function deletionProtectionProps(config: ChatConfig, platform: Platform):
 /** The reconciler's pool, functions and database; the stack adds the Synapse side and the OIDC client. */
 export function chatMembershipReconcilerPlatformProps(config: ChatConfig, platform: Platform): Omit<ChatMembershipReconcilerProps, 'synapse' | 'synapseOidcClient'> {
   return { ...chatFunctionCommonProps(config), ...chatDatabaseClientProps(platform), userPool: platform.userPool.userPool };
+}
+
+/** What ChatOperations watches and names from the config and the platform; the stack adds the services, functions and history purge. */
+export function chatOperationsPlatformProps(
+  config: ChatConfig,
+  platform: Platform,
+): Omit<ChatOperationsProps, 'services' | 'functions' | 'linkPreview' | 'userProvisioner' | 'mcpServerLogGroup' | 'historyPurge' | 'runbookOutputs'> {
+  const db = config.database;
+  return {
+    prefix: config.prefix,
+    envName: config.envName,
+    domainName: config.domainName,
+    logRetention: config.monitoring.logRetentionDays as logs.RetentionDays,
+    retainLogs: config.production,
+    alarmEmail: config.monitoring.alarmEmail,
+    // The platform's ALB, or the imported one.
+    loadBalancer: platform.loadBalancer.loadBalancer,
+    cluster: platform.cluster,
+    waf: config.waf.enabled ? { ratePerIpPer5Min: config.waf.ratePerIpPer5Min } : undefined,
+    database: platform.database.instance,
+    databaseInstanceClass: db.mode === 'create' ? db.instanceClass : undefined,
+    databaseAllocatedStorageGiB: db.mode === 'create' ? db.allocatedStorageGiB : undefined,
+  };
 }

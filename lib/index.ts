@@ -1,7 +1,15 @@
 // The constructs of the chat system, for a CDK app that composes them itself (PhenomChatStack is one such app).
 export { PhenomChatStack } from './phenom-chat-stack';
 export type { PhenomChatStackProps } from './phenom-chat-stack';
-export { chatMcpServerPlatformProps, chatMembershipReconcilerPlatformProps, chatServiceCommonProps, chatSharedProps, deletionProtectionProps, platformProps } from './construct-props';
+export {
+  chatMcpServerPlatformProps,
+  chatMembershipReconcilerPlatformProps,
+  chatOperationsPlatformProps,
+  chatServiceCommonProps,
+  chatSharedProps,
+  deletionProtectionProps,
+  platformProps,
+} from './construct-props';
 
 export { Platform } from './platform';
 export type {
@@ -70,4 +78,9 @@ export type { SynapseAdminUiProps } from './chat-synapse/admin-ui-service';
 export { SynapseRoutes } from './chat-synapse/alb-rules';
 export { ChatMcpServer } from './chat-mcp-server';
 export type { ChatMcpServerProps, McpBackendType, McpDatabase, McpDeploySteps } from './chat-mcp-server';
-export { ChatOperations } from './operations';
+export { ChatAlarmTopic, ChatLogQueries, ChatMonitoring, ChatOperations, ChatWaf, discoverChatFunctions } from './operations';
+export type { ChatOperationsProps, MonitoredFunction, MonitoredService, PowertoolsMetricsSource } from './operations';
+export type { ChatAlarmTopicProps } from './operations/alarm-topic';
+export type { ChatLogQueriesProps } from './operations/queries';
+export type { ChatMonitoringProps } from './operations/monitoring';
+export type { ChatWafProps } from './operations/waf';

@@ -7,10 +7,10 @@ import { ChatMcpServer } from './chat-mcp-server';
 import { ChatLinkPreview } from './chat-link-preview';
 import { ADMIN_BOT_TOKEN_SECRET_KEY, ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
-import { chatMcpServerPlatformProps, chatMembershipReconcilerPlatformProps, chatSharedProps, deletionProtectionProps, platformProps } from './construct-props';
+import { chatMcpServerPlatformProps, chatMembershipReconcilerPlatformProps, chatOperationsPlatformProps, chatSharedProps, deletionProtectionProps, platformProps } from './construct-props';
 import { cnameRecord, DNS_RECORD_OUTPUTS, matrixServerWellKnown } from './dns-records';
 import { CustomResourceServiceTimeouts } from './constructs/chat-custom-resource';
-import { ChatOperations, customResourceProperties, discoverChatFunctions } from './operations';
+import { ChatOperations, customResourceProperties, discoverChatFunctions, SynapseHistoryPurge } from './operations';
 import { Platform } from './platform';
 import { DeletionProtection } from './platform/deletion-protection';
 
@@ -93,8 +93,7 @@ export class PhenomChatStack extends Stack {
     // --- operations: alarms, dashboard, WAF, history purge, saved queries (last: it watches everything above) ---
     const hasuraEngine = this.hasuraLite.hasura.engine;
     this.operations = new ChatOperations(this, 'ChatOperations', {
-      config,
-      platform: this.platform,
+      ...chatOperationsPlatformProps(config, this.platform),
       services: [
         { name: 'synapse', service: this.synapse.synapse.service, targetGroup: this.synapse.synapse.targetGroup },
         { name: 'synapse-admin', service: this.synapse.adminUi.service, targetGroup: this.synapse.adminUi.targetGroup },
@@ -114,12 +113,15 @@ export class PhenomChatStack extends Stack {
       linkPreview: { function: this.linkPreview.function.function, logGroup: this.linkPreview.function.logGroup },
       userProvisioner: { function: this.shared.triggers.userProvisioner.function },
       mcpServerLogGroup: this.mcpServer.logGroup,
-      synapse: {
-        internalUrl: this.synapse.internalUrl,
-        connections: this.synapse.synapse.service,
-        adminTokenSecret: this.synapse.adminBotTokenSecret,
-        adminTokenSecretKey: ADMIN_BOT_TOKEN_SECRET_KEY,
-      },
+      historyPurge: (scope, id) =>
+        new SynapseHistoryPurge(scope, id, {
+          config,
+          platform: this.platform,
+          synapseUrl: this.synapse.internalUrl,
+          synapse: this.synapse.synapse.service,
+          adminTokenSecret: this.synapse.adminBotTokenSecret,
+          adminTokenSecretKey: ADMIN_BOT_TOKEN_SECRET_KEY,
+        }),
       runbookOutputs: {
         SynapseInternalUrl: this.synapse.internalUrl,
         // The metadata-apply custom resource's properties, to re-run it by hand (docs/operations.md).

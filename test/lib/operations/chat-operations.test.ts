@@ -5,10 +5,10 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ChatConfig, loadConfig } from '../../../lib/config';
 import { ChatFunction } from '../../../lib/constructs/chat-function';
-import { ChatOperations, discoverChatFunctions } from '../../../lib/operations';
+import { ChatOperations, discoverChatFunctions, SynapseHistoryPurge } from '../../../lib/operations';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments } from '../../support/synth';
-import { chatFunctionCommonProps, platformProps } from '../../../lib/construct-props';
+import { chatFunctionCommonProps, chatOperationsPlatformProps, platformProps } from '../../../lib/construct-props';
 
 /**
  * ChatOperations on its own, in a stack with the platform, one load-balanced
@@ -30,11 +30,18 @@ function operationsStack(envName: string, edit: (env: Record<string, unknown>) =
   new ChatFunction(stack, 'Worker', { ...chatFunctionCommonProps(config), entry: 'synapse-purge-history/index.ts', description: 'a worker' });
   const botToken = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Bot', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bot-AbCdEf');
   new ChatOperations(stack, 'Ops', {
-    config,
-    platform,
+    ...chatOperationsPlatformProps(config, platform),
     services: [{ name: 'web', service, targetGroup }],
     functions: discoverChatFunctions(stack),
-    synapse: { internalUrl: 'http://synapse.test.internal:8008', connections: service, adminTokenSecret: botToken, adminTokenSecretKey: 'accessToken' },
+    historyPurge: (scope, id) =>
+      new SynapseHistoryPurge(scope, id, {
+        config,
+        platform,
+        synapseUrl: 'http://synapse.test.internal:8008',
+        synapse: service,
+        adminTokenSecret: botToken,
+        adminTokenSecretKey: 'accessToken',
+      }),
   });
   return { template: Template.fromStack(stack), config };
 }
