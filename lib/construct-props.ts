@@ -69,7 +69,7 @@ export function chatSharedProps(config: ChatConfig, platform: Platform): ChatSha
 
 /** The chat database as a function connects to it. */
 export function chatDatabase(platform: Platform): ChatFunctionDatabase {
-  return { instance: platform.database.instance, secret: platform.database.secret, databaseName: platform.database.databaseName };
+  return platform.database;
 }
 
 /** The platform's parts, each created or imported as the config says. */

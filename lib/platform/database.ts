@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -66,7 +67,7 @@ export const CHAT_DATABASE_NAME = 'phenom';
  * shared by Synapse (its own `synapse` database) and the Hasura Lite chat tables. Created, or
  * imported by endpoint + secret + SG.
  */
-export class Database extends Construct {
+export class Database extends Construct implements ec2.IConnectable {
   public readonly instance: rds.IDatabaseInstance;
   /** The master credentials: JSON with username, password, host, port, dbname. */
   public readonly secret: secretsmanager.ISecret;
@@ -185,5 +186,15 @@ export class Database extends Construct {
           }
         : { id: 'AwsSolutions-RDS10', reason: 'Deletion protection is off by config for this non-production environment so it can be torn down; production turns it on.' },
     );
+  }
+
+  /** The instance's security group: `connections.allowFrom(peer, ec2.Port.tcp(5432), why)` lets a client in. */
+  public get connections(): ec2.Connections {
+    return this.instance.connections;
+  }
+
+  /** Lets the grantee read the master credentials (and decrypt them). */
+  public grantReadCredentials(grantee: iam.IGrantable): iam.Grant {
+    return this.secret.grantRead(grantee);
   }
 }
