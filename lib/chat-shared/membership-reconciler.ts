@@ -18,8 +18,11 @@ export interface ChatMembershipReconcilerProps extends ChatFunctionCommonProps, 
   readonly synapseOidcClient: cognito.IUserPoolClient;
   /** Synapse inside the VPC, the admin bot's token and who lets the function in. */
   readonly synapse: {
+    /** Synapse's URL inside the VPC (its Matrix client and admin APIs). */
     readonly internalUrl: string;
+    /** Synapse's tasks: the function is let in on 8008. */
     readonly connections: ec2.IConnectable;
+    /** The admin bot's access-token secret; the function may read it. */
     readonly botTokenSecret: secretsmanager.ISecret;
     /** The JSON key of the token in botTokenSecret. */
     readonly botTokenSecretKey: string;

@@ -71,11 +71,20 @@ export interface ChatOperationsProps {
   readonly services: readonly MonitoredService[];
   /** The Lambdas to watch (see `discoverChatFunctions`). The history purge is added here automatically. */
   readonly functions: readonly MonitoredFunction[];
-  /** @default - no link-preview cache/latency section and no link-preview failures query */
+  /**
+   * The link-preview Lambda and its log group: its cache and upstream metrics, and a failures query.
+   * @default - no link-preview cache/latency section and no link-preview failures query
+   */
   readonly linkPreview?: PowertoolsMetricsSource & { readonly logGroup: logs.ILogGroup };
-  /** @default - no provisioning-failure alarm */
+  /**
+   * The Cognito post-authentication provisioner, whose ProvisioningFailed metric alarms.
+   * @default - no provisioning-failure alarm
+   */
   readonly userProvisioner?: PowertoolsMetricsSource;
-  /** @default - no MCP Logs Insights queries */
+  /**
+   * The MCP server's log group, for the tool-call Logs Insights queries.
+   * @default - no MCP Logs Insights queries
+   */
   readonly mcpServerLogGroup?: logs.ILogGroup;
   /**
    * Builds the scheduled Synapse history purge in the scope and id given (SynapseHistoryPurge, with

@@ -43,10 +43,13 @@ export interface CreatedDatabaseProps extends DatabaseCommonProps {
 
 /** An existing instance, imported by endpoint, secret and security group. */
 export interface ImportedDatabaseProps extends DatabaseCommonProps {
+  /** The instance's attributes. */
   readonly existing: {
     /** The instance endpoint address. */
     readonly endpoint: string;
+    /** The port it listens on. */
     readonly port: number;
+    /** Its RDS instance identifier (DBInstanceIdentifier). */
     readonly instanceIdentifier: string;
     /** The security group the instance is in: rules letting clients in are added to it. */
     readonly securityGroupId: string;

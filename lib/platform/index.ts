@@ -37,8 +37,8 @@ export interface PlatformProps {
 
 /**
  * What the seeds assume already exists: VPC, ALB, ECS cluster, RDS and the
- * Cognito user pool. Each part is created, or imported from the config's
- * attributes; either way the chat constructs see the same interfaces.
+ * Cognito user pool. Each part is created, or imported from the attributes
+ * its props give; either way the chat constructs see the same interfaces.
  */
 export class Platform extends Construct {
   public readonly vpc: ec2.IVpc;

@@ -18,7 +18,12 @@ export type LoadBalancerCertificate =
        * The hosted zone that validates the new certificate automatically.
        * @default - DNS validation by hand: CloudFormation waits until the CNAME ACM shows exists
        */
-      readonly hostedZone?: { readonly hostedZoneId: string; readonly zoneName: string };
+      readonly hostedZone?: {
+        /** The Route 53 hosted zone id, e.g. Z0123456789ABC. */
+        readonly hostedZoneId: string;
+        /** The zone's domain name. */
+        readonly zoneName: string;
+      };
     };
 
 /** An internet-facing ALB created by the LoadBalancer construct, with its access-log bucket. */
@@ -29,6 +34,7 @@ export interface CreatedLoadBalancerProps {
   readonly prefix: string;
   /** The public domain the certificate covers. */
   readonly domainName: string;
+  /** The HTTPS listener's certificate. */
   readonly certificate: LoadBalancerCertificate;
   /** How long access logs stay in their bucket. */
   readonly accessLogsExpiration: Duration;
@@ -46,12 +52,17 @@ export interface CreatedLoadBalancerProps {
 export interface ImportedLoadBalancerProps {
   /** The VPC the ALB is in. */
   readonly vpc: ec2.IVpc;
+  /** The ALB's attributes. */
   readonly existing: {
+    /** The ALB's ARN (the WAF and the deletion-protection step act on it). */
     readonly loadBalancerArn: string;
     /** Its HTTPS listener, to which the chat constructs add their rules. */
     readonly listenerArn: string;
+    /** Its security group: the task security groups let it in. */
     readonly securityGroupId: string;
+    /** Its DNS name, for the CNAME record. */
     readonly dnsName: string;
+    /** The hosted zone id of its DNS name (for alias records). */
     readonly canonicalHostedZoneId: string;
   };
 }

@@ -45,7 +45,9 @@ export interface CreatedUserPoolProps {
 
 /** An existing pool, imported by id; it keeps whatever triggers it already has. */
 export interface ImportedUserPoolProps {
+  /** The pool's id and hosted-UI domain. */
   readonly existing: {
+    /** E.g. `us-east-1_AbCdEfGhI`. */
     readonly userPoolId: string;
     /** The hosted-UI domain, e.g. `phenom.auth.us-east-1.amazoncognito.com`, or a custom domain. */
     readonly domain: string;
