@@ -1,16 +1,23 @@
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { ChatConfig } from './config';
 import type { ChatHasuraLiteProps, LinkPreviewWebhook } from './chat-hasura-lite';
 import type { ChatLinkPreviewProps } from './chat-link-preview';
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { type ChatConfig, postgresEngineVersion } from './config';
 import type { ChatMcpServerProps } from './chat-mcp-server';
 import type { ChatSynapseProps } from './chat-synapse';
 import type { ChatServiceCommonProps } from './constructs/chat-fargate-service';
-import type { ChatFunctionCommonProps, ChatFunctionDatabase, ChatFunctionVpcProps } from './constructs/chat-function';
 import { importSecret } from './constructs/imported-secret';
 import type { SynapseHistoryPurgeProps } from './operations/synapse-history-purge';
-import type { Platform } from './platform';
+import type { ChatDatabaseClientProps, ChatFunctionCommonProps, ChatFunctionDatabase, ChatFunctionVpcProps } from './constructs/chat-function';
+import type { ChatSharedProps } from './chat-shared';
+import type { ChatMembershipReconcilerProps } from './chat-shared/membership-reconciler';
+import type { ChatOperationsProps } from './operations';
+import type { Platform, PlatformProps } from './platform';
+import type { DeletionProtectionProps } from './platform/deletion-protection';
+import { protectionPlan } from './platform/protection-plan';
 
 /**
  * The one mapping from the config (and the platform built from it) to the props the chat
@@ -57,9 +64,120 @@ export function chatFunctionVpcProps(platform: Platform): ChatFunctionVpcProps {
   return { vpc: platform.vpc, vpcSubnets: platform.privateSubnets };
 }
 
+/** A function's place in the VPC and the chat database it connects to. */
+export function chatDatabaseClientProps(platform: Platform): ChatDatabaseClientProps {
+  return { ...chatFunctionVpcProps(platform), database: chatDatabase(platform) };
+}
+
+/** What ChatShared takes: the pool it adds to, the names and the provisioner's database. */
+export function chatSharedProps(config: ChatConfig, platform: Platform): ChatSharedProps {
+  return { ...chatFunctionCommonProps(config), ...chatDatabaseClientProps(platform), userPool: platform.userPool.userPool, domainName: config.domainName };
+}
+
 /** The chat database as a function connects to it. */
 export function chatDatabase(platform: Platform): ChatFunctionDatabase {
-  return { instance: platform.database.instance, secret: platform.database.secret, databaseName: platform.database.databaseName };
+  return platform.database;
+}
+
+/** The platform's parts, each created or imported as the config says. */
+export function platformProps(config: ChatConfig): PlatformProps {
+  const logRetention = config.monitoring.logRetentionDays as logs.RetentionDays;
+  const { network: net, loadBalancer: lb, cluster, database: db, userPool: pool, certificate: cert } = config;
+  return {
+    prefix: config.prefix,
+    network:
+      net.mode === 'import'
+        ? {
+            existingVpc: {
+              vpcId: net.vpcId,
+              availabilityZones: net.availabilityZones,
+              publicSubnetIds: net.publicSubnetIds,
+              privateSubnetIds: net.privateSubnetIds,
+              isolatedSubnetIds: net.isolatedSubnetIds,
+            },
+          }
+        : { cidr: net.cidr, natGateways: net.natGateways, flowLogRetention: logRetention, retainFlowLogs: config.production },
+    loadBalancer:
+      lb.mode === 'import'
+        ? { existing: { loadBalancerArn: lb.loadBalancerArn, listenerArn: lb.listenerArn, securityGroupId: lb.securityGroupId, dnsName: lb.dnsName, canonicalHostedZoneId: lb.canonicalHostedZoneId } }
+        : {
+            prefix: config.prefix,
+            domainName: config.domainName,
+            certificate:
+              cert.mode === 'import' ? { certificateArn: cert.arn } : { hostedZone: cert.validation === 'route53' ? { hostedZoneId: cert.hostedZoneId!, zoneName: cert.hostedZoneName! } : undefined },
+            accessLogsExpiration: Duration.days(config.production ? 365 : 30),
+            retainAccessLogs: config.production,
+            deletionProtection: protectionPlan(config).loadBalancer,
+          },
+    cluster: cluster.mode === 'import' ? { clusterName: cluster.clusterName, existing: true } : { clusterName: `${config.prefix}-cluster` },
+    database:
+      db.mode === 'import'
+        ? {
+            engineVersion: postgresEngineVersion(db.engineVersion),
+            existing: { endpoint: db.endpoint, port: db.port, instanceIdentifier: db.instanceIdentifier, securityGroupId: db.securityGroupId, secretArn: db.secretArn, databaseName: db.databaseName },
+          }
+        : {
+            engineVersion: postgresEngineVersion(db.engineVersion),
+            prefix: config.prefix,
+            instanceType: rdsInstanceType(db.instanceClass),
+            multiAz: db.multiAz,
+            allocatedStorageGiB: db.allocatedStorageGiB,
+            maxAllocatedStorageGiB: db.maxAllocatedStorageGiB,
+            backupRetention: Duration.days(db.backupRetentionDays),
+            deletionProtection: db.deletionProtection,
+            snapshotOnDelete: config.production,
+            logRetention,
+          },
+    userPool:
+      pool.mode === 'import'
+        ? { existing: { userPoolId: pool.userPoolId, domain: pool.domain } }
+        : { prefix: config.prefix, domainPrefix: pool.domainPrefix, email: pool.email, deletionProtection: pool.deletionProtection, retain: config.production },
+  };
+}
+
+/** `db.m5.large` as the instance type RDS renders back as that class. */
+function rdsInstanceType(instanceClass: string): ec2.InstanceType {
+  const [family, size] = instanceClass.replace(/^db\./, '').split('.');
+  return ec2.InstanceType.of(family as ec2.InstanceClass, size as ec2.InstanceSize);
+}
+
+/** The protections the deletion-protection steps switch on after creation (protection-plan.ts). */
+export function deletionProtectionProps(config: ChatConfig, platform: Platform): DeletionProtectionProps {
+  const plan = protectionPlan(config);
+  return {
+    ...chatFunctionCommonProps(config),
+    database: plan.database ? platform.database.instance : undefined,
+    loadBalancer: plan.loadBalancer ? platform.loadBalancer.loadBalancer : undefined,
+    terminationProtection: plan.terminationProtection,
+  };
+}
+
+/** The reconciler's pool, functions and database; the stack adds the Synapse side and the OIDC client. */
+export function chatMembershipReconcilerPlatformProps(config: ChatConfig, platform: Platform): Omit<ChatMembershipReconcilerProps, 'synapse' | 'synapseOidcClient'> {
+  return { ...chatFunctionCommonProps(config), ...chatDatabaseClientProps(platform), userPool: platform.userPool.userPool };
+}
+
+/** What ChatOperations watches and names from the config and the platform; the stack adds the services, functions and history purge. */
+export function chatOperationsPlatformProps(
+  config: ChatConfig,
+  platform: Platform,
+): Omit<ChatOperationsProps, 'services' | 'functions' | 'linkPreview' | 'userProvisioner' | 'mcpServerLogGroup' | 'historyPurge' | 'runbookOutputs'> {
+  const db = config.database;
+  return {
+    prefix: config.prefix,
+    envName: config.envName,
+    domainName: config.domainName,
+    logRetention: config.monitoring.logRetentionDays as logs.RetentionDays,
+    retainLogs: config.production,
+    alarmEmail: config.monitoring.alarmEmail,
+    // The platform's ALB, or the imported one.
+    loadBalancer: platform.loadBalancer.loadBalancer,
+    cluster: platform.cluster,
+    waf: config.waf.enabled ? { ratePerIpPer5Min: config.waf.ratePerIpPer5Min } : undefined,
+    database: platform.database.instance,
+    databaseInstanceClass: db.mode === 'create' ? db.instanceClass : undefined,
+    databaseAllocatedStorageGiB: db.mode === 'create' ? db.allocatedStorageGiB : undefined,
+  };
 }
 
 /** The link-preview webhook's props; a configured Phenom credentials secret is imported into `scope`. */

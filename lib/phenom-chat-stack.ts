@@ -7,10 +7,21 @@ import { ChatMcpServer } from './chat-mcp-server';
 import { ChatLinkPreview } from './chat-link-preview';
 import { ADMIN_BOT_TOKEN_SECRET_KEY, ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
-import { chatHasuraLiteProps, chatLinkPreviewProps, chatMcpServerPlatformProps, chatSynapseProps } from './construct-props';
+import {
+  synapseHistoryPurgePlatformProps,
+  chatHasuraLiteProps,
+  chatLinkPreviewProps,
+  chatMcpServerPlatformProps,
+  chatMembershipReconcilerPlatformProps,
+  chatOperationsPlatformProps,
+  chatSharedProps,
+  chatSynapseProps,
+  deletionProtectionProps,
+  platformProps,
+} from './construct-props';
 import { cnameRecord, DNS_RECORD_OUTPUTS, matrixServerWellKnown } from './dns-records';
 import { CustomResourceServiceTimeouts } from './constructs/chat-custom-resource';
-import { ChatOperations, customResourceProperties, discoverChatFunctions } from './operations';
+import { ChatOperations, customResourceProperties, discoverChatFunctions, SynapseHistoryPurge } from './operations';
 import { Platform } from './platform';
 import { DeletionProtection } from './platform/deletion-protection';
 
@@ -40,13 +51,13 @@ export class PhenomChatStack extends Stack {
     Tags.of(this).add('environment', config.envName);
     Aspects.of(this).add(new CustomResourceServiceTimeouts(), { priority: AspectPriority.MUTATING });
 
-    this.platform = new Platform(this, 'Platform', { config });
+    this.platform = new Platform(this, 'Platform', platformProps(config));
     // RDS/ALB deletion protection and the stack's termination protection, in a way a failed first deploy can undo.
-    new DeletionProtection(this, 'DeletionProtection', { config, platform: this.platform });
+    new DeletionProtection(this, 'DeletionProtection', deletionProtectionProps(config, this.platform));
 
     // --- chat constructs (wired by their issues, in the seeds' dependency order) ---
 
-    this.shared = new ChatShared(this, 'ChatShared', { config, platform: this.platform });
+    this.shared = new ChatShared(this, 'ChatShared', chatSharedProps(config, this.platform));
     this.linkPreview = new ChatLinkPreview(this, 'ChatLinkPreview', chatLinkPreviewProps(this, config, this.platform));
     this.hasuraLite = new ChatHasuraLite(this, 'ChatHasuraLite', chatHasuraLiteProps(this, config, this.platform, this.linkPreview));
 
@@ -54,8 +65,7 @@ export class PhenomChatStack extends Stack {
 
     // Cognito groups → Hasura Lite rows and Synapse rooms (issue #13 item 1).
     this.membershipReconciler = new ChatMembershipReconciler(this, 'ChatMembershipReconciler', {
-      config,
-      platform: this.platform,
+      ...chatMembershipReconcilerPlatformProps(config, this.platform),
       synapseOidcClient: this.shared.synapseOidcClient,
       synapse: {
         internalUrl: this.synapse.internalUrl,
@@ -90,8 +100,7 @@ export class PhenomChatStack extends Stack {
     // --- operations: alarms, dashboard, WAF, history purge, saved queries (last: it watches everything above) ---
     const hasuraEngine = this.hasuraLite.hasura.engine;
     this.operations = new ChatOperations(this, 'ChatOperations', {
-      config,
-      platform: this.platform,
+      ...chatOperationsPlatformProps(config, this.platform),
       services: [
         { name: 'synapse', service: this.synapse.synapse.service, targetGroup: this.synapse.synapse.targetGroup },
         { name: 'synapse-admin', service: this.synapse.adminUi.service, targetGroup: this.synapse.adminUi.targetGroup },
@@ -111,12 +120,14 @@ export class PhenomChatStack extends Stack {
       linkPreview: { function: this.linkPreview.function.function, logGroup: this.linkPreview.function.logGroup },
       userProvisioner: { function: this.shared.triggers.userProvisioner.function },
       mcpServerLogGroup: this.mcpServer.logGroup,
-      synapse: {
-        internalUrl: this.synapse.internalUrl,
-        connections: this.synapse.synapse.service,
-        adminTokenSecret: this.synapse.adminBotTokenSecret,
-        adminTokenSecretKey: ADMIN_BOT_TOKEN_SECRET_KEY,
-      },
+      historyPurge: (scope, id) =>
+        new SynapseHistoryPurge(scope, id, {
+          ...synapseHistoryPurgePlatformProps(config, this.platform),
+          synapseUrl: this.synapse.internalUrl,
+          synapse: this.synapse.synapse.service,
+          adminTokenSecret: this.synapse.adminBotTokenSecret,
+          adminTokenSecretKey: ADMIN_BOT_TOKEN_SECRET_KEY,
+        }),
       runbookOutputs: {
         SynapseInternalUrl: this.synapse.internalUrl,
         // The metadata-apply custom resource's properties, to re-run it by hand (docs/operations.md).

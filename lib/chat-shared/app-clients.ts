@@ -1,7 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
 
 /** The resource server that scopes access tokens for the MCP route (contract C3). */
 export const CHAT_RESOURCE_SERVER_IDENTIFIER = 'chat';
@@ -9,8 +8,8 @@ export const CHAT_RESOURCE_SERVER_IDENTIFIER = 'chat';
 export const CHAT_SCOPES = { read: 'read', moderate: 'moderate' } as const;
 
 /** Synapse's OIDC redirect target, under its public base URL (`https://<domainName>`). */
-export function synapseOidcCallbackUrl(config: ChatConfig): string {
-  return `https://${config.domainName}/_synapse/client/oidc/callback`;
+export function synapseOidcCallbackUrl(domainName: string): string {
+  return `https://${domainName}/_synapse/client/oidc/callback`;
 }
 
 /**
@@ -23,8 +22,12 @@ export function synapseOidcCallbackUrl(config: ChatConfig): string {
 export const MCP_LOOPBACK_CALLBACK_URLS = ['http://localhost:6274/oauth/callback', 'http://localhost:6274/oauth/callback/debug', 'http://localhost:8787/callback'] as const;
 
 export interface ChatAppClientsProps {
-  readonly config: ChatConfig;
+  /** The pool the clients and the `chat` resource server are added to. */
   readonly userPool: cognito.IUserPool;
+  /** Client names start with it (`<prefix>-synapse-oidc`, `<prefix>-chat-agent`, …). */
+  readonly prefix: string;
+  /** The public domain: Synapse's OIDC callback is `https://<domainName>/_synapse/client/oidc/callback`. */
+  readonly domainName: string;
 }
 
 /**
@@ -45,19 +48,19 @@ export class ChatAppClients extends Construct {
 
   constructor(scope: Construct, id: string, props: ChatAppClientsProps) {
     super(scope, id);
-    const { config, userPool } = props;
+    const { prefix, userPool } = props;
 
     // Synapse logs users in through the hosted UI with the authorization code flow
     // and exchanges the code server-side, so it is a confidential client.
     this.synapseOidcClient = new cognito.UserPoolClient(this, 'SynapseOidcClient', {
       userPool,
-      userPoolClientName: `${config.prefix}-synapse-oidc`,
+      userPoolClientName: `${prefix}-synapse-oidc`,
       generateSecret: true,
       authFlows: { userSrp: true },
       oAuth: {
         flows: { authorizationCodeGrant: true },
         scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
-        callbackUrls: [synapseOidcCallbackUrl(config)],
+        callbackUrls: [synapseOidcCallbackUrl(props.domainName)],
       },
       supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
       preventUserExistenceErrors: true,
@@ -67,7 +70,7 @@ export class ChatAppClients extends Construct {
     // its ID token carries the Hasura claims of the chat-admin group.
     this.agentClient = new cognito.UserPoolClient(this, 'AgentClient', {
       userPool,
-      userPoolClientName: `${config.prefix}-chat-agent`,
+      userPoolClientName: `${prefix}-chat-agent`,
       generateSecret: true,
       authFlows: { userPassword: true },
       disableOAuth: true,
@@ -83,7 +86,7 @@ export class ChatAppClients extends Construct {
     // A public client: an app binary cannot keep a secret.
     this.mobileClient = new cognito.UserPoolClient(this, 'MobileClient', {
       userPool,
-      userPoolClientName: `${config.prefix}-chat-mobile`,
+      userPoolClientName: `${prefix}-chat-mobile`,
       generateSecret: false,
       authFlows: { userSrp: true, userPassword: true },
       disableOAuth: true,
@@ -106,7 +109,7 @@ export class ChatAppClients extends Construct {
     this.resourceServer = new cognito.UserPoolResourceServer(this, 'ResourceServer', {
       userPool,
       identifier: CHAT_RESOURCE_SERVER_IDENTIFIER,
-      userPoolResourceServerName: `${config.prefix}-chat-mcp`,
+      userPoolResourceServerName: `${prefix}-chat-mcp`,
       scopes: [this.readScope, this.moderateScope],
     });
 
@@ -114,7 +117,7 @@ export class ChatAppClients extends Construct {
     // grant, scoped to the chat resource server; the MCP server checks client_id and scope.
     this.mcpAgentClient = new cognito.UserPoolClient(this, 'McpAgentClient', {
       userPool,
-      userPoolClientName: `${config.prefix}-chat-mcp-agent`,
+      userPoolClientName: `${prefix}-chat-mcp-agent`,
       generateSecret: true,
       // Any explicit flow renders ALLOW_REFRESH_TOKEN_AUTH alone: no user sign-in on this
       // client (left unset, Cognito would default to SRP and custom auth as well).
@@ -135,7 +138,7 @@ export class ChatAppClients extends Construct {
     // chat-support/chat-admin group in the token, never from a scope anyone could request.
     this.mcpInteractiveClient = new cognito.UserPoolClient(this, 'McpInteractiveClient', {
       userPool,
-      userPoolClientName: `${config.prefix}-chat-mcp-interactive`,
+      userPoolClientName: `${prefix}-chat-mcp-interactive`,
       generateSecret: false,
       authFlows: { userPassword: false },
       oAuth: {

@@ -2,13 +2,10 @@ import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
-import { ChatFunction } from '../constructs/chat-function';
+import { ChatDatabaseClientProps, ChatFunction, ChatFunctionCommonProps, functionCommonProps } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
-import { Platform } from '../platform';
-import { chatDatabase, chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
 
 /**
  * The membership reconciler's function name (ChatMembershipReconciler). Fixed, so the trigger can
@@ -18,9 +15,13 @@ export function membershipReconcilerFunctionName(prefix: string): string {
   return `${prefix}-chat-membership-reconciler`;
 }
 
-export interface CognitoTriggersProps {
-  readonly config: ChatConfig;
-  readonly platform: Platform;
+/** The VPC and database serve the user provisioner, which writes the chat users and memberships. */
+export interface CognitoTriggersProps extends ChatFunctionCommonProps, ChatDatabaseClientProps {
+  /**
+   * The pool the triggers serve: one created in this app gets them as its own LambdaConfig; an
+   * imported one gets them from a deploy-time step that keeps its other triggers.
+   */
+  readonly userPool: cognito.IUserPool;
 }
 
 /**
@@ -35,11 +36,11 @@ export class CognitoTriggers extends Construct {
 
   constructor(scope: Construct, id: string, props: CognitoTriggersProps) {
     super(scope, id);
-    const { config, platform } = props;
-    const userPool = platform.userPool.userPool;
+    const { userPool } = props;
+    const common = functionCommonProps(props);
 
     this.preTokenGeneration = new ChatFunction(this, 'PreTokenGeneration', {
-      ...chatFunctionCommonProps(config),
+      ...common,
       entry: 'pre-token-generation/index.ts',
       description: 'Cognito pre-token-generation trigger: adds the Hasura claims to the ID token',
       // Cognito waits at most 5 seconds for a trigger; the function needs milliseconds.
@@ -47,15 +48,16 @@ export class CognitoTriggers extends Construct {
     });
 
     this.userProvisioner = new ChatFunction(this, 'UserProvisioner', {
-      ...chatFunctionCommonProps(config),
+      ...common,
       entry: 'user-provisioner/index.ts',
       description: 'Cognito post-authentication trigger: provisions the chat user and room memberships',
       timeout: Duration.seconds(5),
-      ...chatFunctionVpcProps(platform),
-      database: chatDatabase(platform),
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      database: props.database,
       // A sign-in waits for this trigger inside Cognito's 5 s: the database secret comes from the extension, not the SDK.
       secretsFromExtension: true,
-      environment: { RECONCILER_FUNCTION_NAME: membershipReconcilerFunctionName(config.prefix) },
+      environment: { RECONCILER_FUNCTION_NAME: membershipReconcilerFunctionName(props.prefix) },
     });
     // The post-authentication event carries no groups, so the provisioner lists them.
     // A separate policy, not the role's default policy: the function must not depend on
@@ -71,7 +73,7 @@ export class CognitoTriggers extends Construct {
       statements: [
         new iam.PolicyStatement({
           actions: ['lambda:InvokeFunction'],
-          resources: [`arn:${Aws.PARTITION}:lambda:${Aws.REGION}:${Aws.ACCOUNT_ID}:function:${membershipReconcilerFunctionName(config.prefix)}`],
+          resources: [`arn:${Aws.PARTITION}:lambda:${Aws.REGION}:${Aws.ACCOUNT_ID}:function:${membershipReconcilerFunctionName(props.prefix)}`],
         }),
       ],
     });
@@ -82,11 +84,11 @@ export class CognitoTriggers extends Construct {
       userPool.addTrigger(cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, this.preTokenGeneration.function, cognito.LambdaVersion.V1_0);
       userPool.addTrigger(cognito.UserPoolOperation.POST_AUTHENTICATION, this.userProvisioner.function);
     } else {
-      this.attachToImportedPool(config, userPool);
+      this.attachToImportedPool(common, userPool);
     }
   }
 
-  private attachToImportedPool(config: ChatConfig, userPool: cognito.IUserPool): void {
+  private attachToImportedPool(common: ChatFunctionCommonProps, userPool: cognito.IUserPool): void {
     for (const fn of [this.preTokenGeneration, this.userProvisioner]) {
       fn.function.addPermission('CognitoInvoke', {
         principal: new iam.ServicePrincipal('cognito-idp.amazonaws.com'),
@@ -95,7 +97,7 @@ export class CognitoTriggers extends Construct {
       });
     }
     const handler = new ChatFunction(this, 'AttachHandler', {
-      ...chatFunctionCommonProps(config),
+      ...common,
       entry: 'user-pool-triggers/index.ts',
       description: 'Adds the chat triggers to an imported Cognito user pool during deploy',
       timeout: Duration.seconds(DEPLOY_STEPS.userPoolTriggers.timeoutSeconds),

@@ -1,12 +1,10 @@
 import { SecretValue, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
+import { ChatDatabaseClientProps, ChatFunctionCommonProps, functionCommonProps } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
-import { Platform } from '../platform';
 import { ChatAppClients, CHAT_RESOURCE_SERVER_IDENTIFIER } from './app-clients';
 import { CognitoTriggers } from './cognito-triggers';
 import { CHAT_GROUPS } from '../../chat-domain/groups';
@@ -17,10 +15,15 @@ export { CHAT_RESOURCE_SERVER_IDENTIFIER, CHAT_SCOPES, MCP_LOOPBACK_CALLBACK_URL
 export { CHAT_GROUPS, CHAT_ROLES, CHAT_ROOMS, entitlementsFor, HASURA_ROLE_OF } from '../../chat-domain/groups';
 export { CHAT_CLIENT_SECRET_KEYS } from './secret-keys';
 
-export interface ChatSharedProps {
-  readonly config: ChatConfig;
-  /** Its user pool (created or imported) gets the clients, groups and triggers; its VPC and database serve the provisioner. */
-  readonly platform: Platform;
+/**
+ * `prefix` names the clients, the machine account's password and the `<prefix>-chat-clients` secret as
+ * well as the functions; the VPC and database serve the user provisioner (a Cognito trigger).
+ */
+export interface ChatSharedProps extends ChatFunctionCommonProps, ChatDatabaseClientProps {
+  /** The user pool (created or imported) that gets the clients, groups, machine account and triggers. */
+  readonly userPool: cognito.IUserPool;
+  /** The public domain: Synapse's OIDC callback and the machine account's e-mail are under it. */
+  readonly domainName: string;
 }
 
 /**
@@ -48,8 +51,8 @@ export class ChatShared extends Construct {
 
   constructor(scope: Construct, id: string, props: ChatSharedProps) {
     super(scope, id);
-    const { config, platform } = props;
-    this.userPool = platform.userPool.userPool;
+    this.userPool = props.userPool;
+    const common = functionCommonProps(props);
 
     const groups = {} as Record<keyof typeof CHAT_GROUPS, cognito.UserPoolGroup>;
     for (const [key, group] of Object.entries(CHAT_GROUPS) as [keyof typeof CHAT_GROUPS, (typeof CHAT_GROUPS)[keyof typeof CHAT_GROUPS]][]) {
@@ -62,7 +65,7 @@ export class ChatShared extends Construct {
     }
     this.groups = groups;
 
-    const clients = new ChatAppClients(this, 'Clients', { config, userPool: this.userPool });
+    const clients = new ChatAppClients(this, 'Clients', { userPool: this.userPool, prefix: props.prefix, domainName: props.domainName });
     this.synapseOidcClient = clients.synapseOidcClient;
     this.agentClient = clients.agentClient;
     this.mobileClient = clients.mobileClient;
@@ -71,15 +74,15 @@ export class ChatShared extends Construct {
 
     // chat-admin, not chat-support: the MCP moderation tools mute (UPDATE chat_members)
     // and unban (DELETE chat_bans), which only seed 000's admin row (Hasura role chat_admin) may do.
-    this.machineAccount = new MachineAccount(this, 'MachineAccount', { config, userPool: this.userPool, group: groups.admin });
+    this.machineAccount = new MachineAccount(this, 'MachineAccount', { ...common, userPool: this.userPool, domainName: props.domainName, group: groups.admin });
 
-    this.triggers = new CognitoTriggers(this, 'Triggers', { config, platform });
+    this.triggers = new CognitoTriggers(this, 'Triggers', { ...common, userPool: this.userPool, vpc: props.vpc, vpcSubnets: props.vpcSubnets, database: props.database });
 
     // Every value is a reference resolved by CloudFormation: client ids are Refs, client
     // secrets come from DescribeUserPoolClient (the CDK's userPoolClientSecret), and the
     // agent password is a dynamic reference to its generated secret. No plaintext here.
     this.clientsSecret = new secretsmanager.Secret(this, 'ClientsSecret', {
-      secretName: `${config.prefix}-chat-clients`,
+      secretName: `${props.prefix}-chat-clients`,
       description: 'Cognito app client ids and secrets plus the MCP machine account credentials (Synapse and MCP server read it)',
       secretObjectValue: {
         [KEYS.synapseOidcClientId]: SecretValue.unsafePlainText(clients.synapseOidcClient.userPoolClientId),
@@ -106,10 +109,5 @@ export class ChatShared extends Construct {
       reason:
         'The values are Cognito-generated client secrets and the machine password, which Secrets Manager rotation cannot change at their source; a change of client or password updates this secret on the next deploy.',
     });
-  }
-
-  /** Lets the grantee read the chat-clients secret (and decrypt it). */
-  public grantReadClientsSecret(grantee: iam.IGrantable): iam.Grant {
-    return this.clientsSecret.grantRead(grantee);
   }
 }

@@ -3,16 +3,17 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
-import { ChatFunction } from '../constructs/chat-function';
+import { ChatFunction, ChatFunctionCommonProps, functionCommonProps } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
-import { chatFunctionCommonProps } from '../construct-props';
 
-export interface MachineAccountProps {
-  readonly config: ChatConfig;
+/** The function props name the deploy-time handler; `prefix` also names the password secret (`<prefix>-chat-agent-password`). */
+export interface MachineAccountProps extends ChatFunctionCommonProps {
+  /** The pool the account is created in. */
   readonly userPool: cognito.IUserPool;
+  /** The public domain: the account signs in as `chat-mcp-agent@<domainName>`. */
+  readonly domainName: string;
   /** The group the account is put in; its Hasura role is what the MCP tools act as. */
   readonly group: cognito.IUserPoolGroup;
 }
@@ -35,11 +36,11 @@ export class MachineAccount extends Construct {
 
   constructor(scope: Construct, id: string, props: MachineAccountProps) {
     super(scope, id);
-    const { config, userPool, group } = props;
-    this.username = `chat-mcp-agent@${config.domainName}`;
+    const { userPool, group } = props;
+    this.username = `chat-mcp-agent@${props.domainName}`;
 
     this.passwordSecret = new secretsmanager.Secret(this, 'Password', {
-      secretName: `${config.prefix}-chat-agent-password`,
+      secretName: `${props.prefix}-chat-agent-password`,
       description: 'Password of the MCP machine account in the chat user pool (set on the Cognito user during deploy)',
       generateSecretString: {
         secretStringTemplate: JSON.stringify({ username: this.username }),
@@ -53,7 +54,7 @@ export class MachineAccount extends Construct {
     });
 
     const handler = new ChatFunction(this, 'Handler', {
-      ...chatFunctionCommonProps(config),
+      ...functionCommonProps(props),
       entry: 'machine-account/index.ts',
       description: 'Creates the MCP machine account in Cognito during deploy',
       timeout: Duration.seconds(DEPLOY_STEPS.machineAccount.timeoutSeconds),

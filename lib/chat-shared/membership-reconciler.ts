@@ -6,23 +6,23 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
-import { ChatFunction } from '../constructs/chat-function';
-import { Platform } from '../platform';
+import { ChatDatabaseClientProps, ChatFunction, ChatFunctionCommonProps, functionCommonProps } from '../constructs/chat-function';
 import { LIFT_EXPIRED_MODERATION } from '../../chat-domain/reconciler-requests';
 import { membershipReconcilerFunctionName } from './cognito-triggers';
-import { chatDatabase, chatFunctionCommonProps, chatFunctionVpcProps } from '../construct-props';
 
-export interface ChatMembershipReconcilerProps {
-  readonly config: ChatConfig;
-  /** Its VPC and database serve the function; its user pool is the one listed. */
-  readonly platform: Platform;
+/** The function runs in the VPC and writes Hasura Lite's users and chat_members in the database. */
+export interface ChatMembershipReconcilerProps extends ChatFunctionCommonProps, ChatDatabaseClientProps {
+  /** The pool whose users and groups are reconciled. */
+  readonly userPool: cognito.IUserPool;
   /** The Synapse OIDC app client: a sign-in through it is a Matrix login whose account may not exist yet. */
   readonly synapseOidcClient: cognito.IUserPoolClient;
   /** Synapse inside the VPC, the admin bot's token and who lets the function in. */
   readonly synapse: {
+    /** Synapse's URL inside the VPC (its Matrix client and admin APIs). */
     readonly internalUrl: string;
+    /** Synapse's tasks: the function is let in on 8008. */
     readonly connections: ec2.IConnectable;
+    /** The admin bot's access-token secret; the function may read it. */
     readonly botTokenSecret: secretsmanager.ISecret;
     /** The JSON key of the token in botTokenSecret. */
     readonly botTokenSecretKey: string;
@@ -48,14 +48,14 @@ export class ChatMembershipReconciler extends Construct {
 
   constructor(scope: Construct, id: string, props: ChatMembershipReconcilerProps) {
     super(scope, id);
-    const { config, platform, synapse } = props;
-    const userPool = platform.userPool.userPool;
+    const { userPool, synapse } = props;
     this.handler = new ChatFunction(this, 'Handler', {
-      ...chatFunctionCommonProps(config),
-      ...chatFunctionVpcProps(platform),
-      database: chatDatabase(platform),
+      ...functionCommonProps(props),
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      database: props.database,
       entry: 'membership-reconciler/index.ts',
-      functionName: membershipReconcilerFunctionName(config.prefix),
+      functionName: membershipReconcilerFunctionName(props.prefix),
       description: 'Makes Hasura Lite and Synapse room memberships follow the Cognito groups',
       // A full run lists the pool and reads three rooms; a sign-in run waits up to 45 s for the
       // Matrix account. Four minutes stays under the 5-minute schedule, so full runs do not overlap.

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -13,13 +14,16 @@ import { keepOnceCreated } from '../removal-policy';
 
 export { REPO_ROOT } from './lambda-bundle';
 
-/** The chat database a function connects to. */
-export interface ChatFunctionDatabase {
+/** The chat database a function connects to (the platform's `Database` is one). */
+export interface ChatFunctionDatabase extends ec2.IConnectable {
+  /** Its endpoint address and port become DB_HOST and DB_PORT. */
   readonly instance: rds.IDatabaseInstance;
-  /** The credentials (JSON with username and password); the function may read it. */
+  /** The credentials (JSON with username and password): its ARN becomes DB_SECRET_ARN. */
   readonly secret: secretsmanager.ISecret;
   /** The database holding the chat tables. */
   readonly databaseName: string;
+  /** Lets the function read the credentials. */
+  grantReadCredentials(grantee: iam.IGrantable): iam.Grant;
 }
 
 /** What every function of the app takes from the stack: its name prefix and how long its logs stay. */
@@ -46,7 +50,13 @@ export interface ChatFunctionVpcProps {
   readonly vpcSubnets?: ec2.SubnetSelection;
 }
 
-/** The common props a construct took, as ChatFunction takes them (the construct's other props stay out). */
+/** Where a function that works on the chat database runs, and the database it connects to. */
+export interface ChatDatabaseClientProps extends ChatFunctionVpcProps {
+  /** The chat database: the function may connect to it and read its credentials. */
+  readonly database: ChatFunctionDatabase;
+}
+
+/** Just the common props, out of the props of a construct that extends them (so none of its other props reach a function). */
 export function functionCommonProps(props: ChatFunctionCommonProps): ChatFunctionCommonProps {
   return { prefix: props.prefix, logRetention: props.logRetention, retainLogs: props.retainLogs };
 }
@@ -205,9 +215,9 @@ export class ChatFunction extends Construct implements ec2.IConnectable {
     });
 
     if (database) {
-      database.secret.grantRead(this.function);
+      database.grantReadCredentials(this.function);
       // The function's SG allows all outbound, so only the RDS SG gets a rule.
-      database.instance.connections.allowFrom(this.securityGroup!, ec2.Port.tcp(POSTGRES_PORT), `PostgreSQL from ${id}`);
+      database.connections.allowFrom(this.securityGroup!, ec2.Port.tcp(POSTGRES_PORT), `PostgreSQL from ${id}`);
     }
 
     acknowledgeNag(

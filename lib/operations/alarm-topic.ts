@@ -4,16 +4,28 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
 import { keepOnceCreated } from '../removal-policy';
 
 export interface ChatAlarmTopicProps {
-  readonly config: ChatConfig;
+  /** The topic is `<prefix>-alarms`; its key's description starts with the prefix too. */
+  readonly prefix: string;
+  /** The environment's name, in the topic's display name (`Phenom chat <envName> alarms`). */
+  readonly envName: string;
+  /**
+   * An operator's address, subscribed to the topic (pending until the recipient confirms).
+   * @default - no subscription; subscribe endpoints to the topic yourself
+   */
+  readonly alarmEmail?: string;
+  /**
+   * Keep the topic's key once created (RetainExceptOnCreate, see removal-policy.ts).
+   * @default false - the key is scheduled for deletion with the stack
+   */
+  readonly retainKey?: boolean;
 }
 
 /**
  * The SNS topic every alarm of the environment notifies, encrypted and TLS-only,
- * with the operators' e-mail subscribed when `monitoring.alarmEmail` is set.
+ * with the operators' e-mail subscribed when `alarmEmail` is set.
  */
 export class ChatAlarmTopic extends Construct {
   public readonly topic: sns.ITopic;
@@ -22,15 +34,15 @@ export class ChatAlarmTopic extends Construct {
 
   constructor(scope: Construct, id: string, props: ChatAlarmTopicProps) {
     super(scope, id);
-    const { config } = props;
+    const { prefix } = props;
 
     // CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed aws/sns key
     // (its policy cannot be changed), so the topic gets its own key that lets CloudWatch use it.
     // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html
     const key = new kms.Key(this, 'Key', {
-      description: `${config.prefix} alarm topic encryption`,
+      description: `${prefix} alarm topic encryption`,
       enableKeyRotation: true,
-      removalPolicy: keepOnceCreated(config),
+      removalPolicy: keepOnceCreated({ production: props.retainKey ?? false }),
     });
     key.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -44,8 +56,8 @@ export class ChatAlarmTopic extends Construct {
     this.key = key;
 
     const topic = new sns.Topic(this, 'Topic', {
-      topicName: `${config.prefix}-alarms`,
-      displayName: `Phenom chat ${config.envName} alarms`,
+      topicName: `${prefix}-alarms`,
+      displayName: `Phenom chat ${props.envName} alarms`,
       masterKey: key,
       enforceSSL: true,
     });
@@ -59,9 +71,9 @@ export class ChatAlarmTopic extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
     );
-    if (config.monitoring.alarmEmail) {
+    if (props.alarmEmail) {
       // The subscription stays "pending confirmation" until the recipient clicks the link AWS e-mails.
-      topic.addSubscription(new subscriptions.EmailSubscription(config.monitoring.alarmEmail));
+      topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
     this.topic = topic;
   }

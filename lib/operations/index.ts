@@ -1,20 +1,17 @@
 import { AspectPriority, Aspects, CfnOutput, CfnResource, CustomResource, Stack } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
-import { ChatConfig } from '../config';
 import { ChatFunction } from '../constructs/chat-function';
-import { Platform } from '../platform';
 import { ChatAlarmTopic } from './alarm-topic';
 import { LambdaLogGroups } from './lambda-log-groups';
 import { ChatMonitoring, MonitoredFunction, MonitoredService, pascal, PowertoolsMetricsSource } from './monitoring';
 import { ChatLogQueries } from './queries';
 import { SynapseHistoryPurge } from './synapse-history-purge';
-import { synapseHistoryPurgePlatformProps } from '../construct-props';
 import { ChatWaf } from './waf';
 import { keepOnceCreated } from '../removal-policy';
 
@@ -26,35 +23,75 @@ export { chatRoomAliases, SynapseHistoryPurge } from './synapse-history-purge';
 export { ALARM_THRESHOLDS } from './thresholds';
 export { ChatWaf } from './waf';
 
-/** What the history purge needs from the Synapse construct. */
-export interface SynapsePurgeTarget {
-  /** Synapse's URL inside the VPC. */
-  readonly internalUrl: string;
-  /** Synapse's tasks, so the purge Lambda may connect to them. */
-  readonly connections: ec2.IConnectable;
-  /** @default 8008 */
-  readonly port?: number;
-  /** The secret with a server-admin access token (the admin bot's). */
-  readonly adminTokenSecret: secretsmanager.ISecret;
-  /** The token's JSON key in that secret. */
-  readonly adminTokenSecretKey?: string;
-}
-
 export interface ChatOperationsProps {
-  readonly config: ChatConfig;
-  readonly platform: Platform;
+  /** Names of the alarm topic, web ACL, dashboard, alarms and saved queries start with it. */
+  readonly prefix: string;
+  /** The environment's name, in the topic's display name, the web ACL's description and the dashboard's header. */
+  readonly envName: string;
+  /** The public domain, in the dashboard's header. */
+  readonly domainName: string;
+  /** How long the WAF logs and the log groups given to aws-cdk-lib's own functions keep events. */
+  readonly logRetention: logs.RetentionDays;
+  /**
+   * Whether those log groups and the alarm topic's key outlive the stack (RetainExceptOnCreate, see removal-policy.ts).
+   * @default false - they are deleted with the stack
+   */
+  readonly retainLogs?: boolean;
+  /**
+   * An operator's address, subscribed to the alarm topic.
+   * @default - no subscription
+   */
+  readonly alarmEmail?: string;
+  /** The ALB the services sit behind (created or imported): watched, and protected by the WAF. */
+  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** The ECS cluster the services run in, for the Container Insights task counts. */
+  readonly cluster: ecs.ICluster;
+  /**
+   * AWS WAF on the ALB, blocking a client IP above this many requests in 5 minutes (an imported ALB
+   * must not already have a web ACL: a resource can carry only one).
+   * @default - no WAF
+   */
+  readonly waf?: { readonly ratePerIpPer5Min: number };
+  /**
+   * The RDS instance to watch.
+   * @default - no database section
+   */
+  readonly database?: rds.IDatabaseInstance;
+  /**
+   * Its instance class, for the connection-count threshold.
+   * @default - ALARM_THRESHOLDS.rdsFallbackMaxConnections is the 100 % figure (an imported instance)
+   */
+  readonly databaseInstanceClass?: string;
+  /**
+   * Its allocated storage in GiB, for the free-storage threshold.
+   * @default 20 (the RDS minimum)
+   */
+  readonly databaseAllocatedStorageGiB?: number;
   /** The ECS services to watch, with their target groups. */
   readonly services: readonly MonitoredService[];
   /** The Lambdas to watch (see `discoverChatFunctions`). The history purge is added here automatically. */
   readonly functions: readonly MonitoredFunction[];
-  /** @default - no link-preview cache/latency section and no link-preview failures query */
+  /**
+   * The link-preview Lambda and its log group: its cache and upstream metrics, and a failures query.
+   * @default - no link-preview cache/latency section and no link-preview failures query
+   */
   readonly linkPreview?: PowertoolsMetricsSource & { readonly logGroup: logs.ILogGroup };
-  /** @default - no provisioning-failure alarm */
+  /**
+   * The Cognito post-authentication provisioner, whose ProvisioningFailed metric alarms.
+   * @default - no provisioning-failure alarm
+   */
   readonly userProvisioner?: PowertoolsMetricsSource;
-  /** @default - no MCP Logs Insights queries */
+  /**
+   * The MCP server's log group, for the tool-call Logs Insights queries.
+   * @default - no MCP Logs Insights queries
+   */
   readonly mcpServerLogGroup?: logs.ILogGroup;
-  /** @default - no scheduled history purge */
-  readonly synapse?: SynapsePurgeTarget;
+  /**
+   * Builds the scheduled Synapse history purge in the scope and id given (SynapseHistoryPurge, with
+   * the props the stack maps), so that it lives under this construct and is watched in its own section.
+   * @default - no scheduled history purge
+   */
+  readonly historyPurge?: (scope: Construct, id: string) => SynapseHistoryPurge;
   /**
    * Extra values docs/operations.md reads from the stack outputs (key → value).
    * @default - none
@@ -77,35 +114,27 @@ export class ChatOperations extends Construct {
 
   constructor(scope: Construct, id: string, props: ChatOperationsProps) {
     super(scope, id);
-    const { config, platform } = props;
+    const { prefix, envName, logRetention } = props;
+    const retainLogs = props.retainLogs ?? false;
 
-    this.alarmTopic = new ChatAlarmTopic(this, 'Alarms', { config });
-    if (config.waf.enabled) {
-      // The platform's ALB, or the imported one (its ARN comes from config.loadBalancer.loadBalancerArn).
-      this.waf = new ChatWaf(this, 'Waf', { config, loadBalancerArn: platform.loadBalancer.loadBalancer.loadBalancerArn });
+    this.alarmTopic = new ChatAlarmTopic(this, 'Alarms', { prefix, envName, alarmEmail: props.alarmEmail, retainKey: retainLogs });
+    if (props.waf) {
+      this.waf = new ChatWaf(this, 'Waf', { prefix, envName, ratePerIpPer5Min: props.waf.ratePerIpPer5Min, logRetention, retainLogs, loadBalancerArn: props.loadBalancer.loadBalancerArn });
     }
-    if (props.synapse) {
-      this.historyPurge = new SynapseHistoryPurge(this, 'SynapseHistoryPurge', {
-        ...synapseHistoryPurgePlatformProps(config, platform),
-        synapseUrl: props.synapse.internalUrl,
-        synapse: props.synapse.connections,
-        synapsePort: props.synapse.port,
-        adminTokenSecret: props.synapse.adminTokenSecret,
-        adminTokenSecretKey: props.synapse.adminTokenSecretKey,
-      });
-    }
-    this.queries = new ChatLogQueries(this, 'Queries', { config, mcpServerLogGroup: props.mcpServerLogGroup, linkPreviewLogGroup: props.linkPreview?.logGroup });
+    this.historyPurge = props.historyPurge?.(this, 'SynapseHistoryPurge');
+    this.queries = new ChatLogQueries(this, 'Queries', { prefix, mcpServerLogGroup: props.mcpServerLogGroup, linkPreviewLogGroup: props.linkPreview?.logGroup });
 
-    const database = config.database;
     this.monitoring = new ChatMonitoring(this, 'Monitoring', {
-      config,
+      prefix,
+      envName,
+      domainName: props.domainName,
       alarmTopic: this.alarmTopic.topic,
-      loadBalancer: platform.loadBalancer.loadBalancer,
-      clusterName: platform.cluster.clusterName,
+      loadBalancer: props.loadBalancer,
+      clusterName: props.cluster.clusterName,
       services: props.services,
-      database: platform.database.instance,
-      databaseInstanceClass: database.mode === 'create' ? database.instanceClass : undefined,
-      databaseAllocatedStorageGiB: database.mode === 'create' ? database.allocatedStorageGiB : undefined,
+      database: props.database,
+      databaseInstanceClass: props.databaseInstanceClass,
+      databaseAllocatedStorageGiB: props.databaseAllocatedStorageGiB,
       functions: [
         ...props.functions.filter((f) => f.function !== this.historyPurge?.handler.function),
         ...(this.historyPurge ? [{ name: 'synapse-history-purge', function: this.historyPurge.handler.function, section: 'Scheduled maintenance', logGroup: this.historyPurge.handler.logGroup }] : []),
@@ -116,7 +145,7 @@ export class ChatOperations extends Construct {
     });
 
     const stack = Stack.of(this);
-    Aspects.of(stack).add(new LambdaLogGroups(config.monitoring.logRetentionDays, keepOnceCreated(config)), {
+    Aspects.of(stack).add(new LambdaLogGroups(logRetention, keepOnceCreated({ production: retainLogs })), {
       priority: AspectPriority.MUTATING,
     });
     new CfnOutput(stack, 'AlarmTopicArn', { value: this.alarmTopic.topic.topicArn, description: 'SNS topic every alarm notifies; subscribe more endpoints here' });

@@ -9,7 +9,6 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { DefaultDashboardFactory, MonitoringFacade, SnsAlarmActionStrategy } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
 import { ALARM_THRESHOLDS as T, postgresMaxConnections } from './thresholds';
 
 /** The namespace every Powertools metric of the app goes to (ChatFunction sets POWERTOOLS_METRICS_NAMESPACE). */
@@ -18,6 +17,7 @@ export const METRICS_NAMESPACE = 'PhenomChat';
 export interface MonitoredService {
   /** A short name for the dashboard and alarm names, e.g. `synapse`. */
   readonly name: string;
+  /** The service: CPU, memory and running-vs-desired tasks, with alarms. */
   readonly service: ecs.FargateService;
   /**
    * The ALB target group in front of the service.
@@ -34,6 +34,7 @@ export interface MonitoredService {
 export interface MonitoredFunction {
   /** A short name for the dashboard and alarm names, e.g. `link-preview`. */
   readonly name: string;
+  /** The function: invocations, errors, duration and throttles. */
   readonly function: lambda.IFunction;
   /**
    * Errors per 5 minutes above which the function alarms.
@@ -54,6 +55,7 @@ export interface MonitoredFunction {
 
 /** A function that publishes Powertools metrics, identified by its `service` dimension. */
 export interface PowertoolsMetricsSource {
+  /** The function that publishes them. */
   readonly function: lambda.Function;
   /**
    * The `service` dimension of its metrics.
@@ -63,14 +65,22 @@ export interface PowertoolsMetricsSource {
 }
 
 export interface ChatMonitoringProps {
-  readonly config: ChatConfig;
+  /** The dashboard's name, and the prefix of every alarm's name. */
+  readonly prefix: string;
+  /** The environment's name, in the dashboard's header. */
+  readonly envName: string;
+  /** The public domain, in the dashboard's header. */
+  readonly domainName: string;
   /** Every alarm notifies this topic (and again when it returns to OK). */
   readonly alarmTopic: sns.ITopic;
+  /** The ALB in front of the services: its totals, and the target groups' metrics. */
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** The ECS services, each with its own section and alarms. */
   readonly services: readonly MonitoredService[];
   /** The ECS cluster name, for the Container Insights task-count metrics. */
   readonly clusterName: string;
   /**
+   * The RDS instance: CPU, free storage and connections, each with an alarm.
    * @default - no database section
    */
   readonly database?: rds.IDatabaseInstance;
@@ -84,6 +94,7 @@ export interface ChatMonitoringProps {
    * @default 20 (the RDS minimum)
    */
   readonly databaseAllocatedStorageGiB?: number;
+  /** The Lambdas, each with an errors alarm, grouped into their dashboard sections. */
   readonly functions: readonly MonitoredFunction[];
   /**
    * The link-preview Lambda: its cache hit rate and upstream (Phenom API) latency.
@@ -117,8 +128,7 @@ export class ChatMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: ChatMonitoringProps) {
     super(scope, id);
-    const { config } = props;
-    this.dashboardName = config.prefix;
+    this.dashboardName = props.prefix;
     this.functions = props.functions;
     const dashboards = new DefaultDashboardFactory(this, 'Dashboards', {
       dashboardNamePrefix: this.dashboardName,
@@ -129,7 +139,7 @@ export class ChatMonitoring extends Construct {
     });
     this.facade = new MonitoringFacade(this, 'Facade', {
       alarmFactoryDefaults: {
-        alarmNamePrefix: config.prefix,
+        alarmNamePrefix: props.prefix,
         actionsEnabled: true,
         // OK notifications too, so whoever got paged learns when it cleared.
         action: new SnsAlarmActionStrategy({ onAlarmTopic: props.alarmTopic, onOkTopic: props.alarmTopic }),
@@ -140,7 +150,7 @@ export class ChatMonitoring extends Construct {
     });
     this.dashboard = dashboards.dashboard!;
 
-    this.facade.addLargeHeader(`Phenom chat ${config.envName} (${config.domainName})`);
+    this.facade.addLargeHeader(`Phenom chat ${props.envName} (${props.domainName})`);
     this.monitorLoadBalancer(props);
     for (const s of props.services) this.monitorService(props, s);
     if (props.database) this.monitorDatabase(props, props.database);

@@ -1,9 +1,8 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
-
 export interface ChatLogQueriesProps {
-  readonly config: ChatConfig;
+  /** The console's saved-query folder the queries are filed in. */
+  readonly prefix: string;
   /**
    * The MCP server's log group (JSON lines from docker/mcp-server/src/log.ts).
    * @default - no MCP queries
@@ -63,7 +62,7 @@ export class ChatLogQueries extends Construct {
 
   constructor(scope: Construct, id: string, props: ChatLogQueriesProps) {
     super(scope, id);
-    const folder = `${props.config.prefix}`;
+    const folder = props.prefix;
     const add = (queryId: string, name: string, query: logs.QueryStringProps, logGroup: logs.ILogGroup) =>
       this.queries.push(
         new logs.QueryDefinition(this, queryId, {

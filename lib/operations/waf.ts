@@ -2,11 +2,22 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
 import { keepOnceCreated } from '../removal-policy';
 
 export interface ChatWafProps {
-  readonly config: ChatConfig;
+  /** The web ACL is `<prefix>-alb`, its log group `aws-waf-logs-<prefix>`. */
+  readonly prefix: string;
+  /** The environment's name, in the web ACL's description. */
+  readonly envName: string;
+  /** Requests one client IP may make in 5 minutes before the rate rule blocks it. */
+  readonly ratePerIpPer5Min: number;
+  /** How long the WAF log group keeps requests. */
+  readonly logRetention: logs.RetentionDays;
+  /**
+   * Whether the log group outlives the stack (RetainExceptOnCreate, see removal-policy.ts).
+   * @default false - the log group is deleted with the stack
+   */
+  readonly retainLogs?: boolean;
   /**
    * The ARN of the ALB to protect: the platform's own ALB, or the one the config imports
    * (an imported ALB must not already have a web ACL: a resource can carry only one).
@@ -34,8 +45,8 @@ export class ChatWaf extends Construct {
 
   constructor(scope: Construct, id: string, props: ChatWafProps) {
     super(scope, id);
-    const { config } = props;
-    this.webAclName = `${config.prefix}-alb`;
+    const { prefix } = props;
+    this.webAclName = `${prefix}-alb`;
     const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
       cloudWatchMetricsEnabled: true,
       metricName,
@@ -51,7 +62,7 @@ export class ChatWaf extends Construct {
 
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       name: this.webAclName,
-      description: `Phenom chat ${config.envName}: rate limit per IP and AWS managed rule sets`,
+      description: `Phenom chat ${props.envName}: rate limit per IP and AWS managed rule sets`,
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       visibilityConfig: visibility(this.webAclName),
@@ -62,7 +73,7 @@ export class ChatWaf extends Construct {
           priority: 0,
           action: { block: {} },
           statement: {
-            rateBasedStatement: { limit: config.waf.ratePerIpPer5Min, aggregateKeyType: 'IP', evaluationWindowSec: 300 },
+            rateBasedStatement: { limit: props.ratePerIpPer5Min, aggregateKeyType: 'IP', evaluationWindowSec: 300 },
           },
           visibilityConfig: visibility(WAF_RULE_NAMES.rateLimit),
         },
@@ -77,11 +88,11 @@ export class ChatWaf extends Construct {
     });
 
     // WAF only delivers to log groups whose name starts with aws-waf-logs-.
-    const logGroupName = `aws-waf-logs-${config.prefix}`;
+    const logGroupName = `aws-waf-logs-${prefix}`;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName,
-      retention: config.monitoring.logRetentionDays as logs.RetentionDays,
-      removalPolicy: keepOnceCreated(config),
+      retention: props.logRetention,
+      removalPolicy: keepOnceCreated({ production: props.retainLogs ?? false }),
     });
     const logging = new wafv2.CfnLoggingConfiguration(this, 'Logging', {
       resourceArn: this.webAcl.attrArn,

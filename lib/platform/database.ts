@@ -1,27 +1,76 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { acknowledgeNag } from '../nag';
 import { Construct } from 'constructs';
-import { ChatConfig, postgresEngineVersion } from '../config';
-import { protectionPlan } from './protection-plan';
 
-export interface DatabaseProps {
-  readonly config: ChatConfig;
-  readonly vpc: ec2.IVpc;
+/** What a created and an imported chat database both take. */
+interface DatabaseCommonProps {
+  /** The PostgreSQL version: of the instance created, or as RDS reports it for the existing one. */
+  readonly engineVersion: rds.PostgresEngineVersion;
 }
+
+/** An RDS PostgreSQL instance created by the Database construct, in the VPC's isolated subnets. */
+export interface CreatedDatabaseProps extends DatabaseCommonProps {
+  /** The VPC whose isolated subnets hold the instance. */
+  readonly vpc: ec2.IVpc;
+  /** Names of the security group (`<prefix>-rds`) and the credentials secret (`<prefix>-rds-credentials`) start with it. */
+  readonly prefix: string;
+  /** The instance type, e.g. `m5.large` (rendered as `db.m5.large`). */
+  readonly instanceType: ec2.InstanceType;
+  /** A standby in a second AZ. */
+  readonly multiAz: boolean;
+  /** Storage allocated at creation. */
+  readonly allocatedStorageGiB: number;
+  /** The ceiling storage auto scaling may grow to. */
+  readonly maxAllocatedStorageGiB: number;
+  /** How long automated backups are kept. */
+  readonly backupRetention: Duration;
+  /**
+   * Whether the instance is to be protected from deletion. The template leaves the flag out and the
+   * DeletionProtection construct turns it on once the instance exists (protection-plan.ts says why);
+   * when false, the template turns it off.
+   */
+  readonly deletionProtection: boolean;
+  /** On deletion, take a final snapshot and keep the automated backups (else both go with the instance). */
+  readonly snapshotOnDelete: boolean;
+  /** How long the exported `postgresql` log group keeps events. */
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** An existing instance, imported by endpoint, secret and security group. */
+export interface ImportedDatabaseProps extends DatabaseCommonProps {
+  /** The instance's attributes. */
+  readonly existing: {
+    /** The instance endpoint address. */
+    readonly endpoint: string;
+    /** The port it listens on. */
+    readonly port: number;
+    /** Its RDS instance identifier (DBInstanceIdentifier). */
+    readonly instanceIdentifier: string;
+    /** The security group the instance is in: rules letting clients in are added to it. */
+    readonly securityGroupId: string;
+    /** A secret with its `username` and `password` (JSON). */
+    readonly secretArn: string;
+    /** The database holding the chat tables. */
+    readonly databaseName: string;
+  };
+}
+
+export type DatabaseProps = CreatedDatabaseProps | ImportedDatabaseProps;
 
 /** The database name the chat tables live in (the seeds share one RDS database). */
 export const CHAT_DATABASE_NAME = 'phenom';
 
 /**
- * RDS PostgreSQL 17 (`database.engineVersion`, by default the newest minor aws-cdk-lib offers),
+ * RDS PostgreSQL 17 (`engineVersion`; the config's default is the newest minor aws-cdk-lib offers),
  * shared by Synapse (its own `synapse` database) and the Hasura Lite chat tables. Created, or
  * imported by endpoint + secret + SG.
  */
-export class Database extends Construct {
+export class Database extends Construct implements ec2.IConnectable {
   public readonly instance: rds.IDatabaseInstance;
   /** The master credentials: JSON with username, password, host, port, dbname. */
   public readonly secret: secretsmanager.ISecret;
@@ -30,10 +79,10 @@ export class Database extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
-    const { config } = props;
-    const db = config.database;
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion });
 
-    if (db.mode === 'import') {
+    if ('existing' in props) {
+      const db = props.existing;
       this.securityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, 'SecurityGroup', db.securityGroupId);
       this.secret = secretsmanager.Secret.fromSecretCompleteArn(this, 'Secret', db.secretArn);
       this.instance = rds.DatabaseInstance.fromDatabaseInstanceAttributes(this, 'Instance', {
@@ -41,36 +90,35 @@ export class Database extends Construct {
         port: db.port,
         instanceIdentifier: db.instanceIdentifier,
         securityGroups: [this.securityGroup],
-        engine: rds.DatabaseInstanceEngine.postgres({ version: postgresEngineVersion(db.engineVersion) }),
+        engine,
       });
       this.databaseName = db.databaseName;
       return;
     }
+    const db = props;
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      securityGroupName: `${config.prefix}-rds`,
+      securityGroupName: `${db.prefix}-rds`,
       description: 'Chat RDS PostgreSQL: inbound only from the chat tasks and Lambdas',
       // The seed's RDS SG has no outbound rule; CDK renders that as a deny-all placeholder.
       allowAllOutbound: false,
     });
     this.securityGroup = securityGroup;
 
-    const engine = rds.DatabaseInstanceEngine.postgres({ version: postgresEngineVersion(db.engineVersion) });
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine,
       description: 'Phenom chat: TLS required',
       parameters: { 'rds.force_ssl': '1' },
     });
 
-    const [instanceFamily, instanceSize] = db.instanceClass.replace(/^db\./, '').split('.');
     const instance = new rds.DatabaseInstance(this, 'Instance', {
       engine,
-      instanceType: ec2.InstanceType.of(instanceFamily as ec2.InstanceClass, instanceSize as ec2.InstanceSize),
+      instanceType: db.instanceType,
       vpc: props.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       securityGroups: [securityGroup],
-      credentials: rds.Credentials.fromGeneratedSecret('chat_admin', { secretName: `${config.prefix}-rds-credentials` }),
+      credentials: rds.Credentials.fromGeneratedSecret('chat_admin', { secretName: `${db.prefix}-rds-credentials` }),
       databaseName: CHAT_DATABASE_NAME,
       parameterGroup,
       multiAz: db.multiAz,
@@ -79,24 +127,24 @@ export class Database extends Construct {
       storageType: rds.StorageType.GP3,
       storageEncrypted: true,
       publiclyAccessible: false,
-      backupRetention: Duration.days(db.backupRetentionDays),
+      backupRetention: db.backupRetention,
       // When database.deletionProtection is on, the deletion-protection step turns it on once the instance
       // exists (protection-plan.ts): set here, it would make a failed first deploy's rollback fail. Left out of
       // the template, CloudFormation never resets it, because its DBInstance handler sends DeletionProtection to
       // ModifyDBInstance only when the template's value changes (`deletionProtection(diff(previous, desired))`).
-      deletionProtection: protectionPlan(config).database ? undefined : db.deletionProtection,
-      removalPolicy: config.production ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
-      deleteAutomatedBackups: !config.production,
+      deletionProtection: db.deletionProtection ? undefined : false,
+      removalPolicy: db.snapshotOnDelete ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+      deleteAutomatedBackups: !db.snapshotOnDelete,
       enablePerformanceInsights: true,
       cloudwatchLogsExports: ['postgresql'],
       // RDS creates /aws/rds/instance/<id>/postgresql itself, with no expiry; this sets the configured retention on it.
-      cloudwatchLogsRetention: config.monitoring.logRetentionDays as logs.RetentionDays,
+      cloudwatchLogsRetention: db.logRetention,
       // RDS applies new PostgreSQL 17 minors in the maintenance window (AutoMinorVersionUpgrade, AWS::RDS::DBInstance
       // docs), so the instance keeps getting fixes and never sits on a minor RDS later stops supporting. The template
       // then still names the minor it was created with; that is harmless, because CloudFormation's DBInstance handler
       // sends EngineVersion to ModifyDBInstance only when the template's value changes (Translator.modifyDbInstanceRequest
       // in aws-cloudformation-resource-providers-rds: `engineVersion(diff(previous, desired))`). What does fail is
-      // changing database.engineVersion to a minor below the one running: RDS cannot downgrade ("Cannot upgrade postgres
+      // changing engineVersion to a minor below the one running: RDS cannot downgrade ("Cannot upgrade postgres
       // from 17.10 to 17.9") and the update rolls back. So raise it only to what describe-db-instances reports, or newer.
       autoMinorVersionUpgrade: true,
       // A major upgrade (17 -> 18) needs a new parameter-group family and a tested plan for Synapse and Hasura; with this
@@ -141,5 +189,15 @@ export class Database extends Construct {
           }
         : { id: 'AwsSolutions-RDS10', reason: 'Deletion protection is off by config for this non-production environment so it can be torn down; production turns it on.' },
     );
+  }
+
+  /** The instance's security group: `connections.allowFrom(peer, ec2.Port.tcp(5432), why)` lets a client in. */
+  public get connections(): ec2.Connections {
+    return this.instance.connections;
+  }
+
+  /** Lets the grantee read the master credentials (and decrypt them). */
+  public grantReadCredentials(grantee: iam.IGrantable): iam.Grant {
+    return this.secret.grantRead(grantee);
   }
 }

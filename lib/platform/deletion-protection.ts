@@ -1,16 +1,27 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
-import { ChatFunction } from '../constructs/chat-function';
-import { Platform } from './index';
-import { protectionPlan } from './protection-plan';
-import { chatFunctionCommonProps } from '../construct-props';
+import { ChatFunction, ChatFunctionCommonProps, functionCommonProps } from '../constructs/chat-function';
 
-export interface DeletionProtectionProps {
-  readonly config: ChatConfig;
-  readonly platform: Platform;
+export interface DeletionProtectionProps extends ChatFunctionCommonProps {
+  /**
+   * The RDS instance to protect once it exists (created with its DeletionProtection left out of the template).
+   * @default - no instance is protected
+   */
+  readonly database?: rds.IDatabaseInstance;
+  /**
+   * The ALB to protect once it exists (created with its deletion_protection.enabled left out of the template).
+   * @default - no load balancer is protected
+   */
+  readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
+  /**
+   * The stack has termination protection, to lift if its creation rolls back.
+   * @default false - no termination-protection step
+   */
+  readonly terminationProtection?: boolean;
 }
 
 /**
@@ -30,28 +41,27 @@ export class DeletionProtection extends Construct {
 
   constructor(scope: Construct, id: string, props: DeletionProtectionProps) {
     super(scope, id);
-    const { config, platform } = props;
-    const plan = protectionPlan(config);
+    const { database, loadBalancer } = props;
     const stackArn = Stack.of(this).stackId;
     const describeStack = new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [stackArn] });
 
-    if (plan.database || plan.loadBalancer) {
-      const handler = this.handler('ProtectHandler', config, 'Turns on RDS and ALB deletion protection once created; lifts it only in a create rollback');
+    if (database || loadBalancer) {
+      const handler = this.handler('ProtectHandler', props, 'Turns on RDS and ALB deletion protection once created; lifts it only in a create rollback');
       handler.function.addToRolePolicy(describeStack);
       const properties: Record<string, string> = {};
-      if (plan.database) {
-        properties.DBInstanceIdentifier = platform.database.instance.instanceIdentifier;
-        handler.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['rds:ModifyDBInstance', 'rds:DescribeDBInstances'], resources: [platform.database.instance.instanceArn] }));
+      if (database) {
+        properties.DBInstanceIdentifier = database.instanceIdentifier;
+        handler.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['rds:ModifyDBInstance', 'rds:DescribeDBInstances'], resources: [database.instanceArn] }));
       }
-      if (plan.loadBalancer) {
-        properties.LoadBalancerArn = platform.loadBalancer.loadBalancer.loadBalancerArn;
-        handler.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyLoadBalancerAttributes'], resources: [platform.loadBalancer.loadBalancer.loadBalancerArn] }));
+      if (loadBalancer) {
+        properties.LoadBalancerArn = loadBalancer.loadBalancerArn;
+        handler.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyLoadBalancerAttributes'], resources: [loadBalancer.loadBalancerArn] }));
       }
       this.protect = new ChatCustomResource(this, 'Protect', { onEvent: handler, resourceType: 'Custom::ChatDeletionProtection', properties });
     }
 
-    if (plan.terminationProtection) {
-      const handler = this.handler('ReleaseHandler', config, "Lifts the stack's termination protection only while its creation rolls back");
+    if (props.terminationProtection) {
+      const handler = this.handler('ReleaseHandler', props, "Lifts the stack's termination protection only while its creation rolls back");
       handler.function.addToRolePolicy(describeStack);
       handler.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudformation:UpdateTerminationProtection'], resources: [stackArn] }));
       this.terminationProtectionRelease = new ChatCustomResource(this, 'TerminationProtectionRelease', {
@@ -62,9 +72,9 @@ export class DeletionProtection extends Construct {
     }
   }
 
-  private handler(id: string, config: ChatConfig, description: string): ChatFunction {
+  private handler(id: string, common: ChatFunctionCommonProps, description: string): ChatFunction {
     return new ChatFunction(this, id, {
-      ...chatFunctionCommonProps(config),
+      ...functionCommonProps(common),
       entry: 'deletion-protection/index.ts',
       description,
       // Up to a minute waiting for RDS to report the change, plus the calls themselves.

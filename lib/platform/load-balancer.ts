@@ -6,13 +6,68 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { acknowledgeNag } from '../nag';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
-import { protectionPlan } from './protection-plan';
 
-export interface LoadBalancerProps {
-  readonly config: ChatConfig;
+/** The HTTPS listener's certificate: an existing one, or one ACM issues for the domain name. */
+export type LoadBalancerCertificate =
+  | {
+      /** An ACM certificate in the stack's region covering the domain name. */
+      readonly certificateArn: string;
+    }
+  | {
+      /**
+       * The hosted zone that validates the new certificate automatically.
+       * @default - DNS validation by hand: CloudFormation waits until the CNAME ACM shows exists
+       */
+      readonly hostedZone?: {
+        /** The Route 53 hosted zone id, e.g. Z0123456789ABC. */
+        readonly hostedZoneId: string;
+        /** The zone's domain name. */
+        readonly zoneName: string;
+      };
+    };
+
+/** An internet-facing ALB created by the LoadBalancer construct, with its access-log bucket. */
+export interface CreatedLoadBalancerProps {
+  /** The VPC whose public subnets hold the ALB. */
   readonly vpc: ec2.IVpc;
+  /** The name of its security group is `<prefix>-alb`. */
+  readonly prefix: string;
+  /** The public domain the certificate covers. */
+  readonly domainName: string;
+  /** The HTTPS listener's certificate. */
+  readonly certificate: LoadBalancerCertificate;
+  /** How long access logs stay in their bucket. */
+  readonly accessLogsExpiration: Duration;
+  /** Keep the access-log bucket when the stack is deleted (else it is emptied and deleted with it). */
+  readonly retainAccessLogs: boolean;
+  /**
+   * Whether the ALB is to be protected from deletion. The template leaves the attribute out and the
+   * DeletionProtection construct turns it on once the ALB exists (protection-plan.ts says why); when
+   * false, the template turns it off.
+   */
+  readonly deletionProtection: boolean;
 }
+
+/** An existing ALB and its HTTPS listener, imported by attributes. */
+export interface ImportedLoadBalancerProps {
+  /** The VPC the ALB is in. */
+  readonly vpc: ec2.IVpc;
+  /** The ALB's attributes. */
+  readonly existing: {
+    /** The ALB's ARN (the WAF and the deletion-protection step act on it). */
+    readonly loadBalancerArn: string;
+    /** Its HTTPS listener, to which the chat constructs add their rules. */
+    readonly listenerArn: string;
+    /** Its security group: the task security groups let it in. */
+    readonly securityGroupId: string;
+    /** Its DNS name, for the CNAME record. */
+    readonly dnsName: string;
+    /** The hosted zone id of its DNS name (for alias records). */
+    readonly canonicalHostedZoneId: string;
+  };
+}
+
+export type LoadBalancerProps = CreatedLoadBalancerProps | ImportedLoadBalancerProps;
 
 /**
  * The public entry point. Only the chat rules that the constructs add route
@@ -28,10 +83,8 @@ export class LoadBalancer extends Construct {
 
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
-    const { config } = props;
-    const lb = config.loadBalancer;
-
-    if (lb.mode === 'import') {
+    if ('existing' in props) {
+      const lb = props.existing;
       this.securityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, 'SecurityGroup', lb.securityGroupId);
       this.loadBalancer = elbv2.ApplicationLoadBalancer.fromApplicationLoadBalancerAttributes(this, 'Alb', {
         loadBalancerArn: lb.loadBalancerArn,
@@ -49,7 +102,7 @@ export class LoadBalancer extends Construct {
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      securityGroupName: `${config.prefix}-alb`,
+      securityGroupName: `${props.prefix}-alb`,
       description: 'Chat ALB',
       allowAllOutbound: true,
     });
@@ -68,13 +121,13 @@ export class LoadBalancer extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       versioned: false,
-      lifecycleRules: [{ expiration: Duration.days(config.production ? 365 : 30) }],
+      lifecycleRules: [{ expiration: props.accessLogsExpiration }],
       // Plain Retain, not RetainExceptOnCreate: once access logging is on the bucket is never empty (ELB writes a
       // test object when logging is enabled, then a log file every 5 minutes of the traffic any public ALB gets), so
       // a rollback that tried to delete it would fail and leave the stack in ROLLBACK_FAILED. The bucket has a
       // generated name, so the one a failed first deploy leaves behind does not block the retry.
-      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-      autoDeleteObjects: !config.production,
+      removalPolicy: props.retainAccessLogs ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      autoDeleteObjects: !props.retainAccessLogs,
     });
     acknowledgeNag(accessLogs, {
       id: 'AwsSolutions-S1',
@@ -88,7 +141,7 @@ export class LoadBalancer extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
       securityGroup,
       dropInvalidHeaderFields: true,
-      deletionProtection: config.production,
+      deletionProtection: props.deletionProtection,
       // Synapse /sync long-polls for up to 30 s and GraphQL subscriptions idle; 120 s keeps them open.
       idleTimeout: Duration.seconds(120),
       // The ALB appends the address it saw as the *last* X-Forwarded-For entry, bare (no :port): the one
@@ -100,7 +153,7 @@ export class LoadBalancer extends Construct {
     alb.logAccessLogs(accessLogs, 'alb');
     // The deletion-protection step turns it on once the ALB exists (protection-plan.ts): in the template it would
     // make a failed first deploy's rollback fail. Absent from the template, no later update resets it.
-    if (protectionPlan(config).loadBalancer) alb.removeAttribute('deletion_protection.enabled');
+    if (props.deletionProtection) alb.removeAttribute('deletion_protection.enabled');
     this.loadBalancer = alb;
 
     const listener = alb.addListener('Https', {
@@ -108,7 +161,7 @@ export class LoadBalancer extends Construct {
       protocol: elbv2.ApplicationProtocol.HTTPS,
       // ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.3 preferred, TLS 1.2 as the floor.
       sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
-      certificates: [this.certificate(config)],
+      certificates: [this.certificate(props.domainName, props.certificate)],
       defaultAction: elbv2.ListenerAction.fixedResponse(404, { contentType: 'application/json', messageBody: '{"error":"not found"}' }),
       open: false,
     });
@@ -121,21 +174,12 @@ export class LoadBalancer extends Construct {
     this.listener = listener;
   }
 
-  private certificate(config: ChatConfig): elbv2.IListenerCertificate {
-    const cert = config.certificate;
-    if (cert.mode === 'import') {
-      return elbv2.ListenerCertificate.fromArn(cert.arn);
-    }
-    const validation =
-      cert.validation === 'route53'
-        ? acm.CertificateValidation.fromDns(
-            route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
-              hostedZoneId: cert.hostedZoneId!,
-              zoneName: cert.hostedZoneName!,
-            }),
-          )
-        : // No zone: CloudFormation waits until the CNAME shown in the ACM console exists (Cloudflare in the seeds).
-          acm.CertificateValidation.fromDns();
-    return new acm.Certificate(this, 'Certificate', { domainName: config.domainName, validation });
+  private certificate(domainName: string, cert: LoadBalancerCertificate): elbv2.IListenerCertificate {
+    if ('certificateArn' in cert) return elbv2.ListenerCertificate.fromArn(cert.certificateArn);
+    const validation = cert.hostedZone
+      ? acm.CertificateValidation.fromDns(route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', cert.hostedZone))
+      : // No zone: CloudFormation waits until the CNAME shown in the ACM console exists (Cloudflare in the seeds).
+        acm.CertificateValidation.fromDns();
+    return new acm.Certificate(this, 'Certificate', { domainName, validation });
   }
 }

@@ -2,11 +2,59 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { acknowledgeNag } from '../nag';
 import { Construct } from 'constructs';
-import { ChatConfig } from '../config';
 
-export interface UserPoolProps {
-  readonly config: ChatConfig;
+/**
+ * How the created pool sends sign-up codes and password resets: through SES, from this address.
+ */
+export interface UserPoolEmailProps {
+  /** The From address; with no `sesIdentityArn`, its domain is the SES identity. */
+  readonly fromAddress: string;
+  /**
+   * The sender name shown beside the address.
+   * @default - the address alone
+   */
+  readonly fromName?: string;
+  /**
+   * Where replies go.
+   * @default - to the From address
+   */
+  readonly replyTo?: string;
+  /**
+   * The verified SES identity (domain or address) to send from, possibly in another account.
+   * @default - the From address's domain, in the stack's account and region
+   */
+  readonly sesIdentityArn?: string;
 }
+
+/** A user pool created by ChatUserPool, with e-mail sign-in and a Cognito hosted-UI domain. */
+export interface CreatedUserPoolProps {
+  /** The pool is named `<prefix>-chat-users`. */
+  readonly prefix: string;
+  /** The hosted UI is at `<domainPrefix>.auth.<region>.amazoncognito.com`. */
+  readonly domainPrefix: string;
+  /**
+   * Send the pool's e-mail through SES.
+   * @default - Cognito's built-in sender, whose small daily quota suits development only
+   */
+  readonly email?: UserPoolEmailProps;
+  /** Cognito refuses to delete the pool while this is on. */
+  readonly deletionProtection: boolean;
+  /** Keep the pool (and its users) when it leaves the stack; else it is deleted with it. */
+  readonly retain: boolean;
+}
+
+/** An existing pool, imported by id; it keeps whatever triggers it already has. */
+export interface ImportedUserPoolProps {
+  /** The pool's id and hosted-UI domain. */
+  readonly existing: {
+    /** E.g. `us-east-1_AbCdEfGhI`. */
+    readonly userPoolId: string;
+    /** The hosted-UI domain, e.g. `phenom.auth.us-east-1.amazoncognito.com`, or a custom domain. */
+    readonly domain: string;
+  };
+}
+
+export type UserPoolProps = CreatedUserPoolProps | ImportedUserPoolProps;
 
 /**
  * The Cognito user pool shared by both chat backends. Created with e-mail sign-in,
@@ -26,10 +74,8 @@ export class ChatUserPool extends Construct {
 
   constructor(scope: Construct, id: string, props: UserPoolProps) {
     super(scope, id);
-    const { config } = props;
-    const pool = config.userPool;
-
-    if (pool.mode === 'import') {
+    if ('existing' in props) {
+      const pool = props.existing;
       this.userPool = cognito.UserPool.fromUserPoolId(this, 'UserPool', pool.userPoolId);
       this.hostedUiDomain = pool.domain;
       this.created = false;
@@ -38,9 +84,10 @@ export class ChatUserPool extends Construct {
       return;
     }
 
+    const pool = props;
     const userPool = new cognito.UserPool(this, 'UserPool', {
       email: poolEmail(pool.email),
-      userPoolName: `${config.prefix}-chat-users`,
+      userPoolName: `${pool.prefix}-chat-users`,
       // Essentials is the default plan for new pools and is what V2 pre-token-generation events need.
       featurePlan: cognito.FeaturePlan.ESSENTIALS,
       signInAliases: { email: true },
@@ -67,7 +114,7 @@ export class ChatUserPool extends Construct {
       // Plain Retain, not RetainExceptOnCreate: with deletion protection ACTIVE, Cognito refuses DeleteUserPool, so a
       // rollback of a failed first deploy could not delete the pool and would end in ROLLBACK_FAILED. Cognito does
       // not require pool names to be unique, so the empty pool such a rollback leaves behind does not block the retry.
-      removalPolicy: config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: pool.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
     if (pool.email?.sesIdentityArn) {
       // withSES builds the identity ARN in this stack's account; a configured identity may live in another one.
@@ -97,10 +144,10 @@ export class ChatUserPool extends Construct {
 /**
  * How the pool sends sign-up codes and password resets. Cognito's built-in sender "allows only a
  * limited number of emails each day", below what typical production needs (Cognito API reference,
- * EmailConfigurationType), so a configured `userPool.email` sends through SES (EmailSendingAccount
+ * EmailConfigurationType), so a configured `email` sends through SES (EmailSendingAccount
  * DEVELOPER, the identity's SES limits). Without one (development) the pool keeps Cognito's sender.
  */
-function poolEmail(email: Extract<ChatConfig['userPool'], { mode: 'create' }>['email']): cognito.UserPoolEmail {
+function poolEmail(email: UserPoolEmailProps | undefined): cognito.UserPoolEmail {
   if (!email) return cognito.UserPoolEmail.withCognito();
   return cognito.UserPoolEmail.withSES({
     fromEmail: email.fromAddress,

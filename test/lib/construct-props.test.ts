@@ -3,30 +3,6 @@ import ts from 'typescript';
 
 const ROOT = join(__dirname, '..', '..');
 
-/**
- * Constructs that still take the whole config or the whole platform (issue #16 part 1 moves them
- * to flat props one by one). The list may only shrink: a construct that leaves it must come off.
- */
-const NOT_YET_FLAT = new Set([
-  'ChatMembershipReconciler',
-  'ChatOperations',
-  'ChatShared',
-  'ChatAppClients',
-  'CognitoTriggers',
-  'MachineAccount',
-  'ChatAlarmTopic',
-  'ChatLogQueries',
-  'ChatMonitoring',
-  'ChatWaf',
-  'Platform',
-  'Network',
-  'Cluster',
-  'Database',
-  'LoadBalancer',
-  'ChatUserPool',
-  'DeletionProtection',
-]);
-
 /** The whole-app types a reusable construct must not need. */
 const APP_TYPES = ['ChatConfig', 'Platform'];
 
@@ -97,12 +73,7 @@ describe('construct props', () => {
   });
 
   it('keeps the stack the only place below which ChatConfig and Platform are mapped to flat props', () => {
-    const offenders = signatures.filter((s) => s.name !== 'PhenomChatStack' && s.appTypes.length > 0 && !NOT_YET_FLAT.has(s.name));
+    const offenders = signatures.filter((s) => s.name !== 'PhenomChatStack' && s.appTypes.length > 0);
     expect(offenders).toEqual([]);
-  });
-
-  it('lists as not yet flat only constructs that still take the app types', () => {
-    const done = [...NOT_YET_FLAT].filter((name) => (byName.get(name)?.appTypes.length ?? 0) === 0);
-    expect(done).toEqual([]);
   });
 });

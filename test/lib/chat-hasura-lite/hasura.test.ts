@@ -7,6 +7,7 @@ import { HASURA_START_SCRIPT } from '../../../lib/chat-hasura-lite/engine-start-
 import { metadataContentHash } from '../../../lib/chat-hasura-lite/metadata';
 import { ChatConfig, loadConfig } from '../../../lib/config';
 import { chatHasuraLiteProps } from '../../../lib/construct-props';
+import { platformProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
 
@@ -22,7 +23,7 @@ function synth(envName: 'development' | 'production', edit?: (env: Record<string
   // No Lambda bundling: these assertions read the template, and esbuild runs in the global synth.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'HasuraTest', { env: { region: config.region } });
-  const platform = new Platform(stack, 'Platform', { config });
+  const platform = new Platform(stack, 'Platform', platformProps(config));
   const webhookSecret = new secretsmanager.Secret(stack, 'WebhookSecret', { generateSecretString: { passwordLength: 48, excludePunctuation: true } });
   Validations.of(webhookSecret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'test double of the link-preview webhook secret' });
   new ChatHasuraLite(stack, 'ChatHasuraLite', chatHasuraLiteProps(stack, config, platform, { webhookUrl: 'https://abc.lambda-url.us-east-1.on.aws/', webhookSecret }));
@@ -260,7 +261,7 @@ describe('the whole development stack', () => {
 describe('ChatHasuraLite refuses an engine choice that is not exactly one, building nothing', () => {
   const config = loadConfig(cdkJsonEnvironments(), 'development');
   const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'HasuraRefusals', { env: { region: config.region } });
-  const platform = new Platform(stack, 'Platform', { config });
+  const platform = new Platform(stack, 'Platform', platformProps(config));
   const webhookSecret = new secretsmanager.Secret(stack, 'WebhookSecret');
   const created = chatHasuraLiteProps(stack, config, platform, { webhookUrl: 'https://abc.lambda-url.us-east-1.on.aws/', webhookSecret });
   const adminSecret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Admin', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hasura-admin-AbCdEf');

@@ -6,7 +6,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ChatLinkPreview } from '../../../lib/chat-link-preview';
 import { loadConfig } from '../../../lib/config';
-import { chatLinkPreviewProps } from '../../../lib/construct-props';
+import { chatLinkPreviewProps, platformProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
 
@@ -138,7 +138,7 @@ describe('ChatLinkPreview with Phenom credentials configured', () => {
   (envs.development.linkPreview as Record<string, unknown>).cacheTtlHours = 6;
   const config = loadConfig(envs, 'development');
   const stack = new Stack(new App(), 'LinkPreviewOnly', { env: { region: 'us-east-1' } });
-  const platform = new Platform(stack, 'Platform', { config });
+  const platform = new Platform(stack, 'Platform', platformProps(config));
   const linkPreview = new ChatLinkPreview(stack, 'ChatLinkPreview', chatLinkPreviewProps(stack, config, platform));
   const template = Template.fromStack(stack);
   const resources = template.toJSON().Resources as Resources;
@@ -174,7 +174,7 @@ describe('ChatLinkPreview outside this app (flat props only)', () => {
     prefix: 'acme-test',
     logRetention: logs.RetentionDays.ONE_WEEK,
     vpc,
-    database: { instance, secret: dbSecret, databaseName: 'chat' },
+    database: { instance, secret: dbSecret, databaseName: 'chat', connections: instance.connections, grantReadCredentials: (grantee) => dbSecret.grantRead(grantee) },
     phenomGraphqlUrl: 'https://api.example.com/v1/graphql',
     previewUrlTemplate: 'https://example.com/c/{phenomId}',
     cacheTtlHours: 12,

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ChatMcpServer, ChatMcpServerProps } from '../../../lib/chat-mcp-server';
 import { loadConfig } from '../../../lib/config';
-import { chatMcpServerPlatformProps } from '../../../lib/construct-props';
+import { chatMcpServerPlatformProps, platformProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
 
@@ -207,7 +207,7 @@ describe('ChatMcpServer with other backends', () => {
     const app = new App();
     const stack = new Stack(app, 'Test', { env: { region: 'us-east-1' } });
     const cfg = config(backendType);
-    const platform = new Platform(stack, 'Platform', { config: cfg });
+    const platform = new Platform(stack, 'Platform', platformProps(cfg));
     const clientsSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'Clients', 'phenom-development-chat-clients');
     new ChatMcpServer(stack, 'Mcp', { ...chatMcpServerPlatformProps(cfg, platform), clientsSecret, ...extra });
     return Template.fromStack(stack);
@@ -218,7 +218,7 @@ describe('ChatMcpServer with other backends', () => {
     const app = new App();
     const stack = new Stack(app, 'Test', { env: { region: 'us-east-1' } });
     const cfg = config('synapse');
-    const platform = new Platform(stack, 'Platform', { config: cfg });
+    const platform = new Platform(stack, 'Platform', platformProps(cfg));
     new ChatMcpServer(stack, 'Mcp', {
       ...chatMcpServerPlatformProps(cfg, platform),
       clientsSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'Clients', 'phenom-development-chat-clients'),

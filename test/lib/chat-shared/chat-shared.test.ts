@@ -7,6 +7,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChatShared } from '../../../lib/chat-shared';
 import { CHAT_CLIENT_SECRET_KEYS } from '../../../lib/chat-shared/secret-keys';
 import { ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../../lib/config';
+import { chatSharedProps, platformProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
 import { templateStrings } from '../../support/template-walk';
@@ -26,8 +27,8 @@ function synthChatShared(edit: (env: Record<string, unknown>) => void = () => un
   const config = loadConfig(envs, 'development');
   const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'chat-shared-')), context: { ...cdkJson.context, [ENVIRONMENTS_CONTEXT_KEY]: envs } });
   const stack = new Stack(app, 'ChatSharedTest', { env: { region: config.region } });
-  const platform = new Platform(stack, 'Platform', { config });
-  const shared = new ChatShared(stack, 'ChatShared', { config, platform });
+  const platform = new Platform(stack, 'Platform', platformProps(config));
+  const shared = new ChatShared(stack, 'ChatShared', chatSharedProps(config, platform));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   app.synth();
   return { template: Template.fromStack(stack), shared };
@@ -213,10 +214,9 @@ describe('ChatShared on a user pool created by the app', () => {
     }
   });
 
-  it('exposes the C4 interface and a grant', () => {
+  it('exposes the C4 interface', () => {
     expect(shared.clientsSecret.secretArn).toBeDefined();
     for (const c of [shared.synapseOidcClient, shared.agentClient, shared.mobileClient, shared.mcpAgentClient]) expect(c.userPoolClientId).toBeDefined();
-    expect(typeof shared.grantReadClientsSecret).toBe('function');
   });
 });
 

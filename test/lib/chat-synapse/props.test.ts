@@ -3,14 +3,14 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ChatSynapse } from '../../../lib/chat-synapse';
 import { loadConfig } from '../../../lib/config';
-import { chatSynapseProps } from '../../../lib/construct-props';
+import { chatSynapseProps, platformProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments } from '../../support/synth';
 
 describe('ChatSynapse props at the boundary', () => {
   const config = loadConfig(cdkJsonEnvironments(), 'development');
   const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'SynapseProps', { env: { region: config.region } });
-  const platform = new Platform(stack, 'Platform', { config });
+  const platform = new Platform(stack, 'Platform', platformProps(config));
   const clientsSecret = new secretsmanager.Secret(stack, 'Clients');
   const props = chatSynapseProps(stack, config, platform, clientsSecret);
   const credentials = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Role', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:synapse-role-AbCdEf');

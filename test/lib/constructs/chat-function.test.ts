@@ -3,19 +3,26 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ChatFunction, ChatFunctionProps } from '../../../lib/constructs/chat-function';
+import { Database } from '../../../lib/platform/database';
 
 // On its own, with no ChatConfig or Platform; bundling is skipped (only the template is read).
 function setup() {
   const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test', { env: { region: 'us-east-1' } });
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1, restrictDefaultSecurityGroup: false });
-  const databaseSg = new ec2.SecurityGroup(stack, 'DatabaseSg', { vpc });
-  const database = {
-    instance: rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Db', { instanceEndpointAddress: 'db.internal', port: 5432, instanceIdentifier: 'db', securityGroups: [databaseSg] }),
-    secret: secretsmanager.Secret.fromSecretNameV2(stack, 'DbSecret', 'demo-db'),
-    databaseName: 'chat',
-  };
+  // The platform's Database construct, on an existing instance: its connections and grant are what the function uses.
+  const database = new Database(stack, 'Db', {
+    engineVersion: rds.PostgresEngineVersion.VER_17_9,
+    existing: {
+      endpoint: 'db.internal',
+      port: 5432,
+      instanceIdentifier: 'db',
+      securityGroupId: 'sg-0123456789abcdef0',
+      secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:demo-db-AbCdEf',
+      databaseName: 'chat',
+    },
+  });
+  const databaseSg = database.securityGroup;
   const props: ChatFunctionProps = { prefix: 'demo', logRetention: logs.RetentionDays.ONE_MONTH, entry: 'link-preview/index.ts', description: 'demo function' };
   return { stack, vpc, databaseSg, database, props };
 }

@@ -5,10 +5,10 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ChatConfig, loadConfig } from '../../../lib/config';
 import { ChatFunction } from '../../../lib/constructs/chat-function';
-import { ChatOperations, discoverChatFunctions } from '../../../lib/operations';
+import { ChatOperations, discoverChatFunctions, SynapseHistoryPurge } from '../../../lib/operations';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments } from '../../support/synth';
-import { chatFunctionCommonProps } from '../../../lib/construct-props';
+import { chatFunctionCommonProps, chatOperationsPlatformProps, platformProps, synapseHistoryPurgePlatformProps } from '../../../lib/construct-props';
 
 /**
  * ChatOperations on its own, in a stack with the platform, one load-balanced
@@ -21,7 +21,7 @@ function operationsStack(envName: string, edit: (env: Record<string, unknown>) =
   const config = loadConfig(envs, envName);
   const app = new App();
   const stack = new Stack(app, 'Ops', { env: { region: config.region } });
-  const platform = new Platform(stack, 'Platform', { config });
+  const platform = new Platform(stack, 'Platform', platformProps(config));
   const task = new ecs.FargateTaskDefinition(stack, 'Task', { cpu: 256, memoryLimitMiB: 512 });
   task.addContainer('app', { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/nginx:1.27'), portMappings: [{ containerPort: 80 }] });
   const service = new ecs.FargateService(stack, 'Service', { cluster: platform.cluster, taskDefinition: task, serviceName: 'web' });
@@ -30,11 +30,17 @@ function operationsStack(envName: string, edit: (env: Record<string, unknown>) =
   new ChatFunction(stack, 'Worker', { ...chatFunctionCommonProps(config), entry: 'synapse-purge-history/index.ts', description: 'a worker' });
   const botToken = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Bot', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bot-AbCdEf');
   new ChatOperations(stack, 'Ops', {
-    config,
-    platform,
+    ...chatOperationsPlatformProps(config, platform),
     services: [{ name: 'web', service, targetGroup }],
     functions: discoverChatFunctions(stack),
-    synapse: { internalUrl: 'http://synapse.test.internal:8008', connections: service, adminTokenSecret: botToken, adminTokenSecretKey: 'accessToken' },
+    historyPurge: (scope, id) =>
+      new SynapseHistoryPurge(scope, id, {
+        ...synapseHistoryPurgePlatformProps(config, platform),
+        synapseUrl: 'http://synapse.test.internal:8008',
+        synapse: service,
+        adminTokenSecret: botToken,
+        adminTokenSecretKey: 'accessToken',
+      }),
   });
   return { template: Template.fromStack(stack), config };
 }

@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { loadConfig } from '../../../lib/config';
+import { platformProps } from '../../../lib/construct-props';
 import { Database } from '../../../lib/platform/database';
 import { ChatUserPool } from '../../../lib/platform/user-pool';
 import { cdkJsonEnvironments, stackTemplate, validationReport } from '../../support/synth';
@@ -220,8 +221,10 @@ describe('RDS', () => {
     envs.development.database = { mode: 'create', engineVersion: '17.6' };
     // The Database construct alone: the whole app's synth would add seconds for one property.
     const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Db');
+    const database = platformProps(loadConfig(envs, 'development')).database;
+    if ('existing' in database) throw new Error('expected a created database');
     new Database(stack, 'Database', {
-      config: loadConfig(envs, 'development'),
+      ...database,
       vpc: new ec2.Vpc(stack, 'Vpc', {
         subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
       }),
@@ -287,7 +290,7 @@ describe('Cognito user pool', () => {
     const arn = 'arn:aws:ses:us-west-2:444455556666:identity/thephenom.app';
     envs.production.userPool = { mode: 'create', email: { fromAddress: 'no-reply@thephenom.app', replyTo: 'support@thephenom.app', sesIdentityArn: arn } };
     const stack = new Stack(new App({ builtinCloudFormationValidation: false }), 'Pool', { env: { region: 'us-east-1' } });
-    new ChatUserPool(stack, 'UserPool', { config: loadConfig(envs, 'production') });
+    new ChatUserPool(stack, 'UserPool', platformProps(loadConfig(envs, 'production')).userPool);
     Template.fromStack(stack).hasResourceProperties('AWS::Cognito::UserPool', {
       EmailConfiguration: { EmailSendingAccount: 'DEVELOPER', From: 'no-reply@thephenom.app', ReplyToEmailAddress: 'support@thephenom.app', SourceArn: arn },
     });
