@@ -42,3 +42,5 @@ export { SynapseRoutes } from './chat-synapse/alb-rules';
 export { ChatMcpServer } from './chat-mcp-server';
 export type { ChatMcpServerProps, McpBackendType, McpDatabase, McpDeploySteps } from './chat-mcp-server';
 export { ChatOperations } from './operations';
+export { AbEvaluation, AbCollector, AbDashboardSection, AB_READER_ROLES } from './ab-evaluation';
+export type { AbEvaluationProps, AbCollectorProps, AbDashboardSectionProps } from './ab-evaluation';

@@ -1,5 +1,6 @@
 import { AspectPriority, Aspects, CfnOutput, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { AbEvaluation } from './ab-evaluation';
 import { ChatShared } from './chat-shared';
 import { ChatMembershipReconciler } from './chat-shared/membership-reconciler';
 import { ChatHasuraLite } from './chat-hasura-lite';
@@ -7,7 +8,8 @@ import { ChatMcpServer } from './chat-mcp-server';
 import { ChatLinkPreview } from './chat-link-preview';
 import { ADMIN_BOT_TOKEN_SECRET_KEY, ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
-import { chatMcpServerPlatformProps } from './construct-props';
+import { chatDatabase, chatFunctionCommonProps, chatFunctionVpcProps, chatMcpServerPlatformProps } from './construct-props';
+import { CHAT_FARGATE_SERVICE_ID, ChatFargateService } from './constructs/chat-fargate-service';
 import { cnameRecord, DNS_RECORD_OUTPUTS, matrixServerWellKnown } from './dns-records';
 import { CustomResourceServiceTimeouts } from './constructs/chat-custom-resource';
 import { ChatOperations, customResourceProperties, discoverChatFunctions } from './operations';
@@ -32,6 +34,7 @@ export class PhenomChatStack extends Stack {
   public readonly mcpServer: ChatMcpServer;
   public readonly membershipReconciler: ChatMembershipReconciler;
   public readonly operations: ChatOperations;
+  public readonly abEvaluation: AbEvaluation;
 
   constructor(scope: Construct, id: string, props: PhenomChatStackProps) {
     super(scope, id, props);
@@ -126,6 +129,25 @@ export class PhenomChatStack extends Stack {
         // The metadata-apply custom resource's properties, to re-run it by hand (docs/operations.md).
         HasuraMetadataApplyProperties: this.toJsonString(customResourceProperties(this.hasuraLite.hasura.metadata.resource.resource)),
       },
+    });
+
+    // Issue #18: the A/B collector, its reader roles, and the dashboard's A/B section.
+    this.abEvaluation = new AbEvaluation(this, 'AbEvaluation', {
+      ...chatFunctionCommonProps(config),
+      ...chatFunctionVpcProps(this.platform),
+      database: chatDatabase(this.platform),
+      // The setup step's own answer: the collector's step waits for Synapse's database to exist.
+      synapseDatabaseName: this.synapse.databaseSetup.resource.resource.getAttString('DatabaseName'),
+      synapseDatabaseSecret: this.synapse.secrets.database,
+      environment: config.prefix,
+      matrixServerName: config.matrixServerName,
+      // Synapse healthy (its tables exist) and the chat tables migrated; a new Synapse task re-runs the step.
+      readerDependencies: [this.synapse.bootstrap.resource, this.hasuraLite.migrations],
+      readerTriggers: { SynapseTaskDefinitionArn: this.synapse.synapse.taskDefinition.taskDefinitionArn },
+      dashboard: this.operations.monitoring.dashboard,
+      mcpServer: { logGroup: this.mcpServer.logGroup, backend: config.mcp.backendType === 'synapse' ? 'matrix' : 'hasura-lite' },
+      hasuraLogGroup: hasuraEngine ? (hasuraEngine.node.findChild(CHAT_FARGATE_SERVICE_ID) as ChatFargateService).logGroup : undefined,
+      linkPreviewLogGroup: this.linkPreview.function.logGroup,
     });
 
     new CfnOutput(this, 'ChatUrl', { value: `https://${config.domainName}`, description: 'Public base URL of the chat system' });
