@@ -2,14 +2,14 @@ import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
-import { AB_NAMESPACE, AB_WINDOW_SECONDS } from '../../chat-domain/ab-metrics';
+import { AB_WINDOW_SECONDS } from '../../chat-domain/ab-metrics';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { ChatFunction, ChatFunctionCommonProps, ChatFunctionDatabase } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
 import { POSTGRES_PORT } from '../platform/security-groups';
+import { allowPutAbMetrics } from './put-metrics';
 
 /** The login roles the collector reads as (the usernames of their generated secrets). */
 export const AB_READER_ROLES = { chat: 'ab_reader_chat', synapse: 'ab_reader_synapse' } as const;
@@ -128,18 +128,7 @@ export class AbCollector extends Construct {
     this.chatReaderSecret.grantRead(this.function.function);
     this.synapseReaderSecret.grantRead(this.function.function);
     props.database.instance.connections.allowFrom(this.function.securityGroup!, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL from the A/B collector');
-    this.function.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:PutMetricData'],
-        // PutMetricData has no resource type: the namespace condition is what scopes it.
-        resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': AB_NAMESPACE } },
-      }),
-    );
-    acknowledgeNag(this.function.function, {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'cloudwatch:PutMetricData supports no resource ARN; the cloudwatch:namespace condition limits it to Phenom/AB.',
-    });
+    allowPutAbMetrics(this.function.function);
 
     this.schedule = new events.Rule(this, 'Schedule', {
       description: 'A/B collector, every collector window',

@@ -2,12 +2,16 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AbBackend } from '../../chat-domain/ab-metrics';
+import { AB_LOG_SOURCES } from '../../chat-domain/ab-log-sources';
 import { AbCollector, AbCollectorProps } from './collector';
 import { AbDashboardSection } from './dashboard';
+import { AbLogMetrics } from './log-metrics';
 
 export { AB_READER_ROLES, AbCollector } from './collector';
 export type { AbCollectorProps } from './collector';
 export { AbDashboardSection } from './dashboard';
+export { AbLogMetrics } from './log-metrics';
+export type { AbLogMetricsProps } from './log-metrics';
 export type { AbDashboardSectionProps } from './dashboard';
 
 export interface AbEvaluationProps extends AbCollectorProps {
@@ -24,17 +28,29 @@ export interface AbEvaluationProps extends AbCollectorProps {
 /** Issue #18: the collector and its reader roles, and the A/B section of the dashboard. */
 export class AbEvaluation extends Construct {
   public readonly collector: AbCollector;
+  public readonly logMetrics: AbLogMetrics;
   public readonly dashboardSection: AbDashboardSection;
 
   constructor(scope: Construct, id: string, props: AbEvaluationProps) {
     super(scope, id);
     this.collector = new AbCollector(this, 'Collector', props);
+    this.logMetrics = new AbLogMetrics(this, 'LogMetrics', {
+      prefix: props.prefix,
+      logRetention: props.logRetention,
+      retainLogs: props.retainLogs,
+      environment: props.environment,
+      mcpBackend: props.mcpServer.backend,
+      sources: [
+        { logGroup: props.mcpServer.logGroup, source: AB_LOG_SOURCES.mcpTools },
+        ...(props.hasuraLogGroup ? [{ logGroup: props.hasuraLogGroup, source: AB_LOG_SOURCES.hasuraSend }] : []),
+        ...(props.linkPreviewLogGroup ? [{ logGroup: props.linkPreviewLogGroup, source: AB_LOG_SOURCES.linkPreview }] : []),
+      ],
+    });
     this.dashboardSection = new AbDashboardSection(this, 'Dashboard', {
       dashboard: props.dashboard,
       environment: props.environment,
-      mcpServer: props.mcpServer,
-      hasuraLogGroup: props.hasuraLogGroup,
-      linkPreviewLogGroup: props.linkPreviewLogGroup,
+      mcpBackend: props.mcpServer.backend,
+      linkPreview: props.linkPreviewLogGroup !== undefined,
     });
   }
 }

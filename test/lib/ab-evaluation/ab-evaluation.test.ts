@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { AB_LOG_SOURCES, abLogFilterName } from '../../../chat-domain/ab-log-sources';
 import { AB_NAMESPACE, AB_METRICS } from '../../../chat-domain/ab-metrics';
 import { AB_READER_ROLES } from '../../../lib/ab-evaluation';
 import { stackTemplate } from '../../support/synth';
@@ -18,7 +19,7 @@ describe('the A/B collector as deployed (development template)', () => {
     expect(ids).toHaveLength(1);
     return ids[0];
   };
-  const collectorId = idOf('AWS::Lambda::Function', (r) => r.Properties.Environment?.Variables?.AB_ENVIRONMENT !== undefined);
+  const collectorId = idOf('AWS::Lambda::Function', (r) => r.Properties.Environment?.Variables?.MATRIX_SERVER_NAME !== undefined && r.Properties.Environment?.Variables?.AB_ENVIRONMENT !== undefined);
   const collector = resources[collectorId];
   const setupId = idOf('AWS::Lambda::Function', (r) => r.Properties.Environment?.Variables?.CHAT_READER_SECRET_ARN !== undefined);
 
@@ -59,6 +60,18 @@ describe('the A/B collector as deployed (development template)', () => {
     expect(setup.SYNAPSE_DB_NAME).toEqual({ 'Fn::GetAtt': [expect.any(String), 'DatabaseName'] });
   });
 
+  it('sends the MCP, Hasura and link-preview log lines to ab-log-metrics through their subscription filters', () => {
+    const logMetrics = idOf('AWS::Lambda::Function', (r) => r.Properties.Environment?.Variables?.AB_MCP_BACKEND === 'hasura-lite');
+    const filters = Object.values(resources).filter((r) => r.Type === 'AWS::Logs::SubscriptionFilter' && JSON.stringify(r.Properties.DestinationArn).includes(logMetrics));
+    expect(filters.map((f) => [f.Properties.FilterName, f.Properties.FilterPattern]).sort()).toEqual(
+      Object.values(AB_LOG_SOURCES)
+        .map((s) => [abLogFilterName(s), s.filterPattern])
+        .sort(),
+    );
+    // Each on its own log group: the one of the system that writes those lines.
+    expect(new Set(filters.map((f) => JSON.stringify(f.Properties.LogGroupName))).size).toBe(3);
+  });
+
   it('puts an A/B section on the dashboard with one line per backend for the usage figures', () => {
     const [dashboard] = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard');
     // The body is a Fn::Join around a few tokens (region, log group names); they sit inside strings.
@@ -71,6 +84,9 @@ describe('the A/B collector as deployed (development template)', () => {
       ['A/B: messages per hour', AB_METRICS.messagesSent],
       ['A/B: distinct senders today', AB_METRICS.distinctSendersToday],
       ['A/B: active rooms today', AB_METRICS.activeRoomsToday],
+      ['A/B: send latency p50 (ms)', AB_METRICS.sendLatency],
+      ['A/B: send latency p99 (ms)', AB_METRICS.sendLatency],
+      ['A/B: send error rate (%)', AB_METRICS.sendAttempts],
     ]) {
       const graph = graphs.find((g) => g.properties.title === title)!;
       const lines = (graph.properties.metrics as unknown[][]).filter((m) => m.includes(metric));
@@ -78,10 +94,7 @@ describe('the A/B collector as deployed (development template)', () => {
       expect(lines.map((m) => m[m.indexOf('Backend') + 1])).toEqual(['matrix', 'hasura-lite']);
       expect(lines.every((m) => m[0] === AB_NAMESPACE && m[m.indexOf('Environment') + 1] === 'phenom-development')).toBe(true);
     }
-    const queries = widgets
-      .slice(section)
-      .filter((w) => w.type === 'log')
-      .map((w) => w.properties.title);
-    expect(queries).toEqual(expect.arrayContaining(['A/B: hasura-lite send latency (ms) and error %', 'A/B: link-preview time (ms, hasura-lite only)']));
+    const titles = graphs.map((g) => g.properties.title);
+    expect(titles).toEqual(expect.arrayContaining(['A/B: MCP tool latency p99 (ms, hasura-lite)', 'A/B: MCP tool error rate (%, hasura-lite)', 'A/B: link-preview time (ms, hasura-lite only)']));
   });
 });
