@@ -94,6 +94,25 @@ export class PhenomChatStack extends Stack {
     if (config.mcp.backendType === 'hasura') this.hasuraLite.hasura.engine?.allowFrom(this.mcpServer, 'MCP server (GraphQL as the agent)');
     if (config.mcp.backendType === 'synapse') this.synapse.allowFrom(this.mcpServer, 'MCP server (Matrix client API as the bot)');
 
+    // Issue #18: the A/B collector, its reader roles, and the dashboard's A/B section (added once the
+    // operations construct, which must see these functions to alarm on them, owns the dashboard).
+    this.abEvaluation = new AbEvaluation(this, 'AbEvaluation', {
+      ...chatFunctionCommonProps(config),
+      ...chatFunctionVpcProps(this.platform),
+      database: chatDatabase(this.platform),
+      // The setup step's own answer: the collector's step waits for Synapse's database to exist.
+      synapseDatabaseName: this.synapse.databaseSetup.resource.resource.getAttString('DatabaseName'),
+      synapseDatabaseSecret: this.synapse.secrets.database,
+      environment: config.prefix,
+      matrixServerName: config.matrixServerName,
+      // Synapse healthy (its tables exist) and the chat tables migrated; a new Synapse task re-runs the step.
+      readerDependencies: [this.synapse.bootstrap.resource, this.hasuraLite.migrations],
+      readerTriggers: { SynapseTaskDefinitionArn: this.synapse.synapse.taskDefinition.taskDefinitionArn },
+      mcpServer: { logGroup: this.mcpServer.logGroup, backend: config.mcp.backendType === 'synapse' ? 'matrix' : 'hasura-lite' },
+      hasuraLogGroup: this.hasuraLite.hasura.engine ? (this.hasuraLite.hasura.engine.node.findChild(CHAT_FARGATE_SERVICE_ID) as ChatFargateService).logGroup : undefined,
+      linkPreviewLogGroup: this.linkPreview.function.logGroup,
+    });
+
     // --- operations: alarms, dashboard, WAF, history purge, saved queries (last: it watches everything above) ---
     const hasuraEngine = this.hasuraLite.hasura.engine;
     this.operations = new ChatOperations(this, 'ChatOperations', {
@@ -131,24 +150,7 @@ export class PhenomChatStack extends Stack {
       },
     });
 
-    // Issue #18: the A/B collector, its reader roles, and the dashboard's A/B section.
-    this.abEvaluation = new AbEvaluation(this, 'AbEvaluation', {
-      ...chatFunctionCommonProps(config),
-      ...chatFunctionVpcProps(this.platform),
-      database: chatDatabase(this.platform),
-      // The setup step's own answer: the collector's step waits for Synapse's database to exist.
-      synapseDatabaseName: this.synapse.databaseSetup.resource.resource.getAttString('DatabaseName'),
-      synapseDatabaseSecret: this.synapse.secrets.database,
-      environment: config.prefix,
-      matrixServerName: config.matrixServerName,
-      // Synapse healthy (its tables exist) and the chat tables migrated; a new Synapse task re-runs the step.
-      readerDependencies: [this.synapse.bootstrap.resource, this.hasuraLite.migrations],
-      readerTriggers: { SynapseTaskDefinitionArn: this.synapse.synapse.taskDefinition.taskDefinitionArn },
-      dashboard: this.operations.monitoring.dashboard,
-      mcpServer: { logGroup: this.mcpServer.logGroup, backend: config.mcp.backendType === 'synapse' ? 'matrix' : 'hasura-lite' },
-      hasuraLogGroup: hasuraEngine ? (hasuraEngine.node.findChild(CHAT_FARGATE_SERVICE_ID) as ChatFargateService).logGroup : undefined,
-      linkPreviewLogGroup: this.linkPreview.function.logGroup,
-    });
+    this.abEvaluation.addDashboardSection(this.operations.monitoring.dashboard);
 
     new CfnOutput(this, 'ChatUrl', { value: `https://${config.domainName}`, description: 'Public base URL of the chat system' });
     new CfnOutput(this, 'LoadBalancerDnsName', {

@@ -15,8 +15,6 @@ export type { AbLogMetricsProps } from './log-metrics';
 export type { AbDashboardSectionProps } from './dashboard';
 
 export interface AbEvaluationProps extends AbCollectorProps {
-  /** The operations dashboard the A/B section is added to. */
-  readonly dashboard: cloudwatch.Dashboard;
   /** The MCP server's log group, and the backend it was deployed with (its tool calls count for that backend). */
   readonly mcpServer: { readonly logGroup: logs.ILogGroup; readonly backend: AbBackend };
   /** @default - no Hasura send latency (Hasura Lite is not deployed by this stack) */
@@ -29,7 +27,8 @@ export interface AbEvaluationProps extends AbCollectorProps {
 export class AbEvaluation extends Construct {
   public readonly collector: AbCollector;
   public readonly logMetrics: AbLogMetrics;
-  public readonly dashboardSection: AbDashboardSection;
+  public dashboardSection?: AbDashboardSection;
+  private readonly props: AbEvaluationProps;
 
   constructor(scope: Construct, id: string, props: AbEvaluationProps) {
     super(scope, id);
@@ -46,11 +45,21 @@ export class AbEvaluation extends Construct {
         ...(props.linkPreviewLogGroup ? [{ logGroup: props.linkPreviewLogGroup, source: AB_LOG_SOURCES.linkPreview }] : []),
       ],
     });
+    this.props = props;
+  }
+
+  /**
+   * Adds the A/B section to the operations dashboard. Separate from the constructor because the
+   * operations construct, which owns the dashboard, must see this construct's functions to alarm on them.
+   */
+  public addDashboardSection(dashboard: cloudwatch.Dashboard): AbDashboardSection {
+    if (this.dashboardSection) throw new Error('AbEvaluation: the dashboard section was already added');
     this.dashboardSection = new AbDashboardSection(this, 'Dashboard', {
-      dashboard: props.dashboard,
-      environment: props.environment,
-      mcpBackend: props.mcpServer.backend,
-      linkPreview: props.linkPreviewLogGroup !== undefined,
+      dashboard,
+      environment: this.props.environment,
+      mcpBackend: this.props.mcpServer.backend,
+      linkPreview: this.props.linkPreviewLogGroup !== undefined,
     });
+    return this.dashboardSection;
   }
 }
