@@ -12,7 +12,7 @@ export const AB_NAMESPACE = 'Phenom/AB';
 export const AB_BACKENDS = ['matrix', 'hasura-lite'] as const;
 export type AbBackend = (typeof AB_BACKENDS)[number];
 
-export const AB_DIMENSIONS = { environment: 'Environment', backend: 'Backend', room: 'Room' } as const;
+export const AB_DIMENSIONS = { environment: 'Environment', backend: 'Backend', room: 'Room', tool: 'Tool' } as const;
 
 /**
  * Metric names. Counts are published once per collector window with the window's start as the
@@ -28,11 +28,13 @@ export const AB_METRICS = {
   activeRoomsToday: 'ActiveRoomsToday',
   /** Latency of each message send the backend served (Milliseconds, raw values: percentiles are exact per period). */
   sendLatency: 'SendLatency',
-  /** Send requests the backend served in the window, and those that failed (Count). */
+  /** Send requests the backend served, one datum per request, and whether it failed: 1 or 0 (Count; Sum per window). */
   sendAttempts: 'SendAttempts',
   sendErrors: 'SendErrors',
   /** Latency of each MCP tool call, attributed to the backend the MCP server was deployed with (Milliseconds). */
   mcpToolLatency: 'McpToolLatency',
+  /** MCP tool calls that failed on the server's side (internal_error), per call: 1 or 0 (Count; Average is the error rate). */
+  mcpToolErrors: 'McpToolErrors',
   /** Link-preview resolution time per message with a link (Milliseconds; Hasura Lite only). */
   linkPreviewTime: 'LinkPreviewResolveTime',
 } as const;

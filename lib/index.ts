@@ -93,3 +93,5 @@ export type { ChatMonitoringProps } from './operations/monitoring';
 export type { ChatWafProps } from './operations/waf';
 export { SynapseHistoryPurge } from './operations/synapse-history-purge';
 export type { SynapseHistoryPurgeProps } from './operations/synapse-history-purge';
+export { AbEvaluation, AbCollector, AbDashboardSection, AB_READER_ROLES } from './ab-evaluation';
+export type { AbEvaluationProps, AbCollectorProps, AbDashboardSectionProps } from './ab-evaluation';

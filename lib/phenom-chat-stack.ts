@@ -1,5 +1,6 @@
 import { AspectPriority, Aspects, CfnOutput, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { AbEvaluation } from './ab-evaluation';
 import { ChatShared } from './chat-shared';
 import { ChatMembershipReconciler } from './chat-shared/membership-reconciler';
 import { ChatHasuraLite } from './chat-hasura-lite';
@@ -8,7 +9,9 @@ import { ChatLinkPreview } from './chat-link-preview';
 import { ADMIN_BOT_TOKEN_SECRET_KEY, ChatSynapse } from './chat-synapse';
 import { ChatConfig } from './config';
 import {
-  synapseHistoryPurgePlatformProps,
+  chatDatabase,
+  chatFunctionCommonProps,
+  chatFunctionVpcProps,
   chatHasuraLiteProps,
   chatLinkPreviewProps,
   chatMcpServerPlatformProps,
@@ -18,7 +21,9 @@ import {
   chatSynapseProps,
   deletionProtectionProps,
   platformProps,
+  synapseHistoryPurgePlatformProps,
 } from './construct-props';
+import { CHAT_FARGATE_SERVICE_ID, ChatFargateService } from './constructs/chat-fargate-service';
 import { cnameRecord, DNS_RECORD_OUTPUTS, matrixServerWellKnown } from './dns-records';
 import { CustomResourceServiceTimeouts } from './constructs/chat-custom-resource';
 import { ChatOperations, customResourceProperties, discoverChatFunctions, SynapseHistoryPurge } from './operations';
@@ -43,6 +48,7 @@ export class PhenomChatStack extends Stack {
   public readonly mcpServer: ChatMcpServer;
   public readonly membershipReconciler: ChatMembershipReconciler;
   public readonly operations: ChatOperations;
+  public readonly abEvaluation: AbEvaluation;
 
   constructor(scope: Construct, id: string, props: PhenomChatStackProps) {
     super(scope, id, props);
@@ -97,6 +103,25 @@ export class PhenomChatStack extends Stack {
     if (config.mcp.backendType === 'hasura') this.hasuraLite.hasura.engine?.allowFrom(this.mcpServer, 'MCP server (GraphQL as the agent)');
     if (config.mcp.backendType === 'synapse') this.synapse.allowFrom(this.mcpServer, 'MCP server (Matrix client API as the bot)');
 
+    // Issue #18: the A/B collector, its reader roles, and the dashboard's A/B section (added once the
+    // operations construct, which must see these functions to alarm on them, owns the dashboard).
+    this.abEvaluation = new AbEvaluation(this, 'AbEvaluation', {
+      ...chatFunctionCommonProps(config),
+      ...chatFunctionVpcProps(this.platform),
+      database: chatDatabase(this.platform),
+      // The setup step's own answer: the collector's step waits for Synapse's database to exist.
+      synapseDatabaseName: this.synapse.databaseSetup.resource.resource.getAttString('DatabaseName'),
+      synapseDatabaseSecret: this.synapse.secrets.database,
+      environment: config.prefix,
+      matrixServerName: config.matrixServerName,
+      // Synapse healthy (its tables exist) and the chat tables migrated; a new Synapse task re-runs the step.
+      readerDependencies: [this.synapse.bootstrap.resource, this.hasuraLite.migrations],
+      readerTriggers: { SynapseTaskDefinitionArn: this.synapse.synapse.taskDefinition.taskDefinitionArn },
+      mcpServer: { logGroup: this.mcpServer.logGroup, backend: config.mcp.backendType === 'synapse' ? 'matrix' : 'hasura-lite' },
+      hasuraLogGroup: this.hasuraLite.hasura.engine ? (this.hasuraLite.hasura.engine.node.findChild(CHAT_FARGATE_SERVICE_ID) as ChatFargateService).logGroup : undefined,
+      linkPreviewLogGroup: this.linkPreview.function.logGroup,
+    });
+
     // --- operations: alarms, dashboard, WAF, history purge, saved queries (last: it watches everything above) ---
     const hasuraEngine = this.hasuraLite.hasura.engine;
     this.operations = new ChatOperations(this, 'ChatOperations', {
@@ -134,6 +159,8 @@ export class PhenomChatStack extends Stack {
         HasuraMetadataApplyProperties: this.toJsonString(customResourceProperties(this.hasuraLite.hasura.metadata.resource.resource)),
       },
     });
+
+    this.abEvaluation.addDashboardSection(this.operations.monitoring.dashboard);
 
     new CfnOutput(this, 'ChatUrl', { value: `https://${config.domainName}`, description: 'Public base URL of the chat system' });
     new CfnOutput(this, 'LoadBalancerDnsName', {

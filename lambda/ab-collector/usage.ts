@@ -2,6 +2,11 @@ import type { Pool } from 'pg';
 import { CHAT_ROOM_DEFINITIONS } from '../../chat-domain/rooms';
 import { AB_WINDOW_SECONDS } from '../../chat-domain/ab-metrics';
 
+/** What hasuraLiteUsage reads: the collector's chat-database role may SELECT these and nothing else. */
+export const HASURA_LITE_USAGE_TABLES = ['chat_messages', 'chat_rooms'] as const;
+/** What synapseUsage reads from Synapse's database: its reader role may SELECT these and nothing else. */
+export const SYNAPSE_USAGE_TABLES = ['events', 'room_aliases'] as const;
+
 /** Anything that runs a parameterised query: a pg Pool or a checked-out client. */
 export type Queryable = Pick<Pool, 'query'>;
 

@@ -23,8 +23,8 @@ export const AB_MEASURES: readonly AbMeasure[] = [
   { key: 'sendP50', label: 'send latency p50', unit: 'ms', metric: AB_METRICS.sendLatency, stat: 'p50', period: DAY_SECONDS },
   { key: 'sendP99', label: 'send latency p99', unit: 'ms', metric: AB_METRICS.sendLatency, stat: 'p99', period: DAY_SECONDS },
   { key: 'sendSamples', label: 'sends measured', unit: 'sends', metric: AB_METRICS.sendLatency, stat: 'SampleCount', period: DAY_SECONDS },
-  { key: 'attempts', label: 'send requests', unit: 'requests', metric: AB_METRICS.sendAttempts, stat: 'Maximum', period: AB_WINDOW_SECONDS },
-  { key: 'errors', label: 'failed sends', unit: 'requests', metric: AB_METRICS.sendErrors, stat: 'Maximum', period: AB_WINDOW_SECONDS },
+  { key: 'attempts', label: 'send requests', unit: 'requests', metric: AB_METRICS.sendAttempts, stat: 'Sum', period: AB_WINDOW_SECONDS },
+  { key: 'errors', label: 'failed sends', unit: 'requests', metric: AB_METRICS.sendErrors, stat: 'Sum', period: AB_WINDOW_SECONDS },
   { key: 'mcpP99', label: 'MCP tool latency p99', unit: 'ms', metric: AB_METRICS.mcpToolLatency, stat: 'p99', period: DAY_SECONDS },
   { key: 'previewP50', label: 'link preview p50', unit: 'ms', metric: AB_METRICS.linkPreviewTime, stat: 'p50', period: DAY_SECONDS, backends: ['hasura-lite'] },
 ];

@@ -1,7 +1,7 @@
 import { Client, Pool } from 'pg';
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { collect } from '../../../lambda/ab-collector/collect';
+import { collect, CollectorDeps } from '../../../lambda/ab-collector/collect';
 import { createCollectorHandler } from '../../../lambda/ab-collector/handler';
 import { hasuraLiteUsage, localSenderPattern, Queryable, synapseUsage, windowBefore } from '../../../lambda/ab-collector/usage';
 import { CHAT_ROOM_DEFINITIONS } from '../../../chat-domain/rooms';
@@ -218,15 +218,19 @@ describe('one collector run', () => {
   });
   afterAll(async () => Promise.all([chat?.drop(), synapse?.drop(), cw?.close()]));
 
+  /** One run's dependencies against this file's databases and stand-in; a test changes what it is about. */
+  const depsFor = (overrides: Partial<CollectorDeps> = {}): CollectorDeps => ({
+    cloudWatch: standInClients(cw.url).cloudWatch,
+    environment: 'phenom-test',
+    matrixServerName: SERVER,
+    chatDb: async () => chat.pool,
+    synapseDb: async () => synapse.pool,
+    now: () => NOW,
+    ...overrides,
+  });
+
   it('publishes both backends for the window through PutMetricData, and the report reads them back; a rerun changes nothing', async () => {
-    const deps = {
-      cloudWatch: standInClients(cw.url).cloudWatch,
-      environment: 'phenom-test',
-      matrixServerName: SERVER,
-      chatDb: async () => chat.pool,
-      synapseDb: async () => synapse.pool,
-      now: () => NOW,
-    };
+    const deps = depsFor();
     const report = await collect(deps);
     expect(report.failures).toEqual([]);
     await collect(deps); // EventBridge delivers at least once
@@ -243,14 +247,7 @@ describe('one collector run', () => {
       await c.connect();
       return c;
     };
-    const report = await collect({
-      cloudWatch: standInClients(cw.url).cloudWatch,
-      environment: 'phenom-down',
-      matrixServerName: SERVER,
-      chatDb: async () => chat.pool,
-      synapseDb: down,
-      now: () => NOW,
-    });
+    const report = await collect(depsFor({ environment: 'phenom-down', synapseDb: down }));
     expect(report.failures).toEqual([{ backend: 'matrix', error: expect.stringMatching(/ECONNREFUSED/) }]);
     expect(report.usage['hasura-lite']?.messages).toBe(1);
     const series = await fetchAbSeries(standInClients(cw.url).cloudWatch, { environment: 'phenom-down', days: 1, now: at('2026-11-15T03:00:00Z') });
@@ -258,15 +255,7 @@ describe('one collector run', () => {
     expect(series.messages.matrix.size).toBe(0);
     // As a Lambda, the run then fails, naming the backend, so the function's Errors alarm fires.
     const logger = new Logger({ logLevel: 'SILENT' });
-    const handler = createCollectorHandler({
-      cloudWatch: standInClients(cw.url).cloudWatch,
-      environment: 'phenom-down',
-      matrixServerName: SERVER,
-      chatDb: async () => chat.pool,
-      synapseDb: down,
-      now: () => NOW,
-      logger,
-    });
+    const handler = createCollectorHandler({ ...depsFor({ environment: 'phenom-down', synapseDb: down }), logger });
     await expect(handler()).rejects.toThrow(/^A\/B collector: matrix: .*ECONNREFUSED/);
   });
 });

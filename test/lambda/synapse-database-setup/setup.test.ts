@@ -1,20 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { ensureSynapseDatabase, SynapseDatabaseSpec, verifyAdoptedSynapseDatabase } from '../../../lambda/synapse-database-setup/setup';
-import { testServerUrl } from '../../support/postgres';
+import { connectAs } from '../../support/postgres/connect';
 
-/** A connection to the shared test server as `user` (the superuser by default). */
-async function connect(user?: { name: string; password: string }, database = 'postgres'): Promise<Client> {
-  const url = new URL(testServerUrl());
-  if (user) {
-    url.username = user.name;
-    url.password = user.password;
-  }
-  url.pathname = `/${database}`;
-  const client = new Client({ connectionString: url.toString() });
-  await client.connect();
-  return client;
-}
+const connect = connectAs;
 
 const unique = (prefix: string) => `${prefix}_${randomBytes(4).toString('hex')}`;
 
