@@ -14,7 +14,12 @@ function env(name: string): string {
 const poolLimits = { connectionTimeoutMillis: 5_000, statement_timeout: 20_000, query_timeout: 25_000 };
 const database = (prefix: 'CHAT' | 'SYNAPSE') =>
   process.env[`${prefix}_DB_SECRET_ARN`]
-    ? lazyPool(poolLimits, { DB_SECRET_ARN: process.env[`${prefix}_DB_SECRET_ARN`], DB_HOST: process.env[`${prefix}_DB_HOST`], DB_PORT: process.env[`${prefix}_DB_PORT`], DB_NAME: process.env[`${prefix}_DB_NAME`] })
+    ? lazyPool(poolLimits, {
+        DB_SECRET_ARN: process.env[`${prefix}_DB_SECRET_ARN`],
+        DB_HOST: process.env[`${prefix}_DB_HOST`],
+        DB_PORT: process.env[`${prefix}_DB_PORT`],
+        DB_NAME: process.env[`${prefix}_DB_NAME`],
+      })
     : undefined;
 
 /** A/B collector: both backends' usage, every 5 minutes, as CloudWatch metrics (chat-domain/ab-metrics.ts). */
