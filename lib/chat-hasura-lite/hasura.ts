@@ -1,4 +1,3 @@
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
 import { ChatFunctionCommonProps, ChatFunctionVpcProps, functionCommonProps, functionVpcProps } from '../constructs/chat-function';
@@ -88,11 +87,6 @@ export class ChatHasura extends Construct {
       // (and the event trigger's view of chat_messages) from a database without the chat tables.
       this.engine.service.node.addDependency(props.migrations);
     }
-  }
-
-  /** Lets `grantee` read the admin secret (e.g. a backend that calls Hasura as admin). */
-  public grantAdminSecretRead(grantee: iam.IGrantable): iam.Grant {
-    return this.adminSecret.grantRead(grantee);
   }
 }
 

@@ -1,5 +1,4 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -110,10 +109,5 @@ export class ChatLinkPreview extends Construct {
     // At stack scope, so the output keys stay readable (no construct-path hash).
     new CfnOutput(Stack.of(this), 'LinkPreviewWebhookUrl', { value: this.webhookUrl, description: 'Link-preview webhook (Hasura event trigger target)' });
     new CfnOutput(Stack.of(this), 'LinkPreviewWebhookSecretArn', { value: this.webhookSecret.secretArn, description: `Secret Hasura sends in ${WEBHOOK_SECRET_HEADER}` });
-  }
-
-  /** Lets a principal read the webhook secret (e.g. a Hasura task role outside this stack). */
-  public grantReadWebhookSecret(grantee: iam.IGrantable): iam.Grant {
-    return this.webhookSecret.grantRead(grantee);
   }
 }

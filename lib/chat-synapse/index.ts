@@ -2,7 +2,6 @@ import { CfnOutput, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -216,10 +215,5 @@ export class ChatSynapse extends Construct {
   /** Lets `peer` call Synapse directly inside the VPC (client and admin APIs on 8008). */
   public allowFrom(peer: ec2.IConnectable, description: string): void {
     this.synapse.allowFrom(peer, description);
-  }
-
-  /** Lets `grantee` read the admin bot's access token. */
-  public grantReadAdminBotToken(grantee: iam.IGrantable): iam.Grant {
-    return this.secrets.botToken.grantRead(grantee);
   }
 }
