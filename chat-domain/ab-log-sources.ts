@@ -22,7 +22,10 @@ export interface AbLogSource {
   readonly filterPattern: string;
   /** The backend the figures count for; undefined: the deployment says (the MCP server's backend). */
   readonly backend?: AbBackend;
-  /** The metrics of one matching line; [] for a line that does not carry them after all. */
+  /**
+   * The metrics of one matching line; [] for a line of something else (the pattern is the filter, this
+   * the check). Throws MalformedLogLine for a line that should carry them and does not.
+   */
   data(line: Record<string, unknown>): AbLogDatum[];
 }
 
@@ -35,17 +38,32 @@ const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object'
 /** The subscription filter's name for `source`: the Lambda reads the source back from it. */
 export const abLogFilterName = (source: AbLogSource) => `phenom-ab-${source.id}`;
 
+/**
+ * The engine settings the Hasura source needs, set on the engine (lib/chat-hasura-lite/engine.ts) from
+ * here so the setting and the pattern that relies on it cannot drift apart.
+ *
+ * graphql-engine v2.48.5 (server/src-lib/Hasura/Server/Logging.hs, `addQuery`) writes an http-log's
+ * `detail.operation.query` as: with HTTP_LOG_QUERY_ONLY_ON_ERROR, `{"operationName": …}` on success and the
+ * whole request body on failure; otherwise, with `query-log` enabled, the whole request body always; otherwise
+ * `{"type": null}` for every GraphQL request, which names no operation at all. So without this setting the
+ * source matched nothing. It is chosen over query-log, which would also name the operation, because
+ * query-log writes a second line per request with the variables and the generated SQL: several times the
+ * log volume, every message body in the logs, and a join on request_id across subscription batches. The
+ * price of this setting: a failed request's line carries its request body (for a failed send, the message).
+ */
+export const HASURA_SEND_LOG_ENV = { HASURA_GRAPHQL_HTTP_LOG_QUERY_ONLY_ON_ERROR: 'true' } as const;
+
+/** A matched line that lacks what its system always writes: nothing is published for it, and the Lambda says so. */
+export class MalformedLogLine extends Error {}
+
 export const AB_LOG_SOURCES = {
   /**
-   * Hasura's http-log of the send mutation (graphql-engine Hasura.Server.Logging, OperationLog: `query` holds
-   * the request's operationName, `query_execution_time` is seconds, `error` is present only on failure, and
-   * GraphQL errors still answer HTTP 200).
-   *
-   * Unconfirmed against a running engine, and probably incomplete: graphql-engine issue #8481 says that at
-   * the info log level an http-log line carries `query` (and so the operationName) only for a failed
-   * request, and graphql-engine's own logging test sets the debug level to see it on a successful one.
-   * Then this filter matches only failures. Matching successes too needs the query-log joined on
-   * request_id, or the debug level; see README "Reading the A/B comparison".
+   * Hasura's http-log of the send mutation, success or failure (graphql-engine v2.48.5 Hasura.Server.Logging,
+   * OperationLog; Hasura.Server.App mkSpockAction). A failure is a QErr, logged with `error` and level "error";
+   * /v1/graphql maps its status to 200 (maybeMod200), so the status alone does not tell one. A request refused
+   * before it ran (a bad token, an unparsable body) is logged without its parsed body, so it names no operation
+   * and is not counted: the backend served no send. Every line that names one has the service time
+   * `query_execution_time` (seconds).
    */
   hasuraSend: {
     id: 'hasura-send',
@@ -54,13 +72,15 @@ export const AB_LOG_SOURCES = {
     data(line) {
       const detail = obj(line.detail);
       const operation = obj(detail.operation);
-      const seconds = num(operation.query_execution_time);
+      if (obj(operation.query).operationName !== HASURA_SEND_OPERATION) return [];
       const status = num(obj(detail.http_info).status);
-      const failed = operation.error !== undefined && operation.error !== null ? 1 : status !== undefined && status >= 400 ? 1 : 0;
+      const failed = (operation.error !== undefined && operation.error !== null) || (status !== undefined && status >= 400);
+      const seconds = num(operation.query_execution_time);
+      if (seconds === undefined) throw new MalformedLogLine('an http-log line of the send mutation without a number of seconds in detail.operation.query_execution_time');
       return [
         { metric: AB_METRICS.sendAttempts, value: 1, unit: 'Count' },
-        { metric: AB_METRICS.sendErrors, value: failed, unit: 'Count' },
-        ...(seconds !== undefined ? [{ metric: AB_METRICS.sendLatency, value: Math.round(seconds * 1_000_000) / 1000, unit: 'Milliseconds' as const }] : []),
+        { metric: AB_METRICS.sendErrors, value: failed ? 1 : 0, unit: 'Count' },
+        { metric: AB_METRICS.sendLatency, value: Math.round(seconds * 1_000_000) / 1000, unit: 'Milliseconds' },
       ];
     },
   },
@@ -70,7 +90,7 @@ export const AB_LOG_SOURCES = {
     filterPattern: '{ ($.msg = "tool call*") && ($.latencyMs >= 0) }',
     data(line) {
       const latency = num(line.latencyMs);
-      if (latency === undefined || typeof line.tool !== 'string') return [];
+      if (latency === undefined || typeof line.tool !== 'string') throw new MalformedLogLine('a tool call line without a numeric latencyMs and a tool name');
       const dimensions = { [AB_DIMENSIONS.tool]: line.tool };
       return [
         { metric: AB_METRICS.mcpToolLatency, value: latency, unit: 'Milliseconds', dimensions },
@@ -86,7 +106,8 @@ export const AB_LOG_SOURCES = {
     filterPattern: '{ ($.type = "platform.report") && ($.record.metrics.durationMs >= 0) }',
     data(line) {
       const ms = num(obj(obj(line.record).metrics).durationMs);
-      return ms === undefined ? [] : [{ metric: AB_METRICS.linkPreviewTime, value: ms, unit: 'Milliseconds' }];
+      if (ms === undefined) throw new MalformedLogLine('a platform.report line without a numeric record.metrics.durationMs');
+      return [{ metric: AB_METRICS.linkPreviewTime, value: ms, unit: 'Milliseconds' }];
     },
   },
 } satisfies Record<string, AbLogSource>;

@@ -2,11 +2,13 @@ import { gunzipSync } from 'node:zlib';
 import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
 import type { CloudWatchLogsEvent, CloudWatchLogsDecodedData } from 'aws-lambda';
 import { AB_DIMENSIONS, AbBackend } from '../../chat-domain/ab-metrics';
-import { AB_LOG_SOURCES, abLogFilterName, AbLogSource } from '../../chat-domain/ab-log-sources';
+import { AB_LOG_SOURCES, abLogFilterName, AbLogDatum, AbLogSource, MalformedLogLine } from '../../chat-domain/ab-log-sources';
 import { publish } from '../ab-collector/publish';
 
 /** PutMetricData takes at most 150 distinct values per datum (CloudWatch API reference). */
 const MAX_VALUES_PER_DATUM = 150;
+/** Enough to see what changed; a whole batch of one broken format would say the same thing hundreds of times. */
+const MAX_PROBLEMS = 5;
 
 export interface LogMetricsDeps {
   readonly cloudWatch: CloudWatchClient;
@@ -20,8 +22,30 @@ export interface LogMetricsResult {
   readonly source: string;
   readonly lines: number;
   readonly data: number;
-  /** Lines that were not JSON objects (the pattern matched, so this means a changed log format). */
-  readonly unreadable: number;
+  /** Lines that were not JSON objects or lacked their fields (the pattern matched, so this means a changed log format). */
+  readonly malformed: number;
+  /**
+   * The first few malformed lines, by log event id and what was wrong: never the line itself, which for a
+   * failed Hasura request holds the request's variables (a message body).
+   */
+  readonly problems: readonly { readonly id: string; readonly reason: string }[];
+}
+
+/** One line's data, or why it has none. */
+function lineData(source: AbLogSource, message: string): AbLogDatum[] | { malformed: string } {
+  let line: unknown;
+  try {
+    line = JSON.parse(message);
+  } catch {
+    return { malformed: 'not JSON' };
+  }
+  if (!line || typeof line !== 'object' || Array.isArray(line)) return { malformed: 'not a JSON object' };
+  try {
+    return source.data(line as Record<string, unknown>);
+  } catch (err) {
+    if (err instanceof MalformedLogLine) return { malformed: err.message };
+    throw err;
+  }
 }
 
 const SOURCES = new Map<string, AbLogSource>(Object.values(AB_LOG_SOURCES).map((s) => [abLogFilterName(s), s]));
@@ -35,26 +59,23 @@ export function createLogMetricsHandler(deps: LogMetricsDeps) {
   return async (event: CloudWatchLogsEvent): Promise<LogMetricsResult> => {
     const batch = JSON.parse(gunzipSync(Buffer.from(event.awslogs.data, 'base64')).toString('utf8')) as CloudWatchLogsDecodedData;
     // CloudWatch Logs checks a new destination with a control message; it carries no log lines.
-    if (batch.messageType === 'CONTROL_MESSAGE') return { source: 'control', lines: 0, data: 0, unreadable: 0 };
+    if (batch.messageType === 'CONTROL_MESSAGE') return { source: 'control', lines: 0, data: 0, malformed: 0, problems: [] };
     const source = batch.subscriptionFilters.map((name) => SOURCES.get(name)).find((s) => s !== undefined);
     if (!source) throw new Error(`no A/B log source is named by the subscription filters ${JSON.stringify(batch.subscriptionFilters)} (of ${batch.logGroup})`);
     const backend = source.backend ?? deps.mcpBackend;
 
     const groups = new Map<string, { datum: Omit<MetricDatum, 'Values' | 'Counts'>; counts: Map<number, number> }>();
-    let unreadable = 0;
+    let malformed = 0;
+    const problems: { id: string; reason: string }[] = [];
     for (const logEvent of batch.logEvents) {
-      let line: unknown;
-      try {
-        line = JSON.parse(logEvent.message);
-      } catch {
-        line = undefined;
-      }
-      if (!line || typeof line !== 'object' || Array.isArray(line)) {
-        unreadable++;
+      const lineResult = lineData(source, logEvent.message);
+      if (!Array.isArray(lineResult)) {
+        malformed++;
+        if (problems.length < MAX_PROBLEMS) problems.push({ id: logEvent.id, reason: lineResult.malformed });
         continue;
       }
       const minute = Math.floor(logEvent.timestamp / 60_000) * 60_000;
-      for (const d of source.data(line as Record<string, unknown>)) {
+      for (const d of lineResult) {
         const dims = { [AB_DIMENSIONS.environment]: deps.environment, [AB_DIMENSIONS.backend]: backend, ...d.dimensions };
         const key = JSON.stringify([d.metric, d.unit, minute, Object.entries(dims).sort()]);
         let group = groups.get(key);
@@ -78,6 +99,6 @@ export function createLogMetricsHandler(deps: LogMetricsDeps) {
       }
     }
     if (data.length > 0) await publish(deps.cloudWatch, data);
-    return { source: source.id, lines: batch.logEvents.length, data: data.length, unreadable };
+    return { source: source.id, lines: batch.logEvents.length, data: data.length, malformed, problems };
   };
 }

@@ -19,6 +19,6 @@ const run = createLogMetricsHandler({ cloudWatch: new CloudWatchClient({ maxAtte
 /** CloudWatch Logs subscription target: the A/B latency and error figures of chat-domain/ab-log-sources.ts. */
 export async function handler(event: CloudWatchLogsEvent) {
   const result = await run(event);
-  if (result.unreadable > 0) logger.warn('matched log lines that are not JSON objects: has a log format changed?', { ...result });
+  if (result.malformed > 0) logger.warn('matched log lines without the fields their source always writes were not counted: has a log format changed?', { ...result });
   return result;
 }

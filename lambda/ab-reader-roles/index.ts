@@ -48,12 +48,14 @@ async function connect(database: string): Promise<Client> {
   return client;
 }
 
-async function withClient<T>(database: string, run: (client: Client) => Promise<T>): Promise<T> {
-  const client = await connect(database);
+/** The master connection on `database`, or a clear error when it is missing (the config or an earlier step is wrong). */
+async function open(database: string, variable: string): Promise<Client> {
   try {
-    return await run(client);
-  } finally {
-    await client.end().catch(() => undefined);
+    return await connect(database);
+  } catch (err) {
+    // 3D000 invalid_catalog_name: the server says the database does not exist.
+    if ((err as { code?: string }).code === '3D000') throw new Error(`the database ${database} (${variable}) does not exist: has the step that creates it run?`, { cause: err });
+    throw err;
   }
 }
 
@@ -72,10 +74,21 @@ export async function handler(event: CloudFormationCustomResourceEvent) {
     credentials(env('SYNAPSE_DB_SECRET_ARN')),
   ]);
 
-  await withClient(chatDatabase, (client) => ensureReadOnlyRole(client, { roleName: chatReader.username, password: chatReader.password, tables: HASURA_LITE_USAGE_TABLES }));
-  const synapse = await withClient(synapseDatabase, (client) =>
-    ensureFutureTablesReader(client, { roleName: synapseReader.username, password: synapseReader.password, tableOwner: synapseOwner.username, tables: SYNAPSE_USAGE_TABLES }),
-  );
-  logger.info('A/B reader roles ready', { chatReader: chatReader.username, synapseReader: synapseReader.username, synapse });
+  // Both connections before any change: a missing database fails the step with nothing made on the other.
+  const chat = await open(chatDatabase, 'DB_NAME');
+  let synapseClient: Client | undefined;
+  try {
+    synapseClient = await open(synapseDatabase, 'SYNAPSE_DB_NAME');
+    await ensureReadOnlyRole(chat, { roleName: chatReader.username, password: chatReader.password, tables: HASURA_LITE_USAGE_TABLES });
+    const synapse = await ensureFutureTablesReader(synapseClient, {
+      roleName: synapseReader.username,
+      password: synapseReader.password,
+      tableOwner: synapseOwner.username,
+      tables: SYNAPSE_USAGE_TABLES,
+    });
+    logger.info('A/B reader roles ready', { chatReader: chatReader.username, synapseReader: synapseReader.username, synapse });
+  } finally {
+    await Promise.all([chat.end(), synapseClient?.end()].map((p) => p?.catch(() => undefined)));
+  }
   return { PhysicalResourceId: physicalResourceId, Data: { ChatReader: chatReader.username, SynapseReader: synapseReader.username } };
 }

@@ -6,6 +6,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { HASURA_SEND_LOG_ENV } from '../../chat-domain/ab-log-sources';
 import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
 import { acknowledgeNag } from '../nag';
 import { POSTGRES_PORT } from '../platform';
@@ -142,6 +143,8 @@ export class HasuraEngine extends Construct {
               HASURA_GRAPHQL_ENABLE_TELEMETRY: 'false',
               // jwk-refresh-log says whether the JWKS will be refetched (see jwt.ts).
               HASURA_GRAPHQL_ENABLED_LOG_TYPES: 'startup,http-log,webhook-log,websocket-log,jwk-refresh-log',
+              // The A/B send figures need the operation's name in every http-log line (see the constant).
+              ...HASURA_SEND_LOG_ENV,
               // HASURA_GRAPHQL_UNAUTHORIZED_ROLE is deliberately unset: a request without a
               // valid Cognito token is refused, never served as an anonymous role.
               HASURA_GRAPHQL_JWT_SECRET: hasuraJwtSecret(props.userPool, props.jwtAudience),

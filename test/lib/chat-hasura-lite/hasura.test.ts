@@ -10,6 +10,9 @@ import { chatHasuraLiteProps } from '../../../lib/construct-props';
 import { platformProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
+import { matchesFilterPattern } from '../../support/aws/filter-pattern';
+import { hasuraHttpLogLine, hasuraLoggingSettings } from '../../support/hasura-http-log';
+import { AB_LOG_SOURCES, HASURA_SEND_OPERATION } from '../../../chat-domain/ab-log-sources';
 
 /**
  * ChatHasuraLite in a stack of its own (the platform plus a link-preview webhook
@@ -109,6 +112,21 @@ describe('ChatHasuraLite: created Hasura engine', () => {
     // The JWKS is refetched only when Cognito's response says when it expires; this log says whether it will be.
     expect(String(plain.HASURA_GRAPHQL_ENABLED_LOG_TYPES).split(',')).toEqual(expect.arrayContaining(['startup', 'http-log', 'jwk-refresh-log']));
     expect(plain.LINK_PREVIEW_WEBHOOK_URL).toBe('https://abc.lambda-url.us-east-1.on.aws/');
+  });
+
+  it('logs the operation name of every GraphQL request, so the A/B send source sees successes and failures alike', () => {
+    const plain = env(hasuraContainer(template));
+    expect(plain.HASURA_GRAPHQL_HTTP_LOG_QUERY_ONLY_ON_ERROR).toBe('true');
+    // The lines the engine writes with exactly this environment (graphql-engine's Logging.hs, modelled in test/support).
+    const settings = hasuraLoggingSettings(plain as Record<string, string>);
+    const body = { query: 'mutation SendMessage { x }', variables: {}, operationName: HASURA_SEND_OPERATION };
+    const lines = [
+      hasuraHttpLogLine(settings, { body, requestId: 'a', seconds: 0.01 }, { responseSize: 10 })!,
+      hasuraHttpLogLine(settings, { body, requestId: 'b', seconds: 0.01 }, { error: { error: 'x', path: '$', code: 'unexpected' } })!,
+    ];
+    expect(lines.filter((l) => matchesFilterPattern(AB_LOG_SOURCES.hasuraSend.filterPattern, l))).toEqual(lines);
+    // No query-log: it would log every request's variables and generated SQL.
+    expect(settings.enabledLogTypes.has('query-log')).toBe(false);
   });
 
   it('configures JWT for Cognito ID tokens with stringified_json claims (contract C3)', () => {
