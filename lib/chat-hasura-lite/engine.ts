@@ -6,10 +6,10 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { HASURA_SEND_LOG_ENV } from '../../chat-domain/ab-log-sources';
 import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
 import { acknowledgeNag } from '../nag';
 import { POSTGRES_PORT } from '../platform';
+import { HASURA_LOGGING_ENV } from './engine-logging';
 import { HASURA_START_SCRIPT } from './engine-start-script';
 import { hasuraJwtSecret } from './jwt';
 
@@ -141,10 +141,7 @@ export class HasuraEngine extends Construct {
               HASURA_GRAPHQL_DEV_MODE: 'false',
               HASURA_GRAPHQL_ENABLED_APIS: 'graphql,metadata',
               HASURA_GRAPHQL_ENABLE_TELEMETRY: 'false',
-              // jwk-refresh-log says whether the JWKS will be refetched (see jwt.ts).
-              HASURA_GRAPHQL_ENABLED_LOG_TYPES: 'startup,http-log,webhook-log,websocket-log,jwk-refresh-log',
-              // The A/B send figures need the operation's name in every http-log line (see the constant).
-              ...HASURA_SEND_LOG_ENV,
+              ...HASURA_LOGGING_ENV,
               // HASURA_GRAPHQL_UNAUTHORIZED_ROLE is deliberately unset: a request without a
               // valid Cognito token is refused, never served as an anonymous role.
               HASURA_GRAPHQL_JWT_SECRET: hasuraJwtSecret(props.userPool, props.jwtAudience),

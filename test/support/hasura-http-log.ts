@@ -65,6 +65,8 @@ export interface HasuraRequest {
   readonly body?: Record<string, unknown>;
   readonly rawBody?: string;
   readonly url?: string;
+  /** The answer's HTTP status: 200 for every /v1/graphql answer, errors too (maybeMod200); 404 for an unknown path. */
+  readonly status?: number;
   readonly requestId: string;
   readonly userVars?: Record<string, string>;
   /**
@@ -122,7 +124,7 @@ export function hasuraHttpLogLine(settings: HasuraLoggingSettings, request: Hasu
     level: failed ? 'error' : 'info',
     type: 'http-log',
     detail: {
-      http_info: { status: 200, method: 'POST', ip: '10.0.1.17', url, http_version: 'HTTP/1.1', content_encoding: null },
+      http_info: { status: request.status ?? 200, method: 'POST', ip: '10.0.1.17', url, http_version: 'HTTP/1.1', content_encoding: null },
       operation,
       request_id: request.requestId,
     },

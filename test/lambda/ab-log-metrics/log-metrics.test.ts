@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { CloudWatchLogsEvent } from 'aws-lambda';
-import { AB_LOG_SOURCES, abLogFilterName, AbLogSource, HASURA_SEND_LOG_ENV, HASURA_SEND_OPERATION } from '../../../chat-domain/ab-log-sources';
+import { AB_LOG_SOURCES, abLogFilterName, AbLogSource, HASURA_SEND_OPERATION } from '../../../chat-domain/ab-log-sources';
+import { HASURA_LOGGING_ENV } from '../../../lib/chat-hasura-lite/engine-logging';
 import { AB_METRICS } from '../../../chat-domain/ab-metrics';
 import { createLogMetricsHandler } from '../../../lambda/ab-log-metrics/handler';
 import { fetchAbSeries } from '../../../scripts/ab-report/cloudwatch';
@@ -29,12 +30,10 @@ async function mcpLines(listRooms: () => Promise<unknown>): Promise<string[]> {
   return lines;
 }
 
-/** The engine's logging as lib/chat-hasura-lite/engine.ts sets it (test/lib/chat-hasura-lite/hasura.test.ts reads it from the template). */
-const ENGINE_LOG_ENV = { HASURA_GRAPHQL_ENABLED_LOG_TYPES: 'startup,http-log,webhook-log,websocket-log,jwk-refresh-log', ...HASURA_SEND_LOG_ENV };
 const PERMISSION_ERROR = { path: '$.selectionSet.insert_chat_messages_one', error: 'check constraint of an insert permission has failed', code: 'permission-error' };
 
-/** The http-log line graphql-engine writes for one request the MCP server's Hasura client sends (chat-clients/hasura-client.ts). */
-function hasuraHttpLog(operationName: string, seconds: number, error?: HasuraError, env: Record<string, string> = ENGINE_LOG_ENV): string {
+/** The http-log line graphql-engine writes, with the engine's log settings (lib/chat-hasura-lite/engine-logging.ts), for one request the MCP server's Hasura client sends (chat-clients/hasura-client.ts). */
+function hasuraHttpLog(operationName: string, seconds: number, error?: HasuraError, env: Record<string, string> = HASURA_LOGGING_ENV): string {
   const body = {
     query: `mutation ${operationName}($object: chat_messages_insert_input!) { insert_chat_messages_one(object: $object) { id } }`,
     variables: { object: { room_id: 'r1', body: 'hello' } },
@@ -91,7 +90,7 @@ describe('the A/B log sources select the lines their systems really write', () =
   });
 
   it('Hasura: the engine names the operation of a successful request only with HTTP_LOG_QUERY_ONLY_ON_ERROR (or query-log)', () => {
-    const withoutIt = { HASURA_GRAPHQL_ENABLED_LOG_TYPES: ENGINE_LOG_ENV.HASURA_GRAPHQL_ENABLED_LOG_TYPES };
+    const withoutIt = { HASURA_GRAPHQL_ENABLED_LOG_TYPES: HASURA_LOGGING_ENV.HASURA_GRAPHQL_ENABLED_LOG_TYPES };
     const plain = [hasuraHttpLog(HASURA_SEND_OPERATION, 0.01, undefined, withoutIt), hasuraHttpLog(HASURA_SEND_OPERATION, 0.01, PERMISSION_ERROR, withoutIt)];
     expect(plain.map((l) => (JSON.parse(l) as { detail: { operation: { query: unknown } } }).detail.operation.query)).toEqual([{ type: null }, { type: null }]);
     expect(matching(AB_LOG_SOURCES.hasuraSend, plain)).toEqual([]);

@@ -8,6 +8,7 @@ import type { TestDatabase } from '../../../../test/support/postgres';
 import { AGENT, ALICE, ChatFixture, seedChat, snapshotChat } from './chat-fixture';
 import { CognitoStandIn, HASURA_CLAIMS } from './cognito-standin';
 import { HasuraStandIn } from './hasura-standin';
+import { HASURA_LOGGING_ENV } from '../../../../lib/chat-hasura-lite/engine-logging';
 
 /*
  * The stand-in's answers where graphql-engine v2's source decides them (Hasura.Server.App,
@@ -162,6 +163,40 @@ describe('the Hasura stand-in answers as graphql-engine v2 does', () => {
       expect((await post(read, headers, hidden.url)).body).toEqual({ data: { chat_messages_by_pk: null } });
     } finally {
       await hidden.stop();
+    }
+  });
+  it('with the engine log settings, logs what graphql-engine logs: a request refused before it ran without its parsed body or timings', async () => {
+    const logging = new HasuraStandIn({ pool: db.pool, cognito, engineEnv: HASURA_LOGGING_ENV });
+    await logging.start();
+    try {
+      const send = JSON.stringify({ query: 'mutation SendMessage { x }', variables: {}, operationName: 'SendMessage' });
+      await post(send, {}, logging.url);
+      await post('{"query": ', { authorization: `Bearer ${token()}` }, logging.url);
+      await post(
+        JSON.stringify({ query: 'query Rooms { chat_rooms { id } }', operationName: 'Rooms' }),
+        { authorization: `Bearer ${token()}`, 'x-hasura-role': 'chat_admin', 'x-request-id': 'req-7' },
+        logging.url,
+      );
+      const [unauthenticated, unparsable, ok] = logging.httpLog.map((l) => JSON.parse(l) as { level: string; detail: { operation: Record<string, unknown>; request_id: string } });
+      // mkSpockAction logs both refusals with the raw body and no parsed request, session or timings.
+      for (const [line, raw] of [
+        [unauthenticated, send],
+        [unparsable, '{"query": '],
+      ] as const) {
+        expect(line!.level).toBe('error');
+        expect(line!.detail.operation).toMatchObject({ raw_query: raw, request_mode: 'error', error: expect.objectContaining({ code: expect.any(String) }) });
+        expect(Object.keys(line!.detail.operation)).not.toEqual(expect.arrayContaining(['query']));
+        expect(Object.keys(line!.detail.operation)).not.toEqual(expect.arrayContaining(['query_execution_time']));
+        expect(Object.keys(line!.detail.operation)).not.toEqual(expect.arrayContaining(['user_vars']));
+      }
+      expect(ok).toMatchObject({
+        level: 'info',
+        detail: { request_id: 'req-7', operation: { query: { operationName: 'Rooms' }, request_mode: 'single', user_vars: { 'x-hasura-role': 'chat_admin' } } },
+      });
+      expect(ok!.detail.operation.query_execution_time).toEqual(expect.any(Number));
+      expect(logging.httpLog).toHaveLength(3);
+    } finally {
+      await logging.stop();
     }
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -5,6 +6,7 @@ import { join } from 'node:path';
 import { buildSchema, BREAK, DocumentNode, execute, getNamedType, GraphQLError, GraphQLFieldResolver, GraphQLSchema, isLeafType, parse, TypeInfo, validate, visit, visitWithTypeInfo } from 'graphql';
 import { DatabaseError, Pool, PoolClient, QueryConfig, QueryResult, types } from 'pg';
 import { loadMetadataDirectory } from '../../../../chat-domain/hasura-metadata-directory';
+import { HasuraError, hasuraHttpLogLine, HasuraLoggingSettings, hasuraLoggingSettings } from '../../../../test/support/hasura-http-log';
 import { CognitoStandIn, HASURA_CLAIMS } from './cognito-standin';
 
 /**
@@ -213,6 +215,12 @@ export interface HasuraStandInOptions {
   readonly jwt?: { readonly issuer: string; readonly audience?: string | readonly string[] };
   /** A Hasura metadata directory (default: the repo's hasura-metadata/). */
   readonly metadataDir?: string;
+  /**
+   * The engine's environment for its logs (lib/chat-hasura-lite/engine-logging.ts): the stand-in then
+   * writes, into `httpLog`, the http-log line graphql-engine writes for each request it answers.
+   * @default - no log lines
+   */
+  readonly engineEnv?: Readonly<Record<string, string>>;
 }
 
 export class HasuraStandIn {
@@ -224,6 +232,9 @@ export class HasuraStandIn {
   internalErrors: boolean;
   private readonly jwt: { readonly issuer: string; readonly audience?: string | readonly string[] };
   private readonly permissions: Permissions;
+  /** The http-log lines written so far, with `engineEnv`. */
+  readonly httpLog: string[] = [];
+  private readonly logSettings?: HasuraLoggingSettings;
   /** When set, every request waits this long first (timeouts). */
   delayMs = 0;
   url = '';
@@ -233,6 +244,7 @@ export class HasuraStandIn {
     this.internalErrors = options.internalErrors ?? false;
     this.permissions = loadPermissions(options.metadataDir ?? METADATA_DIR);
     this.jwt = options.jwt ?? { issuer: options.cognito.issuer, audience: options.cognito.options.clientId };
+    this.logSettings = options.engineEnv && hasuraLoggingSettings(options.engineEnv);
   }
 
   async start(): Promise<void> {
@@ -246,12 +258,47 @@ export class HasuraStandIn {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  private writeHttpLog(
+    status: number,
+    url: string,
+    rawBody: string,
+    requestId: string,
+    logged: { body?: Record<string, unknown>; session?: Record<string, string>; timed: boolean },
+    started: bigint,
+    text: string,
+    answer: unknown,
+  ): void {
+    if (!this.logSettings) return;
+    const a = answer as { errors?: Array<{ message: string; extensions?: { path?: string; code?: string } }>; error?: string; path?: string; code?: string };
+    const first = a.errors?.[0];
+    const error: HasuraError | undefined = first
+      ? { error: first.message, path: first.extensions?.path ?? '$', code: first.extensions?.code ?? 'unexpected' }
+      : a.error !== undefined
+        ? { error: a.error, path: a.path ?? '$', code: a.code ?? 'unexpected' }
+        : undefined;
+    const seconds = logged.timed ? Number(process.hrtime.bigint() - started) / 1e9 : undefined;
+    const line = hasuraHttpLogLine(
+      this.logSettings,
+      { body: logged.body, rawBody, url, status, requestId, userVars: logged.session, seconds },
+      error ? { error } : { responseSize: Buffer.byteLength(text) },
+    );
+    if (line) this.httpLog.push(line);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-    const reply = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+    // What the http-log line of this request says (Hasura.Server.App mkSpockAction): the parsed body, the
+    // session and the service time only once the request got past parsing and authentication.
+    const started = process.hrtime.bigint();
+    const rawBody = Buffer.concat(chunks).toString('utf8');
+    const logged: { body?: Record<string, unknown>; session?: Record<string, string>; timed: boolean } = { timed: false };
+    const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : randomUUID();
+    const reply = (status: number, body: unknown, log = true): void => {
+      const text = JSON.stringify(body);
+      if (log) this.writeHttpLog(status, req.url ?? '/', rawBody, requestId, logged, started, text, body);
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(text);
     };
     const fail = (code: string, message: string, path = '$'): void => reply(200, { errors: [{ extensions: { path, code }, message }] });
     if (req.method !== 'POST' || req.url !== '/v1/graphql') return reply(404, { path: '$', error: 'resource does not exist', code: 'not-found' });
@@ -260,7 +307,7 @@ export class HasuraStandIn {
     // and answers every /v1/graphql error with HTTP 200 (maybeMod200).
     let body: { query?: string; variables?: Record<string, unknown>; operationName?: string };
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      body = JSON.parse(rawBody);
     } catch (e) {
       return fail('invalid-json', `Error in $: ${(e as Error).message}`);
     }
@@ -268,8 +315,10 @@ export class HasuraStandIn {
     const auth = this.authenticate(req);
     if (!auth.ok) return fail(auth.code, auth.message);
     const { session } = auth;
+    Object.assign(logged, { body, session, timed: true });
     const role = session['x-hasura-role']!;
-    if (role === 'admin') return reply(500, { error: 'the Hasura stand-in refuses the reserved role admin: real Hasura would bypass every permission for it; use chat_admin or user' });
+    // Not the engine's answer, so no engine log line either.
+    if (role === 'admin') return reply(500, { error: 'the Hasura stand-in refuses the reserved role admin: real Hasura would bypass every permission for it; use chat_admin or user' }, false);
 
     let document;
     try {

@@ -12,6 +12,10 @@ import { chatError } from '../../support/chat-error';
 import { AGENT, ALICE, BOB, ChatFixture, seedChat, snapshotChat } from '../../support/chat-fixture';
 import { CognitoStandIn } from '../../support/cognito-standin';
 import { HasuraStandIn } from '../../support/hasura-standin';
+import { AB_LOG_SOURCES, HASURA_SEND_OPERATION } from '../../../../../chat-domain/ab-log-sources';
+import { AB_METRICS } from '../../../../../chat-domain/ab-metrics';
+import { HASURA_LOGGING_ENV } from '../../../../../lib/chat-hasura-lite/engine-logging';
+import { matchesFilterPattern } from '../../../../../test/support/aws/filter-pattern';
 
 const CLIENT_ID = 'agentclient0000000000000001';
 const CLIENT_SECRET = 'agent-secret';
@@ -37,7 +41,7 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
     fixture = await seedChat(db.pool);
     cognito = new CognitoStandIn({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, loginName: LOGIN, password: PASSWORD, sub: AGENT, nowSeconds: () => Math.floor(Date.now() / 1000) });
     await cognito.start();
-    hasura = new HasuraStandIn({ pool: db.pool, cognito });
+    hasura = new HasuraStandIn({ pool: db.pool, cognito, engineEnv: HASURA_LOGGING_ENV });
     await hasura.start();
   });
   beforeEach(() => {
@@ -66,6 +70,30 @@ describe('HasuraBackend against a stand-in Hasura on the real chat schema', () =
     await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'twice', messageType: 'text' });
     await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'twice', messageType: 'text' });
     expect((await db.pool.query("SELECT count(*)::int AS n FROM chat_messages WHERE content = 'twice'")).rows[0].n).toBe(2);
+  });
+
+  it('logs each send, stored or refused, as graphql-engine does with the deployed log settings, so the A/B source counts both and nothing else', async () => {
+    const from = hasura.httpLog.length;
+    await backend.sendMessage({ roomId: fixture.rooms.internal, content: 'logged', messageType: 'text' });
+    await backend.listRooms();
+    await db.pool.query('UPDATE chat_members SET is_muted = true WHERE room_id = $1 AND user_id = $2', [fixture.rooms.partners, AGENT]);
+    try {
+      expect(await chatError(backend.sendMessage({ roomId: fixture.rooms.partners, content: 'refused', messageType: 'text' }))).toMatchObject({ code: 'muted' });
+    } finally {
+      await db.pool.query('UPDATE chat_members SET is_muted = false WHERE room_id = $1 AND user_id = $2', [fixture.rooms.partners, AGENT]);
+    }
+    const lines = hasura.httpLog.slice(from);
+    const sends = lines.filter((l) => matchesFilterPattern(AB_LOG_SOURCES.hasuraSend.filterPattern, l)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    // The other operation is logged too (under its own name), and is not a send.
+    expect(lines).toHaveLength(3);
+    expect(JSON.parse(lines[1]!)).toMatchObject({ type: 'http-log', level: 'info', detail: { operation: { query: { operationName: 'ListRooms' } } } });
+    expect(sends.map((l) => (l.detail as { operation: { query: unknown } }).operation.query)).toEqual([
+      { operationName: HASURA_SEND_OPERATION },
+      expect.objectContaining({ operationName: HASURA_SEND_OPERATION, variables: { object: expect.objectContaining({ content: 'refused' }) } }),
+    ]);
+    const data = sends.map((l) => AB_LOG_SOURCES.hasuraSend.data(l));
+    expect(data.map((d) => d.find((x) => x.metric === AB_METRICS.sendErrors)?.value)).toEqual([0, 1]);
+    expect(data.every((d) => (d.find((x) => x.metric === AB_METRICS.sendLatency)?.value ?? -1) > 0)).toBe(true);
   });
 
   it('posts as role user and does everything else as chat_admin, never as the reserved admin', async () => {
