@@ -45,7 +45,8 @@ export const abLogFilterName = (source: AbLogSource) => `phenom-ab-${source.id}`
  * graphql-engine v2.48.5 (server/src-lib/Hasura/Server/Logging.hs, `addQuery`) writes an http-log's
  * `detail.operation.query` as: with HTTP_LOG_QUERY_ONLY_ON_ERROR, `{"operationName": …}` on success and the
  * whole request body on failure; otherwise, with `query-log` enabled, the whole request body always; otherwise
- * `{"type": null}` for every GraphQL request, which names no operation at all. So without this setting the
+ * `{"type": null}` for every GraphQL request, which names no operation at all (the v2.36.8 release notes say
+ * the same of the setting: operationName in the query field for successful requests). So without it the
  * source matched nothing. It is chosen over query-log, which would also name the operation, because
  * query-log writes a second line per request with the variables and the generated SQL: several times the
  * log volume, every message body in the logs, and a join on request_id across subscription batches. The
