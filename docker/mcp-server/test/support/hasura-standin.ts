@@ -279,7 +279,7 @@ export class HasuraStandIn {
     const seconds = logged.timed ? Number(process.hrtime.bigint() - started) / 1e9 : undefined;
     const line = hasuraHttpLogLine(
       this.logSettings,
-      { body: logged.body, rawBody, url, status, requestId, userVars: logged.session, seconds },
+      { body: logged.body, rawBody, url, status, requestId, userVars: logged.session, seconds, at: new Date() },
       error ? { error } : { responseSize: Buffer.byteLength(text) },
     );
     if (line) this.httpLog.push(line);
