@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { CLIENT_ROLES, ClientRoleName, ensureClientRole } from '../../../lambda/shared/client-roles';
 import { runMigrations } from '../../../lambda/migrations/runner';
 import { createTestDatabase, TestDatabase, testServerUrl } from '../../support/postgres';
+import { sqlState } from '../../support/postgres/sql-state';
 
 /**
  * The per-client roles on real PostgreSQL 17, set up as on RDS: by a master user that is not a
@@ -29,15 +30,6 @@ async function connect(user: string, pass: string): Promise<Client> {
 }
 
 const connectAs = (client: ClientRoleName) => connect(roleName(client), password(client));
-
-async function sqlState(run: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await run();
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-}
 
 beforeAll(async () => {
   db = await createTestDatabase('client_roles');

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { ensureLoginRole, ensureReadOnlyRole } from '../../../lambda/shared/login-role';
 import { TestDatabase } from '../../support/postgres';
 import { createMigratedDatabase } from '../../support/postgres/migrated';
+import { sqlState } from '../../support/postgres/sql-state';
 
 /** A role's own connection to the test database. */
 async function as(db: TestDatabase, role: string, password: string): Promise<Client> {
@@ -12,15 +13,6 @@ async function as(db: TestDatabase, role: string, password: string): Promise<Cli
   const client = new Client({ connectionString: url.toString() });
   await client.connect();
   return client;
-}
-
-async function sqlState(run: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await run();
-    return undefined;
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
 }
 
 describe('read-only database roles (real PostgreSQL 17)', () => {
