@@ -1,78 +1,10 @@
 import type { ClientBase } from 'pg';
 import { ensureLoginRole } from './login-role';
 
-/**
- * One database role per client of the chat database, each with what its job needs and nothing
- * else (issue #15). The tables and columns come from the queries each client runs:
- * - link_preview: lambda/link-preview/preview-repository.ts (the cache row, and only that);
- * - provisioner: lambda/shared/hasura-membership.ts (users and memberships; reads rooms and bans
- *   to place a user, and is the role of the membership reconciler too);
- * - mcp: docker/mcp-server/src/backend/postgres (the ten tools);
- * - hasura: every chat table (its role permissions narrow them per user), TRIGGER for its
- *   event triggers, and its own catalog schema.
- *
- * Hasura's event-trigger functions (hdb_catalog.insert_event_log, graphql-engine's
- * src-rsr/init_pg_source.sql) are not SECURITY DEFINER: they run as whoever inserts the row. So a
- * client that inserts chat_messages outside Hasura (mcp) also needs to write hdb_catalog.event_log,
- * or its insert fails once the link-preview trigger exists. `eventLogWriter` grants exactly that.
- */
-export type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE' | 'TRIGGER';
+import type { ClientRoleSpec } from '../../chat-domain/client-roles';
 
-export interface TableGrant {
-  readonly privileges: readonly TablePrivilege[];
-  /** UPDATE limited to these columns (the table-level UPDATE is then not granted). */
-  readonly updateColumns?: readonly string[];
-}
-
-export interface ClientRoleSpec {
-  /** Grants on tables of the public schema; the role gets nothing on any other table there. */
-  readonly tables: Readonly<Record<string, TableGrant>>;
-  /** May create schemas in the database (Hasura creates and owns hdb_catalog). */
-  readonly createSchemas?: boolean;
-  /** May write Hasura's event log, because its inserts fire Hasura's event triggers (see above). */
-  readonly eventLogWriter?: boolean;
-}
-
-const READ: TableGrant = { privileges: ['SELECT'] };
-const DML: TableGrant = { privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] };
-
-export const CLIENT_ROLES = {
-  hasura: {
-    tables: {
-      users: DML,
-      chat_rooms: DML,
-      chat_members: DML,
-      chat_bans: DML,
-      link_previews: DML,
-      chat_messages: { privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRIGGER'] },
-    },
-    createSchemas: true,
-  },
-  link_preview: {
-    tables: { link_previews: { privileges: ['SELECT', 'INSERT', 'UPDATE'] } },
-  },
-  provisioner: {
-    tables: {
-      users: { privileges: ['SELECT', 'INSERT', 'UPDATE'] },
-      chat_members: DML,
-      chat_rooms: READ,
-      chat_bans: READ,
-    },
-  },
-  mcp: {
-    tables: {
-      chat_rooms: READ,
-      users: READ,
-      link_previews: READ,
-      chat_messages: { privileges: ['SELECT', 'INSERT', 'UPDATE'], updateColumns: ['is_deleted', 'deleted_by'] },
-      chat_members: { privileges: ['SELECT', 'UPDATE'], updateColumns: ['is_muted', 'muted_until'] },
-      chat_bans: { privileges: ['SELECT', 'INSERT', 'DELETE'] },
-    },
-    eventLogWriter: true,
-  },
-} as const satisfies Record<string, ClientRoleSpec>;
-
-export type ClientRoleName = keyof typeof CLIENT_ROLES;
+export { CLIENT_ROLE_NAMES, CLIENT_ROLES } from '../../chat-domain/client-roles';
+export type { ClientRoleName, ClientRoleSpec, TableGrant, TablePrivilege } from '../../chat-domain/client-roles';
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -89,18 +21,12 @@ export interface EnsureClientRoleOptions {
 export async function ensureClientRole(client: ClientBase, roleName: string, password: string, spec: ClientRoleSpec, options: EnsureClientRoleOptions = {}): Promise<void> {
   const hasuraRole = options.hasuraRole ?? 'hasura';
   if (!IDENTIFIER.test(hasuraRole)) throw new Error(`hasuraRole must be a lower-case SQL identifier, got "${hasuraRole}"`);
-  for (const [table, grant] of Object.entries(spec.tables)) {
-    for (const name of [table, ...(grant.updateColumns ?? [])]) {
-      if (!IDENTIFIER.test(name)) throw new Error(`${roleName}: expected lower-case SQL identifiers, got "${name}"`);
-    }
-    if (grant.updateColumns && !grant.privileges.includes('UPDATE')) throw new Error(`${roleName}: updateColumns on ${table} without UPDATE`);
-  }
+  checkClientRoleSpec(roleName, spec);
   await ensureLoginRole(client, roleName, password);
   const role = client.escapeIdentifier(roleName);
   await client.query('BEGIN');
   try {
-    const tables = Object.keys(spec.tables);
-    const missing = (await client.query<{ t: string }>(`SELECT t FROM unnest($1::text[]) t WHERE to_regclass('public.' || quote_ident(t)) IS NULL`, [tables])).rows.map((r) => r.t);
+    const missing = await missingTables(client, [spec]);
     if (missing.length > 0) throw new Error(`cannot grant ${roleName}: no table ${missing.join(', ')} in the public schema (have the migrations run?)`);
     const database = client.escapeIdentifier((await client.query<{ db: string }>('SELECT current_database() AS db')).rows[0].db);
 
@@ -134,6 +60,23 @@ export async function ensureClientRole(client: ClientBase, roleName: string, pas
   }
 }
 
+/** Refuses a spec whose names are not plain identifiers, or that limits an UPDATE it does not grant. */
+export function checkClientRoleSpec(roleName: string, spec: ClientRoleSpec): void {
+  for (const [table, grant] of Object.entries(spec.tables)) {
+    for (const name of [table, ...(grant.updateColumns ?? [])]) {
+      if (!IDENTIFIER.test(name)) throw new Error(`${roleName}: expected lower-case SQL identifiers, got "${name}"`);
+    }
+    if (grant.updateColumns && !grant.privileges.includes('UPDATE')) throw new Error(`${roleName}: updateColumns on ${table} without UPDATE`);
+  }
+}
+
+/** The tables `specs` grant on that the public schema does not have (sorted, each once). */
+export async function missingTables(client: ClientBase, specs: readonly ClientRoleSpec[]): Promise<string[]> {
+  const tables = [...new Set(specs.flatMap((spec) => Object.keys(spec.tables)))];
+  const { rows } = await client.query<{ t: string }>(`SELECT t FROM unnest($1::text[]) t WHERE to_regclass('public.' || quote_ident(t)) IS NULL ORDER BY t`, [tables]);
+  return rows.map((r) => r.t);
+}
+
 /**
  * USAGE on hdb_catalog and INSERT on its event_log, once Hasura has created them. Hasura creates its
  * catalog at its first start and the trigger when the metadata is applied, both after the roles
@@ -153,4 +96,61 @@ async function grantEventLogWrite(client: ClientBase, role: string, hasuraRole: 
   await client.query(`GRANT ${hasuraRole} TO CURRENT_USER WITH INHERIT TRUE`);
   await client.query(`GRANT USAGE ON SCHEMA hdb_catalog TO ${role}`);
   await client.query(`GRANT INSERT ON hdb_catalog.event_log TO ${role}`);
+}
+
+/** What adoptHasuraCatalog changed. */
+export interface CatalogAdoption {
+  /** Whether hdb_catalog exists (Hasura creates it at its first start). */
+  readonly present: boolean;
+  /** Objects of hdb_catalog (the schema included) whose owner became the Hasura role, as `kind name`. */
+  readonly adopted: readonly string[];
+}
+
+/**
+ * Makes the Hasura role the owner of hdb_catalog and of everything in it. A stack deployed before
+ * the per-client roles ran Hasura as the master user, so its catalog is the master's; Hasura must
+ * own it, because grants cannot give what it does there (graphql-engine's source):
+ * - at start it migrates the catalog's tables (src-rsr/migrations, src-rsr/pg_source_migrations:
+ *   ALTER TABLE, CREATE INDEX, CREATE OR REPLACE FUNCTION on hdb_catalog objects);
+ * - each metadata apply re-creates the trigger functions with CREATE OR REPLACE FUNCTION
+ *   (Backends/Postgres/DDL/EventTrigger.hs, mkTriggerFunctionQ) and drops them with DROP FUNCTION
+ *   ... CASCADE (dropTriggerOp), which only the owner may do.
+ * On a new stack hdb_catalog does not exist yet and Hasura creates it as its own role.
+ *
+ * One transaction. The master takes membership (INHERIT) in the Hasura role first: on PostgreSQL
+ * 16+ only a member of the new owner may give it an object, and a master that keeps that membership
+ * keeps the old engine (still connecting as the master during the rollout) working on the catalog.
+ * Indexes, a table's row type and the sequences a table owns follow their table.
+ */
+export async function adoptHasuraCatalog(client: ClientBase, hasuraRole: string): Promise<CatalogAdoption> {
+  if (!IDENTIFIER.test(hasuraRole)) throw new Error(`hasuraRole must be a lower-case SQL identifier, got "${hasuraRole}"`);
+  const present = (await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'hdb_catalog'`)).rowCount === 1;
+  if (!present) return { present, adopted: [] };
+  const owner = client.escapeIdentifier(hasuraRole);
+  await client.query(`GRANT ${owner} TO CURRENT_USER WITH INHERIT TRUE`);
+  await client.query('BEGIN');
+  try {
+    // Each row is the ALTER that gives one object to the Hasura role, for the objects it does not own yet.
+    const { rows } = await client.query<{ kind: string; name: string }>(
+      `WITH catalog AS (SELECT oid FROM pg_namespace WHERE nspname = 'hdb_catalog'), target AS (SELECT oid FROM pg_roles WHERE rolname = $1)
+       SELECT 'SCHEMA' AS kind, quote_ident(nspname) AS name FROM pg_namespace WHERE oid = (SELECT oid FROM catalog) AND nspowner <> (SELECT oid FROM target)
+       UNION ALL
+       SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'c' THEN 'TYPE' ELSE 'TABLE' END, c.oid::regclass::text
+         FROM pg_class c WHERE c.relnamespace = (SELECT oid FROM catalog) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND c.relowner <> (SELECT oid FROM target)
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))
+       UNION ALL
+       SELECT 'ROUTINE', p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM catalog) AND p.proowner <> (SELECT oid FROM target)
+       UNION ALL
+       SELECT CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, t.oid::regtype::text FROM pg_type t
+        WHERE t.typnamespace = (SELECT oid FROM catalog) AND t.typrelid = 0 AND t.typowner <> (SELECT oid FROM target)
+          AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)`,
+      [hasuraRole],
+    );
+    for (const { kind, name } of rows) await client.query(`ALTER ${kind} ${name} OWNER TO ${owner}`);
+    await client.query('COMMIT');
+    return { present, adopted: rows.map((r) => `${r.kind.toLowerCase()} ${r.name}`) };
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  }
 }

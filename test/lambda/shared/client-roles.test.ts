@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
+import { entitlementsFor } from '../../../chat-domain/groups';
+import { PostgresBackend } from '../../../docker/mcp-server/src/backend/postgres/backend';
+import { PreviewRepository } from '../../../lambda/link-preview/preview-repository';
 import { CLIENT_ROLES, ClientRoleName, ensureClientRole } from '../../../lambda/shared/client-roles';
+import { applyHasuraEntitlements, readHasuraSnapshot, removeUnknownMembers } from '../../../lambda/shared/hasura-membership';
 import { runMigrations } from '../../../lambda/migrations/runner';
 import { createTestDatabase, TestDatabase, testServerUrl } from '../../support/postgres';
 import { sqlState } from '../../support/postgres/connect';
@@ -18,6 +22,17 @@ let db: TestDatabase;
 let superuser: Client;
 let asMaster: Client;
 const sessions: Client[] = [];
+const pools: Pool[] = [];
+
+/** A pool logged in as `client`'s role, as the client's own code takes it. */
+function poolAs(client: ClientRoleName): Pool {
+  const url = new URL(db.url);
+  url.username = roleName(client);
+  url.password = password(client);
+  const pool = new Pool({ connectionString: url.toString(), max: 2 });
+  pools.push(pool);
+  return pool;
+}
 
 async function connect(user: string, pass: string): Promise<Client> {
   const url = new URL(db.url);
@@ -47,7 +62,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(sessions.map((s) => s.end().catch(() => undefined)));
+  await Promise.all([...sessions, ...pools].map((s) => s.end().catch(() => undefined)));
   await db.drop();
   // Roles are per server: drop them once the database holding their grants is gone.
   for (const role of [...Object.keys(CLIENT_ROLES).map((c) => roleName(c as ClientRoleName)), `narrowed_${suffix}`, `refused_${suffix}`, master]) await superuser.query(`DROP ROLE IF EXISTS ${role}`);
@@ -118,6 +133,46 @@ describe('each client role can do its job and is refused everything else (real P
     await insertMessage(c);
     expect(await sqlState(() => c.query('SELECT * FROM hdb_catalog.event_log'))).toBe('42501');
     expect(await sqlState(() => c.query('DELETE FROM hdb_catalog.event_log'))).toBe('42501');
+  });
+});
+
+describe("each client's own query code runs as its role (real PostgreSQL 17)", () => {
+  it('link-preview: the repository caches and finds a preview', async () => {
+    const repository = new PreviewRepository(async () => poolAs('link_preview'));
+    await repository.save('p-code', 'https://x/p-code', { title: 'T', description: 'D', thumbnailUrl: null, mediaType: 'image' }, 1);
+    expect(await repository.findFresh('p-code')).toMatchObject({ url: 'https://x/p-code', title: 'T' });
+  });
+
+  it('provisioner: a sign-in writes the user and memberships, the reconciler reads and prunes them', async () => {
+    const pool = poolAs('provisioner');
+    const user = { sub: 'dave', username: 'dave', displayName: 'Dave' };
+    const change = await applyHasuraEntitlements(pool, user, entitlementsFor([]));
+    expect(change.joined).toBeGreaterThan(0);
+    const snapshot = await readHasuraSnapshot(pool, ['dave']);
+    expect(snapshot.users.get('dave')).toEqual({ username: 'dave', displayName: 'Dave' });
+    expect(snapshot.memberships.get('dave')?.get('Phenom Community')).toBeDefined();
+    expect(await removeUnknownMembers(pool, ['alice', 'bob', 'carol'], new Date(Date.now() + 60_000))).toBeGreaterThan(0);
+  });
+
+  it('mcp: the postgres backend lists, posts, mutes, bans and deletes as the agent', async () => {
+    const backend = new PostgresBackend(poolAs('mcp'), 'alice');
+    try {
+      const rooms = await backend.listRooms();
+      const room = rooms.find((r) => r.name === 'Phenom Community')!;
+      await expect(backend.health()).resolves.toEqual({ ok: true });
+      const members = await backend.listMembers({ roomId: room.id, limit: 10 });
+      expect(members.members.map((m) => m.userId)).toEqual(expect.arrayContaining(['alice', 'bob']));
+      await backend.muteUser({ roomId: room.id, userId: 'bob', minutes: 5 });
+      await backend.unmuteUser({ roomId: room.id, userId: 'bob' });
+      await backend.banUser({ roomId: room.id, userId: 'bob', reason: 'test', minutes: 5 });
+      expect((await backend.listBans({ roomId: room.id, limit: 10 })).bans).toHaveLength(1);
+      await backend.unbanUser({ roomId: room.id, userId: 'bob' });
+      const sent = await backend.sendMessage({ roomId: room.id, content: 'from the agent', messageType: 'text' });
+      expect((await backend.getMessages({ roomId: room.id, limit: 5, includeDeleted: false })).messages.map((m) => m.id)).toContain(sent.id);
+      await expect(backend.deleteMessage({ roomId: room.id, messageId: sent.id })).resolves.toMatchObject({ alreadyDeleted: false });
+    } finally {
+      await backend.close();
+    }
   });
 });
 
