@@ -67,7 +67,13 @@ export function chatFunctionVpcProps(platform: Platform): ChatFunctionVpcProps {
 
 /** What ChatShared takes: the pool it adds to, the names and the provisioner's database. */
 export function chatSharedProps(config: ChatConfig, platform: Platform): ChatSharedProps {
-  return { ...chatFunctionCommonProps(config), ...chatFunctionVpcProps(platform), database: chatDatabase(platform, 'provisioner'), userPool: platform.userPool.userPool, domainName: config.domainName };
+  return {
+    ...chatFunctionCommonProps(config),
+    ...chatFunctionVpcProps(platform),
+    database: chatDatabase(platform, 'provisioner'),
+    userPool: platform.userPool.userPool,
+    domainName: config.domainName,
+  };
 }
 
 /**

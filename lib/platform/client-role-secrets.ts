@@ -32,12 +32,16 @@ export class ClientRoleSecrets extends Construct {
     const { database } = props;
     const secrets = {} as Record<ClientRoleName, secretsmanager.ISecret>;
     for (const client of CLIENT_ROLE_NAMES) {
-      const secret = new rds.DatabaseSecret(this, client.replace(/(^|_)(\w)/g, (_m, _s, c: string) => c.toUpperCase()), {
-        username: client,
-        dbname: database.databaseName,
-        secretName: `${props.prefix}-db-${client.replace(/_/g, '-')}`,
-        masterSecret: database.secret,
-      });
+      const secret = new rds.DatabaseSecret(
+        this,
+        client.replace(/(^|_)(\w)/g, (_m, _s, c: string) => c.toUpperCase()),
+        {
+          username: client,
+          dbname: database.databaseName,
+          secretName: `${props.prefix}-db-${client.replace(/_/g, '-')}`,
+          masterSecret: database.secret,
+        },
+      );
       acknowledgeNag(secret, {
         id: 'AwsSolutions-SMG4',
         reason:

@@ -40,7 +40,11 @@ function masterSecretReaders(envName: 'development' | 'production'): { readers: 
   // Who runs as each IAM role: the functions and task definitions that name it.
   const usersOfRole = (roleId: string) =>
     Object.entries(resources)
-      .filter(([, r]) => (r.Type === 'AWS::Lambda::Function' && references(r.Properties?.Role).has(roleId)) || (r.Type === 'AWS::ECS::TaskDefinition' && references([r.Properties?.ExecutionRoleArn, r.Properties?.TaskRoleArn]).has(roleId)))
+      .filter(
+        ([, r]) =>
+          (r.Type === 'AWS::Lambda::Function' && references(r.Properties?.Role).has(roleId)) ||
+          (r.Type === 'AWS::ECS::TaskDefinition' && references([r.Properties?.ExecutionRoleArn, r.Properties?.TaskRoleArn]).has(roleId)),
+      )
       .map(([id]) => id);
 
   const readers = new Set<string>();

@@ -54,8 +54,7 @@ async function hasuraAppliesTheTrigger(c: Client): Promise<void> {
   if (rowCount === 0) await c.query(`CREATE TRIGGER "notify_hasura_link_preview_INSERT" AFTER INSERT ON public.chat_messages FOR EACH ROW EXECUTE PROCEDURE ${trigger}()`);
 }
 
-const post = (c: Client, user: string) =>
-  c.query(`INSERT INTO chat_messages (room_id, user_id, content) SELECT id, $1, 'hi' FROM chat_rooms WHERE name = 'Phenom Community' RETURNING id`, [user]);
+const post = (c: Client, user: string) => c.query(`INSERT INTO chat_messages (room_id, user_id, content) SELECT id, $1, 'hi' FROM chat_rooms WHERE name = 'Phenom Community' RETURNING id`, [user]);
 const events = async (c: Client) => (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM hdb_catalog.event_log`)).rows[0].n;
 
 beforeAll(async () => {
@@ -162,8 +161,7 @@ describe('a new stack: Hasura creates its catalog as its own role, between the t
 
 describe('bad input: a clear error and nothing made', () => {
   const before = async (c: Client) => (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE $1`, [`%\\_${tag}x`])).rows[0].n;
-  const withSuffix = (suffix: string) =>
-    Object.fromEntries(CLIENT_ROLE_NAMES.map((c) => [c, { username: `${c}_${tag}${suffix}`, password: 'pw' }])) as Record<ClientRoleName, RoleCredentials>;
+  const withSuffix = (suffix: string) => Object.fromEntries(CLIENT_ROLE_NAMES.map((c) => [c, { username: `${c}_${tag}${suffix}`, password: 'pw' }])) as Record<ClientRoleName, RoleCredentials>;
 
   it('refuses a missing password, a shared username, the master as a client, and a missing table, before creating any role', async () => {
     const asMaster = await connect(master, databases.fresh);
