@@ -52,6 +52,12 @@ export const DEPLOY_STEPS = {
   /** The engine may still be starting on a first deploy: most of this is waiting for /healthz. */
   hasuraMetadata: { timeoutSeconds: MAX_HANDLER_TIMEOUT_SECONDS },
   /** A few catalog statements and one CREATE DATABASE from template0: seconds, with room for a slow connect. */
+  /**
+   * The per-client database roles: four roles, their grants and (once) the hand-over of Hasura's
+   * catalog, each a few dozen statements; the lock timeout makes a grant that waits behind a long
+   * query on a chat table fail with Postgres' error instead of the Lambda's timeout.
+   */
+  databaseRoles: { timeoutSeconds: 120, statementTimeoutMs: 60_000, lockTimeoutMs: 30_000, connectTimeoutMs: 10_000 },
   synapseDatabase: { timeoutSeconds: 120, statementTimeoutMs: 60_000, lockTimeoutMs: 30_000, connectTimeoutMs: 10_000 },
   /**
    * The start step only names the resource. Each poll checks /health and, once Synapse answers,

@@ -11,13 +11,14 @@ import type { ChatSynapseProps } from './chat-synapse';
 import type { ChatServiceCommonProps } from './constructs/chat-fargate-service';
 import { importSecret } from './constructs/imported-secret';
 import type { SynapseHistoryPurgeProps } from './operations/synapse-history-purge';
-import type { ChatDatabaseClientProps, ChatFunctionCommonProps, ChatFunctionDatabase, ChatFunctionVpcProps } from './constructs/chat-function';
+import type { ChatFunctionCommonProps, ChatFunctionDatabase, ChatFunctionVpcProps } from './constructs/chat-function';
 import type { ChatSharedProps } from './chat-shared';
 import type { ChatMembershipReconcilerProps } from './chat-shared/membership-reconciler';
 import type { ChatOperationsProps } from './operations';
 import type { Platform, PlatformProps } from './platform';
 import type { DeletionProtectionProps } from './platform/deletion-protection';
 import { protectionPlan } from './platform/protection-plan';
+import type { ClientRoleName } from '../chat-domain/client-roles';
 
 /**
  * The one mapping from the config (and the platform built from it) to the props the chat
@@ -50,7 +51,7 @@ export function chatMcpServerPlatformProps(
     userPool: platform.userPool.userPool,
     hostedUiDomain: platform.userPool.hostedUiDomain,
     matrixServerName: config.matrixServerName,
-    database: { instance: platform.database.instance, secret: platform.database.secret, databaseName: platform.database.databaseName },
+    database: { instance: platform.database.instance, secret: platform.clientRoles.secrets.mcp, databaseName: platform.database.databaseName },
   };
 }
 
@@ -64,19 +65,23 @@ export function chatFunctionVpcProps(platform: Platform): ChatFunctionVpcProps {
   return { vpc: platform.vpc, vpcSubnets: platform.privateSubnets };
 }
 
-/** A function's place in the VPC and the chat database it connects to. */
-export function chatDatabaseClientProps(platform: Platform): ChatDatabaseClientProps {
-  return { ...chatFunctionVpcProps(platform), database: chatDatabase(platform) };
-}
-
 /** What ChatShared takes: the pool it adds to, the names and the provisioner's database. */
 export function chatSharedProps(config: ChatConfig, platform: Platform): ChatSharedProps {
-  return { ...chatFunctionCommonProps(config), ...chatDatabaseClientProps(platform), userPool: platform.userPool.userPool, domainName: config.domainName };
+  return {
+    ...chatFunctionCommonProps(config),
+    ...chatFunctionVpcProps(platform),
+    database: chatDatabase(platform, 'provisioner'),
+    userPool: platform.userPool.userPool,
+    domainName: config.domainName,
+  };
 }
 
-/** The chat database as a function connects to it. */
-export function chatDatabase(platform: Platform): ChatFunctionDatabase {
-  return platform.database;
+/**
+ * The chat database as a function connects to it: as `client`'s role (issue #15), or as the master
+ * user, which only the deploy steps that make the schema, the roles and Synapse's database use.
+ */
+export function chatDatabase(platform: Platform, client?: ClientRoleName): ChatFunctionDatabase {
+  return client ? platform.clientRoles.databases[client] : platform.database;
 }
 
 /** The platform's parts, each created or imported as the config says. */
@@ -154,7 +159,7 @@ export function deletionProtectionProps(config: ChatConfig, platform: Platform):
 
 /** The reconciler's pool, functions and database; the stack adds the Synapse side and the OIDC client. */
 export function chatMembershipReconcilerPlatformProps(config: ChatConfig, platform: Platform): Omit<ChatMembershipReconcilerProps, 'synapse' | 'synapseOidcClient'> {
-  return { ...chatFunctionCommonProps(config), ...chatDatabaseClientProps(platform), userPool: platform.userPool.userPool };
+  return { ...chatFunctionCommonProps(config), ...chatFunctionVpcProps(platform), database: chatDatabase(platform, 'provisioner'), userPool: platform.userPool.userPool };
 }
 
 /** What ChatOperations watches and names from the config and the platform; the stack adds the services, functions and history purge. */
@@ -186,7 +191,7 @@ export function chatLinkPreviewProps(scope: Construct, config: ChatConfig, platf
   return {
     ...chatFunctionCommonProps(config),
     ...chatFunctionVpcProps(platform),
-    database: chatDatabase(platform),
+    database: chatDatabase(platform, 'link_preview'),
     phenomGraphqlUrl: settings.phenomGraphqlUrl,
     previewUrlTemplate: settings.previewUrlTemplate,
     cacheTtlHours: settings.cacheTtlHours,
@@ -219,7 +224,7 @@ export function chatHasuraLiteProps(scope: Construct, config: ChatConfig, platfo
             listener: platform.listener,
             ecsTasksSecurityGroup: platform.securityGroups.ecsTasks,
             database: database.instance,
-            databaseSecret: database.secret,
+            databaseSecret: platform.clientRoles.secrets.hasura,
             databaseName: database.databaseName,
             userPool: platform.userPool.userPool,
             linkPreview,

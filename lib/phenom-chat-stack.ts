@@ -4,6 +4,7 @@ import { AbEvaluation } from './ab-evaluation';
 import { ChatShared } from './chat-shared';
 import { ChatMembershipReconciler } from './chat-shared/membership-reconciler';
 import { ChatHasuraLite } from './chat-hasura-lite';
+import { ChatDatabaseRoles } from './chat-hasura-lite/database-roles';
 import { ChatMcpServer } from './chat-mcp-server';
 import { ChatLinkPreview } from './chat-link-preview';
 import { ADMIN_BOT_TOKEN_SECRET_KEY, ChatSynapse } from './chat-synapse';
@@ -49,6 +50,7 @@ export class PhenomChatStack extends Stack {
   public readonly membershipReconciler: ChatMembershipReconciler;
   public readonly operations: ChatOperations;
   public readonly abEvaluation: AbEvaluation;
+  public readonly databaseRoles: ChatDatabaseRoles;
 
   constructor(scope: Construct, id: string, props: PhenomChatStackProps) {
     super(scope, id, props);
@@ -99,6 +101,26 @@ export class PhenomChatStack extends Stack {
         synapseBootstrap: this.synapse.bootstrap.resource,
       },
     });
+    // Issue #15: one database role per client, made after the migrations and before any client
+    // starts, and again once the Hasura metadata step has made Hasura's event log.
+    this.databaseRoles = new ChatDatabaseRoles(this, 'ChatDatabaseRoles', {
+      ...chatFunctionCommonProps(config),
+      ...chatFunctionVpcProps(this.platform),
+      database: chatDatabase(this.platform),
+      clientRoleSecrets: this.platform.clientRoles.secrets,
+    });
+    this.databaseRoles.order({
+      schema: this.hasuraLite.migrations,
+      hasuraMetadata: this.hasuraLite.hasura.metadata.resource,
+      clients: [
+        ...(this.hasuraLite.hasura.engine ? [this.hasuraLite.hasura.engine.service] : []),
+        this.linkPreview.function.function,
+        this.shared.triggers.userProvisioner.function,
+        this.membershipReconciler.handler.function,
+        this.mcpServer.service,
+      ],
+    });
+
     // Only the selected backend lets the MCP tasks in (the postgres backend's RDS rule is the ECS tasks SG's).
     if (config.mcp.backendType === 'hasura') this.hasuraLite.hasura.engine?.allowFrom(this.mcpServer, 'MCP server (GraphQL as the agent)');
     if (config.mcp.backendType === 'synapse') this.synapse.allowFrom(this.mcpServer, 'MCP server (Matrix client API as the bot)');

@@ -2,6 +2,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
+import { ClientRoleSecrets } from './client-role-secrets';
 import { Cluster, ClusterProps } from './cluster';
 import { Database, DatabaseProps } from './database';
 import { LoadBalancer, LoadBalancerProps } from './load-balancer';
@@ -11,6 +12,7 @@ import { ChatUserPool, UserPoolProps } from './user-pool';
 
 export * from './security-groups';
 export { CHAT_DATABASE_NAME } from './database';
+export { ClientRoleSecrets, databaseWithSecret } from './client-role-secrets';
 export type { ClusterProps } from './cluster';
 export type { CreatedDatabaseProps, DatabaseProps, ImportedDatabaseProps } from './database';
 export type { CreatedLoadBalancerProps, ImportedLoadBalancerProps, LoadBalancerCertificate, LoadBalancerProps } from './load-balancer';
@@ -48,6 +50,8 @@ export class Platform extends Construct {
   public readonly loadBalancer: LoadBalancer;
   public readonly cluster: ecs.ICluster;
   public readonly database: Database;
+  /** A generated secret per client role of the chat database, and the database as each client connects to it. */
+  public readonly clientRoles: ClientRoleSecrets;
   public readonly userPool: ChatUserPool;
   public readonly securityGroups: ChatSecurityGroups;
 
@@ -58,6 +62,7 @@ export class Platform extends Construct {
     this.listener = this.loadBalancer.listener;
     this.cluster = new Cluster(this, 'Cluster', { ...props.cluster, ...vpc }).cluster;
     this.database = new Database(this, 'Database', 'existing' in props.database ? props.database : { ...props.database, ...vpc });
+    this.clientRoles = new ClientRoleSecrets(this, 'ClientRoles', { prefix: props.prefix, database: this.database });
     this.userPool = new ChatUserPool(this, 'UserPool', props.userPool);
     this.securityGroups = new ChatSecurityGroups(this, 'SecurityGroups', {
       vpc: this.vpc,

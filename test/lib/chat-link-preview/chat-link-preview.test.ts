@@ -73,7 +73,8 @@ describe.each([
       PHENOM_TIMEOUT_MS: '5000',
       PREVIEW_URL_TEMPLATE: 'https://thephenom.app/p/{phenomId}',
       CACHE_TTL_HOURS: '24',
-      DB_SECRET_ARN: { Ref: expect.stringMatching(/^PlatformDatabase/) },
+      // Its own role's login (issue #15), never the master secret.
+      DB_SECRET_ARN: { Ref: expect.stringMatching(/^PlatformClientRolesLinkPreviewAttachment/) },
       NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
     });
     // No Phenom credentials are configured in cdk.json, so none are read.

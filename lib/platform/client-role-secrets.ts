@@ -1,0 +1,66 @@
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { CLIENT_ROLE_NAMES, ClientRoleName } from '../../chat-domain/client-roles';
+import type { ChatFunctionDatabase } from '../constructs/chat-function';
+import { acknowledgeNag } from '../nag';
+
+export interface ClientRoleSecretsProps {
+  /** Secret names are `<prefix>-db-<client>` (`phenom-production-db-link-preview`). */
+  readonly prefix: string;
+  /** The chat database, whose master secret each role secret names (masterarn) and whose instance it is attached to. */
+  readonly database: ChatFunctionDatabase;
+}
+
+/**
+ * A generated secret per client role of the chat database (chat-domain/client-roles.ts); the
+ * roles step (lib/chat-hasura-lite/database-roles.ts) makes each role with its secret's password,
+ * and each client reads only its own.
+ *
+ * Each secret is what AWS's PostgreSQL rotation functions read: an rds.DatabaseSecret attached to
+ * the instance (engine, host, port, dbInstanceIdentifier; dbname, username, password; masterarn
+ * for the multi-user scheme), so a rotation schedule can be attached to `secrets` as they are.
+ */
+export class ClientRoleSecrets extends Construct {
+  /** Each client's login, keyed by client. */
+  public readonly secrets: Readonly<Record<ClientRoleName, secretsmanager.ISecret>>;
+  /** The database as each client connects to it: its own secret in place of the master's. */
+  public readonly databases: Readonly<Record<ClientRoleName, ChatFunctionDatabase>>;
+
+  constructor(scope: Construct, id: string, props: ClientRoleSecretsProps) {
+    super(scope, id);
+    const { database } = props;
+    const secrets = {} as Record<ClientRoleName, secretsmanager.ISecret>;
+    for (const client of CLIENT_ROLE_NAMES) {
+      const secret = new rds.DatabaseSecret(
+        this,
+        client.replace(/(^|_)(\w)/g, (_m, _s, c: string) => c.toUpperCase()),
+        {
+          username: client,
+          dbname: database.databaseName,
+          secretName: `${props.prefix}-db-${client.replace(/_/g, '-')}`,
+          masterSecret: database.secret,
+        },
+      );
+      acknowledgeNag(secret, {
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Rotation-ready (attached to the instance, with masterarn for the multi-user scheme); the stack attaches the schedule (issue #15, rotation). Until then a new value takes effect when the roles step next runs, which re-sets each role password from its secret.',
+      });
+      secrets[client] = secret.attach(database.instance);
+    }
+    this.secrets = secrets;
+    this.databases = Object.fromEntries(CLIENT_ROLE_NAMES.map((client) => [client, databaseWithSecret(database, secrets[client])])) as Record<ClientRoleName, ChatFunctionDatabase>;
+  }
+}
+
+/** `database` as a client connects to it: the same instance, name and security group, `secret` for its credentials. */
+export function databaseWithSecret(database: ChatFunctionDatabase, secret: secretsmanager.ISecret): ChatFunctionDatabase {
+  return {
+    instance: database.instance,
+    databaseName: database.databaseName,
+    connections: database.connections,
+    secret,
+    grantReadCredentials: (grantee) => secret.grantRead(grantee),
+  };
+}
