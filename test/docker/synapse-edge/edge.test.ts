@@ -168,7 +168,15 @@ suite.each(['none', 'cloudflare'])('docker/synapse-edge/nginx.conf served by ngi
   });
 
   it("refuses Synapse's metrics path, in any spelling, without asking Synapse", async () => {
-    for (const path of ['/_synapse/metrics', '/_synapse/metrics?name[]=x', '/_synapse/METRICS', '//_synapse/metrics', '/_synapse/metrics/../metrics', '/_matrix/../_synapse/metrics', '/_synapse/%6detrics']) {
+    for (const path of [
+      '/_synapse/metrics',
+      '/_synapse/metrics?name[]=x',
+      '/_synapse/METRICS',
+      '//_synapse/metrics',
+      '/_synapse/metrics/../metrics',
+      '/_matrix/../_synapse/metrics',
+      '/_synapse/%6detrics',
+    ]) {
       const r = await send({}, { path });
       expect({ path, status: r.status, proxied: r.upstream !== undefined }).toEqual({ path, status: 404, proxied: false });
     }

@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fetchAbSeries } from '../../../scripts/ab-report/cloudwatch';
 import { CloudWatchStandIn, startCloudWatchStandIn } from '../../support/aws/cloudwatch-stand-in';
+import { standInClients } from '../../support/aws/sdk-env';
 import { fixture, HEALTH, MAIN, RunningSidecar, runSidecar, ScrapeAnswer, sendFigures, sidecarEnv, startCloudWatchFront, startMetricsListener } from './support';
 
 /**
@@ -53,10 +55,9 @@ async function scrapeAll(answers: ScrapeAnswer[], options: { failures?: number }
   running = runSidecar(env);
   // Cycles run one after another, so a scrape past the last answer means every answer's cycle is done.
   await running.waitFor('a scrape past the last answer', () => listener.served() > answers.length);
-  const health = spawnSync(process.execPath, [HEALTH], { env: sidecarEnv(env) }).status;
   const code = await running.stop();
   const lines = running.lines();
-  return { code, lines, puts: front.puts(), health, figures: await sendFigures(cw.url, ENVIRONMENT), errors: lines.filter((l) => l.level === 'error').map((l) => `${l.msg}: ${l.error ?? ''}`) };
+  return { code, lines, puts: front.puts(), figures: await sendFigures(cw.url, ENVIRONMENT), errors: lines.filter((l) => l.level === 'error').map((l) => `${l.msg}: ${l.error ?? ''}`) };
 }
 
 describe('docker/synapse-metrics main.mjs against recorded Synapse 1.67 expositions', () => {
@@ -66,7 +67,21 @@ describe('docker/synapse-metrics main.mjs against recorded Synapse 1.67 expositi
     expect(r.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['started', 'baseline taken; sends are published from the next scrape on', 'published', 'stopping', 'stopped']));
     expect(r.lines.filter((l) => l.msg === 'published' && (l.sends as number) > 0)).toEqual([expect.objectContaining({ sends: 28, errors: 0, resets: 0, data: 3 })]);
     // Scrapes without new sends publish nothing: one PutMetricData call in all.
-    expect({ puts: r.puts, code: r.code, errors: r.errors, health: r.health }).toEqual({ puts: 1, code: 0, errors: [], health: 0 });
+    expect({ puts: r.puts, code: r.code, errors: r.errors }).toEqual({ puts: 1, code: 0, errors: [] });
+  });
+
+  it("is what ab-report reads as Matrix's send figures for the day", async () => {
+    await scrapeAll([{ body: BEFORE }, { body: AFTER }]);
+    const today = new Date().toISOString().slice(0, 10);
+    const series = await fetchAbSeries(standInClients(cw.url).cloudWatch, { environment: ENVIRONMENT, days: 1, now: new Date(Date.now() + 86_400_000) });
+    const matrix = (key: string) => series[key].matrix.get(today);
+    expect({ p50: matrix('sendP50'), p99: matrix('sendP99'), samples: matrix('sendSamples'), attempts: matrix('attempts'), errors: matrix('errors') }).toEqual({
+      p50: 87.5,
+      p99: 175,
+      samples: 28,
+      attempts: 28,
+      errors: 0,
+    });
   });
 
   it('publishes nothing for the first scrape alone (no delta yet)', async () => {
@@ -149,11 +164,13 @@ describe('docker/synapse-metrics main.mjs against recorded Synapse 1.67 expositi
     expect(r.code).toBe(0);
   });
 
-  it('at SIGTERM, publishes the sends since the last scrape before it exits', async () => {
+  it('is healthy after a complete cycle, and at SIGTERM publishes the sends since the last scrape before it exits', async () => {
     const listener = await startMetricsListener([{ body: BEFORE }, { body: AFTER }]);
     closers.push(listener.close);
     running = runSidecar({ SYNAPSE_METRICS_URL: listener.url, AB_ENVIRONMENT: ENVIRONMENT, SCRAPE_INTERVAL_SECONDS: '3600', AWS_ENDPOINT_URL_CLOUDWATCH: cw.url, HEARTBEAT_FILE: join(dir, 'hb') });
     await running.waitFor('the baseline', () => running!.lines().some((l) => String(l.msg).startsWith('baseline taken')));
+    // The baseline was a complete cycle: healthy for three intervals (three hours here).
+    expect(spawnSync(process.execPath, [HEALTH], { env: sidecarEnv({ AB_ENVIRONMENT: ENVIRONMENT, SCRAPE_INTERVAL_SECONDS: '3600', HEARTBEAT_FILE: join(dir, 'hb') }) }).status).toBe(0);
     expect(await running.stop()).toBe(0);
     expect(await sendFigures(cw.url, ENVIRONMENT)).toEqual(RECORDED);
   });
