@@ -54,6 +54,13 @@ export const SYNAPSE_LISTENER_PORT = 8008;
  * reach it, so its X-Forwarded-For (the one client address the proxy writes) is the only one Synapse trusts.
  */
 export const SYNAPSE_INTERNAL_PORT = 8009;
+/**
+ * Synapse's Prometheus listener (`type: metrics`), on the task's loopback only: the metrics sidecar
+ * (docker/synapse-metrics) scrapes it, and no port mapping, edge proxy route or ALB rule leads to it.
+ */
+export const SYNAPSE_METRICS_PORT = 9000;
+/** Where a `type: metrics` listener serves the exposition (Synapse docs, metrics-howto.md). */
+export const SYNAPSE_METRICS_PATH = '/_synapse/metrics';
 /** The request id the edge proxy generates ($request_id) and logs; Synapse (>= 1.69) logs it too. */
 export const SYNAPSE_REQUEST_ID_HEADER = 'X-Request-Id';
 
@@ -108,16 +115,21 @@ export interface HomeserverConfig {
   public_baseurl: string;
   serve_server_wellknown: boolean;
   report_stats: boolean;
-  listeners: Array<{
-    port: number;
-    type: 'http';
-    tls: boolean;
-    bind_addresses: string[];
-    x_forwarded: boolean;
-    /** Synapse >= 1.69 (1.67 ignores it). */
-    request_id_header?: string;
-    resources: Array<{ names: string[]; compress: boolean }>;
-  }>;
+  /** Synapse's own metrics (Prometheus text); off unless set, and then served only by a `metrics` listener here. */
+  enable_metrics: boolean;
+  listeners: Array<
+    | { port: number; type: 'metrics'; bind_addresses: string[] }
+    | {
+        port: number;
+        type: 'http';
+        tls: boolean;
+        bind_addresses: string[];
+        x_forwarded: boolean;
+        /** Synapse >= 1.69 (1.67 ignores it). */
+        request_id_header?: string;
+        resources: Array<{ names: string[]; compress: boolean }>;
+      }
+  >;
   database: {
     name: 'psycopg2';
     txn_limit: number;
@@ -218,6 +230,8 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
     // Synapse answers /.well-known/matrix/server (and /client, from public_baseurl); the ALB forwards both.
     serve_server_wellknown: true,
     report_stats: false,
+    // For the A/B send latency and error rate (issue #18), scraped by the metrics sidecar.
+    enable_metrics: true,
     listeners: [
       {
         port: SYNAPSE_INTERNAL_PORT,
@@ -231,6 +245,10 @@ export function buildHomeserverConfig(input: HomeserverConfigInput): HomeserverC
         request_id_header: SYNAPSE_REQUEST_ID_HEADER,
         resources: [{ names: ['client', 'federation'], compress: false }],
       },
+      // A listener of its own (not a `metrics` resource on the one above), so the edge proxy's
+      // upstream never serves /_synapse/metrics; Synapse runs it in its own thread, so a busy reactor
+      // still answers the scrape.
+      { port: SYNAPSE_METRICS_PORT, type: 'metrics', bind_addresses: ['127.0.0.1'] },
     ],
     database: {
       name: 'psycopg2',

@@ -13,6 +13,7 @@ import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fa
 import { acknowledgeNag } from '../nag';
 import { ADMIN_UI_BASE_PATH } from './admin-ui-service';
 import { HOMESERVER_PLAIN_ENV, HOMESERVER_SECRET_ENV, HomeserverConfigInput, renderHomeserverYaml, SYNAPSE_CONFIG_YAML_ENV, SYNAPSE_INTERNAL_PORT, SYNAPSE_LISTENER_PORT } from './homeserver-config';
+import { SynapseMetricsSidecar } from './metrics-sidecar';
 import { SynapseSecrets } from './secrets';
 
 export interface SynapseServiceProps extends ChatServiceCommonProps {
@@ -69,6 +70,8 @@ export class SynapseService extends Construct {
   public readonly internalUrl: string;
   /** The homeserver.yaml passed to the container (placeholders only, no secrets). */
   public readonly homeserverYaml: string;
+  /** Publishes the A/B send latency and errors from Synapse's metrics (issue #18). */
+  public readonly metricsSidecar: SynapseMetricsSidecar;
 
   constructor(scope: Construct, id: string, props: SynapseServiceProps) {
     super(scope, id);
@@ -160,6 +163,14 @@ export class SynapseService extends Construct {
     // Started after Synapse and stopped before it, so a draining task stops taking requests first.
     fargate.containers.Edge!.addContainerDependencies({ container: fargate.containers.Synapse!, condition: ecs.ContainerDependencyCondition.START });
     this.taskDefinition = fargate.taskDefinition;
+    this.metricsSidecar = new SynapseMetricsSidecar(this, 'MetricsSidecar', {
+      taskDefinition: fargate.taskDefinition,
+      synapseContainer: fargate.containers.Synapse!,
+      prefix,
+      architecture: props.architecture,
+      logRetention: props.logRetention,
+      retainLogs: props.retainLogs,
+    });
     this.service = fargate.service;
     this.targetGroup = fargate.targetGroup;
     this.internalUrl = fargate.internalUrl!;

@@ -167,6 +167,22 @@ suite.each(['none', 'cloudflare'])('docker/synapse-edge/nginx.conf served by ngi
     expect(r.upstream).toMatchObject({ method: 'POST', url: '/_matrix/client/v3/login?x=1', body });
   });
 
+  it("refuses Synapse's metrics path, in any spelling, without asking Synapse", async () => {
+    for (const path of [
+      '/_synapse/metrics',
+      '/_synapse/metrics?name[]=x',
+      '/_synapse/METRICS',
+      '//_synapse/metrics',
+      '/_synapse/metrics/../metrics',
+      '/_matrix/../_synapse/metrics',
+      '/_synapse/%6detrics',
+    ]) {
+      const r = await send({}, { path });
+      expect({ path, status: r.status, proxied: r.upstream !== undefined }).toEqual({ path, status: 404, proxied: false });
+    }
+    expect((await send({}, { path: '/_synapse/client/rendezvous' })).upstream?.url).toBe('/_synapse/client/rendezvous');
+  });
+
   it('answers its own health check without Synapse', async () => {
     const r = await send({}, { path: '/synapse-edge/health' });
     expect({ status: r.status, text: r.text, proxied: r.upstream !== undefined }).toEqual({ status: 200, text: 'ok\n', proxied: false });

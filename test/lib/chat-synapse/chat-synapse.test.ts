@@ -45,13 +45,19 @@ describe('ChatSynapse (development template)', () => {
     expect(synapseTask.Properties.ContainerDefinitions.map((c: { Name: string; Essential: boolean }) => [c.Name, c.Essential])).toEqual([
       ['synapse', true],
       ['synapse-edge', true],
+      // The A/B metrics sidecar (metrics-sidecar.test.ts): when it stops, Synapse's task keeps serving.
+      ['synapse-metrics', false],
     ]);
     expect(edgeContainer.Environment).toEqual([{ Name: 'SYNAPSE_EDGE_PROVIDER', Value: 'cloudflare' }]);
     expect(edgeContainer.DependsOn).toEqual([{ ContainerName: 'synapse', Condition: 'START' }]);
     expect(edgeContainer.LogConfiguration.Options['awslogs-stream-prefix']).toBe('synapse-edge');
     expect(synapseService.Properties.LoadBalancers).toEqual([{ ContainerName: 'synapse-edge', ContainerPort: 8008, TargetGroupArn: ref(synapseTgId) }]);
     const yaml = parse(container.Environment.find((e: { Name: string }) => e.Name === 'SYNAPSE_CONFIG_YAML').Value);
-    expect(yaml.listeners).toEqual([expect.objectContaining({ port: 8009, bind_addresses: ['127.0.0.1'], x_forwarded: true })]);
+    expect(yaml.listeners).toEqual([
+      expect.objectContaining({ port: 8009, bind_addresses: ['127.0.0.1'], x_forwarded: true }),
+      // Metrics, on the loopback too, for the A/B sidecar alone (metrics-sidecar.test.ts).
+      { port: 9000, type: 'metrics', bind_addresses: ['127.0.0.1'] },
+    ]);
   });
 
   it('health-checks Synapse on /health at 30/5/3/60 and the Admin UI on / at 30/5/3/30', () => {

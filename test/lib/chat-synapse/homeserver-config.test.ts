@@ -41,7 +41,7 @@ describe('homeserver config builder', () => {
     expect(parsed.serve_server_wellknown).toBe(true);
   });
 
-  it('listens on the loopback 8009 over plain http for the edge proxy alone, which writes X-Forwarded-For and X-Request-Id', () => {
+  it('listens on the loopback 8009 over plain http for the edge proxy alone, which writes X-Forwarded-For and X-Request-Id, and on the loopback 9000 for metrics', () => {
     expect(parsed.listeners).toEqual([
       {
         port: 8009,
@@ -52,7 +52,16 @@ describe('homeserver config builder', () => {
         request_id_header: 'X-Request-Id',
         resources: [{ names: ['client', 'federation'], compress: false }],
       },
+      { port: 9000, type: 'metrics', bind_addresses: ['127.0.0.1'] },
     ]);
+  });
+
+  it('turns metrics on, served by their own listener on the loopback 9000 and by no resource of the http listener', () => {
+    expect(parsed.enable_metrics).toBe(true);
+    const metrics = parsed.listeners.filter((l: { type: string }) => l.type === 'metrics');
+    expect(metrics).toEqual([{ port: 9000, type: 'metrics', bind_addresses: ['127.0.0.1'] }]);
+    const resources = parsed.listeners.flatMap((l: { resources?: { names: string[] }[] }) => (l.resources ?? []).flatMap((r) => r.names));
+    expect(resources).not.toContain('metrics');
   });
 
   it('uses psycopg2 on the synapse database with TLS verified, as the role its credentials secret names', () => {

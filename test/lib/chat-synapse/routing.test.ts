@@ -16,6 +16,13 @@ describe('ALB routing of the development stack', () => {
     expect(synapseTg).toBeDefined();
   });
 
+  it("sends no path of Synapse's metrics listener (/_synapse/metrics, any case or suffix) to any target", () => {
+    for (const path of ['/_synapse/metrics', '/_synapse/metrics/', '/_synapse/METRICS', '/_synapse/metrics?x=1', '//_synapse/metrics', '/_matrix/../_synapse/metrics']) {
+      const r = route(path);
+      expect({ path, forwards: r.actions.filter((a) => a.type === 'forward') }).toEqual({ path, forwards: path.startsWith('/_matrix/') ? [{ type: 'forward', targetGroup: synapseTg }] : [] });
+    }
+  });
+
   describe("seed 000's SSO path", () => {
     it('answers GET .../sso/redirect/cognito with a 302 to oidc-cognito that keeps redirectUrl', () => {
       const query = 'redirectUrl=phenomapp%3A%2F%2Fchat%2Fsso-callback';
