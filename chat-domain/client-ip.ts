@@ -36,8 +36,11 @@ export const CLOUDFLARE_IPV6_RANGES: readonly string[] = ['2400:cb00::/32', '260
  */
 export const ALB_PEER_RANGES: readonly string[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
 
-/** The header Cloudflare writes the visitor's address into (overwriting any the visitor sent). */
-export const CF_CONNECTING_IP_HEADER = 'cf-connecting-ip';
+/**
+ * The header Cloudflare writes the visitor's address into (overwriting any the visitor sent), as
+ * Cloudflare and WAF's ForwardedIPConfig spell it; Node's request headers have it in lower case.
+ */
+export const CF_CONNECTING_IP_HEADER = 'CF-Connecting-IP';
 
 function blockList(cidrs: readonly string[]): BlockList {
   const list = new BlockList();

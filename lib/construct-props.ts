@@ -18,6 +18,7 @@ import type { ChatOperationsProps } from './operations';
 import type { Platform, PlatformProps } from './platform';
 import type { DeletionProtectionProps } from './platform/deletion-protection';
 import { protectionPlan } from './platform/protection-plan';
+import { CF_CONNECTING_IP_HEADER } from '../chat-domain/client-ip';
 
 /**
  * The one mapping from the config (and the platform built from it) to the props the chat
@@ -43,7 +44,7 @@ export function chatMcpServerPlatformProps(
     ...chatServiceCommonProps(config, platform),
     taskSize: config.services.mcpServer,
     maxCount: config.mcp.maxCount,
-    securityGroup: platform.securityGroups.ecsTasks,
+    securityGroup: platform.securityGroups.mcpServer,
     backendType: config.mcp.backendType,
     domainName: config.domainName,
     listener: platform.listener,
@@ -105,6 +106,7 @@ export function platformProps(config: ChatConfig): PlatformProps {
             domainName: config.domainName,
             certificate:
               cert.mode === 'import' ? { certificateArn: cert.arn } : { hostedZone: cert.validation === 'route53' ? { hostedZoneId: cert.hostedZoneId!, zoneName: cert.hostedZoneName! } : undefined },
+            allowedCidrs: config.edge.allowedCidrs,
             accessLogsExpiration: Duration.days(config.production ? 365 : 30),
             retainAccessLogs: config.production,
             deletionProtection: protectionPlan(config).loadBalancer,
@@ -173,7 +175,7 @@ export function chatOperationsPlatformProps(
     // The platform's ALB, or the imported one.
     loadBalancer: platform.loadBalancer.loadBalancer,
     cluster: platform.cluster,
-    waf: config.waf.enabled ? { ratePerIpPer5Min: config.waf.ratePerIpPer5Min } : undefined,
+    waf: config.waf.enabled ? { ratePerIpPer5Min: config.waf.ratePerIpPer5Min, clientIpHeader: config.edge.provider === 'cloudflare' ? CF_CONNECTING_IP_HEADER : undefined } : undefined,
     database: platform.database.instance,
     databaseInstanceClass: db.mode === 'create' ? db.instanceClass : undefined,
     databaseAllocatedStorageGiB: db.mode === 'create' ? db.allocatedStorageGiB : undefined,
@@ -217,7 +219,6 @@ export function chatHasuraLiteProps(scope: Construct, config: ChatConfig, platfo
             image: hasura.image,
             domainName: config.domainName,
             listener: platform.listener,
-            ecsTasksSecurityGroup: platform.securityGroups.ecsTasks,
             database: database.instance,
             databaseSecret: database.secret,
             databaseName: database.databaseName,
@@ -244,7 +245,7 @@ export function chatSynapseProps(scope: Construct, config: ChatConfig, platform:
     ...chatServiceCommonProps(config, platform),
     vpc: platform.vpc,
     synapseSecurityGroup: platform.securityGroups.synapse,
-    adminUiSecurityGroup: platform.securityGroups.ecsTasks,
+    adminUiSecurityGroup: platform.securityGroups.adminUi,
     synapseTaskSize: config.services.synapse,
     adminUiTaskSize: config.services.synapseAdmin,
     matrixServerName: config.matrixServerName,

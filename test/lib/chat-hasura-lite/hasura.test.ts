@@ -150,7 +150,7 @@ describe('ChatHasuraLite: created Hasura engine', () => {
     for (const path of allPaths) expect(path).not.toMatch(/metadata|console|v2\/query|v1\/query|\/v1\/\*|^\/\*$|pg_dump|v1alpha1/);
   });
 
-  it('opens 8080 only to the ALB, the ECS tasks (MCP server) and the metadata applier, and lets the engine into RDS', () => {
+  it('opens 8080 only to the ALB and the metadata applier (the stack adds the MCP server with the hasura backend), and lets the engine into RDS', () => {
     const sgs = template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupName: `${config.prefix}-hasura` } });
     const [sgId] = Object.keys(sgs);
     const ingress = [
@@ -159,14 +159,13 @@ describe('ChatHasuraLite: created Hasura engine', () => {
         .map((r) => r.Properties)
         .filter((p) => JSON.stringify(p.GroupId).includes(sgId)),
     ] as { FromPort: number; ToPort: number; CidrIp?: string; SourceSecurityGroupId?: unknown }[];
-    expect(ingress.length).toBe(3);
+    expect(ingress.length).toBe(2);
     for (const rule of ingress) {
       expect(rule).toMatchObject({ FromPort: 8080, ToPort: 8080 });
       expect(rule.CidrIp).toBeUndefined();
     }
     const sources = ingress.map((r) => JSON.stringify(r.SourceSecurityGroupId));
     expect(sources.some((s) => s.includes('LoadBalancerSecurityGroup'))).toBe(true);
-    expect(sources.some((s) => s.includes('SecurityGroupsEcsTasks'))).toBe(true);
     expect(sources.some((s) => s.includes('MetadataFunction'))).toBe(true);
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       FromPort: 5432,
