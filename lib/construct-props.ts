@@ -1,3 +1,4 @@
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -200,7 +201,7 @@ export function chatLinkPreviewProps(scope: Construct, config: ChatConfig, platf
  * Hasura Lite's props: the engine created on Fargate (hasura.mode "create") or the configured one,
  * whose admin secret is imported into `scope`.
  */
-export function chatHasuraLiteProps(scope: Construct, config: ChatConfig, platform: Platform, linkPreview: LinkPreviewWebhook): ChatHasuraLiteProps {
+export function chatHasuraLiteProps(scope: Construct, config: ChatConfig, platform: Platform, linkPreview: LinkPreviewWebhook, hasuraClients: readonly cognito.IUserPoolClient[]): ChatHasuraLiteProps {
   const hasura = config.hasura;
   const database = chatDatabase(platform);
   return {
@@ -223,6 +224,8 @@ export function chatHasuraLiteProps(scope: Construct, config: ChatConfig, platfo
             databaseSecret: database.secret,
             databaseName: database.databaseName,
             userPool: platform.userPool.userPool,
+            // An ID token's `aud` is its app client: only these clients' tokens open a Hasura session.
+            jwtAudience: hasuraClients.map((c) => c.userPoolClientId),
             linkPreview,
           },
         }

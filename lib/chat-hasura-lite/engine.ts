@@ -58,7 +58,8 @@ export interface HasuraEngineProps extends ChatServiceCommonProps {
   /** The link-preview webhook that the chat_messages event trigger calls. */
   readonly linkPreview: LinkPreviewWebhook;
   /**
-   * App client ids the ID token's `aud` must name.
+   * App client ids the ID token's `aud` must name (a token of another client of the pool gets
+   * `invalid-jwt` "Could not verify JWT: JWTNotInAudience").
    * @default - the audience is not checked; issuer, signature and expiry still are
    */
   readonly jwtAudience?: readonly string[];

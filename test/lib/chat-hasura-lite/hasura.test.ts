@@ -1,5 +1,6 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChatHasuraLite, HASURA_RULE_PRIORITY } from '../../../lib/chat-hasura-lite';
@@ -26,7 +27,8 @@ function synth(envName: 'development' | 'production', edit?: (env: Record<string
   const platform = new Platform(stack, 'Platform', platformProps(config));
   const webhookSecret = new secretsmanager.Secret(stack, 'WebhookSecret', { generateSecretString: { passwordLength: 48, excludePunctuation: true } });
   Validations.of(webhookSecret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'test double of the link-preview webhook secret' });
-  new ChatHasuraLite(stack, 'ChatHasuraLite', chatHasuraLiteProps(stack, config, platform, { webhookUrl: 'https://abc.lambda-url.us-east-1.on.aws/', webhookSecret }));
+  const hasuraClient = new cognito.UserPoolClient(stack, 'HasuraClient', { userPool: platform.userPool.userPool });
+  new ChatHasuraLite(stack, 'ChatHasuraLite', chatHasuraLiteProps(stack, config, platform, { webhookUrl: 'https://abc.lambda-url.us-east-1.on.aws/', webhookSecret }, [hasuraClient]));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   app.synth();
   return { template: Template.fromStack(stack), config };
@@ -120,6 +122,8 @@ describe('ChatHasuraLite: created Hasura engine', () => {
     expect(jwt).toMatch(/\\"jwk_url\\":\\"https:\/\/cognito-idp\.us-east-1\..*\/\.well-known\/jwks\.json\\"/);
     expect(jwt).toMatch(/\\"issuer\\":\\"https:\/\/cognito-idp\.us-east-1\./);
     expect(jwt).toContain('UserPool');
+    // The clients given to chatHasuraLiteProps, and only they, are the audience (jwt-audience.test.ts runs it).
+    expect(jwt).toMatch(/\\"audience\\":\\"",\{"Ref":"HasuraClient[0-9A-F]+"\},"\\"\}"\]/);
   });
 
   it('checks health on /healthz in the container and on the target group', () => {
@@ -262,7 +266,7 @@ describe('ChatHasuraLite refuses an engine choice that is not exactly one, build
   const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'HasuraRefusals', { env: { region: config.region } });
   const platform = new Platform(stack, 'Platform', platformProps(config));
   const webhookSecret = new secretsmanager.Secret(stack, 'WebhookSecret');
-  const created = chatHasuraLiteProps(stack, config, platform, { webhookUrl: 'https://abc.lambda-url.us-east-1.on.aws/', webhookSecret });
+  const created = chatHasuraLiteProps(stack, config, platform, { webhookUrl: 'https://abc.lambda-url.us-east-1.on.aws/', webhookSecret }, []);
   const adminSecret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Admin', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hasura-admin-AbCdEf');
 
   it.each([
