@@ -47,6 +47,7 @@ export function chatMcpServerPlatformProps(
     maxCount: config.mcp.maxCount,
     securityGroup: platform.securityGroups.mcpServer,
     backendType: config.mcp.backendType,
+    edgeProvider: config.edge.provider,
     domainName: config.domainName,
     listener: platform.listener,
     userPool: platform.userPool.userPool,

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
+import type { EdgeProvider } from '../../chat-domain/client-ip';
 import { CHAT_CLIENT_SECRET_KEYS } from '../chat-shared/secret-keys';
 import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
 import { MCP_SERVER_PORT, POSTGRES_PORT } from '../platform';
@@ -82,6 +83,8 @@ export interface ChatMcpServerProps extends ChatServiceCommonProps {
   readonly securityGroup: ec2.ISecurityGroup;
   /** The backend the tools use; only its settings and secrets reach the task. */
   readonly backendType: McpBackendType;
+  /** What is in front of the ALB (`edge.provider`): whose address the access log records, as Synapse's edge proxy chooses it. */
+  readonly edgeProvider: EdgeProvider;
   /** The public domain: the rules match its host header and the endpoint is https://<domainName>/mcp. */
   readonly domainName: string;
   /** The shared ALB's HTTPS listener. */
@@ -196,6 +199,7 @@ export class ChatMcpServer extends Construct {
               PORT: String(MCP_SERVER_PORT),
               HOST: '0.0.0.0',
               BACKEND_TYPE: backendType,
+              EDGE_PROVIDER: props.edgeProvider,
               LOG_LEVEL: 'info',
               COGNITO_USER_POOL_ID: props.userPool.userPoolId,
               MCP_RESOURCE_URL: this.url,
