@@ -1,3 +1,4 @@
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -19,6 +20,7 @@ import type { Platform, PlatformProps } from './platform';
 import type { DeletionProtectionProps } from './platform/deletion-protection';
 import { protectionPlan } from './platform/protection-plan';
 import type { ClientRoleName } from '../chat-domain/client-roles';
+import { CF_CONNECTING_IP_HEADER } from '../chat-domain/client-ip';
 
 /**
  * The one mapping from the config (and the platform built from it) to the props the chat
@@ -44,8 +46,9 @@ export function chatMcpServerPlatformProps(
     ...chatServiceCommonProps(config, platform),
     taskSize: config.services.mcpServer,
     maxCount: config.mcp.maxCount,
-    securityGroup: platform.securityGroups.ecsTasks,
+    securityGroup: platform.securityGroups.mcpServer,
     backendType: config.mcp.backendType,
+    edgeProvider: config.edge.provider,
     domainName: config.domainName,
     listener: platform.listener,
     userPool: platform.userPool.userPool,
@@ -110,6 +113,7 @@ export function platformProps(config: ChatConfig): PlatformProps {
             domainName: config.domainName,
             certificate:
               cert.mode === 'import' ? { certificateArn: cert.arn } : { hostedZone: cert.validation === 'route53' ? { hostedZoneId: cert.hostedZoneId!, zoneName: cert.hostedZoneName! } : undefined },
+            allowedCidrs: config.edge.allowedCidrs,
             accessLogsExpiration: Duration.days(config.production ? 365 : 30),
             retainAccessLogs: config.production,
             deletionProtection: protectionPlan(config).loadBalancer,
@@ -178,7 +182,7 @@ export function chatOperationsPlatformProps(
     // The platform's ALB, or the imported one.
     loadBalancer: platform.loadBalancer.loadBalancer,
     cluster: platform.cluster,
-    waf: config.waf.enabled ? { ratePerIpPer5Min: config.waf.ratePerIpPer5Min } : undefined,
+    waf: config.waf.enabled ? { ratePerIpPer5Min: config.waf.ratePerIpPer5Min, clientIpHeader: config.edge.provider === 'cloudflare' ? CF_CONNECTING_IP_HEADER : undefined } : undefined,
     database: platform.database.instance,
     databaseInstanceClass: db.mode === 'create' ? db.instanceClass : undefined,
     databaseAllocatedStorageGiB: db.mode === 'create' ? db.allocatedStorageGiB : undefined,
@@ -203,7 +207,7 @@ export function chatLinkPreviewProps(scope: Construct, config: ChatConfig, platf
  * Hasura Lite's props: the engine created on Fargate (hasura.mode "create") or the configured one,
  * whose admin secret is imported into `scope`.
  */
-export function chatHasuraLiteProps(scope: Construct, config: ChatConfig, platform: Platform, linkPreview: LinkPreviewWebhook): ChatHasuraLiteProps {
+export function chatHasuraLiteProps(scope: Construct, config: ChatConfig, platform: Platform, linkPreview: LinkPreviewWebhook, hasuraClients: readonly cognito.IUserPoolClient[]): ChatHasuraLiteProps {
   const hasura = config.hasura;
   const database = chatDatabase(platform);
   return {
@@ -222,11 +226,12 @@ export function chatHasuraLiteProps(scope: Construct, config: ChatConfig, platfo
             image: hasura.image,
             domainName: config.domainName,
             listener: platform.listener,
-            ecsTasksSecurityGroup: platform.securityGroups.ecsTasks,
             database: database.instance,
             databaseSecret: platform.clientRoles.secrets.hasura,
             databaseName: database.databaseName,
             userPool: platform.userPool.userPool,
+            // An ID token's `aud` is its app client: only these clients' tokens open a Hasura session.
+            jwtAudience: hasuraClients.map((c) => c.userPoolClientId),
             linkPreview,
           },
         }
@@ -249,7 +254,7 @@ export function chatSynapseProps(scope: Construct, config: ChatConfig, platform:
     ...chatServiceCommonProps(config, platform),
     vpc: platform.vpc,
     synapseSecurityGroup: platform.securityGroups.synapse,
-    adminUiSecurityGroup: platform.securityGroups.ecsTasks,
+    adminUiSecurityGroup: platform.securityGroups.adminUi,
     synapseTaskSize: config.services.synapse,
     adminUiTaskSize: config.services.synapseAdmin,
     matrixServerName: config.matrixServerName,

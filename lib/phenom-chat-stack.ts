@@ -67,7 +67,7 @@ export class PhenomChatStack extends Stack {
 
     this.shared = new ChatShared(this, 'ChatShared', chatSharedProps(config, this.platform));
     this.linkPreview = new ChatLinkPreview(this, 'ChatLinkPreview', chatLinkPreviewProps(this, config, this.platform));
-    this.hasuraLite = new ChatHasuraLite(this, 'ChatHasuraLite', chatHasuraLiteProps(this, config, this.platform, this.linkPreview));
+    this.hasuraLite = new ChatHasuraLite(this, 'ChatHasuraLite', chatHasuraLiteProps(this, config, this.platform, this.linkPreview, this.shared.hasuraClients));
 
     this.synapse = new ChatSynapse(this, 'ChatSynapse', chatSynapseProps(this, config, this.platform, this.shared.clientsSecret));
 
@@ -121,7 +121,7 @@ export class PhenomChatStack extends Stack {
       ],
     });
 
-    // Only the selected backend lets the MCP tasks in (the postgres backend's RDS rule is the ECS tasks SG's).
+    // Only the selected backend lets the MCP tasks in (the postgres backend's RDS rule is ChatMcpServer's own).
     if (config.mcp.backendType === 'hasura') this.hasuraLite.hasura.engine?.allowFrom(this.mcpServer, 'MCP server (GraphQL as the agent)');
     if (config.mcp.backendType === 'synapse') this.synapse.allowFrom(this.mcpServer, 'MCP server (Matrix client API as the bot)');
 

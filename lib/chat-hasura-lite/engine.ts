@@ -48,8 +48,6 @@ export interface HasuraEngineProps extends ChatServiceCommonProps {
   readonly domainName: string;
   /** The shared ALB's HTTPS listener: /v1/graphql is forwarded from it, and its SG is let in on 8080. */
   readonly listener: elbv2.IApplicationListener;
-  /** The seed's ECS tasks SG (the MCP server's), let in on 8080. */
-  readonly ecsTasksSecurityGroup: ec2.ISecurityGroup;
   /** The chat database the engine serves; its SG lets the engine in on 5432. */
   readonly database: rds.IDatabaseInstance;
   /** The database credentials (JSON with username and password). */
@@ -61,7 +59,8 @@ export interface HasuraEngineProps extends ChatServiceCommonProps {
   /** The link-preview webhook that the chat_messages event trigger calls. */
   readonly linkPreview: LinkPreviewWebhook;
   /**
-   * App client ids the ID token's `aud` must name.
+   * App client ids the ID token's `aud` must name (a token of another client of the pool gets
+   * `invalid-jwt` "Could not verify JWT: JWTNotInAudience").
    * @default - the audience is not checked; issuer, signature and expiry still are
    */
   readonly jwtAudience?: readonly string[];
@@ -103,10 +102,7 @@ export class HasuraEngine extends Construct {
       securityGroup: {
         securityGroupName: `${prefix}-hasura`,
         description: 'Hasura GraphQL Engine tasks',
-        ingress: [
-          ...props.listener.connections.securityGroups.map((alb) => ({ peer: alb, port: ec2.Port.tcp(HASURA_PORT), description: 'GraphQL (/v1/graphql) from the ALB' })),
-          { peer: props.ecsTasksSecurityGroup, port: ec2.Port.tcp(HASURA_PORT), description: 'GraphQL from the MCP server (ECS tasks SG)' },
-        ],
+        ingress: [...props.listener.connections.securityGroups.map((alb) => ({ peer: alb, port: ec2.Port.tcp(HASURA_PORT), description: 'GraphQL (/v1/graphql) from the ALB' }))],
         egress: [
           ...props.database.connections.securityGroups.map((db) => ({ peer: db, port: ec2.Port.tcp(POSTGRES_PORT), description: 'Chat database on RDS' })),
           { peer: ec2.Peer.anyIpv4(), port: ec2.Port.tcp(443), description: 'Cognito JWKS, the link-preview function URL, image pull, Secrets Manager, CloudWatch Logs' },

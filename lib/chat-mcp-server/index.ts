@@ -7,9 +7,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
+import type { EdgeProvider } from '../../chat-domain/client-ip';
 import { CHAT_CLIENT_SECRET_KEYS } from '../chat-shared/secret-keys';
 import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
-import { MCP_SERVER_PORT } from '../platform';
+import { MCP_SERVER_PORT, POSTGRES_PORT } from '../platform';
 import { mcpServerNodeOptions } from './node-options';
 
 /** Listener rule priorities (contract C5: 3xx for the MCP server). */
@@ -78,10 +79,12 @@ export interface ChatMcpServerProps extends ChatServiceCommonProps {
   readonly taskSize: TaskSize;
   /** Tasks the service scales out to (from 1), on CPU and on requests per target. */
   readonly maxCount: number;
-  /** The seed's ECS tasks SG (3001 from the ALB); with the postgres backend, RDS lets this SG in. */
+  /** The MCP server's own SG (3001 from the ALB); with the postgres backend, RDS lets this SG in. */
   readonly securityGroup: ec2.ISecurityGroup;
   /** The backend the tools use; only its settings and secrets reach the task. */
   readonly backendType: McpBackendType;
+  /** What is in front of the ALB (`edge.provider`): whose address the access log records, as Synapse's edge proxy chooses it. */
+  readonly edgeProvider: EdgeProvider;
   /** The public domain: the rules match its host header and the endpoint is https://<domainName>/mcp. */
   readonly domainName: string;
   /** The shared ALB's HTTPS listener. */
@@ -179,7 +182,7 @@ export class ChatMcpServer extends Construct {
       // images.architecture: the image is built FROM a multi-arch node base; Graviton (the default) is cheaper for the same work.
       ...fargateCommonProps(props),
       serviceName: `${prefix}-chat-mcp`,
-      // Seed 000: the MCP server runs in the shared ECS tasks SG (3001 from the ALB, all outbound).
+      // Its own SG (3001 from the ALB, all outbound: seed 000's ECS tasks row), not shared with the Admin UI.
       securityGroup: props.securityGroup,
       taskSize: props.taskSize,
       containers: [
@@ -196,6 +199,7 @@ export class ChatMcpServer extends Construct {
               PORT: String(MCP_SERVER_PORT),
               HOST: '0.0.0.0',
               BACKEND_TYPE: backendType,
+              EDGE_PROVIDER: props.edgeProvider,
               LOG_LEVEL: 'info',
               COGNITO_USER_POOL_ID: props.userPool.userPoolId,
               MCP_RESOURCE_URL: this.url,
@@ -237,6 +241,8 @@ export class ChatMcpServer extends Construct {
     this.service = fargate.service;
     this.targetGroup = fargate.targetGroup;
     this.connections = this.service.connections;
+    // Only the postgres backend connects to RDS; with the others the MCP server has no path to it.
+    if (backendType === 'postgres') props.database!.instance.connections.allowFrom(props.securityGroup, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL from the MCP server (postgres backend)');
     for (const step of MCP_BACKEND_DEPLOY_STEPS[backendType]) {
       const dependable = props.deploySteps?.[step];
       if (dependable) this.service.node.addDependency(dependable);

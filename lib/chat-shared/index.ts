@@ -42,6 +42,8 @@ export class ChatShared extends Construct {
   public readonly mcpAgentClient: cognito.IUserPoolClient;
   /** Public authorization code + PKCE client for people signing in through MCP clients. */
   public readonly mcpInteractiveClient: cognito.IUserPoolClient;
+  /** The clients whose ID tokens may call Hasura (its JWT `audience`): the mobile app and the MCP server's machine account. */
+  public readonly hasuraClients: readonly cognito.IUserPoolClient[];
   /** `chat`: access tokens of mcpAgentClient carry `chat/read` and/or `chat/moderate`. */
   public readonly resourceServerIdentifier: string = CHAT_RESOURCE_SERVER_IDENTIFIER;
   /** The chat groups by key of CHAT_GROUPS. */
@@ -71,6 +73,10 @@ export class ChatShared extends Construct {
     this.mobileClient = clients.mobileClient;
     this.mcpAgentClient = clients.mcpAgentClient;
     this.mcpInteractiveClient = clients.mcpInteractiveClient;
+    // Seed 000's Hasura flow: the app's InitiateAuth ID token, and the agent's (USER_PASSWORD_AUTH, seed 002).
+    // Every client's ID token carries the Hasura claims (the pre-token trigger runs for all of them); the
+    // audience is what keeps the Synapse OIDC and MCP interactive clients' tokens off the GraphQL API.
+    this.hasuraClients = [clients.mobileClient, clients.agentClient];
 
     // chat-admin, not chat-support: the MCP moderation tools mute (UPDATE chat_members)
     // and unban (DELETE chat_bans), which only seed 000's admin row (Hasura role chat_admin) may do.

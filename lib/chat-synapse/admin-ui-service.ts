@@ -7,7 +7,7 @@ import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fa
 import { SYNAPSE_ADMIN_PORT } from '../platform';
 
 export interface SynapseAdminUiProps extends ChatServiceCommonProps {
-  /** The seed's ECS tasks security group (80 from the ALB). */
+  /** Its own security group (80 from the ALB), which RDS does not admit. */
   readonly securityGroup: ec2.ISecurityGroup;
   /** CPU and memory of the task (`services.synapseAdmin`). */
   readonly taskSize: TaskSize;
@@ -22,8 +22,8 @@ export const ADMIN_UI_HEALTH_CHECK = { path: '/', intervalSeconds: 30, timeoutSe
 export const ADMIN_UI_BASE_PATH = '/chat-admin';
 
 /**
- * Synapse Admin at https://<domain>/chat-admin/ on Fargate, in the seed's ECS
- * tasks SG. It is a static app: the browser talks to Synapse's admin API
+ * Synapse Admin at https://<domain>/chat-admin/ on Fargate, in its own SG
+ * (no path to RDS). It is a static app: the browser talks to Synapse's admin API
  * directly, so its reach is governed by the ALB's /_synapse/admin/* restriction.
  */
 export class SynapseAdminUi extends Construct {

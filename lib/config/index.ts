@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CLOUDFLARE_IPV4_RANGES } from '../../chat-domain/client-ip';
 import { engineVersionProblem } from './postgres-versions';
 import { DEFAULT_HASURA_IMAGE, DEFAULT_POSTGRES_ENGINE_VERSION, DEFAULT_TASK_SIZES, environmentConfigSchema, environmentsSchema, ParsedEnvironmentConfig } from './schema';
 
@@ -174,7 +175,18 @@ function resolve(envName: string, parsed: ParsedEnvironmentConfig, ctx: z.Refine
     });
   }
 
-  const edge = { provider: parsed.edge.provider ?? (production ? 'cloudflare' : 'none') } as const;
+  const edgeProvider = parsed.edge.provider ?? (production ? 'cloudflare' : 'none');
+  const edge = {
+    provider: edgeProvider,
+    allowedCidrs: parsed.edge.allowedCidrs ?? (edgeProvider === 'cloudflare' ? [...CLOUDFLARE_IPV4_RANGES] : ['0.0.0.0/0']),
+  } as const;
+  if (parsed.edge.allowedCidrs && parsed.loadBalancer.mode === 'import') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['edge', 'allowedCidrs'],
+      message: "an imported ALB keeps its own security group, whose rules this stack does not own: limit that SG to the edge's ranges where it is managed, and leave edge.allowedCidrs out",
+    });
+  }
   // Synapse's edge proxy believes X-Forwarded-For only from private (RFC 1918) peers, which is where the
   // ALB's nodes are in a VPC created here (docker/synapse-edge/nginx.conf).
   if (network.mode === 'create' && !isRfc1918(network.cidr)) {

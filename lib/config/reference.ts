@@ -116,6 +116,11 @@ export const CONFIG_KEY_DOCS: Record<string, KeyDoc> = {
       "What is in front of the ALB. `cloudflare` (seed 002's proxied record): Synapse takes the client address from `CF-Connecting-IP`, but only on requests the ALB received from Cloudflare's ranges. `none`: the address the ALB saw.",
     default: '`cloudflare` in production, `none` otherwise',
   },
+  'edge.allowedCidrs': {
+    meaning:
+      "The only sources the ALB's security group lets in (443, and 80 for the redirect). IPv4 only, as the ALB is; at most 30, since each opens two ports and an SG holds 60 inbound rules. Created ALB only (`loadBalancer.mode: create`). With `cloudflare` the WAF rate rule counts `CF-Connecting-IP`, which a client reaching the ALB directly could forge or omit: this list is what shuts that path.",
+    default: "Cloudflare's 15 published IPv4 ranges with `edge.provider: cloudflare`; `0.0.0.0/0` otherwise",
+  },
   'waf.enabled': { meaning: 'Attach AWS WAF (managed common + known-bad-inputs rules, a per-IP rate rule) to the ALB.', default: '`production`' },
   'waf.ratePerIpPer5Min': { meaning: 'Requests per IP per 5 minutes before the rate rule blocks.' },
 };

@@ -49,6 +49,12 @@ const securityGroupId = z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a secu
  */
 export const MAX_ADMIN_API_CIDRS = 24;
 
+/**
+ * At most this many edge CIDRs: each opens 443 and 80 on the ALB's SG, and an SG holds at most 60
+ * inbound rules per address family (the VPC quota "Inbound or outbound rules per security group").
+ */
+export const MAX_EDGE_CIDRS = 30;
+
 /** The retention periods CloudWatch Logs accepts. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 const logRetentionDays = z.number().refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
@@ -328,7 +334,19 @@ export const environmentConfigSchema = z
      * `cloudflare` in production and `none` otherwise (applied in index.ts).
      */
     edge: z
-      .object({ provider: z.enum(['cloudflare', 'none']).optional() })
+      .object({
+        provider: z.enum(['cloudflare', 'none']).optional(),
+        /**
+         * The only sources the ALB's SG lets in, on 443 and 80. IPv4 only: the ALB is IPv4-only, so
+         * Cloudflare reaches it over IPv4. Default (index.ts): Cloudflare's IPv4 ranges with `cloudflare`,
+         * 0.0.0.0/0 with `none`.
+         */
+        allowedCidrs: z
+          .array(cidr)
+          .min(1, 'expected at least one CIDR (leave the key out for the default)')
+          .max(MAX_EDGE_CIDRS, `expected at most ${MAX_EDGE_CIDRS} CIDRs (each opens two ports on the ALB's SG, which holds at most 60 inbound rules); use wider blocks`)
+          .optional(),
+      })
       .strict()
       .default({}),
     synapse: z

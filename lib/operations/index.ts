@@ -51,7 +51,7 @@ export interface ChatOperationsProps {
    * must not already have a web ACL: a resource can carry only one).
    * @default - no WAF
    */
-  readonly waf?: { readonly ratePerIpPer5Min: number };
+  readonly waf?: { readonly ratePerIpPer5Min: number; readonly clientIpHeader?: string };
   /**
    * The RDS instance to watch.
    * @default - no database section
@@ -119,7 +119,15 @@ export class ChatOperations extends Construct {
 
     this.alarmTopic = new ChatAlarmTopic(this, 'Alarms', { prefix, envName, alarmEmail: props.alarmEmail, retainKey: retainLogs });
     if (props.waf) {
-      this.waf = new ChatWaf(this, 'Waf', { prefix, envName, ratePerIpPer5Min: props.waf.ratePerIpPer5Min, logRetention, retainLogs, loadBalancerArn: props.loadBalancer.loadBalancerArn });
+      this.waf = new ChatWaf(this, 'Waf', {
+        prefix,
+        envName,
+        ratePerIpPer5Min: props.waf.ratePerIpPer5Min,
+        clientIpHeader: props.waf.clientIpHeader,
+        logRetention,
+        retainLogs,
+        loadBalancerArn: props.loadBalancer.loadBalancerArn,
+      });
     }
     this.historyPurge = props.historyPurge?.(this, 'SynapseHistoryPurge');
     this.queries = new ChatLogQueries(this, 'Queries', { prefix, mcpServerLogGroup: props.mcpServerLogGroup, linkPreviewLogGroup: props.linkPreview?.logGroup });

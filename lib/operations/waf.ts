@@ -11,6 +11,13 @@ export interface ChatWafProps {
   readonly envName: string;
   /** Requests one client IP may make in 5 minutes before the rate rule blocks it. */
   readonly ratePerIpPer5Min: number;
+  /**
+   * The header holding the client's address when an edge proxy sits in front of the ALB
+   * (`CF-Connecting-IP` behind Cloudflare): the rate rule counts it instead of the connecting address,
+   * which is then an edge node shared by many users.
+   * @default - the connecting address
+   */
+  readonly clientIpHeader?: string;
   /** How long the WAF log group keeps requests. */
   readonly logRetention: logs.RetentionDays;
   /**
@@ -31,6 +38,18 @@ export const WAF_RULE_NAMES = {
   common: 'AWSManagedRulesCommonRuleSet',
   knownBadInputs: 'AWSManagedRulesKnownBadInputsRuleSet',
 } as const;
+
+/**
+ * What the rate rule counts. With a header, FORWARDED_IP: WAF reads the header's first address, and
+ * fallback MATCH counts (so blocks) a request whose header holds no valid address rather than letting it
+ * past. WAF skips the rule for a request *without* the header (ForwardedIPConfiguration, CloudFormation
+ * reference), which only a client that bypasses the edge can send: the ALB's SG, limited to the edge's
+ * ranges (edge.allowedCidrs), is what closes that path. The rate rule is the only IP-keyed rule here: the
+ * two managed rule sets match request content, not addresses.
+ */
+function rateKey(header: string | undefined): Pick<wafv2.CfnWebACL.RateBasedStatementProperty, 'aggregateKeyType' | 'forwardedIpConfig'> {
+  return header ? { aggregateKeyType: 'FORWARDED_IP', forwardedIpConfig: { headerName: header, fallbackBehavior: 'MATCH' } } : { aggregateKeyType: 'IP' };
+}
 
 /**
  * AWS WAF in front of the ALB: a rate limit per client IP, then the AWS managed
@@ -72,9 +91,7 @@ export class ChatWaf extends Construct {
           name: WAF_RULE_NAMES.rateLimit,
           priority: 0,
           action: { block: {} },
-          statement: {
-            rateBasedStatement: { limit: props.ratePerIpPer5Min, aggregateKeyType: 'IP', evaluationWindowSec: 300 },
-          },
+          statement: { rateBasedStatement: { limit: props.ratePerIpPer5Min, evaluationWindowSec: 300, ...rateKey(props.clientIpHeader) } },
           visibilityConfig: visibility(WAF_RULE_NAMES.rateLimit),
         },
         managedRuleGroup(WAF_RULE_NAMES.common, 10, [

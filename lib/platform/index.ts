@@ -23,7 +23,7 @@ export type { CreatedUserPoolProps, ImportedUserPoolProps, UserPoolEmailProps, U
 export type WithoutVpc<T> = T extends unknown ? Omit<T, 'vpc'> : never;
 
 export interface PlatformProps {
-  /** Names of the task security groups start with it (`<prefix>-synapse`, `<prefix>-chat-ecs-tasks`). */
+  /** Names of the task security groups start with it (`<prefix>-synapse`, `<prefix>-chat-mcp`, `<prefix>-synapse-admin`). */
   readonly prefix: string;
   /** The VPC, created or existing. */
   readonly network: NetworkProps;

@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { MAX_EDGE_CIDRS } from '../config/schema';
 import { acknowledgeNag } from '../nag';
 import { Construct } from 'constructs';
 
@@ -36,6 +37,11 @@ export interface CreatedLoadBalancerProps {
   readonly domainName: string;
   /** The HTTPS listener's certificate. */
   readonly certificate: LoadBalancerCertificate;
+  /**
+   * The IPv4 sources let in on 443 and 80: the edge's ranges (Cloudflare's), or 0.0.0.0/0 when clients
+   * connect directly. At most 30: two rules each, and an SG holds 60 inbound rules.
+   */
+  readonly allowedCidrs: readonly string[];
   /** How long access logs stay in their bucket. */
   readonly accessLogsExpiration: Duration;
   /** Keep the access-log bucket when the stack is deleted (else it is emptied and deleted with it). */
@@ -106,14 +112,23 @@ export class LoadBalancer extends Construct {
       description: 'Chat ALB',
       allowAllOutbound: true,
     });
-    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from anywhere');
-    // Not in the seed's SG list, but the HTTP->HTTPS redirect listener cannot answer without it.
-    securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from anywhere, redirected to HTTPS');
+    if (props.allowedCidrs.length === 0 || props.allowedCidrs.length > MAX_EDGE_CIDRS) {
+      throw new Error(`LoadBalancer: allowedCidrs must list 1 to ${MAX_EDGE_CIDRS} CIDRs (two inbound rules each, 60 per SG), got ${props.allowedCidrs.length}`);
+    }
+    const anywhere = props.allowedCidrs.includes('0.0.0.0/0');
+    for (const cidr of props.allowedCidrs) {
+      const from = cidr === '0.0.0.0/0' ? 'anywhere' : cidr;
+      securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), `HTTPS from ${from}`);
+      // Not in the seed's SG list, but the HTTP->HTTPS redirect listener cannot answer without it.
+      securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(80), `HTTP from ${from}, redirected to HTTPS`);
+    }
     this.securityGroup = securityGroup;
-    acknowledgeNag(securityGroup, {
-      id: 'AwsSolutions-EC23',
-      reason: 'This is the public, internet-facing ALB: it must accept 443 (and 80, redirected) from anywhere. Only those two ports are open.',
-    });
+    if (anywhere) {
+      acknowledgeNag(securityGroup, {
+        id: 'AwsSolutions-EC23',
+        reason: 'This is the public, internet-facing ALB with no edge in front (edge.allowedCidrs 0.0.0.0/0): it must accept 443 (and 80, redirected) from anywhere. Only those two ports are open.',
+      });
+    }
 
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       // ALB access logs support SSE-S3 only, not SSE-KMS.

@@ -15,51 +15,40 @@ export interface ChatSecurityGroupsProps {
 }
 
 /**
- * The task security groups exactly as seed 000 "Security Groups" lists them:
+ * The task security groups, one per service, with seed 000's port table ("Security Groups"):
  *
  *   Synapse SG:   in 8008 from ALB SG; out 5432 to RDS SG, out 443 to 0.0.0.0/0
- *   ECS tasks SG: in 3001 and 80 from ALB SG; out all
- *   RDS SG:       in 5432 from Synapse SG and ECS tasks SG; no outbound
+ *   MCP SG:       in 3001 from ALB SG; out all
+ *   Admin UI SG:  in 80 from ALB SG; out all
+ *   RDS SG:       in 5432 from Synapse SG (and each other client that needs it); no outbound
  *
- * Lambdas that need the database get their own SG and are let in with
- * `allowDatabaseFrom`, so each path into RDS is visible as its own rule.
+ * The seed's shared "ECS tasks" SG (MCP + Admin UI) is split: RDS admitted it for the MCP server's
+ * postgres backend, which gave the Admin UI (a static app that never needs the database) a path to
+ * RDS too. Now no SG is admitted to RDS here but Synapse's; every other client admits its own SG
+ * (`database.connections.allowFrom` in its construct), and only when it
+ * connects: the MCP server with the postgres backend, Hasura, the Lambdas that run SQL.
  */
 export class ChatSecurityGroups extends Construct {
   public readonly synapse: ec2.SecurityGroup;
-  public readonly ecsTasks: ec2.SecurityGroup;
+  public readonly mcpServer: ec2.SecurityGroup;
+  public readonly adminUi: ec2.SecurityGroup;
   private readonly database: ec2.ISecurityGroup;
 
   constructor(scope: Construct, id: string, props: ChatSecurityGroupsProps) {
     super(scope, id);
     this.database = props.databaseSecurityGroup;
+    const fromAlb = (sgId: string, name: string, description: string, allowAllOutbound: boolean, port: number, why: string): ec2.SecurityGroup => {
+      const sg = new ec2.SecurityGroup(this, sgId, { vpc: props.vpc, securityGroupName: `${props.prefix}-${name}`, description, allowAllOutbound });
+      sg.addIngressRule(props.albSecurityGroup, ec2.Port.tcp(port), why);
+      return sg;
+    };
 
-    this.synapse = new ec2.SecurityGroup(this, 'Synapse', {
-      vpc: props.vpc,
-      securityGroupName: `${props.prefix}-synapse`,
-      description: 'Synapse homeserver tasks',
-      allowAllOutbound: false,
-    });
-    this.synapse.addIngressRule(props.albSecurityGroup, ec2.Port.tcp(SYNAPSE_PORT), 'Matrix client/federation traffic from the ALB');
+    this.synapse = fromAlb('Synapse', 'synapse', 'Synapse homeserver tasks', false, SYNAPSE_PORT, 'Matrix client/federation traffic from the ALB');
     this.synapse.addEgressRule(props.databaseSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), 'Synapse database on RDS');
     this.synapse.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Cognito OIDC, federation, S3, Secrets Manager, CloudWatch');
+    this.database.addIngressRule(this.synapse, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL from Synapse');
 
-    this.ecsTasks = new ec2.SecurityGroup(this, 'EcsTasks', {
-      vpc: props.vpc,
-      securityGroupName: `${props.prefix}-chat-ecs-tasks`,
-      description: 'Chat ECS tasks (MCP server, Synapse Admin UI)',
-      allowAllOutbound: true,
-    });
-    this.ecsTasks.addIngressRule(props.albSecurityGroup, ec2.Port.tcp(MCP_SERVER_PORT), 'MCP server from the ALB');
-    this.ecsTasks.addIngressRule(props.albSecurityGroup, ec2.Port.tcp(SYNAPSE_ADMIN_PORT), 'Synapse Admin UI from the ALB');
-
-    this.allowDatabaseFrom(this.synapse, 'Synapse');
-    this.allowDatabaseFrom(this.ecsTasks, 'ECS tasks');
-  }
-
-  /** Opens 5432 on the RDS SG to `peer`; `description` names who connects and why. */
-  public allowDatabaseFrom(peer: ec2.IConnectable & { readonly connections: ec2.Connections }, description: string): void {
-    const sg = peer.connections.securityGroups[0];
-    if (!sg) throw new Error(`allowDatabaseFrom(${description}): the peer has no security group`);
-    this.database.addIngressRule(sg, ec2.Port.tcp(POSTGRES_PORT), `PostgreSQL from ${description}`);
+    this.mcpServer = fromAlb('McpServer', 'chat-mcp', 'Chat MCP server tasks', true, MCP_SERVER_PORT, 'MCP server from the ALB');
+    this.adminUi = fromAlb('AdminUi', 'synapse-admin', 'Synapse Admin UI tasks (static app, no database)', true, SYNAPSE_ADMIN_PORT, 'Synapse Admin UI from the ALB');
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ALB_PEER_RANGES, createClientIpSource, type EdgeProvider } from '../../../chat-domain/client-ip';
 import { MODERATOR_GROUPS } from '../../../chat-domain/groups';
 import type { LogLevel } from './log';
 
@@ -76,6 +77,20 @@ const EnvSchema = z.object({
    * delay and the task's stopTimeout, so the ALB stops routing before the process goes.
    */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),
+  /**
+   * What is in front of the ALB (config edge.provider): which client address the access log records,
+   * chosen as Synapse's edge proxy chooses it (chat-domain/client-ip.ts).
+   */
+  EDGE_PROVIDER: z.enum(['cloudflare', 'none']).default('none'),
+  /** Peers believed to be the ALB (their last X-Forwarded-For entry is the address the ALB saw); tests use loopback. */
+  ALB_PEER_CIDRS: list.default([...ALB_PEER_RANGES]).refine((cidrs) => {
+    try {
+      createClientIpSource('none', cidrs);
+      return cidrs.length > 0;
+    } catch {
+      return false;
+    }
+  }, 'ALB_PEER_CIDRS must list CIDR blocks such as 10.0.0.0/8'),
 });
 
 export interface ServerConfig {
@@ -106,6 +121,8 @@ export interface ServerConfig {
   rateLimitPerMinute: number;
   rateLimitBurst: number;
   shutdownGraceMs: number;
+  edgeProvider: EdgeProvider;
+  albPeerCidrs: string[];
 }
 
 /** Loopback host names as URL.hostname spells them (IPv6 in brackets). */
@@ -155,5 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     rateLimitBurst: e.RATE_LIMIT_BURST,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    edgeProvider: e.EDGE_PROVIDER,
+    albPeerCidrs: e.ALB_PEER_CIDRS,
   };
 }

@@ -25,6 +25,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, COGNITO_USER_POOL_ID: 'not-a-pool' })).toThrow(/COGNITO_USER_POOL_ID: "not-a-pool" is not a user pool id/);
   });
 
+  it('takes the edge provider and the ALB peer ranges, refusing a provider or range it does not know', () => {
+    expect(loadConfig(base)).toMatchObject({ edgeProvider: 'none', albPeerCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] });
+    expect(loadConfig({ ...base, EDGE_PROVIDER: 'cloudflare', ALB_PEER_CIDRS: '127.0.0.1/32' })).toMatchObject({ edgeProvider: 'cloudflare', albPeerCidrs: ['127.0.0.1/32'] });
+    expect(() => loadConfig({ ...base, EDGE_PROVIDER: 'akamai' })).toThrow(/EDGE_PROVIDER/);
+    expect(() => loadConfig({ ...base, ALB_PEER_CIDRS: '10.0.0.0' })).toThrow(/ALB_PEER_CIDRS must list CIDR blocks such as 10.0.0.0\/8/);
+    expect(() => loadConfig({ ...base, ALB_PEER_CIDRS: ' , ' })).toThrow(/ALB_PEER_CIDRS must list CIDR blocks/);
+  });
+
   it('refuses a JWKS override that is not on loopback', () => {
     expect(() => loadConfig({ ...base, COGNITO_JWKS_URL: 'https://evil.example/jwks.json' })).toThrow(/COGNITO_JWKS_URL must be a loopback URL/);
     expect(loadConfig({ ...base, COGNITO_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json' }).jwksUrl).toBe('http://127.0.0.1:9/.well-known/jwks.json');

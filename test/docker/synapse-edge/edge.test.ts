@@ -4,10 +4,14 @@ import { createServer, IncomingHttpHeaders, request, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLOUDFLARE_IPV4_RANGES, CLOUDFLARE_IPV6_RANGES } from '../../../chat-domain/client-ip';
+import { CLOUDFLARE_CLIENT_IP_CONF_PATH, cloudflareClientIpConf } from '../../../lib/chat-synapse/edge-client-ip-conf';
+import { CLIENT_IP_CASES } from '../../support/client-ip-cases';
 import { findNginx, RunningNginx, startNginx } from '../../support/nginx';
 
 /** The edge proxy image's own files (docker/synapse-edge/Dockerfile COPYs them). */
-const DIR = join(__dirname, '../../../docker/synapse-edge');
+const REPO = join(__dirname, '../../..');
+const DIR = join(REPO, 'docker/synapse-edge');
 const SCRIPT = join(DIR, 'select-client-ip.sh');
 
 function selectClientIp(provider: string | undefined, target: string) {
@@ -37,12 +41,10 @@ describe('docker/synapse-edge select-client-ip.sh', () => {
 });
 
 describe('docker/synapse-edge client-ip.cloudflare.conf', () => {
-  it("lists Cloudflare's ranges as well-formed CIDRs, IPv4 and IPv6", () => {
-    const geo = /geo \$remote_addr \$synapse_edge_from_cloudflare \{([^}]*)\}/.exec(readFileSync(join(DIR, 'client-ip.cloudflare.conf'), 'utf8'))![1];
-    const ranges = [...geo.matchAll(/^\s*(\S+) 1;$/gm)].map((m) => m[1]);
-    expect(ranges.filter((r) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(r))).toHaveLength(15);
-    expect(ranges.filter((r) => /^[0-9a-f:]+\/\d+$/.test(r))).toHaveLength(7);
-    expect(ranges).toEqual(expect.arrayContaining(['173.245.48.0/20', '104.16.0.0/13', '2606:4700::/32']));
+  it("is generated from chat-domain's list of Cloudflare's ranges (npm run edge:conf)", () => {
+    expect(readFileSync(join(REPO, CLOUDFLARE_CLIENT_IP_CONF_PATH), 'utf8')).toBe(cloudflareClientIpConf());
+    const geo = /geo \$remote_addr \$synapse_edge_from_cloudflare \{([^}]*)\}/.exec(cloudflareClientIpConf())![1];
+    expect([...geo.matchAll(/^\s*(\S+) 1;$/gm)].map((m) => m[1])).toEqual([...CLOUDFLARE_IPV4_RANGES, ...CLOUDFLARE_IPV6_RANGES]);
     expect(geo).toMatch(/^\s*default 0;$/m);
   });
 });
@@ -112,39 +114,15 @@ suite.each(['none', 'cloudflare'])('docker/synapse-edge/nginx.conf served by ngi
     });
   const clientIp = async (headers: Record<string, string>, from?: string) => (await send(headers, { from })).upstream?.headers['x-forwarded-for'];
 
-  it('gives Synapse the address the ALB appended, never an entry the client wrote before it', async () => {
-    expect(await clientIp({ 'x-forwarded-for': '6.6.6.6, 203.0.113.7' })).toBe('203.0.113.7');
-    expect(await clientIp({ 'x-forwarded-for': '6.6.6.6,7.7.7.7, 203.0.113.8' })).toBe('203.0.113.8');
-    expect(await clientIp({ 'x-forwarded-for': '203.0.113.9' })).toBe('203.0.113.9');
+  // The same cases chat-domain/client-ip.ts answers for the MCP server (test/chat-domain/client-ip.test.ts).
+  it.each(CLIENT_IP_CASES)('gives Synapse $name', async (c) => {
+    const from = c.from === 'alb' ? '127.0.0.1' : '127.0.0.2';
+    const headers: Record<string, string> = {};
+    if (c.xForwardedFor !== undefined) headers['x-forwarded-for'] = c.xForwardedFor;
+    if (c.cfConnectingIp !== undefined) headers['cf-connecting-ip'] = c.cfConnectingIp;
+    const expected = c[provider as 'none' | 'cloudflare'];
+    expect(await clientIp(headers, from)).toBe(expected === 'alb' || expected === 'peer' ? from : expected);
   });
-
-  it('uses the peer when the request did not come through the ALB: an in-VPC caller without the header, or a stranger', async () => {
-    expect(await clientIp({})).toBe('127.0.0.1');
-    expect(await clientIp({ 'x-forwarded-for': '6.6.6.6' }, '127.0.0.2')).toBe('127.0.0.2');
-  });
-
-  if (provider === 'none') {
-    it('ignores CF-Connecting-IP, even when the ALB saw a Cloudflare address', async () => {
-      expect(await clientIp({ 'x-forwarded-for': '198.51.100.9, 173.245.48.5', 'cf-connecting-ip': '198.51.100.9' })).toBe('173.245.48.5');
-    });
-  } else {
-    it("takes CF-Connecting-IP when the ALB saw one of Cloudflare's addresses", async () => {
-      expect(await clientIp({ 'x-forwarded-for': '6.6.6.6, 198.51.100.9, 173.245.48.5', 'cf-connecting-ip': '198.51.100.9' })).toBe('198.51.100.9');
-      expect(await clientIp({ 'x-forwarded-for': '104.16.0.1', 'cf-connecting-ip': '2001:db8::1' })).toBe('2001:db8::1');
-    });
-
-    it('ignores CF-Connecting-IP from anyone else (a client calling the ALB directly picks it freely)', async () => {
-      expect(await clientIp({ 'x-forwarded-for': '173.245.48.5, 203.0.113.7', 'cf-connecting-ip': '198.51.100.9' })).toBe('203.0.113.7');
-      expect(await clientIp({ 'cf-connecting-ip': '198.51.100.9' }, '127.0.0.2')).toBe('127.0.0.2');
-    });
-
-    it('keeps the Cloudflare address when CF-Connecting-IP is missing or not one address', async () => {
-      expect(await clientIp({ 'x-forwarded-for': '173.245.48.5' })).toBe('173.245.48.5');
-      for (const bad of ['198.51.100.9, 6.6.6.6', 'unknown', '198.51.100.9:443', '198.51.100.9 6.6.6.6']) {
-        expect(`${bad} -> ${await clientIp({ 'x-forwarded-for': '173.245.48.5', 'cf-connecting-ip': bad })}`).toBe(`${bad} -> 173.245.48.5`);
-      }
-    });
-  }
 
   it('passes https from the ALB, calls it http otherwise, and keeps the Host with its port', async () => {
     expect((await send({ 'x-forwarded-proto': 'https', host: 'chat.example.com' })).upstream?.headers).toMatchObject({ 'x-forwarded-proto': 'https', host: 'chat.example.com' });

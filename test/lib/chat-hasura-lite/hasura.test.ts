@@ -1,5 +1,6 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChatHasuraLite, HASURA_RULE_PRIORITY } from '../../../lib/chat-hasura-lite';
@@ -29,7 +30,8 @@ function synth(envName: 'development' | 'production', edit?: (env: Record<string
   const platform = new Platform(stack, 'Platform', platformProps(config));
   const webhookSecret = new secretsmanager.Secret(stack, 'WebhookSecret', { generateSecretString: { passwordLength: 48, excludePunctuation: true } });
   Validations.of(webhookSecret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'test double of the link-preview webhook secret' });
-  new ChatHasuraLite(stack, 'ChatHasuraLite', chatHasuraLiteProps(stack, config, platform, { webhookUrl: 'https://abc.lambda-url.us-east-1.on.aws/', webhookSecret }));
+  const hasuraClient = new cognito.UserPoolClient(stack, 'HasuraClient', { userPool: platform.userPool.userPool });
+  new ChatHasuraLite(stack, 'ChatHasuraLite', chatHasuraLiteProps(stack, config, platform, { webhookUrl: 'https://abc.lambda-url.us-east-1.on.aws/', webhookSecret }, [hasuraClient]));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   app.synth();
   return { template: Template.fromStack(stack), config };
@@ -138,6 +140,8 @@ describe('ChatHasuraLite: created Hasura engine', () => {
     expect(jwt).toMatch(/\\"jwk_url\\":\\"https:\/\/cognito-idp\.us-east-1\..*\/\.well-known\/jwks\.json\\"/);
     expect(jwt).toMatch(/\\"issuer\\":\\"https:\/\/cognito-idp\.us-east-1\./);
     expect(jwt).toContain('UserPool');
+    // The clients given to chatHasuraLiteProps, and only they, are the audience (jwt-audience.test.ts runs it).
+    expect(jwt).toMatch(/\\"audience\\":\\"",\{"Ref":"HasuraClient[0-9A-F]+"\},"\\"\}"\]/);
   });
 
   it('checks health on /healthz in the container and on the target group', () => {
@@ -168,7 +172,7 @@ describe('ChatHasuraLite: created Hasura engine', () => {
     for (const path of allPaths) expect(path).not.toMatch(/metadata|console|v2\/query|v1\/query|\/v1\/\*|^\/\*$|pg_dump|v1alpha1/);
   });
 
-  it('opens 8080 only to the ALB, the ECS tasks (MCP server) and the metadata applier, and lets the engine into RDS', () => {
+  it('opens 8080 only to the ALB and the metadata applier (the stack adds the MCP server with the hasura backend), and lets the engine into RDS', () => {
     const sgs = template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupName: `${config.prefix}-hasura` } });
     const [sgId] = Object.keys(sgs);
     const ingress = [
@@ -177,14 +181,13 @@ describe('ChatHasuraLite: created Hasura engine', () => {
         .map((r) => r.Properties)
         .filter((p) => JSON.stringify(p.GroupId).includes(sgId)),
     ] as { FromPort: number; ToPort: number; CidrIp?: string; SourceSecurityGroupId?: unknown }[];
-    expect(ingress.length).toBe(3);
+    expect(ingress.length).toBe(2);
     for (const rule of ingress) {
       expect(rule).toMatchObject({ FromPort: 8080, ToPort: 8080 });
       expect(rule.CidrIp).toBeUndefined();
     }
     const sources = ingress.map((r) => JSON.stringify(r.SourceSecurityGroupId));
     expect(sources.some((s) => s.includes('LoadBalancerSecurityGroup'))).toBe(true);
-    expect(sources.some((s) => s.includes('SecurityGroupsEcsTasks'))).toBe(true);
     expect(sources.some((s) => s.includes('MetadataFunction'))).toBe(true);
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       FromPort: 5432,
@@ -281,7 +284,7 @@ describe('ChatHasuraLite refuses an engine choice that is not exactly one, build
   const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'HasuraRefusals', { env: { region: config.region } });
   const platform = new Platform(stack, 'Platform', platformProps(config));
   const webhookSecret = new secretsmanager.Secret(stack, 'WebhookSecret');
-  const created = chatHasuraLiteProps(stack, config, platform, { webhookUrl: 'https://abc.lambda-url.us-east-1.on.aws/', webhookSecret });
+  const created = chatHasuraLiteProps(stack, config, platform, { webhookUrl: 'https://abc.lambda-url.us-east-1.on.aws/', webhookSecret }, []);
   const adminSecret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Admin', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hasura-admin-AbCdEf');
 
   it.each([

@@ -82,16 +82,16 @@ describe.each([
     expect(envOf(container).SHUTDOWN_GRACE_MS).toBe('25000');
   });
 
-  it('deploys with a circuit breaker that rolls back, in the private subnets and the ECS tasks security group', () => {
+  it('deploys with a circuit breaker that rolls back, in the private subnets and its own security group', () => {
     expect(service.DeploymentConfiguration).toMatchObject({ DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100, MaximumPercent: 200 });
     const network = (service.NetworkConfiguration as { AwsvpcConfiguration: { AssignPublicIp: string; SecurityGroups: Array<{ 'Fn::GetAtt': [string, string] }>; Subnets: Array<{ Ref: string }> } })
       .AwsvpcConfiguration;
     expect(network.AssignPublicIp).toBe('DISABLED');
     expect(network.SecurityGroups).toHaveLength(1);
     const sgId = network.SecurityGroups[0]!['Fn::GetAtt'][0];
-    expect(resources[sgId]!.Properties.GroupName).toBe(`${prefix}-chat-ecs-tasks`);
+    expect(resources[sgId]!.Properties.GroupName).toBe(`${prefix}-chat-mcp`);
     for (const { Ref } of network.Subnets) expect(resources[Ref]!.Properties.Tags).toContainEqual({ Key: 'aws-cdk:subnet-type', Value: 'Private' });
-    // Seed 000: 3001 open to the ECS tasks SG from the ALB SG only.
+    // Seed 000: 3001 open to the MCP server's SG from the ALB SG only.
     const ingress = Object.values(resources).filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && r.Properties.FromPort === 3001);
     expect(ingress).toHaveLength(1);
     expect(ingress[0]!.Properties).toMatchObject({ GroupId: { 'Fn::GetAtt': [sgId, 'GroupId'] }, SourceSecurityGroupId: expect.anything() });
@@ -241,6 +241,18 @@ describe('ChatMcpServer with other backends', () => {
     expect(env).toMatchObject({ BACKEND_TYPE: 'postgres', AGENT_USER_ID: 'agent-sub', DB_NAME: 'phenom' });
     expect(env.DB_HOST).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/Database/), 'Endpoint.Address'] });
     expect(secretNames(container)).toEqual(['ALLOWED_CLIENT_IDS', 'DB_PASSWORD', 'DB_USERNAME']);
+  });
+
+  /** The sources RDS lets in on 5432 that are the MCP server's own SG. */
+  const rdsIngressFromMcp = (t: Template) => {
+    const sgs = t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupName: 'phenom-development-chat-mcp' } });
+    const [mcpSg] = Object.keys(sgs);
+    return Object.values(t.findResources('AWS::EC2::SecurityGroupIngress', { Properties: { FromPort: 5432 } })).filter((r) => JSON.stringify(r.Properties.SourceSecurityGroupId).includes(mcpSg!));
+  };
+
+  it('lets its own SG into RDS with the postgres backend, and not with the others', () => {
+    expect(rdsIngressFromMcp(synth('postgres', { agentUserId: 'agent-sub' }))).toHaveLength(1);
+    expect(rdsIngressFromMcp(synth('hasura', { hasuraEndpoint: 'http://h/v1/graphql' }))).toEqual([]);
   });
 
   it.each([

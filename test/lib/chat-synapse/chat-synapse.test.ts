@@ -25,7 +25,7 @@ describe('ChatSynapse (development template)', () => {
   const [synapseTgId] = only(t, 'AWS::ElasticLoadBalancingV2::TargetGroup', 'ChatSynapseTargetGroup');
   const [adminTgId] = only(t, 'AWS::ElasticLoadBalancingV2::TargetGroup', 'ChatSynapseAdminUiTargetGroup');
   const synapseSgId = Object.keys(t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupName: 'phenom-development-synapse' } }))[0];
-  const ecsTasksSgId = Object.keys(t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupName: 'phenom-development-chat-ecs-tasks' } }))[0];
+  const adminUiSgId = Object.keys(t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupName: 'phenom-development-synapse-admin' } }))[0];
   const albSgId = Object.keys(t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupName: 'phenom-development-alb' } }))[0];
   const rdsSgId = Object.keys(t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupName: 'phenom-development-rds' } }))[0];
   const container = synapseTask.Properties.ContainerDefinitions[0];
@@ -96,7 +96,7 @@ describe('ChatSynapse (development template)', () => {
     // one Synapse main process: stop the old task before the new one starts
     expect(synapseService.Properties).toMatchObject({ DesiredCount: 1, DeploymentConfiguration: { MinimumHealthyPercent: 0, MaximumPercent: 100 } });
     expect(synapseService.Properties.NetworkConfiguration.AwsvpcConfiguration.SecurityGroups).toEqual([arnOrGroupId(synapseSgId)]);
-    expect(adminService.Properties.NetworkConfiguration.AwsvpcConfiguration.SecurityGroups).toEqual([arnOrGroupId(ecsTasksSgId)]);
+    expect(adminService.Properties.NetworkConfiguration.AwsvpcConfiguration.SecurityGroups).toEqual([arnOrGroupId(adminUiSgId)]);
     t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/ecs/phenom-development-synapse', RetentionInDays: 30 });
     t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/ecs/phenom-development-synapse-admin', RetentionInDays: 30 });
     expect(container.LogConfiguration.LogDriver).toBe('awslogs');

@@ -1,5 +1,6 @@
 import { CDK_POSTGRES_17_VERSIONS, ConfigError, configFromContextValues, DEFAULT_POSTGRES_ENGINE_VERSION, loadAllConfigs, loadConfig, RDS_NO_LONGER_CREATES } from '../../../lib/config';
-import { MAX_ADMIN_API_CIDRS } from '../../../lib/config/schema';
+import { MAX_ADMIN_API_CIDRS, MAX_EDGE_CIDRS } from '../../../lib/config/schema';
+import { CLOUDFLARE_IPV4_RANGES } from '../../../chat-domain/client-ip';
 import { ALLOWED_CIDRS_PER_RULE, SYNAPSE_RULE_PRIORITIES } from '../../../lib/chat-synapse/alb-rules';
 import { cdkJsonEnvironments } from '../../support/synth';
 
@@ -472,7 +473,48 @@ describe('edge.provider defaults', () => {
       delete e.development.edge;
       delete e.production.edge;
     });
-    expect(loadConfig(bare, 'production').edge).toEqual({ provider: 'cloudflare' });
-    expect(loadConfig(bare, 'development').edge).toEqual({ provider: 'none' });
+    expect(loadConfig(bare, 'production').edge).toEqual({ provider: 'cloudflare', allowedCidrs: [...CLOUDFLARE_IPV4_RANGES] });
+    expect(loadConfig(bare, 'development').edge).toEqual({ provider: 'none', allowedCidrs: ['0.0.0.0/0'] });
+  });
+});
+
+describe('edge.allowedCidrs', () => {
+  const withCidrs = (allowedCidrs: unknown, patch: (e: Record<string, Record<string, unknown>>) => void = () => undefined) =>
+    envsWith((e) => {
+      e.development.edge = { provider: 'cloudflare', allowedCidrs };
+      patch(e);
+    });
+  const cidrs = (n: number) => Array.from({ length: n }, (_, i) => `198.51.${i}.0/24`);
+
+  it('takes a configured list as given', () => {
+    expect(loadConfig(withCidrs(['198.51.100.0/24']), 'development').edge.allowedCidrs).toEqual(['198.51.100.0/24']);
+  });
+
+  it('holds at most 30, the ALB SG rule quota (60) over its two ports', () => {
+    expect(MAX_EDGE_CIDRS).toBe(30);
+    expect(loadConfig(withCidrs(cidrs(30)), 'development').edge.allowedCidrs).toHaveLength(30);
+    expect(configErrorOf(() => loadConfig(withCidrs(cidrs(31)), 'development'))).toContain('development.edge.allowedCidrs: expected at most 30 CIDRs');
+  });
+
+  it.each([
+    [[], 'expected at least one CIDR'],
+    [['2606:4700::/32'], 'expected an IPv4 CIDR block'],
+    [['198.51.100.0'], 'expected an IPv4 CIDR block'],
+  ])('refuses %p', (list, message) => {
+    expect(configErrorOf(() => loadConfig(withCidrs(list), 'development'))).toContain(message);
+  });
+
+  it('is refused for an imported ALB, whose SG this stack does not own', () => {
+    const imported = withCidrs(['198.51.100.0/24'], (e) => {
+      e.development.loadBalancer = {
+        mode: 'import',
+        loadBalancerArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/existing/0123456789abcdef',
+        listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/existing/0123456789abcdef/0123456789abcdef',
+        securityGroupId: 'sg-0123456789abcdef0',
+        dnsName: 'existing-123.us-east-1.elb.amazonaws.com',
+        canonicalHostedZoneId: 'Z35SXDOTRQ7X7K',
+      };
+    });
+    expect(configErrorOf(() => loadConfig(imported, 'development'))).toMatch(/development\.edge\.allowedCidrs: an imported ALB keeps its own security group/);
   });
 });

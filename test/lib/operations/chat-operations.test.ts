@@ -75,7 +75,14 @@ describe('ChatOperations', () => {
       Scope: 'REGIONAL',
       DefaultAction: { Allow: {} },
       Rules: [
-        Match.objectLike({ Name: 'RateLimitPerIp', Action: { Block: {} }, Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } } }),
+        // Production is behind Cloudflare (edge.provider defaults to cloudflare there): count the visitor, not the edge node.
+        Match.objectLike({
+          Name: 'RateLimitPerIp',
+          Action: { Block: {} },
+          Statement: {
+            RateBasedStatement: { Limit: 2000, AggregateKeyType: 'FORWARDED_IP', ForwardedIPConfig: { HeaderName: 'CF-Connecting-IP', FallbackBehavior: 'MATCH' }, EvaluationWindowSec: 300 },
+          },
+        }),
         Match.objectLike({ Name: 'AWSManagedRulesCommonRuleSet', Statement: { ManagedRuleGroupStatement: Match.objectLike({ VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' }) } }),
         Match.objectLike({
           Name: 'AWSManagedRulesKnownBadInputsRuleSet',
@@ -89,6 +96,14 @@ describe('ChatOperations', () => {
     t.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
       RedactedFields: [{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'cookie' } }],
     });
+  });
+
+  test('counts the connecting address with edge.provider none (no proxy in front of the ALB)', () => {
+    const { template } = operationsStack('production', (env) => (env.edge = { provider: 'none' }));
+    const rules = template.findResources('AWS::WAFv2::WebACL');
+    const [acl] = Object.values(rules);
+    const rate = (acl!.Properties.Rules as { Name: string; Statement: Record<string, unknown> }[]).find((r) => r.Name === 'RateLimitPerIp')!;
+    expect(rate.Statement).toEqual({ RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } });
   });
 
   test('associates WAF with an imported ALB by the ARN from config, with the configured rate', () => {

@@ -1,8 +1,11 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { CLOUDFLARE_IPV4_RANGES } from '../../../chat-domain/client-ip';
 import { loadConfig } from '../../../lib/config';
 import { platformProps } from '../../../lib/construct-props';
+import { Platform } from '../../../lib/platform';
+import type { CreatedLoadBalancerProps } from '../../../lib/platform/load-balancer';
 import { Database } from '../../../lib/platform/database';
 import { ChatUserPool } from '../../../lib/platform/user-pool';
 import { cdkJsonEnvironments, stackTemplate, validationReport } from '../../support/synth';
@@ -56,18 +59,55 @@ describe('VPC', () => {
   });
 });
 
-describe('security groups, exactly as seed 000 lists them', () => {
-  it('ALB SG: 443 from anywhere (and 80 for the redirect), nothing else', () => {
-    const t = dev();
-    const alb = sgId(t, /^Chat ALB$/);
-    const rules = ingressOf(t, alb).map((r) => [r.CidrIp, r.FromPort, r.ToPort, r.IpProtocol]);
+/** A stack of just the platform, for a development config edited by `edit`. */
+function platformTemplate(edit: (env: Record<string, unknown>) => void): Template {
+  const envs = cdkJsonEnvironments();
+  edit(envs.development);
+  const stack = new Stack(new App(), 'Platform', { env: { region: 'us-east-1' } });
+  new Platform(stack, 'Platform', platformProps(loadConfig(envs, 'development')));
+  return Template.fromStack(stack);
+}
+
+const albRules = (t: Template) => ingressOf(t, sgId(t, /^Chat ALB$/)).map((r) => [r.CidrIp, r.FromPort, r.ToPort, r.IpProtocol]);
+
+describe('security groups: one per service, with seed 000 port table', () => {
+  it.each(['development', 'production'] as const)("ALB SG (%s, edge.provider cloudflare): 443 and 80 from Cloudflare's IPv4 ranges only", (env) => {
+    const t = stackTemplate(env);
+    const rules = albRules(t);
     expect(rules).toEqual(
-      expect.arrayContaining([
-        ['0.0.0.0/0', 443, 443, 'tcp'],
-        ['0.0.0.0/0', 80, 80, 'tcp'],
+      CLOUDFLARE_IPV4_RANGES.flatMap((cidr) => [
+        [cidr, 443, 443, 'tcp'],
+        [cidr, 80, 80, 'tcp'],
       ]),
     );
-    expect(rules).toHaveLength(2);
+    expect(rules).toHaveLength(30);
+    expect(rules.some(([cidr]) => cidr === '0.0.0.0/0')).toBe(false);
+  });
+
+  it('ALB SG (edge.provider none): 443 from anywhere (and 80 for the redirect), nothing else', () => {
+    expect(albRules(platformTemplate((e) => (e.edge = { provider: 'none' })))).toEqual([
+      ['0.0.0.0/0', 443, 443, 'tcp'],
+      ['0.0.0.0/0', 80, 80, 'tcp'],
+    ]);
+  });
+
+  it('ALB SG: exactly the configured edge.allowedCidrs, in either mode', () => {
+    for (const provider of ['cloudflare', 'none']) {
+      expect(albRules(platformTemplate((e) => (e.edge = { provider, allowedCidrs: ['198.51.100.0/24'] })))).toEqual([
+        ['198.51.100.0/24', 443, 443, 'tcp'],
+        ['198.51.100.0/24', 80, 80, 'tcp'],
+      ]);
+    }
+  });
+
+  it('refuses an ALB SG with no CIDR, or more than its 60 rules hold', () => {
+    const props = platformProps(loadConfig(cdkJsonEnvironments(), 'development'));
+    for (const allowedCidrs of [[], Array.from({ length: 31 }, (_, i) => `198.51.${i}.0/24`)]) {
+      const stack = new Stack(new App(), 'Platform', { env: { region: 'us-east-1' } });
+      expect(() => new Platform(stack, 'Platform', { ...props, loadBalancer: { ...(props.loadBalancer as CreatedLoadBalancerProps), allowedCidrs } })).toThrow(
+        `LoadBalancer: allowedCidrs must list 1 to 30 CIDRs (two inbound rules each, 60 per SG), got ${allowedCidrs.length}`,
+      );
+    }
   });
 
   it('Synapse SG: in 8008 from the ALB SG; out 5432 to the RDS SG and 443 to anywhere', () => {
@@ -92,29 +132,44 @@ describe('security groups, exactly as seed 000 lists them', () => {
     );
   });
 
-  it('ECS tasks SG: in 3001 and 80 from the ALB SG; out all', () => {
+  it.each([
+    ['MCP server', 3001, /^Chat MCP server tasks$/],
+    ['Admin UI', 80, /^Synapse Admin UI tasks/],
+  ] as const)('%s SG: in only %d from the ALB SG; out all (the seed ECS tasks row)', (_name, port, description) => {
     const t = dev();
-    const [alb, tasks] = [sgId(t, /^Chat ALB$/), sgId(t, /^Chat ECS tasks/)];
-    const rules = ingressOf(t, tasks).map((r) => [r.SourceSecurityGroupId, r.FromPort, r.ToPort]);
-    expect(rules).toEqual(
-      expect.arrayContaining([
-        [fromSg(alb), 3001, 3001],
-        [fromSg(alb), 80, 80],
-      ]),
-    );
-    expect(egressOf(t, tasks)).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', IpProtocol: '-1' })]);
+    const [alb, sg] = [sgId(t, /^Chat ALB$/), sgId(t, description)];
+    expect(ingressOf(t, sg).map((r) => [r.SourceSecurityGroupId, r.FromPort, r.ToPort, r.IpProtocol])).toEqual([[fromSg(alb), port, port, 'tcp']]);
+    expect(egressOf(t, sg)).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', IpProtocol: '-1' })]);
   });
 
-  it('RDS SG: 5432 only from the Synapse SG, the ECS tasks SG and per-Lambda SGs; no outbound', () => {
+  it("lets the ALB into each service only on that service's port", () => {
     const t = dev();
-    const [synapse, tasks, rds] = [sgId(t, /^Synapse homeserver tasks$/), sgId(t, /^Chat ECS tasks/), sgId(t, /^Chat RDS/)];
+    const alb = JSON.stringify(fromSg(sgId(t, /^Chat ALB$/)));
+    const ports = (description: RegExp) =>
+      ingressOf(t, sgId(t, description))
+        .filter((r) => JSON.stringify(r.SourceSecurityGroupId) === alb)
+        .map((r) => [r.FromPort, r.ToPort]);
+    expect(ports(/^Synapse homeserver tasks$/)).toEqual([[8008, 8008]]);
+    expect(ports(/^Hasura GraphQL Engine tasks$/)).toEqual([[8080, 8080]]);
+    expect(ports(/^Chat MCP server tasks$/)).toEqual([[3001, 3001]]);
+    expect(ports(/^Synapse Admin UI tasks/)).toEqual([[80, 80]]);
+  });
+
+  it.each(['development', 'production'] as const)('RDS SG (%s): 5432 only from Synapse, Hasura and the Lambdas that run SQL, each its own SG; never the Admin UI; no outbound', (env) => {
+    const t = stackTemplate(env);
+    const sgs = t.findResources('AWS::EC2::SecurityGroup');
+    const rds = sgId(t, /^Chat RDS/);
     const ingress = ingressOf(t, rds);
     for (const rule of ingress) {
       expect(rule).toMatchObject({ FromPort: 5432, ToPort: 5432, IpProtocol: 'tcp' });
       expect(rule.CidrIp).toBeUndefined();
     }
-    const sources = ingress.map((r) => JSON.stringify(r.SourceSecurityGroupId));
-    expect(sources).toEqual(expect.arrayContaining([JSON.stringify(fromSg(synapse)), JSON.stringify(fromSg(tasks))]));
+    const sources = ingress.map((r) => sgs[(r.SourceSecurityGroupId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]]!.Properties.GroupDescription as string);
+    const tasks = sources.filter((d) => !d.endsWith('(Lambda)'));
+    expect(tasks.sort()).toEqual(['Hasura GraphQL Engine tasks', 'Synapse homeserver tasks']);
+    // The MCP server's hasura backend (both environments) never connects to RDS; the Admin UI never does.
+    expect(sources.filter((d) => /MCP|Admin UI/.test(d))).toEqual([]);
+    expect(sources.filter((d) => d.endsWith('(Lambda)')).length).toBeGreaterThanOrEqual(5);
     // allowAllOutbound: false renders CDK's deny-all placeholder (255.255.255.255/32, ICMP 252-86).
     expect(egressOf(t, rds)).toEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32', FromPort: 252, ToPort: 86 })]);
   });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { CF_CONNECTING_IP_HEADER, createClientIpSource } from '../../../../chat-domain/client-ip';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { buildOAuthProtectedResourceMetadata, createMcpHandler, getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/server';
@@ -78,6 +79,8 @@ function describeRpc(body: unknown): { method?: string; tool?: string; args?: un
 
 export function createApp({ config, backend, verifier, log }: AppDependencies): App {
   const limiter = new RateLimiter(config.rateLimitPerMinute, config.rateLimitBurst);
+  // The address logged for each request: the one Synapse's edge proxy would choose, never one the caller wrote.
+  const clientIpOf = createClientIpSource(config.edgeProvider, config.albPeerCidrs);
   const metadataUrl = getOAuthProtectedResourceMetadataUrl(new URL(config.resourceUrl));
   const metadataPath = new URL(metadataUrl).pathname;
   // RFC 9728 document, built (and its issuer URL checked) once at startup; bearer_methods_supported
@@ -223,7 +226,8 @@ export function createApp({ config, backend, verifier, log }: AppDependencies): 
     res.setHeader('x-request-id', requestId);
     const reqLog = log.child({ requestId });
     const path = (req.url ?? '/').split('?')[0];
-    const access: Record<string, unknown> = { requestId, method: req.method, path };
+    const { clientIp } = clientIpOf({ peer: req.socket.remoteAddress, xForwardedFor: req.headers['x-forwarded-for'], cfConnectingIp: req.headers[CF_CONNECTING_IP_HEADER.toLowerCase()] });
+    const access: Record<string, unknown> = { requestId, method: req.method, path, clientIp };
     active++;
     res.on('close', () => {
       active--;

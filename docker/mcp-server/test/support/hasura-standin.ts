@@ -16,8 +16,8 @@ import { CognitoStandIn, HASURA_CLAIMS } from './cognito-standin';
  * answer for real), and shapes answers and errors as Hasura's API reference documents them:
  *   - 200 `{data}`, or 200 `{errors: [{message, extensions: {path: "$...", code, internal?}}]}`;
  *   - JWT mode as Hasura.Server.Auth.JWT runs it: no Authorization header → invalid-headers; the
- *     token's iss and aud matched exactly against the JWT secret's issuer and audience
- *     (invalid-jwt); the Cognito ID token's stringified-JSON claims under https://hasura.io/jwt/claims
+ *     token's iss and aud matched exactly against the issuer and audience of the JWT secret JSON
+ *     the engine is given (invalid-jwt JWTNotInIssuer / JWTNotInAudience); the Cognito ID token's stringified-JSON claims under https://hasura.io/jwt/claims
  *     (missing or malformed → jwt-invalid-claims); `x-hasura-role` checked against
  *     x-hasura-allowed-roles (access-denied). The body is parsed first: invalid JSON → invalid-json;
  *   - Postgres errors mapped as graphql-engine does: 23514 → permission-error "Check constraint
@@ -202,6 +202,31 @@ interface Context {
   session: Record<string, string>;
 }
 
+/** What Hasura.Server.Auth.JWT takes from the JWT secret for the claims checks the stand-in makes. */
+interface JwtChecks {
+  readonly issuer?: string;
+  readonly audiences?: readonly string[];
+}
+
+/**
+ * The JWT secret read as graphql-engine's `FromJSON JWTConfig` reads it: `audience` a string or an array
+ * (jose's Audience), `issuer` a string, both optional. The stand-in models only Cognito ID tokens with
+ * stringified-JSON claims under https://hasura.io/jwt/claims, so any other claims setting is refused
+ * here rather than silently read another way.
+ */
+function parseJwtSecret(text: string): JwtChecks {
+  const secret = JSON.parse(text) as { issuer?: unknown; audience?: unknown; claims_namespace?: unknown; claims_format?: unknown; claims_map?: unknown };
+  if (secret.claims_namespace !== HASURA_CLAIMS || secret.claims_format !== 'stringified_json' || secret.claims_map !== undefined) {
+    throw new Error(`the Hasura stand-in models claims_namespace ${HASURA_CLAIMS} with claims_format stringified_json only, got ${text}`);
+  }
+  const audience = secret.audience;
+  if (audience !== undefined && typeof audience !== 'string' && !(Array.isArray(audience) && audience.every((a) => typeof a === 'string'))) {
+    throw new Error(`JWT secret: audience must be a string or a list of strings, got ${JSON.stringify(audience)}`);
+  }
+  if (secret.issuer !== undefined && typeof secret.issuer !== 'string') throw new Error(`JWT secret: issuer must be a string, got ${JSON.stringify(secret.issuer)}`);
+  return { issuer: secret.issuer, audiences: audience === undefined ? undefined : [audience].flat() };
+}
+
 export interface HasuraStandInOptions {
   readonly pool: Pool;
   readonly cognito: CognitoStandIn;
@@ -211,8 +236,12 @@ export interface HasuraStandInOptions {
    * (classes 22 and 23) never carry it.
    */
   readonly internalErrors?: boolean;
-  /** The issuer and audience of HASURA_GRAPHQL_JWT_SECRET (default: the Cognito stand-in's, as hasuraJwtSecret sets them). */
-  readonly jwt?: { readonly issuer: string; readonly audience?: string | readonly string[] };
+  /**
+   * HASURA_GRAPHQL_JWT_SECRET as the engine is given it (lib/chat-hasura-lite/jwt.ts renders it): its
+   * `issuer` and `audience` are checked as Hasura checks them (default: the Cognito stand-in's issuer and
+   * client id). Tokens are the Cognito stand-in's HS256 ones whatever `type`/`jwk_url` say.
+   */
+  readonly jwtSecret?: string;
   /** A Hasura metadata directory (default: the repo's hasura-metadata/). */
   readonly metadataDir?: string;
   /**
@@ -230,7 +259,7 @@ export class HasuraStandIn {
   /** The role each operation ran as, in the same order. */
   readonly roles: string[] = [];
   internalErrors: boolean;
-  private readonly jwt: { readonly issuer: string; readonly audience?: string | readonly string[] };
+  private readonly jwt: JwtChecks;
   private readonly permissions: Permissions;
   /** The http-log lines written so far, with `engineEnv`. */
   readonly httpLog: string[] = [];
@@ -243,7 +272,17 @@ export class HasuraStandIn {
   constructor(private readonly options: HasuraStandInOptions) {
     this.internalErrors = options.internalErrors ?? false;
     this.permissions = loadPermissions(options.metadataDir ?? METADATA_DIR);
-    this.jwt = options.jwt ?? { issuer: options.cognito.issuer, audience: options.cognito.options.clientId };
+    this.jwt = parseJwtSecret(
+      options.jwtSecret ??
+        JSON.stringify({
+          type: 'RS256',
+          jwk_url: `${options.cognito.issuer}/.well-known/jwks.json`,
+          issuer: options.cognito.issuer,
+          audience: options.cognito.options.clientId,
+          claims_namespace: HASURA_CLAIMS,
+          claims_format: 'stringified_json',
+        }),
+    );
     this.logSettings = options.engineEnv && hasuraLoggingSettings(options.engineEnv);
   }
 
@@ -368,10 +407,12 @@ export class HasuraStandIn {
     if (words.length !== 2 || words[0] !== 'Bearer') return { ok: false, code: 'invalid-headers', message: 'Malformed Authorization header' };
     const verified = this.options.cognito.verify(words[1]!);
     if (!verified.ok) return { ok: false, code: 'invalid-jwt', message: `Could not verify JWT: ${verified.reason}` };
-    // jose checks iss and aud only when the token has them; Cognito ID tokens always do.
+    // jose checks iss and aud only when the token has them (Cognito ID tokens always do; access tokens
+    // have no aud, and no Hasura claims either). verifyJwt's audCheck: any of the token's audiences
+    // `elem` the configured ones; with no audience configured, every token passes.
     const { iss, aud } = verified.claims;
-    if (iss !== undefined && iss !== this.jwt.issuer) return { ok: false, code: 'invalid-jwt', message: 'Could not verify JWT: JWTNotInIssuer' };
-    const audiences = this.jwt.audience === undefined ? undefined : [this.jwt.audience].flat();
+    if (this.jwt.issuer !== undefined && iss !== undefined && iss !== this.jwt.issuer) return { ok: false, code: 'invalid-jwt', message: 'Could not verify JWT: JWTNotInIssuer' };
+    const audiences = this.jwt.audiences;
     if (audiences && aud !== undefined && ![aud].flat().some((a) => audiences.includes(String(a)))) return { ok: false, code: 'invalid-jwt', message: 'Could not verify JWT: JWTNotInAudience' };
 
     const rawClaims = verified.claims[HASURA_CLAIMS];
