@@ -76,8 +76,8 @@ describe.each([
   });
 
   it(`builds every image asset for ${platform}, the Hasura engine included`, () => {
-    // One image per docker/ directory: Synapse, its edge proxy, the Admin UI, the MCP server, the Hasura engine.
-    expect(images.map((i) => i.source.directory)).toHaveLength(5);
+    // One image per docker/ directory: Synapse, its edge proxy and metrics sidecar, the Admin UI, the MCP server, the Hasura engine.
+    expect(images.map((i) => i.source.directory)).toHaveLength(6);
     for (const image of images) expect({ dir: image.source.directory, platform: image.source.platform }).toEqual({ dir: image.source.directory, platform });
   });
 
