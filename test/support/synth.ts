@@ -5,6 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createStacks, stackName } from '../../lib/app';
 import { ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../lib/config';
+import { withCloudFormationValidation } from './cfn-validation';
 
 const cdkJson = JSON.parse(readFileSync(join(__dirname, '../../cdk.json'), 'utf8')) as { context: Record<string, unknown> };
 
@@ -39,7 +40,7 @@ export function synthesize(envName: string, environments?: Record<string, unknow
   const bundling = options.bundleLambdas === false ? { 'aws:cdk:bundling-stacks': [] } : {};
   const app = new App({ outdir, context: { ...cdkJson.context, ...bundling, [ENVIRONMENTS_CONTEXT_KEY]: envs, env: envName } });
   const stacks = createStacks(app, loadConfig(envs, envName));
-  const assembly = app.synth();
+  const assembly = withCloudFormationValidation(() => app.synth());
   const templates: Record<string, unknown> = {};
   for (const stack of stacks) templates[stack.stackName] = assembly.getStackByName(stack.stackName).template;
   return { app, templates, outdir };

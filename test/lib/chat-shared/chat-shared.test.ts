@@ -9,6 +9,7 @@ import { CHAT_CLIENT_SECRET_KEYS } from '../../../lib/chat-shared/secret-keys';
 import { ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../../lib/config';
 import { chatSharedProps, platformProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
+import { withCloudFormationValidation } from '../../support/cfn-validation';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
 import { templateStrings } from '../../support/template-walk';
 
@@ -30,7 +31,7 @@ function synthChatShared(edit: (env: Record<string, unknown>) => void = () => un
   const platform = new Platform(stack, 'Platform', platformProps(config));
   const shared = new ChatShared(stack, 'ChatShared', chatSharedProps(config, platform));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
-  app.synth();
+  withCloudFormationValidation(() => app.synth());
   return { template: Template.fromStack(stack), shared };
 }
 
