@@ -54,6 +54,7 @@ export function synthesizeForTestRun(): void {
   for (const envName of Object.keys(cdkJsonEnvironments())) {
     const { templates, outdir } = synthesize(envName);
     writeFileSync(join(dir, `${envName}.json`), JSON.stringify(templates));
+    writeFileSync(join(dir, `${envName}.outdir`), outdir);
     const report = join(outdir, 'validation-report.json');
     writeFileSync(join(dir, `${envName}.validation.json`), existsSync(report) ? readFileSync(report) : '{"pluginReports":[]}');
   }
@@ -73,6 +74,13 @@ export function stackTemplate(envName: 'development' | 'production'): Template {
     return Template.fromJSON(templates[name]);
   }
   return Template.fromJSON(synthesize(envName).templates[name] as Record<string, unknown>);
+}
+
+/** The cloud assembly folder (cdk.out) of an environment's shared synth, for tests that read its asset manifest or staged assets. */
+export function assemblyDir(envName: 'development' | 'production'): string {
+  const dir = process.env[CACHE_ENV];
+  if (!dir) throw new Error('assemblyDir needs the jest global setup');
+  return readFileSync(join(dir, `${envName}.outdir`), 'utf8');
 }
 
 /** The policy-validation report (cdk-nag, CloudFormation Validate) of an environment's synth. */

@@ -31,8 +31,9 @@ function synthChatShared(edit: (env: Record<string, unknown>) => void = () => un
   const platform = new Platform(stack, 'Platform', platformProps(config));
   const shared = new ChatShared(stack, 'ChatShared', chatSharedProps(config, platform));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
-  withCloudFormationValidation(() => app.synth());
-  return { template: Template.fromStack(stack), shared };
+  // The template from this synth: Template.fromStack would synthesize the app again.
+  const assembly = withCloudFormationValidation(() => app.synth());
+  return { template: Template.fromJSON(assembly.getStackByName(stack.stackName).template), shared };
 }
 
 function only(resources: Resources, type: string, predicate: (p: Record<string, unknown>) => boolean): [string, Record<string, unknown>] {
