@@ -7,7 +7,7 @@ module.exports = {
   modulePathIgnorePatterns: ['<rootDir>/cdk.out/'],
   // swc strips types only; `npm run typecheck` does the type checking, once, for the whole tree.
   transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
-  setupFiles: ['<rootDir>/test/support/quiet-output.ts'],
+  setupFiles: ['<rootDir>/test/support/quiet-output.ts', '<rootDir>/test/support/cfn-validation-setup.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/postgres/global-teardown.ts',
   snapshotSerializers: ['<rootDir>/test/support/asset-hash-serializer.ts'],

@@ -5,6 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createStacks, stackName } from '../../lib/app';
 import { ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../lib/config';
+import { withCloudFormationValidation } from './cfn-validation';
 
 const cdkJson = JSON.parse(readFileSync(join(__dirname, '../../cdk.json'), 'utf8')) as { context: Record<string, unknown> };
 
@@ -39,7 +40,7 @@ export function synthesize(envName: string, environments?: Record<string, unknow
   const bundling = options.bundleLambdas === false ? { 'aws:cdk:bundling-stacks': [] } : {};
   const app = new App({ outdir, context: { ...cdkJson.context, ...bundling, [ENVIRONMENTS_CONTEXT_KEY]: envs, env: envName } });
   const stacks = createStacks(app, loadConfig(envs, envName));
-  const assembly = app.synth();
+  const assembly = withCloudFormationValidation(() => app.synth());
   const templates: Record<string, unknown> = {};
   for (const stack of stacks) templates[stack.stackName] = assembly.getStackByName(stack.stackName).template;
   return { app, templates, outdir };
@@ -53,6 +54,7 @@ export function synthesizeForTestRun(): void {
   for (const envName of Object.keys(cdkJsonEnvironments())) {
     const { templates, outdir } = synthesize(envName);
     writeFileSync(join(dir, `${envName}.json`), JSON.stringify(templates));
+    writeFileSync(join(dir, `${envName}.outdir`), outdir);
     const report = join(outdir, 'validation-report.json');
     writeFileSync(join(dir, `${envName}.validation.json`), existsSync(report) ? readFileSync(report) : '{"pluginReports":[]}');
   }
@@ -72,6 +74,13 @@ export function stackTemplate(envName: 'development' | 'production'): Template {
     return Template.fromJSON(templates[name]);
   }
   return Template.fromJSON(synthesize(envName).templates[name] as Record<string, unknown>);
+}
+
+/** The cloud assembly folder (cdk.out) of an environment's shared synth, for tests that read its asset manifest or staged assets. */
+export function assemblyDir(envName: 'development' | 'production'): string {
+  const dir = process.env[CACHE_ENV];
+  if (!dir) throw new Error('assemblyDir needs the jest global setup');
+  return readFileSync(join(dir, `${envName}.outdir`), 'utf8');
 }
 
 /** The policy-validation report (cdk-nag, CloudFormation Validate) of an environment's synth. */

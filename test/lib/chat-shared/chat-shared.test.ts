@@ -9,6 +9,7 @@ import { CHAT_CLIENT_SECRET_KEYS } from '../../../lib/chat-shared/secret-keys';
 import { ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../../lib/config';
 import { chatSharedProps, platformProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
+import { withCloudFormationValidation } from '../../support/cfn-validation';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
 import { templateStrings } from '../../support/template-walk';
 
@@ -30,8 +31,9 @@ function synthChatShared(edit: (env: Record<string, unknown>) => void = () => un
   const platform = new Platform(stack, 'Platform', platformProps(config));
   const shared = new ChatShared(stack, 'ChatShared', chatSharedProps(config, platform));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
-  app.synth();
-  return { template: Template.fromStack(stack), shared };
+  // The template from this synth: Template.fromStack would synthesize the app again.
+  const assembly = withCloudFormationValidation(() => app.synth());
+  return { template: Template.fromJSON(assembly.getStackByName(stack.stackName).template), shared };
 }
 
 function only(resources: Resources, type: string, predicate: (p: Record<string, unknown>) => boolean): [string, Record<string, unknown>] {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_HASURA_IMAGE } from '../../../lib/config';
 import { containerPlatform } from '../../../lib/constructs/container-image';
-import { cdkJsonEnvironments, synthesize } from '../../support/synth';
+import { assemblyDir, cdkJsonEnvironments, stackTemplate, synthesize } from '../../support/synth';
 
 const STACK = 'PhenomChat-development';
 const DOCKER = join(__dirname, '../../../docker');
@@ -11,13 +11,19 @@ const DOCKER = join(__dirname, '../../../docker');
 /** The docker image assets of a synthesized stack, as `cdk deploy` will build them (cdk.out/<stack>.assets.json). */
 type DockerImageAsset = { source: { directory: string; dockerFile?: string; platform?: string; dockerBuildArgs?: Record<string, string> } };
 
+/** The development stack and its image assets: the shared synth of the global setup for cdk.json's config, a synth of its own for a variant. */
 function synthWith(architecture?: 'arm64' | 'x86_64', hasuraImage?: string) {
+  if (!architecture && !hasuraImage) return fromAssembly(stackTemplate('development'), assemblyDir('development'));
   const envs = cdkJsonEnvironments();
   if (architecture) envs.development.images = { architecture };
   if (hasuraImage) envs.development.hasura = { mode: 'create', image: hasuraImage };
   const { templates, outdir } = synthesize('development', envs, { bundleLambdas: false });
+  return fromAssembly(Template.fromJSON(templates[STACK] as Record<string, unknown>), outdir);
+}
+
+function fromAssembly(template: Template, outdir: string) {
   const manifest = JSON.parse(readFileSync(join(outdir, `${STACK}.assets.json`), 'utf8')) as { dockerImages: Record<string, DockerImageAsset> };
-  return { template: Template.fromJSON(templates[STACK] as Record<string, unknown>), images: Object.values(manifest.dockerImages), outdir };
+  return { template, images: Object.values(manifest.dockerImages), outdir };
 }
 
 /** Every file below `dir`, relative to it, with / separators. */

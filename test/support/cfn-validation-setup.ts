@@ -1,0 +1,3 @@
+import { skipCloudFormationValidation } from './cfn-validation';
+
+skipCloudFormationValidation();
