@@ -1,5 +1,6 @@
 import type { Client, Pool } from 'pg';
-import { INVALID_PASSWORD, lazyPool } from '../../../lambda/shared/database';
+import { INVALID_PASSWORD } from '../../../chat-clients/postgres-login';
+import { lazyPool } from '../../../lambda/shared/database';
 import { standInAwsEnv } from '../../support/aws/sdk-env';
 import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../support/aws/secrets-manager-stand-in';
 import { createTestDatabase, testServerUrl, type TestDatabase } from '../../support/postgres';
