@@ -1,4 +1,5 @@
 import { Pool, PoolConfig } from 'pg';
+import { refreshLoginOnInvalidPassword } from '../../chat-clients/postgres-login';
 import { readSecretJson, type SecretSourceEnv } from './secret-string';
 
 /** The JSON an RDS-generated credentials secret holds. */
@@ -19,15 +20,20 @@ export interface DatabaseEnv extends SecretSourceEnv {
   readonly DB_NAME?: string;
 }
 
+export interface DatabaseConfigOptions {
+  /** Read the secret past every cache (after PostgreSQL refused the cached password). */
+  readonly fresh?: boolean;
+}
+
 /**
  * The connection settings for the chat database: DATABASE_URL when set (local
- * mode, tests), otherwise the RDS secret (cached for 5 minutes, so a rotated password is
- * picked up without a redeploy; see secret-string.ts) with TLS verified against the runtime's CA bundle.
+ * mode, tests), otherwise the RDS secret (cached for 5 minutes; see secret-string.ts) with TLS verified
+ * against the runtime's CA bundle.
  */
-export async function databaseConfig(env: DatabaseEnv = process.env): Promise<PoolConfig> {
+export async function databaseConfig(env: DatabaseEnv = process.env, options: DatabaseConfigOptions = {}): Promise<PoolConfig> {
   if (env.DATABASE_URL) return { connectionString: env.DATABASE_URL };
   if (!env.DB_SECRET_ARN) throw new Error('DATABASE_URL or DB_SECRET_ARN must be set');
-  const secret = await readSecretJson<Partial<DatabaseSecret> | null>(env.DB_SECRET_ARN, { maxAgeSeconds: 300 }, env);
+  const secret = await readSecretJson<Partial<DatabaseSecret> | null>(env.DB_SECRET_ARN, options.fresh ? { forceFetch: true } : { maxAgeSeconds: 300 }, env);
   if (!secret?.username || !secret.password) throw new Error('the database secret has no username/password');
   return {
     host: env.DB_HOST ?? secret.host,
@@ -44,6 +50,7 @@ export async function databaseConfig(env: DatabaseEnv = process.env): Promise<Po
  * A pool for a Lambda: created lazily once per execution environment and
  * reused across invocations. `max: 1` because one environment serves one
  * request at a time; more connections would only eat RDS's connection limit.
+ * A rotated secret is picked up without a redeploy: see refreshLoginOnInvalidPassword.
  */
 export function lazyPool(overrides: PoolConfig = {}, env: DatabaseEnv = process.env): () => Promise<Pool> {
   let pool: Promise<Pool> | undefined;
@@ -55,6 +62,12 @@ export function lazyPool(overrides: PoolConfig = {}, env: DatabaseEnv = process.
         // drops that client and reconnects on the next query; without a listener the 'error' event
         // would crash the runtime.
         created.on('error', () => undefined);
+        if (!env.DATABASE_URL) {
+          refreshLoginOnInvalidPassword(created, async () => {
+            const { user, password } = await databaseConfig(env, { fresh: true });
+            return { user: user!, password: password as string };
+          });
+        }
         return created;
       })
       .catch((err: unknown) => {

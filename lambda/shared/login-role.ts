@@ -69,3 +69,25 @@ export async function ensureReadOnlyRole(client: ClientBase, spec: ReadOnlyRoleS
     throw err;
   }
 }
+
+/**
+ * Prepares `<roleName>_clone`, the second user of Secrets Manager's alternating-users rotation, for a
+ * role that owns objects (Synapse's tables, Hasura's catalog). Left to the rotation, the clone would be
+ * created on the first rotation as a plain member of the role, and whatever it then created (Synapse
+ * migrates its schema at start) would be owned by the clone, which the role itself cannot alter once
+ * the rotation moves back to it. Made here, the clone logs in with no password until a rotation sets
+ * one (the rotation finds it and only changes its password), is a member of the role, and acts as the
+ * role in every session (`SET role`), so everything it creates belongs to the role. Idempotent.
+ */
+export async function ensureRotationClone(client: ClientBase, roleName: string): Promise<string> {
+  const cloneName = `${roleName}_clone`;
+  if (!IDENTIFIER.test(roleName) || !IDENTIFIER.test(cloneName)) throw new Error(`roleName must be a lower-case SQL identifier of at most 57 characters, got "${roleName}"`);
+  const role = client.escapeIdentifier(roleName);
+  const clone = client.escapeIdentifier(cloneName);
+  if ((await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [roleName])).rowCount !== 1) throw new Error(`role ${roleName} does not exist: create it before its rotation clone`);
+  const exists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [cloneName])).rowCount === 1;
+  if (!exists) await ignoring('42710', () => client.query(`CREATE ROLE ${clone} LOGIN`));
+  await client.query(`GRANT ${role} TO ${clone}`);
+  await client.query(`ALTER ROLE ${clone} SET role TO ${client.escapeLiteral(roleName)}`);
+  return cloneName;
+}

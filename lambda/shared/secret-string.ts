@@ -11,12 +11,15 @@ import { fetchWithTimeout, HttpError } from '../../chat-clients/http';
  *   The extension caches each secret for SECRETS_MANAGER_TTL (set by ChatFunction), so a rotated
  *   value is picked up without a redeploy.
  * - Otherwise Powertools' getSecret reads it, with the SDK loaded only then.
+ * - `forceFetch` always goes to Secrets Manager through the SDK, extension or not: the extension documents
+ *   no way to skip its cache, and a caller that forces a fetch has just been refused with the cached value
+ *   (a database login after a rotation: lambda/shared/database.ts), so that rare call may pay for the SDK.
  */
 
 export interface SecretReadOptions {
   /** How long an in-process cached value may be reused (Powertools path; the extension has its own TTL). */
   readonly maxAgeSeconds?: number;
-  /** Skip every cache: only the SDK path can, so a function with the extension refuses it. */
+  /** Skip every cache: read through the SDK even when the extension is attached (it cannot be told to skip its cache). */
   readonly forceFetch?: boolean;
 }
 
@@ -32,7 +35,7 @@ const EXTENSION_TIMEOUT_MS = 3_000;
 
 export async function readSecretString(secretId: string, options: SecretReadOptions = {}, env: SecretSourceEnv = process.env): Promise<string> {
   const port = env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT;
-  const value = port ? await fromExtension(secretId, port, options, env) : await fromPowertools(secretId, options);
+  const value = port && !options.forceFetch ? await fromExtension(secretId, port, env) : await fromPowertools(secretId, options);
   if (typeof value !== 'string' || value === '') throw new Error(`secret ${secretId} has no string value`);
   return value;
 }
@@ -47,8 +50,7 @@ export async function readSecretJson<T>(secretId: string, options: SecretReadOpt
   }
 }
 
-async function fromExtension(secretId: string, port: string, options: SecretReadOptions, env: SecretSourceEnv): Promise<unknown> {
-  if (options.forceFetch) throw new Error(`secret ${secretId}: forceFetch needs the SDK, but this function reads secrets through the Parameters and Secrets extension`);
+async function fromExtension(secretId: string, port: string, env: SecretSourceEnv): Promise<unknown> {
   if (!/^\d{1,5}$/.test(port)) throw new Error(`PARAMETERS_SECRETS_EXTENSION_HTTP_PORT must be a port number, got ${JSON.stringify(port)}`);
   if (!env.AWS_SESSION_TOKEN) throw new Error('AWS_SESSION_TOKEN is not set, so the Parameters and Secrets extension cannot be called');
   const answer = await fetchWithTimeout(`http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`, {

@@ -7,7 +7,7 @@ import { Construct, IDependable } from 'constructs';
 import { AB_WINDOW_SECONDS } from '../../chat-domain/ab-metrics';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { ChatFunction, ChatFunctionCommonProps, ChatFunctionDatabase, ChatFunctionVpcProps } from '../constructs/chat-function';
-import { acknowledgeNag } from '../nag';
+import { databaseRoleSecretString, rotateDatabaseRoleSecret } from '../platform/secret-rotation';
 import { POSTGRES_PORT } from '../platform/security-groups';
 import { allowPutAbMetrics } from './put-metrics';
 
@@ -52,22 +52,15 @@ export class AbCollector extends Construct {
   constructor(scope: Construct, id: string, props: AbCollectorProps) {
     super(scope, id);
     const common: ChatFunctionCommonProps = { prefix: props.prefix, logRetention: props.logRetention, retainLogs: props.retainLogs };
-    const readerSecret = (cid: string, username: string) => {
-      const secret = new secretsmanager.Secret(this, cid, {
+    const readerSecret = (cid: string, username: string, databaseName: string) =>
+      new secretsmanager.Secret(this, cid, {
         secretName: `${props.prefix}-${username.replace(/_/g, '-')}`,
         description: `Credentials of the read-only ${username} role (A/B collector)`,
-        // Alphanumeric: the password goes into a CREATE ROLE literal and a pg connection, no escaping question.
-        generateSecretString: { secretStringTemplate: JSON.stringify({ username }), generateStringKey: 'password', passwordLength: 40, excludePunctuation: true },
+        // Shaped for the alternating-users rotation below; alphanumeric, as the rotation keeps it.
+        generateSecretString: databaseRoleSecretString({ username, instance: props.database.instance, databaseName, masterSecret: props.database.secret }),
       });
-      acknowledgeNag(secret, {
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'A rotated value takes effect when the reader-roles step next runs (it re-sets the role password from the secret: ensureLoginRole); the collector re-reads the secret within 5 minutes.',
-      });
-      return secret;
-    };
-    this.chatReaderSecret = readerSecret('ChatReaderSecret', AB_READER_ROLES.chat);
-    this.synapseReaderSecret = readerSecret('SynapseReaderSecret', AB_READER_ROLES.synapse);
+    this.chatReaderSecret = readerSecret('ChatReaderSecret', AB_READER_ROLES.chat, props.database.databaseName);
+    this.synapseReaderSecret = readerSecret('SynapseReaderSecret', AB_READER_ROLES.synapse, props.synapseDatabaseName);
 
     const setup = new ChatFunction(this, 'ReaderRolesHandler', {
       ...common,
@@ -94,10 +87,27 @@ export class AbCollector extends Construct {
         ChatReaderSecretArn: this.chatReaderSecret.secretArn,
         SynapseReaderSecretArn: this.synapseReaderSecret.secretArn,
         SynapseDatabaseName: props.synapseDatabaseName,
+        // A changed property re-runs the step. This one appeared with the secrets' rotation shape, whose new
+        // generateSecretString regenerates both passwords: the step re-sets the roles to them in that same deploy.
+        MasterSecretArn: props.database.secret.secretArn,
         ...props.readerTriggers,
       },
     });
     for (const dependency of props.readerDependencies) this.readerRoles.node.addDependency(dependency);
+    // The collector re-reads a rotated secret when the database refuses the one it holds (lambda/shared/database.ts).
+    for (const [rid, secret] of [
+      ['ChatReaderRotation', this.chatReaderSecret],
+      ['SynapseReaderRotation', this.synapseReaderSecret],
+    ] as const) {
+      rotateDatabaseRoleSecret(this, rid, {
+        secret,
+        masterSecret: props.database.secret,
+        vpc: props.vpc,
+        vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        database: props.database,
+        roleCreatedBy: [this.readerRoles],
+      });
+    }
 
     const host = props.database.instance.dbInstanceEndpointAddress;
     const port = props.database.instance.dbInstanceEndpointPort;

@@ -243,6 +243,8 @@ export class ChatMcpServer extends Construct {
     this.connections = this.service.connections;
     // Only the postgres backend connects to RDS; with the others the MCP server has no path to it.
     if (backendType === 'postgres') props.database!.instance.connections.allowFrom(props.securityGroup, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL from the MCP server (postgres backend)');
+    // The postgres backend reads its login from the secret while it runs (a rotated value reaches new connections without a restart).
+    if (backendType === 'postgres') props.database!.secret.grantRead(this.taskDefinition.taskRole);
     for (const step of MCP_BACKEND_DEPLOY_STEPS[backendType]) {
       const dependable = props.deploySteps?.[step];
       if (dependable) this.service.node.addDependency(dependable);
@@ -309,17 +311,16 @@ export class ChatMcpServer extends Construct {
         if (!db) throw new Error('ChatMcpServer: database must be set when mcp.backendType is "postgres" (pass the chat database instance, secret and name)');
         return {
           // Where the database is comes from the instance (an imported secret may hold only the credentials);
-          // TLS is verified against the RDS CA bundle the image ships.
+          // TLS is verified against the RDS CA bundle the image ships. The login is read from the secret at
+          // run time, not injected: an injected value stays the old one after Secrets Manager rotates it.
           environment: {
             AGENT_USER_ID: props.agentUserId,
             DB_HOST: db.instance.dbInstanceEndpointAddress,
             DB_PORT: db.instance.dbInstanceEndpointPort,
             DB_NAME: db.databaseName,
+            DB_SECRET_ARN: db.secret.secretArn,
           },
-          secrets: {
-            DB_USERNAME: ecs.Secret.fromSecretsManager(db.secret, 'username'),
-            DB_PASSWORD: ecs.Secret.fromSecretsManager(db.secret, 'password'),
-          },
+          secrets: {},
         };
       }
     }

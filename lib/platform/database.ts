@@ -6,6 +6,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { acknowledgeNag } from '../nag';
 import { Construct } from 'constructs';
+import { rotateMasterSecret } from './secret-rotation';
 
 /** What a created and an imported chat database both take. */
 interface DatabaseCommonProps {
@@ -39,6 +40,11 @@ export interface CreatedDatabaseProps extends DatabaseCommonProps {
   readonly snapshotOnDelete: boolean;
   /** How long the exported `postgresql` log group keeps events. */
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Where the master secret's rotation function runs: it needs egress to Secrets Manager.
+   * @default - the VPC's PRIVATE_WITH_EGRESS subnets
+   */
+  readonly rotationSubnets?: ec2.SubnetSelection;
 }
 
 /** An existing instance, imported by endpoint, secret and security group. */
@@ -76,6 +82,8 @@ export class Database extends Construct implements ec2.IConnectable {
   public readonly secret: secretsmanager.ISecret;
   public readonly securityGroup: ec2.ISecurityGroup;
   public readonly databaseName: string;
+  /** The master secret's rotation schedule (created instances only). */
+  public readonly masterRotation?: secretsmanager.RotationSchedule;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -154,6 +162,12 @@ export class Database extends Construct implements ec2.IConnectable {
     });
     this.instance = instance;
     this.secret = instance.secret!;
+    // Only a created instance's master rotates here: an imported database's secret is its owner's to rotate.
+    this.masterRotation = rotateMasterSecret(this, 'MasterRotation', this.secret, {
+      vpc: props.vpc,
+      vpcSubnets: db.rotationSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      database: instance,
+    });
     // cloudwatchLogsRetention adds aws-cdk-lib's log-retention singleton to the stack.
     const logRetention = Stack.of(this).node.tryFindChild('LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a');
     if (logRetention) {
@@ -174,11 +188,6 @@ export class Database extends Construct implements ec2.IConnectable {
 
     acknowledgeNag(
       instance,
-      {
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'The master password is read by Synapse and Hasura only at task start; rotating it under them would break their connections until restart. docs/operations.md gives the rotate-then-restart procedure.',
-      },
       { id: 'AwsSolutions-RDS11', reason: 'Port 5432 is the port the seeds and every client (Synapse, Hasura, Lambdas) use; the SG, not the port, keeps the database private.' },
       ...(db.multiAz ? [] : [{ id: 'AwsSolutions-RDS3', reason: 'Multi-AZ is off by config for this non-production environment to halve its cost; production turns it on.' }]),
       db.deletionProtection

@@ -39,7 +39,6 @@ describe('through the Parameters and Secrets extension', () => {
 
   it('refuses settings it cannot use, before calling anything', async () => {
     const before = secrets.extensionRequests.length;
-    await expect(readSecretString(ARN, { forceFetch: true }, secrets.extensionEnv)).rejects.toThrow(/forceFetch needs the SDK/);
     await expect(readSecretString(ARN, {}, { ...secrets.extensionEnv, PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '27x3' })).rejects.toThrow(/must be a port number, got "27x3"/);
     await expect(readSecretString(ARN, {}, { PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: secrets.extensionEnv.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT })).rejects.toThrow(/AWS_SESSION_TOKEN is not set/);
     expect(secrets.extensionRequests.length).toBe(before);
@@ -58,6 +57,17 @@ describe('through the Parameters and Secrets extension', () => {
     garbage.closeAllConnections();
     await new Promise((resolve) => garbage.close(resolve));
     await expect(readSecretString(ARN, {}, { PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: port, AWS_SESSION_TOKEN: 't' })).rejects.toThrow(/extension did not answer/);
+  });
+});
+
+describe('forceFetch', () => {
+  it('reads Secrets Manager through the SDK even with the extension attached, whose cache cannot be skipped', async () => {
+    Object.assign(process.env, standInAwsEnv({ secretsManager: secrets.url }));
+    secrets.put(`${ARN}-forced`, 'current');
+    const throughExtension = secrets.extensionRequests.length;
+    await expect(readSecretString(`${ARN}-forced`, { forceFetch: true }, secrets.extensionEnv)).resolves.toBe('current');
+    expect(secrets.extensionRequests.length).toBe(throughExtension);
+    expect(secrets.requests).toContain(`${ARN}-forced`);
   });
 });
 

@@ -234,13 +234,21 @@ describe('ChatMcpServer with other backends', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 6 });
   });
 
-  it('gives the postgres backend the database location in env and only its credentials as secrets', () => {
+  it('gives the postgres backend the database location in env, and its login only as a secret its task role reads at run time', () => {
     const resources = synth('postgres', { agentUserId: 'agent-sub' }).toJSON().Resources as Resources;
-    const container = containerOf(mcpTask(resources, 'phenom-development')[1]);
+    const task = mcpTask(resources, 'phenom-development')[1];
+    const container = containerOf(task);
     const env = envOf(container);
     expect(env).toMatchObject({ BACKEND_TYPE: 'postgres', AGENT_USER_ID: 'agent-sub', DB_NAME: 'phenom' });
     expect(env.DB_HOST).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/Database/), 'Endpoint.Address'] });
-    expect(secretNames(container)).toEqual(['ALLOWED_CLIENT_IDS', 'DB_PASSWORD', 'DB_USERNAME']);
+    // Injected at start, a rotated password would stay the old one until the task is replaced.
+    expect(secretNames(container)).toEqual(['ALLOWED_CLIENT_IDS']);
+    const taskRole = (task.TaskRoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const reads = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: taskRole }]))
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement)
+      .filter((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'));
+    expect(reads.map((st) => st.Resource)).toEqual([env.DB_SECRET_ARN]);
   });
 
   /** The sources RDS lets in on 5432 that are the MCP server's own SG. */

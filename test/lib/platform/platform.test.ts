@@ -281,7 +281,12 @@ describe('RDS', () => {
     new Database(stack, 'Database', {
       ...database,
       vpc: new ec2.Vpc(stack, 'Vpc', {
-        subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+        subnetConfiguration: [
+          { name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+          // The master secret's rotation function runs here (it calls Secrets Manager).
+          { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+          { name: 'Public', subnetType: ec2.SubnetType.PUBLIC },
+        ],
       }),
     });
     Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBInstance', { EngineVersion: '17.6' });

@@ -12,8 +12,15 @@ import { asyncListener, readBody } from '../http-body';
  * The same server also answers as the AWS Parameters and Secrets Lambda Extension does on its
  * loopback port: `GET /secretsmanager/get?secretId=<id>` with the function's session token in
  * `X-Aws-Parameters-Secrets-Token`, answering the GetSecretValue JSON. Point a function at it with
- * `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT` (`extensionEnv`).
+ * `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT` (`extensionEnv`). Like the extension, it can cache what it
+ * answered for SECRETS_MANAGER_TTL seconds (`extensionTtlSeconds`; 0, the default here, caches nothing),
+ * while the JSON API always answers the current value.
  */
+export interface SecretsManagerStandInOptions {
+  /** The extension's SECRETS_MANAGER_TTL: how long a value it served is served again unchanged. */
+  readonly extensionTtlSeconds?: number;
+}
+
 export interface SecretsManagerStandIn {
   readonly url: string;
   /** Sets (or replaces) a secret's SecretString, keyed by its ARN. */
@@ -31,8 +38,10 @@ export interface SecretsManagerStandIn {
   close(): Promise<void>;
 }
 
-export async function startSecretsManagerStandIn(): Promise<SecretsManagerStandIn> {
+export async function startSecretsManagerStandIn(options: SecretsManagerStandInOptions = {}): Promise<SecretsManagerStandIn> {
   const secrets = new Map<string, string>();
+  const extensionCache = new Map<string, { value: string; at: number }>();
+  const ttlMs = (options.extensionTtlSeconds ?? 0) * 1000;
   const requests: string[] = [];
   const writes: string[] = [];
   const extensionRequests: string[] = [];
@@ -52,7 +61,10 @@ export async function startSecretsManagerStandIn(): Promise<SecretsManagerStandI
         }
         const secretId = url.searchParams.get('secretId') ?? '';
         extensionRequests.push(secretId);
-        const value = secrets.get(secretId);
+        const cached = extensionCache.get(secretId);
+        const hit = cached !== undefined && Date.now() - cached.at < ttlMs;
+        const value = hit ? cached.value : secrets.get(secretId);
+        if (!hit && value !== undefined && ttlMs > 0) extensionCache.set(secretId, { value, at: Date.now() });
         if (value === undefined) return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
         return reply(200, { ARN: secretId, Name: secretId.split(':').pop(), VersionId: '00000000-0000-4000-8000-000000000001', SecretString: value, VersionStages: ['AWSCURRENT'] });
       }

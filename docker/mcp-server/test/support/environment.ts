@@ -18,7 +18,7 @@ export interface Environment {
 }
 
 /** Real PostgreSQL 17 (migrated + seeded), a local token issuer, and the bundled server as a child process. */
-export async function startEnvironment(extraEnv: Record<string, string> | ((issuer: LocalIssuer) => Record<string, string>) = {}, options: { clients?: LocalClient[] } = {}): Promise<Environment> {
+export async function startEnvironment(extraEnv: Record<string, string> | ((issuer: LocalIssuer, db: TestDatabase) => Record<string, string>) = {}, options: { clients?: LocalClient[] } = {}): Promise<Environment> {
   const bundle = buildServerBundle();
   const db = await createMigratedDatabase('mcp');
   const fixture = await seedChat(db.pool);
@@ -31,7 +31,7 @@ export async function startEnvironment(extraEnv: Record<string, string> | ((issu
     COGNITO_JWKS_URL: issuer.jwksUrl,
     ALLOWED_CLIENT_IDS: AGENT_CLIENT,
     SHUTDOWN_GRACE_MS: '5000',
-    ...(typeof extraEnv === 'function' ? extraEnv(issuer) : extraEnv),
+    ...(typeof extraEnv === 'function' ? extraEnv(issuer, db) : extraEnv),
   });
   return {
     db,

@@ -1,15 +1,17 @@
 import { Pool, type PoolConfig } from 'pg';
+import { refreshLoginOnInvalidPassword } from '../../../../../chat-clients/postgres-login';
 import type { BackendFactory } from '../types';
 import { PostgresBackend } from './backend';
+import { SecretCredentials } from './credentials';
 
 export { PostgresBackend } from './backend';
 
 /**
  * Pool settings from the environment: DATABASE_URL (local mode, tests), or DB_HOST / DB_PORT /
- * DB_NAME with DB_USERNAME / DB_PASSWORD (ECS `secrets` from the RDS secret's JSON keys) over
- * TLS verified against NODE_EXTRA_CA_CERTS (the image ships the RDS CA bundle).
+ * DB_NAME over TLS verified against NODE_EXTRA_CA_CERTS (the image ships the RDS CA bundle), with the
+ * login read from the DB_SECRET_ARN secret at run time (`secretArn`; see credentials.ts).
  */
-export function postgresPoolConfig(env: NodeJS.ProcessEnv): PoolConfig {
+export function postgresPoolConfig(env: NodeJS.ProcessEnv): PoolConfig & { readonly secretArn?: string } {
   const problems: string[] = [];
   const max = Number(env.PG_POOL_MAX ?? 10);
   if (!Number.isInteger(max) || max < 1) problems.push('PG_POOL_MAX must be a positive integer');
@@ -27,7 +29,7 @@ export function postgresPoolConfig(env: NodeJS.ProcessEnv): PoolConfig {
     if (problems.length) throw new Error(`invalid postgres backend configuration:\n  ${problems.join('\n  ')}`);
     return { ...common, connectionString: env.DATABASE_URL };
   }
-  for (const key of ['DB_HOST', 'DB_NAME', 'DB_USERNAME', 'DB_PASSWORD']) {
+  for (const key of ['DB_HOST', 'DB_NAME', 'DB_SECRET_ARN']) {
     if (!env[key]) problems.push(`${key} is required for BACKEND_TYPE=postgres (or set DATABASE_URL)`);
   }
   const port = Number(env.DB_PORT ?? 5432);
@@ -38,8 +40,7 @@ export function postgresPoolConfig(env: NodeJS.ProcessEnv): PoolConfig {
     host: env.DB_HOST,
     port,
     database: env.DB_NAME,
-    user: env.DB_USERNAME,
-    password: env.DB_PASSWORD,
+    secretArn: env.DB_SECRET_ARN,
     // rds.force_ssl is on; verify the server certificate.
     ssl: env.DB_SSL === 'disable' ? false : { rejectUnauthorized: true },
   };
@@ -49,11 +50,15 @@ export function postgresPoolConfig(env: NodeJS.ProcessEnv): PoolConfig {
 export const createPostgresBackend: BackendFactory = async (ctx) => {
   const agentUserId = ctx.env.AGENT_USER_ID?.trim();
   if (!agentUserId) throw new Error('invalid postgres backend configuration:\n  AGENT_USER_ID is required for BACKEND_TYPE=postgres (the users.id the agent posts as)');
-  const config = postgresPoolConfig(ctx.env);
+  const { secretArn, ...settings } = postgresPoolConfig(ctx.env);
+  const credentials = secretArn ? new SecretCredentials(secretArn) : undefined;
+  const config: PoolConfig = credentials ? { ...settings, ...(await credentials.read()) } : settings;
   const pool = new Pool(config);
   // One more connection, for /health only: the ALB asks every 30 s, so it stays open (idle 60 s), and
   // it answers even when every tool-call connection is busy. The ALB's check gives up after 5 s.
   const healthPool = new Pool({ ...config, max: 1, idleTimeoutMillis: 60_000, connectionTimeoutMillis: 2_000, statement_timeout: 2_000, query_timeout: 2_500 });
+  // A rotated secret reaches new connections without a restart: a refused login re-reads it and retries once.
+  if (credentials) for (const p of [pool, healthPool]) refreshLoginOnInvalidPassword(p, () => credentials.read());
   // An idle client's error (e.g. the database restarted) must not crash the process; the next query reconnects.
   for (const p of [pool, healthPool]) p.on('error', (err) => ctx.log.warn('idle postgres client error', { errorMessage: err.message }));
   ctx.log.info('postgres backend configured', { poolMax: pool.options.max, agentUserId });

@@ -1,0 +1,61 @@
+import { ALPHANUMERIC_ONLY } from '../../../lib/platform/secret-rotation';
+import { stackTemplate } from '../../support/synth';
+
+/**
+ * The master secret rotates in place (hosted single-user rotation); the database-role secrets rotate
+ * with alternating users against the master, each function inside the VPC and admitted by RDS.
+ */
+describe.each(['development', 'production'] as const)('secret rotation in the %s stack', (envName) => {
+  const template = stackTemplate(envName);
+  const json = template.toJSON() as { Transform?: string | string[]; Resources: Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] }> };
+  const resources = json.Resources;
+  const schedules = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SecretsManager::RotationSchedule');
+  const [instanceId] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::RDS::DBInstance')!;
+  const [attachmentId] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::SecretsManager::SecretTargetAttachment')!;
+  const secretIdOf = (schedule: Record<string, unknown>) => (schedule.SecretId as { Ref: string }).Ref;
+  const hosted = (schedule: Record<string, unknown>) => schedule.HostedRotationLambda as Record<string, unknown>;
+
+  it('uses the Secrets Manager transform that expands hosted rotations', () => {
+    expect([json.Transform].flat()).toContain('AWS::SecretsManager-2024-09-16');
+  });
+
+  it('rotates the master secret in place every 30 days, from the VPC', () => {
+    const master = schedules.filter(([, r]) => hosted(r.Properties).RotationType === 'PostgreSQLSingleUser');
+    expect(master).toHaveLength(1);
+    const [, schedule] = master[0]!;
+    // The attached secret (with host and port), which every master consumer already reads.
+    expect(secretIdOf(schedule.Properties)).toBe(attachmentId);
+    expect(schedule.Properties.RotationRules).toEqual({ ScheduleExpression: 'rate(30 days)' });
+    expect(hosted(schedule.Properties)).toMatchObject({ VpcSubnetIds: expect.anything(), VpcSecurityGroupIds: expect.anything() });
+  });
+
+  it('rotates each A/B reader secret with alternating users against the master, alphanumeric, after its role exists', () => {
+    const multi = schedules.filter(([, r]) => hosted(r.Properties).RotationType === 'PostgreSQLMultiUser');
+    const readerSecrets = multi.map(([, r]) => resources[secretIdOf(r.Properties)]!.Properties.Name);
+    expect(readerSecrets.sort()).toEqual([`phenom-${envName}-ab-reader-chat`, `phenom-${envName}-ab-reader-synapse`]);
+    const [readerRolesId] = Object.entries(resources).find(([, r]) => r.Type === 'Custom::AbReaderRoles')!;
+    for (const [, schedule] of multi) {
+      expect(hosted(schedule.Properties)).toMatchObject({ MasterSecretArn: { Ref: attachmentId }, ExcludeCharacters: ALPHANUMERIC_ONLY });
+      expect(schedule.DependsOn).toEqual(expect.arrayContaining([readerRolesId]));
+      // The secret holds what the rotation function reads: where the database is, and the master's ARN.
+      const template = JSON.stringify(resources[secretIdOf(schedule.Properties)]!.Properties.GenerateSecretString);
+      for (const key of ['engine', 'host', 'port', 'dbname', 'username', 'masterarn']) expect(template).toContain(`\\"${key}\\"`);
+      expect(template).toContain(instanceId);
+    }
+  });
+
+  it('admits every rotation function into RDS on 5432, and nothing wider', () => {
+    const [rdsSg] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::EC2::SecurityGroup' && r.Properties.GroupName === `phenom-${envName}-rds`)!;
+    // A rule is inline on the RDS SG when its source lives in the same construct, a resource of its own otherwise.
+    const inline = (resources[rdsSg]!.Properties.SecurityGroupIngress as Record<string, unknown>[] | undefined) ?? [];
+    const separate = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && JSON.stringify(r.Properties.GroupId) === JSON.stringify({ 'Fn::GetAtt': [rdsSg, 'GroupId'] }))
+      .map((r) => r.Properties);
+    const rotationSgs = schedules.map(([, r]) => (hosted(r.Properties).VpcSecurityGroupIds as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
+    expect(new Set(rotationSgs).size).toBe(3);
+    for (const sg of rotationSgs) {
+      const rules = [...inline, ...separate].filter((rule) => JSON.stringify(rule.SourceSecurityGroupId) === JSON.stringify({ 'Fn::GetAtt': [sg, 'GroupId'] }));
+      expect(rules.map(({ IpProtocol, FromPort, ToPort }) => ({ IpProtocol, FromPort, ToPort }))).toEqual([{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432 }]);
+    }
+  });
+});
