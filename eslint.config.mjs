@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '**/dist/', '**/node_modules/', 'coverage/', '**/*.js', '!eslint.config.mjs', '!docker/synapse-admin/*.js'] },
+  { ignores: ['node_modules/', 'cdk.out/', '**/dist/', '**/node_modules/', 'coverage/', '.local/', '**/*.js', '!eslint.config.mjs', '!docker/synapse-admin/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
