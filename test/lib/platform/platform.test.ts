@@ -164,7 +164,13 @@ describe('security groups: one per service, with seed 000 port table', () => {
       expect(rule).toMatchObject({ FromPort: 5432, ToPort: 5432, IpProtocol: 'tcp' });
       expect(rule.CidrIp).toBeUndefined();
     }
-    const sources = ingress.map((r) => sgs[(r.SourceSecurityGroupId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]]!.Properties.GroupDescription as string);
+    // AWS's hosted rotation functions log in to rotate the database secrets (lib/platform/secret-rotation.ts).
+    const rotationSgs = new Set(
+      Object.values(t.findResources('AWS::SecretsManager::RotationSchedule')).map((r) => (r.Properties.HostedRotationLambda.VpcSecurityGroupIds as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]),
+    );
+    const sourceIds = ingress.map((r) => (r.SourceSecurityGroupId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]);
+    expect(sourceIds.filter((id) => rotationSgs.has(id)).length).toBe(rotationSgs.size);
+    const sources = sourceIds.filter((id) => !rotationSgs.has(id)).map((id) => sgs[id]!.Properties.GroupDescription as string);
     const tasks = sources.filter((d) => !d.endsWith('(Lambda)'));
     expect(tasks.sort()).toEqual(['Hasura GraphQL Engine tasks', 'Synapse homeserver tasks']);
     // The MCP server's hasura backend (both environments) never connects to RDS; the Admin UI never does.
