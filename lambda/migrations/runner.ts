@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ClientBase, DatabaseError } from 'pg';
 import { MIGRATION_FILE, MigrationError, MigrationFile, readMigrations } from '../../chat-domain/migration-files';
+import { CHAT_SCHEMA_OWNER, ensureSchemaOwner } from './schema-owner';
 
 export { checksumOf, MigrationError, readMigrations, type MigrationFile } from '../../chat-domain/migration-files';
 
@@ -34,6 +35,12 @@ export interface RunMigrationsOptions {
    * @default - no limit (a local `db:migrate`)
    */
   readonly deadline?: number;
+  /**
+   * The NOLOGIN role that owns the chat schema; each file runs as it (schema-owner.ts). Roles are
+   * cluster-wide, so a test whose migrating login is not a superuser names one of its own.
+   * @default 'chat_owner'
+   */
+  readonly schemaOwner?: string;
 }
 
 export interface MigrationResult {
@@ -117,10 +124,12 @@ export async function runMigrations(client: ClientBase, options: RunMigrationsOp
       )`);
     const { rows } = await client.query<AppliedRow>(`SELECT name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY name`);
     const plan = planRun(files, rows);
+    const owner = options.schemaOwner ?? CHAT_SCHEMA_OWNER;
+    await ensureSchemaOwner(client, owner, [MIGRATIONS_TABLE]);
 
     const applied: string[] = [];
     for (const file of plan.pending) {
-      await applyOne(client, file, lockTimeoutMs, options.deadline);
+      await applyOne(client, file, owner, lockTimeoutMs, options.deadline);
       applied.push(file.name);
     }
     return { applied, alreadyApplied: plan.alreadyApplied, newerThanDirectory: plan.newerThanDirectory };
@@ -246,7 +255,7 @@ function conflictError(row: AppliedRow, file: MigrationFile): MigrationError {
 /** SQLSTATEs of a migration stopped by its time budget: statement_timeout, transaction_timeout (PostgreSQL 17). */
 const OUT_OF_TIME = new Set(['57014', '25P04']);
 
-async function applyOne(client: ClientBase, file: MigrationFile, lockTimeoutMs: number, deadline: number | undefined): Promise<void> {
+async function applyOne(client: ClientBase, file: MigrationFile, owner: string, lockTimeoutMs: number, deadline: number | undefined): Promise<void> {
   const budgetMs = deadline === undefined ? undefined : timeLeft(deadline, file.name, file.name);
   const started = Date.now();
   await client.query('BEGIN');
@@ -258,7 +267,10 @@ async function applyOne(client: ClientBase, file: MigrationFile, lockTimeoutMs: 
       await client.query(`SET LOCAL statement_timeout = ${budgetMs}`);
       await client.query(`SET LOCAL transaction_timeout = ${budgetMs + 1_000}`);
     }
+    // The file's objects are the owner's; the bookkeeping row is the login's.
+    await client.query(`SET LOCAL ROLE ${client.escapeIdentifier(owner)}`);
     await client.query(file.sql);
+    await client.query('RESET ROLE');
     await client.query(`INSERT INTO ${MIGRATIONS_TABLE} (name, checksum, duration_ms) VALUES ($1, $2, $3)`, [file.name, file.checksum, Date.now() - started]);
     await client.query('COMMIT');
   } catch (err) {

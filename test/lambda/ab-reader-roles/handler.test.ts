@@ -77,7 +77,7 @@ beforeAll(async () => {
   superuser = await connectAs();
   await superuser.query(`CREATE ROLE "${master.name}" LOGIN CREATEROLE CREATEDB PASSWORD '${master.password}'`);
   await superuser.query(`CREATE DATABASE "${chatDatabase}" OWNER "${master.name}"`);
-  await asRole(master, chatDatabase, (c) => runMigrations(c));
+  await asRole(master, chatDatabase, (c) => runMigrations(c, { schemaOwner: `${master.name}_owner` }));
   await asRole(master, 'postgres', (c) => ensureSynapseDatabase(c, { roleName: synapseOwner.name, databaseName: synapseDatabase, password: synapseOwner.password }));
   // Synapse's first start: its own role creates its schema, with tables the collector must not read.
   await asRole(synapseOwner, synapseDatabase, async (c) => {
@@ -105,7 +105,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = savedEnv;
   for (const db of [chatDatabase, synapseDatabase]) await superuser.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => undefined);
-  for (const role of [chatReader.name, synapseReader.name, synapseOwner.name, master.name]) await superuser.query(`DROP ROLE IF EXISTS "${role}"`).catch(() => undefined);
+  for (const role of [chatReader.name, synapseReader.name, synapseOwner.name, `${master.name}_owner`, master.name]) await superuser.query(`DROP ROLE IF EXISTS "${role}"`).catch(() => undefined);
   await Promise.all([superuser.end(), secrets.close()]);
 });
 

@@ -54,7 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = savedEnv;
   await superuser.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  for (const role of [...CLIENT_ROLE_NAMES.map(username), master.name]) await superuser.query(`DROP ROLE IF EXISTS ${role}`);
+  for (const role of [...CLIENT_ROLE_NAMES.map(username), `${master.name}_owner`, master.name]) await superuser.query(`DROP ROLE IF EXISTS ${role}`);
   await Promise.all([superuser.end(), secrets.close()]);
 });
 
@@ -66,7 +66,7 @@ describe('database-roles custom resource handler', () => {
 
   it('Create makes every role from its secret and reports them', async () => {
     const asMaster = await connectAs(master, database);
-    await runMigrations(asMaster);
+    await runMigrations(asMaster, { schemaOwner: `${master.name}_owner` });
     await asMaster.end();
     expect(await handler(event('Create'))).toEqual({ PhysicalResourceId: 'phenom-chat-client-roles:roles', Data: { Roles: CLIENT_ROLE_NAMES.map(username).join(','), CatalogAdopted: '0' } });
     const linkPreview = await connectAs({ name: username('link_preview'), password: 'first-link_preview' }, database);

@@ -63,7 +63,7 @@ beforeAll(async () => {
   for (const database of Object.values(databases)) {
     await superuser.query(`CREATE DATABASE ${database} OWNER ${master.name}`);
     const asMaster = await connect(master, database);
-    await runMigrations(asMaster);
+    await runMigrations(asMaster, { schemaOwner: `${master.name}_owner` });
     await asMaster.query(`INSERT INTO users (id, username) VALUES ('alice', 'alice'), ('agent', 'agent')`);
     await asMaster.query(`INSERT INTO chat_members (room_id, user_id) SELECT id, u FROM chat_rooms, unnest(ARRAY['alice', 'agent']) u WHERE name = 'Phenom Community'`);
   }
@@ -72,7 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(open.map((c) => c.end().catch(() => undefined)));
   for (const database of Object.values(databases)) await superuser.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  for (const role of [...Object.values(logins).map((l) => l.username), master.name]) await superuser.query(`DROP ROLE IF EXISTS ${role}`);
+  for (const role of [...Object.values(logins).map((l) => l.username), `${master.name}_owner`, master.name]) await superuser.query(`DROP ROLE IF EXISTS ${role}`);
   await superuser.end();
 });
 
@@ -173,7 +173,7 @@ describe('bad input: a clear error and nothing made', () => {
     await superuser.query(`CREATE DATABASE ${scratch} OWNER ${master.name}`);
     try {
       const onScratch = await connect(master, scratch);
-      await runMigrations(onScratch);
+      await runMigrations(onScratch, { schemaOwner: `${master.name}_owner` });
       await onScratch.query('ALTER TABLE link_previews RENAME TO link_previews_gone');
       await expect(ensureClientRoles(onScratch, ok)).rejects.toThrow(/cannot make the client roles: no table link_previews in the public schema \(have the migrations run\?\)/);
       await onScratch.end();

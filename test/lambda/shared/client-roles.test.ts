@@ -55,7 +55,7 @@ beforeAll(async () => {
   await superuser.query(`ALTER DATABASE "${db.name}" OWNER TO ${master}`);
   await db.pool.query(`ALTER SCHEMA public OWNER TO ${master}`);
   asMaster = await connect(master, password('master'));
-  await runMigrations(asMaster);
+  await runMigrations(asMaster, { schemaOwner: `${master}_owner` });
   for (const client of Object.keys(CLIENT_ROLES) as ClientRoleName[]) await ensureClientRole(asMaster, roleName(client), password(client), CLIENT_ROLES[client], { hasuraRole: roleName('hasura') });
   await asMaster.query(`INSERT INTO users (id, username) VALUES ('alice', 'alice'), ('bob', 'bob')`);
   await asMaster.query(`INSERT INTO chat_members (room_id, user_id) SELECT id, u FROM chat_rooms, unnest(ARRAY['alice', 'bob']) u WHERE name = 'Phenom Community'`);
@@ -65,7 +65,7 @@ afterAll(async () => {
   await Promise.all([...sessions, ...pools].map((s) => s.end().catch(() => undefined)));
   await db.drop();
   // Roles are per server: drop them once the database holding their grants is gone.
-  for (const role of [...Object.keys(CLIENT_ROLES).map((c) => roleName(c as ClientRoleName)), `narrowed_${suffix}`, `refused_${suffix}`, master]) await superuser.query(`DROP ROLE IF EXISTS ${role}`);
+  for (const role of [...Object.keys(CLIENT_ROLES).map((c) => roleName(c as ClientRoleName)), `narrowed_${suffix}`, `refused_${suffix}`, `${master}_owner`, master]) await superuser.query(`DROP ROLE IF EXISTS ${role}`);
   await superuser.end();
 });
 
