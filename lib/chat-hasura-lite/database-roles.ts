@@ -72,4 +72,3 @@ export class ChatDatabaseRoles extends Construct {
     for (const client of props.clients) client.node.addDependency(this.rolesStep);
   }
 }
-

@@ -66,7 +66,8 @@ function masterSecretReaders(envName: 'development' | 'production'): { readers: 
       const { SecretId, HostedRotationLambda, ...rest } = resource.Properties as { SecretId: unknown; HostedRotationLambda?: { MasterSecretArn?: unknown } };
       const { MasterSecretArn, ...hosted } = HostedRotationLambda ?? {};
       // Only as the rotated secret itself or as the master of a hosted alternating-users rotation; never a custom rotation Lambda.
-      if (!HostedRotationLambda || refersToMaster([rest, hosted]) || !(refersToMaster(SecretId) || refersToMaster(MasterSecretArn))) unexplained.push(`${path(id)}: a rotation that uses the master secret other than as AWS's hosted rotation`);
+      if (!HostedRotationLambda || refersToMaster([rest, hosted]) || !(refersToMaster(SecretId) || refersToMaster(MasterSecretArn)))
+        unexplained.push(`${path(id)}: a rotation that uses the master secret other than as AWS's hosted rotation`);
       else readers.add(HOSTED_ROTATION);
     } else if (resource.Type === 'AWS::SecretsManager::ResourcePolicy') {
       // CDK's policy on a rotated secret; it may only deny (a resource policy that allowed would be a grant outside IAM roles).
@@ -82,7 +83,7 @@ function masterSecretReaders(envName: 'development' | 'production'): { readers: 
 }
 
 describe.each(['development', 'production'] as const)('the RDS master secret (%s)', (envName) => {
-  it('is readable by the schema, roles, Synapse-database and A/B-reader steps and AWS\'s hosted rotation only: no service, no user-facing function', () => {
+  it("is readable by the schema, roles, Synapse-database and A/B-reader steps and AWS's hosted rotation only: no service, no user-facing function", () => {
     const { readers, unexplained } = masterSecretReaders(envName);
     expect(unexplained).toEqual([]);
     expect(readers).toEqual(MASTER_READERS);

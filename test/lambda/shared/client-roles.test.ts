@@ -65,7 +65,8 @@ afterAll(async () => {
   await Promise.all([...sessions, ...pools].map((s) => s.end().catch(() => undefined)));
   await db.drop();
   // Roles are per server: drop them once the database holding their grants is gone.
-  for (const role of [...Object.keys(CLIENT_ROLES).map((c) => roleName(c as ClientRoleName)), `narrowed_${suffix}`, `refused_${suffix}`, `${master}_owner`, master]) await superuser.query(`DROP ROLE IF EXISTS ${role}`);
+  for (const role of [...Object.keys(CLIENT_ROLES).map((c) => roleName(c as ClientRoleName)), `narrowed_${suffix}`, `refused_${suffix}`, `${master}_owner`, master])
+    await superuser.query(`DROP ROLE IF EXISTS ${role}`);
   await superuser.end();
 });
 

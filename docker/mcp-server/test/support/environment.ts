@@ -18,7 +18,10 @@ export interface Environment {
 }
 
 /** Real PostgreSQL 17 (migrated + seeded), a local token issuer, and the bundled server as a child process. */
-export async function startEnvironment(extraEnv: Record<string, string> | ((issuer: LocalIssuer, db: TestDatabase) => Record<string, string>) = {}, options: { clients?: LocalClient[] } = {}): Promise<Environment> {
+export async function startEnvironment(
+  extraEnv: Record<string, string> | ((issuer: LocalIssuer, db: TestDatabase) => Record<string, string>) = {},
+  options: { clients?: LocalClient[] } = {},
+): Promise<Environment> {
   const bundle = buildServerBundle();
   const db = await createMigratedDatabase('mcp');
   const fixture = await seedChat(db.pool);
