@@ -59,6 +59,12 @@ const LAMBDA_ENV: Record<string, string> = {
   ROOM_ALIASES: '#internal:bench.example,#partners:bench.example,#community:bench.example',
   ADMIN_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-bot-token-AbCdEf',
   CACHE_TTL_HOURS: '24',
+  AB_ENVIRONMENT: 'phenom-bench',
+  AB_MCP_BACKEND: 'hasura-lite',
+  MATRIX_SERVER_NAME: 'bench.example',
+  BOT_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-bot-token-AbCdEf',
+  BOT_TOKEN_SECRET_KEY_NAME: 'accessToken',
+  USER_POOL_ID: 'us-east-1_BenchPool',
 };
 
 /**
