@@ -3,7 +3,6 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CLIENT_ROLE_NAMES, ClientRoleName } from '../../chat-domain/client-roles';
 import type { ChatFunctionDatabase } from '../constructs/chat-function';
-import { acknowledgeNag } from '../nag';
 
 export interface ClientRoleSecretsProps {
   /** Secret names are `<prefix>-db-<client>` (`phenom-production-db-link-preview`). */
@@ -19,7 +18,9 @@ export interface ClientRoleSecretsProps {
  *
  * Each secret is what AWS's PostgreSQL rotation functions read: an rds.DatabaseSecret attached to
  * the instance (engine, host, port, dbInstanceIdentifier; dbname, username, password; masterarn
- * for the multi-user scheme), so a rotation schedule can be attached to `secrets` as they are.
+ * for the multi-user scheme), so a rotation schedule can be attached to `secrets` as they are: the
+ * roles step attaches it (lib/chat-hasura-lite/database-roles.ts), since a rotation must not run
+ * before the step has made the role it logs in as.
  */
 export class ClientRoleSecrets extends Construct {
   /** Each client's login, keyed by client. */
@@ -32,20 +33,11 @@ export class ClientRoleSecrets extends Construct {
     const { database } = props;
     const secrets = {} as Record<ClientRoleName, secretsmanager.ISecret>;
     for (const client of CLIENT_ROLE_NAMES) {
-      const secret = new rds.DatabaseSecret(
-        this,
-        client.replace(/(^|_)(\w)/g, (_m, _s, c: string) => c.toUpperCase()),
-        {
-          username: client,
-          dbname: database.databaseName,
-          secretName: `${props.prefix}-db-${client.replace(/_/g, '-')}`,
-          masterSecret: database.secret,
-        },
-      );
-      acknowledgeNag(secret, {
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'Rotation-ready (attached to the instance, with masterarn for the multi-user scheme); the stack attaches the schedule (issue #15, rotation). Until then a new value takes effect when the roles step next runs, which re-sets each role password from its secret.',
+      const secret = new rds.DatabaseSecret(this, clientRoleId(client), {
+        username: client,
+        dbname: database.databaseName,
+        secretName: `${props.prefix}-db-${client.replace(/_/g, '-')}`,
+        masterSecret: database.secret,
       });
       secrets[client] = secret.attach(database.instance);
     }
@@ -63,4 +55,9 @@ export function databaseWithSecret(database: ChatFunctionDatabase, secret: secre
     secret,
     grantReadCredentials: (grantee) => secret.grantRead(grantee),
   };
+}
+
+/** A client's part of a construct id: `link_preview` is `LinkPreview`. */
+export function clientRoleId(client: ClientRoleName): string {
+  return client.replace(/(^|_)(\w)/g, (_m, _s, c: string) => c.toUpperCase());
 }
