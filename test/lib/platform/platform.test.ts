@@ -165,7 +165,17 @@ describe('security groups: one per service, with seed 000 port table', () => {
       expect(rule.CidrIp).toBeUndefined();
     }
     const sources = ingress.map((r) => sgs[(r.SourceSecurityGroupId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]]!.Properties.GroupDescription as string);
-    const tasks = sources.filter((d) => !d.endsWith('(Lambda)'));
+    // Secrets Manager's hosted rotation functions (test/lib/platform/secret-rotation.test.ts): the master's and the six role secrets'.
+    const rotations = sources.filter((d) => /Rotation\/SecurityGroup$/.test(d));
+    expect(rotations.map((d) => d.split('/').slice(1, -1).join('/')).sort()).toEqual(
+      [
+        'AbEvaluation/Collector/ChatReaderRotation',
+        'AbEvaluation/Collector/SynapseReaderRotation',
+        ...['Hasura', 'LinkPreview', 'Mcp', 'Provisioner'].map((c) => `ChatDatabaseRoles/${c}Rotation`),
+        'Platform/Database/MasterRotation',
+      ].sort(),
+    );
+    const tasks = sources.filter((d) => !d.endsWith('(Lambda)') && !rotations.includes(d));
     expect(tasks.sort()).toEqual(['Hasura GraphQL Engine tasks', 'Synapse homeserver tasks']);
     // The MCP server's hasura backend (both environments) never connects to RDS; the Admin UI never does.
     expect(sources.filter((d) => /MCP|Admin UI/.test(d))).toEqual([]);
