@@ -110,6 +110,7 @@ export class PhenomChatStack extends Stack {
       database: chatDatabase(this.platform),
       clientRoleSecrets: this.platform.clientRoles.secrets,
     });
+    this.platform.clientRoles.rotateAfter(this.databaseRoles.rolesStep);
     this.databaseRoles.order({
       schema: this.hasuraLite.migrations,
       hasuraMetadata: this.hasuraLite.hasura.metadata.resource,

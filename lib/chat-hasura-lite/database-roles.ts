@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Duration } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct, IDependable } from 'constructs';
 import { CLIENT_ROLE_NAMES, CLIENT_ROLES, ClientRoleName } from '../../chat-domain/client-roles';
 import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { ChatFunction, ChatFunctionCommonProps, ChatFunctionDatabase, ChatFunctionVpcProps, functionCommonProps, functionVpcProps } from '../constructs/chat-function';
-import { clientRoleId } from '../platform/client-role-secrets';
-import { rotateDatabaseRoleSecret } from '../platform/secret-rotation';
 import { sqlContentHash } from './migrations';
 
 export interface ChatDatabaseRolesProps extends ChatFunctionCommonProps, ChatFunctionVpcProps {
@@ -34,8 +31,6 @@ export class ChatDatabaseRoles extends Construct {
   public readonly rolesStep: ChatCustomResource;
   /** The run after the Hasura metadata step. */
   public readonly afterMetadataStep: ChatCustomResource;
-  /** Each client role secret's rotation schedule. */
-  public readonly rotations: Readonly<Record<ClientRoleName, secretsmanager.RotationSchedule>>;
 
   constructor(scope: Construct, id: string, props: ChatDatabaseRolesProps) {
     super(scope, id);
@@ -66,23 +61,6 @@ export class ChatDatabaseRoles extends Construct {
     });
     this.afterMetadataStep.node.addDependency(this.rolesStep);
 
-    // Every 30 days, alternating <role> and <role>_clone (the step makes the clone and follows
-    // whichever the secret names). Clients re-read their secret when the database refuses the one
-    // they hold (chat-clients/postgres-login.ts); Hasura, which reads its URL only at start, is
-    // restarted after each rotation of its secret (lib/chat-hasura-lite/rotation-restart.ts).
-    this.rotations = Object.fromEntries(
-      CLIENT_ROLE_NAMES.map((client) => [
-        client,
-        rotateDatabaseRoleSecret(this, `${clientRoleId(client)}Rotation`, {
-          secret: secrets[client],
-          masterSecret: database.secret,
-          vpc: props.vpc,
-          vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-          database,
-          roleCreatedBy: [this.rolesStep],
-        }),
-      ]),
-    ) as Record<ClientRoleName, secretsmanager.RotationSchedule>;
   }
 
   /**

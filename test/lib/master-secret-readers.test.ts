@@ -83,7 +83,7 @@ describe.each(['development', 'production'] as const)('the RDS master secret (%s
     expect(rotations.map((id) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual(
       [
         'PlatformDatabaseMasterRotation',
-        ...['Hasura', 'LinkPreview', 'Mcp', 'Provisioner'].map((c) => `ChatDatabaseRoles${c}Rotation`),
+        ...['Hasura', 'LinkPreview', 'Mcp', 'Provisioner'].map((c) => `PlatformClientRoles${c}Rotation`),
         'AbEvaluationCollectorChatReaderRotation',
         'AbEvaluationCollectorSynapseReaderRotation',
       ].sort(),

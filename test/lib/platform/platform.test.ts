@@ -171,7 +171,7 @@ describe('security groups: one per service, with seed 000 port table', () => {
       [
         'AbEvaluation/Collector/ChatReaderRotation',
         'AbEvaluation/Collector/SynapseReaderRotation',
-        ...['Hasura', 'LinkPreview', 'Mcp', 'Provisioner'].map((c) => `ChatDatabaseRoles/${c}Rotation`),
+        ...['Hasura', 'LinkPreview', 'Mcp', 'Provisioner'].map((c) => `Platform/ClientRoles/${c}Rotation`),
         'Platform/Database/MasterRotation',
       ].sort(),
     );
