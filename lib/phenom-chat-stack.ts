@@ -5,6 +5,7 @@ import { ChatShared } from './chat-shared';
 import { ChatMembershipReconciler } from './chat-shared/membership-reconciler';
 import { ChatHasuraLite } from './chat-hasura-lite';
 import { ChatDatabaseRoles } from './chat-hasura-lite/database-roles';
+import { HasuraRotationRestart } from './chat-hasura-lite/rotation-restart';
 import { ChatMcpServer } from './chat-mcp-server';
 import { ChatLinkPreview } from './chat-link-preview';
 import { ADMIN_BOT_TOKEN_SECRET_KEY, ChatSynapse } from './chat-synapse';
@@ -109,6 +110,7 @@ export class PhenomChatStack extends Stack {
       database: chatDatabase(this.platform),
       clientRoleSecrets: this.platform.clientRoles.secrets,
     });
+    this.platform.clientRoles.rotateAfter(this.databaseRoles.rolesStep);
     this.databaseRoles.order({
       schema: this.hasuraLite.migrations,
       hasuraMetadata: this.hasuraLite.hasura.metadata.resource,
@@ -120,6 +122,16 @@ export class PhenomChatStack extends Stack {
         this.mcpServer.service,
       ],
     });
+
+    // Hasura reads its database URL only at start: it restarts itself after each rotation of its role's secret.
+    if (this.hasuraLite.hasura.engine) {
+      new HasuraRotationRestart(this, 'HasuraRotationRestart', {
+        ...chatFunctionCommonProps(config),
+        secret: this.platform.clientRoles.secrets.hasura,
+        cluster: this.platform.cluster,
+        service: this.hasuraLite.hasura.engine.service,
+      });
+    }
 
     // Only the selected backend lets the MCP tasks in (the postgres backend's RDS rule is ChatMcpServer's own).
     if (config.mcp.backendType === 'hasura') this.hasuraLite.hasura.engine?.allowFrom(this.mcpServer, 'MCP server (GraphQL as the agent)');

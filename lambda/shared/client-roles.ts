@@ -9,16 +9,17 @@ export type { ClientRoleName, ClientRoleSpec, TableGrant, TablePrivilege } from 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
- * Makes `roleName` a login role with `password` and exactly the privileges of `spec` on the public
- * schema: whatever else it holds on a public table is revoked, so a privilege dropped from the spec
- * goes on the next run. Runs in one transaction (nothing half-granted), any number of times.
+ * Makes `roleName` a login role with `password` (null: its password left as it is, see
+ * ensureLoginRole) and exactly the privileges of `spec` on the public schema: whatever else it holds
+ * on a public table is revoked, so a privilege dropped from the spec goes on the next run. Runs in one
+ * transaction (nothing half-granted), any number of times.
  */
 export interface EnsureClientRoleOptions {
   /** The role Hasura connects as, which owns hdb_catalog (for `eventLogWriter`). @default 'hasura' */
   readonly hasuraRole?: string;
 }
 
-export async function ensureClientRole(client: ClientBase, roleName: string, password: string, spec: ClientRoleSpec, options: EnsureClientRoleOptions = {}): Promise<void> {
+export async function ensureClientRole(client: ClientBase, roleName: string, password: string | null, spec: ClientRoleSpec, options: EnsureClientRoleOptions = {}): Promise<void> {
   const hasuraRole = options.hasuraRole ?? 'hasura';
   if (!IDENTIFIER.test(hasuraRole)) throw new Error(`hasuraRole must be a lower-case SQL identifier, got "${hasuraRole}"`);
   checkClientRoleSpec(roleName, spec);

@@ -17,14 +17,19 @@ export async function ignoring(sqlState: string, statement: () => Promise<unknow
  * Makes `roleName` a login role whose password is `password`: created when missing, its password re-set
  * when present, so it always matches its secret (a rotated secret takes effect on the next run). Safe to
  * run concurrently and any number of times. Returns whether it created the role.
+ *
+ * `null` keeps the password as it is (a role created here then has none): after an alternating-users
+ * rotation the secret names `<role>_clone`, and `<role>`'s own password, which clients may still hold
+ * until the next rotation, is not the step's to change.
  */
-export async function ensureLoginRole(client: ClientBase, roleName: string, password: string): Promise<boolean> {
+export async function ensureLoginRole(client: ClientBase, roleName: string, password: string | null): Promise<boolean> {
   if (!IDENTIFIER.test(roleName)) throw new Error(`roleName must be a lower-case SQL identifier (a-z, 0-9, _), got "${roleName}"`);
-  if (!password || password.includes('\0')) throw new Error(`the password of role ${roleName} is empty or contains a NUL character`);
+  if (password !== null && (!password || password.includes('\0'))) throw new Error(`the password of role ${roleName} is empty or contains a NUL character`);
   const role = client.escapeIdentifier(roleName);
+  const withPassword = password === null ? '' : ` PASSWORD ${client.escapeLiteral(password)}`;
   const exists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [roleName])).rowCount === 1;
-  const created = !exists && (await ignoring('42710', () => client.query(`CREATE ROLE ${role} LOGIN PASSWORD ${client.escapeLiteral(password)}`)));
-  if (!created) await client.query(`ALTER ROLE ${role} WITH LOGIN PASSWORD ${client.escapeLiteral(password)}`);
+  const created = !exists && (await ignoring('42710', () => client.query(`CREATE ROLE ${role} LOGIN${withPassword}`)));
+  if (!created) await client.query(`ALTER ROLE ${role} WITH LOGIN${withPassword}`);
   return created;
 }
 

@@ -60,6 +60,7 @@ export class ChatDatabaseRoles extends Construct {
       properties: { ...properties, Phase: 'after-metadata' },
     });
     this.afterMetadataStep.node.addDependency(this.rolesStep);
+
   }
 
   /**

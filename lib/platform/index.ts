@@ -62,7 +62,7 @@ export class Platform extends Construct {
     this.listener = this.loadBalancer.listener;
     this.cluster = new Cluster(this, 'Cluster', { ...props.cluster, ...vpc }).cluster;
     this.database = new Database(this, 'Database', 'existing' in props.database ? props.database : { ...props.database, ...vpc });
-    this.clientRoles = new ClientRoleSecrets(this, 'ClientRoles', { prefix: props.prefix, database: this.database });
+    this.clientRoles = new ClientRoleSecrets(this, 'ClientRoles', { prefix: props.prefix, database: this.database, vpc: this.vpc, vpcSubnets: this.privateSubnets });
     this.userPool = new ChatUserPool(this, 'UserPool', props.userPool);
     this.securityGroups = new ChatSecurityGroups(this, 'SecurityGroups', {
       vpc: this.vpc,

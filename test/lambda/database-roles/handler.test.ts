@@ -16,8 +16,9 @@ const master = { name: `rds_master_${tag}`, password: 'master-password' };
 const database = `roles_handler_${tag}`;
 const arn = (client: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:phenom-development-db-${client.replace('_', '-')}-AbCdEf`;
 const RoleSecretArns = Object.fromEntries(CLIENT_ROLE_NAMES.map((c) => [c, arn(c)]));
-const username = (client: string) => `${client}_${tag}`;
-const rotationShaped = (client: string, password: string) => JSON.stringify({ engine: 'postgres', host: 'db.internal', port: 5432, dbname: database, username: username(client), password });
+// The handler keys each role by its spec name, so this file makes the real names (the only test file that does).
+const username = (client: string) => client;
+const rotationShaped = (client: string, password: string, user = username(client)) => JSON.stringify({ engine: 'postgres', host: 'db.internal', port: 5432, dbname: database, username: user, password });
 
 let secrets: SecretsManagerStandIn;
 let handler: Handler;
@@ -54,7 +55,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = savedEnv;
   await superuser.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  for (const role of [...CLIENT_ROLE_NAMES.map(username), `${master.name}_owner`, master.name]) await superuser.query(`DROP ROLE IF EXISTS ${role}`);
+  for (const role of [...CLIENT_ROLE_NAMES.flatMap((c) => [`${c}_clone`, c]), `${master.name}_owner`, master.name]) await superuser.query(`DROP ROLE IF EXISTS ${role}`);
   await Promise.all([superuser.end(), secrets.close()]);
 });
 
@@ -83,6 +84,17 @@ describe('database-roles custom resource handler', () => {
     await mcp.end();
   });
 
+  it('after a rotation to the clone: re-runs cleanly, sets the clone password, leaves the role its own', async () => {
+    secrets.put(arn('link_preview'), rotationShaped('link_preview', 'rotated-link_preview', 'link_preview_clone'));
+    const { Data } = await handler(event('Update'));
+    expect(Data?.Roles).toBe('hasura,link_preview_clone,provisioner,mcp');
+    const clone = await connectAs({ name: 'link_preview_clone', password: 'rotated-link_preview' }, database);
+    await clone.query('SELECT count(*) FROM link_previews');
+    expect(await sqlState(() => clone.query('SELECT count(*) FROM chat_bans'))).toBe('42501');
+    await clone.end();
+    await (await connectAs({ name: 'link_preview', password: 'first-link_preview' }, database)).end();
+  });
+
   it('Delete keeps the roles', async () => {
     expect(await handler(event('Delete'))).toEqual({ PhysicalResourceId: 'phenom-chat-client-roles:roles' });
     expect(await roleCount()).toBe(CLIENT_ROLE_NAMES.length);
@@ -94,7 +106,11 @@ describe('database-roles custom resource handler', () => {
     const { mcp: _dropped, ...withoutMcp } = RoleSecretArns;
     await expect(handler(event('Update', { Phase: 'roles', RoleSecretArns: withoutMcp }))).rejects.toThrow(/RoleSecretArns.mcp is not set/);
     await expect(handler(event('Update', { Phase: 'roles', RoleSecretArns: { ...RoleSecretArns, synapse: arn('synapse') } }))).rejects.toThrow(/RoleSecretArns names no client role synapse/);
+    secrets.put(arn('hasura'), rotationShaped('hasura', 'pw', 'hasura_clone'));
+    secrets.put(arn('mcp'), rotationShaped('mcp', 'third-mcp', 'postgres'));
+    await expect(handler(event('Update'))).rejects.toThrow(/the mcp role secret names user postgres: expected mcp or mcp_clone/);
     const mcp = await connectAs({ name: username('mcp'), password: 'second-mcp' }, database);
     await mcp.end();
+    expect(await sqlState(() => connectAs({ name: 'hasura_clone', password: 'pw' }, database))).toBe('28P01');
   });
 });

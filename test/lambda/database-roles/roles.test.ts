@@ -1,9 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import type { Client } from 'pg';
+import { Client, Pool } from 'pg';
+import { entitlementsFor } from '../../../chat-domain/groups';
+import { PostgresBackend } from '../../../docker/mcp-server/src/backend/postgres/backend';
 import { ensureClientRoles, RoleCredentials } from '../../../lambda/database-roles/roles';
+import { PreviewRepository } from '../../../lambda/link-preview/preview-repository';
 import { runMigrations } from '../../../lambda/migrations/runner';
 import { CLIENT_ROLE_NAMES, ClientRoleName } from '../../../lambda/shared/client-roles';
+import { applyHasuraEntitlements } from '../../../lambda/shared/hasura-membership';
+import { testServerUrl } from '../../support/postgres';
 import { connectAs, sqlState } from '../../support/postgres/connect';
+import { RoleSecret, rotateAlternatingUsers } from '../../support/postgres/rotation';
 
 /**
  * The roles step on real PostgreSQL 17 as RDS runs it (a master that is CREATEROLE, not superuser),
@@ -16,7 +22,10 @@ import { connectAs, sqlState } from '../../support/postgres/connect';
  */
 const tag = randomBytes(3).toString('hex');
 const master = { name: `rds_master_${tag}`, password: 'master-password' };
-const logins = Object.fromEntries(CLIENT_ROLE_NAMES.map((c) => [c, { username: `${c}_${tag}`, password: `pw-${c}-${tag}` }])) as Record<ClientRoleName, RoleCredentials>;
+// Roles are cluster-wide and the server is shared by the run's test files: tagged role names.
+const roleNames = Object.fromEntries(CLIENT_ROLE_NAMES.map((c) => [c, `${c}_${tag}`])) as Record<ClientRoleName, string>;
+const logins = Object.fromEntries(CLIENT_ROLE_NAMES.map((c) => [c, { username: roleNames[c], password: `pw-${c}-${tag}` }])) as Record<ClientRoleName, RoleCredentials>;
+const run = (c: Client, credentials: Record<ClientRoleName, RoleCredentials> = logins) => ensureClientRoles(c, credentials, { roleNames });
 const as = (c: ClientRoleName) => ({ name: logins[c].username, password: logins[c].password });
 const databases = { upgraded: `roles_upgraded_${tag}`, fresh: `roles_fresh_${tag}` };
 const trigger = 'hdb_catalog."notify_hasura_link_preview_INSERT"';
@@ -72,7 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(open.map((c) => c.end().catch(() => undefined)));
   for (const database of Object.values(databases)) await superuser.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  for (const role of [...Object.values(logins).map((l) => l.username), `${master.name}_owner`, master.name]) await superuser.query(`DROP ROLE IF EXISTS ${role}`);
+  for (const role of [...Object.values(roleNames).flatMap((r) => [`${r}_clone`, r]), `${master.name}_owner`, master.name]) await superuser.query(`DROP ROLE IF EXISTS ${role}`);
   await superuser.end();
 });
 
@@ -85,7 +94,7 @@ describe('a stack deployed before the roles: Hasura ran as the master, then conn
   });
 
   it('hands the whole catalog to the Hasura role, and a second run changes nothing', async () => {
-    const first = await ensureClientRoles(asMaster, logins);
+    const first = await run(asMaster);
     expect(first.catalog.present).toBe(true);
     expect(first.catalog.adopted).toEqual(
       expect.arrayContaining([
@@ -106,7 +115,7 @@ describe('a stack deployed before the roles: Hasura ran as the master, then conn
     );
     // Everything, indexes, the serial's sequence and the tables' row types included.
     expect(rows).toEqual([{ owner: logins.hasura.username, n: expect.any(Number) }]);
-    expect((await ensureClientRoles(asMaster, logins)).catalog.adopted).toEqual([]);
+    expect((await run(asMaster)).catalog.adopted).toEqual([]);
   });
 
   it('Hasura as its role starts, migrates its catalog and re-applies its metadata; the chat schema stays out of its reach', async () => {
@@ -144,42 +153,149 @@ describe('a stack deployed before the roles: Hasura ran as the master, then conn
   });
 });
 
+describe('after an alternating-users rotation: the secrets name each role\'s _clone (the stack above, rotated)', () => {
+  let asMaster: Client;
+  let rotated: Record<ClientRoleName, RoleSecret>;
+  const clone = (c: ClientRoleName) => ({ name: `${roleNames[c]}_clone`, password: rotated[c].password });
+  const poolAs = (user: { name: string; password: string }) => {
+    const url = new URL(testServerUrl());
+    Object.assign(url, { username: user.name, password: user.password, pathname: `/${databases.upgraded}` });
+    const pool = new Pool({ connectionString: url.toString(), max: 2 });
+    pools.push(pool);
+    return pool;
+  };
+  const pools: Pool[] = [];
+  afterAll(() => Promise.all(pools.filter((p) => !p.ended).map((p) => p.end())));
+
+  beforeAll(async () => {
+    asMaster = await connect(master, databases.upgraded);
+    rotated = {} as Record<ClientRoleName, RoleSecret>;
+    for (const c of CLIENT_ROLE_NAMES) await rotateAlternatingUsers(asMaster, { ...logins[c] }, (next) => (rotated[c] = next));
+  });
+
+  it('the step made each clone before the rotation (a member acting as its role), so the rotation only set its password', async () => {
+    const { rows } = await asMaster.query<{ rolname: string; rolconfig: string[] }>(`SELECT rolname, rolconfig FROM pg_roles WHERE rolname = ANY($1) ORDER BY rolname`, [
+      CLIENT_ROLE_NAMES.map((c) => `${roleNames[c]}_clone`),
+    ]);
+    expect(rows).toEqual(
+      CLIENT_ROLE_NAMES.map((c) => ({ rolname: `${roleNames[c]}_clone`, rolconfig: [`role=${roleNames[c]}`] })).sort((a, b) => a.rolname.localeCompare(b.rolname)),
+    );
+  });
+
+  it('re-runs cleanly, grants still to the roles, and sets only the clone passwords: the old logins keep working until the next rotation', async () => {
+    const result = await run(asMaster, rotated);
+    expect(result.roles).toEqual(Object.fromEntries(CLIENT_ROLE_NAMES.map((c) => [c, `${roleNames[c]}_clone`])));
+    expect(result.catalog.adopted).toEqual([]);
+    const { rows } = await asMaster.query<{ grantee: string }>(`SELECT DISTINCT grantee FROM information_schema.role_table_grants WHERE table_schema = 'public' AND grantee LIKE $1`, [`%\\_clone`]);
+    expect(rows).toEqual([]);
+    for (const c of CLIENT_ROLE_NAMES) {
+      await (await connect(clone(c), databases.upgraded)).end();
+      await (await connect(as(c), databases.upgraded)).end();
+    }
+  });
+
+  it("each clone runs its client's query code and is refused the rest", async () => {
+    const repository = new PreviewRepository(async () => poolAs(clone('link_preview')));
+    await repository.save('p-rotated', 'https://x/p-rotated', { title: 'T', description: 'D', thumbnailUrl: null, mediaType: 'image' }, 1);
+    expect(await repository.findFresh('p-rotated')).toMatchObject({ url: 'https://x/p-rotated' });
+    const linkPreview = await connect(clone('link_preview'), databases.upgraded);
+    expect(await sqlState(() => linkPreview.query(`UPDATE chat_messages SET content = 'x'`))).toBe('42501');
+    expect(await sqlState(() => linkPreview.query('SELECT * FROM chat_bans'))).toBe('42501');
+
+    const change = await applyHasuraEntitlements(poolAs(clone('provisioner')), { sub: 'erin', username: 'erin', displayName: 'Erin' }, entitlementsFor([]));
+    expect(change.joined).toBeGreaterThan(0);
+    const provisioner = await connect(clone('provisioner'), databases.upgraded);
+    expect(await sqlState(() => post(provisioner, 'erin'))).toBe('42501');
+
+    const backend = new PostgresBackend(poolAs(clone('mcp')), 'agent');
+    try {
+      const room = (await backend.listRooms()).find((r) => r.name === 'Phenom Community')!;
+      const before = await events(asMaster);
+      const sent = await backend.sendMessage({ roomId: room.id, content: 'after the rotation', messageType: 'text' });
+      expect(await events(asMaster)).toBe(before + 1);
+      await expect(backend.deleteMessage({ roomId: room.id, messageId: sent.id })).resolves.toMatchObject({ alreadyDeleted: false });
+    } finally {
+      await backend.close();
+    }
+    const mcp = await connect(clone('mcp'), databases.upgraded);
+    expect(await sqlState(() => mcp.query('ALTER TABLE chat_rooms ADD COLUMN x int'))).toBe('42501');
+    expect(await sqlState(() => mcp.query('SELECT * FROM hdb_catalog.event_log'))).toBe('42501');
+  });
+
+  it("what Hasura's clone creates in its catalog is the hasura role's, which can still drop and replace it", async () => {
+    const hasuraClone = await connect(clone('hasura'), databases.upgraded);
+    await hasuraClone.query(`CREATE TABLE hdb_catalog.hdb_schema_notifications (id integer PRIMARY KEY, notification json)`);
+    await hasuraClone.query(`DROP FUNCTION ${trigger}() CASCADE`);
+    await hasuraAppliesTheTrigger(hasuraClone);
+    const { rows } = await asMaster.query<{ owner: string }>(
+      `SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE oid = 'hdb_catalog.hdb_schema_notifications'::regclass
+       UNION ALL SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE oid = '${trigger}()'::regprocedure`,
+    );
+    expect(rows).toEqual([{ owner: roleNames.hasura }, { owner: roleNames.hasura }]);
+    const hasura = await connect(as('hasura'), databases.upgraded);
+    await hasuraAppliesTheTrigger(hasura);
+    await hasura.query(`DROP TABLE hdb_catalog.hdb_schema_notifications`);
+    expect(await sqlState(() => hasuraClone.query('ALTER TABLE chat_messages ADD COLUMN x int'))).toBe('42501');
+  });
+
+  it('the rotation after moves back to each role with a new password, and the step follows', async () => {
+    const back = {} as Record<ClientRoleName, RoleSecret>;
+    for (const c of CLIENT_ROLE_NAMES) await rotateAlternatingUsers(asMaster, rotated[c], (next) => (back[c] = next));
+    expect((await run(asMaster, back)).roles).toEqual(roleNames);
+    for (const c of CLIENT_ROLE_NAMES) {
+      expect(await sqlState(() => connectAs(as(c), databases.upgraded))).toBe('28P01');
+      await (await connect({ name: roleNames[c], password: back[c].password }, databases.upgraded)).end();
+      await (await connect(clone(c), databases.upgraded)).end();
+    }
+  });
+
+  it('a secret naming another user: a clear error, and no password changed', async () => {
+    await expect(run(asMaster, { ...rotated, mcp: { username: `${roleNames.mcp}_old`, password: 'other' } })).rejects.toThrow(
+      new RegExp(`the mcp role secret names user ${roleNames.mcp}_old: expected ${roleNames.mcp} or ${roleNames.mcp}_clone`),
+    );
+    await (await connect(clone('mcp'), databases.upgraded)).end();
+  });
+});
+
 describe('a new stack: Hasura creates its catalog as its own role, between the two runs of the step', () => {
   it('the first run finds no catalog; Hasura makes it; the run after the metadata step lets mcp post', async () => {
     const asMaster = await connect(master, databases.fresh);
-    expect((await ensureClientRoles(asMaster, logins)).catalog).toEqual({ present: false, adopted: [] });
+    expect((await run(asMaster)).catalog).toEqual({ present: false, adopted: [] });
     const hasura = await connect(as('hasura'), databases.fresh);
     await hasuraCreatesItsCatalog(hasura);
     await post(hasura, 'alice');
     const mcp = await connect(as('mcp'), databases.fresh);
     expect(await sqlState(() => post(mcp, 'agent'))).toBe('42501');
-    expect((await ensureClientRoles(asMaster, logins)).catalog).toEqual({ present: true, adopted: [] });
+    expect((await run(asMaster)).catalog).toEqual({ present: true, adopted: [] });
     await post(mcp, 'agent');
     expect(await events(hasura)).toBe(2);
   });
 });
 
 describe('bad input: a clear error and nothing made', () => {
-  const before = async (c: Client) => (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE $1`, [`%\\_${tag}x`])).rows[0].n;
-  const withSuffix = (suffix: string) => Object.fromEntries(CLIENT_ROLE_NAMES.map((c) => [c, { username: `${c}_${tag}${suffix}`, password: 'pw' }])) as Record<ClientRoleName, RoleCredentials>;
+  const names = Object.fromEntries(CLIENT_ROLE_NAMES.map((c) => [c, `${c}_${tag}x`])) as Record<ClientRoleName, string>;
+  const made = async () => (await superuser.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE $1`, [`%\\_${tag}x%`])).rows[0].n;
+  const ok = Object.fromEntries(CLIENT_ROLE_NAMES.map((c) => [c, { username: names[c], password: 'pw' }])) as Record<ClientRoleName, RoleCredentials>;
+  const runX = (c: Client, credentials: Record<ClientRoleName, RoleCredentials>, roles = names) => ensureClientRoles(c, credentials, { roleNames: roles });
 
-  it('refuses a missing password, a shared username, the master as a client, and a missing table, before creating any role', async () => {
+  it('refuses a missing password, a username that is neither the role nor its clone, two clients on one role, the master as a role, and a missing table, before creating any role', async () => {
     const asMaster = await connect(master, databases.fresh);
-    const ok = withSuffix('x');
-    await expect(ensureClientRoles(asMaster, { ...ok, mcp: { username: 'mcp_x', password: '' } })).rejects.toThrow(/no username\/password for the mcp role/);
-    await expect(ensureClientRoles(asMaster, { ...ok, mcp: ok.provisioner })).rejects.toThrow(/the provisioner and mcp roles have the same username/);
-    await expect(ensureClientRoles(asMaster, { ...ok, hasura: { username: master.name, password: 'pw' } })).rejects.toThrow(/cannot be the master user/);
+    await expect(runX(asMaster, { ...ok, mcp: { username: names.mcp, password: '' } })).rejects.toThrow(/no username\/password for the mcp role/);
+    await expect(runX(asMaster, { ...ok, mcp: ok.provisioner })).rejects.toThrow(new RegExp(`the mcp role secret names user provisioner_${tag}x: expected mcp_${tag}x or mcp_${tag}x_clone`));
+    await expect(runX(asMaster, { ...ok, mcp: { username: `${names.mcp}_clone_clone`, password: 'pw' } })).rejects.toThrow(/the mcp role secret names user .*_clone_clone/);
+    await expect(runX(asMaster, { ...ok, mcp: ok.provisioner }, { ...names, mcp: names.provisioner })).rejects.toThrow(/the provisioner and mcp clients have the same role/);
+    await expect(runX(asMaster, { ...ok, hasura: { username: master.name, password: 'pw' } }, { ...names, hasura: master.name })).rejects.toThrow(/cannot be the master user/);
     const scratch = `roles_scratch_${tag}`;
     await superuser.query(`CREATE DATABASE ${scratch} OWNER ${master.name}`);
     try {
       const onScratch = await connect(master, scratch);
       await runMigrations(onScratch, { schemaOwner: `${master.name}_owner` });
       await onScratch.query('ALTER TABLE link_previews RENAME TO link_previews_gone');
-      await expect(ensureClientRoles(onScratch, ok)).rejects.toThrow(/cannot make the client roles: no table link_previews in the public schema \(have the migrations run\?\)/);
+      await expect(runX(onScratch, ok)).rejects.toThrow(/cannot make the client roles: no table link_previews in the public schema \(have the migrations run\?\)/);
       await onScratch.end();
     } finally {
       await superuser.query(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
     }
-    expect(await before(superuser)).toBe(0);
+    expect(await made()).toBe(0);
   });
 });

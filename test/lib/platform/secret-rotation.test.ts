@@ -3,14 +3,14 @@ import { stackTemplate } from '../../support/synth';
 
 /**
  * The master secret rotates in place (hosted single-user rotation); the database-role secrets rotate
- * with alternating users against the master, each function inside the VPC and admitted by RDS.
+ * (A/B readers, chat client roles) with alternating users against the master, each function inside
+ * the VPC and admitted by RDS.
  */
 describe.each(['development', 'production'] as const)('secret rotation in the %s stack', (envName) => {
   const template = stackTemplate(envName);
   const json = template.toJSON() as { Transform?: string | string[]; Resources: Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] }> };
   const resources = json.Resources;
   const schedules = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SecretsManager::RotationSchedule');
-  const [instanceId] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::RDS::DBInstance')!;
   const [attachmentId] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::SecretsManager::SecretTargetAttachment')!;
   const secretIdOf = (schedule: Record<string, unknown>) => (schedule.SecretId as { Ref: string }).Ref;
   const hosted = (schedule: Record<string, unknown>) => schedule.HostedRotationLambda as Record<string, unknown>;
@@ -29,18 +29,24 @@ describe.each(['development', 'production'] as const)('secret rotation in the %s
     expect(hosted(schedule.Properties)).toMatchObject({ VpcSubnetIds: expect.anything(), VpcSecurityGroupIds: expect.anything() });
   });
 
-  it('rotates each A/B reader secret with alternating users against the master, alphanumeric, after its role exists', () => {
+  it('rotates each database-role secret (A/B readers, chat client roles) with alternating users against the master, alphanumeric, after its role exists', () => {
     const multi = schedules.filter(([, r]) => hosted(r.Properties).RotationType === 'PostgreSQLMultiUser');
-    const readerSecrets = multi.map(([, r]) => resources[secretIdOf(r.Properties)]!.Properties.Name);
-    expect(readerSecrets.sort()).toEqual([`phenom-${envName}-ab-reader-chat`, `phenom-${envName}-ab-reader-synapse`]);
+    // A client role secret rotates through its attachment (the same secret, with host and port).
+    const secretOf = (id: string) => (resources[id]!.Type === 'AWS::SecretsManager::SecretTargetAttachment' ? (resources[id]!.Properties.SecretId as { Ref: string }).Ref : id);
+    const nameOf = ([, r]: (typeof multi)[number]) => resources[secretOf(secretIdOf(r.Properties))]!.Properties.Name as string;
+    expect(multi.map(nameOf).sort()).toEqual(
+      [`ab-reader-chat`, `ab-reader-synapse`, 'db-hasura', 'db-link-preview', 'db-mcp', 'db-provisioner'].map((n) => `phenom-${envName}-${n}`),
+    );
     const [readerRolesId] = Object.entries(resources).find(([, r]) => r.Type === 'Custom::AbReaderRoles')!;
-    for (const [, schedule] of multi) {
+    const [clientRolesId] = Object.entries(resources).find(([, r]) => r.Type === 'Custom::ChatClientRoles' && r.Properties.Phase === 'roles')!;
+    for (const entry of multi) {
+      const [, schedule] = entry;
       expect(hosted(schedule.Properties)).toMatchObject({ MasterSecretArn: { Ref: attachmentId }, ExcludeCharacters: ALPHANUMERIC_ONLY });
-      expect(schedule.DependsOn).toEqual(expect.arrayContaining([readerRolesId]));
+      expect(schedule.Properties.RotationRules).toEqual({ ScheduleExpression: 'rate(30 days)' });
+      expect(schedule.DependsOn).toEqual(expect.arrayContaining([nameOf(entry).includes('-ab-reader-') ? readerRolesId : clientRolesId]));
       // The secret holds what the rotation function reads: where the database is, and the master's ARN.
-      const template = JSON.stringify(resources[secretIdOf(schedule.Properties)]!.Properties.GenerateSecretString);
-      for (const key of ['engine', 'host', 'port', 'dbname', 'username', 'masterarn']) expect(template).toContain(`\\"${key}\\"`);
-      expect(template).toContain(instanceId);
+      const template = JSON.stringify(resources[secretOf(secretIdOf(schedule.Properties))]!.Properties.GenerateSecretString);
+      for (const key of ['dbname', 'username', 'masterarn']) expect(template).toContain(`\\"${key}\\"`);
     }
   });
 
@@ -52,7 +58,7 @@ describe.each(['development', 'production'] as const)('secret rotation in the %s
       .filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && JSON.stringify(r.Properties.GroupId) === JSON.stringify({ 'Fn::GetAtt': [rdsSg, 'GroupId'] }))
       .map((r) => r.Properties);
     const rotationSgs = schedules.map(([, r]) => (hosted(r.Properties).VpcSecurityGroupIds as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
-    expect(new Set(rotationSgs).size).toBe(3);
+    expect(new Set(rotationSgs).size).toBe(7);
     for (const sg of rotationSgs) {
       const rules = [...inline, ...separate].filter((rule) => JSON.stringify(rule.SourceSecurityGroupId) === JSON.stringify({ 'Fn::GetAtt': [sg, 'GroupId'] }));
       expect(rules.map(({ IpProtocol, FromPort, ToPort }) => ({ IpProtocol, FromPort, ToPort }))).toEqual([{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432 }]);

@@ -54,6 +54,8 @@ export interface AccountState {
   loadBalancers: Map<string, { DNSName: string; CanonicalHostedZoneId: string; VpcId: string; Type: 'application' | 'network'; State: 'active' | 'provisioning' | 'failed' }>;
   listeners: Map<string, { LoadBalancerArn: string; Port: number; Protocol: 'HTTP' | 'HTTPS' }>;
   clusters: Map<string, { status: 'ACTIVE' | 'PROVISIONING' | 'DEPROVISIONING' | 'FAILED' | 'INACTIVE' }>;
+  /** ECS services by `<cluster name>/<service name>`; `deployments` counts the deployments UpdateService started. */
+  services: Map<string, { status: 'ACTIVE' | 'DRAINING' | 'INACTIVE'; desiredCount: number; deployments: number }>;
   dbInstances: Map<string, { Address: string; Port: number; Engine: string; EngineVersion: string; DBInstanceStatus: string }>;
   orderable: OrderableOption[];
   /** SES identities by `<region>/<identity>`. */
@@ -115,6 +117,7 @@ export async function startAccountStandIn(init: Partial<AccountState> = {}): Pro
     loadBalancers: new Map(),
     listeners: new Map(),
     clusters: new Map(),
+    services: new Map(),
     dbInstances: new Map(),
     orderable: [],
     emailIdentities: new Map(),
@@ -309,6 +312,32 @@ export async function startAccountStandIn(init: Partial<AccountState> = {}): Pro
               activeServicesCount: 0,
             })),
           failures: names.filter((n) => !state.clusters.has(n)).map((n) => ({ arn: arn(n), reason: 'MISSING' })),
+        };
+      },
+      // UpdateService (ECS API reference): cluster (name or ARN, default "default") and service (name or
+      // ARN, required); an unknown cluster is ClusterNotFoundException, an unknown service
+      // ServiceNotFoundException, one being deleted ServiceNotActiveException. forceNewDeployment
+      // starts a deployment with the same task definition; the answer is the service as it now is.
+      UpdateService: (body, region) => {
+        const nameOf = (v: unknown) => String(v).split('/').pop()!;
+        if (typeof body.service !== 'string' || !body.service) throw new ApiError('InvalidParameterException', 'service can not be blank.');
+        const cluster = nameOf(body.cluster ?? 'default');
+        if (!state.clusters.has(cluster)) throw new ApiError('ClusterNotFoundException', 'Cluster not found.');
+        const name = nameOf(body.service);
+        const service = state.services.get(`${cluster}/${name}`);
+        if (!service) throw new ApiError('ServiceNotFoundException', 'Service not found.');
+        if (service.status !== 'ACTIVE') throw new ApiError('ServiceNotActiveException', 'Service was not ACTIVE.');
+        if (body.forceNewDeployment === true) service.deployments += 1;
+        const clusterArn = `arn:aws:ecs:${region}:${state.account}:cluster/${cluster}`;
+        return {
+          service: {
+            serviceArn: `arn:aws:ecs:${region}:${state.account}:service/${cluster}/${name}`,
+            serviceName: name,
+            clusterArn,
+            status: service.status,
+            desiredCount: service.desiredCount,
+            deployments: Array.from({ length: service.deployments }, (_, n) => ({ id: `ecs-svc/${n + 1}`, status: n + 1 === service.deployments ? 'PRIMARY' : 'ACTIVE' })),
+          },
         };
       },
     },
