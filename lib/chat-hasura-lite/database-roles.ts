@@ -60,7 +60,6 @@ export class ChatDatabaseRoles extends Construct {
       properties: { ...properties, Phase: 'after-metadata' },
     });
     this.afterMetadataStep.node.addDependency(this.rolesStep);
-
   }
 
   /**

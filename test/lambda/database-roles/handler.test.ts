@@ -18,7 +18,8 @@ const arn = (client: string) => `arn:aws:secretsmanager:us-east-1:123456789012:s
 const RoleSecretArns = Object.fromEntries(CLIENT_ROLE_NAMES.map((c) => [c, arn(c)]));
 // The handler keys each role by its spec name, so this file makes the real names (the only test file that does).
 const username = (client: string) => client;
-const rotationShaped = (client: string, password: string, user = username(client)) => JSON.stringify({ engine: 'postgres', host: 'db.internal', port: 5432, dbname: database, username: user, password });
+const rotationShaped = (client: string, password: string, user = username(client)) =>
+  JSON.stringify({ engine: 'postgres', host: 'db.internal', port: 5432, dbname: database, username: user, password });
 
 let secrets: SecretsManagerStandIn;
 let handler: Handler;

@@ -153,7 +153,7 @@ describe('a stack deployed before the roles: Hasura ran as the master, then conn
   });
 });
 
-describe('after an alternating-users rotation: the secrets name each role\'s _clone (the stack above, rotated)', () => {
+describe("after an alternating-users rotation: the secrets name each role's _clone (the stack above, rotated)", () => {
   let asMaster: Client;
   let rotated: Record<ClientRoleName, RoleSecret>;
   const clone = (c: ClientRoleName) => ({ name: `${roleNames[c]}_clone`, password: rotated[c].password });
@@ -177,9 +177,7 @@ describe('after an alternating-users rotation: the secrets name each role\'s _cl
     const { rows } = await asMaster.query<{ rolname: string; rolconfig: string[] }>(`SELECT rolname, rolconfig FROM pg_roles WHERE rolname = ANY($1) ORDER BY rolname`, [
       CLIENT_ROLE_NAMES.map((c) => `${roleNames[c]}_clone`),
     ]);
-    expect(rows).toEqual(
-      CLIENT_ROLE_NAMES.map((c) => ({ rolname: `${roleNames[c]}_clone`, rolconfig: [`role=${roleNames[c]}`] })).sort((a, b) => a.rolname.localeCompare(b.rolname)),
-    );
+    expect(rows).toEqual(CLIENT_ROLE_NAMES.map((c) => ({ rolname: `${roleNames[c]}_clone`, rolconfig: [`role=${roleNames[c]}`] })).sort((a, b) => a.rolname.localeCompare(b.rolname)));
   });
 
   it('re-runs cleanly, grants still to the roles, and sets only the clone passwords: the old logins keep working until the next rotation', async () => {

@@ -69,7 +69,9 @@ describe('hasura-rotation-restart handler (ECS stand-in)', () => {
     await expect(handler(rotationSucceeded())).resolves.toEqual({ restarted: true });
     expect(account.calls).toEqual(['ecs:UpdateService']);
     expect(deployments()).toBe(2);
-    expect(output.logs('Hasura restarting')).toEqual([expect.objectContaining({ ecsService: SERVICE, serviceArn: `arn:aws:ecs:us-east-1:111122223333:service/${CLUSTER}/${SERVICE}`, deployments: 2 })]);
+    expect(output.logs('Hasura restarting')).toEqual([
+      expect.objectContaining({ ecsService: SERVICE, serviceArn: `arn:aws:ecs:us-east-1:111122223333:service/${CLUSTER}/${SERVICE}`, deployments: 2 }),
+    ]);
   });
 
   it('a rotation of another secret: nothing called, a warning that says so', async () => {

@@ -34,9 +34,7 @@ describe.each(['development', 'production'] as const)('secret rotation in the %s
     // A client role secret rotates through its attachment (the same secret, with host and port).
     const secretOf = (id: string) => (resources[id]!.Type === 'AWS::SecretsManager::SecretTargetAttachment' ? (resources[id]!.Properties.SecretId as { Ref: string }).Ref : id);
     const nameOf = ([, r]: (typeof multi)[number]) => resources[secretOf(secretIdOf(r.Properties))]!.Properties.Name as string;
-    expect(multi.map(nameOf).sort()).toEqual(
-      [`ab-reader-chat`, `ab-reader-synapse`, 'db-hasura', 'db-link-preview', 'db-mcp', 'db-provisioner'].map((n) => `phenom-${envName}-${n}`),
-    );
+    expect(multi.map(nameOf).sort()).toEqual([`ab-reader-chat`, `ab-reader-synapse`, 'db-hasura', 'db-link-preview', 'db-mcp', 'db-provisioner'].map((n) => `phenom-${envName}-${n}`));
     const [readerRolesId] = Object.entries(resources).find(([, r]) => r.Type === 'Custom::AbReaderRoles')!;
     const [clientRolesId] = Object.entries(resources).find(([, r]) => r.Type === 'Custom::ChatClientRoles' && r.Properties.Phase === 'roles')!;
     for (const entry of multi) {
