@@ -1,5 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { cdkJsonEnvironments, stackTemplate, synthesize } from '../support/synth';
+import { stackTemplate, synthesizeVariant } from '../support/synth';
+import { mcpBackend } from '../support/synth-variants';
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] };
 
@@ -24,9 +25,7 @@ function expectStartsAfter(template: Template, serviceName: string, dependencies
 }
 
 function withBackend(backendType: 'synapse' | 'postgres'): Template {
-  const envs = cdkJsonEnvironments();
-  envs.development.mcp = { backendType };
-  return Template.fromJSON(synthesize('development', envs, { bundleLambdas: false }).templates['PhenomChat-development'] as Record<string, unknown>);
+  return Template.fromJSON(synthesizeVariant(mcpBackend(backendType)).templates['PhenomChat-development'] as Record<string, unknown>);
 }
 
 describe.each(['development', 'production'] as const)('start order in the %s stack', (env) => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { createStacks, stackName } from '../../lib/app';
 import { ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../lib/config';
 import { withCloudFormationValidation } from './cfn-validation';
+import { type SynthVariant, TEST_RUN_VARIANTS } from './synth-variants';
 
 const cdkJson = JSON.parse(readFileSync(join(__dirname, '../../cdk.json'), 'utf8')) as { context: Record<string, unknown> };
 
@@ -15,9 +17,10 @@ export function cdkJsonEnvironments(): Record<string, Record<string, unknown>> {
 }
 
 export interface SynthResult {
-  readonly app: App;
   readonly templates: Record<string, unknown>;
   readonly outdir: string;
+  /** The synth's warning annotations, as `<construct path>: <message>`. */
+  readonly warnings: string[];
 }
 
 export interface SynthOptions {
@@ -29,34 +32,72 @@ export interface SynthOptions {
   readonly bundleLambdas?: boolean;
 }
 
+const CACHE_ENV = 'PHENOM_TEST_SYNTH_CACHE';
+
+/**
+ * What a synth depends on besides the code: the environment, the environments block and the
+ * bundling switch. The cache lives for one jest run (a fresh folder from its global setup), so
+ * the code cannot change under it; these inputs are the rest of the key.
+ */
+function cacheKey(envName: string, envs: Record<string, unknown>, options: SynthOptions): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ envName, envs, bundleLambdas: options.bundleLambdas !== false }))
+    .digest('hex')
+    .slice(0, 32);
+}
+
 /**
  * Synthesizes one environment exactly as `cdk synth -c env=NAME` does (same
- * context, same createStacks, cdk-nag included). `environments` replaces the
- * cdk.json environments block when given.
+ * context, same createStacks, cdk-nag and CloudFormation validation included).
+ * `environments` replaces the cdk.json environments block when given. Within a jest run,
+ * a synth the global setup already did for the same inputs is read back instead.
  */
 export function synthesize(envName: string, environments?: Record<string, unknown>, options: SynthOptions = {}): SynthResult {
   const envs = environments ?? cdkJsonEnvironments();
+  const dir = process.env[CACHE_ENV];
+  const cached = dir && join(dir, `${cacheKey(envName, envs, options)}.json`);
+  if (cached && existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as SynthResult;
   const outdir = mkdtempSync(join(tmpdir(), 'phenom-chat-synth-'));
   const bundling = options.bundleLambdas === false ? { 'aws:cdk:bundling-stacks': [] } : {};
   const app = new App({ outdir, context: { ...cdkJson.context, ...bundling, [ENVIRONMENTS_CONTEXT_KEY]: envs, env: envName } });
   const stacks = createStacks(app, loadConfig(envs, envName));
   const assembly = withCloudFormationValidation(() => app.synth());
   const templates: Record<string, unknown> = {};
-  for (const stack of stacks) templates[stack.stackName] = assembly.getStackByName(stack.stackName).template;
-  return { app, templates, outdir };
+  const warnings: string[] = [];
+  for (const stack of stacks) {
+    const artifact = assembly.getStackByName(stack.stackName);
+    templates[stack.stackName] = artifact.template;
+    for (const m of artifact.messages) if (m.level === 'warning') warnings.push(`${m.id}: ${String(m.entry.data)}`);
+  }
+  return { templates, outdir, warnings };
 }
 
-const CACHE_ENV = 'PHENOM_TEST_SYNTH_CACHE';
+/** The inputs of a variant: cdk.json's environments block with the variant's edit applied. */
+function variantInputs(variant: SynthVariant): [string, Record<string, unknown>, SynthOptions] {
+  const envs = cdkJsonEnvironments();
+  variant.edit(envs);
+  return [variant.envName, envs, variant.options ?? {}];
+}
 
-/** Called once by the jest global setup: synthesizes both environments into a cache folder. */
+/** Synthesizes a variant of cdk.json's config (test/support/synth-variants.ts). */
+export function synthesizeVariant(variant: SynthVariant): SynthResult {
+  return synthesize(...variantInputs(variant));
+}
+
+/**
+ * Called once by the jest global setup: synthesizes both environments and the shared variants
+ * into a fresh cache folder, keyed by their inputs, with each one's policy-validation report.
+ */
 export function synthesizeForTestRun(): void {
   const dir = mkdtempSync(join(tmpdir(), 'phenom-chat-templates-'));
-  for (const envName of Object.keys(cdkJsonEnvironments())) {
-    const { templates, outdir } = synthesize(envName);
-    writeFileSync(join(dir, `${envName}.json`), JSON.stringify(templates));
-    writeFileSync(join(dir, `${envName}.outdir`), outdir);
-    const report = join(outdir, 'validation-report.json');
-    writeFileSync(join(dir, `${envName}.validation.json`), existsSync(report) ? readFileSync(report) : '{"pluginReports":[]}');
+  const asConfigured = Object.keys(cdkJsonEnvironments()).map((envName) => ({ envName, edit: () => undefined }) as SynthVariant);
+  for (const variant of [...asConfigured, ...TEST_RUN_VARIANTS]) {
+    const inputs = variantInputs(variant);
+    const key = cacheKey(...inputs);
+    const result = synthesize(...inputs);
+    writeFileSync(join(dir, `${key}.json`), JSON.stringify(result));
+    const report = join(result.outdir, 'validation-report.json');
+    writeFileSync(join(dir, `${key}.validation.json`), existsSync(report) ? readFileSync(report) : '{"pluginReports":[]}');
   }
   process.env[CACHE_ENV] = dir;
 }
@@ -66,28 +107,25 @@ export function synthesizeForTestRun(): void {
  * once per test run by the global setup (synth takes seconds; most infra tests only read).
  */
 export function stackTemplate(envName: 'development' | 'production'): Template {
-  const dir = process.env[CACHE_ENV];
-  const envs = cdkJsonEnvironments();
-  const name = stackName(loadConfig(envs, envName));
-  if (dir) {
-    const templates = JSON.parse(readFileSync(join(dir, `${envName}.json`), 'utf8')) as Record<string, Record<string, unknown>>;
-    return Template.fromJSON(templates[name]);
-  }
+  const name = stackName(loadConfig(cdkJsonEnvironments(), envName));
   return Template.fromJSON(synthesize(envName).templates[name] as Record<string, unknown>);
+}
+
+/** The shared synth of an environment's cdk.json config, which must be the global setup's. */
+function sharedSynthKey(envName: string, what: string): string {
+  const dir = process.env[CACHE_ENV];
+  if (!dir) throw new Error(`${what} needs the jest global setup`);
+  return join(dir, cacheKey(envName, cdkJsonEnvironments(), {}));
 }
 
 /** The cloud assembly folder (cdk.out) of an environment's shared synth, for tests that read its asset manifest or staged assets. */
 export function assemblyDir(envName: 'development' | 'production'): string {
-  const dir = process.env[CACHE_ENV];
-  if (!dir) throw new Error('assemblyDir needs the jest global setup');
-  return readFileSync(join(dir, `${envName}.outdir`), 'utf8');
+  return (JSON.parse(readFileSync(`${sharedSynthKey(envName, 'assemblyDir')}.json`, 'utf8')) as SynthResult).outdir;
 }
 
 /** The policy-validation report (cdk-nag, CloudFormation Validate) of an environment's synth. */
 export function validationReport(envName: 'development' | 'production'): ValidationReport {
-  const dir = process.env[CACHE_ENV];
-  if (!dir) throw new Error('validationReport needs the jest global setup');
-  return JSON.parse(readFileSync(join(dir, `${envName}.validation.json`), 'utf8')) as ValidationReport;
+  return JSON.parse(readFileSync(`${sharedSynthKey(envName, 'validationReport')}.validation.json`, 'utf8')) as ValidationReport;
 }
 
 export interface ValidationReport {

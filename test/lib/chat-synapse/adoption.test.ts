@@ -1,28 +1,12 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { cdkJsonEnvironments, stackTemplate, synthesize } from '../../support/synth';
+import { stackTemplate, synthesizeVariant } from '../../support/synth';
+import { ADOPTED_ROLE_SECRET_ARN as ROLE_SECRET_ARN, ADOPTED_SIGNING_KEY_ARN as SIGNING_KEY_ARN, ADOPTING_PRODUCTION } from '../../support/synth-variants';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON is walked freely in assertions
 type Resource = { Type: string; Properties: Record<string, any> };
 
-const SIGNING_KEY_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:phenom-prod-synapse-signing-key-AbCdEf';
-const ROLE_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:phenom-prod-synapse-role-GhIjKl';
-
 /** Production adopting seed 003's homeserver: phenom-prod-postgres, its `synapse` database, its signing key. */
-function adoptingProduction(): Template {
-  const envs = cdkJsonEnvironments();
-  Object.assign(envs.production, {
-    account: '111122223333',
-    database: {
-      mode: 'import',
-      endpoint: 'phenom-prod-postgres.abcdefghijkl.us-east-1.rds.amazonaws.com',
-      secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:phenom-prod-rds-MnOpQr',
-      securityGroupId: 'sg-0b1b2c3d4e5f60718',
-      instanceIdentifier: 'phenom-prod-postgres',
-    },
-    synapse: { signingKeySecretArn: SIGNING_KEY_ARN, database: { mode: 'import', secretArn: ROLE_SECRET_ARN } },
-  });
-  return Template.fromJSON(synthesize('production', envs, { bundleLambdas: false }).templates['PhenomChat-production'] as Record<string, unknown>);
-}
+const adoptingProduction = (): Template => Template.fromJSON(synthesizeVariant(ADOPTING_PRODUCTION).templates['PhenomChat-production'] as Record<string, unknown>);
 
 function synapseContainer(t: Template) {
   const [task] = Object.values(t.findResources('AWS::ECS::TaskDefinition', { Properties: { Family: 'phenom-production-synapse' } })) as Resource[];

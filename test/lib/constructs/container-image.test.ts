@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_HASURA_IMAGE } from '../../../lib/config';
 import { containerPlatform } from '../../../lib/constructs/container-image';
-import { assemblyDir, cdkJsonEnvironments, stackTemplate, synthesize } from '../../support/synth';
+import { assemblyDir, stackTemplate, synthesizeVariant } from '../../support/synth';
+import { imagesVariant, X86_HASURA_IMAGE } from '../../support/synth-variants';
 
 const STACK = 'PhenomChat-development';
 const DOCKER = join(__dirname, '../../../docker');
@@ -14,10 +15,7 @@ type DockerImageAsset = { source: { directory: string; dockerFile?: string; plat
 /** The development stack and its image assets: the shared synth of the global setup for cdk.json's config, a synth of its own for a variant. */
 function synthWith(architecture?: 'arm64' | 'x86_64', hasuraImage?: string) {
   if (!architecture && !hasuraImage) return fromAssembly(stackTemplate('development'), assemblyDir('development'));
-  const envs = cdkJsonEnvironments();
-  if (architecture) envs.development.images = { architecture };
-  if (hasuraImage) envs.development.hasura = { mode: 'create', image: hasuraImage };
-  const { templates, outdir } = synthesize('development', envs, { bundleLambdas: false });
+  const { templates, outdir } = synthesizeVariant(imagesVariant(architecture, hasuraImage));
   return fromAssembly(Template.fromJSON(templates[STACK] as Record<string, unknown>), outdir);
 }
 
@@ -68,7 +66,7 @@ describe('containerPlatform', () => {
 // The default (no images key) and the other value; a custom hasura.image rides along on the second synth.
 describe.each([
   { architecture: undefined, cpuArchitecture: 'ARM64', platform: 'linux/arm64', hasuraImage: undefined },
-  { architecture: 'x86_64', cpuArchitecture: 'X86_64', platform: 'linux/amd64', hasuraImage: 'hasura/graphql-engine:v2.48.6' },
+  { architecture: 'x86_64', cpuArchitecture: 'X86_64', platform: 'linux/amd64', hasuraImage: X86_HASURA_IMAGE },
 ] as const)('images.architecture = $architecture', ({ architecture, cpuArchitecture, platform, hasuraImage }) => {
   const { template, images } = synthWith(architecture, hasuraImage);
 

@@ -1,53 +1,15 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { CfnTemplate, expectWithinLimits, stepLimits } from '../../support/deploy-step-limits';
-import { cdkJsonEnvironments, synthesize } from '../../support/synth';
-
-/** A development environment that imports every platform part by attributes. */
-function importEverything(): Record<string, Record<string, unknown>> {
-  const envs = cdkJsonEnvironments();
-  Object.assign(envs.development, {
-    account: '111122223333',
-    certificate: { mode: 'import', arn: 'arn:aws:acm:us-east-1:111122223333:certificate/0f0e0d0c-0b0a-0908-0706-050403020100' },
-    network: {
-      mode: 'import',
-      vpcId: 'vpc-0a1b2c3d4e5f60718',
-      availabilityZones: ['us-east-1a', 'us-east-1b'],
-      publicSubnetIds: ['subnet-0a00000000000000a', 'subnet-0a00000000000000b'],
-      privateSubnetIds: ['subnet-0b00000000000000a', 'subnet-0b00000000000000b'],
-      isolatedSubnetIds: ['subnet-0c00000000000000a', 'subnet-0c00000000000000b'],
-    },
-    loadBalancer: {
-      mode: 'import',
-      listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/phenom-dev-alb/50dc6c495c0c9188/f2f7dc8efc522ab2',
-      securityGroupId: 'sg-0a1b2c3d4e5f60718',
-      loadBalancerArn: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/phenom-dev-alb/50dc6c495c0c9188',
-      dnsName: 'phenom-dev-alb-123456789.us-east-1.elb.amazonaws.com',
-      canonicalHostedZoneId: 'Z35SXDOTRQ7X7K',
-    },
-    cluster: { mode: 'import', clusterName: 'phenom-dev-cluster' },
-    database: {
-      mode: 'import',
-      endpoint: 'phenom-dev-postgres.abcdefghijkl.us-east-1.rds.amazonaws.com',
-      secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:phenom-dev-rds-AbCdEf',
-      securityGroupId: 'sg-0b1b2c3d4e5f60718',
-      instanceIdentifier: 'phenom-dev-postgres',
-    },
-    userPool: { mode: 'import', userPoolId: 'us-east-1_AbCdEfGhI', domain: 'phenom-dev.auth.us-east-1.amazoncognito.com' },
-  });
-  return envs;
-}
+import { synthesizeVariant } from '../../support/synth';
+import { IMPORT_EVERYTHING } from '../../support/synth-variants';
 
 describe('import mode', () => {
   let template: Template;
   let warnings: string[];
   beforeAll(() => {
-    const { app, templates } = synthesize('development', importEverything());
-    template = Template.fromJSON(templates['PhenomChat-development'] as Record<string, unknown>);
-    warnings = app
-      .synth()
-      .getStackByName('PhenomChat-development')
-      .messages.filter((m) => m.level === 'warning')
-      .map((m) => `${m.id}: ${String(m.entry.data)}`);
+    const synth = synthesizeVariant(IMPORT_EVERYTHING);
+    template = Template.fromJSON(synth.templates['PhenomChat-development'] as Record<string, unknown>);
+    warnings = synth.warnings;
   });
 
   it('synthesizes with no warning (imported subnets have no route table ids, and nothing reads them)', () => {
