@@ -9,7 +9,6 @@ import { CHAT_CLIENT_SECRET_KEYS } from '../../../lib/chat-shared/secret-keys';
 import { ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../../../lib/config';
 import { chatSharedProps, platformProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
-import { withCloudFormationValidation } from '../../support/cfn-validation';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
 import { templateStrings } from '../../support/template-walk';
 
@@ -19,8 +18,8 @@ type Resources = Record<string, Resource>;
 const cdkJson = JSON.parse(readFileSync(join(__dirname, '../../../cdk.json'), 'utf8')) as { context: Record<string, unknown> };
 
 /**
- * The platform plus ChatShared alone, synthesized with the app's context, cdk-nag and
- * the CloudFormation validator, so these assertions do not wait on the other constructs.
+ * The platform plus ChatShared alone, synthesized with the app's context and cdk-nag, so these
+ * assertions do not wait on the other constructs.
  */
 function synthChatShared(edit: (env: Record<string, unknown>) => void = () => undefined): { template: Template; shared: ChatShared } {
   const envs = cdkJsonEnvironments();
@@ -31,8 +30,11 @@ function synthChatShared(edit: (env: Record<string, unknown>) => void = () => un
   const platform = new Platform(stack, 'Platform', platformProps(config));
   const shared = new ChatShared(stack, 'ChatShared', chatSharedProps(config, platform));
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
-  // The template from this synth: Template.fromStack would synthesize the app again.
-  const assembly = withCloudFormationValidation(() => app.synth());
+  // The template from this synth: Template.fromStack would synthesize the app again. CDK's
+  // CloudFormation validator is left to the global setup's synths, which hold these same
+  // resources (development's created pool, IMPORT_EVERYTHING's imported one) and fail on its
+  // errors: here it would cost ~8 s of CPU to start in this file's own aws-cdk-lib.
+  const assembly = app.synth();
   return { template: Template.fromJSON(assembly.getStackByName(stack.stackName).template), shared };
 }
 
