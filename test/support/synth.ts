@@ -54,9 +54,8 @@ function cacheKey(envName: string, envs: Record<string, unknown>, options: Synth
  */
 export function synthesize(envName: string, environments?: Record<string, unknown>, options: SynthOptions = {}): SynthResult {
   const envs = environments ?? cdkJsonEnvironments();
-  const dir = process.env[CACHE_ENV];
-  const cached = dir && join(dir, `${cacheKey(envName, envs, options)}.json`);
-  if (cached && existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as SynthResult;
+  const cached = cachedSynth(envName, envs, options);
+  if (cached) return cached;
   const outdir = mkdtempSync(join(tmpdir(), 'phenom-chat-synth-'));
   const bundling = options.bundleLambdas === false ? { 'aws:cdk:bundling-stacks': [] } : {};
   const app = new App({ outdir, context: { ...cdkJson.context, ...bundling, [ENVIRONMENTS_CONTEXT_KEY]: envs, env: envName } });
@@ -70,6 +69,13 @@ export function synthesize(envName: string, environments?: Record<string, unknow
     for (const m of artifact.messages) if (m.level === 'warning') warnings.push(`${m.id}: ${String(m.entry.data)}`);
   }
   return { templates, outdir, warnings };
+}
+
+/** The global setup's synth of exactly these inputs in this jest run, if it did one. */
+export function cachedSynth(envName: string, envs: Record<string, unknown>, options: SynthOptions = {}): SynthResult | undefined {
+  const dir = process.env[CACHE_ENV];
+  const file = dir && join(dir, `${cacheKey(envName, envs, options)}.json`);
+  return file && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SynthResult) : undefined;
 }
 
 /** The inputs of a variant: cdk.json's environments block with the variant's edit applied. */
