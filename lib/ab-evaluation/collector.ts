@@ -21,6 +21,11 @@ export interface AbCollectorProps extends ChatFunctionCommonProps, ChatFunctionV
   readonly synapseDatabaseName: string;
   /** JSON `{username, password}` of the role that owns Synapse's tables (its username is read, never its password). */
   readonly synapseDatabaseSecret: secretsmanager.ISecret;
+  /**
+   * The role that owns Synapse's tables when its secret may name that role's rotation clone instead.
+   * @default - the secret's username (an adopted database, whose secret is not rotated)
+   */
+  readonly synapseDatabaseRole?: string;
   /** The `Environment` dimension of every A/B metric (the stack prefix). */
   readonly environment: string;
   readonly matrixServerName: string;
@@ -75,6 +80,7 @@ export class AbCollector extends Construct {
         SYNAPSE_READER_SECRET_ARN: this.synapseReaderSecret.secretArn,
         SYNAPSE_DB_SECRET_ARN: props.synapseDatabaseSecret.secretArn,
         SYNAPSE_DB_NAME: props.synapseDatabaseName,
+        ...(props.synapseDatabaseRole ? { SYNAPSE_DB_ROLE: props.synapseDatabaseRole } : {}),
       },
     });
     this.chatReaderSecret.grantRead(setup.function);

@@ -90,3 +90,16 @@ export function postgresMaxConnections(instanceClass: string | undefined): numbe
   if (gib === undefined) return ALARM_THRESHOLDS.rdsFallbackMaxConnections;
   return Math.min(Math.floor((gib * 1024 ** 3) / 9531392), 5000);
 }
+
+/** The WAF's fixed limits (the per-client rate is configuration: waf.ratePerIpPer5Min). */
+export const WAF_LIMITS = {
+  /**
+   * Requests per connecting address in 5 minutes, counting only requests that carry no client-IP header
+   * (edge.provider cloudflare). Cloudflare adds CF-Connecting-IP to every request it proxies, so no
+   * legitimate client arrives without it: such a request came to the ALB directly (its name or address
+   * is public unless edge.allowedCidrs limits the SG). 100 leaves an operator room to check the ALB by
+   * hand (curl, a few scripted probes) while a scanner or a flood is blocked 20 times sooner than a
+   * real user would be (2000); WAF's own minimum is 10.
+   */
+  withoutClientIpHeaderPer5Min: 100,
+} as const;
