@@ -1,3 +1,8 @@
+import { App, Stack } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { RestartOnRotation, RotationRestart } from '../../../lib/platform/restart-on-rotation';
 import { stackTemplate } from '../../support/synth';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON is walked freely in assertions
@@ -64,5 +69,29 @@ describe.each(['development', 'production'] as const)('the restart after a rotat
     const shape = JSON.stringify(generated.SecretStringTemplate);
     for (const part of ['\\"engine\\":\\"postgres\\"', '\\"dbname\\":\\"synapse\\"', '\\"username\\":\\"synapse\\"', '\\"masterarn\\":\\"', '\\"host\\":\\"']) expect(shape).toContain(part);
     expect(generated).toMatchObject({ GenerateStringKey: 'password', ExcludePunctuation: true });
+  });
+});
+
+describe('RestartOnRotation refuses a table it cannot serve, leaving nothing in the tree', () => {
+  const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Restarts', { env: { account: '111122223333', region: 'us-east-1' } });
+  const cluster = ecs.Cluster.fromClusterArn(stack, 'Cluster', 'arn:aws:ecs:us-east-1:111122223333:cluster/c');
+  const service = (name: string) => ecs.FargateService.fromFargateServiceAttributes(stack, name, { cluster, serviceName: name });
+  const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Secret', 'arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf');
+  const common = { prefix: 'test', logRetention: logs.RetentionDays.ONE_WEEK, cluster };
+
+  it.each<[string, RotationRestart[], RegExp]>([
+    ['no secret', [], /restarts lists no secret/],
+    [
+      'a secret listed twice',
+      [
+        { secret, services: [service('a')] },
+        { secret, services: [service('b')] },
+      ],
+      /a secret is listed twice/,
+    ],
+    ['a secret with no service', [{ secret, services: [] }], /restarts\[0\] lists no service/],
+  ])('%s', (_, restarts, message) => {
+    expect(() => new RestartOnRotation(stack, 'Bad', { ...common, restarts })).toThrow(message);
+    expect(stack.node.tryFindChild('Bad')).toBeUndefined();
   });
 });
