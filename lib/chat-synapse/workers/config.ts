@@ -49,6 +49,12 @@ export interface SynapseWorkerProcess {
   readonly scalable: boolean;
   /** Whether the process serves replication on SYNAPSE_REPLICATION_PORT (stream writers); its Cloud Map name is then required. */
   readonly replicationListener: boolean;
+  /**
+   * Whether the ALB sends it requests (synapseWorkerRouteGroups). Such a task needs the edge proxy
+   * (docker/synapse-edge) as the main task has: Synapse listens on 127.0.0.1:8009 only and trusts the
+   * proxy's X-Forwarded-For. The others answer only their container health check on 127.0.0.1:8009/health.
+   */
+  readonly servesClients: boolean;
   readonly workerApp: string;
 }
 
@@ -61,7 +67,7 @@ function processesOf(l: ResolvedLayout): SynapseWorkerProcess[] {
   const named = (kind: SynapseWorkerKind, workerApp: string, replicationListener: boolean) =>
     Array.from({ length: l.counts[kind] }, (_, i) => {
       const name = `${kind}-${i + 1}`;
-      return { kind, serviceName: name, workerName: name, desiredCount: 1, scalable: false, replicationListener, workerApp };
+      return { kind, serviceName: name, workerName: name, desiredCount: 1, scalable: false, replicationListener, servesClients: kind === 'media', workerApp };
     });
   return [
     ...(l.counts.generic > 0
@@ -73,6 +79,7 @@ function processesOf(l: ResolvedLayout): SynapseWorkerProcess[] {
             desiredCount: l.counts.generic,
             scalable: true,
             replicationListener: false,
+            servesClients: true,
             workerApp: GENERIC_WORKER_APP,
           },
         ]

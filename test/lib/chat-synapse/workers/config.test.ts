@@ -82,12 +82,12 @@ describe('Synapse worker configs (one source for every process)', () => {
     const worker = (service: string) => parse(renderWorkerYaml(input, layout(), service));
 
     it('lists one service per named process and one scalable service for the generic workers', () => {
-      expect(processes.map((p) => [p.serviceName, p.workerApp, p.desiredCount, p.scalable, p.replicationListener])).toEqual([
-        ['generic', 'synapse.app.generic_worker', 3, true, false],
-        ['federation-sender-1', 'synapse.app.generic_worker', 1, false, false],
-        ['media-1', 'synapse.app.media_repository', 1, false, false],
-        ['event-persister-1', 'synapse.app.generic_worker', 1, false, true],
-        ['event-persister-2', 'synapse.app.generic_worker', 1, false, true],
+      expect(processes.map((p) => [p.serviceName, p.workerApp, p.desiredCount, p.scalable, p.replicationListener, p.servesClients])).toEqual([
+        ['generic', 'synapse.app.generic_worker', 3, true, false, true],
+        ['federation-sender-1', 'synapse.app.generic_worker', 1, false, false, false],
+        ['media-1', 'synapse.app.media_repository', 1, false, false, true],
+        ['event-persister-1', 'synapse.app.generic_worker', 1, false, true, false],
+        ['event-persister-2', 'synapse.app.generic_worker', 1, false, true, false],
       ]);
     });
 
