@@ -41,6 +41,7 @@ export interface ResolvedLayout {
   readonly discoveryDomain: string;
   readonly redis: { readonly host: string; readonly port: number; readonly tls: boolean };
   readonly features: SynapseWorkerFeatures;
+  readonly version: SynapseVersion;
 }
 
 const DNS_NAME = /^(?=.{1,200}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
@@ -71,5 +72,5 @@ export function resolveLayout(layout: SynapseWorkerLayout, redisHostPlaceholder:
   }
   const host = layout.redis?.host ?? redisHostPlaceholder;
   if (host !== redisHostPlaceholder && !/^[a-z0-9.-]{1,253}$/.test(host)) throw new Error(`redis.host must be a host name or address, got ${host}`);
-  return { counts, discoveryDomain: layout.discoveryDomain, redis: { host, port, tls }, features };
+  return { counts, discoveryDomain: layout.discoveryDomain, redis: { host, port, tls }, features, version };
 }

@@ -1,4 +1,5 @@
 import { resolveLayout, SynapseWorkerKind, SynapseWorkerLayout } from './layout';
+import { atLeast, parseSynapseVersion } from './version';
 
 /**
  * One ALB listener rule's worth of routing to a worker kind. ALB path patterns are wildcards, not regexes
@@ -22,6 +23,11 @@ export interface SynapseWorkerRouteGroup {
    * endpoint none of them names (test/lib/chat-synapse/workers/routes.test.ts checks real request paths).
    */
   readonly endpoints: readonly RegExp[];
+  /**
+   * Patterns that docs/workers.md gives the workers only from a release on (`1.70.0`): synapseWorkerRouteGroups
+   * leaves them out for an older layout, whose workers answer them M_UNRECOGNIZED (seen on 1.67).
+   */
+  readonly since?: Readonly<Record<string, string>>;
   readonly why: string;
 }
 
@@ -75,6 +81,7 @@ const GENERIC_GROUPS: SynapseWorkerRouteGroup[] = [
     id: 'generic-room-reads-2',
     kind: 'generic',
     pathPatterns: ['/_matrix/client/??/rooms/*/event/*', '/_matrix/client/??/rooms/*/state', '/_matrix/client/v1/rooms/*/relations/*', '/_matrix/client/v1/rooms/*/threads'],
+    since: { '/_matrix/client/v1/rooms/*/relations/*': '1.70.0', '/_matrix/client/v1/rooms/*/threads': '1.70.0' },
     endpoints: [
       /^\/_matrix\/client\/(api\/v1|r0|v3|unstable)\/rooms\/.*\/event\//,
       /^\/_matrix\/client\/(api\/v1|r0|v3|unstable)\/rooms\/.*\/state$/,
@@ -99,6 +106,7 @@ const GENERIC_GROUPS: SynapseWorkerRouteGroup[] = [
     id: 'generic-client-info',
     kind: 'generic',
     pathPatterns: ['/_matrix/client/versions', '/_matrix/client/??/capabilities', '/_matrix/client/??/account/whoami', '/_matrix/client/??/user_directory/search'],
+    since: { '/_matrix/client/??/capabilities': '1.82.0' },
     endpoints: [
       /^\/_matrix\/client\/versions$/,
       /^\/_matrix\/client\/(r0|v3|unstable)\/capabilities$/,
@@ -150,8 +158,16 @@ const MEDIA_GROUPS: SynapseWorkerRouteGroup[] = [
  * Kinds without HTTP routes (federation-sender, event-persister) and kinds the layout runs none of get none.
  */
 export function synapseWorkerRouteGroups(layout: SynapseWorkerLayout): SynapseWorkerRouteGroup[] {
-  const { counts } = resolveLayout(layout, '');
-  return [...(counts.media > 0 ? MEDIA_GROUPS : []), ...(counts.generic > 0 ? GENERIC_GROUPS : [])];
+  const { counts, version } = resolveLayout(layout, '');
+  const served = (pattern: string, since?: Readonly<Record<string, string>>) => {
+    const first = since?.[pattern];
+    if (!first) return true;
+    const v = parseSynapseVersion(first);
+    return atLeast(version, v.major, v.minor);
+  };
+  return [...(counts.media > 0 ? MEDIA_GROUPS : []), ...(counts.generic > 0 ? GENERIC_GROUPS : [])]
+    .map((g) => ({ ...g, pathPatterns: g.pathPatterns.filter((p) => served(p, g.since)) }))
+    .filter((g) => g.pathPatterns.length > 0);
 }
 
 /** Every route group this module knows, whatever the layout (for the README and the tests). */

@@ -16,7 +16,7 @@ export function parseSynapseVersion(text: string): SynapseVersion {
   return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
 }
 
-const atLeast = (v: SynapseVersion, major: number, minor: number) => v.major > major || (v.major === major && v.minor >= minor);
+export const atLeast = (v: SynapseVersion, major: number, minor: number) => v.major > major || (v.major === major && v.minor >= minor);
 
 /**
  * The worker keys whose spelling depends on the release (docs/upgrade.md and synapse/config/{workers,redis}.py

@@ -1,7 +1,7 @@
 import { ALB_CONDITION_VALUES_PER_RULE, albPathPatternMatches, SYNAPSE_WORKER_ROUTES, synapseWorkerRouteGroups, SynapseWorkerRouteGroup } from '../../../../lib/chat-synapse/workers';
 
 const ALL_GROUPS = [...SYNAPSE_WORKER_ROUTES.media, ...SYNAPSE_WORKER_ROUTES.generic];
-const layout = (counts: Record<string, number>) => ({ counts, discoveryDomain: 'synapse.phenom-prod.internal', synapseVersion: '1.142.0' });
+const layout = (counts: Record<string, number>, synapseVersion = '1.142.0') => ({ counts, discoveryDomain: 'synapse.phenom-prod.internal', synapseVersion, redis: { tls: false } });
 
 const R = '!abcDEF:thephenom.app';
 const E = '$eventid_abc-123';
@@ -157,5 +157,16 @@ describe('Synapse worker routes (ALB path patterns)', () => {
     expect(synapseWorkerRouteGroups(layout({ 'federation-sender': 1, 'event-persister': 1 }))).toEqual([]);
     expect(synapseWorkerRouteGroups(layout({ generic: 2 })).map((g) => g.id)).toEqual(SYNAPSE_WORKER_ROUTES.generic.map((g) => g.id));
     expect(synapseWorkerRouteGroups(layout({ generic: 1, media: 1 })).map((g) => g.id)).toEqual(['media', 'media-admin', 'media-admin-2', ...SYNAPSE_WORKER_ROUTES.generic.map((g) => g.id)]);
+  });
+
+  it('leaves out what the release does not give its workers (docs/workers.md at each tag; 1.67 answered these M_UNRECOGNIZED)', () => {
+    const patterns = (v: string) => synapseWorkerRouteGroups(layout({ generic: 1 }, v)).flatMap((g) => g.pathPatterns);
+    const newer = ['/_matrix/client/v1/rooms/*/relations/*', '/_matrix/client/v1/rooms/*/threads', '/_matrix/client/??/capabilities'];
+    expect(patterns('1.142.0')).toEqual(expect.arrayContaining(newer));
+    expect(patterns('1.142.0')).toEqual(SYNAPSE_WORKER_ROUTES.generic.flatMap((g) => g.pathPatterns));
+    expect(patterns('1.81.0')).toEqual(expect.arrayContaining(newer.slice(0, 2)));
+    expect(patterns('1.81.0')).not.toContain('/_matrix/client/??/capabilities');
+    expect(patterns('1.67.0').filter((p) => newer.includes(p))).toEqual([]);
+    expect(patterns('1.67.0')).toContain('/_matrix/client/??/sync');
   });
 });
