@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { INSTANCE_MEMORY_GIB } from './thresholds';
+import { INSTANCE_MEMORY_GIB, INSTANCE_MEMORY_USABLE_FRACTION, postgresMaxConnections } from './thresholds';
 
 /**
  * The database connection budget, computed from a synthesized template alone: every client the RDS
@@ -31,13 +31,6 @@ export const RDS_RESERVED_CONNECTIONS = 5;
 export const HOSTED_ROTATION_CONNECTIONS = 2;
 /** Share of max_connections the clients may take: 20 % stays free for an operator's psql, a deploy's overlap and RDS itself. */
 export const BUDGET_USABLE_FRACTION = 0.8;
-/**
- * DBInstanceClassMemory is the class's memory less what the OS and RDS's own processes keep, "always
- * somewhat lower" than the class's RAM (RDS User Guide, DB parameter formula variables); AWS does not
- * publish it. Published readings of `show max_connections` give 198 on 2 GiB (88 % of the RAM-based
- * figure), 413 on 4 GiB (92 %), 856 on 8 GiB (95 %): the budget takes 88 % of the RAM.
- */
-export const INSTANCE_MEMORY_USABLE_FRACTION = 0.88;
 /** Synapse's pool size when a database section names no cp_max (Twisted adbapi's ConnectionPool default). */
 const SYNAPSE_DEFAULT_CP_MAX = 5;
 
@@ -74,11 +67,10 @@ export interface BudgetOptions {
   readonly hasuraSourcePoolMax: number;
 }
 
-/** RDS PostgreSQL's default max_connections, LEAST({DBInstanceClassMemory/9531392}, 5000), with DBInstanceClassMemory estimated as above. */
+/** RDS PostgreSQL's default max_connections for a class the app knows the memory of (postgresMaxConnections); refuses any other. */
 export function defaultMaxConnections(instanceClass: string): number {
-  const gib = INSTANCE_MEMORY_GIB[instanceClass];
-  if (gib === undefined) throw new Error(`no memory figure for ${instanceClass}: add it to INSTANCE_MEMORY_GIB in lib/operations/thresholds.ts`);
-  return Math.min(Math.floor((gib * 1024 ** 3 * INSTANCE_MEMORY_USABLE_FRACTION) / 9531392), 5000);
+  if (INSTANCE_MEMORY_GIB[instanceClass] === undefined) throw new Error(`no memory figure for ${instanceClass}: add it to INSTANCE_MEMORY_GIB in lib/operations/thresholds.ts`);
+  return postgresMaxConnections(instanceClass);
 }
 
 const readable = (logicalId: string) => logicalId.replace(/[0-9A-F]{8}$/, '');

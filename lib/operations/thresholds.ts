@@ -41,13 +41,13 @@ export const ALARM_THRESHOLDS = {
   rdsFreeStoragePercent: { min: 10, periodMinutes: 5, evaluationPeriods: 3 },
   /**
    * RDS connections above 80 % of PostgreSQL's max_connections, which RDS sets to
-   * LEAST(DBInstanceClassMemory / 9531392, 5000): about 900 on db.m5.large.
+   * LEAST(DBInstanceClassMemory / 9531392, 5000): about 793 on db.m5.large (postgresMaxConnections).
    * Synapse, Hasura, the MCP server and the Lambdas all hold pools; at 80 % the
    * next deploy (old and new tasks both connected) can exhaust it.
    */
   rdsConnectionsPercentOfMax: { max: 80, periodMinutes: 5, evaluationPeriods: 2 },
   /** Used when the instance class is unknown (an imported database): RDS's figure for 4 GiB of memory. */
-  rdsFallbackMaxConnections: 450,
+  rdsFallbackMaxConnections: 396,
   /**
    * Lambda errors per 5 minutes above which a function alarms. 0 for the Cognito
    * triggers (each error is a user who could not sign in) and the scheduled or
@@ -87,11 +87,22 @@ export const INSTANCE_MEMORY_GIB: Record<string, number> = {
   'db.r6g.large': 16,
 };
 
-/** RDS PostgreSQL's default max_connections for an instance class: LEAST(memory bytes / 9531392, 5000). */
+/**
+ * DBInstanceClassMemory is the class's memory less what the OS and RDS's own processes keep, "always
+ * somewhat lower" than the class's RAM (RDS User Guide, DB parameter formula variables); AWS does not
+ * publish it. Published readings of `show max_connections` give 198 on 2 GiB (88 % of the RAM-based
+ * figure), 413 on 4 GiB (92 %), 856 on 8 GiB (95 %): the alarm and the connection budget take 88 % of the RAM.
+ */
+export const INSTANCE_MEMORY_USABLE_FRACTION = 0.88;
+
+/**
+ * RDS PostgreSQL's default max_connections for an instance class, LEAST({DBInstanceClassMemory/9531392}, 5000),
+ * with DBInstanceClassMemory estimated as above; the fallback figure when the class is unknown (an imported database).
+ */
 export function postgresMaxConnections(instanceClass: string | undefined): number {
   const gib = instanceClass ? INSTANCE_MEMORY_GIB[instanceClass] : undefined;
   if (gib === undefined) return ALARM_THRESHOLDS.rdsFallbackMaxConnections;
-  return Math.min(Math.floor((gib * 1024 ** 3) / 9531392), 5000);
+  return Math.min(Math.floor((gib * 1024 ** 3 * INSTANCE_MEMORY_USABLE_FRACTION) / 9531392), 5000);
 }
 
 /** One target-tracking policy: the value it holds a service at, and how fast it may move. */
