@@ -131,7 +131,9 @@ export const SCALING_TARGETS = {
   /**
    * MCP server requests per target per minute (ALBRequestCountPerTarget is a 1-minute sum).
    * `npm run bench:mcp` (docker/mcp-server/README.md, 1 Dec 2026) measured 0.8–1.7 ms of server CPU
-   * per tool call on the postgres backend. A 0.25 vCPU task has 250 ms of CPU a second:
+   * per tool call on the postgres backend; a re-run for this target (same day, load average 12–14 on
+   * the 2 shared cores) gave 2.33 / 1.52 / 0.84 ms at 1 / 16 / 64 clients. A loaded task serves many
+   * calls at once, so 1.7 ms is the figure to plan with. A 0.25 vCPU task has 250 ms of CPU a second:
    * 250 / 1.7 ≈ 147 calls/s at 100 %, ≈ 88 calls/s at the 60 % CPU target. The hasura backend adds
    * an HTTP round trip and a JSON parse per call that the bench does not measure, and Fargate's
    * vCPU is not the bench machine's core, so the request target takes half of that: 44 calls/s ≈
