@@ -10,6 +10,7 @@ import { ChatFunction, ChatFunctionCommonProps, ChatFunctionDatabase, ChatFuncti
 import { databaseRoleSecretString, rotateDatabaseRoleSecret } from '../platform/secret-rotation';
 import { POSTGRES_PORT } from '../platform/security-groups';
 import { allowPutAbMetrics } from './put-metrics';
+import { LAMBDA_DATABASE_LIMITS } from '../operations/thresholds';
 
 /** The login roles the collector reads as (the usernames of their generated secrets). */
 export const AB_READER_ROLES = { chat: 'ab_reader_chat', synapse: 'ab_reader_synapse' } as const;
@@ -73,6 +74,7 @@ export class AbCollector extends Construct {
       vpcSubnets: props.vpcSubnets,
       database: props.database,
       entry: 'ab-reader-roles/index.ts',
+      databaseConnections: LAMBDA_DATABASE_LIMITS.abReaderRoles,
       description: 'Creates the A/B collector read-only roles on the chat and Synapse databases',
       timeout: Duration.minutes(2),
       environment: {
@@ -122,6 +124,7 @@ export class AbCollector extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       entry: 'ab-collector/index.ts',
+      databaseConnections: LAMBDA_DATABASE_LIMITS.abCollector,
       description: 'A/B collector: both backends usage as Phenom/AB metrics every 5 minutes',
       // Inside the 5-minute period, so a slow run never overlaps the next (the pool cuts statements at 20 s).
       timeout: Duration.seconds(60),

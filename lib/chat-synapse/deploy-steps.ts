@@ -8,6 +8,7 @@ import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
 import { MATRIX_ROOMS } from '../../chat-domain/rooms';
 import { SynapseSecrets } from './secrets';
 import { logicalIdOf, SynapseService } from './synapse-service';
+import { LAMBDA_DATABASE_LIMITS } from '../operations/thresholds';
 
 /** The admin bot's localpart: @phenom-bot:<server name>. */
 export const ADMIN_BOT_LOCALPART = 'phenom-bot';
@@ -39,6 +40,7 @@ export class SynapseDatabaseSetup extends Construct {
       ...functionVpcProps(props),
       database: props.database,
       entry: 'synapse-database-setup/index.ts',
+      databaseConnections: LAMBDA_DATABASE_LIMITS.synapseDatabaseSetup,
       // Unchanged wording: ChatFunction derives its SG's GroupDescription from it, and a new one replaces the SG.
       description: 'Creates the Synapse role and database (UTF8, C collation, template0) if missing',
       timeout: Duration.seconds(DEPLOY_STEPS.synapseDatabase.timeoutSeconds),
