@@ -22,7 +22,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  // Through the shared sink, so it follows any line startup already logged; process.exit writes them.
-  createLogger().error('startup failed', errorFields(err));
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'startup failed', ...errorFields(err) }) + '\n');
   process.exit(1);
 });

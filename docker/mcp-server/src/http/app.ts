@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CF_CONNECTING_IP_HEADER, createClientIpSource } from '../../../../chat-domain/client-ip';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { buildOAuthProtectedResourceMetadata, createMcpHandler, getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/server';
 import { createBearerAuth, insufficientScope, type AuthAnswer } from '../auth/bearer';
@@ -82,19 +81,6 @@ export function createApp({ config, backend, verifier, log }: AppDependencies): 
   const limiter = new RateLimiter(config.rateLimitPerMinute, config.rateLimitBurst);
   // The address logged for each request: the one Synapse's edge proxy would choose, never one the caller wrote.
   const clientIpOf = createClientIpSource(config.edgeProvider, config.albPeerCidrs);
-  // The address is a function of the connection's peer and two headers, and a kept-alive connection
-  // (an agent's, or the ALB's for one client) sends the same ones again and again: worked out once
-  // per connection and header pair (its parse and CIDR checks were 1.5 % of the server's busy time).
-  const clientIps = new WeakMap<Socket, { xff: unknown; cf: unknown; clientIp: string }>();
-  const clientIpFor = (req: IncomingMessage): string => {
-    const xff = req.headers['x-forwarded-for'];
-    const cf = req.headers[CF_CONNECTING_IP_HEADER.toLowerCase()];
-    const known = clientIps.get(req.socket);
-    if (known && known.xff === xff && known.cf === cf) return known.clientIp;
-    const { clientIp } = clientIpOf({ peer: req.socket.remoteAddress, xForwardedFor: xff, cfConnectingIp: cf });
-    clientIps.set(req.socket, { xff, cf, clientIp });
-    return clientIp;
-  };
   const metadataUrl = getOAuthProtectedResourceMetadataUrl(new URL(config.resourceUrl));
   const metadataPath = new URL(metadataUrl).pathname;
   // RFC 9728 document, built (and its issuer URL checked) once at startup; bearer_methods_supported
@@ -240,7 +226,8 @@ export function createApp({ config, backend, verifier, log }: AppDependencies): 
     res.setHeader('x-request-id', requestId);
     const reqLog = log.child({ requestId });
     const path = (req.url ?? '/').split('?')[0];
-    const access: Record<string, unknown> = { requestId, method: req.method, path, clientIp: clientIpFor(req) };
+    const { clientIp } = clientIpOf({ peer: req.socket.remoteAddress, xForwardedFor: req.headers['x-forwarded-for'], cfConnectingIp: req.headers[CF_CONNECTING_IP_HEADER.toLowerCase()] });
+    const access: Record<string, unknown> = { requestId, method: req.method, path, clientIp };
     active++;
     res.on('close', () => {
       active--;
