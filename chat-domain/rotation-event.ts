@@ -1,12 +1,52 @@
 /**
- * Secrets Manager's end of a rotation as EventBridge delivers it: a CloudTrail service event
- * (source aws.secretsmanager, detail-type "AWS Service Event via CloudTrail", detail.eventName
- * RotationSucceeded), the rotated secret's ARN in detail.additionalEventData.SecretId (the
- * Secrets Manager user guide, "Log entries for rotation" and "Match events with EventBridge").
+ * Secrets Manager's end of a rotation as EventBridge delivers it: an event derived from the CloudTrail
+ * entry RotationSucceeded (source aws.secretsmanager, detail.eventSource secretsmanager.amazonaws.com),
+ * which names the rotated secret by its ARN in detail.additionalEventData.SecretId.
+ *
+ * The detail-type is the one thing the AWS pages leave open. The CloudTrail page lists RotationSucceeded
+ * among the entries Secrets Manager writes itself (not API calls, so "AWS Service Event via CloudTrail",
+ * eventType AwsServiceEvent), while the EventBridge page's own pattern for "a secret value rotates" matches
+ * RotationSucceeded under either detail-type ($or of "AWS API Call via CloudTrail" and "AWS Service Event
+ * via CloudTrail"). The rule and the handler accept both, as that pattern does.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html ("Log entries for rotation")
  */
 export const ROTATION_EVENT = {
   source: 'aws.secretsmanager',
-  detailType: 'AWS Service Event via CloudTrail',
+  detailTypes: ['AWS Service Event via CloudTrail', 'AWS API Call via CloudTrail'],
   eventSource: 'secretsmanager.amazonaws.com',
   eventName: 'RotationSucceeded',
 } as const;
+
+/** One secret and the ECS services that read it only at start, so restart after it rotates. */
+export interface RotationRestartEntry {
+  readonly secretArn: string;
+  /** Service names in the function's cluster. */
+  readonly services: readonly string[];
+}
+
+/**
+ * The restart function's table (its RESTARTS variable, JSON), checked: a list of entries, each with a
+ * secret ARN and at least one service, no secret listed twice.
+ */
+export function parseRotationRestarts(json: string | undefined): RotationRestartEntry[] {
+  if (!json) throw new Error('RESTARTS is not set');
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new Error(`RESTARTS is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (!Array.isArray(value) || value.length === 0) throw new Error('RESTARTS must be a non-empty list of {secretArn, services}');
+  const seen = new Set<string>();
+  return value.map((entry: unknown, i) => {
+    const e = (entry ?? {}) as { secretArn?: unknown; services?: unknown };
+    if (typeof e.secretArn !== 'string' || !e.secretArn.startsWith('arn:')) throw new Error(`RESTARTS[${i}].secretArn must be a secret ARN, got ${JSON.stringify(e.secretArn)}`);
+    if (!Array.isArray(e.services) || e.services.length === 0 || !e.services.every((s) => typeof s === 'string' && s.length > 0)) {
+      throw new Error(`RESTARTS[${i}].services must be a non-empty list of service names`);
+    }
+    if (seen.has(e.secretArn)) throw new Error(`RESTARTS lists the secret ${e.secretArn} twice: give it one entry with all its services`);
+    seen.add(e.secretArn);
+    return { secretArn: e.secretArn, services: e.services as string[] };
+  });
+}

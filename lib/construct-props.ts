@@ -221,8 +221,8 @@ export function chatHasuraLiteProps(scope: Construct, config: ChatConfig, platfo
           engine: {
             ...chatServiceCommonProps(config, platform),
             taskSize: config.services.hasura,
-            // Two tasks in production so a deploy or an AZ loss never drops the GraphQL API.
-            desiredCount: config.production ? 2 : 1,
+            minCount: hasura.minCount,
+            maxCount: hasura.maxCount,
             image: hasura.image,
             domainName: config.domainName,
             listener: platform.listener,

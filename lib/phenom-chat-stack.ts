@@ -5,7 +5,6 @@ import { ChatShared } from './chat-shared';
 import { ChatMembershipReconciler } from './chat-shared/membership-reconciler';
 import { ChatHasuraLite } from './chat-hasura-lite';
 import { ChatDatabaseRoles } from './chat-hasura-lite/database-roles';
-import { HasuraRotationRestart } from './chat-hasura-lite/rotation-restart';
 import { ChatMcpServer } from './chat-mcp-server';
 import { ChatLinkPreview } from './chat-link-preview';
 import { ADMIN_BOT_TOKEN_SECRET_KEY, ChatSynapse } from './chat-synapse';
@@ -31,6 +30,7 @@ import { CustomResourceServiceTimeouts } from './constructs/chat-custom-resource
 import { ChatOperations, customResourceProperties, discoverChatFunctions, SynapseHistoryPurge } from './operations';
 import { Platform } from './platform';
 import { DeletionProtection } from './platform/deletion-protection';
+import { RestartOnRotation, RotationRestart } from './platform/restart-on-rotation';
 
 export interface PhenomChatStackProps extends StackProps {
   readonly config: ChatConfig;
@@ -123,15 +123,13 @@ export class PhenomChatStack extends Stack {
       ],
     });
 
-    // Hasura reads its database URL only at start: it restarts itself after each rotation of its role's secret.
-    if (this.hasuraLite.hasura.engine) {
-      new HasuraRotationRestart(this, 'HasuraRotationRestart', {
-        ...chatFunctionCommonProps(config),
-        secret: this.platform.clientRoles.secrets.hasura,
-        cluster: this.platform.cluster,
-        service: this.hasuraLite.hasura.engine.service,
-      });
-    }
+    // Hasura reads its database URL, Synapse its database password, only at start: each restarts after
+    // its secret rotates (an adopted Synapse database keeps its own, unrotated secret).
+    const restarts: RotationRestart[] = [
+      ...(this.hasuraLite.hasura.engine ? [{ secret: this.platform.clientRoles.secrets.hasura, services: [this.hasuraLite.hasura.engine.service] }] : []),
+      ...(this.synapse.databaseRotation ? [{ secret: this.synapse.secrets.database, services: [this.synapse.synapse.service] }] : []),
+    ];
+    if (restarts.length > 0) new RestartOnRotation(this, 'RotationRestart', { ...chatFunctionCommonProps(config), cluster: this.platform.cluster, restarts });
 
     // Only the selected backend lets the MCP tasks in (the postgres backend's RDS rule is ChatMcpServer's own).
     if (config.mcp.backendType === 'hasura') this.hasuraLite.hasura.engine?.allowFrom(this.mcpServer, 'MCP server (GraphQL as the agent)');
@@ -146,6 +144,7 @@ export class PhenomChatStack extends Stack {
       // The setup step's own answer: the collector's step waits for Synapse's database to exist.
       synapseDatabaseName: this.synapse.databaseSetup.resource.resource.getAttString('DatabaseName'),
       synapseDatabaseSecret: this.synapse.secrets.database,
+      synapseDatabaseRole: this.synapse.secrets.databaseRole,
       environment: config.prefix,
       matrixServerName: config.matrixServerName,
       // Synapse healthy (its tables exist) and the chat tables migrated; a new Synapse task re-runs the step.

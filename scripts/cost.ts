@@ -1,10 +1,10 @@
 /**
- * `npm run cost [-- --env NAME] [--from-cdk-out]`: an itemised monthly estimate
- * per environment, from the synthesized CloudFormation template.
+ * `npm run cost`: the three capacity tiers (development, production at launch, production at 10×
+ * launch; scripts/cost/tiers.ts), each synthesized from its config and priced from its template,
+ * with a Graviton RDS option and the tier's database connection budget, then the tiers side by side.
  *
- * By default each environment of cdk.json is synthesized fresh (exactly as
- * `cdk synth -c env=NAME`), so the estimate matches the code; `--from-cdk-out`
- * reads cdk.out/PhenomChat-<env>.template.json instead (after a `cdk synth`).
+ * `npm run cost -- --env NAME` prices one environment of cdk.json as it stands (all of them with
+ * `--from-cdk-out` alone, which reads cdk.out/PhenomChat-<env>.template.json after a `cdk synth`).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,17 +13,23 @@ import { ENVIRONMENTS_CONTEXT_KEY, loadConfig } from '../lib/config';
 import { CfnTemplate, estimateMonthlyCost } from './cost/estimate';
 import { formatEstimate } from './cost/format';
 import { usageAssumptionsFor } from './cost/prices';
-import { synthesizedTemplate } from './cost/synth';
+import { cdkContext, selectedEnvironments, synthesizedTemplate } from './cost/synth';
+import { COST_TIERS, evaluateTier, formatTierSummary } from './cost/tiers';
 
 const root = join(__dirname, '..');
 
 function main(argv: string[]): void {
-  const context = (JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
-  const environments = Object.keys(context[ENVIRONMENTS_CONTEXT_KEY] as Record<string, unknown>);
-  const envFlag = argv.indexOf('--env');
-  const wanted = envFlag >= 0 ? [argv[envFlag + 1]] : environments;
-  for (const envName of wanted) {
-    if (!envName || !environments.includes(envName)) throw new Error(`--env: expected one of ${environments.join(', ')}`);
+  const context = cdkContext(root);
+  if (!argv.includes('--env') && !argv.includes('--from-cdk-out')) {
+    const results = COST_TIERS.map((tier) => {
+      const result = evaluateTier(context, tier);
+      console.log(formatEstimate(`Tier: ${tier.name}`, result.estimate, tier.usage), '\n');
+      return result;
+    });
+    console.log(formatTierSummary(results));
+    return;
+  }
+  for (const envName of selectedEnvironments(context, argv)) {
     const name = stackName(loadConfig(context[ENVIRONMENTS_CONTEXT_KEY], envName));
     const template = argv.includes('--from-cdk-out') ? (JSON.parse(readFileSync(join(root, 'cdk.out', `${name}.template.json`), 'utf8')) as CfnTemplate) : synthesizedTemplate(context, envName);
     const usage = usageAssumptionsFor(envName);

@@ -83,7 +83,8 @@ export async function handler(event: CloudFormationCustomResourceEvent) {
     const synapse = await ensureFutureTablesReader(synapseClient, {
       roleName: synapseReader.username,
       password: synapseReader.password,
-      tableOwner: synapseOwner.username,
+      // The role, not the login: after a rotation the secret names the role's clone, which owns nothing.
+      tableOwner: process.env.SYNAPSE_DB_ROLE || synapseOwner.username,
       tables: SYNAPSE_USAGE_TABLES,
     });
     logger.info('A/B reader roles ready', { chatReader: chatReader.username, synapseReader: synapseReader.username, synapse });

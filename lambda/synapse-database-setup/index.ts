@@ -7,10 +7,11 @@ import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
 import { ensureSynapseDatabase, verifyAdoptedSynapseDatabase } from './setup';
 
 /**
- * Custom resource (provider framework onEvent): creates Synapse's role and
- * database on the RDS instance, connecting as the master user (DB_SECRET_ARN).
- * The role's own credentials come from SYNAPSE_DB_SECRET_ARN, the same secret
- * the Synapse task reads its password from.
+ * Custom resource (provider framework onEvent): creates Synapse's role
+ * (SYNAPSE_DB_ROLE), its rotation clone and its database on the RDS instance,
+ * connecting as the master user (DB_SECRET_ARN). The login's credentials come
+ * from SYNAPSE_DB_SECRET_ARN, the same secret the Synapse task reads its user
+ * and password from; it names the role or its clone.
  *
  * With SYNAPSE_DB_MODE=import (an adopted homeserver) it creates and alters
  * nothing: it connects as the adopted role and checks the existing database.
@@ -52,14 +53,17 @@ export async function handler(event: CloudFormationCustomResourceEvent) {
     return { PhysicalResourceId: physicalResourceId, Data: { DatabaseName: databaseName, RoleName: credentials.username } };
   }
 
+  // The role is fixed; the secret names it or, after every other rotation, its clone.
+  const roleName = process.env.SYNAPSE_DB_ROLE;
+  if (!roleName) throw new Error('SYNAPSE_DB_ROLE is not set');
   const client = await (await pool()).connect();
   try {
-    const result = await ensureSynapseDatabase(client, { roleName: credentials.username, databaseName, password: credentials.password });
-    logger.info('Synapse database ready', { databaseName, roleName: credentials.username, ...result });
+    const result = await ensureSynapseDatabase(client, { roleName, databaseName, username: credentials.username, password: credentials.password });
+    logger.info('Synapse database ready', { databaseName, roleName, login: credentials.username, ...result });
   } finally {
     client.release();
   }
-  return { PhysicalResourceId: physicalResourceId, Data: { DatabaseName: databaseName, RoleName: credentials.username } };
+  return { PhysicalResourceId: physicalResourceId, Data: { DatabaseName: databaseName, RoleName: roleName } };
 }
 
 /** The master connection's server and TLS settings, as another role on another database. */

@@ -1,11 +1,17 @@
 import { Client, ClientBase, DatabaseError } from 'pg';
-import { ensureLoginRole, ignoring } from '../shared/login-role';
+import { ensureLoginRole, ensureRotationClone, ignoring } from '../shared/login-role';
 
 export interface SynapseDatabaseSpec {
-  /** The login role Synapse connects as. */
+  /** The role that owns Synapse's database and tables. */
   readonly roleName: string;
   readonly databaseName: string;
-  /** The role's password (from its own Secrets Manager secret). */
+  /**
+   * The login the secret names: the role, or its rotation clone `<roleName>_clone` (the
+   * alternating-users rotation names the two in turn).
+   * @default roleName
+   */
+  readonly username?: string;
+  /** The password of `username` (from its own Secrets Manager secret). */
   readonly password: string;
 }
 
@@ -19,11 +25,16 @@ export interface SynapseDatabaseResult {
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
- * Creates Synapse's role and database if they are missing. The database must be
- * UTF8 with C collation and ctype, made from template0, or Synapse refuses to
- * start; an existing database with other settings is a clear error, never
- * silently used. Safe to run any number of times; it also re-sets the role's
- * password so that it always matches the secret.
+ * Creates Synapse's role, its rotation clone and its database if they are missing. The database must
+ * be UTF8 with C collation and ctype, made from template0, or Synapse refuses to start; an existing
+ * database with other settings is a clear error, never silently used. Safe to run any number of
+ * times; it also re-sets the password of the login the secret names so that it always matches.
+ *
+ * Keyed by the role, never by the secret's username: the alternating-users rotation leaves the secret
+ * naming `<role>_clone` every other time. The clone (ensureRotationClone) is a member of the role that
+ * acts as it in every session, so the tables Synapse creates under either login are the role's and
+ * both logins can use them. Only the login the secret names gets its password set: the other keeps
+ * the one a running Synapse may still hold, as the rotation left it.
  *
  * Works as RDS's master user, which is not a superuser: that user may create
  * roles and databases, but PostgreSQL 16+ only lets it create a database owned
@@ -32,10 +43,18 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 export async function ensureSynapseDatabase(client: ClientBase, spec: SynapseDatabaseSpec): Promise<SynapseDatabaseResult> {
   checkIdentifiers(spec);
   if (!spec.password || spec.password.includes('\0')) throw new Error('the Synapse database password is empty or contains a NUL character');
+  // The clone's name, `<role>_clone`, must still be an identifier: checked before anything is created.
+  if (spec.roleName.length > 57) throw new Error(`roleName must be at most 57 characters (its rotation clone adds _clone), got "${spec.roleName}"`);
+  const login = spec.username ?? spec.roleName;
+  if (login !== spec.roleName && login !== `${spec.roleName}_clone`) {
+    throw new Error(`the Synapse database secret names user "${login}": expected ${spec.roleName} or ${spec.roleName}_clone`);
+  }
   const role = client.escapeIdentifier(spec.roleName);
   const database = client.escapeIdentifier(spec.databaseName);
 
-  const roleCreated = await ensureLoginRole(client, spec.roleName, spec.password);
+  const roleCreated = await ensureLoginRole(client, spec.roleName, login === spec.roleName ? spec.password : null);
+  const clone = await ensureRotationClone(client, spec.roleName);
+  if (login === clone) await ensureLoginRole(client, clone, spec.password);
 
   const member = await client.query<{ ok: boolean }>("SELECT pg_has_role(current_user, $1, 'SET') AS ok", [spec.roleName]);
   if (!member.rows[0].ok) await client.query(`GRANT ${role} TO CURRENT_USER`);

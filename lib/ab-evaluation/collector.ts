@@ -10,6 +10,7 @@ import { ChatFunction, ChatFunctionCommonProps, ChatFunctionDatabase, ChatFuncti
 import { databaseRoleSecretString, rotateDatabaseRoleSecret } from '../platform/secret-rotation';
 import { POSTGRES_PORT } from '../platform/security-groups';
 import { allowPutAbMetrics } from './put-metrics';
+import { LAMBDA_DATABASE_LIMITS } from '../operations/thresholds';
 
 /** The login roles the collector reads as (the usernames of their generated secrets). */
 export const AB_READER_ROLES = { chat: 'ab_reader_chat', synapse: 'ab_reader_synapse' } as const;
@@ -21,6 +22,11 @@ export interface AbCollectorProps extends ChatFunctionCommonProps, ChatFunctionV
   readonly synapseDatabaseName: string;
   /** JSON `{username, password}` of the role that owns Synapse's tables (its username is read, never its password). */
   readonly synapseDatabaseSecret: secretsmanager.ISecret;
+  /**
+   * The role that owns Synapse's tables when its secret may name that role's rotation clone instead.
+   * @default - the secret's username (an adopted database, whose secret is not rotated)
+   */
+  readonly synapseDatabaseRole?: string;
   /** The `Environment` dimension of every A/B metric (the stack prefix). */
   readonly environment: string;
   readonly matrixServerName: string;
@@ -68,6 +74,7 @@ export class AbCollector extends Construct {
       vpcSubnets: props.vpcSubnets,
       database: props.database,
       entry: 'ab-reader-roles/index.ts',
+      databaseConnections: LAMBDA_DATABASE_LIMITS.abReaderRoles,
       description: 'Creates the A/B collector read-only roles on the chat and Synapse databases',
       timeout: Duration.minutes(2),
       environment: {
@@ -75,6 +82,7 @@ export class AbCollector extends Construct {
         SYNAPSE_READER_SECRET_ARN: this.synapseReaderSecret.secretArn,
         SYNAPSE_DB_SECRET_ARN: props.synapseDatabaseSecret.secretArn,
         SYNAPSE_DB_NAME: props.synapseDatabaseName,
+        ...(props.synapseDatabaseRole ? { SYNAPSE_DB_ROLE: props.synapseDatabaseRole } : {}),
       },
     });
     this.chatReaderSecret.grantRead(setup.function);
@@ -116,6 +124,7 @@ export class AbCollector extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       entry: 'ab-collector/index.ts',
+      databaseConnections: LAMBDA_DATABASE_LIMITS.abCollector,
       description: 'A/B collector: both backends usage as Phenom/AB metrics every 5 minutes',
       // Inside the 5-minute period, so a slow run never overlaps the next (the pool cuts statements at 20 s).
       timeout: Duration.seconds(60),

@@ -7,6 +7,7 @@ import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { ChatFunction, ChatFunctionCommonProps, ChatFunctionDatabase, ChatFunctionVpcProps, functionCommonProps, functionVpcProps } from '../constructs/chat-function';
 import { sqlContentHash } from './migrations';
+import { LAMBDA_DATABASE_LIMITS } from '../operations/thresholds';
 
 export interface ChatDatabaseRolesProps extends ChatFunctionCommonProps, ChatFunctionVpcProps {
   /** The chat database, as the master user: only this step (and the migrations) connect with it. */
@@ -41,6 +42,7 @@ export class ChatDatabaseRoles extends Construct {
       ...functionVpcProps(props),
       database,
       entry: 'database-roles/index.ts',
+      databaseConnections: LAMBDA_DATABASE_LIMITS.databaseRoles,
       description: 'Creates the chat database client roles (hasura, link_preview, provisioner, mcp) from their secrets',
       timeout: Duration.seconds(DEPLOY_STEPS.databaseRoles.timeoutSeconds),
     });

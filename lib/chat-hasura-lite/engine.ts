@@ -9,7 +9,10 @@ import { Construct } from 'constructs';
 import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
 import { acknowledgeNag } from '../nag';
 import { POSTGRES_PORT } from '../platform';
+import { scaleService } from '../operations/scaling';
+import { SCALING_TARGETS } from '../operations/thresholds';
 import { HASURA_LOGGING_ENV } from './engine-logging';
+import { HASURA_METADATA_POOL_CONNECTIONS } from './pools';
 import { HASURA_START_SCRIPT } from './engine-start-script';
 import { hasuraJwtSecret } from './jwt';
 
@@ -38,10 +41,16 @@ export interface HasuraEngineProps extends ChatServiceCommonProps {
   /** CPU and memory of one task (`services.hasura`). */
   readonly taskSize: TaskSize;
   /**
-   * Tasks to run.
+   * Fewest tasks; the service scales out from here on CPU and ALB requests per target (the engine
+   * is stateless: its metadata lives in the database).
    * @default 1
    */
-  readonly desiredCount?: number;
+  readonly minCount?: number;
+  /**
+   * Most tasks the service scales out to; the connection budget multiplies each task's pools by it.
+   * @default - minCount (no scale-out)
+   */
+  readonly maxCount?: number;
   /** The pinned graphql-engine image (`hasura.image`), re-tagged into the CDK assets repository. */
   readonly image: string;
   /** The public domain: the GraphQL rule matches its host header, and it is the one CORS origin. */
@@ -109,7 +118,7 @@ export class HasuraEngine extends Construct {
         ],
       },
       taskSize: props.taskSize,
-      desiredCount: props.desiredCount,
+      desiredCount: props.minCount ?? 1,
       containers: [
         {
           id: 'Engine',
@@ -137,6 +146,8 @@ export class HasuraEngine extends Construct {
               HASURA_GRAPHQL_DEV_MODE: 'false',
               HASURA_GRAPHQL_ENABLED_APIS: 'graphql,metadata',
               HASURA_GRAPHQL_ENABLE_TELEMETRY: 'false',
+              // The metadata pool's size (pools.ts says what else the engine holds open); the budget reads it here.
+              HASURA_GRAPHQL_PG_CONNECTIONS: String(HASURA_METADATA_POOL_CONNECTIONS),
               ...HASURA_LOGGING_ENV,
               // HASURA_GRAPHQL_UNAUTHORIZED_ROLE is deliberately unset: a request without a
               // valid Cognito token is refused, never served as an anonymous role.
@@ -167,6 +178,14 @@ export class HasuraEngine extends Construct {
     this.service = fargate.service;
     this.targetGroup = fargate.targetGroup;
     this.internalUrl = fargate.internalUrl!;
+    // Targets and cooldowns, with their reasons, in thresholds.ts.
+    const minCapacity = props.minCount ?? 1;
+    scaleService(this.service, {
+      minCapacity,
+      maxCapacity: props.maxCount ?? minCapacity,
+      cpu: SCALING_TARGETS.hasuraCpu,
+      requests: { ...SCALING_TARGETS.hasuraRequests, targetGroup: this.targetGroup },
+    });
     // The egress half is the SG's own rule above (with its own description); this adds the RDS SG's ingress.
     props.database.connections.allowFrom(this.securityGroup, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL from Hasura GraphQL Engine');
   }

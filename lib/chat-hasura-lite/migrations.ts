@@ -6,6 +6,7 @@ import { readMigrations } from '../../chat-domain/migration-files';
 import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
 import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { ChatFunction, ChatFunctionCommonProps, ChatFunctionDatabase, ChatFunctionVpcProps, functionCommonProps, functionVpcProps, REPO_ROOT } from '../constructs/chat-function';
+import { LAMBDA_DATABASE_LIMITS } from '../operations/thresholds';
 
 /** The migrations directory the Lambda bundle ships and the hash covers. */
 export const SQL_DIR = path.join(REPO_ROOT, 'sql');
@@ -51,6 +52,7 @@ export class ChatMigrations extends Construct {
     this.function = new ChatFunction(this, 'MigrationsRunner', {
       ...functionCommonProps(props),
       entry: 'migrations/index.ts',
+      databaseConnections: LAMBDA_DATABASE_LIMITS.migrations,
       description: 'Applies the chat schema migrations (sql/) during deploy',
       ...functionVpcProps(props),
       database: props.database,

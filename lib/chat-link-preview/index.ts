@@ -6,6 +6,7 @@ import type { LinkPreviewEnvironment } from '../../chat-domain/link-preview-envi
 import { WEBHOOK_SECRET_HEADER } from '../../chat-domain/headers';
 import { ChatFunction, ChatFunctionCommonProps, ChatFunctionDatabase, ChatFunctionVpcProps, functionCommonProps, functionVpcProps } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
+import { LAMBDA_DATABASE_LIMITS } from '../operations/thresholds';
 
 /**
  * How long the Lambda waits for the Phenom API. A by-primary-key lookup on Hasura
@@ -90,6 +91,7 @@ export class ChatLinkPreview extends Construct {
     this.function = new ChatFunction(this, 'Function', {
       ...functionCommonProps(props),
       entry: 'link-preview/index.ts',
+      databaseConnections: LAMBDA_DATABASE_LIMITS.linkPreview,
       description: 'Resolves phenom_link chat messages into link_previews (Hasura event-trigger webhook)',
       memorySizeMiB: 256,
       timeout: FUNCTION_TIMEOUT,

@@ -11,6 +11,8 @@ import type { EdgeProvider } from '../../chat-domain/client-ip';
 import { CHAT_CLIENT_SECRET_KEYS } from '../chat-shared/secret-keys';
 import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
 import { MCP_SERVER_PORT, POSTGRES_PORT } from '../platform';
+import { scaleService } from '../operations/scaling';
+import { SCALING_TARGETS } from '../operations/thresholds';
 import { mcpServerNodeOptions } from './node-options';
 
 /** Listener rule priorities (contract C5: 3xx for the MCP server). */
@@ -25,6 +27,13 @@ export const MCP_HEALTH_CHECK = { path: '/health', intervalSeconds: 30, timeoutS
  * sends SIGKILL after the container's stop timeout: both 30 s, so the drain always completes.
  */
 export const MCP_DRAIN = { shutdownGraceMs: 25_000, deregistrationDelaySeconds: 30, stopTimeoutSeconds: 30 } as const;
+
+/**
+ * Connections in one task's query pool (postgres backend); the server also holds one for /health
+ * (docker/mcp-server/src/backend/postgres/index.ts). 10 is the server's own default: a 0.25 vCPU task
+ * at ~1.3 ms of CPU per call never has more than a few queries in flight (bench:mcp).
+ */
+export const MCP_PG_POOL_MAX = 10;
 
 /** One key of the chat-clients secret (contract C4) as an ECS secret. */
 const clientSecretKey = (secret: secretsmanager.ISecret, key: keyof typeof CHAT_CLIENT_SECRET_KEYS): ecs.Secret => ecs.Secret.fromSecretsManager(secret, CHAT_CLIENT_SECRET_KEYS[key]);
@@ -264,20 +273,12 @@ export class ChatMcpServer extends Construct {
       });
     }
 
-    const scaling = this.service.autoScaleTaskCount({ minCapacity: 1, maxCapacity: props.maxCount });
-    // Tool calls are I/O-bound; CPU climbs with JSON and TLS work, so 60 % leaves room for a burst while a task starts.
-    scaling.scaleOnCpuUtilization('Cpu', {
-      targetUtilizationPercent: 60,
-      scaleOutCooldown: Duration.seconds(60),
-      scaleInCooldown: Duration.seconds(300),
-    });
-    // ALBRequestCountPerTarget is per minute: 1200/min (20/s) per 0.25 vCPU task is well under what
-    // one task serves (see npm run bench:mcp), and close to two agents at their rate limit.
-    scaling.scaleOnRequestCount('Requests', {
-      requestsPerTarget: 1200,
-      targetGroup: this.targetGroup,
-      scaleOutCooldown: Duration.seconds(60),
-      scaleInCooldown: Duration.seconds(300),
+    // Targets and cooldowns, with their reasons (the request target's arithmetic from bench:mcp), in thresholds.ts.
+    scaleService(this.service, {
+      minCapacity: 1,
+      maxCapacity: props.maxCount,
+      cpu: SCALING_TARGETS.mcpCpu,
+      requests: { ...SCALING_TARGETS.mcpRequests, targetGroup: this.targetGroup },
     });
   }
 
@@ -319,6 +320,8 @@ export class ChatMcpServer extends Construct {
             DB_PORT: db.instance.dbInstanceEndpointPort,
             DB_NAME: db.databaseName,
             DB_SECRET_ARN: db.secret.secretArn,
+            // Set here, not left to the server's default, so the connection budget reads it from the template.
+            PG_POOL_MAX: String(MCP_PG_POOL_MAX),
           },
           secrets: {},
         };

@@ -6,6 +6,7 @@ import { ChatCustomResource } from '../constructs/chat-custom-resource';
 import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
 import { ChatDatabaseClientProps, ChatFunction, ChatFunctionCommonProps, functionCommonProps } from '../constructs/chat-function';
 import { acknowledgeNag } from '../nag';
+import { LAMBDA_DATABASE_LIMITS } from '../operations/thresholds';
 
 /**
  * The membership reconciler's function name (ChatMembershipReconciler). Fixed, so the trigger can
@@ -50,6 +51,7 @@ export class CognitoTriggers extends Construct {
     this.userProvisioner = new ChatFunction(this, 'UserProvisioner', {
       ...common,
       entry: 'user-provisioner/index.ts',
+      databaseConnections: LAMBDA_DATABASE_LIMITS.userProvisioner,
       description: 'Cognito post-authentication trigger: provisions the chat user and room memberships',
       timeout: Duration.seconds(5),
       vpc: props.vpc,

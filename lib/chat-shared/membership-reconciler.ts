@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { ChatDatabaseClientProps, ChatFunction, ChatFunctionCommonProps, functionCommonProps } from '../constructs/chat-function';
 import { LIFT_EXPIRED_MODERATION } from '../../chat-domain/reconciler-requests';
 import { membershipReconcilerFunctionName } from './cognito-triggers';
+import { LAMBDA_DATABASE_LIMITS } from '../operations/thresholds';
 
 /** The function runs in the VPC and writes Hasura Lite's users and chat_members in the database. */
 export interface ChatMembershipReconcilerProps extends ChatFunctionCommonProps, ChatDatabaseClientProps {
@@ -55,6 +56,7 @@ export class ChatMembershipReconciler extends Construct {
       vpcSubnets: props.vpcSubnets,
       database: props.database,
       entry: 'membership-reconciler/index.ts',
+      databaseConnections: LAMBDA_DATABASE_LIMITS.membershipReconciler,
       functionName: membershipReconcilerFunctionName(props.prefix),
       description: 'Makes Hasura Lite and Synapse room memberships follow the Cognito groups',
       // A full run lists the pool and reads three rooms; a sign-in run waits up to 45 s for the

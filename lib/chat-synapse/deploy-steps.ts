@@ -8,6 +8,7 @@ import { DEPLOY_STEPS } from '../../chat-domain/deploy-step-limits';
 import { MATRIX_ROOMS } from '../../chat-domain/rooms';
 import { SynapseSecrets } from './secrets';
 import { logicalIdOf, SynapseService } from './synapse-service';
+import { LAMBDA_DATABASE_LIMITS } from '../operations/thresholds';
 
 /** The admin bot's localpart: @phenom-bot:<server name>. */
 export const ADMIN_BOT_LOCALPART = 'phenom-bot';
@@ -24,8 +25,8 @@ export interface SynapseDatabaseSetupProps extends ChatFunctionCommonProps, Chat
 }
 
 /**
- * Custom resource (lambda/synapse-database-setup): creates the `synapse` role and database on RDS if
- * missing, or, when the secrets hold an adopted database's role (`SynapseSecrets.databaseImported`), checks
+ * Custom resource (lambda/synapse-database-setup): creates the `synapse` role, its rotation clone and
+ * the database on RDS if missing, and sets the password of whichever of the two the secret names; or, when the secrets hold an adopted database's role (`SynapseSecrets.databaseImported`), checks
  * that it is this server's Synapse database and that its role can run Synapse, changing nothing.
  */
 export class SynapseDatabaseSetup extends Construct {
@@ -39,6 +40,7 @@ export class SynapseDatabaseSetup extends Construct {
       ...functionVpcProps(props),
       database: props.database,
       entry: 'synapse-database-setup/index.ts',
+      databaseConnections: LAMBDA_DATABASE_LIMITS.synapseDatabaseSetup,
       // Unchanged wording: ChatFunction derives its SG's GroupDescription from it, and a new one replaces the SG.
       description: 'Creates the Synapse role and database (UTF8, C collation, template0) if missing',
       timeout: Duration.seconds(DEPLOY_STEPS.synapseDatabase.timeoutSeconds),
@@ -47,6 +49,8 @@ export class SynapseDatabaseSetup extends Construct {
         SYNAPSE_DB_NAME: props.databaseName,
         SYNAPSE_DB_MODE: mode,
         SYNAPSE_SERVER_NAME: props.matrixServerName,
+        // The role is fixed; the secret names it or its rotation clone (an adopted database: its own role).
+        ...(props.secrets.databaseRole ? { SYNAPSE_DB_ROLE: props.secrets.databaseRole } : {}),
       },
     });
     props.secrets.database.grantRead(handler.function);
@@ -54,11 +58,15 @@ export class SynapseDatabaseSetup extends Construct {
       onEvent: handler,
       resourceType: 'Custom::SynapseDatabase',
       // Mode and server name: switching to an adopted database (or renaming the server) re-runs the step.
+      // RoleName too: it arrived with the rotation, whose new secret shape regenerates the password, so
+      // the deploy that brings it re-runs the step, which sets that password before the first rotation
+      // logs in with it (and makes the clone).
       properties: {
         DatabaseName: props.databaseName,
         DatabaseSecretArn: props.secrets.database.secretArn,
         Mode: mode,
         ServerName: props.matrixServerName,
+        ...(props.secrets.databaseRole ? { RoleName: props.secrets.databaseRole } : {}),
       },
     });
   }

@@ -5,6 +5,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { rotateDatabaseRoleSecret } from '../platform/secret-rotation';
 import { CHAT_ROOM_DEFINITIONS, matrixRoomAlias } from '../../chat-domain/rooms';
 import { ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
 import { ChatFunctionDatabase, functionCommonProps, functionVpcProps } from '../constructs/chat-function';
@@ -112,6 +113,11 @@ export class ChatSynapse extends Construct {
   public readonly secrets: SynapseSecrets;
   public readonly mediaBucket: s3.IBucket;
   public readonly databaseSetup: SynapseDatabaseSetup;
+  /**
+   * The hosted alternating-users rotation of Synapse's generated database secret (every 30 days);
+   * none for an adopted database, whose secret the operator owns.
+   */
+  public readonly databaseRotation?: secretsmanager.RotationSchedule;
   public readonly bootstrap: SynapseBootstrap;
   /** Synapse's URL inside the VPC (private DNS), e.g. for the history-purge Lambda. */
   public readonly internalUrl: string;
@@ -136,6 +142,7 @@ export class ChatSynapse extends Construct {
       prefix: props.prefix,
       importedSigningKey: props.signingKeySecret,
       importedDatabase: adopted?.credentials,
+      database: { instance: props.database.instance, databaseName, masterSecret: props.database.secret },
     });
     this.mediaBucket = new SynapseMediaBucket(this, 'Media', { retain: props.retainMedia ?? false }).bucket;
     this.databaseSetup = new SynapseDatabaseSetup(this, 'DatabaseSetup', {
@@ -145,7 +152,6 @@ export class ChatSynapse extends Construct {
       databaseName,
       matrixServerName: props.matrixServerName,
     });
-
     const serviceProps: ChatServiceCommonProps = { ...fargateCommonProps(props), prefix: props.prefix };
     this.synapse = new SynapseService(this, 'Synapse', {
       ...serviceProps,
@@ -170,6 +176,20 @@ export class ChatSynapse extends Construct {
     });
     // Synapse refuses to start without its database.
     this.synapse.service.node.addDependency(this.databaseSetup.resource);
+
+    // Synapse reads the password at start: the stack restarts it after each rotation (RestartOnRotation).
+    if (!this.secrets.databaseImported) {
+      this.databaseRotation = rotateDatabaseRoleSecret(this, 'DatabaseRotation', {
+        secret: this.secrets.database,
+        masterSecret: props.database.secret,
+        vpc: props.vpc,
+        vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        database: props.database,
+        // After the setup step has set the password the rotation first logs in with, and after the
+        // service exists, so the restart that follows the first rotation (at deploy) finds it.
+        roleCreatedBy: [this.databaseSetup.resource, this.synapse.service],
+      });
+    }
 
     this.adminUi = new SynapseAdminUi(this, 'AdminUi', {
       ...serviceProps,

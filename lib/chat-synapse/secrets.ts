@@ -1,12 +1,18 @@
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from '../nag';
+import { DatabaseRoleSecretProps, databaseRoleSecretString } from '../platform/secret-rotation';
 
 export interface SynapseSecretsProps {
   /** `<projectName>-<env>`, the prefix of every secret name. */
   readonly prefix: string;
   /** @default 'synapse' */
   readonly databaseUser?: string;
+  /**
+   * Where the generated role secret's database lives (instance, database, master secret): the secret
+   * carries them (host, port, dbname, masterarn) so the hosted alternating-users rotation can rotate it.
+   */
+  readonly database: Omit<DatabaseRoleSecretProps, 'username'>;
   /**
    * An existing homeserver's signing key (its key file line), to keep that server's federation identity.
    * @default - no key is imported: a seed is generated and the image derives the key from it (a new identity)
@@ -33,8 +39,16 @@ export class SynapseSecrets extends Construct {
    * turns into the ed25519 signing key; `key` is an imported key file line, written as it is.
    */
   public readonly signingKey: { readonly kind: 'seed' | 'key'; readonly secret: secretsmanager.ISecret };
-  /** JSON `{username, password}` of the role Synapse connects as. */
+  /**
+   * JSON `{username, password}` of the role Synapse connects as. Generated, it is the rotation's shape
+   * (databaseRoleSecretString) and names `synapse` or, every other rotation, `synapse_clone`.
+   */
   public readonly database: secretsmanager.ISecret;
+  /**
+   * The role Synapse's database and tables belong to, whichever login the secret names; undefined for
+   * an adopted database, whose role is the one its (not rotated) secret names.
+   */
+  public readonly databaseRole?: string;
   /** True when the database secret is an adopted server's (the setup step then changes no role). */
   public readonly databaseImported: boolean;
   /** The admin bot's password (it logs in with it when its stored token is gone). */
@@ -64,17 +78,14 @@ export class SynapseSecrets extends Construct {
     this.botPassword = random('BotPassword', 'admin-bot-password', 'Password of the Synapse admin bot', 40);
     this.botToken = random('BotToken', 'admin-bot-token', 'Access token of the Synapse admin bot (JSON, written by the bootstrap custom resource)', 32);
     this.databaseImported = props.importedDatabase !== undefined;
+    const role = props.databaseUser ?? 'synapse';
+    this.databaseRole = props.importedDatabase ? undefined : role;
     this.database =
       props.importedDatabase ??
       new secretsmanager.Secret(this, 'Database', {
         secretName: `${props.prefix}-synapse-database`,
-        description: 'Credentials of the synapse database role',
-        generateSecretString: {
-          secretStringTemplate: JSON.stringify({ username: props.databaseUser ?? 'synapse' }),
-          generateStringKey: 'password',
-          passwordLength: 40,
-          excludePunctuation: true,
-        },
+        description: 'Credentials of the synapse database role (or its rotation clone)',
+        generateSecretString: databaseRoleSecretString({ ...props.database, username: role }),
       });
 
     const reasons: Record<string, string> = {
@@ -84,7 +95,6 @@ export class SynapseSecrets extends Construct {
       SigningKeySeed: "It is the server's federation identity; rotating it needs the old key published as old_signing_keys, a manual procedure.",
       BotPassword: 'The bootstrap reads it on every deploy; rotate by resetting the bot password through the admin API, then updating the secret.',
       BotToken: 'Written by the bootstrap custom resource, not a generated credential; a new token is stored whenever the old one stops working.',
-      Database: 'The database setup custom resource re-applies the password on every deploy; rotate by changing the secret, redeploying, and forcing a new Synapse deployment.',
     };
     for (const [cid, reason] of Object.entries(reasons)) {
       // Imported secrets are not created here and have no finding.

@@ -15,6 +15,7 @@ import { ADMIN_UI_BASE_PATH } from './admin-ui-service';
 import { HOMESERVER_PLAIN_ENV, HOMESERVER_SECRET_ENV, HomeserverConfigInput, renderHomeserverYaml, SYNAPSE_CONFIG_YAML_ENV, SYNAPSE_INTERNAL_PORT, SYNAPSE_LISTENER_PORT } from './homeserver-config';
 import { SynapseMetricsSidecar } from './metrics-sidecar';
 import { SynapseSecrets } from './secrets';
+import { SYNAPSE_MAIN_DISCOVERY_NAME } from './workers';
 
 export interface SynapseServiceProps extends ChatServiceCommonProps {
   /** The seed's Synapse security group (8008 from the ALB; out to RDS and 443). */
@@ -156,7 +157,7 @@ export class SynapseService extends Construct {
       deploymentBounds: { minHealthyPercent: 0, maxHealthyPercent: 100 },
       // The first start runs Synapse's schema migrations before /health answers.
       healthCheckGracePeriod: Duration.seconds(180),
-      discovery: { namespaceName, description: 'Private DNS for Synapse (bootstrap and history-purge Lambdas)', name: 'homeserver' },
+      discovery: { namespaceName, description: 'Private DNS for Synapse (bootstrap and history-purge Lambdas)', name: SYNAPSE_MAIN_DISCOVERY_NAME },
       plainEnvironmentReason:
         'The plain environment holds only non-secret values: the homeserver.yaml with ${NAME} placeholders instead of secrets, the DB host/port, the bucket name and the OIDC issuer. Every secret comes through ECS secrets.',
     });

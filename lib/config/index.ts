@@ -175,6 +175,11 @@ function resolve(envName: string, parsed: ParsedEnvironmentConfig, ctx: z.Refine
     });
   }
 
+  const hasuraMinCount = (parsed.hasura.mode === 'create' ? parsed.hasura.minCount : undefined) ?? (production ? 2 : 1);
+  if (parsed.hasura.mode === 'create' && parsed.hasura.maxCount !== undefined && parsed.hasura.maxCount < hasuraMinCount) {
+    ctx.addIssue({ code: 'custom', path: ['hasura', 'maxCount'], message: `expected at least hasura.minCount (${hasuraMinCount}), got ${parsed.hasura.maxCount}` });
+  }
+
   const edgeProvider = parsed.edge.provider ?? (production ? 'cloudflare' : 'none');
   const edge = {
     provider: edgeProvider,
@@ -228,7 +233,16 @@ function resolve(envName: string, parsed: ParsedEnvironmentConfig, ctx: z.Refine
             email: parsed.userPool.email,
           }
         : parsed.userPool,
-    hasura: parsed.hasura.mode === 'create' ? { mode: 'create' as const, image: parsed.hasura.image ?? DEFAULT_HASURA_IMAGE } : parsed.hasura,
+    hasura:
+      parsed.hasura.mode === 'create'
+        ? {
+            mode: 'create' as const,
+            image: parsed.hasura.image ?? DEFAULT_HASURA_IMAGE,
+            // Two tasks in production so a deploy or an AZ loss never drops the GraphQL API.
+            minCount: hasuraMinCount,
+            maxCount: parsed.hasura.maxCount ?? Math.max(hasuraMinCount, production ? 6 : 2),
+          }
+        : parsed.hasura,
     services: {
       // The seeds' task sizes (seed 000, "ECS Task Sizing").
       synapse: parsed.services.synapse ?? DEFAULT_TASK_SIZES.synapse,

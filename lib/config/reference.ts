@@ -77,6 +77,11 @@ export const CONFIG_KEY_DOCS: Record<string, KeyDoc> = {
   'userPool.domain': { meaning: 'Its hosted-UI domain, e.g. `phenom.auth.us-east-1.amazoncognito.com`.' },
   'hasura.mode': { meaning: 'Run Hasura GraphQL Engine on Fargate, or use an existing one.' },
   'hasura.image': { meaning: 'The pinned `hasura/graphql-engine` tag.', default: `\`${DEFAULT_HASURA_IMAGE}\`` },
+  'hasura.minCount': { meaning: 'Fewest Hasura tasks; the service scales out from here on CPU and requests per target (docs/capacity.md).', default: '1; 2 in production' },
+  'hasura.maxCount': {
+    meaning: 'Most Hasura tasks; each holds its source pool plus its metadata pool, counted by the connection budget (`npm run budget`).',
+    default: '2; 6 in production (at least `minCount`)',
+  },
   'hasura.endpoint': { meaning: 'The existing GraphQL endpoint, e.g. `https://hasura.example.com/v1/graphql`.' },
   'hasura.adminSecretArn': { meaning: "The existing engine's admin secret." },
   'services.synapse': { meaning: 'Fargate `cpu` and `memoryMiB` of Synapse; the pair must be a size Fargate offers.', default: size(DEFAULT_TASK_SIZES.synapse) },

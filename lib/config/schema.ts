@@ -259,6 +259,9 @@ const hasura = z.discriminatedUnion('mode', [
         .string()
         .regex(/^[\w./-]+:[\w.-]+$/, 'expected an image with a pinned tag')
         .optional(),
+      /** Autoscaling bounds of the engine's service (on CPU and requests per target); the connection budget multiplies the maximum by each task's pools. */
+      minCount: z.number().int().min(1).max(20).optional(),
+      maxCount: z.number().int().min(1).max(20).optional(),
     })
     .strict(),
   z

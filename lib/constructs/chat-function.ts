@@ -9,6 +9,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { acknowledgeNag } from '../nag';
 import { POSTGRES_PORT } from '../platform/security-groups';
+import { CONNECTIONS_PER_INVOCATION_METADATA } from '../operations/connection-budget';
 import { bundleLambda, REPO_ROOT } from './lambda-bundle';
 import { keepOnceCreated } from '../removal-policy';
 
@@ -93,6 +94,14 @@ export interface ChatFunctionProps extends ChatFunctionCommonProps {
    */
   readonly database?: ChatFunctionDatabase;
   /**
+   * What the function may hold open against the database (LAMBDA_DATABASE_LIMITS in
+   * lib/operations/thresholds.ts): sets reserved concurrency to the cap and records the
+   * connections per invocation in the template, where the connection budget reads both.
+   * A function let into the database without it fails the budget.
+   * @default - no cap and nothing declared
+   */
+  readonly databaseConnections?: DatabaseConnections;
+  /**
    * Repository-relative directories copied into the bundle next to the handler
    * (e.g. `['sql']` ships `sql/*.sql` as `/var/task/sql`), for files read at run time.
    * The bundle's asset hash covers them, so the code updates when they change.
@@ -114,6 +123,14 @@ export interface ChatFunctionProps extends ChatFunctionCommonProps {
    * @default false - secrets are read with Powertools and the AWS SDK
    */
   readonly secretsFromExtension?: boolean;
+}
+
+/** A connecting function's share of the connection budget. */
+export interface DatabaseConnections {
+  /** Connections one invocation holds at once (lazyPool: 1 per pool). */
+  readonly perInvocation: number;
+  /** The most invocations that may run at once (the function's reserved concurrency). */
+  readonly reservedConcurrency: number;
 }
 
 /** How long the extension serves a cached secret: the same 5 minutes the Powertools path allows. */
@@ -211,8 +228,16 @@ export class ChatFunction extends Construct implements ec2.IConnectable {
         : {}),
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      ...(props.databaseConnections ? { reservedConcurrentExecutions: props.databaseConnections.reservedConcurrency } : {}),
       ...(vpc ? { vpc, vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, securityGroups: [this.securityGroup!] } : {}),
     });
+
+    if (props.databaseConnections) {
+      (this.function.node.defaultChild as lambda.CfnFunction).cfnOptions.metadata = {
+        ...(this.function.node.defaultChild as lambda.CfnFunction).cfnOptions.metadata,
+        [CONNECTIONS_PER_INVOCATION_METADATA]: props.databaseConnections.perInvocation,
+      };
+    }
 
     if (database) {
       database.grantReadCredentials(this.function);

@@ -3,6 +3,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { keepOnceCreated } from '../removal-policy';
+import { WAF_LIMITS } from './thresholds';
 
 export interface ChatWafProps {
   /** The web ACL is `<prefix>-alb`, its log group `aws-waf-logs-<prefix>`. */
@@ -14,8 +15,9 @@ export interface ChatWafProps {
   /**
    * The header holding the client's address when an edge proxy sits in front of the ALB
    * (`CF-Connecting-IP` behind Cloudflare): the rate rule counts it instead of the connecting address,
-   * which is then an edge node shared by many users.
-   * @default - the connecting address
+   * which is then an edge node shared by many users. A second rate rule then counts, by connecting
+   * address, the requests that lack the header (which the first skips), at WAF_LIMITS.withoutClientIpHeaderPer5Min.
+   * @default - the connecting address, and no second rule
    */
   readonly clientIpHeader?: string;
   /** How long the WAF log group keeps requests. */
@@ -35,6 +37,7 @@ export interface ChatWafProps {
 /** Rule names double as CloudWatch metric names (namespace AWS/WAFV2, dimension Rule). */
 export const WAF_RULE_NAMES = {
   rateLimit: 'RateLimitPerIp',
+  rateLimitWithoutClientIp: 'RateLimitWithoutClientIpHeader',
   common: 'AWSManagedRulesCommonRuleSet',
   knownBadInputs: 'AWSManagedRulesKnownBadInputsRuleSet',
 } as const;
@@ -42,17 +45,50 @@ export const WAF_RULE_NAMES = {
 /**
  * What the rate rule counts. With a header, FORWARDED_IP: WAF reads the header's first address, and
  * fallback MATCH counts (so blocks) a request whose header holds no valid address rather than letting it
- * past. WAF skips the rule for a request *without* the header (ForwardedIPConfiguration, CloudFormation
- * reference), which only a client that bypasses the edge can send: the ALB's SG, limited to the edge's
- * ranges (edge.allowedCidrs), is what closes that path. The rate rule is the only IP-keyed rule here: the
- * two managed rule sets match request content, not addresses.
+ * past. But WAF does not apply the rule at all to a request *without* the header ("If the specified header
+ * isn't present in the request, AWS WAF doesn't apply the rule to the web request at all": ForwardedIPConfig,
+ * https://docs.aws.amazon.com/waf/latest/APIReference/API_ForwardedIPConfig.html), which only a client that
+ * bypasses the edge sends; withoutHeaderRule counts those by their connecting address. The rate rules are
+ * the only IP-keyed rules here: the two managed rule sets match request content, not addresses.
  */
 function rateKey(header: string | undefined): Pick<wafv2.CfnWebACL.RateBasedStatementProperty, 'aggregateKeyType' | 'forwardedIpConfig'> {
   return header ? { aggregateKeyType: 'FORWARDED_IP', forwardedIpConfig: { headerName: header, fallbackBehavior: 'MATCH' } } : { aggregateKeyType: 'IP' };
 }
 
 /**
- * AWS WAF in front of the ALB: a rate limit per client IP, then the AWS managed
+ * The fallback for requests the FORWARDED_IP rule skips: a rate limit per connecting address, scoped down
+ * to requests whose `header` is absent or empty. The scope-down is the one the WAF guide gives for this
+ * ("Rate limit the requests that are missing a specific header": NOT of a size constraint, header size > 0,
+ * https://docs.aws.amazon.com/waf/latest/developerguide/waf-rate-based-example-limit-missing-header.html),
+ * keyed on IP rather than counting all, so one direct caller cannot use up the limit of another.
+ */
+function withoutHeaderRule(header: string, priority: number, visibilityConfig: wafv2.CfnWebACL.VisibilityConfigProperty): wafv2.CfnWebACL.RuleProperty {
+  return {
+    name: WAF_RULE_NAMES.rateLimitWithoutClientIp,
+    priority,
+    action: { block: {} },
+    statement: {
+      rateBasedStatement: {
+        limit: WAF_LIMITS.withoutClientIpHeaderPer5Min,
+        evaluationWindowSec: 300,
+        aggregateKeyType: 'IP',
+        scopeDownStatement: {
+          notStatement: {
+            statement: {
+              // WAF matches header names case-insensitively; lower case as the guide writes them.
+              sizeConstraintStatement: { fieldToMatch: { singleHeader: { Name: header.toLowerCase() } }, comparisonOperator: 'GT', size: 0, textTransformations: [{ priority: 0, type: 'NONE' }] },
+            },
+          },
+        },
+      },
+    },
+    visibilityConfig,
+  };
+}
+
+/**
+ * AWS WAF in front of the ALB: a rate limit per client IP (behind an edge proxy, also one per connecting
+ * address for requests without the client-IP header), then the AWS managed
  * common and known-bad-inputs rule sets. Requests are logged to CloudWatch Logs
  * with credentials redacted, and every rule publishes metrics.
  */
@@ -94,6 +130,7 @@ export class ChatWaf extends Construct {
           statement: { rateBasedStatement: { limit: props.ratePerIpPer5Min, evaluationWindowSec: 300, ...rateKey(props.clientIpHeader) } },
           visibilityConfig: visibility(WAF_RULE_NAMES.rateLimit),
         },
+        ...(props.clientIpHeader ? [withoutHeaderRule(props.clientIpHeader, 1, visibility(WAF_RULE_NAMES.rateLimitWithoutClientIp))] : []),
         managedRuleGroup(WAF_RULE_NAMES.common, 10, [
           // The common set blocks request bodies over 8 KB; Synapse media uploads
           // (/_matrix/media/v3/upload) and large GraphQL documents are legitimately bigger.

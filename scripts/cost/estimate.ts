@@ -5,7 +5,7 @@ export interface CfnTemplate {
   readonly Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 }
 
-export type CostCategory = 'Fargate' | 'RDS' | 'Load balancer' | 'NAT gateway' | 'Public IPv4' | 'Lambda' | 'WAF' | 'Secrets Manager' | 'CloudWatch' | 'KMS';
+export type CostCategory = 'Fargate' | 'RDS' | 'ElastiCache' | 'Cloud Map' | 'Load balancer' | 'NAT gateway' | 'Public IPv4' | 'Lambda' | 'WAF' | 'Secrets Manager' | 'CloudWatch' | 'KMS';
 
 export interface CostItem {
   readonly category: CostCategory;
@@ -53,6 +53,16 @@ export function estimateMonthlyCost(template: CfnTemplate, usage: UsageAssumptio
 
   items.push(...fargate(resources, ofType));
   items.push(...rds(ofType('AWS::RDS::DBInstance')));
+  items.push(...elastiCache(ofType, usage));
+  const namespaces = ofType('AWS::ServiceDiscovery::PrivateDnsNamespace').length;
+  if (namespaces > 0) {
+    items.push({
+      category: 'Cloud Map',
+      name: `${namespaces} private DNS namespace${namespaces > 1 ? 's' : ''}`,
+      detail: `${namespaces} Route 53 private hosted zone${namespaces > 1 ? 's' : ''} × $${P.cloudMap.perPrivateNamespaceMonth}`,
+      monthlyUsd: namespaces * P.cloudMap.perPrivateNamespaceMonth,
+    });
+  }
 
   for (const [id, lb] of ofType('AWS::ElasticLoadBalancingV2::LoadBalancer')) {
     const hourly = P.alb.perHour + usage.albAverageLcus * P.alb.perLcuHour;
@@ -181,6 +191,46 @@ function rds(instances: [string, Resource][]): CostItem[] {
       monthlyUsd: factor * (H * hourly + storageGb * perGb),
     };
   });
+}
+
+function nodePrice(id: string, nodeType: unknown, engine: unknown): { hourly: number; label: string } {
+  const redisHourly = P.elastiCache.nodeHour[String(nodeType)];
+  if (redisHourly === undefined) throw new Error(`ElastiCache ${id}: no price for node type ${String(nodeType)}; add it to PRICE_TABLE.elastiCache.nodeHour in scripts/cost/prices.ts`);
+  const valkey = String(engine ?? 'redis').toLowerCase() === 'valkey';
+  return { hourly: valkey ? redisHourly * P.elastiCache.valkeyDiscount : redisHourly, label: valkey ? 'Valkey' : 'Redis OSS' };
+}
+
+/** Node-based replication groups and clusters by node type and count; serverless caches at their minimum storage plus ECPUs. */
+function elastiCache(ofType: (t: string) => [string, Resource][], usage: UsageAssumptions): CostItem[] {
+  const items: CostItem[] = [];
+  for (const [id, group] of ofType('AWS::ElastiCache::ReplicationGroup')) {
+    const p = group.Properties ?? {};
+    const shards = p.NumNodeGroups === undefined ? 1 : num(p.NumNodeGroups, `${id}.NumNodeGroups`);
+    const nodes =
+      p.NumCacheClusters !== undefined
+        ? num(p.NumCacheClusters, `${id}.NumCacheClusters`)
+        : shards * (1 + (p.ReplicasPerNodeGroup === undefined ? 0 : num(p.ReplicasPerNodeGroup, `${id}.ReplicasPerNodeGroup`)));
+    const { hourly, label } = nodePrice(id, p.CacheNodeType, p.Engine);
+    items.push({ category: 'ElastiCache', name: `${readableId(id)} (${label})`, detail: `${nodes} × ${String(p.CacheNodeType)} × ${H} h × $${hourly.toFixed(4)}/h`, monthlyUsd: nodes * H * hourly });
+  }
+  for (const [id, cluster] of ofType('AWS::ElastiCache::CacheCluster')) {
+    const p = cluster.Properties ?? {};
+    const nodes = num(p.NumCacheNodes ?? 1, `${id}.NumCacheNodes`);
+    const { hourly, label } = nodePrice(id, p.CacheNodeType, p.Engine);
+    items.push({ category: 'ElastiCache', name: `${readableId(id)} (${label})`, detail: `${nodes} × ${String(p.CacheNodeType)} × ${H} h × $${hourly.toFixed(4)}/h`, monthlyUsd: nodes * H * hourly });
+  }
+  for (const [id, cache] of ofType('AWS::ElastiCache::ServerlessCache')) {
+    const engine = String(cache.Properties?.Engine ?? 'redis').toLowerCase() === 'valkey' ? 'valkey' : 'redis';
+    const price = P.elastiCache.serverless[engine];
+    const ecpuM = (usage.cacheEcpuPerMonth ?? 0) / 1e6;
+    items.push({
+      category: 'ElastiCache',
+      name: `${readableId(id)} (serverless ${engine})`,
+      detail: `${price.minimumGb} GB minimum × ${H} h × $${price.perGbHour}/GB-h + ${ecpuM}M ECPU × $${price.perMillionEcpu}/M`,
+      monthlyUsd: price.minimumGb * H * price.perGbHour + ecpuM * price.perMillionEcpu,
+    });
+  }
+  return items;
 }
 
 /** Runs per month of an EventBridge schedule: rate(N unit) exactly; a cron with fixed minute and hour is daily. */

@@ -16,6 +16,8 @@
  * - Secrets Manager:  https://aws.amazon.com/secrets-manager/pricing/
  * - CloudWatch:       https://aws.amazon.com/cloudwatch/pricing/
  * - KMS:              https://aws.amazon.com/kms/pricing/
+ * - ElastiCache:      https://aws.amazon.com/elasticache/pricing/
+ * - Cloud Map (its Route 53 private hosted zone): https://aws.amazon.com/route53/pricing/
  *
  * Free tiers are ignored on purpose: the estimate is what the environment costs
  * in an account that has already used them.
@@ -40,6 +42,7 @@ export const PRICE_TABLE = {
       'db.t4g.small': 0.032,
       'db.t4g.medium': 0.065,
       'db.t4g.large': 0.129,
+      'db.t4g.xlarge': 0.258,
       'db.m5.large': 0.178,
       'db.m5.xlarge': 0.356,
       'db.m5.2xlarge': 0.712,
@@ -47,6 +50,8 @@ export const PRICE_TABLE = {
       'db.m6g.xlarge': 0.318,
       'db.m6i.large': 0.178,
       'db.m7g.large': 0.168,
+      'db.m7g.xlarge': 0.336,
+      'db.m7g.2xlarge': 0.672,
       'db.r5.large': 0.25,
       'db.r6g.large': 0.225,
     } as Record<string, number>,
@@ -74,6 +79,29 @@ export const PRICE_TABLE = {
     logsStoragePerGbMonth: 0.03,
   },
   kms: { perKeyMonth: 1 },
+  elastiCache: {
+    /** Redis OSS node-hour, on demand; Valkey nodes cost `valkeyDiscount` of it. */
+    nodeHour: {
+      'cache.t4g.micro': 0.016,
+      'cache.t4g.small': 0.032,
+      'cache.t4g.medium': 0.065,
+      'cache.t3.micro': 0.017,
+      'cache.t3.small': 0.034,
+      'cache.t3.medium': 0.068,
+      'cache.m6g.large': 0.149,
+      'cache.m7g.large': 0.158,
+      'cache.r6g.large': 0.206,
+      'cache.r7g.large': 0.219,
+    } as Record<string, number>,
+    valkeyDiscount: 0.8,
+    /** Serverless: data stored per GB-hour (billed at least the minimum) and per million ECPUs. */
+    serverless: {
+      valkey: { perGbHour: 0.084, minimumGb: 0.1, perMillionEcpu: 0.0023 },
+      redis: { perGbHour: 0.125, minimumGb: 1, perMillionEcpu: 0.0034 },
+    },
+  },
+  /** A Cloud Map private DNS namespace is a Route 53 private hosted zone. */
+  cloudMap: { perPrivateNamespaceMonth: 0.5 },
 } as const;
 
 /** What the estimate assumes about usage; the template cannot tell these. */
@@ -94,6 +122,8 @@ export interface UsageAssumptions {
   readonly logsGbPerMonth: number;
   /** Secrets Manager API calls per month (task starts, Lambda cold starts, cached reads). */
   readonly secretsApiCallsPerMonth: number;
+  /** ElastiCache Serverless ECPUs per month (Synapse replication traffic), when the template has a serverless cache. */
+  readonly cacheEcpuPerMonth?: number;
 }
 
 /** A small team's test environment, and a production with real but modest traffic. */

@@ -79,13 +79,15 @@ describe.each(['development', 'production'] as const)('the RDS master secret (%s
     const { readers, rotations, unexplained } = masterSecretReaders(envName);
     expect(unexplained).toEqual([]);
     expect(readers).toEqual(MASTER_READERS);
-    // Beyond those: the hosted rotations, of the master itself and of the six role secrets (four client roles, two A/B readers).
+    // Beyond those: the hosted rotations, of the master itself and of the seven role secrets (four client
+    // roles, two A/B readers, and Synapse's, whose alternating-users rotation sets passwords as the master).
     expect(rotations.map((id) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual(
       [
         'PlatformDatabaseMasterRotation',
         ...['Hasura', 'LinkPreview', 'Mcp', 'Provisioner'].map((c) => `PlatformClientRoles${c}Rotation`),
         'AbEvaluationCollectorChatReaderRotation',
         'AbEvaluationCollectorSynapseReaderRotation',
+        'ChatSynapseDatabaseRotation',
       ].sort(),
     );
   });

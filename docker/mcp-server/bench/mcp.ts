@@ -18,7 +18,9 @@
  * CPU per call is the steadier signal.
  * Figures are for comparison on this machine, never a test.
  *
- * Options (env): BENCH_CALLS_PER_CLIENT (default 60), BENCH_CLIENT (raw | v1 | v2-legacy | v2-modern, default raw).
+ * Options (env): BENCH_CALLS_PER_CLIENT (default 60), BENCH_CLIENT (raw | v1 | v2-legacy | v2-modern, default raw),
+ * BENCH_BASELINE_BUNDLE (another build of the server, e.g. main's dist/server.js: it gets a row of its own,
+ * interleaved with the others, so a change is measured before and after in the same machine state).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
@@ -226,12 +228,14 @@ async function main(): Promise<void> {
     { keepOutput: false, nodeArgs: process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) },
   );
   const sdkServer = await startServerProcess(await buildSdkServerBundle(), serverEnv, { keepOutput: false });
+  const baselineBundle = process.env.BENCH_BASELINE_BUNDLE;
+  const baseline = baselineBundle ? await startServerProcess(baselineBundle, serverEnv, { keepOutput: false }) : undefined;
   const token = issuer.mint({ clientId: CLIENT_ID, scopes: ['chat/read', 'chat/moderate'] });
   const directPool = new Pool({ connectionString: url, max: POOL_MAX });
   directPool.on('error', () => undefined);
   const direct = new PostgresBackend(directPool, AGENT);
   console.log(
-    `setup: ${MESSAGES.toLocaleString('en')} messages, server pid ${server.proc.pid}, SDK server pid ${sdkServer.proc.pid}, ${CLIENT_CHOICE} clients, ${CALLS_PER_CLIENT} calls per client (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    `setup: ${MESSAGES.toLocaleString('en')} messages, server pid ${server.proc.pid}, SDK server pid ${sdkServer.proc.pid}${baseline ? `, baseline pid ${baseline.proc.pid}` : ''}, ${CLIENT_CHOICE} clients, ${CALLS_PER_CLIENT} calls per client (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   );
 
   const sentContents: string[] = [];
@@ -257,10 +261,8 @@ async function main(): Promise<void> {
 
   // Warm every path before the first measurement.
   const warmStarted = performance.now();
-  for (const [label, target] of [
-    ['mcp', server],
-    ['sdk', sdkServer],
-  ] as const) {
+  const servers = [['mcp', server] as const, ['sdk', sdkServer] as const, ...(baseline ? [['base', baseline] as const] : [])];
+  for (const [label, target] of servers) {
     const clients = await connectAll(target.mcpUrl, WARMUP_CLIENTS);
     await drive(WARMUP_CLIENTS, WARMUP_CALLS_PER_CLIENT, mcpOp(clients, `warm-${label}`));
     await drive(WARMUP_CLIENTS, 10, (w) => clients[w].listTools().then(listsAllTools));
@@ -310,6 +312,7 @@ async function main(): Promise<void> {
       (round) => onServer(server, c, perRound, (clients) => mcpOp(clients, `mcp c${c} r${round}`)),
       (round) => onServer(sdkServer, c, perRound, (clients) => mcpOp(clients, `sdk c${c} r${round}`)),
       async (round) => [await drive(c, perRound, directOp(`direct c${c} r${round}`)), NaN],
+      ...(baseline ? [(round: number) => onServer(baseline, c, perRound, (clients) => mcpOp(clients, `base c${c} r${round}`))] : []),
     ];
     const parts = paths.map((): [LevelResult, number][] => []);
     for (let round = 0; round < ROUNDS; round++) {
@@ -318,8 +321,9 @@ async function main(): Promise<void> {
         parts[p].push(await paths[p](round));
       }
     }
-    const [[mcp, mcpCpu], [sdk, sdkCpu], [pgDirect]] = parts.map(merge);
+    const [[mcp, mcpCpu], [sdk, sdkCpu], [pgDirect], base] = parts.map(merge);
     row(c, 'MCP', mcp, (rate(mcp) / rate(pgDirect)).toFixed(2), `${mcpCpu.toFixed(2)} ms`);
+    if (base) row(c, 'baseline', base[0], (rate(base[0]) / rate(pgDirect)).toFixed(2), `${base[1].toFixed(2)} ms`);
     row(c, 'SDK server', sdk, (rate(sdk) / rate(pgDirect)).toFixed(2), `${sdkCpu.toFixed(2)} ms`);
     row(c, 'pg direct', pgDirect, '1.00', '(in client)');
     measured[c] = { ratio: rate(mcp) / rate(pgDirect), p99: pct(mcp.latenciesMs, 99) };
@@ -330,10 +334,7 @@ async function main(): Promise<void> {
 
   // tools/list: the one call whose cost is all server (no database).
   const lists: LevelResult[] = [];
-  for (const [label, target] of [
-    ['MCP', server],
-    ['SDK server', sdkServer],
-  ] as const) {
+  for (const [label, target] of [['MCP', server] as const, ['SDK server', sdkServer] as const, ...(baseline ? [['baseline', baseline] as const] : [])]) {
     const [r, cpu] = await onServer(target, 16, CALLS_PER_CLIENT, (clients) => (w) => clients[w].listTools().then(listsAllTools));
     lists.push(r);
     row('16 list', label, r, '', `${cpu.toFixed(2)} ms`);
@@ -341,7 +342,9 @@ async function main(): Promise<void> {
   console.log(`          (SDK server / MCP on tools/list: ${(rate(lists[1]) / rate(lists[0])).toFixed(2)}x throughput; load average ${loadavg()[0].toFixed(1)})`);
 
   const rss = peakRssMiB(server.proc.pid!);
-  console.log(`\nserver peak RSS: ${rss.toFixed(1)} MiB (SDK server: ${peakRssMiB(sdkServer.proc.pid!).toFixed(1)} MiB)`);
+  console.log(
+    `\nserver peak RSS: ${rss.toFixed(1)} MiB (SDK server: ${peakRssMiB(sdkServer.proc.pid!).toFixed(1)} MiB${baseline ? `, baseline: ${peakRssMiB(baseline.proc.pid!).toFixed(1)} MiB` : ''})`,
+  );
 
   const { rows } = await pool.query<{ content: string; n: number }>(`SELECT content, count(*)::int AS n FROM chat_messages WHERE room_id = $1 AND content LIKE 'bench %' GROUP BY content`, [room]);
   const inDb = new Map(rows.map((r) => [r.content, r.n]));
@@ -360,6 +363,7 @@ async function main(): Promise<void> {
 
   await server.stop();
   await sdkServer.stop();
+  await baseline?.stop();
   await issuer.close();
   await direct.close();
   await pool.end();

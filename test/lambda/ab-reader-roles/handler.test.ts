@@ -105,7 +105,8 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = savedEnv;
   for (const db of [chatDatabase, synapseDatabase]) await superuser.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => undefined);
-  for (const role of [chatReader.name, synapseReader.name, synapseOwner.name, `${master.name}_owner`, master.name]) await superuser.query(`DROP ROLE IF EXISTS "${role}"`).catch(() => undefined);
+  for (const role of [chatReader.name, synapseReader.name, `${synapseOwner.name}_clone`, synapseOwner.name, `${master.name}_owner`, master.name])
+    await superuser.query(`DROP ROLE IF EXISTS "${role}"`).catch(() => undefined);
   await Promise.all([superuser.end(), secrets.close()]);
 });
 
@@ -170,6 +171,21 @@ describe('ab-reader-roles custom resource handler (real PostgreSQL 17, secrets f
       await asRole(rotated, chatDatabase, async (c) => expect((await c.query('SELECT count(*)::int AS n FROM chat_rooms')).rows).toEqual(rooms));
       expect(await privileges(chatReader.name, chatDatabase)).toEqual({ readable: [...HASURA_LITE_USAGE_TABLES].sort(), writable: [] });
     } finally {
+      putSecrets();
+    }
+  });
+
+  it("after a rotation of Synapse's secret (it names the clone) the readers still follow the role's tables (SYNAPSE_DB_ROLE)", async () => {
+    secrets.put(ARNS.synapseOwner, JSON.stringify({ username: `${synapseOwner.name}_clone`, password: 'synapse-clone-password-1' }));
+    process.env.SYNAPSE_DB_ROLE = synapseOwner.name;
+    try {
+      expect((await handler(event('Update'))).PhysicalResourceId).toBe('ab-reader-roles');
+      expect(await privileges(synapseReader.name, synapseDatabase)).toEqual({ readable: [...SYNAPSE_USAGE_TABLES].sort(), writable: [] });
+      // Future tables are granted for the role that creates them (the clone acts as it), not for the clone.
+      const owners = await asRole(master, synapseDatabase, async (c) => (await c.query<{ owner: string }>('SELECT DISTINCT pg_get_userbyid(defaclrole) AS owner FROM pg_default_acl')).rows);
+      expect(owners).toEqual([{ owner: synapseOwner.name }]);
+    } finally {
+      delete process.env.SYNAPSE_DB_ROLE;
       putSecrets();
     }
   });

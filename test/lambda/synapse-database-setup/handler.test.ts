@@ -36,6 +36,7 @@ beforeAll(async () => {
     DATABASE_URL: testServerUrl(),
     SYNAPSE_DB_SECRET_ARN: SECRET_ARN,
     SYNAPSE_DB_NAME: database,
+    SYNAPSE_DB_ROLE: role,
     ...standInAwsEnv({ secretsManager: secrets.url }),
     POWERTOOLS_SERVICE_NAME: 'phenom-test-synapse-database',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -46,6 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = savedEnv;
   await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch(() => undefined);
+  await admin.query(`DROP ROLE IF EXISTS "${role}_clone"`).catch(() => undefined);
   await admin.query(`DROP ROLE IF EXISTS "${role}"`).catch(() => undefined);
   await Promise.all([admin.end(), secrets.close()]);
 });
@@ -65,6 +67,33 @@ describe('synapse-database-setup custom resource handler', () => {
   it('Delete keeps the database and its data', async () => {
     expect(await handler(event('Delete'))).toEqual({ PhysicalResourceId: `synapse-database:${database}` });
     expect((await admin.query('SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [database])).rows[0].n).toBe(1);
+  });
+
+  it('after a rotation the secret names the clone: the step sets its password and still reports the role', async () => {
+    secrets.put(SECRET_ARN, JSON.stringify({ username: `${role}_clone`, password: 'rotated-clone-password-456' }));
+    expect(await handler(event('Update'))).toEqual({ PhysicalResourceId: `synapse-database:${database}`, Data: { DatabaseName: database, RoleName: role } });
+    const url = new URL(testServerUrl());
+    Object.assign(url, { username: `${role}_clone`, password: 'rotated-clone-password-456', pathname: `/${database}` });
+    const clone = new Client({ connectionString: url.toString() });
+    await clone.connect();
+    try {
+      // The clone acts as the role in every session.
+      expect((await clone.query('SELECT current_user')).rows[0].current_user).toBe(role);
+    } finally {
+      await clone.end();
+    }
+  });
+
+  it('a secret naming another user, or no role configured: a clear failure, nothing changed', async () => {
+    secrets.put(SECRET_ARN, JSON.stringify({ username: 'postgres', password: 'whatever-password-1' }));
+    await expect(handler(event('Update'))).rejects.toThrow(new RegExp(`names user "postgres": expected ${role} or ${role}_clone`));
+    secrets.put(SECRET_ARN, JSON.stringify({ username: role, password: 'stand-in-password-123' }));
+    delete process.env.SYNAPSE_DB_ROLE;
+    try {
+      await expect(handler(event('Update'))).rejects.toThrow(/SYNAPSE_DB_ROLE is not set/);
+    } finally {
+      process.env.SYNAPSE_DB_ROLE = role;
+    }
   });
 
   it('a secret without a password is a clear failure', async () => {

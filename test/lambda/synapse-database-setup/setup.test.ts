@@ -7,6 +7,16 @@ const connect = connectAs;
 
 const unique = (prefix: string) => `${prefix}_${randomBytes(4).toString('hex')}`;
 
+/** Runs `run` on a connection to `database` as `user` (the superuser when undefined), then closes it. */
+async function using<T>(user: { name: string; password: string } | undefined, database: string, run: (client: Client) => Promise<T>): Promise<T> {
+  const client = await connect(user, database);
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
 describe('ensureSynapseDatabase (real PostgreSQL 17)', () => {
   let admin: Client;
   const cleanup: Array<() => Promise<unknown>> = [];
@@ -22,6 +32,7 @@ describe('ensureSynapseDatabase (real PostgreSQL 17)', () => {
   function spec(): SynapseDatabaseSpec {
     const s = { roleName: unique('synapse'), databaseName: unique('synapse'), password: `pw-${randomBytes(8).toString('hex')}'"` };
     cleanup.push(() => admin.query(`DROP ROLE IF EXISTS "${s.roleName}"`));
+    cleanup.push(() => admin.query(`DROP ROLE IF EXISTS "${s.roleName}_clone"`));
     cleanup.push(() => admin.query(`DROP DATABASE IF EXISTS "${s.databaseName}" WITH (FORCE)`));
     return s;
   }
@@ -54,6 +65,54 @@ describe('ensureSynapseDatabase (real PostgreSQL 17)', () => {
     await ensureSynapseDatabase(admin, rotated);
     const synapse = await connect({ name: s.roleName, password: 'rotated-password-123' }, s.databaseName);
     await synapse.end();
+  });
+
+  it("makes the rotation clone: once the secret names it, Synapse under either login uses the role's tables", async () => {
+    const s = spec();
+    await ensureSynapseDatabase(admin, s);
+    const clone = `${s.roleName}_clone`;
+    // Synapse's first start, as the role: its schema and a row.
+    await using({ name: s.roleName, password: s.password }, s.databaseName, async (c) => {
+      await c.query('CREATE TABLE public.events (event_id TEXT PRIMARY KEY, body TEXT)');
+      await c.query("INSERT INTO public.events VALUES ('$1', 'before the rotation')");
+    });
+
+    // The rotation names the clone with a new password; the step follows it and leaves the role's alone.
+    const rotated = { ...s, username: clone, password: `clone-${randomBytes(8).toString('hex')}` };
+    expect(await ensureSynapseDatabase(admin, rotated)).toEqual({ roleCreated: false, databaseCreated: false, ownerChanged: false });
+    await using({ name: clone, password: rotated.password }, s.databaseName, async (c) => {
+      expect((await c.query('SELECT current_user, session_user')).rows[0]).toEqual({ current_user: s.roleName, session_user: clone });
+      await c.query("INSERT INTO public.events VALUES ('$2', 'after the rotation')");
+      await c.query("UPDATE public.events SET body = 'edited' WHERE event_id = '$1'");
+      expect((await c.query('SELECT count(*)::int AS n FROM public.events')).rows[0].n).toBe(2);
+      // A schema upgrade under the clone: the new table is the role's, and the role may alter the old one.
+      await c.query('CREATE TABLE public.receipts (room_id TEXT)');
+      await c.query('ALTER TABLE public.events ADD COLUMN room_id TEXT');
+    });
+    const owners = await using(undefined, s.databaseName, async (c) => (await c.query("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows);
+    expect(owners).toEqual([
+      { tablename: 'events', tableowner: s.roleName },
+      { tablename: 'receipts', tableowner: s.roleName },
+    ]);
+
+    // The role's own login still works (a task started before the rotation holds it), and can use what the clone made.
+    await using({ name: s.roleName, password: s.password }, s.databaseName, async (c) => {
+      await c.query("INSERT INTO public.receipts VALUES ('!room')");
+      await c.query('DROP TABLE public.receipts');
+    });
+
+    // And the next rotation, back to the role, works the same way round.
+    const back = { ...s, password: `role-${randomBytes(8).toString('hex')}` };
+    await ensureSynapseDatabase(admin, back);
+    await using({ name: s.roleName, password: back.password }, s.databaseName, async () => undefined);
+    await using({ name: clone, password: rotated.password }, s.databaseName, async () => undefined);
+  });
+
+  it('refuses a secret that names neither the role nor its clone, before touching the server', async () => {
+    const s = spec();
+    await expect(ensureSynapseDatabase(admin, { ...s, username: 'postgres' })).rejects.toThrow(new RegExp(`names user "postgres": expected ${s.roleName} or ${s.roleName}_clone`));
+    await expect(ensureSynapseDatabase(admin, { ...s, roleName: 'r'.repeat(58) })).rejects.toThrow(/at most 57 characters/);
+    expect((await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [s.roleName])).rowCount).toBe(0);
   });
 
   it('works as an RDS-style master user (CREATEROLE CREATEDB, not superuser)', async () => {

@@ -12,6 +12,7 @@ import { platformProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
 import { matchesFilterPattern } from '../../support/aws/filter-pattern';
+import { serviceScaling } from '../../support/scaling';
 import { hasuraHttpLogLine, hasuraLoggingSettings } from '../../support/hasura-http-log';
 import { AB_LOG_SOURCES, HASURA_SEND_OPERATION } from '../../../chat-domain/ab-log-sources';
 
@@ -230,9 +231,24 @@ describe('ChatHasuraLite: created Hasura engine', () => {
     template.hasResourceProperties('AWS::ServiceDiscovery::Service', { Name: 'engine' });
   });
 
-  it('runs two engine tasks in production', () => {
+  it('runs two engine tasks in production, scaling to six on CPU and requests per target', () => {
     const prod = loadConfig(cdkJsonEnvironments(), 'production');
-    stackTemplate('production').hasResourceProperties('AWS::ECS::Service', { ServiceName: `${prod.prefix}-hasura`, DesiredCount: 2 });
+    const production = stackTemplate('production');
+    production.hasResourceProperties('AWS::ECS::Service', { ServiceName: `${prod.prefix}-hasura`, DesiredCount: 2 });
+    const resources = production.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    const serviceId = Object.keys(resources).find((id) => resources[id].Properties?.ServiceName === `${prod.prefix}-hasura`)!;
+    expect(serviceScaling(resources, serviceId)).toEqual({
+      minCapacity: 2,
+      maxCapacity: 6,
+      policies: [
+        ['ALBRequestCountPerTarget', 6000, 60, 300],
+        ['ECSServiceAverageCPUUtilization', 60, 60, 300],
+      ],
+    });
+  });
+
+  it('sizes the metadata pool (HASURA_GRAPHQL_PG_CONNECTIONS) instead of leaving it at the engine default of 50', () => {
+    expect(env(hasuraContainer(template)).HASURA_GRAPHQL_PG_CONNECTIONS).toBe('5');
   });
 });
 

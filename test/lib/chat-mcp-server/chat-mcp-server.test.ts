@@ -6,6 +6,7 @@ import { loadConfig } from '../../../lib/config';
 import { chatMcpServerPlatformProps, platformProps } from '../../../lib/construct-props';
 import { Platform } from '../../../lib/platform';
 import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
+import { serviceScaling } from '../../support/scaling';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Resources = Record<string, Resource>;
@@ -148,14 +149,16 @@ describe.each([
   });
 
   it('autoscales from 1 to mcp.maxCount on CPU and on ALB requests per target', () => {
-    const [targetId] = only(resources, 'AWS::ApplicationAutoScaling::ScalableTarget', (p) => JSON.stringify(p.ResourceId).includes(serviceId));
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 4, ScalableDimension: 'ecs:service:DesiredCount' });
-    const policies = Object.values(resources).filter((r) => r.Type === 'AWS::ApplicationAutoScaling::ScalingPolicy' && JSON.stringify(r.Properties.ScalingTargetId).includes(targetId));
-    const configs = policies.map((p) => p.Properties.TargetTrackingScalingPolicyConfiguration as { TargetValue: number; PredefinedMetricSpecification: { PredefinedMetricType: string } });
-    expect(configs.map((c) => [c.PredefinedMetricSpecification.PredefinedMetricType, c.TargetValue]).sort()).toEqual([
-      ['ALBRequestCountPerTarget', 1200],
-      ['ECSServiceAverageCPUUtilization', 60],
-    ]);
+    // 2,400 requests a minute: half of what bench:mcp's CPU per call gives a task at the 60 % CPU target (thresholds.ts).
+    expect(serviceScaling(resources, serviceId)).toEqual({
+      minCapacity: 1,
+      maxCapacity: 4,
+      policies: [
+        ['ALBRequestCountPerTarget', 2400, 60, 300],
+        ['ECSServiceAverageCPUUtilization', 60, 60, 300],
+      ],
+    });
   });
 
   it('passes the hasura backend its settings in plain env and every credential through ECS secrets', () => {
@@ -240,6 +243,8 @@ describe('ChatMcpServer with other backends', () => {
     const container = containerOf(task);
     const env = envOf(container);
     expect(env).toMatchObject({ BACKEND_TYPE: 'postgres', AGENT_USER_ID: 'agent-sub', DB_NAME: 'phenom' });
+    // The connection budget reads the pool from the template: it is set, not left to the server's default.
+    expect(env.PG_POOL_MAX).toBe('10');
     expect(env.DB_HOST).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/Database/), 'Endpoint.Address'] });
     // Injected at start, a rotated password would stay the old one until the task is replaced.
     expect(secretNames(container)).toEqual(['ALLOWED_CLIENT_IDS']);

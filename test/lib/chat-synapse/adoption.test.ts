@@ -44,6 +44,15 @@ describe('production adopting the running homeserver', () => {
     expect(setup.Properties.Environment.Variables).toMatchObject({ SYNAPSE_DB_NAME: 'synapse', SYNAPSE_SERVER_NAME: 'thephenom.app', SYNAPSE_DB_SECRET_ARN: ROLE_SECRET_ARN });
     t.hasResourceProperties('Custom::SynapseDatabase', { DatabaseName: 'synapse', Mode: 'import', ServerName: 'thephenom.app', DatabaseSecretArn: ROLE_SECRET_ARN });
   });
+
+  it("neither rotates the adopted role's secret nor restarts Synapse on a rotation: the operator owns that secret", () => {
+    const schedules = Object.values(t.findResources('AWS::SecretsManager::RotationSchedule')) as Resource[];
+    expect(schedules.filter((r) => JSON.stringify(r.Properties.SecretId).includes(ROLE_SECRET_ARN))).toEqual([]);
+    expect(schedules.filter((r) => JSON.stringify(r.Properties.SecretId).includes('ChatSynapse'))).toEqual([]);
+    const [rule] = Object.values(t.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.secretsmanager'] } } })) as Resource[];
+    expect(JSON.stringify(rule.Properties.EventPattern)).not.toContain(ROLE_SECRET_ARN);
+    expect(rule.Properties.EventPattern.detail.additionalEventData.SecretId).toHaveLength(1);
+  });
 });
 
 describe('a new homeserver (the default)', () => {

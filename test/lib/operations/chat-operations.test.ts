@@ -83,6 +83,27 @@ describe('ChatOperations', () => {
             RateBasedStatement: { Limit: 2000, AggregateKeyType: 'FORWARDED_IP', ForwardedIPConfig: { HeaderName: 'CF-Connecting-IP', FallbackBehavior: 'MATCH' }, EvaluationWindowSec: 300 },
           },
         }),
+        // WAF skips the rule above for a request without the header: those are counted by connecting address.
+        Match.objectLike({
+          Name: 'RateLimitWithoutClientIpHeader',
+          Priority: 1,
+          Action: { Block: {} },
+          Statement: {
+            RateBasedStatement: {
+              Limit: 100,
+              AggregateKeyType: 'IP',
+              EvaluationWindowSec: 300,
+              ScopeDownStatement: {
+                NotStatement: {
+                  Statement: {
+                    SizeConstraintStatement: { FieldToMatch: { SingleHeader: { Name: 'cf-connecting-ip' } }, ComparisonOperator: 'GT', Size: 0, TextTransformations: [{ Priority: 0, Type: 'NONE' }] },
+                  },
+                },
+              },
+            },
+          },
+          VisibilityConfig: { CloudWatchMetricsEnabled: true, MetricName: 'RateLimitWithoutClientIpHeader', SampledRequestsEnabled: true },
+        }),
         Match.objectLike({ Name: 'AWSManagedRulesCommonRuleSet', Statement: { ManagedRuleGroupStatement: Match.objectLike({ VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' }) } }),
         Match.objectLike({
           Name: 'AWSManagedRulesKnownBadInputsRuleSet',
@@ -102,8 +123,11 @@ describe('ChatOperations', () => {
     const { template } = operationsStack('production', (env) => (env.edge = { provider: 'none' }));
     const rules = template.findResources('AWS::WAFv2::WebACL');
     const [acl] = Object.values(rules);
-    const rate = (acl!.Properties.Rules as { Name: string; Statement: Record<string, unknown> }[]).find((r) => r.Name === 'RateLimitPerIp')!;
+    const aclRules = acl!.Properties.Rules as { Name: string; Statement: Record<string, unknown> }[];
+    const rate = aclRules.find((r) => r.Name === 'RateLimitPerIp')!;
     expect(rate.Statement).toEqual({ RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } });
+    // Every request is counted by the rule above, so there is no header fallback: the IP rule is the only rate rule.
+    expect(aclRules.map((r) => r.Name)).toEqual(['RateLimitPerIp', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet']);
   });
 
   test('associates WAF with an imported ALB by the ARN from config, with the configured rate', () => {

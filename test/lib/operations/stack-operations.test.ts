@@ -79,8 +79,8 @@ describe.each(ENVS)('%s operations', (envName, retentionDays) => {
     expect(alarm('Rds-CPU-Usage-Critical')).toMatchObject({ Threshold: 80, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3 });
     // 10 % of the 50 GiB allocated
     expect(alarm('Rds-Min-Usage-Count-Critical')).toMatchObject({ Threshold: 5 * 1024 ** 3, ComparisonOperator: 'LessThanThreshold', EvaluationPeriods: 3 });
-    // 80 % of max_connections on db.m5.large: floor(8 GiB / 9531392) = 901 → 720
-    expect(alarm('Rds-Connection-Count-High-Critical')).toMatchObject({ Threshold: 720, ComparisonOperator: 'GreaterThanThreshold' });
+    // 80 % of max_connections on db.m5.large: floor(8 GiB × 0.88 (DBInstanceClassMemory) / 9531392) = 793 → 634
+    expect(alarm('Rds-Connection-Count-High-Critical')).toMatchObject({ Threshold: 634, ComparisonOperator: 'GreaterThanThreshold' });
     const provisioning = alarm('Provisioning-ProvisioningFailed-Critical');
     expect(provisioning).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1 });
     const [query] = provisioning.Metrics as { MetricStat: { Metric: unknown; Stat: string } }[];

@@ -165,12 +165,13 @@ describe('security groups: one per service, with seed 000 port table', () => {
       expect(rule.CidrIp).toBeUndefined();
     }
     const sources = ingress.map((r) => sgs[(r.SourceSecurityGroupId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]]!.Properties.GroupDescription as string);
-    // Secrets Manager's hosted rotation functions (test/lib/platform/secret-rotation.test.ts): the master's and the six role secrets'.
+    // Secrets Manager's hosted rotation functions (test/lib/platform/secret-rotation.test.ts): the master's and the seven role secrets'.
     const rotations = sources.filter((d) => /Rotation\/SecurityGroup$/.test(d));
     expect(rotations.map((d) => d.split('/').slice(1, -1).join('/')).sort()).toEqual(
       [
         'AbEvaluation/Collector/ChatReaderRotation',
         'AbEvaluation/Collector/SynapseReaderRotation',
+        'ChatSynapse/DatabaseRotation',
         ...['Hasura', 'LinkPreview', 'Mcp', 'Provisioner'].map((c) => `Platform/ClientRoles/${c}Rotation`),
         'Platform/Database/MasterRotation',
       ].sort(),

@@ -3,7 +3,7 @@ import { stackTemplate } from '../../support/synth';
 
 /**
  * The master secret rotates in place (hosted single-user rotation); the database-role secrets rotate
- * (A/B readers, chat client roles) with alternating users against the master, each function inside
+ * (A/B readers, chat client roles, Synapse's) with alternating users against the master, each function inside
  * the VPC and admitted by RDS.
  */
 describe.each(['development', 'production'] as const)('secret rotation in the %s stack', (envName) => {
@@ -29,19 +29,23 @@ describe.each(['development', 'production'] as const)('secret rotation in the %s
     expect(hosted(schedule.Properties)).toMatchObject({ VpcSubnetIds: expect.anything(), VpcSecurityGroupIds: expect.anything() });
   });
 
-  it('rotates each database-role secret (A/B readers, chat client roles) with alternating users against the master, alphanumeric, after its role exists', () => {
+  it('rotates each database-role secret (A/B readers, chat client roles, Synapse) with alternating users against the master, alphanumeric, after its role exists', () => {
     const multi = schedules.filter(([, r]) => hosted(r.Properties).RotationType === 'PostgreSQLMultiUser');
     // A client role secret rotates through its attachment (the same secret, with host and port).
     const secretOf = (id: string) => (resources[id]!.Type === 'AWS::SecretsManager::SecretTargetAttachment' ? (resources[id]!.Properties.SecretId as { Ref: string }).Ref : id);
     const nameOf = ([, r]: (typeof multi)[number]) => resources[secretOf(secretIdOf(r.Properties))]!.Properties.Name as string;
-    expect(multi.map(nameOf).sort()).toEqual([`ab-reader-chat`, `ab-reader-synapse`, 'db-hasura', 'db-link-preview', 'db-mcp', 'db-provisioner'].map((n) => `phenom-${envName}-${n}`));
+    expect(multi.map(nameOf).sort()).toEqual(
+      [`ab-reader-chat`, `ab-reader-synapse`, 'db-hasura', 'db-link-preview', 'db-mcp', 'db-provisioner', 'synapse-database'].map((n) => `phenom-${envName}-${n}`),
+    );
     const [readerRolesId] = Object.entries(resources).find(([, r]) => r.Type === 'Custom::AbReaderRoles')!;
     const [clientRolesId] = Object.entries(resources).find(([, r]) => r.Type === 'Custom::ChatClientRoles' && r.Properties.Phase === 'roles')!;
+    const [synapseSetupId] = Object.entries(resources).find(([, r]) => r.Type === 'Custom::SynapseDatabase')!;
+    const stepOf = (name: string) => (name.includes('-ab-reader-') ? readerRolesId : name.endsWith('-synapse-database') ? synapseSetupId : clientRolesId);
     for (const entry of multi) {
       const [, schedule] = entry;
       expect(hosted(schedule.Properties)).toMatchObject({ MasterSecretArn: { Ref: attachmentId }, ExcludeCharacters: ALPHANUMERIC_ONLY });
       expect(schedule.Properties.RotationRules).toEqual({ ScheduleExpression: 'rate(30 days)' });
-      expect(schedule.DependsOn).toEqual(expect.arrayContaining([nameOf(entry).includes('-ab-reader-') ? readerRolesId : clientRolesId]));
+      expect(schedule.DependsOn).toEqual(expect.arrayContaining([stepOf(nameOf(entry))]));
       // The secret holds what the rotation function reads: where the database is, and the master's ARN.
       const template = JSON.stringify(resources[secretOf(secretIdOf(schedule.Properties))]!.Properties.GenerateSecretString);
       for (const key of ['dbname', 'username', 'masterarn']) expect(template).toContain(`\\"${key}\\"`);
@@ -56,7 +60,7 @@ describe.each(['development', 'production'] as const)('secret rotation in the %s
       .filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && JSON.stringify(r.Properties.GroupId) === JSON.stringify({ 'Fn::GetAtt': [rdsSg, 'GroupId'] }))
       .map((r) => r.Properties);
     const rotationSgs = schedules.map(([, r]) => (hosted(r.Properties).VpcSecurityGroupIds as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
-    expect(new Set(rotationSgs).size).toBe(7);
+    expect(new Set(rotationSgs).size).toBe(8);
     for (const sg of rotationSgs) {
       const rules = [...inline, ...separate].filter((rule) => JSON.stringify(rule.SourceSecurityGroupId) === JSON.stringify({ 'Fn::GetAtt': [sg, 'GroupId'] }));
       expect(rules.map(({ IpProtocol, FromPort, ToPort }) => ({ IpProtocol, FromPort, ToPort }))).toEqual([{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432 }]);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { CLIENT_IP_CASES } from '../../../../test/support/client-ip-cases';
 import { startEnvironment, type Environment } from '../support/environment';
 
@@ -18,12 +18,13 @@ describe.each(['none', 'cloudflare'] as const)('the access log client address, E
   });
 
   /** Sends an unauthenticated POST /mcp (401, logged at info) from `from`; resolves with the logged clientIp. */
-  async function loggedClientIp(headers: Record<string, string>, from: string): Promise<unknown> {
+  async function loggedClientIp(headers: Record<string, string>, from: string, agent?: Agent): Promise<unknown> {
     const requestId = randomUUID();
     await new Promise<void>((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port: env.server.port, localAddress: from, path: '/mcp', method: 'POST', headers: { ...headers, 'x-request-id': requestId, 'content-type': 'application/json' } },
+        { host: '127.0.0.1', port: env.server.port, localAddress: from, agent, path: '/mcp', method: 'POST', headers: { ...headers, 'x-request-id': requestId, 'content-type': 'application/json' } },
         (res) => {
+          if (agent) reusedSockets.push(req.reusedSocket);
           res.resume();
           res.on('end', resolve);
         },
@@ -38,6 +39,20 @@ describe.each(['none', 'cloudflare'] as const)('the access log client address, E
       await new Promise((r) => setTimeout(r, 20));
     }
   }
+
+  const reusedSockets: boolean[] = [];
+  it('works the address out again when the headers change on a kept-alive connection (the ALB reuses one for many clients)', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      expect(await loggedClientIp({ 'x-forwarded-for': '203.0.113.7' }, '127.0.0.1', agent)).toBe('203.0.113.7');
+      expect(await loggedClientIp({ 'x-forwarded-for': '203.0.113.7' }, '127.0.0.1', agent)).toBe('203.0.113.7');
+      expect(await loggedClientIp({ 'x-forwarded-for': '6.6.6.6, 203.0.113.8' }, '127.0.0.1', agent)).toBe('203.0.113.8');
+      expect(await loggedClientIp({}, '127.0.0.1', agent)).toBe('127.0.0.1');
+      expect(reusedSockets).toEqual([false, true, true, true]); // one connection throughout
+    } finally {
+      agent.destroy();
+    }
+  });
 
   it.each(CLIENT_IP_CASES)('logs $name', async (c) => {
     const from = c.from === 'alb' ? '127.0.0.1' : '127.0.0.2';
