@@ -1,16 +1,14 @@
 import { hasuraSourcePoolMax } from '../../../lib/chat-hasura-lite/pools';
-import { ENVIRONMENTS_CONTEXT_KEY } from '../../../lib/config';
-import { assertWithinBudget, connectionBudget } from '../../../lib/operations/connection-budget';
-import { cdkContext, synthesizedTemplate } from '../../../scripts/cost/synth';
+import { assertWithinBudget, BudgetTemplate, connectionBudget } from '../../../lib/operations/connection-budget';
+import { cdkJsonEnvironments, stackTemplate } from '../../support/synth';
 
-const context = cdkContext();
-const environments = Object.keys(context[ENVIRONMENTS_CONTEXT_KEY] as Record<string, unknown>);
+const environments = Object.keys(cdkJsonEnvironments()) as Array<'development' | 'production'>;
 
-// Every environment of cdk.json, synthesized as `cdk synth` would: a pool, task ceiling or Lambda cap that
+// Every environment of cdk.json (the run's shared synth, as `cdk synth` would make it): a pool, task ceiling or Lambda cap that
 // takes the clients past 80 % of max_connections fails here, naming the largest clients.
 describe.each(environments)('the %s environment', (envName) => {
   test('its database clients fit the connection budget', () => {
-    const budget = connectionBudget(synthesizedTemplate(context, envName), { hasuraSourcePoolMax: hasuraSourcePoolMax() });
+    const budget = connectionBudget(stackTemplate(envName).toJSON() as BudgetTemplate, { hasuraSourcePoolMax: hasuraSourcePoolMax() });
     expect(() => assertWithinBudget(budget, envName)).not.toThrow();
     // Hasura, Synapse and the Cognito trigger are clients in every environment: the budget found them.
     expect(budget.clients.map((c) => c.name)).toEqual(expect.arrayContaining(['ChatHasuraLiteHasuraEngineService', 'ChatSynapseService', 'ChatSharedTriggersUserProvisionerFunction']));
