@@ -17,10 +17,52 @@ export const SYNAPSE_RULE_PRIORITIES = {
   adminApiAllowFirst: 191,
   /** Only with an allow-list: /_synapse/admin/* from anywhere else. */
   adminApiDeny: 199,
+  /** The catch-all to the main process: /_matrix/* and /_synapse/client/* (one process, or after the worker rules). */
   synapse: 200,
   adminUi: 201,
   wellKnown: 202,
+  /** With workers (synapse.workers): their rules, in order, before the catch-all (after the SSO, password and admin rules above). */
+  workersFirst: 210,
+  workersLast: 298,
+  /** With workers, the catch-all moves here so that every worker rule comes first. */
+  synapseAfterWorkers: 299,
 } as const;
+
+/** With the host header (one value), a path-pattern condition has room for 4 of a rule's 5 condition values. */
+export const WORKER_PATHS_PER_RULE = 4;
+/** ALB's limit on one path pattern. */
+const MAX_PATH_PATTERN_LENGTH = 128;
+
+/** One listener rule to a worker kind's target group. */
+export interface SynapseWorkerRule {
+  /** A stable construct id (renaming one replaces the rule). */
+  readonly id: string;
+  /** ALB path patterns (case-sensitive, `*` and `?`), at most WORKER_PATHS_PER_RULE. */
+  readonly paths: readonly string[];
+  readonly targetGroup: elbv2.IApplicationTargetGroup;
+}
+
+/** Refuses rules the ALB would refuse at deploy, or that could not fit the priorities reserved for them. */
+export function checkWorkerRules(rules: readonly SynapseWorkerRule[]): void {
+  const room = SYNAPSE_RULE_PRIORITIES.workersLast - SYNAPSE_RULE_PRIORITIES.workersFirst + 1;
+  if (rules.length > room)
+    throw new Error(
+      `Synapse worker routes: ${rules.length} rules do not fit the ${room} priorities ${SYNAPSE_RULE_PRIORITIES.workersFirst}–${SYNAPSE_RULE_PRIORITIES.workersLast}; group more paths per rule`,
+    );
+  const ids = new Set<string>();
+  for (const r of rules) {
+    if (ids.has(r.id)) throw new Error(`Synapse worker routes: rule id "${r.id}" is used twice`);
+    ids.add(r.id);
+    if (r.paths.length === 0 || r.paths.length > WORKER_PATHS_PER_RULE)
+      throw new Error(`Synapse worker route ${r.id}: expected 1–${WORKER_PATHS_PER_RULE} path patterns (the host header takes the rule's fifth value), got ${r.paths.length}`);
+    for (const path of r.paths) {
+      if (!path.startsWith('/') || path.length > MAX_PATH_PATTERN_LENGTH || /[\s]/.test(path))
+        throw new Error(`Synapse worker route ${r.id}: "${path}" is not an ALB path pattern (absolute, at most ${MAX_PATH_PATTERN_LENGTH} characters, no spaces)`);
+      // The admin API stays behind the ALB's sign-in (rules 191–199 come first and would shadow it anyway).
+      if (path.startsWith('/_synapse/admin')) throw new Error(`Synapse worker route ${r.id}: "${path}" is under /_synapse/admin, which only the signed-in admin rules may forward`);
+    }
+  }
+}
 
 /** An ALB rule may hold 5 condition values; the host header and the path take two. */
 export const ALLOWED_CIDRS_PER_RULE = 3;
@@ -45,6 +87,11 @@ export interface SynapseRoutesProps {
    * behind Cloudflare). Empty: from anywhere, behind the sign-in and Synapse's own admin check.
    */
   readonly adminApiAllowedCidrs: readonly string[];
+  /**
+   * Rules to the workers (synapse.workers), at 210 onwards in this order; the catch-all to the main process then moves to 299.
+   * @default - none: one process, its catch-all at 200
+   */
+  readonly workerRules?: readonly SynapseWorkerRule[];
 }
 
 const matrixError = (status: 403, errcode: string, error: string) => elbv2.ListenerAction.fixedResponse(status, { contentType: 'application/json', messageBody: JSON.stringify({ errcode, error }) });
@@ -63,8 +110,12 @@ export class SynapseRoutes extends Construct {
   /** The rule that forwards /_matrix/* and /_synapse/client/* (ECS needs it before it attaches the target group). */
   public readonly synapseRule: elbv2.ApplicationListenerRule;
   public readonly adminUiRule: elbv2.ApplicationListenerRule;
+  /** The worker rules, in the order of `workerRules`. */
+  public readonly workerRules: readonly elbv2.ApplicationListenerRule[];
 
   constructor(scope: Construct, id: string, props: SynapseRoutesProps) {
+    // Checked before super(): refused rules leave no empty construct behind in the tree.
+    checkWorkerRules(props.workerRules ?? []);
     super(scope, id);
     const host = elbv2.ListenerCondition.hostHeaders([props.domainName]);
     const rule = (rid: string, priority: number, paths: string[], action: elbv2.ListenerAction, extra: elbv2.ListenerCondition[] = []) =>
@@ -108,7 +159,14 @@ export class SynapseRoutes extends Construct {
       );
     }
 
-    this.synapseRule = rule('Synapse', SYNAPSE_RULE_PRIORITIES.synapse, ['/_matrix/*', '/_synapse/client/*'], elbv2.ListenerAction.forward([props.synapse]));
+    const workerRules = props.workerRules ?? [];
+    this.workerRules = workerRules.map((r, i) => rule(r.id, SYNAPSE_RULE_PRIORITIES.workersFirst + i, [...r.paths], elbv2.ListenerAction.forward([r.targetGroup])));
+    this.synapseRule = rule(
+      'Synapse',
+      workerRules.length > 0 ? SYNAPSE_RULE_PRIORITIES.synapseAfterWorkers : SYNAPSE_RULE_PRIORITIES.synapse,
+      ['/_matrix/*', '/_synapse/client/*'],
+      elbv2.ListenerAction.forward([props.synapse]),
+    );
     this.adminUiRule = rule(
       'AdminUi',
       SYNAPSE_RULE_PRIORITIES.adminUi,

@@ -63,14 +63,20 @@ export interface ChatServiceRoutes {
   readonly rules: ReadonlyArray<{ readonly id: string; readonly priority: number; readonly paths: string[] }>;
 }
 
-/** A private DNS name for callers inside the VPC (Lambdas, the MCP server). */
-export interface ChatServiceDiscovery {
-  /** The private namespace, e.g. synapse.<prefix>.internal. */
-  readonly namespaceName: string;
-  readonly description: string;
-  /** The service's name in the namespace (an A record per task). */
-  readonly name: string;
-}
+/** A private DNS name for callers inside the VPC (Lambdas, the MCP server), in a namespace made here or another service's. */
+export type ChatServiceDiscovery =
+  | {
+      /** The private namespace made here, e.g. synapse.<prefix>.internal. */
+      readonly namespaceName: string;
+      readonly description: string;
+      /** The service's name in the namespace (an A record per task). */
+      readonly name: string;
+    }
+  | {
+      /** An existing namespace (Synapse's workers register beside the main process). */
+      readonly namespace: servicediscovery.IPrivateDnsNamespace;
+      readonly name: string;
+    };
 
 /** One rule of a security group the service makes for itself. */
 export interface SecurityGroupRule {
@@ -164,6 +170,8 @@ export class ChatFargateService extends Construct {
   public readonly rules: readonly elbv2.ApplicationListenerRule[];
   /** http://<name>.<namespace>:<port>, when `discovery` is set. */
   public readonly internalUrl?: string;
+  /** The namespace the service registers in, when `discovery` is set. */
+  public readonly namespace?: servicediscovery.IPrivateDnsNamespace;
 
   constructor(scope: Construct, id: string, props: ChatFargateServiceProps) {
     // Checked before super(): a refused service leaves no empty construct behind in the tree.
@@ -207,7 +215,9 @@ export class ChatFargateService extends Construct {
     }
     this.containers = containers;
 
-    const namespace = props.discovery ? new servicediscovery.PrivateDnsNamespace(this, 'Namespace', { name: props.discovery.namespaceName, vpc, description: props.discovery.description }) : undefined;
+    const d = props.discovery;
+    const namespace = !d ? undefined : 'namespace' in d ? d.namespace : new servicediscovery.PrivateDnsNamespace(this, 'Namespace', { name: d.namespaceName, vpc, description: d.description });
+    this.namespace = namespace;
 
     const bounds = props.deploymentBounds ?? { minHealthyPercent: 100, maxHealthyPercent: 200 };
     this.service = new ecs.FargateService(this, 'Service', {
