@@ -13,7 +13,14 @@
    The key is either imported as it is from SYNAPSE_SIGNING_KEY (an existing
    homeserver's key, so it keeps its federation identity) or derived from
    SYNAPSE_SIGNING_KEY_SEED (a new server). Exactly one of them is set.
-4. Removes the config and secret variables from the environment and execs the
+4. Picks the role: the config's worker_app (lib/chat-synapse/workers) becomes
+   SYNAPSE_WORKER, the module the stock /start.py runs; without one it is the
+   main process (synapse.app.homeserver). A SYNAPSE_WORKER the task sets itself
+   must agree with the config. A scalable worker kind runs N tasks of one task
+   definition, so its worker_name ends in ${SYNAPSE_WORKER_INSTANCE}: when the
+   environment does not set it, it is this task's host name, which is unique
+   per running task (awsvpc gives each task its own address and host name).
+5. Removes the config and secret variables from the environment and execs the
    command it was given (the image's stock /start.py).
 
 Any problem exits with status 2 and a message that names the variable, never
@@ -23,6 +30,7 @@ import base64
 import hashlib
 import os
 import re
+import socket
 import sys
 import tempfile
 
@@ -37,6 +45,12 @@ CONSUMED_ENV_PREFIXES = ("SYNAPSE_CONFIG_YAML", "SYNAPSE_SIGNING_KEY")
 # Synapse's key file line (synapse/config/key.py, signedjson.key.read_signing_keys): the algorithm,
 # the key version (Matrix key identifiers are [a-zA-Z0-9_]) and the 32-byte ed25519 seed in unpadded
 # base64, which is 43 characters.
+WORKER_INSTANCE_ENV = "SYNAPSE_WORKER_INSTANCE"
+WORKER_ENV = "SYNAPSE_WORKER"
+MAIN_APP = "synapse.app.homeserver"
+WORKER_APPS = ("synapse.app.generic_worker", "synapse.app.media_repository")
+# Synapse puts worker names in instance_map keys, stream positions and replication commands.
+WORKER_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 SIGNING_KEY_LINE = re.compile(r"^ed25519 ([a-zA-Z0-9_]{1,255}) ([A-Za-z0-9+/]{43})$")
 
 
@@ -61,6 +75,34 @@ def fill_placeholders(node, env, used, missing):
 
         return PLACEHOLDER.sub(substitute, node)
     return node
+
+
+def worker_instance(hostname):
+    """A worker_name suffix from the host name: its first label, reduced to [a-z0-9-]."""
+    label = re.sub(r"[^a-z0-9-]+", "-", hostname.split(".")[0].lower()).strip("-")
+    if not label:
+        raise ConfigError("cannot derive %s from the host name %r; set it" % (WORKER_INSTANCE_ENV, hostname))
+    return label[:63]
+
+
+def role_of(config, env):
+    """The module /start.py runs: the config's worker_app, or the main process without one."""
+    worker_app = config.get("worker_app")
+    if worker_app is None:
+        role = MAIN_APP
+        if "worker_name" in config or "worker_listeners" in config:
+            raise ConfigError("the homeserver config has worker keys but no worker_app")
+    elif worker_app in WORKER_APPS:
+        role = worker_app
+        name = config.get("worker_name")
+        if not isinstance(name, str) or not WORKER_NAME.match(name):
+            raise ConfigError("worker_name must be 1-100 letters, digits, '_', '.' or '-'")
+    else:
+        raise ConfigError("worker_app must be one of %s, got %r" % (", ".join(WORKER_APPS), worker_app))
+    requested = env.get(WORKER_ENV)
+    if requested and requested != role:
+        raise ConfigError("%s is %s but the homeserver config is for %s" % (WORKER_ENV, requested, role))
+    return role
 
 
 def signing_key_line(seed):
@@ -135,7 +177,7 @@ def write_private(path, text):
 
 
 def render(env):
-    """Returns (config_path, config_text, signing_key_path, signing_key_text, used_names)."""
+    """Returns (config_path, config_text, signing_key_path, signing_key_text, used_names, role)."""
     raw = env.get(CONFIG_ENV)
     if not raw:
         raise ConfigError("%s is not set: the task definition must pass the rendered homeserver.yaml" % CONFIG_ENV)
@@ -147,6 +189,8 @@ def render(env):
         raise ConfigError("%s must be a YAML mapping (the homeserver.yaml), got %s" % (CONFIG_ENV, type(config).__name__))
 
     used, missing = set(), set()
+    if WORKER_INSTANCE_ENV in PLACEHOLDER.findall(raw) and not env.get(WORKER_INSTANCE_ENV):
+        env = dict(env, **{WORKER_INSTANCE_ENV: worker_instance(socket.gethostname())})
     filled = fill_placeholders(config, env, used, missing)
     if missing:
         raise ConfigError(
@@ -157,16 +201,17 @@ def render(env):
     if not isinstance(signing_key_path, str) or not signing_key_path:
         raise ConfigError("the homeserver config has no signing_key_path")
     key_text = signing_key_text(env)
+    role = role_of(filled, env)
 
     config_dir = env.get("SYNAPSE_CONFIG_DIR", "/synapse")
     config_path = env.get("SYNAPSE_CONFIG_PATH", os.path.join(config_dir, "homeserver.yaml"))
     text = yaml.safe_dump(filled, default_flow_style=False, sort_keys=False)
-    return config_path, text, signing_key_path, key_text, used
+    return config_path, text, signing_key_path, key_text, used, role
 
 
 def main(argv, env):
     try:
-        config_path, text, key_path, key_text, used = render(env)
+        config_path, text, key_path, key_text, used, role = render(env)
         write_private(key_path, key_text)
         write_private(config_path, text)
     except ConfigError as err:
@@ -176,13 +221,14 @@ def main(argv, env):
         sys.stderr.write("render-config: cannot write the config: %s\n" % err)
         return 2
 
-    sys.stderr.write("render-config: wrote %s (%d placeholders filled)\n" % (config_path, len(used)))
+    sys.stderr.write("render-config: wrote %s (%d placeholders filled) for %s\n" % (config_path, len(used), role))
     command = argv[1:] or ["/start.py"]
     child_env = {
         key: value
         for key, value in env.items()
         if key not in used and not key.startswith(CONSUMED_ENV_PREFIXES)
     }
+    child_env[WORKER_ENV] = role
     sys.stderr.flush()
     os.execvpe(command[0], command, child_env)
     return 0  # not reached

@@ -13,6 +13,7 @@ import { HomeserverConfigInput, renderHomeserverYaml, SYNAPSE_LISTENER_PORT } fr
 import { SynapseMetricsSidecar } from './metrics-sidecar';
 import { SynapseSecrets } from './secrets';
 import { finishSynapseTask, SYNAPSE_PLAIN_ENVIRONMENT_REASON, SYNAPSE_TARGET, synapseContainers, SynapseProcessRole, SynapseProcessWiring } from './synapse-task';
+import { SYNAPSE_MAIN_DISCOVERY_NAME } from './workers';
 
 export interface SynapseServiceProps extends ChatServiceCommonProps {
   /** The seed's Synapse security group (8008 from the ALB; out to RDS and 443). */
@@ -109,7 +110,7 @@ export class SynapseService extends Construct {
       deploymentBounds: { minHealthyPercent: 0, maxHealthyPercent: 100 },
       // The first start runs Synapse's schema migrations before /health answers.
       healthCheckGracePeriod: Duration.seconds(180),
-      discovery: { namespaceName, description: 'Private DNS for Synapse (bootstrap and history-purge Lambdas)', name: 'homeserver' },
+      discovery: { namespaceName, description: 'Private DNS for Synapse (bootstrap and history-purge Lambdas)', name: SYNAPSE_MAIN_DISCOVERY_NAME },
       plainEnvironmentReason: SYNAPSE_PLAIN_ENVIRONMENT_REASON,
     });
     this.fargate = fargate;

@@ -4,7 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { hostname } from 'node:os';
 import { renderHomeserverYaml } from '../../../lib/chat-synapse/homeserver-config';
+import { renderWorkerYaml } from '../../../lib/chat-synapse/workers';
 
 /** The exact file the image's ENTRYPOINT runs (docker/synapse/Dockerfile), run with the local python3 + PyYAML. */
 const ENTRYPOINT = join(__dirname, '../../../docker/synapse/render-config.py');
@@ -77,7 +79,9 @@ describe('docker/synapse render-config.py (the image entrypoint)', () => {
 
     // Synapse's process does not inherit the config or the secrets, but keeps everything else
     const childEnv = JSON.parse(result.stdout) as Record<string, string>;
-    expect(Object.keys(childEnv).filter((k) => k.startsWith('SYNAPSE_') && k !== 'SYNAPSE_CONFIG_PATH')).toEqual([]);
+    expect(Object.keys(childEnv).filter((k) => k.startsWith('SYNAPSE_') && k !== 'SYNAPSE_CONFIG_PATH')).toEqual(['SYNAPSE_WORKER']);
+    // no worker_app: the stock start.py runs the main process
+    expect(childEnv.SYNAPSE_WORKER).toBe('synapse.app.homeserver');
     expect(childEnv.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI).toBe('/v2/credentials/abc');
   });
 
@@ -167,6 +171,91 @@ describe('docker/synapse render-config.py (the image entrypoint)', () => {
       expect(result.status).toBe(2);
       expect(result.stderr).toContain('set only one of SYNAPSE_SIGNING_KEY (an imported key) and SYNAPSE_SIGNING_KEY_SEED (a derived key)');
       expect(existsSync(join(dir, 'signing.key'))).toBe(false);
+    });
+  });
+  describe('a worker (lib/chat-synapse/workers)', () => {
+    const homeserver = {
+      serverName: 'chat-testing.thephenom.app',
+      publicBaseUrl: 'https://chat-testing.thephenom.app',
+      awsRegion: 'us-east-1',
+      historyRetentionDays: 90,
+    };
+    const layout = { counts: { generic: 2, media: 1 }, discoveryDomain: 'synapse.phenom-dev.internal', synapseVersion: '1.142.0' };
+    const workerEnv = (service: string, extra: Record<string, string> = {}) =>
+      withKeyInTempDir({
+        ...containerEnv(dir),
+        SYNAPSE_CONFIG_YAML: renderWorkerYaml(homeserver, layout, service),
+        SYNAPSE_REDIS_HOST: 'redis.example.internal',
+        SYNAPSE_REDIS_PASSWORD: 'redis-token',
+        SYNAPSE_REPLICATION_SECRET: 'replication-secret',
+        ...extra,
+      });
+    const written = () => parse(readFileSync(join(dir, 'homeserver.yaml'), 'utf8'));
+
+    it("starts the config's worker_app, named after this task's host name", () => {
+      const result = runEntrypoint(workerEnv('generic'));
+      expect(result.stderr).toContain('for synapse.app.generic_worker');
+      expect(result.status).toBe(0);
+      const label = hostname()
+        .split('.')[0]
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-')
+        .replace(/^-+|-+$/g, '');
+      expect(written().worker_name).toBe(`generic-${label}`);
+      expect(written().redis).toMatchObject({ host: 'redis.example.internal', password: 'redis-token', port: 6379, use_tls: true });
+      const childEnv = JSON.parse(result.stdout) as Record<string, string>;
+      expect(childEnv.SYNAPSE_WORKER).toBe('synapse.app.generic_worker');
+      expect(Object.keys(childEnv).filter((k) => k.startsWith('SYNAPSE_'))).toEqual(['SYNAPSE_CONFIG_PATH', 'SYNAPSE_WORKER']);
+    });
+
+    it('takes the instance from SYNAPSE_WORKER_INSTANCE when the task sets it', () => {
+      expect(runEntrypoint(workerEnv('generic', { SYNAPSE_WORKER_INSTANCE: 'task-7f3a' })).status).toBe(0);
+      expect(written().worker_name).toBe('generic-task-7f3a');
+    });
+
+    it('starts the media repository for the media worker, and agrees with a SYNAPSE_WORKER that says the same', () => {
+      const result = runEntrypoint(workerEnv('media-1', { SYNAPSE_WORKER: 'synapse.app.media_repository' }));
+      expect(result.status).toBe(0);
+      expect(written().worker_name).toBe('media-1');
+      expect((JSON.parse(result.stdout) as Record<string, string>).SYNAPSE_WORKER).toBe('synapse.app.media_repository');
+    });
+
+    it.each<[string, () => Record<string, string>, string]>([
+      [
+        'a SYNAPSE_WORKER the config contradicts',
+        () => workerEnv('generic', { SYNAPSE_WORKER: 'synapse.app.homeserver' }),
+        'SYNAPSE_WORKER is synapse.app.homeserver but the homeserver config is for synapse.app.generic_worker',
+      ],
+      [
+        'a main-process config started as a worker',
+        () => withKeyInTempDir({ ...containerEnv(dir), SYNAPSE_WORKER: 'synapse.app.generic_worker' }),
+        'SYNAPSE_WORKER is synapse.app.generic_worker but the homeserver config is for synapse.app.homeserver',
+      ],
+      ['an instance that makes an invalid worker_name', () => workerEnv('generic', { SYNAPSE_WORKER_INSTANCE: 'bad name/secret-ish' }), "worker_name must be 1-100 letters, digits, '_', '.' or '-'"],
+      ['a missing Redis auth token', () => workerEnv('generic', { SYNAPSE_REDIS_PASSWORD: '' }), 'unset or empty environment variables: SYNAPSE_REDIS_PASSWORD'],
+      [
+        'an unknown worker_app',
+        () => {
+          const e = workerEnv('generic');
+          return { ...e, SYNAPSE_CONFIG_YAML: e.SYNAPSE_CONFIG_YAML.replace('synapse.app.generic_worker', 'synapse.app.pusher') };
+        },
+        'worker_app must be one of',
+      ],
+    ])('refuses %s with exit 2 and writes nothing', (_, env, message) => {
+      const result = runEntrypoint(env());
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).not.toContain('secret-ish');
+      expect(existsSync(join(dir, 'homeserver.yaml'))).toBe(false);
+      expect(existsSync(join(dir, 'signing.key'))).toBe(false);
+    });
+
+    it('refuses worker keys without a worker_app', () => {
+      const e = workerEnv('generic');
+      const result = runEntrypoint({ ...e, SYNAPSE_CONFIG_YAML: e.SYNAPSE_CONFIG_YAML.replace(/^worker_app: .*$/m, '') });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain('the homeserver config has worker keys but no worker_app');
+      expect(existsSync(join(dir, 'homeserver.yaml'))).toBe(false);
     });
   });
 });
