@@ -162,6 +162,7 @@ export class PhenomChatStack extends Stack {
       ...chatOperationsPlatformProps(config, this.platform),
       services: [
         { name: 'synapse', service: this.synapse.synapse.service, targetGroup: this.synapse.synapse.targetGroup },
+        ...[...(this.synapse.workers?.workers ?? [])].map(([name, w]) => ({ name: `synapse-${name}`, service: w.service, targetGroup: w.targetGroup })),
         { name: 'synapse-admin', service: this.synapse.adminUi.service, targetGroup: this.synapse.adminUi.targetGroup },
         { name: 'mcp-server', service: this.mcpServer.service, targetGroup: this.mcpServer.targetGroup, logGroup: this.mcpServer.logGroup },
         ...(hasuraEngine ? [{ name: 'hasura', service: hasuraEngine.service, targetGroup: hasuraEngine.targetGroup }] : []),

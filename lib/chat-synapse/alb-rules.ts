@@ -21,6 +21,9 @@ export const SYNAPSE_RULE_PRIORITIES = {
   synapse: 200,
   adminUi: 201,
   wellKnown: 202,
+  /** With a media worker: its admin-API rules (Cognito sign-in, then the worker), before the admin rules to the main process. */
+  workerAdminFirst: 180,
+  workerAdminLast: 188,
   /** With workers (synapse.workers): their rules, in order, before the catch-all (after the SSO, password and admin rules above). */
   workersFirst: 210,
   workersLast: 298,
@@ -28,8 +31,8 @@ export const SYNAPSE_RULE_PRIORITIES = {
   synapseAfterWorkers: 299,
 } as const;
 
-/** With the host header (one value), a path-pattern condition has room for 4 of a rule's 5 condition values. */
-export const WORKER_PATHS_PER_RULE = 4;
+/** Condition values per ALB rule (ELBv2 quotas): the host header, the paths and any methods share them. */
+export const CONDITION_VALUES_PER_RULE = 5;
 /** ALB's limit on one path pattern. */
 const MAX_PATH_PATTERN_LENGTH = 128;
 
@@ -37,30 +40,48 @@ const MAX_PATH_PATTERN_LENGTH = 128;
 export interface SynapseWorkerRule {
   /** A stable construct id (renaming one replaces the rule). */
   readonly id: string;
-  /** ALB path patterns (case-sensitive, `*` and `?`), at most WORKER_PATHS_PER_RULE. */
+  /** ALB path patterns (case-sensitive, `*` and `?`). */
   readonly paths: readonly string[];
+  /** @default - any method */
+  readonly methods?: readonly string[];
+  /**
+   * A /_synapse/admin/ route: it gets the admin rules' Cognito sign-in and sits before them (180–188).
+   * @default false
+   */
+  readonly adminApi?: boolean;
   readonly targetGroup: elbv2.IApplicationTargetGroup;
 }
 
 /** Refuses rules the ALB would refuse at deploy, or that could not fit the priorities reserved for them. */
-export function checkWorkerRules(rules: readonly SynapseWorkerRule[]): void {
-  const room = SYNAPSE_RULE_PRIORITIES.workersLast - SYNAPSE_RULE_PRIORITIES.workersFirst + 1;
-  if (rules.length > room)
-    throw new Error(
-      `Synapse worker routes: ${rules.length} rules do not fit the ${room} priorities ${SYNAPSE_RULE_PRIORITIES.workersFirst}–${SYNAPSE_RULE_PRIORITIES.workersLast}; group more paths per rule`,
-    );
+export function checkWorkerRules(rules: readonly SynapseWorkerRule[], adminApiAllowedCidrs: readonly string[]): void {
+  const P = SYNAPSE_RULE_PRIORITIES;
+  const blocks = [
+    { admin: false, room: P.workersLast - P.workersFirst + 1, first: P.workersFirst, last: P.workersLast },
+    { admin: true, room: P.workerAdminLast - P.workerAdminFirst + 1, first: P.workerAdminFirst, last: P.workerAdminLast },
+  ];
+  for (const b of blocks) {
+    const n = rules.filter((r) => (r.adminApi ?? false) === b.admin).length;
+    if (n > b.room) throw new Error(`Synapse worker routes: ${n} ${b.admin ? 'admin ' : ''}rules do not fit the ${b.room} priorities ${b.first}–${b.last}; group more paths per rule`);
+  }
   const ids = new Set<string>();
   for (const r of rules) {
     if (ids.has(r.id)) throw new Error(`Synapse worker routes: rule id "${r.id}" is used twice`);
     ids.add(r.id);
-    if (r.paths.length === 0 || r.paths.length > WORKER_PATHS_PER_RULE)
-      throw new Error(`Synapse worker route ${r.id}: expected 1–${WORKER_PATHS_PER_RULE} path patterns (the host header takes the rule's fifth value), got ${r.paths.length}`);
-    for (const path of r.paths) {
-      if (!path.startsWith('/') || path.length > MAX_PATH_PATTERN_LENGTH || /[\s]/.test(path))
-        throw new Error(`Synapse worker route ${r.id}: "${path}" is not an ALB path pattern (absolute, at most ${MAX_PATH_PATTERN_LENGTH} characters, no spaces)`);
-      // The admin API stays behind the ALB's sign-in (rules 191–199 come first and would shadow it anyway).
-      if (path.startsWith('/_synapse/admin')) throw new Error(`Synapse worker route ${r.id}: "${path}" is under /_synapse/admin, which only the signed-in admin rules may forward`);
+    const values = 1 + r.paths.length + (r.methods?.length ?? 0);
+    if (r.paths.length === 0 || values > CONDITION_VALUES_PER_RULE) {
+      throw new Error(`Synapse worker route ${r.id}: expected 1 or more path patterns and at most ${CONDITION_VALUES_PER_RULE} condition values with the host header, got ${values}`);
     }
+    for (const path of r.paths) {
+      if (!path.startsWith('/') || path.length > MAX_PATH_PATTERN_LENGTH || /\s/.test(path)) {
+        throw new Error(`Synapse worker route ${r.id}: "${path}" is not an ALB path pattern (absolute, at most ${MAX_PATH_PATTERN_LENGTH} characters, no spaces)`);
+      }
+      // Only a rule that carries the admin sign-in may forward the admin API.
+      if (path.startsWith('/_synapse/admin') !== (r.adminApi ?? false))
+        throw new Error(`Synapse worker route ${r.id}: "${path}" and adminApi ${r.adminApi ?? false} disagree: /_synapse/admin paths, and only they, are admin routes`);
+    }
+    // A source-IP condition would not fit beside the host and paths; the allow-list has no worker admin rules yet.
+    if (r.adminApi && adminApiAllowedCidrs.length > 0)
+      throw new Error(`Synapse worker route ${r.id}: the media admin API on a worker cannot be combined with synapse.adminApiAllowedCidrs yet; leave the allow-list empty or run no media worker`);
   }
 }
 
@@ -94,6 +115,8 @@ export interface SynapseRoutesProps {
   readonly workerRules?: readonly SynapseWorkerRule[];
 }
 
+const methodsOf = (r: SynapseWorkerRule) => (r.methods ? [elbv2.ListenerCondition.httpRequestMethods([...r.methods])] : []);
+
 const matrixError = (status: 403, errcode: string, error: string) => elbv2.ListenerAction.fixedResponse(status, { contentType: 'application/json', messageBody: JSON.stringify({ errcode, error }) });
 
 /**
@@ -115,7 +138,7 @@ export class SynapseRoutes extends Construct {
 
   constructor(scope: Construct, id: string, props: SynapseRoutesProps) {
     // Checked before super(): refused rules leave no empty construct behind in the tree.
-    checkWorkerRules(props.workerRules ?? []);
+    checkWorkerRules(props.workerRules ?? [], props.adminApiAllowedCidrs);
     super(scope, id);
     const host = elbv2.ListenerCondition.hostHeaders([props.domainName]);
     const rule = (rid: string, priority: number, paths: string[], action: elbv2.ListenerAction, extra: elbv2.ListenerCondition[] = []) =>
@@ -160,7 +183,13 @@ export class SynapseRoutes extends Construct {
     }
 
     const workerRules = props.workerRules ?? [];
-    this.workerRules = workerRules.map((r, i) => rule(r.id, SYNAPSE_RULE_PRIORITIES.workersFirst + i, [...r.paths], elbv2.ListenerAction.forward([r.targetGroup])));
+    const block = (admin: boolean) => workerRules.filter((r) => (r.adminApi ?? false) === admin);
+    this.workerRules = [
+      ...block(true).map((r, i) =>
+        rule(r.id, SYNAPSE_RULE_PRIORITIES.workerAdminFirst + i, [...r.paths], props.adminSignIn.then(elbv2.ListenerAction.forward([r.targetGroup]), elbv2.UnauthenticatedAction.DENY), methodsOf(r)),
+      ),
+      ...block(false).map((r, i) => rule(r.id, SYNAPSE_RULE_PRIORITIES.workersFirst + i, [...r.paths], elbv2.ListenerAction.forward([r.targetGroup]), methodsOf(r))),
+    ];
     this.synapseRule = rule(
       'Synapse',
       workerRules.length > 0 ? SYNAPSE_RULE_PRIORITIES.synapseAfterWorkers : SYNAPSE_RULE_PRIORITIES.synapse,

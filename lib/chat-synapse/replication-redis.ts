@@ -94,7 +94,6 @@ export class ReplicationRedis extends Construct {
       autoMinorVersionUpgrade: true,
       snapshotRetentionLimit: 1,
     });
-    this.replicationGroup.addDependency(subnetGroup);
     this.host = this.replicationGroup.attrPrimaryEndPointAddress;
 
     acknowledgeNag(

@@ -9,11 +9,11 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
 import { ADMIN_UI_BASE_PATH } from './admin-ui-service';
-import { HomeserverConfigInput, renderHomeserverYaml, SYNAPSE_LISTENER_PORT } from './homeserver-config';
+import { HomeserverConfigInput, SYNAPSE_LISTENER_PORT } from './homeserver-config';
 import { SynapseMetricsSidecar } from './metrics-sidecar';
 import { SynapseSecrets } from './secrets';
-import { finishSynapseTask, SYNAPSE_PLAIN_ENVIRONMENT_REASON, SYNAPSE_TARGET, synapseContainers, SynapseProcessRole, SynapseProcessWiring } from './synapse-task';
-import { SYNAPSE_MAIN_DISCOVERY_NAME } from './workers';
+import { finishSynapseTask, SYNAPSE_PLAIN_ENVIRONMENT_REASON, SYNAPSE_TARGET, synapseContainers, SynapseProcessWiring } from './synapse-task';
+import { renderMainProcessYaml, SYNAPSE_MAIN_DISCOVERY_NAME, SynapseWorkerLayout } from './workers';
 
 export interface SynapseServiceProps extends ChatServiceCommonProps {
   /** The seed's Synapse security group (8008 from the ALB; out to RDS and 443). */
@@ -42,11 +42,11 @@ export interface SynapseServiceProps extends ChatServiceCommonProps {
   /** @default 'synapse' */
   readonly databaseName?: string;
   /**
-   * The main process's part in a worker setup: its rendered config (instance_map, replication listener,
-   * Redis) replaces the one-process homeserver.yaml, plus the Redis environment and its replication port.
-   * @default - one process: the homeserver.yaml rendered here
+   * The worker layout the main process's config is rendered for (instance_map, replication listener, Redis);
+   * the worker fleet then adds the Redis host and secrets to the container.
+   * @default - one process: renderHomeserverYaml's config, byte for byte
    */
-  readonly role?: Partial<SynapseProcessRole>;
+  readonly workerLayout?: SynapseWorkerLayout;
 }
 
 export { logicalIdOf, SYNAPSE_EDGE_CONTAINER, SYNAPSE_HEALTH_CHECK } from './synapse-task';
@@ -63,6 +63,8 @@ export class SynapseService extends Construct {
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
   /** http://homeserver.synapse.<prefix>.internal:8008, reachable from the VPC through the Synapse SG. */
   public readonly internalUrl: string;
+  /** What the homeserver.yaml is rendered from; the workers' configs are rendered from the same. */
+  public readonly homeserverInput: HomeserverConfigInput;
   /** The homeserver.yaml passed to the container (placeholders only, no secrets). */
   public readonly homeserverYaml: string;
   /** Publishes the A/B send latency and errors from Synapse's metrics (issue #18). */
@@ -75,17 +77,16 @@ export class SynapseService extends Construct {
     const { secrets, prefix, taskSize, securityGroup } = props;
     const region = Stack.of(this).region;
 
-    this.homeserverYaml =
-      props.role?.configYaml ??
-      renderHomeserverYaml({
-        serverName: props.serverName,
-        publicBaseUrl: `https://${props.domainName}`,
-        awsRegion: region,
-        historyRetentionDays: props.historyRetentionDays,
-        databaseName: props.databaseName,
-        autoJoin: props.autoJoin,
-        adminUiPath: ADMIN_UI_BASE_PATH,
-      });
+    this.homeserverInput = {
+      serverName: props.serverName,
+      publicBaseUrl: `https://${props.domainName}`,
+      awsRegion: region,
+      historyRetentionDays: props.historyRetentionDays,
+      databaseName: props.databaseName,
+      autoJoin: props.autoJoin,
+      adminUiPath: ADMIN_UI_BASE_PATH,
+    };
+    this.homeserverYaml = renderMainProcessYaml(this.homeserverInput, props.workerLayout);
 
     const namespaceName = `synapse.${prefix}.internal`;
     const wiring: SynapseProcessWiring = {
@@ -103,7 +104,7 @@ export class SynapseService extends Construct {
       serviceName: `${prefix}-synapse`,
       securityGroup,
       taskSize,
-      containers: synapseContainers(wiring, { configYaml: this.homeserverYaml, ...props.role }),
+      containers: synapseContainers(wiring, { configYaml: this.homeserverYaml }),
       target: SYNAPSE_TARGET,
       // One main process: two Synapse main processes must never write the same database, so a
       // deploy stops the old task before starting the new one (a short outage, never a split brain).

@@ -53,6 +53,12 @@ export interface SynapseProcessRole {
   readonly portMappings?: ecs.PortMapping[];
   /** @default - ECS's default (30 s on Fargate) */
   readonly stopTimeout?: ecs.ContainerDefinitionOptions['stopTimeout'];
+  /**
+   * Whether the ALB sends it requests, through the edge proxy. A process no request reaches (a federation
+   * sender, an event persister) runs Synapse alone and answers only its container health check.
+   * @default true
+   */
+  readonly servesClients?: boolean;
 }
 
 /**
@@ -64,40 +70,42 @@ export function synapseContainers(w: SynapseProcessWiring, role: SynapseProcessR
   const s = HOMESERVER_SECRET_ENV;
   const p = HOMESERVER_PLAIN_ENV;
   const { secrets } = w;
-  return [
-    {
-      id: 'Synapse',
-      // Built from docker/synapse at deploy time (synth only stages the two small files there).
-      image: { directory: 'synapse' },
-      streamPrefix: 'synapse',
-      healthCheck: { ...SYNAPSE_HEALTH_CHECK, command: `curl -fSs http://127.0.0.1:${SYNAPSE_INTERNAL_PORT}${SYNAPSE_HEALTH_CHECK.path} || exit 1` },
-      options: {
-        containerName: 'synapse',
-        // No port mapping for the client listener: Synapse listens on the task's loopback only; the edge container is the way in.
-        ...(role.portMappings ? { portMappings: role.portMappings } : {}),
-        ...(role.stopTimeout ? { stopTimeout: role.stopTimeout } : {}),
-        environment: {
-          [SYNAPSE_CONFIG_YAML_ENV]: role.configYaml,
-          [p.databaseHost]: w.database.dbInstanceEndpointAddress,
-          [p.databasePort]: w.database.dbInstanceEndpointPort,
-          [p.mediaBucket]: w.mediaBucket.bucketName,
-          [p.oidcIssuer]: `https://cognito-idp.${w.region}.amazonaws.com/${w.userPool.userPoolId}`,
-          ...role.environment,
-        },
-        secrets: {
-          [s.registrationSharedSecret]: ecs.Secret.fromSecretsManager(secrets.registrationSharedSecret),
-          [s.macaroonSecretKey]: ecs.Secret.fromSecretsManager(secrets.macaroonSecretKey),
-          [s.formSecret]: ecs.Secret.fromSecretsManager(secrets.formSecret),
-          // Exactly one of the two: the entrypoint refuses a container that has both.
-          [secrets.signingKey.kind === 'key' ? s.signingKey : s.signingKeySeed]: ecs.Secret.fromSecretsManager(secrets.signingKey.secret),
-          [s.databaseUser]: ecs.Secret.fromSecretsManager(secrets.database, 'username'),
-          [s.databasePassword]: ecs.Secret.fromSecretsManager(secrets.database, 'password'),
-          [s.oidcClientId]: ecs.Secret.fromSecretsManager(w.clientsSecret, CHAT_CLIENT_SECRET_KEYS.synapseOidcClientId),
-          [s.oidcClientSecret]: ecs.Secret.fromSecretsManager(w.clientsSecret, CHAT_CLIENT_SECRET_KEYS.synapseOidcClientSecret),
-          ...role.secrets,
-        },
+  const synapse: ChatContainerProps = {
+    id: 'Synapse',
+    // Built from docker/synapse at deploy time (synth only stages the two small files there).
+    image: { directory: 'synapse' },
+    streamPrefix: 'synapse',
+    healthCheck: { ...SYNAPSE_HEALTH_CHECK, command: `curl -fSs http://127.0.0.1:${SYNAPSE_INTERNAL_PORT}${SYNAPSE_HEALTH_CHECK.path} || exit 1` },
+    options: {
+      containerName: 'synapse',
+      // No port mapping for the client listener: Synapse listens on the task's loopback only; the edge container is the way in.
+      ...(role.portMappings ? { portMappings: role.portMappings } : {}),
+      ...(role.stopTimeout ? { stopTimeout: role.stopTimeout } : {}),
+      environment: {
+        [SYNAPSE_CONFIG_YAML_ENV]: role.configYaml,
+        [p.databaseHost]: w.database.dbInstanceEndpointAddress,
+        [p.databasePort]: w.database.dbInstanceEndpointPort,
+        [p.mediaBucket]: w.mediaBucket.bucketName,
+        [p.oidcIssuer]: `https://cognito-idp.${w.region}.amazonaws.com/${w.userPool.userPoolId}`,
+        ...role.environment,
+      },
+      secrets: {
+        [s.registrationSharedSecret]: ecs.Secret.fromSecretsManager(secrets.registrationSharedSecret),
+        [s.macaroonSecretKey]: ecs.Secret.fromSecretsManager(secrets.macaroonSecretKey),
+        [s.formSecret]: ecs.Secret.fromSecretsManager(secrets.formSecret),
+        // Exactly one of the two: the entrypoint refuses a container that has both.
+        [secrets.signingKey.kind === 'key' ? s.signingKey : s.signingKeySeed]: ecs.Secret.fromSecretsManager(secrets.signingKey.secret),
+        [s.databaseUser]: ecs.Secret.fromSecretsManager(secrets.database, 'username'),
+        [s.databasePassword]: ecs.Secret.fromSecretsManager(secrets.database, 'password'),
+        [s.oidcClientId]: ecs.Secret.fromSecretsManager(w.clientsSecret, CHAT_CLIENT_SECRET_KEYS.synapseOidcClientId),
+        [s.oidcClientSecret]: ecs.Secret.fromSecretsManager(w.clientsSecret, CHAT_CLIENT_SECRET_KEYS.synapseOidcClientSecret),
+        ...role.secrets,
       },
     },
+  };
+  if (role.servesClients === false) return [synapse];
+  return [
+    synapse,
     {
       // The edge proxy (docker/synapse-edge): the task's port 8008 for the ALB and the in-VPC callers. It
       // hands Synapse one client address, the one the ALB saw (or Cloudflare's CF-Connecting-IP when the
@@ -135,7 +143,7 @@ export const SYNAPSE_PLAIN_ENVIRONMENT_REASON =
  */
 export function finishSynapseTask(fargate: ChatFargateService, mediaBucket: s3.IBucket): void {
   // Started after Synapse and stopped before it, so a draining task stops taking requests first.
-  fargate.containers.Edge!.addContainerDependencies({ container: fargate.containers.Synapse!, condition: ecs.ContainerDependencyCondition.START });
+  fargate.containers.Edge?.addContainerDependencies({ container: fargate.containers.Synapse!, condition: ecs.ContainerDependencyCondition.START });
   const taskDefinition = fargate.taskDefinition;
   // Exactly what synapse-s3-storage-provider calls (boto3 upload_file/download_fileobj, delete on purge).
   taskDefinition.addToTaskRolePolicy(

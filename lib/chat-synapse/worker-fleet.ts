@@ -2,31 +2,22 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ChatServiceCommonProps, TaskSize } from '../constructs/chat-fargate-service';
+import { acknowledgeNag } from '../nag';
 import { ReplicationRedis } from './replication-redis';
 import { SynapseProcessRole, SynapseProcessWiring } from './synapse-task';
 import { SynapseWorkerService } from './worker-service';
+import { SYNAPSE_MAIN_DISCOVERY_NAME, SYNAPSE_REPLICATION_PORT, SynapseWorkerProcess, WORKER_PLAIN_ENV, WORKER_SECRET_ENV } from './workers';
 
-/** The container environment that tells every Synapse process where the replication Redis is. */
-export const SYNAPSE_REDIS_ENV = { host: 'SYNAPSE_REDIS_HOST', port: 'SYNAPSE_REDIS_PORT', password: 'SYNAPSE_REDIS_PASSWORD' } as const;
-
-/** One worker process as the fleet runs it (one ECS service). */
-export interface SynapseWorkerProcess {
-  /** Its worker_name, service name suffix and Cloud Map name. */
-  readonly name: string;
+/** One worker service as the fleet runs it: the process (workers/config.ts), its rendered config and task counts. */
+export interface SynapseWorkerServiceSpec {
+  readonly process: SynapseWorkerProcess;
   /** Its rendered config (placeholders only). */
   readonly configYaml: string;
-  /** Tasks: fixed when equal, else scaled on CPU. */
+  /** Tasks: fixed when equal (every process but the generic kind is one named task), else scaled on CPU. */
   readonly minCount: number;
   readonly maxCount: number;
-  /** Never two tasks at once (a stream writer or a federation sender shard). */
-  readonly exclusive: boolean;
-  /**
-   * The port of its replication listener, when it has one (it is in instance_map: a stream writer),
-   * which the main process and every other worker may reach.
-   * @default - none: it only connects out
-   */
-  readonly replicationPort?: number;
 }
 
 export interface SynapseWorkerFleetProps extends ChatServiceCommonProps, SynapseProcessWiring {
@@ -36,13 +27,13 @@ export interface SynapseWorkerFleetProps extends ChatServiceCommonProps, Synapse
   /** The main process's namespace (its `homeserver` name is instance_map's `main`). */
   readonly namespace: servicediscovery.IPrivateDnsNamespace;
   readonly loadBalancer: ec2.IConnectable;
-  /** The main process's tasks, which the workers reach on `mainReplicationPort`. */
+  /** The main process's tasks, which the workers reach on SYNAPSE_REPLICATION_PORT. */
   readonly main: ec2.IConnectable;
-  /** The main process's replication listener (instance_map's `main` port). */
-  readonly mainReplicationPort: number;
+  /** The main process's Synapse container: it gets the Redis host, the two shared secrets and the replication port. */
+  readonly mainContainer: ecs.ContainerDefinition;
   readonly redisNodeType: string;
   readonly redisReplicas: number;
-  readonly workers: readonly SynapseWorkerProcess[];
+  readonly workers: readonly SynapseWorkerServiceSpec[];
 }
 
 /**
@@ -55,47 +46,70 @@ export class SynapseWorkerFleet extends Construct {
   public readonly redis: ReplicationRedis;
   /** The worker services by worker name, in the order given. */
   public readonly workers: ReadonlyMap<string, SynapseWorkerService>;
-  /** The Redis environment and AUTH secret, for the main process's container too. */
-  public readonly redisRole: Required<Pick<SynapseProcessRole, 'environment' | 'secrets'>>;
+  /** Authenticates replication HTTP between the processes (worker_replication_secret). */
+  public readonly replicationSecret: secretsmanager.Secret;
+  /** The Redis host and the two secrets every process reads, for the main process's container too. */
+  public readonly sharedRole: Required<Pick<SynapseProcessRole, 'environment' | 'secrets'>>;
 
   constructor(scope: Construct, id: string, props: SynapseWorkerFleetProps) {
-    const names = props.workers.map((w) => w.name);
+    const names = props.workers.map((w) => w.process.serviceName);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
-    if (dup) throw new Error(`${id}: two workers are named "${dup}"; every worker_name must be unique`);
-    if (names.includes('homeserver')) throw new Error(`${id}: "homeserver" is the main process's Cloud Map name; name the worker otherwise`);
-    if (props.workers.length === 0) throw new Error(`${id}: a worker fleet needs at least one worker`);
+    if (dup) throw new Error(`${id}: two worker services are named "${dup}"`);
+    if (names.includes(SYNAPSE_MAIN_DISCOVERY_NAME)) throw new Error(`${id}: "${SYNAPSE_MAIN_DISCOVERY_NAME}" is the main process's Cloud Map name; name the worker otherwise`);
+    if (props.workers.length === 0) throw new Error(`${id}: a worker fleet needs at least one worker; leave it out for a single process`);
+    for (const w of props.workers) {
+      if (!w.process.scalable && w.maxCount !== 1) throw new Error(`${id}: ${w.process.serviceName} is one named process; it runs exactly one task, got ${w.minCount}–${w.maxCount}`);
+    }
     super(scope, id);
 
     this.redis = new ReplicationRedis(this, 'Redis', { vpc: props.vpc, vpcSubnets: props.vpcSubnets, prefix: props.prefix, nodeType: props.redisNodeType, replicas: props.redisReplicas });
-    this.redisRole = {
-      environment: { [SYNAPSE_REDIS_ENV.host]: this.redis.host, [SYNAPSE_REDIS_ENV.port]: String(this.redis.port) },
-      secrets: { [SYNAPSE_REDIS_ENV.password]: ecs.Secret.fromSecretsManager(this.redis.authToken) },
+    this.replicationSecret = new secretsmanager.Secret(this, 'ReplicationSecret', {
+      secretName: `${props.prefix}/synapse/replication-secret`,
+      description: 'Synapse worker_replication_secret: authenticates replication HTTP between the main process and its workers',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    acknowledgeNag(this.replicationSecret, {
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Every Synapse process reads this shared secret at start and refuses replication requests signed with another; a rotation would have to restart them all at once, so it changes with a deploy instead.',
+    });
+    this.sharedRole = {
+      environment: { [WORKER_PLAIN_ENV.redisHost]: this.redis.host },
+      secrets: {
+        [WORKER_SECRET_ENV.redisPassword]: ecs.Secret.fromSecretsManager(this.redis.authToken),
+        [WORKER_SECRET_ENV.replicationSecret]: ecs.Secret.fromSecretsManager(this.replicationSecret),
+      },
     };
     this.redis.allowFrom(props.main, 'Redis from the Synapse main process');
+    for (const [k, v] of Object.entries(this.sharedRole.environment)) props.mainContainer.addEnvironment(k, v);
+    for (const [k, v] of Object.entries(this.sharedRole.secrets)) props.mainContainer.addSecret(k, v);
+    props.mainContainer.addPortMappings({ containerPort: SYNAPSE_REPLICATION_PORT, name: 'replication' });
 
     const workers = new Map<string, SynapseWorkerService>();
     for (const w of props.workers) {
-      const service = new SynapseWorkerService(this, pascal(w.name), {
+      const p = w.process;
+      const service = new SynapseWorkerService(this, pascal(p.serviceName), {
         ...props,
-        workerName: w.name,
+        workerName: p.serviceName,
+        kind: p.kind,
         role: {
           configYaml: w.configYaml,
-          environment: this.redisRole.environment,
-          secrets: this.redisRole.secrets,
-          portMappings: w.replicationPort ? [{ containerPort: w.replicationPort, name: 'replication' }] : undefined,
+          ...this.sharedRole,
+          servesClients: p.servesClients,
+          portMappings: p.replicationListener ? [{ containerPort: SYNAPSE_REPLICATION_PORT, name: 'replication' }] : undefined,
         },
         count: { minCount: w.minCount, maxCount: w.maxCount },
-        exclusive: w.exclusive,
+        exclusive: !p.scalable,
       });
-      this.redis.allowFrom(service.service, `Redis from Synapse worker ${w.name}`);
-      props.main.connections.allowFrom(service.service, ec2.Port.tcp(props.mainReplicationPort), `Synapse replication from worker ${w.name}`);
-      workers.set(w.name, service);
+      this.redis.allowFrom(service.service, `Redis from Synapse worker ${p.serviceName}`);
+      props.main.connections.allowFrom(service.service, ec2.Port.tcp(SYNAPSE_REPLICATION_PORT), `Synapse replication from worker ${p.serviceName}`);
+      workers.set(p.serviceName, service);
     }
-    for (const w of props.workers.filter((x) => x.replicationPort)) {
-      const target = workers.get(w.name)!.service;
-      const port = ec2.Port.tcp(w.replicationPort!);
-      target.connections.allowFrom(props.main, port, `Synapse replication to ${w.name} from the main process`);
-      for (const [other, service] of workers) if (other !== w.name) target.connections.allowFrom(service.service, port, `Synapse replication to ${w.name} from worker ${other}`);
+    const port = ec2.Port.tcp(SYNAPSE_REPLICATION_PORT);
+    for (const w of props.workers.filter((x) => x.process.replicationListener)) {
+      const target = workers.get(w.process.serviceName)!.service;
+      target.connections.allowFrom(props.main, port, `Synapse replication to ${w.process.serviceName} from the main process`);
+      for (const [other, service] of workers) if (other !== w.process.serviceName) target.connections.allowFrom(service.service, port, `Synapse replication to ${w.process.serviceName} from ${other}`);
     }
     this.workers = workers;
   }

@@ -18,6 +18,8 @@ import { finishSynapseTask, SYNAPSE_PLAIN_ENVIRONMENT_REASON, SYNAPSE_TARGET, sy
 export const SYNAPSE_WORKER_STOP_TIMEOUT = Duration.seconds(60);
 
 export interface SynapseWorkerServiceProps extends ChatServiceCommonProps, SynapseProcessWiring {
+  /** The worker kind, e.g. generic or media. */
+  readonly kind: string;
   /** The worker's name: its service (`<prefix>-synapse-<name>`) and its Cloud Map name (`<name>.<namespace>`). */
   readonly workerName: string;
   readonly taskSize: TaskSize;
@@ -47,10 +49,13 @@ export interface SynapseWorkerServiceProps extends ChatServiceCommonProps, Synap
  */
 export class SynapseWorkerService extends Construct {
   public readonly service: ecs.FargateService;
-  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The ALB's target, for a worker that serves clients. */
+  public readonly targetGroup?: elbv2.ApplicationTargetGroup;
   public readonly securityGroup: ec2.ISecurityGroup;
   /** `<workerName>.<namespace>`: what instance_map names for this worker. */
   public readonly hostname: string;
+  /** The worker kind (workers/layout.ts). */
+  public readonly kind: string;
 
   constructor(scope: Construct, id: string, props: SynapseWorkerServiceProps) {
     const { minCount, maxCount } = props.count;
@@ -59,6 +64,7 @@ export class SynapseWorkerService extends Construct {
     if (!/^[a-z][a-z0-9-]{0,30}$/.test(props.workerName)) throw new Error(`${id}: workerName must be a lower-case DNS label (a-z, 0-9, -), got "${props.workerName}"`);
     super(scope, id);
     const name = `${props.prefix}-synapse-${props.workerName}`;
+    const serves = props.role.servesClients ?? true;
 
     const fargate = new ChatFargateService(this, CHAT_FARGATE_SERVICE_ID, {
       ...fargateCommonProps(props),
@@ -66,7 +72,7 @@ export class SynapseWorkerService extends Construct {
       securityGroup: {
         securityGroupName: name,
         description: `Synapse worker ${props.workerName}`,
-        ingress: props.loadBalancer.connections.securityGroups.map((alb) => ({
+        ingress: (serves ? props.loadBalancer.connections.securityGroups : []).map((alb) => ({
           peer: alb,
           port: ec2.Port.tcp(SYNAPSE_LISTENER_PORT),
           description: 'Matrix client traffic (worker routes) from the ALB',
@@ -78,11 +84,11 @@ export class SynapseWorkerService extends Construct {
       },
       taskSize: props.taskSize,
       containers: synapseContainers(props, { stopTimeout: SYNAPSE_WORKER_STOP_TIMEOUT, ...props.role }),
-      target: SYNAPSE_TARGET,
+      target: serves ? SYNAPSE_TARGET : undefined,
       desiredCount: minCount,
       deploymentBounds: props.exclusive ? { minHealthyPercent: 0, maxHealthyPercent: 100 } : undefined,
       // A worker runs no schema migrations (the main process does), but it waits for replication to connect.
-      healthCheckGracePeriod: Duration.seconds(120),
+      healthCheckGracePeriod: serves ? Duration.seconds(120) : undefined,
       discovery: { namespace: props.namespace, name: props.workerName },
       plainEnvironmentReason: SYNAPSE_PLAIN_ENVIRONMENT_REASON,
     });
@@ -91,19 +97,18 @@ export class SynapseWorkerService extends Construct {
     props.database.connections.allowFrom(fargate.securityGroup, ec2.Port.tcp(POSTGRES_PORT), `PostgreSQL from Synapse worker ${props.workerName}`);
 
     this.service = fargate.service;
-    this.targetGroup = fargate.targetGroup;
+    this.targetGroup = serves ? fargate.targetGroup : undefined;
     this.securityGroup = fargate.securityGroup;
+    this.kind = props.kind;
     this.hostname = `${props.workerName}.${props.namespace.namespaceName}`;
 
     if (maxCount > minCount) {
       const t = SYNAPSE_WORKER_SCALING.genericCpu;
-      this.service
-        .autoScaleTaskCount({ minCapacity: minCount, maxCapacity: maxCount })
-        .scaleOnCpuUtilization('Cpu', {
-          targetUtilizationPercent: t.targetPercent,
-          scaleOutCooldown: Duration.seconds(t.scaleOutCooldownSeconds),
-          scaleInCooldown: Duration.seconds(t.scaleInCooldownSeconds),
-        });
+      this.service.autoScaleTaskCount({ minCapacity: minCount, maxCapacity: maxCount }).scaleOnCpuUtilization('Cpu', {
+        targetUtilizationPercent: t.targetPercent,
+        scaleOutCooldown: Duration.seconds(t.scaleOutCooldownSeconds),
+        scaleInCooldown: Duration.seconds(t.scaleInCooldownSeconds),
+      });
     }
   }
 }
