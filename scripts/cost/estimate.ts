@@ -5,7 +5,7 @@ export interface CfnTemplate {
   readonly Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 }
 
-export type CostCategory = 'Fargate' | 'RDS' | 'Load balancer' | 'NAT gateway' | 'Public IPv4' | 'Lambda' | 'WAF' | 'Secrets Manager' | 'CloudWatch' | 'KMS';
+export type CostCategory = 'Fargate' | 'RDS' | 'ElastiCache' | 'Load balancer' | 'NAT gateway' | 'Public IPv4' | 'Lambda' | 'WAF' | 'Secrets Manager' | 'CloudWatch' | 'KMS';
 
 export interface CostItem {
   readonly category: CostCategory;
@@ -53,6 +53,7 @@ export function estimateMonthlyCost(template: CfnTemplate, usage: UsageAssumptio
 
   items.push(...fargate(resources, ofType));
   items.push(...rds(ofType('AWS::RDS::DBInstance')));
+  items.push(...elasticache(ofType('AWS::ElastiCache::ReplicationGroup')));
 
   for (const [id, lb] of ofType('AWS::ElasticLoadBalancingV2::LoadBalancer')) {
     const hourly = P.alb.perHour + usage.albAverageLcus * P.alb.perLcuHour;
@@ -180,6 +181,20 @@ function rds(instances: [string, Resource][]): CostItem[] {
       detail: `${H} h × $${hourly}/h${multiAz ? ' × 2' : ''} + ${storageGb} GB ${storageType} × $${perGb}/GB${multiAz ? ' × 2' : ''}`,
       monthlyUsd: factor * (H * hourly + storageGb * perGb),
     };
+  });
+}
+
+function elasticache(groups: [string, Resource][]): CostItem[] {
+  return groups.map(([id, g]) => {
+    const props = g.Properties ?? {};
+    const type = String(props.CacheNodeType);
+    const engine = String(props.Engine);
+    const hourly = P.elasticache.valkeyNodeHour[type];
+    if (engine !== 'valkey' || hourly === undefined) {
+      throw new Error(`ElastiCache ${id}: no price for ${engine} ${type}; add it to PRICE_TABLE.elasticache in scripts/cost/prices.ts`);
+    }
+    const nodes = num(props.NumNodeGroups ?? 1, `${id}.NumNodeGroups`) * (1 + num(props.ReplicasPerNodeGroup ?? 0, `${id}.ReplicasPerNodeGroup`));
+    return { category: 'ElastiCache' as const, name: `${type} Valkey × ${nodes}`, detail: `${H} h × $${hourly}/h × ${nodes} nodes`, monthlyUsd: H * hourly * nodes };
   });
 }
 

@@ -16,6 +16,7 @@
  * - Secrets Manager:  https://aws.amazon.com/secrets-manager/pricing/
  * - CloudWatch:       https://aws.amazon.com/cloudwatch/pricing/
  * - KMS:              https://aws.amazon.com/kms/pricing/
+ * - ElastiCache:      https://aws.amazon.com/elasticache/pricing/ (node-based, Valkey: 20% below Redis OSS)
  *
  * Free tiers are ignored on purpose: the estimate is what the environment costs
  * in an account that has already used them.
@@ -55,6 +56,16 @@ export const PRICE_TABLE = {
     gp3PerGbMonth: 0.115,
     /** gp2 storage per GB-month (Single-AZ; Multi-AZ doubles it). */
     gp2PerGbMonth: 0.115,
+  },
+  elasticache: {
+    /** Valkey node-hour, on demand; every node (primary and each replica) is billed. */
+    valkeyNodeHour: {
+      'cache.t4g.micro': 0.0128,
+      'cache.t4g.small': 0.0256,
+      'cache.t4g.medium': 0.052,
+      'cache.m7g.large': 0.1264,
+      'cache.r7g.large': 0.1752,
+    } as Record<string, number>,
   },
   alb: { perHour: 0.0225, perLcuHour: 0.008 },
   nat: { perHour: 0.045, perGbProcessed: 0.045 },
