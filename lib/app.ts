@@ -14,6 +14,10 @@ export function createStacks(app: App, config: ChatConfig): PhenomChatStack[] {
     description: `Phenom chat (${config.envName}): Synapse, Hasura Lite and the MCP server behind one ALB`,
     env: { account: config.account, region: config.region },
     terminationProtection: config.production,
+    // With Synapse workers the production template passes 800 kB indented, and CloudFormation refuses
+    // one over 1 MB; unindented it is about half that, and nobody reads the deployed copy by eye
+    // (`cdk synth` and `cdk diff` print YAML or a diff of their own).
+    suppressTemplateIndentation: true,
   });
   // Every synth runs the AwsSolutions rules; an unacknowledged finding fails it.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -271,6 +271,17 @@ export function chatSynapseProps(scope: Construct, config: ChatConfig, platform:
       synapse.database.mode === 'import' ? { name: synapse.database.name, credentials: importSecret(scope, 'SynapseImportedDatabaseCredentials', synapse.database.secretArn) } : undefined,
     signingKeySecret: synapse.signingKeySecretArn ? importSecret(scope, 'SynapseImportedSigningKey', synapse.signingKeySecretArn) : undefined,
     retainMedia: config.production,
+    workers: synapse.workers.enabled
+      ? {
+          genericMinCount: synapse.workers.generic.minCount,
+          genericMaxCount: synapse.workers.generic.maxCount,
+          federationSenders: synapse.workers.federationSenders,
+          mediaRepository: synapse.workers.mediaRepository,
+          eventPersisters: synapse.workers.eventPersisters,
+          redisNodeType: synapse.workers.redis.nodeType,
+          redisReplicas: synapse.workers.redis.replicas,
+        }
+      : undefined,
   };
 }
 

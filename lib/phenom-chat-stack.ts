@@ -123,11 +123,13 @@ export class PhenomChatStack extends Stack {
       ],
     });
 
-    // Hasura reads its database URL, Synapse its database password, only at start: each restarts after
-    // its secret rotates (an adopted Synapse database keeps its own, unrotated secret).
+    // Hasura reads its database URL, Synapse (main process and workers) its database password, only at
+    // start: each restarts after its secret rotates (an adopted Synapse database keeps its own, unrotated secret).
     const restarts: RotationRestart[] = [
       ...(this.hasuraLite.hasura.engine ? [{ secret: this.platform.clientRoles.secrets.hasura, services: [this.hasuraLite.hasura.engine.service] }] : []),
-      ...(this.synapse.databaseRotation ? [{ secret: this.synapse.secrets.database, services: [this.synapse.synapse.service] }] : []),
+      ...(this.synapse.databaseRotation
+        ? [{ secret: this.synapse.secrets.database, services: [this.synapse.synapse.service, ...[...(this.synapse.workers?.workers.values() ?? [])].map((w) => w.service)] }]
+        : []),
     ];
     if (restarts.length > 0) new RestartOnRotation(this, 'RotationRestart', { ...chatFunctionCommonProps(config), cluster: this.platform.cluster, restarts });
 
@@ -161,6 +163,7 @@ export class PhenomChatStack extends Stack {
       ...chatOperationsPlatformProps(config, this.platform),
       services: [
         { name: 'synapse', service: this.synapse.synapse.service, targetGroup: this.synapse.synapse.targetGroup },
+        ...[...(this.synapse.workers?.workers ?? [])].map(([name, w]) => ({ name: `synapse-${name}`, service: w.service, targetGroup: w.targetGroup })),
         { name: 'synapse-admin', service: this.synapse.adminUi.service, targetGroup: this.synapse.adminUi.targetGroup },
         { name: 'mcp-server', service: this.mcpServer.service, targetGroup: this.mcpServer.targetGroup, logGroup: this.mcpServer.logGroup },
         ...(hasuraEngine ? [{ name: 'hasura', service: hasuraEngine.service, targetGroup: hasuraEngine.targetGroup }] : []),

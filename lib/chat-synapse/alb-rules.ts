@@ -17,10 +17,73 @@ export const SYNAPSE_RULE_PRIORITIES = {
   adminApiAllowFirst: 191,
   /** Only with an allow-list: /_synapse/admin/* from anywhere else. */
   adminApiDeny: 199,
+  /** The catch-all to the main process: /_matrix/* and /_synapse/client/* (one process, or after the worker rules). */
   synapse: 200,
   adminUi: 201,
   wellKnown: 202,
+  /** With a media worker: its admin-API rules (Cognito sign-in, then the worker), before the admin rules to the main process. */
+  workerAdminFirst: 180,
+  workerAdminLast: 188,
+  /** With workers (synapse.workers): their rules, in order, before the catch-all (after the SSO, password and admin rules above). */
+  workersFirst: 210,
+  workersLast: 298,
+  /** With workers, the catch-all moves here so that every worker rule comes first. */
+  synapseAfterWorkers: 299,
 } as const;
+
+/** Condition values per ALB rule (ELBv2 quotas): the host header, the paths and any methods share them. */
+export const CONDITION_VALUES_PER_RULE = 5;
+/** ALB's limit on one path pattern. */
+const MAX_PATH_PATTERN_LENGTH = 128;
+
+/** One listener rule to a worker kind's target group. */
+export interface SynapseWorkerRule {
+  /** A stable construct id (renaming one replaces the rule). */
+  readonly id: string;
+  /** ALB path patterns (case-sensitive, `*` and `?`). */
+  readonly paths: readonly string[];
+  /** @default - any method */
+  readonly methods?: readonly string[];
+  /**
+   * A /_synapse/admin/ route: it gets the admin rules' Cognito sign-in and sits before them (180–188).
+   * @default false
+   */
+  readonly adminApi?: boolean;
+  readonly targetGroup: elbv2.IApplicationTargetGroup;
+}
+
+/** Refuses rules the ALB would refuse at deploy, or that could not fit the priorities reserved for them. */
+export function checkWorkerRules(rules: readonly SynapseWorkerRule[], adminApiAllowedCidrs: readonly string[]): void {
+  const P = SYNAPSE_RULE_PRIORITIES;
+  const blocks = [
+    { admin: false, room: P.workersLast - P.workersFirst + 1, first: P.workersFirst, last: P.workersLast },
+    { admin: true, room: P.workerAdminLast - P.workerAdminFirst + 1, first: P.workerAdminFirst, last: P.workerAdminLast },
+  ];
+  for (const b of blocks) {
+    const n = rules.filter((r) => (r.adminApi ?? false) === b.admin).length;
+    if (n > b.room) throw new Error(`Synapse worker routes: ${n} ${b.admin ? 'admin ' : ''}rules do not fit the ${b.room} priorities ${b.first}–${b.last}; group more paths per rule`);
+  }
+  const ids = new Set<string>();
+  for (const r of rules) {
+    if (ids.has(r.id)) throw new Error(`Synapse worker routes: rule id "${r.id}" is used twice`);
+    ids.add(r.id);
+    const values = 1 + r.paths.length + (r.methods?.length ?? 0);
+    if (r.paths.length === 0 || values > CONDITION_VALUES_PER_RULE) {
+      throw new Error(`Synapse worker route ${r.id}: expected 1 or more path patterns and at most ${CONDITION_VALUES_PER_RULE} condition values with the host header, got ${values}`);
+    }
+    for (const path of r.paths) {
+      if (!path.startsWith('/') || path.length > MAX_PATH_PATTERN_LENGTH || /\s/.test(path)) {
+        throw new Error(`Synapse worker route ${r.id}: "${path}" is not an ALB path pattern (absolute, at most ${MAX_PATH_PATTERN_LENGTH} characters, no spaces)`);
+      }
+      // Only a rule that carries the admin sign-in may forward the admin API.
+      if (path.startsWith('/_synapse/admin') !== (r.adminApi ?? false))
+        throw new Error(`Synapse worker route ${r.id}: "${path}" and adminApi ${r.adminApi ?? false} disagree: /_synapse/admin paths, and only they, are admin routes`);
+    }
+    // A source-IP condition would not fit beside the host and paths; the allow-list has no worker admin rules yet.
+    if (r.adminApi && adminApiAllowedCidrs.length > 0)
+      throw new Error(`Synapse worker route ${r.id}: the media admin API on a worker cannot be combined with synapse.adminApiAllowedCidrs yet; leave the allow-list empty or run no media worker`);
+  }
+}
 
 /** An ALB rule may hold 5 condition values; the host header and the path take two. */
 export const ALLOWED_CIDRS_PER_RULE = 3;
@@ -45,7 +108,14 @@ export interface SynapseRoutesProps {
    * behind Cloudflare). Empty: from anywhere, behind the sign-in and Synapse's own admin check.
    */
   readonly adminApiAllowedCidrs: readonly string[];
+  /**
+   * Rules to the workers (synapse.workers), at 210 onwards in this order; the catch-all to the main process then moves to 299.
+   * @default - none: one process, its catch-all at 200
+   */
+  readonly workerRules?: readonly SynapseWorkerRule[];
 }
+
+const methodsOf = (r: SynapseWorkerRule) => (r.methods ? [elbv2.ListenerCondition.httpRequestMethods([...r.methods])] : []);
 
 const matrixError = (status: 403, errcode: string, error: string) => elbv2.ListenerAction.fixedResponse(status, { contentType: 'application/json', messageBody: JSON.stringify({ errcode, error }) });
 
@@ -63,8 +133,12 @@ export class SynapseRoutes extends Construct {
   /** The rule that forwards /_matrix/* and /_synapse/client/* (ECS needs it before it attaches the target group). */
   public readonly synapseRule: elbv2.ApplicationListenerRule;
   public readonly adminUiRule: elbv2.ApplicationListenerRule;
+  /** The worker rules, in the order of `workerRules`. */
+  public readonly workerRules: readonly elbv2.ApplicationListenerRule[];
 
   constructor(scope: Construct, id: string, props: SynapseRoutesProps) {
+    // Checked before super(): refused rules leave no empty construct behind in the tree.
+    checkWorkerRules(props.workerRules ?? [], props.adminApiAllowedCidrs);
     super(scope, id);
     const host = elbv2.ListenerCondition.hostHeaders([props.domainName]);
     const rule = (rid: string, priority: number, paths: string[], action: elbv2.ListenerAction, extra: elbv2.ListenerCondition[] = []) =>
@@ -108,7 +182,20 @@ export class SynapseRoutes extends Construct {
       );
     }
 
-    this.synapseRule = rule('Synapse', SYNAPSE_RULE_PRIORITIES.synapse, ['/_matrix/*', '/_synapse/client/*'], elbv2.ListenerAction.forward([props.synapse]));
+    const workerRules = props.workerRules ?? [];
+    const block = (admin: boolean) => workerRules.filter((r) => (r.adminApi ?? false) === admin);
+    this.workerRules = [
+      ...block(true).map((r, i) =>
+        rule(r.id, SYNAPSE_RULE_PRIORITIES.workerAdminFirst + i, [...r.paths], props.adminSignIn.then(elbv2.ListenerAction.forward([r.targetGroup]), elbv2.UnauthenticatedAction.DENY), methodsOf(r)),
+      ),
+      ...block(false).map((r, i) => rule(r.id, SYNAPSE_RULE_PRIORITIES.workersFirst + i, [...r.paths], elbv2.ListenerAction.forward([r.targetGroup]), methodsOf(r))),
+    ];
+    this.synapseRule = rule(
+      'Synapse',
+      workerRules.length > 0 ? SYNAPSE_RULE_PRIORITIES.synapseAfterWorkers : SYNAPSE_RULE_PRIORITIES.synapse,
+      ['/_matrix/*', '/_synapse/client/*'],
+      elbv2.ListenerAction.forward([props.synapse]),
+    );
     this.adminUiRule = rule(
       'AdminUi',
       SYNAPSE_RULE_PRIORITIES.adminUi,

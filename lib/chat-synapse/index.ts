@@ -11,11 +11,14 @@ import { ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constru
 import { ChatFunctionDatabase, functionCommonProps, functionVpcProps } from '../constructs/chat-function';
 import { SynapseAdminUi } from './admin-ui-service';
 import { AdminSignIn } from './admin-sign-in';
-import { SynapseRoutes } from './alb-rules';
+import { SynapseRoutes, SynapseWorkerRule } from './alb-rules';
 import { ADMIN_BOT_LOCALPART, SynapseBootstrap, SynapseDatabaseSetup } from './deploy-steps';
 import { SynapseMediaBucket } from './media-bucket';
 import { SynapseSecrets } from './secrets';
 import { SynapseService } from './synapse-service';
+import { SynapseWorkerFleet } from './worker-fleet';
+import { synapseImageVersion, synapseWorkerProcesses, synapseWorkerRouteGroups, SynapseWorkerLayout, renderWorkerYaml } from './workers';
+import { REDIS_PORT } from './replication-redis';
 
 export { ADMIN_UI_BASE_PATH, ADMIN_UI_HEALTH_CHECK } from './admin-ui-service';
 export { SYNAPSE_RULE_PRIORITIES } from './alb-rules';
@@ -96,6 +99,25 @@ export interface ChatSynapseProps extends ChatServiceCommonProps {
    * @default false - the bucket and its objects are deleted with the stack
    */
   readonly retainMedia?: boolean;
+  /**
+   * Synapse's workers beside the main process (synapse.workers), with their Redis, services and ALB rules.
+   * @default - one process, no Redis
+   */
+  readonly workers?: SynapseWorkersProps;
+}
+
+/** How many of each Synapse worker to run, and the replication Redis's size. */
+export interface SynapseWorkersProps {
+  /** Generic workers: scaled on CPU between these. */
+  readonly genericMinCount: number;
+  readonly genericMaxCount: number;
+  readonly federationSenders: number;
+  /** 0 or 1. */
+  readonly mediaRepository: number;
+  readonly eventPersisters: number;
+  /** ElastiCache node type, e.g. cache.t4g.small. */
+  readonly redisNodeType: string;
+  readonly redisReplicas: number;
 }
 
 /**
@@ -125,6 +147,8 @@ export class ChatSynapse extends Construct {
   public readonly adminBotTokenSecret: secretsmanager.ISecret;
   /** The admin bot's user id, known once the bootstrap has run. */
   public readonly adminBotUserId: string;
+  /** The workers and their Redis, when `workers` is set. */
+  public readonly workers?: SynapseWorkerFleet;
 
   constructor(scope: Construct, id: string, props: ChatSynapseProps) {
     const adopted = props.adoptedDatabase;
@@ -153,6 +177,14 @@ export class ChatSynapse extends Construct {
       matrixServerName: props.matrixServerName,
     });
     const serviceProps: ChatServiceCommonProps = { ...fargateCommonProps(props), prefix: props.prefix };
+    const w = props.workers;
+    const workerLayout: SynapseWorkerLayout | undefined = w && {
+      counts: { generic: w.genericMinCount, 'federation-sender': w.federationSenders, media: w.mediaRepository, 'event-persister': w.eventPersisters },
+      // The namespace SynapseService makes (its Cloud Map names are <name>.synapse.<prefix>.internal).
+      discoveryDomain: `synapse.${props.prefix}.internal`,
+      redis: { port: REDIS_PORT, tls: true },
+      synapseVersion: synapseImageVersion(),
+    };
     this.synapse = new SynapseService(this, 'Synapse', {
       ...serviceProps,
       securityGroup: props.synapseSecurityGroup,
@@ -167,6 +199,7 @@ export class ChatSynapse extends Construct {
       clientsSecret: props.clientsSecret,
       mediaBucket: this.mediaBucket,
       databaseName,
+      workerLayout,
       // Everyone is entitled to Phenom Community: Synapse joins each new account at registration, before
       // the membership reconciler (lib/chat-shared/membership-reconciler.ts) adds the other rooms.
       autoJoin: {
@@ -191,6 +224,38 @@ export class ChatSynapse extends Construct {
       });
     }
 
+    if (workerLayout && w) {
+      const wiring = {
+        database: props.database.instance,
+        userPool: props.userPool,
+        secrets: this.secrets,
+        clientsSecret: props.clientsSecret,
+        mediaBucket: this.mediaBucket,
+        edgeProvider: props.edgeProvider,
+        region: Stack.of(this).region,
+      };
+      this.workers = new SynapseWorkerFleet(this, 'Workers', {
+        ...serviceProps,
+        ...wiring,
+        vpc: props.vpc,
+        taskSize: props.synapseTaskSize,
+        namespace: this.synapse.fargate.namespace!,
+        loadBalancer: props.listener,
+        main: this.synapse.service,
+        mainContainer: this.synapse.fargate.containers.Synapse!,
+        redisNodeType: w.redisNodeType,
+        redisReplicas: w.redisReplicas,
+        workers: synapseWorkerProcesses(workerLayout).map((process) => ({
+          process,
+          configYaml: renderWorkerYaml(this.synapse.homeserverInput, workerLayout, process.serviceName),
+          minCount: process.scalable ? w.genericMinCount : 1,
+          maxCount: process.scalable ? w.genericMaxCount : 1,
+        })),
+      });
+      // Workers replicate from the main process and read the schema it migrates.
+      for (const worker of this.workers.workers.values()) worker.service.node.addDependency(this.synapse.service);
+    }
+
     this.adminUi = new SynapseAdminUi(this, 'AdminUi', {
       ...serviceProps,
       securityGroup: props.adminUiSecurityGroup,
@@ -204,6 +269,7 @@ export class ChatSynapse extends Construct {
       domainName: props.domainName,
       prefix: props.prefix,
     });
+    const workerRules = workerLayout && this.workers ? workerRulesFor(workerLayout, this.workers) : [];
     this.routes = new SynapseRoutes(this, 'Routes', {
       listener: props.listener,
       domainName: props.domainName,
@@ -211,7 +277,13 @@ export class ChatSynapse extends Construct {
       adminUi: this.adminUi.targetGroup,
       adminSignIn: this.adminSignIn,
       adminApiAllowedCidrs: props.adminApiAllowedCidrs ?? [],
+      workerRules,
     });
+    // ECS refuses a target group that no listener rule uses yet.
+    for (const worker of this.workers?.workers.values() ?? []) {
+      const first = workerRules.findIndex((r) => r.targetGroup === worker.targetGroup);
+      if (first >= 0) worker.service.node.addDependency(this.routes.node.findChild(workerRules[first]!.id));
+    }
     // ECS refuses a target group that no listener rule uses yet.
     this.synapse.service.node.addDependency(this.routes.synapseRule);
     this.adminUi.service.node.addDependency(this.routes.adminUiRule);
@@ -236,4 +308,18 @@ export class ChatSynapse extends Construct {
   public allowFrom(peer: ec2.IConnectable, description: string): void {
     this.synapse.allowFrom(peer, description);
   }
+}
+
+/** The ALB rules of workers/routes.ts's groups, each to the target group of the worker kind it names. */
+function workerRulesFor(layout: SynapseWorkerLayout, fleet: SynapseWorkerFleet): SynapseWorkerRule[] {
+  const byKind = new Map([...fleet.workers.values()].map((w) => [w.kind, w]));
+  return synapseWorkerRouteGroups(layout).map((g) => {
+    const targetGroup = byKind.get(g.kind)?.targetGroup;
+    if (!targetGroup) throw new Error(`Synapse worker route ${g.id} names kind ${g.kind}, which runs no service with a target group`);
+    const id = `Worker${g.id
+      .split('-')
+      .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+      .join('')}`;
+    return { id, paths: g.pathPatterns, methods: g.methods, adminApi: g.adminApi, targetGroup };
+  });
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CLOUDFLARE_IPV4_RANGES } from '../../chat-domain/client-ip';
 import { engineVersionProblem } from './postgres-versions';
-import { DEFAULT_HASURA_IMAGE, DEFAULT_POSTGRES_ENGINE_VERSION, DEFAULT_TASK_SIZES, environmentConfigSchema, environmentsSchema, ParsedEnvironmentConfig } from './schema';
+import { DEFAULT_HASURA_IMAGE, DEFAULT_POSTGRES_ENGINE_VERSION, DEFAULT_SYNAPSE_WORKERS, DEFAULT_TASK_SIZES, environmentConfigSchema, environmentsSchema, ParsedEnvironmentConfig } from './schema';
 
 export { CDK_POSTGRES_17_VERSIONS, postgresEngineVersion, RDS_NO_LONGER_CREATES } from './postgres-versions';
 export { DEFAULT_HASURA_IMAGE, DEFAULT_POSTGRES_ENGINE_VERSION, LOG_RETENTION_DAYS } from './schema';
@@ -179,6 +179,7 @@ function resolve(envName: string, parsed: ParsedEnvironmentConfig, ctx: z.Refine
   if (parsed.hasura.mode === 'create' && parsed.hasura.maxCount !== undefined && parsed.hasura.maxCount < hasuraMinCount) {
     ctx.addIssue({ code: 'custom', path: ['hasura', 'maxCount'], message: `expected at least hasura.minCount (${hasuraMinCount}), got ${parsed.hasura.maxCount}` });
   }
+  const synapseWorkers = resolveSynapseWorkers(parsed.synapse.workers, production, ctx);
 
   const edgeProvider = parsed.edge.provider ?? (production ? 'cloudflare' : 'none');
   const edge = {
@@ -255,8 +256,42 @@ function resolve(envName: string, parsed: ParsedEnvironmentConfig, ctx: z.Refine
       logRetentionDays: parsed.monitoring.logRetentionDays ?? (production ? 365 : 30),
     },
     waf: { enabled: parsed.waf.enabled ?? production, ratePerIpPer5Min: parsed.waf.ratePerIpPer5Min },
+    synapse: { ...parsed.synapse, workers: synapseWorkers },
   };
 }
+
+type ParsedWorkers = ParsedEnvironmentConfig['synapse']['workers'];
+
+/** The worker layout with its defaults, or `{ enabled: false }`: one process, today's template. */
+function resolveSynapseWorkers(w: ParsedWorkers, production: boolean, ctx: z.RefinementCtx) {
+  const enabled = w.enabled ?? production;
+  if (!enabled) {
+    const set = (Object.keys(w) as (keyof ParsedWorkers)[]).filter((k) => k !== 'enabled' && k !== 'redis' && w[k] !== undefined);
+    if (Object.keys(w.redis).length > 0) set.push('redis');
+    for (const k of set) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['synapse', 'workers', k],
+        message: 'applies only when synapse.workers.enabled is true (workers are off in this environment), so remove it or enable workers',
+      });
+    }
+    return { enabled: false as const };
+  }
+  return {
+    enabled: true as const,
+    generic: w.generic ?? DEFAULT_SYNAPSE_WORKERS.generic,
+    federationSenders: w.federationSenders ?? DEFAULT_SYNAPSE_WORKERS.federationSenders,
+    mediaRepository: w.mediaRepository ?? DEFAULT_SYNAPSE_WORKERS.mediaRepository,
+    eventPersisters: w.eventPersisters ?? DEFAULT_SYNAPSE_WORKERS.eventPersisters,
+    redis: {
+      nodeType: w.redis.nodeType ?? DEFAULT_SYNAPSE_WORKERS.redis.nodeType,
+      // A replica in another AZ is what lets ElastiCache fail over; development can live without it.
+      replicas: w.redis.replicas ?? (production ? 1 : 0),
+    },
+  };
+}
+
+export type SynapseWorkersConfig = ReturnType<typeof resolveSynapseWorkers>;
 
 /** The schema of one environment's config with every default applied: cdk.json in, ChatConfig out. */
 export function chatConfigSchema(envName: string) {

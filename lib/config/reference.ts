@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_HASURA_IMAGE, DEFAULT_POSTGRES_ENGINE_VERSION, DEFAULT_TASK_SIZES, environmentConfigSchema } from './schema';
+import { DEFAULT_HASURA_IMAGE, DEFAULT_POSTGRES_ENGINE_VERSION, DEFAULT_SYNAPSE_WORKERS, DEFAULT_TASK_SIZES, environmentConfigSchema } from './schema';
 
 const size = (t: { cpu: number; memoryMiB: number }) => `${t.cpu} CPU / ${t.memoryMiB} MiB`;
 
@@ -110,6 +110,37 @@ export const CONFIG_KEY_DOCS: Record<string, KeyDoc> = {
   },
   'synapse.database.name': { meaning: 'The adopted Synapse database.' },
   'synapse.database.secretArn': { meaning: 'JSON `username`/`password` of the role that owns the adopted tables, which Synapse then connects as.' },
+  'synapse.workers.enabled': {
+    meaning:
+      "Run Synapse's workers beside the main process, each kind as its own Fargate service behind the ALB, replicating over ElastiCache for Valkey. One Synapse process is the ceiling of implementation A; workers are Synapse's way past it. Off: one process and no Redis, exactly the template without this key. Development stays one process, since it carries test traffic only and the workers and Redis would double its cost.",
+    default: '`production`',
+  },
+  'synapse.workers.generic.minCount': {
+    meaning: 'Fewest generic workers (sync, `/messages`, room and profile reads, login): the service scales on CPU between this and `maxCount`.',
+    default: `${DEFAULT_SYNAPSE_WORKERS.generic.minCount} (so one can be replaced while the other serves)`,
+  },
+  'synapse.workers.generic.maxCount': {
+    meaning: 'Most generic workers (at least `minCount`); each holds its own database pool, so the connection budget counts it.',
+    default: `${DEFAULT_SYNAPSE_WORKERS.generic.maxCount}`,
+  },
+  'synapse.workers.federationSenders': {
+    meaning: 'Federation senders (outbound federation), each its own one-task service; Synapse shards destinations over them (`federation_sender_instances`). 0 leaves sending to the main process.',
+    default: `${DEFAULT_SYNAPSE_WORKERS.federationSenders}`,
+  },
+  'synapse.workers.mediaRepository': {
+    meaning: 'The media repository worker (uploads, downloads, thumbnails to S3), 0 or 1: Synapse runs media background jobs on one named instance.',
+    default: `${DEFAULT_SYNAPSE_WORKERS.mediaRepository}`,
+  },
+  'synapse.workers.eventPersisters': {
+    meaning:
+      'Event persisters (`stream_writers.events`), each its own one-task service with a Cloud Map name in `instance_map`. 0 keeps persisting on the main process, which is enough until writes, not reads, are the bottleneck.',
+    default: `${DEFAULT_SYNAPSE_WORKERS.eventPersisters}`,
+  },
+  'synapse.workers.redis.nodeType': {
+    meaning: 'ElastiCache node type of the replication Redis (Valkey). Replication traffic is small pub/sub, so a burstable Graviton node carries it.',
+    default: `\`${DEFAULT_SYNAPSE_WORKERS.redis.nodeType}\``,
+  },
+  'synapse.workers.redis.replicas': { meaning: 'Read replicas of the Redis primary; 1 or more turns on Multi-AZ automatic failover.', default: '1 in production, 0 otherwise' },
   'linkPreview.phenomGraphqlUrl': { meaning: "The Phenom backend's GraphQL endpoint the link-preview Lambda asks for content metadata." },
   'linkPreview.phenomCredentialsSecretArn': { meaning: 'Secret with the Phenom API credentials; unset calls the API unauthenticated.' },
   'linkPreview.cacheTtlHours': { meaning: 'How long a resolved preview is served without asking upstream again.' },

@@ -273,6 +273,48 @@ const hasura = z.discriminatedUnion('mode', [
     .strict(),
 ]);
 
+/**
+ * Synapse's workers (issue #17): which processes besides the main one run, each as its own Fargate
+ * service, replicating over ElastiCache. Counts are per kind; defaults (index.ts) depend on `production`.
+ */
+/** Production's worker set: what one main process hands off first (sync and reads, federation out, media). */
+export const DEFAULT_SYNAPSE_WORKERS = {
+  generic: { minCount: 2, maxCount: 6 },
+  federationSenders: 1,
+  mediaRepository: 1,
+  eventPersisters: 0,
+  redis: { nodeType: 'cache.t4g.small' },
+} as const;
+
+export const MAX_SYNAPSE_WORKER_SHARDS = 4;
+export const MAX_GENERIC_WORKERS = 20;
+const synapseWorkers = z
+  .object({
+    enabled: z.boolean().optional(),
+    generic: z
+      .object({
+        minCount: z.number().int().min(1).max(MAX_GENERIC_WORKERS),
+        maxCount: z.number().int().min(1).max(MAX_GENERIC_WORKERS),
+      })
+      .strict()
+      .refine((g) => g.minCount <= g.maxCount, { message: 'expected minCount ≤ maxCount', path: ['maxCount'] })
+      .optional(),
+    federationSenders: z.number().int().min(0).max(MAX_SYNAPSE_WORKER_SHARDS).optional(),
+    mediaRepository: z.number().int().min(0).max(1).optional(),
+    eventPersisters: z.number().int().min(0).max(MAX_SYNAPSE_WORKER_SHARDS).optional(),
+    redis: z
+      .object({
+        nodeType: z
+          .string()
+          .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an ElastiCache node type such as cache.t4g.small')
+          .optional(),
+        replicas: z.number().int().min(0).max(5).optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
 const services = z
   .object({
     synapse: taskSize.optional(),
@@ -370,9 +412,10 @@ export const environmentConfigSchema = z
          */
         signingKeySecretArn: arnOf('secretsmanager').optional(),
         database: synapseDatabase.default({ mode: 'create' }),
+        workers: synapseWorkers.default({ redis: {} }),
       })
       .strict()
-      .default({ adminApiAllowedCidrs: [], historyRetentionDays: 90, database: { mode: 'create' } }),
+      .default({ adminApiAllowedCidrs: [], historyRetentionDays: 90, database: { mode: 'create' }, workers: { redis: {} } }),
     linkPreview: z
       .object({
         phenomGraphqlUrl: httpsUrl,

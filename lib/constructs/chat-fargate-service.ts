@@ -63,14 +63,20 @@ export interface ChatServiceRoutes {
   readonly rules: ReadonlyArray<{ readonly id: string; readonly priority: number; readonly paths: string[] }>;
 }
 
-/** A private DNS name for callers inside the VPC (Lambdas, the MCP server). */
-export interface ChatServiceDiscovery {
-  /** The private namespace, e.g. synapse.<prefix>.internal. */
-  readonly namespaceName: string;
-  readonly description: string;
-  /** The service's name in the namespace (an A record per task). */
-  readonly name: string;
-}
+/** A private DNS name for callers inside the VPC (Lambdas, the MCP server), in a namespace made here or another service's. */
+export type ChatServiceDiscovery =
+  | {
+      /** The private namespace made here, e.g. synapse.<prefix>.internal. */
+      readonly namespaceName: string;
+      readonly description: string;
+      /** The service's name in the namespace (an A record per task). */
+      readonly name: string;
+    }
+  | {
+      /** An existing namespace (Synapse's workers register beside the main process). */
+      readonly namespace: servicediscovery.IPrivateDnsNamespace;
+      readonly name: string;
+    };
 
 /** One rule of a security group the service makes for itself. */
 export interface SecurityGroupRule {
@@ -104,8 +110,11 @@ export interface ChatFargateServiceProps extends Omit<ChatServiceCommonProps, 'p
   readonly namedLogGroup?: boolean;
   /** The containers, in task order; all of them log to the service's log group. */
   readonly containers: readonly ChatContainerProps[];
-  /** The container and port the ALB sends traffic to, and the target group's health check. */
-  readonly target: {
+  /**
+   * The container and port the ALB sends traffic to, and the target group's health check.
+   * @default - no target group: a service no request reaches (a Synapse federation sender), health from its container check only
+   */
+  readonly target?: {
     readonly containerName: string;
     readonly port: number;
     readonly healthCheck: HttpHealthCheck;
@@ -116,7 +125,7 @@ export interface ChatFargateServiceProps extends Omit<ChatServiceCommonProps, 'p
     readonly deregistrationDelay?: Duration;
   };
   /** How long ECS ignores failing ALB health checks of a new task (its slowest start). */
-  readonly healthCheckGracePeriod: Duration;
+  readonly healthCheckGracePeriod?: Duration;
   /**
    * Tasks to run.
    * @default 1
@@ -159,17 +168,22 @@ export class ChatFargateService extends Construct {
   /** The containers by construct id. */
   public readonly containers: Readonly<Record<string, ecs.ContainerDefinition>>;
   public readonly service: ecs.FargateService;
-  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  private readonly ownTargetGroup?: elbv2.ApplicationTargetGroup;
   /** The rules made from `routes`, in their order. */
-  public readonly rules: readonly elbv2.ApplicationListenerRule[];
+  public readonly rules: readonly elbv2.ApplicationListenerRule[] = [];
   /** http://<name>.<namespace>:<port>, when `discovery` is set. */
   public readonly internalUrl?: string;
+  /** The namespace the service registers in, when `discovery` is set. */
+  public readonly namespace?: servicediscovery.IPrivateDnsNamespace;
 
   constructor(scope: Construct, id: string, props: ChatFargateServiceProps) {
     // Checked before super(): a refused service leaves no empty construct behind in the tree.
     if (props.containers.length === 0) throw new Error(`${props.serviceName}: a service needs at least one container`);
-    if (!props.containers.some((c) => c.options.containerName === props.target.containerName)) {
+    if (props.target && !props.containers.some((c) => c.options.containerName === props.target!.containerName)) {
       throw new Error(`${props.serviceName}: target.containerName "${props.target.containerName}" names none of the containers`);
+    }
+    if (!props.target && (props.routes || props.healthCheckGracePeriod)) {
+      throw new Error(`${props.serviceName}: routes and healthCheckGracePeriod need a target (ECS applies the grace period to load balancer health checks only)`);
     }
     super(scope, id);
     const vpc = props.cluster.vpc;
@@ -207,7 +221,9 @@ export class ChatFargateService extends Construct {
     }
     this.containers = containers;
 
-    const namespace = props.discovery ? new servicediscovery.PrivateDnsNamespace(this, 'Namespace', { name: props.discovery.namespaceName, vpc, description: props.discovery.description }) : undefined;
+    const d = props.discovery;
+    const namespace = !d ? undefined : 'namespace' in d ? d.namespace : new servicediscovery.PrivateDnsNamespace(this, 'Namespace', { name: d.namespaceName, vpc, description: d.description });
+    this.namespace = namespace;
 
     const bounds = props.deploymentBounds ?? { minHealthyPercent: 100, maxHealthyPercent: 200 };
     this.service = new ecs.FargateService(this, 'Service', {
@@ -226,10 +242,15 @@ export class ChatFargateService extends Construct {
       cloudMapOptions:
         namespace && props.discovery ? { cloudMapNamespace: namespace, name: props.discovery.name, dnsRecordType: servicediscovery.DnsRecordType.A, dnsTtl: Duration.seconds(10) } : undefined,
     });
-    if (namespace && props.discovery) this.internalUrl = `http://${props.discovery.name}.${namespace.namespaceName}:${props.target.port}`;
+    if (namespace && props.discovery && props.target) this.internalUrl = `http://${props.discovery.name}.${namespace.namespaceName}:${props.target.port}`;
+    this.rules = [];
+    if (!props.target) {
+      this.acknowledgeTask(props);
+      return;
+    }
 
     const hc = props.target.healthCheck;
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+    const targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
       vpc,
       port: props.target.port,
       protocol: elbv2.ApplicationProtocol.HTTP,
@@ -244,7 +265,8 @@ export class ChatFargateService extends Construct {
         unhealthyThresholdCount: hc.retries,
       },
     });
-    this.targetGroup.addTarget(this.service.loadBalancerTarget({ containerName: props.target.containerName, containerPort: props.target.port }));
+    this.ownTargetGroup = targetGroup;
+    targetGroup.addTarget(this.service.loadBalancerTarget({ containerName: props.target.containerName, containerPort: props.target.port }));
 
     const routes = props.routes;
     this.rules = (routes?.rules ?? []).map(
@@ -253,12 +275,21 @@ export class ChatFargateService extends Construct {
           listener: routes!.listener,
           priority: r.priority,
           conditions: [elbv2.ListenerCondition.hostHeaders([routes!.hostHeader]), elbv2.ListenerCondition.pathPatterns(r.paths)],
-          action: elbv2.ListenerAction.forward([this.targetGroup]),
+          action: elbv2.ListenerAction.forward([targetGroup]),
         }),
     );
     // ECS refuses a target group that no listener rule uses yet; one rule is enough.
     if (this.rules[0]) this.service.node.addDependency(this.rules[0]);
+    this.acknowledgeTask(props);
+  }
 
+  /** The service's target group; refused for a service made without `target`. */
+  public get targetGroup(): elbv2.ApplicationTargetGroup {
+    if (!this.ownTargetGroup) throw new Error(`${this.node.path}: this service has no target group (it was made without a target)`);
+    return this.ownTargetGroup;
+  }
+
+  private acknowledgeTask(props: ChatFargateServiceProps): void {
     acknowledgeNag(
       this.taskDefinition,
       { id: 'AwsSolutions-ECS2', reason: props.plainEnvironmentReason },

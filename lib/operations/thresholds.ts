@@ -63,6 +63,18 @@ export const ALARM_THRESHOLDS = {
   provisioningFailuresPer5Min: 0,
 } as const;
 
+/** Scaling of Synapse's generic workers (issue #17). */
+export const SYNAPSE_WORKER_SCALING = {
+  /**
+   * CPU target 60 %: a Synapse process is one Python thread (the GIL), so a task whose CPU nears 100 %
+   * of its share queues every request behind the busiest one; 60 % leaves a burst's worth while a new
+   * task takes its ~2 minutes to start and pass /health. Out after 2 minutes, so one busy minute of
+   * sync traffic does not add a task; in after 10, so a task that holds /sync long-polls is not stopped
+   * at the first lull (each stopped task makes its clients reconnect).
+   */
+  genericCpu: { targetPercent: 60, scaleOutCooldownSeconds: 120, scaleInCooldownSeconds: 600 },
+} as const;
+
 /** Memory (GiB) of the RDS instance classes the app is likely to run on, for max_connections. */
 export const INSTANCE_MEMORY_GIB: Record<string, number> = {
   'db.t3.micro': 1,

@@ -23,6 +23,8 @@ export interface AlbRequest {
   readonly protocol?: 'http' | 'https';
   /** @default 443 */
   readonly port?: number;
+  /** @default 'GET' */
+  readonly method?: string;
 }
 
 export type AlbAction =
@@ -78,6 +80,9 @@ function conditionMatches(condition: Json, req: Required<AlbRequest>): boolean {
       return ((condition.PathPatternConfig as Json).Values as string[]).some((v) => wildcard(v).test(req.path));
     case 'source-ip':
       return ((condition.SourceIpConfig as Json).Values as string[]).some((c) => inCidr(req.sourceIp, c));
+    case 'http-request-method':
+      // Case-sensitive, as the ALB compares methods.
+      return ((condition.HttpRequestMethodConfig as Json).Values as string[]).includes(req.method);
     default:
       throw new Error(`the ALB rule evaluator does not know the condition ${String(condition.Field)}`);
   }
@@ -131,7 +136,7 @@ const ordered = (actions: Json[]) => [...actions].sort((x, y) => Number(x.Order 
  * @param template the synthesized template (Template.toJSON())
  */
 export function routeRequest(template: Json, request: AlbRequest): AlbRouting {
-  const req: Required<AlbRequest> = { query: '', sourceIp: '198.51.100.10', protocol: 'https', port: 443, ...request };
+  const req: Required<AlbRequest> = { query: '', sourceIp: '198.51.100.10', protocol: 'https', port: 443, method: 'GET', ...request };
   const resources = template.Resources as Record<string, { Type: string; Properties: Json }>;
   const listeners = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::ElasticLoadBalancingV2::Listener' && r.Properties.Port === 443);
   if (listeners.length !== 1) throw new Error(`expected one HTTPS listener in the template, found ${listeners.length}`);

@@ -1,23 +1,14 @@
-import { CDK_POSTGRES_17_VERSIONS, ConfigError, configFromContextValues, DEFAULT_POSTGRES_ENGINE_VERSION, loadAllConfigs, loadConfig, RDS_NO_LONGER_CREATES } from '../../../lib/config';
+import { CDK_POSTGRES_17_VERSIONS, configFromContextValues, DEFAULT_POSTGRES_ENGINE_VERSION, loadAllConfigs, loadConfig, RDS_NO_LONGER_CREATES } from '../../../lib/config';
 import { MAX_ADMIN_API_CIDRS, MAX_EDGE_CIDRS } from '../../../lib/config/schema';
 import { CLOUDFLARE_IPV4_RANGES } from '../../../chat-domain/client-ip';
 import { ALLOWED_CIDRS_PER_RULE, SYNAPSE_RULE_PRIORITIES } from '../../../lib/chat-synapse/alb-rules';
+import { configErrorOf } from '../../support/config-error';
 import { cdkJsonEnvironments } from '../../support/synth';
 
 function envsWith(patch: (envs: Record<string, Record<string, unknown>>) => void): Record<string, Record<string, unknown>> {
   const envs = cdkJsonEnvironments();
   patch(envs);
   return envs;
-}
-
-function configErrorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('config from cdk.json', () => {

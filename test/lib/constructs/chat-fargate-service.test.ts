@@ -86,7 +86,22 @@ describe('ChatFargateService', () => {
 
   it('refuses a target container that is not in the task', () => {
     const { stack, props } = setup();
-    expect(() => new ChatFargateService(stack, 'Web', { ...props, target: { ...props.target, containerName: 'webb' } })).toThrow('demo-web: target.containerName "webb" names none of the containers');
+    expect(() => new ChatFargateService(stack, 'Web', { ...props, target: { ...props.target!, containerName: 'webb' } })).toThrow('demo-web: target.containerName "webb" names none of the containers');
+    expect(stack.node.tryFindChild('Web')).toBeUndefined();
+  });
+
+  it('runs a service no request reaches: no target group, no grace period, and a clear error for its target group', () => {
+    const { stack, props } = setup();
+    const inner = new ChatFargateService(stack, 'Web', { ...props, target: undefined, healthCheckGracePeriod: undefined });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 0);
+    expect(Object.values(t.findResources('AWS::ECS::Service'))[0]!.Properties.HealthCheckGracePeriodSeconds).toBeUndefined();
+    expect(() => inner.targetGroup).toThrow('Test/Web: this service has no target group (it was made without a target)');
+  });
+
+  it('refuses routes or a grace period without a target', () => {
+    const { stack, props } = setup();
+    expect(() => new ChatFargateService(stack, 'Web', { ...props, target: undefined })).toThrow('demo-web: routes and healthCheckGracePeriod need a target');
     expect(stack.node.tryFindChild('Web')).toBeUndefined();
   });
 });

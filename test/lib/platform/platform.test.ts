@@ -177,7 +177,9 @@ describe('security groups: one per service, with seed 000 port table', () => {
       ].sort(),
     );
     const tasks = sources.filter((d) => !d.endsWith('(Lambda)') && !rotations.includes(d));
-    expect(tasks.sort()).toEqual(['Hasura GraphQL Engine tasks', 'Synapse homeserver tasks']);
+    // synapse.workers (on in production): each Synapse worker's own SG, one per worker service.
+    const workers = env === 'production' ? ['Synapse worker federation-sender-1', 'Synapse worker generic', 'Synapse worker media-1'] : [];
+    expect(tasks.sort()).toEqual(['Hasura GraphQL Engine tasks', 'Synapse homeserver tasks', ...workers].sort());
     // The MCP server's hasura backend (both environments) never connects to RDS; the Admin UI never does.
     expect(sources.filter((d) => /MCP|Admin UI/.test(d))).toEqual([]);
     expect(sources.filter((d) => d.endsWith('(Lambda)')).length).toBeGreaterThanOrEqual(5);

@@ -43,15 +43,22 @@ describe.each(['development', 'production'] as const)('the restart after a rotat
     expect([hasuraAt, synapseAt, hasuraService, synapseService].every((i) => i >= 0)).toBe(true);
     // Each service follows its own secret and comes before the next secret.
     expect(hasuraAt < hasuraService && hasuraService < synapseAt && synapseAt < synapseService).toBe(true);
+    for (const worker of synapseWorkers) expect(table.indexOf(`"Fn::GetAtt":["${serviceId(worker)}","Name"]`)).toBeGreaterThan(synapseAt);
     expect(table).not.toContain(serviceId('synapse-admin'));
   });
 
-  it('may UpdateService the Hasura and Synapse services and nothing else', () => {
+  // Production runs Synapse workers: they read the same password at start, so they restart with the main process.
+  const synapseWorkers = envName === 'production' ? ['synapse-generic', 'synapse-federation-sender-1', 'synapse-media-1'] : [];
+
+  it('may UpdateService the Hasura and Synapse services (main process and workers) and nothing else', () => {
     const role = fn.Properties!.Role['Fn::GetAtt'][0] as string;
     const statements = ofType('AWS::IAM::Policy')
       .filter(([, p]) => p.Properties!.Roles.some((r: { Ref: string }) => r.Ref === role))
       .flatMap(([, p]) => p.Properties!.PolicyDocument.Statement);
-    expect(statements).toEqual([{ Action: 'ecs:UpdateService', Effect: 'Allow', Resource: [{ Ref: serviceId('hasura') }, { Ref: serviceId('synapse') }] }]);
+    const byRef = (refs: Array<{ Ref: string }>) => [...refs].sort((a, b) => a.Ref.localeCompare(b.Ref));
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatchObject({ Action: 'ecs:UpdateService', Effect: 'Allow' });
+    expect(byRef(statements[0].Resource)).toEqual(byRef(['hasura', 'synapse', ...synapseWorkers].map((name) => ({ Ref: serviceId(name) }))));
   });
 
   it("rotates Synapse's database secret with the hosted alternating-users rotation, against the RDS master", () => {

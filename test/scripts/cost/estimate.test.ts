@@ -30,6 +30,12 @@ describe('cost estimate', () => {
     // ALB: 730 h × ($0.0225 + 2 LCU × $0.008) = 730 × 0.0385 = $28.105
     expect(item(estimate, 'Load balancer').monthlyUsd).toBeCloseTo(28.105, 3);
 
+    // ElastiCache: the Synapse replication Valkey, a primary and one replica of cache.t4g.small: 730 h × $0.0256 × 2 = $37.376
+    expect(PRICE_TABLE.elastiCache.nodeHour['cache.t4g.small'] * PRICE_TABLE.elastiCache.valkeyDiscount).toBeCloseTo(0.0256, 6);
+    expect(item(estimate, 'ElastiCache').name).toMatch(/\(Valkey\)$/);
+    expect(item(estimate, 'ElastiCache').detail).toMatch(/^2 × cache\.t4g\.small × 730 h/);
+    expect(item(estimate, 'ElastiCache').monthlyUsd).toBeCloseTo(37.376, 3);
+
     // The total is the sum of the items, nothing hidden.
     expect(estimate.totalUsd).toBeCloseTo(
       estimate.items.reduce((s, i) => s + i.monthlyUsd, 0),
