@@ -1,4 +1,4 @@
-import { Pool, PoolConfig } from 'pg';
+import type { Pool, PoolConfig } from 'pg';
 import { refreshLoginOnInvalidPassword } from '../../chat-clients/postgres-login';
 import { readSecretJson, type SecretSourceEnv } from './secret-string';
 
@@ -55,8 +55,12 @@ export async function databaseConfig(env: DatabaseEnv = process.env, options: Da
 export function lazyPool(overrides: PoolConfig = {}, env: DatabaseEnv = process.env): () => Promise<Pool> {
   let pool: Promise<Pool> | undefined;
   return () => {
-    pool ??= databaseConfig(env)
-      .then((config) => {
+    // pg is loaded on the first call that needs a pool, not at module scope: its require() is about
+    // a third of link-preview's own init CPU (bench:lambdas, Node 22: ~15 ms), and most of that
+    // webhook's calls (messages that are not phenom_link) never touch the database. A function
+    // that queries on every call imports pg at init itself (user-provisioner).
+    pool ??= Promise.all([databaseConfig(env), import('pg')])
+      .then(([config, { Pool }]) => {
         const created = new Pool({ max: 1, idleTimeoutMillis: 60_000, ...config, ...overrides });
         // An idle connection can be closed by the server (RDS reboot/failover, a DB drop). The pool
         // drops that client and reconnects on the next query; without a listener the 'error' event

@@ -1,4 +1,5 @@
-import { fetchWithTimeout, HttpError } from '../../chat-clients/http';
+import { HttpError } from '../../chat-clients/http';
+import { loopbackGet } from './loopback-get';
 
 /**
  * A Secrets Manager secret's string value, from wherever this function's deployment says.
@@ -53,17 +54,32 @@ export async function readSecretJson<T>(secretId: string, options: SecretReadOpt
 async function fromExtension(secretId: string, port: string, env: SecretSourceEnv): Promise<unknown> {
   if (!/^\d{1,5}$/.test(port)) throw new Error(`PARAMETERS_SECRETS_EXTENSION_HTTP_PORT must be a port number, got ${JSON.stringify(port)}`);
   if (!env.AWS_SESSION_TOKEN) throw new Error('AWS_SESSION_TOKEN is not set, so the Parameters and Secrets extension cannot be called');
-  const answer = await fetchWithTimeout(`http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`, {
-    headers: { 'X-Aws-Parameters-Secrets-Token': env.AWS_SESSION_TOKEN },
-    timeoutMs: EXTENSION_TIMEOUT_MS,
-    what: `GET secret ${secretId}`,
-    unanswered: (why) => `the Parameters and Secrets extension did not answer for ${secretId}: ${why.reason}`,
-  });
-  if (!answer.ok) throw new HttpError('status', `the Parameters and Secrets extension answered ${answer.status} for ${secretId}: ${answer.text.slice(0, 200)}`, { status: answer.status });
-  if (typeof answer.json !== 'object' || answer.json === null) {
+  let answer;
+  try {
+    answer = await loopbackGet(
+      `http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`,
+      { 'X-Aws-Parameters-Secrets-Token': env.AWS_SESSION_TOKEN },
+      EXTENSION_TIMEOUT_MS,
+    );
+  } catch (err) {
+    if (!(err instanceof HttpError)) throw err;
+    throw new HttpError(err.failure, `the Parameters and Secrets extension did not answer for ${secretId}: ${err.message}`, err.details);
+  }
+  const json = parseJson(answer.text);
+  if (answer.status < 200 || answer.status > 299)
+    throw new HttpError('status', `the Parameters and Secrets extension answered ${answer.status} for ${secretId}: ${answer.text.slice(0, 200)}`, { status: answer.status });
+  if (typeof json !== 'object' || json === null) {
     throw new HttpError('invalid-response', `the Parameters and Secrets extension answered ${secretId} with a body that is not GetSecretValue JSON`, { status: answer.status });
   }
-  return (answer.json as { SecretString?: unknown }).SecretString;
+  return (json as { SecretString?: unknown }).SecretString;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 async function fromPowertools(secretId: string, options: SecretReadOptions): Promise<unknown> {
