@@ -30,8 +30,8 @@ const tenTimes = (u: UsageAssumptions): UsageAssumptions => ({
  * The three tiers `npm run cost` prints. Launch is production exactly as cdk.json configures it;
  * 10× raises what saturates first at ten times the traffic: Hasura and MCP task ceilings, Synapse's
  * one process (more CPU: it cannot use a second core) and the database, to a class with twice the
- * memory, so twice the connections and cache. Synapse workers, when `synapse.workers` is configured,
- * are in the synthesized template and so in the price and the budget without a change here.
+ * memory, so twice the connections and cache, and Synapse's generic workers (sync, client reads; up to
+ * 16). Every worker is in the synthesized template, so it is in the price and the budget.
  */
 export const COST_TIERS: readonly CostTier[] = [
   {
@@ -63,6 +63,9 @@ export const COST_TIERS: readonly CostTier[] = [
       hasura: { mode: 'create', minCount: 3, maxCount: 12 },
       mcp: { maxCount: 12 },
       services: { synapse: { cpu: 1024, memoryMiB: 4096 } },
+      // Sync and client reads are what grow with users: up to 16 generic workers, and a Redis node with
+      // twice the memory and network for their replication streams.
+      synapse: { workers: { generic: { minCount: 4, maxCount: 16 }, redis: { nodeType: 'cache.t4g.medium' } } },
     },
     usage: tenTimes(USAGE_ASSUMPTIONS.production),
     graviton: {
