@@ -133,7 +133,7 @@ export const CONFIG_KEY_DOCS: Record<string, KeyDoc> = {
   },
   'synapse.workers.eventPersisters': {
     meaning:
-      'Event persisters (`stream_writers.events`), each its own one-task service with a Cloud Map name in `instance_map`. 0 keeps persisting on the main process, which is enough until writes, not reads, are the bottleneck.',
+      'Event persisters (`stream_writers.events`), each its own one-task service with a Cloud Map name in `instance_map`. 0 keeps persisting on the main process, which is enough until writes, not reads, are the bottleneck. In production 1 or more does not fit one stack today: it takes the template past the CloudFormation limit of 500 resources (516 measured) and synth stops with TooManyResourcesInStack (docs/capacity.md).',
     default: `${DEFAULT_SYNAPSE_WORKERS.eventPersisters}`,
   },
   'synapse.workers.redis.nodeType': {
