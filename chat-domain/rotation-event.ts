@@ -1,3 +1,5 @@
+import * as z from 'zod';
+
 /**
  * Secrets Manager's end of a rotation as EventBridge delivers it: an event derived from the CloudTrail
  * entry RotationSucceeded (source aws.secretsmanager, detail.eventSource secretsmanager.amazonaws.com),
@@ -25,6 +27,16 @@ export interface RotationRestartEntry {
   readonly services: readonly string[];
 }
 
+const restartsSchema = z
+  .array(
+    z.object({
+      secretArn: z.string({ error: 'must be a secret ARN' }).startsWith('arn:', { error: 'must be a secret ARN' }),
+      services: z.array(z.string().min(1), { error: 'must be a non-empty list of service names' }).min(1, { error: 'must be a non-empty list of service names' }),
+    }),
+    { error: 'must be a non-empty list of {secretArn, services}' },
+  )
+  .min(1, { error: 'must be a non-empty list of {secretArn, services}' });
+
 /**
  * The restart function's table (its RESTARTS variable, JSON), checked: a list of entries, each with a
  * secret ARN and at least one service, no secret listed twice.
@@ -37,16 +49,18 @@ export function parseRotationRestarts(json: string | undefined): RotationRestart
   } catch (err) {
     throw new Error(`RESTARTS is not JSON: ${(err as Error).message}`, { cause: err });
   }
-  if (!Array.isArray(value) || value.length === 0) throw new Error('RESTARTS must be a non-empty list of {secretArn, services}');
+  const parsed = restartsSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    // RESTARTS[0].services, not RESTARTS.0.services: the name an operator finds in the function's table.
+    const [index, field] = issue.path;
+    const where = index === undefined ? 'RESTARTS' : `RESTARTS[${String(index)}]${field === undefined ? '' : `.${String(field)}`}`;
+    throw new Error(`${where} ${issue.message}`);
+  }
   const seen = new Set<string>();
-  return value.map((entry: unknown, i) => {
-    const e = (entry ?? {}) as { secretArn?: unknown; services?: unknown };
-    if (typeof e.secretArn !== 'string' || !e.secretArn.startsWith('arn:')) throw new Error(`RESTARTS[${i}].secretArn must be a secret ARN, got ${JSON.stringify(e.secretArn)}`);
-    if (!Array.isArray(e.services) || e.services.length === 0 || !e.services.every((s) => typeof s === 'string' && s.length > 0)) {
-      throw new Error(`RESTARTS[${i}].services must be a non-empty list of service names`);
-    }
-    if (seen.has(e.secretArn)) throw new Error(`RESTARTS lists the secret ${e.secretArn} twice: give it one entry with all its services`);
-    seen.add(e.secretArn);
-    return { secretArn: e.secretArn, services: e.services as string[] };
-  });
+  for (const { secretArn } of parsed.data) {
+    if (seen.has(secretArn)) throw new Error(`RESTARTS lists the secret ${secretArn} twice: give it one entry with all its services`);
+    seen.add(secretArn);
+  }
+  return parsed.data;
 }

@@ -42,15 +42,15 @@ SIGNING_KEY_SEED_ENV = "SYNAPSE_SIGNING_KEY_SEED"
 SIGNING_KEY_ENV = "SYNAPSE_SIGNING_KEY"
 # Variables that only this script needs; Synapse never sees them (the prefix covers the seed too).
 CONSUMED_ENV_PREFIXES = ("SYNAPSE_CONFIG_YAML", "SYNAPSE_SIGNING_KEY")
-# Synapse's key file line (synapse/config/key.py, signedjson.key.read_signing_keys): the algorithm,
-# the key version (Matrix key identifiers are [a-zA-Z0-9_]) and the 32-byte ed25519 seed in unpadded
-# base64, which is 43 characters.
 WORKER_INSTANCE_ENV = "SYNAPSE_WORKER_INSTANCE"
 WORKER_ENV = "SYNAPSE_WORKER"
 MAIN_APP = "synapse.app.homeserver"
 WORKER_APPS = ("synapse.app.generic_worker", "synapse.app.media_repository")
 # Synapse puts worker names in instance_map keys, stream positions and replication commands.
 WORKER_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+# Synapse's key file line (synapse/config/key.py, signedjson.key.read_signing_keys): the algorithm,
+# the key version (Matrix key identifiers are [a-zA-Z0-9_]) and the 32-byte ed25519 seed in unpadded
+# base64, which is 43 characters.
 SIGNING_KEY_LINE = re.compile(r"^ed25519 ([a-zA-Z0-9_]{1,255}) ([A-Za-z0-9+/]{43})$")
 
 
