@@ -259,7 +259,7 @@ export class ChatMcpServer extends Construct {
       if (dependable) this.service.node.addDependency(dependable);
     }
 
-    // How an agent gets a token (README "Connecting a client" has the commands around these).
+    // How an agent gets a token (README "Connecting an MCP client" has the commands around these).
     const tokenEndpoint = `https://${props.hostedUiDomain}/oauth2/token`;
     new CfnOutput(Stack.of(this), 'McpUrl', { value: this.url, description: 'MCP endpoint (Streamable HTTP, bearer token)' });
     new CfnOutput(Stack.of(this), 'McpTokenEndpoint', {
