@@ -14,7 +14,8 @@ export type WorkerMessage = { type: 'ready'; variables: string[] } | { type: 'fa
 export type SupervisorMessage = { type: 'stop'; signal: string };
 
 const log = createLogger((process.env.LOG_LEVEL as 'info') ?? 'info', { service: 'phenom-chat-mcp-local' }, (line) => process.stderr.write(line + '\n'));
-const send = (message: WorkerMessage) => process.send?.(message);
+/** Sends `message` to the supervisor; resolves once it is handed over (before an exit that would drop it). */
+const send = (message: WorkerMessage) => new Promise<void>((resolve) => (process.send ? process.send(message, undefined, {}, () => resolve()) : resolve()));
 
 // The server's 5 s drain, then the issuer and PostgreSQL (a fast shutdown takes well under a second).
 const STOP_DEADLINE_MS = 30_000;
@@ -66,11 +67,11 @@ async function main(options: LocalOptions): Promise<void> {
     if (stopRequested) process.exit(0); // a stop while starting: already undone
     const message = err instanceof PortInUseError ? err.message : `local mode failed to start: ${(err as Error).message}`;
     if (!(err instanceof PortInUseError)) log.error('local mode failed to start', errorFields(err));
-    send({ type: 'failed', message });
+    await send({ type: 'failed', message });
     process.exit(1);
   }
   takeSignals(); // again, should starting have added any
-  send({ type: 'ready', variables: stack.variables });
+  await send({ type: 'ready', variables: stack.variables });
 }
 
 // The supervisor parsed these already; they cannot fail here.
