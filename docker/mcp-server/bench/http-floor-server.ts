@@ -2,9 +2,9 @@
  * The floor row of `npm run bench:mcp`: the least any Node HTTP server in front of this backend
  * can cost while giving the same answer. One node:http server, the same PostgresBackend and pool,
  * the same two calls, the same result bytes, and nothing else: no MCP envelope checks, no token
- * check, no rate limit, no argument validation, no result budget, no logging. Its ratio to direct pg is the ceiling of ours on this machine, so the gap between the
- * two rows is what our server spends and the gap under the floor is what the extra HTTP hop and
- * process cost on two shared cores. It answers only what the bench sends, in the JSON-RPC shape
+ * check, no rate limit, no argument validation, no result budget, no logging. Its ratio to direct
+ * pg is the ceiling of ours on this machine: the gap between the two rows is what our server
+ * spends, the gap under the floor what the extra HTTP hop and process cost on two shared cores. It answers only what the bench sends, in the JSON-RPC shape
  * the bench's raw client reads. Bench-only: never bundled into the image.
  */
 import { createServer } from 'node:http';

@@ -10,7 +10,7 @@ import { agentClientId, type LocalOptions } from './options';
 
 const AGENT_USER_ID = 'mcp-agent';
 /** The public client an OAuth-capable MCP client (the Inspector) signs in through, as it would through Cognito's. */
-export const LOCAL_INTERACTIVE_CLIENT_ID = 'local-interactive';
+const LOCAL_INTERACTIVE_CLIENT_ID = 'local-interactive';
 const DATABASE = 'phenom_chat';
 const TOKEN_TTL_SECONDS = 12 * 3600;
 const HOST = '127.0.0.1';

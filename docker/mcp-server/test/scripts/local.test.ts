@@ -4,6 +4,7 @@ import { createServer, connect as tcpConnect } from 'node:net';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { freeLoopbackPort } from '../../../../test/support/net';
+import { connect } from '../support/clients';
 import { bearer, postRpc, toolCall } from '../support/raw-rpc';
 
 const REPO = resolve(__dirname, '../../../..');
@@ -150,10 +151,17 @@ describe('npm run local', () => {
           .split('\n')
           .map((l) => l.split('=')[0]),
       ).toEqual(['MCP_URL', 'DATABASE_URL']); // logs go to stderr
-      expect((await postRpc(s.vars.MCP_URL, INITIALIZE)).status).toBe(200);
-      const rooms = await postRpc(s.vars.MCP_URL, toolCall('chat_list_rooms', {}));
-      expect(rooms.status).toBe(200);
-      expect((JSON.parse(rooms.text) as { result: { structuredContent: { rooms: unknown[] } } }).result.structuredContent.rooms).toHaveLength(3);
+      // The official SDK client, sending no Authorization header at all.
+      const client = await connect('sdk-v1 (2025-11-25)', s.vars.MCP_URL);
+      try {
+        const rooms = (await client.callTool('chat_list_rooms', {})).structuredContent?.rooms as { id: string; name: string; member_count: number }[];
+        expect(rooms.map((r) => r.name).sort()).toEqual(['Phenom Community', 'Phenom Internal', 'Phenom Partners']);
+        expect(rooms.every((r) => r.member_count === 1)).toBe(true); // the agent, in every room
+        const sent = await client.callTool('chat_send_message', { room_id: rooms[0].id, content: 'hello from local mode' });
+        expect(sent.isError).toBeFalsy();
+      } finally {
+        await client.close();
+      }
     } finally {
       s.proc.kill('SIGTERM'); // npm's pid only, as a process manager stops it
     }

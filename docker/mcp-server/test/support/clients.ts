@@ -19,8 +19,10 @@ export interface ToolResult {
   structuredContent?: Record<string, unknown>;
 }
 
-export async function connect(kind: ClientKind, mcpUrl: string, token: string): Promise<ConnectedClient> {
-  const requestInit = { headers: { authorization: `Bearer ${token}` } };
+/** An official SDK client of `kind`, connected to `mcpUrl`; without a token (a server with AUTH_MODE=none) it sends none. */
+export async function connect(kind: ClientKind, mcpUrl: string, token?: string): Promise<ConnectedClient> {
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const requestInit = { headers };
   if (kind === 'sdk-v1 (2025-11-25)') {
     const client = new ClientV1({ name: 'e2e-v1', version: '1.0.0' });
     const transport = new TransportV1(new URL(mcpUrl), { requestInit });
