@@ -102,11 +102,15 @@ export async function fetchWithTimeout(url: string | URL, request: TimedRequest)
     const failure = isTimeoutError(cause) ? 'timeout' : 'unreachable';
     throw new HttpError(failure, unanswered({ failure, timeoutMs, cause, reason: reasonOf(cause) }), { timeoutMs, cause });
   }
-  let json: unknown;
+  return { status: response.status, ok: response.ok, headers: response.headers, text, json: jsonOrUndefined(text) };
+}
+
+/** A body's JSON, or undefined when it is empty or not JSON (the caller decides what that means). */
+export function jsonOrUndefined(text: string): unknown {
+  if (!text) return undefined;
   try {
-    json = text ? JSON.parse(text) : undefined;
+    return JSON.parse(text);
   } catch {
-    json = undefined;
+    return undefined;
   }
-  return { status: response.status, ok: response.ok, headers: response.headers, text, json };
 }

@@ -1,6 +1,6 @@
 import type { ClientBase } from 'pg';
 import { CatalogAdoption, CLIENT_ROLE_NAMES, CLIENT_ROLES, ClientRoleName, adoptHasuraCatalog, checkClientRoleSpec, ensureClientRole, missingTables } from '../shared/client-roles';
-import { ensureLoginRole, ensureRotationClone } from '../shared/login-role';
+import { checkRotationLogin, ensureLoginRole, ensureRotationClone } from '../shared/login-role';
 
 /** A role's login, as its secret holds it. */
 export interface RoleCredentials {
@@ -23,7 +23,6 @@ export interface ClientRolesResult {
 }
 
 const SPEC_NAMES = Object.fromEntries(CLIENT_ROLE_NAMES.map((name) => [name, name])) as Record<ClientRoleName, string>;
-const cloneOf = (role: string) => `${role}_clone`;
 
 /**
  * Every client role of CLIENT_ROLES, as the master user: checked in full before anything changes
@@ -47,7 +46,7 @@ export async function ensureClientRoles(client: ClientBase, credentials: Readonl
     const role = roles[name];
     if (!login?.username || !login.password) throw new Error(`no username/password for the ${name} role`);
     if (role === master) throw new Error(`the ${name} role cannot be the master user ${master}`);
-    if (login.username !== role && login.username !== cloneOf(role)) throw new Error(`the ${name} role secret names user ${login.username}: expected ${role} or ${cloneOf(role)}`);
+    checkRotationLogin(`the ${name} role secret`, role, login.username);
     const other = seen.get(role);
     if (other) throw new Error(`the ${other} and ${name} clients have the same role ${role}`);
     seen.set(role, name);

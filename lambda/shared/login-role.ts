@@ -75,6 +75,24 @@ export async function ensureReadOnlyRole(client: ClientBase, spec: ReadOnlyRoleS
   }
 }
 
+/** The second user of Secrets Manager's alternating-users rotation for `roleName`. */
+export const rotationCloneName = (roleName: string): string => `${roleName}_clone`;
+
+/** `roleName` and its rotation clone are both identifiers: refused before anything is created. */
+function checkCloneable(roleName: string): void {
+  if (!IDENTIFIER.test(roleName) || !IDENTIFIER.test(rotationCloneName(roleName))) throw new Error(`roleName must be a lower-case SQL identifier of at most 57 characters, got "${roleName}"`);
+}
+
+/**
+ * A rotated secret (`what`) names either the role or its rotation clone, whichever the last rotation
+ * left current; any other user is refused before anything is created.
+ */
+export function checkRotationLogin(what: string, roleName: string, username: string): void {
+  checkCloneable(roleName);
+  const clone = rotationCloneName(roleName);
+  if (username !== roleName && username !== clone) throw new Error(`${what} names user ${username}: expected ${roleName} or ${clone}`);
+}
+
 /**
  * Prepares `<roleName>_clone`, the second user of Secrets Manager's alternating-users rotation, for a
  * role that owns objects (Synapse's tables, Hasura's catalog). Left to the rotation, the clone would be
@@ -85,8 +103,8 @@ export async function ensureReadOnlyRole(client: ClientBase, spec: ReadOnlyRoleS
  * role in every session (`SET role`), so everything it creates belongs to the role. Idempotent.
  */
 export async function ensureRotationClone(client: ClientBase, roleName: string): Promise<string> {
-  const cloneName = `${roleName}_clone`;
-  if (!IDENTIFIER.test(roleName) || !IDENTIFIER.test(cloneName)) throw new Error(`roleName must be a lower-case SQL identifier of at most 57 characters, got "${roleName}"`);
+  const cloneName = rotationCloneName(roleName);
+  checkCloneable(roleName);
   const role = client.escapeIdentifier(roleName);
   const clone = client.escapeIdentifier(cloneName);
   if ((await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [roleName])).rowCount !== 1) throw new Error(`role ${roleName} does not exist: create it before its rotation clone`);

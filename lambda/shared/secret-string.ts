@@ -1,4 +1,4 @@
-import { HttpError } from '../../chat-clients/http';
+import { HttpError, jsonOrUndefined } from '../../chat-clients/http';
 import { loopbackGet } from './loopback-get';
 
 /**
@@ -65,21 +65,13 @@ async function fromExtension(secretId: string, port: string, env: SecretSourceEn
     if (!(err instanceof HttpError)) throw err;
     throw new HttpError(err.failure, `the Parameters and Secrets extension did not answer for ${secretId}: ${err.message}`, err.details);
   }
-  const json = parseJson(answer.text);
+  const json = jsonOrUndefined(answer.text);
   if (answer.status < 200 || answer.status > 299)
     throw new HttpError('status', `the Parameters and Secrets extension answered ${answer.status} for ${secretId}: ${answer.text.slice(0, 200)}`, { status: answer.status });
   if (typeof json !== 'object' || json === null) {
     throw new HttpError('invalid-response', `the Parameters and Secrets extension answered ${secretId} with a body that is not GetSecretValue JSON`, { status: answer.status });
   }
   return (json as { SecretString?: unknown }).SecretString;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 async function fromPowertools(secretId: string, options: SecretReadOptions): Promise<unknown> {

@@ -1,5 +1,5 @@
 import { Client, ClientBase, DatabaseError } from 'pg';
-import { ensureLoginRole, ensureRotationClone, ignoring } from '../shared/login-role';
+import { checkRotationLogin, ensureLoginRole, ensureRotationClone, ignoring } from '../shared/login-role';
 
 export interface SynapseDatabaseSpec {
   /** The role that owns Synapse's database and tables. */
@@ -43,12 +43,8 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 export async function ensureSynapseDatabase(client: ClientBase, spec: SynapseDatabaseSpec): Promise<SynapseDatabaseResult> {
   checkIdentifiers(spec);
   if (!spec.password || spec.password.includes('\0')) throw new Error('the Synapse database password is empty or contains a NUL character');
-  // The clone's name, `<role>_clone`, must still be an identifier: checked before anything is created.
-  if (spec.roleName.length > 57) throw new Error(`roleName must be at most 57 characters (its rotation clone adds _clone), got "${spec.roleName}"`);
   const login = spec.username ?? spec.roleName;
-  if (login !== spec.roleName && login !== `${spec.roleName}_clone`) {
-    throw new Error(`the Synapse database secret names user "${login}": expected ${spec.roleName} or ${spec.roleName}_clone`);
-  }
+  checkRotationLogin('the Synapse database secret', spec.roleName, login);
   const role = client.escapeIdentifier(spec.roleName);
   const database = client.escapeIdentifier(spec.databaseName);
 

@@ -85,8 +85,8 @@ export function checkWorkerRules(rules: readonly SynapseWorkerRule[], adminApiAl
   }
 }
 
-/** An ALB rule may hold 5 condition values; the host header and the path take two. */
-export const ALLOWED_CIDRS_PER_RULE = 3;
+/** The CIDRs one allow rule holds: the host header and the path take two of its condition values. */
+export const ALLOWED_CIDRS_PER_RULE = CONDITION_VALUES_PER_RULE - 2;
 const MAX_ALLOW_RULES = SYNAPSE_RULE_PRIORITIES.adminApiDeny - SYNAPSE_RULE_PRIORITIES.adminApiAllowFirst;
 
 /** The seeds' SSO redirect paths (seed 000 calls v3; r0 is the same Synapse servlet) and where they go. */
@@ -133,8 +133,6 @@ export class SynapseRoutes extends Construct {
   /** The rule that forwards /_matrix/* and /_synapse/client/* (ECS needs it before it attaches the target group). */
   public readonly synapseRule: elbv2.ApplicationListenerRule;
   public readonly adminUiRule: elbv2.ApplicationListenerRule;
-  /** The worker rules, in the order of `workerRules`. */
-  public readonly workerRules: readonly elbv2.ApplicationListenerRule[];
 
   constructor(scope: Construct, id: string, props: SynapseRoutesProps) {
     // Checked before super(): refused rules leave no empty construct behind in the tree.
@@ -184,12 +182,10 @@ export class SynapseRoutes extends Construct {
 
     const workerRules = props.workerRules ?? [];
     const block = (admin: boolean) => workerRules.filter((r) => (r.adminApi ?? false) === admin);
-    this.workerRules = [
-      ...block(true).map((r, i) =>
-        rule(r.id, SYNAPSE_RULE_PRIORITIES.workerAdminFirst + i, [...r.paths], props.adminSignIn.then(elbv2.ListenerAction.forward([r.targetGroup]), elbv2.UnauthenticatedAction.DENY), methodsOf(r)),
-      ),
-      ...block(false).map((r, i) => rule(r.id, SYNAPSE_RULE_PRIORITIES.workersFirst + i, [...r.paths], elbv2.ListenerAction.forward([r.targetGroup]), methodsOf(r))),
-    ];
+    block(true).forEach((r, i) =>
+      rule(r.id, SYNAPSE_RULE_PRIORITIES.workerAdminFirst + i, [...r.paths], props.adminSignIn.then(elbv2.ListenerAction.forward([r.targetGroup]), elbv2.UnauthenticatedAction.DENY), methodsOf(r)),
+    );
+    block(false).forEach((r, i) => rule(r.id, SYNAPSE_RULE_PRIORITIES.workersFirst + i, [...r.paths], elbv2.ListenerAction.forward([r.targetGroup]), methodsOf(r)));
     this.synapseRule = rule(
       'Synapse',
       workerRules.length > 0 ? SYNAPSE_RULE_PRIORITIES.synapseAfterWorkers : SYNAPSE_RULE_PRIORITIES.synapse,

@@ -5,7 +5,8 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { CHAT_FARGATE_SERVICE_ID, ChatFargateService, ChatServiceCommonProps, fargateCommonProps, TaskSize } from '../constructs/chat-fargate-service';
-import { SYNAPSE_WORKER_SCALING } from '../operations/thresholds';
+import { scaleService } from '../operations/scaling';
+import { SCALING_TARGETS } from '../operations/thresholds';
 import { POSTGRES_PORT } from '../platform/security-groups';
 import { SYNAPSE_LISTENER_PORT } from './homeserver-config';
 import { finishSynapseTask, SYNAPSE_PLAIN_ENVIRONMENT_REASON, SYNAPSE_TARGET, synapseContainers, SynapseProcessRole, SynapseProcessWiring } from './synapse-task';
@@ -52,8 +53,6 @@ export class SynapseWorkerService extends Construct {
   /** The ALB's target, for a worker that serves clients. */
   public readonly targetGroup?: elbv2.ApplicationTargetGroup;
   public readonly securityGroup: ec2.ISecurityGroup;
-  /** `<workerName>.<namespace>`: what instance_map names for this worker. */
-  public readonly hostname: string;
   /** The worker kind (workers/layout.ts). */
   public readonly kind: string;
 
@@ -100,15 +99,7 @@ export class SynapseWorkerService extends Construct {
     this.targetGroup = serves ? fargate.targetGroup : undefined;
     this.securityGroup = fargate.securityGroup;
     this.kind = props.kind;
-    this.hostname = `${props.workerName}.${props.namespace.namespaceName}`;
 
-    if (maxCount > minCount) {
-      const t = SYNAPSE_WORKER_SCALING.genericCpu;
-      this.service.autoScaleTaskCount({ minCapacity: minCount, maxCapacity: maxCount }).scaleOnCpuUtilization('Cpu', {
-        targetUtilizationPercent: t.targetPercent,
-        scaleOutCooldown: Duration.seconds(t.scaleOutCooldownSeconds),
-        scaleInCooldown: Duration.seconds(t.scaleInCooldownSeconds),
-      });
-    }
+    if (maxCount > minCount) scaleService(this.service, { minCapacity: minCount, maxCapacity: maxCount, cpu: SCALING_TARGETS.synapseWorkerCpu });
   }
 }

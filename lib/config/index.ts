@@ -291,8 +291,6 @@ function resolveSynapseWorkers(w: ParsedWorkers, production: boolean, ctx: z.Ref
   };
 }
 
-export type SynapseWorkersConfig = ReturnType<typeof resolveSynapseWorkers>;
-
 /** The schema of one environment's config with every default applied: cdk.json in, ChatConfig out. */
 export function chatConfigSchema(envName: string) {
   return environmentConfigSchema.transform((parsed, ctx) => resolve(envName, parsed, ctx));

@@ -243,7 +243,6 @@ export class ChatFargateService extends Construct {
         namespace && props.discovery ? { cloudMapNamespace: namespace, name: props.discovery.name, dnsRecordType: servicediscovery.DnsRecordType.A, dnsTtl: Duration.seconds(10) } : undefined,
     });
     if (namespace && props.discovery && props.target) this.internalUrl = `http://${props.discovery.name}.${namespace.namespaceName}:${props.target.port}`;
-    this.rules = [];
     if (!props.target) {
       this.acknowledgeTask(props);
       return;

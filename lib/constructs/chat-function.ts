@@ -232,12 +232,7 @@ export class ChatFunction extends Construct implements ec2.IConnectable {
       ...(vpc ? { vpc, vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, securityGroups: [this.securityGroup!] } : {}),
     });
 
-    if (props.databaseConnections) {
-      (this.function.node.defaultChild as lambda.CfnFunction).cfnOptions.metadata = {
-        ...(this.function.node.defaultChild as lambda.CfnFunction).cfnOptions.metadata,
-        [CONNECTIONS_PER_INVOCATION_METADATA]: props.databaseConnections.perInvocation,
-      };
-    }
+    if (props.databaseConnections) (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(CONNECTIONS_PER_INVOCATION_METADATA, props.databaseConnections.perInvocation);
 
     if (database) {
       database.grantReadCredentials(this.function);

@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import { INSTANCE_MEMORY_GIB, INSTANCE_MEMORY_USABLE_FRACTION, postgresMaxConnections } from './thresholds';
+import { readableId, references, scalableTargetOf } from './template-refs';
 
 /**
  * The database connection budget, computed from a synthesized template alone: every client the RDS
@@ -73,11 +74,6 @@ export function defaultMaxConnections(instanceClass: string): number {
   return postgresMaxConnections(instanceClass);
 }
 
-const readable = (logicalId: string) => logicalId.replace(/[0-9A-F]{8}$/, '');
-const refersTo = (value: unknown, logicalId: string): boolean => {
-  const json = JSON.stringify(value ?? null);
-  return json.includes(`{"Ref":"${logicalId}"}`) || json.includes(`{"Fn::GetAtt":["${logicalId}",`);
-};
 const getAttTarget = (value: unknown): string | undefined => {
   const v = value as { 'Fn::GetAtt'?: [string, string]; Ref?: string } | undefined;
   return v?.['Fn::GetAtt']?.[0] ?? v?.Ref;
@@ -99,7 +95,7 @@ function clientSecurityGroups(resources: [string, Resource][], databaseSgs: stri
   const found = new Set<string>();
   for (const [, r] of resources) {
     const p = r.Properties ?? {};
-    if (r.Type === 'AWS::EC2::SecurityGroupIngress' && databaseSgs.some((sg) => refersTo(p.GroupId, sg)) && coversPostgres(p)) {
+    if (r.Type === 'AWS::EC2::SecurityGroupIngress' && databaseSgs.some((sg) => references(p.GroupId, sg)) && coversPostgres(p)) {
       const source = getAttTarget(p.SourceSecurityGroupId);
       if (source) found.add(source);
     }
@@ -142,7 +138,7 @@ function connectionsPerTask(taskId: string, task: Resource, options: BudgetOptio
   const how: string[] = [];
   for (const c of containers) {
     const env = new Map((c.Environment ?? []).map((e) => [e.Name, e.Value]));
-    const where = `${readable(taskId)}/${c.Name}`;
+    const where = `${readableId(taskId)}/${c.Name}`;
     if (env.has('SYNAPSE_CONFIG_YAML')) {
       const text = plainText(env.get('SYNAPSE_CONFIG_YAML'));
       if (text === undefined) throw new Error(`${where}: SYNAPSE_CONFIG_YAML is not a string in the template`);
@@ -185,25 +181,25 @@ export function databaseClients(template: BudgetTemplate, options: BudgetOptions
   for (const sg of clientSecurityGroups(resources, databaseSgs)) {
     for (const [id, service] of ofType('AWS::ECS::Service')) {
       const p = service.Properties ?? {};
-      if (!refersTo((p.NetworkConfiguration as { AwsvpcConfiguration?: { SecurityGroups?: unknown } } | undefined)?.AwsvpcConfiguration?.SecurityGroups, sg) || !once(id)) continue;
+      if (!references((p.NetworkConfiguration as { AwsvpcConfiguration?: { SecurityGroups?: unknown } } | undefined)?.AwsvpcConfiguration?.SecurityGroups, sg) || !once(id)) continue;
       const taskId = getAttTarget(p.TaskDefinition);
       const task = taskId ? byId.get(taskId) : undefined;
       if (!taskId || !task) {
-        problems.push(`${readable(id)}: its TaskDefinition is not a Ref to a task definition in the template`);
+        problems.push(`${readableId(id)}: its TaskDefinition is not a Ref to a task definition in the template`);
         continue;
       }
       const { perTask, how } = connectionsPerTask(taskId, task, options);
       if (perTask === 0) {
-        problems.push(`${readable(id)} is let into the database but none of its containers declares a pool (SYNAPSE_CONFIG_YAML cp_max, HASURA_GRAPHQL_PG_CONNECTIONS or PG_POOL_MAX)`);
+        problems.push(`${readableId(id)} is let into the database but none of its containers declares a pool (SYNAPSE_CONFIG_YAML cp_max, HASURA_GRAPHQL_PG_CONNECTIONS or PG_POOL_MAX)`);
         continue;
       }
-      const scaling = ofType('AWS::ApplicationAutoScaling::ScalableTarget').find(([, t]) => refersTo(t.Properties?.ResourceId, id));
+      const scaling = scalableTargetOf(resources, id);
       const steady = scaling ? positiveInt(scaling[1].Properties?.MaxCapacity, `${scaling[0]}.MaxCapacity`) : positiveInt(p.DesiredCount ?? 1, `${id}.DesiredCount`);
       // A rolling deploy starts the new tasks before it stops the old: up to MaximumPercent of the count run at once.
       const maxPercent = positiveInt((p.DeploymentConfiguration as { MaximumPercent?: unknown } | undefined)?.MaximumPercent ?? 200, `${id}.MaximumPercent`);
       const units = Math.max(steady, Math.ceil((steady * maxPercent) / 100));
       clients.push({
-        name: readable(id),
+        name: readableId(id),
         kind: 'ECS service',
         perUnit: perTask,
         units,
@@ -213,27 +209,27 @@ export function databaseClients(template: BudgetTemplate, options: BudgetOptions
     }
     for (const [id, fn] of ofType('AWS::Lambda::Function')) {
       const p = fn.Properties ?? {};
-      if (!refersTo((p.VpcConfig as { SecurityGroupIds?: unknown } | undefined)?.SecurityGroupIds, sg) || !once(id)) continue;
+      if (!references((p.VpcConfig as { SecurityGroupIds?: unknown } | undefined)?.SecurityGroupIds, sg) || !once(id)) continue;
       const declared = fn.Metadata?.[CONNECTIONS_PER_INVOCATION_METADATA];
       if (declared === undefined) {
-        problems.push(`Lambda ${readable(id)} is let into the database but declares no connections per invocation (ChatFunction's databaseConnections)`);
+        problems.push(`Lambda ${readableId(id)} is let into the database but declares no connections per invocation (ChatFunction's databaseConnections)`);
         continue;
       }
       if (p.ReservedConcurrentExecutions === undefined) {
         problems.push(
-          `Lambda ${readable(id)} connects to the database with no concurrency cap: cap it (ChatFunction's databaseConnections.reservedConcurrency) so a burst cannot exhaust max_connections`,
+          `Lambda ${readableId(id)} connects to the database with no concurrency cap: cap it (ChatFunction's databaseConnections.reservedConcurrency) so a burst cannot exhaust max_connections`,
         );
         continue;
       }
       const perUnit = positiveInt(declared, `${id} ${CONNECTIONS_PER_INVOCATION_METADATA}`);
       const units = positiveInt(p.ReservedConcurrentExecutions, `${id}.ReservedConcurrentExecutions`);
-      clients.push({ name: readable(id), kind: 'Lambda', perUnit, units, how: `${perUnit} per invocation × reserved concurrency ${units}`, connections: perUnit * units });
+      clients.push({ name: readableId(id), kind: 'Lambda', perUnit, units, how: `${perUnit} per invocation × reserved concurrency ${units}`, connections: perUnit * units });
     }
     for (const [id, schedule] of ofType('AWS::SecretsManager::RotationSchedule')) {
       const hosted = schedule.Properties?.HostedRotationLambda as { VpcSecurityGroupIds?: unknown; RotationType?: string } | undefined;
-      if (!hosted || !refersTo(hosted.VpcSecurityGroupIds, sg) || !once(id)) continue;
+      if (!hosted || !references(hosted.VpcSecurityGroupIds, sg) || !once(id)) continue;
       clients.push({
-        name: readable(id),
+        name: readableId(id),
         kind: 'hosted rotation',
         perUnit: HOSTED_ROTATION_CONNECTIONS,
         units: 1,

@@ -63,18 +63,6 @@ export const ALARM_THRESHOLDS = {
   provisioningFailuresPer5Min: 0,
 } as const;
 
-/** Scaling of Synapse's generic workers (issue #17). */
-export const SYNAPSE_WORKER_SCALING = {
-  /**
-   * CPU target 60 %: a Synapse process is one Python thread (the GIL), so a task whose CPU nears 100 %
-   * of its share queues every request behind the busiest one; 60 % leaves a burst's worth while a new
-   * task takes its ~2 minutes to start and pass /health. Out after 2 minutes, so one busy minute of
-   * sync traffic does not add a task; in after 10, so a task that holds /sync long-polls is not stopped
-   * at the first lull (each stopped task makes its clients reconnect).
-   */
-  genericCpu: { targetPercent: 60, scaleOutCooldownSeconds: 120, scaleInCooldownSeconds: 600 },
-} as const;
-
 /** Memory (GiB) of the RDS instance classes the app is likely to run on, for max_connections. */
 export const INSTANCE_MEMORY_GIB: Record<string, number> = {
   'db.t3.micro': 1,
@@ -187,9 +175,11 @@ export const SCALING_TARGETS = {
    * request per 30 s whatever the load, so request counts say little. Synapse is one Python process
    * per task (the GIL holds it to one core), and every worker spends CPU just following the
    * replication stream (Element: ~25 % at 40 events/s, https://element.io/blog/scaling-to-millions-of-users-requires-synapse-pro),
-   * so the target is 50 %: the headroom a new worker needs while it catches up.
+   * so the target is 50 %: the headroom a new worker needs while it catches up (a new task takes ~2
+   * minutes to start and pass /health). In after 10 minutes rather than 5: every stopped task makes
+   * the clients long-polling /sync on it reconnect, so a task is not stopped at the first lull.
    */
-  synapseWorkerCpu: { target: 50, scaleOutCooldownSeconds: 60, scaleInCooldownSeconds: 300 },
+  synapseWorkerCpu: { target: 50, scaleOutCooldownSeconds: 60, scaleInCooldownSeconds: 600 },
 } as const satisfies Record<string, ScalingTarget>;
 
 /**

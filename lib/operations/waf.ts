@@ -48,8 +48,10 @@ export const WAF_RULE_NAMES = {
  * past. But WAF does not apply the rule at all to a request *without* the header ("If the specified header
  * isn't present in the request, AWS WAF doesn't apply the rule to the web request at all": ForwardedIPConfig,
  * https://docs.aws.amazon.com/waf/latest/APIReference/API_ForwardedIPConfig.html), which only a client that
- * bypasses the edge sends; withoutHeaderRule counts those by their connecting address. The rate rules are
- * the only IP-keyed rules here: the two managed rule sets match request content, not addresses.
+ * bypasses the edge sends; withoutHeaderRule counts those by their connecting address. Neither rule stops
+ * such a client from writing a header of its own choosing, which the first rule then counts: the ALB's SG,
+ * limited to the edge's ranges (edge.allowedCidrs), is what closes that path. The rate rules are the only
+ * IP-keyed rules here: the two managed rule sets match request content, not addresses.
  */
 function rateKey(header: string | undefined): Pick<wafv2.CfnWebACL.RateBasedStatementProperty, 'aggregateKeyType' | 'forwardedIpConfig'> {
   return header ? { aggregateKeyType: 'FORWARDED_IP', forwardedIpConfig: { headerName: header, fallbackBehavior: 'MATCH' } } : { aggregateKeyType: 'IP' };

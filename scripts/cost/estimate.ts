@@ -1,3 +1,4 @@
+import { readableId, references, scalableTargetOf } from '../../lib/operations/template-refs';
 import { PRICE_TABLE, UsageAssumptions } from './prices';
 
 /** A CloudFormation template as `cdk synth` writes it. */
@@ -27,13 +28,6 @@ type Resource = { Type: string; Properties?: Record<string, unknown> };
 const P = PRICE_TABLE;
 const H = P.hoursPerMonth;
 
-/** Strips CDK's 8-hex-digit logical-id suffix: SynapseServiceA1B2C3D4 → SynapseService. */
-const readableId = (logicalId: string) => logicalId.replace(/[0-9A-F]{8}$/, '');
-/** Does `value` (any JSON) reference `logicalId` through Ref or Fn::GetAtt? */
-const references = (value: unknown, logicalId: string): boolean => {
-  const json = JSON.stringify(value ?? null);
-  return json.includes(`{"Ref":"${logicalId}"}`) || json.includes(`{"Fn::GetAtt":["${logicalId}",`);
-};
 const num = (value: unknown, what: string): number => {
   const n = typeof value === 'string' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n)) throw new Error(`${what}: expected a number in the template, got ${JSON.stringify(value)}`);
@@ -155,7 +149,7 @@ function fargate(resources: [string, Resource][], ofType: (t: string) => [string
     const price = P.fargate[arch];
     if (!price) throw new Error(`${taskRef}: unknown CPU architecture ${arch}`);
     // With auto scaling, the minimum is what runs all month; bursts above it are not priced.
-    const scaling = ofType('AWS::ApplicationAutoScaling::ScalableTarget').find(([, t]) => references(t.Properties?.ResourceId, id));
+    const scaling = scalableTargetOf(resources, id);
     const desired = props.DesiredCount === undefined ? 1 : num(props.DesiredCount, `${id}.DesiredCount`);
     const minTasks = scaling ? num(scaling[1].Properties?.MinCapacity, `${scaling[0]}.MinCapacity`) : desired;
     const tasks = Math.max(desired, minTasks);

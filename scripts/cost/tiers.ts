@@ -1,5 +1,6 @@
 import { hasuraSourcePoolMax } from '../../lib/chat-hasura-lite/pools';
 import { ConnectionBudget, connectionBudget } from '../../lib/operations/connection-budget';
+import { scalableTargetOf } from '../../lib/operations/template-refs';
 import { CfnTemplate, CostEstimate, estimateMonthlyCost } from './estimate';
 import { USAGE_ASSUMPTIONS, UsageAssumptions } from './prices';
 import { synthesizedTemplate } from './synth';
@@ -110,7 +111,7 @@ function taskCounts(template: CfnTemplate, serviceName: RegExp): string {
   if (services.length === 0) return '0';
   return services
     .map(([id, s]) => {
-      const target = resources.find(([, t]) => t.Type === 'AWS::ApplicationAutoScaling::ScalableTarget' && JSON.stringify(t.Properties?.ResourceId ?? '').includes(`"${id}"`));
+      const target = scalableTargetOf(resources, id);
       const min = target ? Number(target[1].Properties?.MinCapacity) : Number(s.Properties?.DesiredCount ?? 1);
       const max = target ? Number(target[1].Properties?.MaxCapacity) : min;
       return min === max ? `${min}` : `${min}–${max}`;

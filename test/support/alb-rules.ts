@@ -51,6 +51,7 @@ export interface AlbRouting {
 
 type Json = Record<string, unknown>;
 
+/** An ALB wildcard pattern (`*` any run of characters, `?` one) as a regular expression; `flags` 'i' for host headers. */
 const wildcard = (pattern: string, flags = '') =>
   new RegExp(
     `^${pattern
@@ -59,6 +60,9 @@ const wildcard = (pattern: string, flags = '') =>
       .replace(/\?/g, '.')}$`,
     flags,
   );
+
+/** Whether the ALB's path condition `pattern` matches `path` (case-sensitive, the whole path). */
+export const albPathPatternMatches = (pattern: string, path: string): boolean => wildcard(pattern).test(path);
 
 function ipv4ToInt(ip: string): number {
   const parts = ip.split('.').map(Number);

@@ -1,3 +1,5 @@
+import { scalableTargetOf } from '../../lib/operations/template-refs';
+
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
 
 /**
@@ -5,7 +7,7 @@ type Resources = Record<string, { Type: string; Properties: Record<string, unkno
  * [metric, target value, scale-out cooldown, scale-in cooldown], sorted.
  */
 export function serviceScaling(resources: Resources, serviceId: string): { minCapacity: unknown; maxCapacity: unknown; policies: [string, number, number, number][] } {
-  const found = Object.entries(resources).find(([, r]) => r.Type === 'AWS::ApplicationAutoScaling::ScalableTarget' && JSON.stringify(r.Properties.ResourceId).includes(serviceId));
+  const found = scalableTargetOf(Object.entries(resources), serviceId);
   if (!found) throw new Error(`no ScalableTarget for ${serviceId}`);
   const [targetId, target] = found;
   const policies = Object.values(resources)

@@ -33,6 +33,7 @@ export interface SynthOptions {
 }
 
 const CACHE_ENV = 'PHENOM_TEST_SYNTH_CACHE';
+const VARIANTS_CACHED_ENV = 'PHENOM_TEST_SYNTH_VARIANTS_CACHED';
 
 /**
  * What a synth depends on besides the code: the environment, the environments block and the
@@ -91,13 +92,14 @@ export function synthesizeVariant(variant: SynthVariant): SynthResult {
 }
 
 /**
- * Called once by the jest global setup: synthesizes both environments and the shared variants
- * into a fresh cache folder, keyed by their inputs, with each one's policy-validation report.
+ * Called once by the jest global setup: synthesizes both environments and (unless `variants` is
+ * false) the shared variants into a fresh cache folder, keyed by their inputs, with each one's
+ * policy-validation report. A variant not in the cache is synthesized by the file that asks for it.
  */
-export function synthesizeForTestRun(): void {
+export function synthesizeForTestRun(options: { variants: boolean } = { variants: true }): void {
   const dir = mkdtempSync(join(tmpdir(), 'phenom-chat-templates-'));
   const asConfigured = Object.keys(cdkJsonEnvironments()).map((envName) => ({ envName, edit: () => undefined }) as SynthVariant);
-  for (const variant of [...asConfigured, ...TEST_RUN_VARIANTS]) {
+  for (const variant of [...asConfigured, ...(options.variants ? TEST_RUN_VARIANTS : [])]) {
     const inputs = variantInputs(variant);
     const key = cacheKey(...inputs);
     const result = synthesize(...inputs);
@@ -106,7 +108,11 @@ export function synthesizeForTestRun(): void {
     writeFileSync(join(dir, `${key}.validation.json`), existsSync(report) ? readFileSync(report) : '{"pluginReports":[]}');
   }
   process.env[CACHE_ENV] = dir;
+  process.env[VARIANTS_CACHED_ENV] = options.variants ? '1' : '0';
 }
+
+/** Whether the global setup synthesized the shared variants too (it does for a whole run only). */
+export const variantsCached = (): boolean => process.env[VARIANTS_CACHED_ENV] === '1';
 
 /**
  * The template of an environment's stack from the cdk.json config, synthesized

@@ -1,4 +1,3 @@
-export { SYNAPSE_WORKER_KINDS, MAX_WORKERS_PER_KIND } from './layout';
 export type { SynapseWorkerKind, SynapseWorkerLayout, SynapseRedisEndpoint } from './layout';
 export {
   buildMainProcessConfig,
@@ -12,7 +11,7 @@ export {
   WORKER_SECRET_ENV,
 } from './config';
 export type { SynapseWorkerProcess } from './config';
-export { ALB_CONDITION_VALUES_PER_RULE, albPathPatternMatches, synapseWorkerRouteGroups, SYNAPSE_WORKER_ROUTES } from './routes';
+export { synapseWorkerRouteGroups, SYNAPSE_WORKER_ROUTES } from './routes';
 export type { SynapseWorkerRouteGroup } from './routes';
 export { parseSynapseVersion, synapseImageVersion, synapseVersionFromDockerfile, synapseWorkerFeatures } from './version';
 export type { SynapseVersion, SynapseWorkerFeatures } from './version';

@@ -31,9 +31,6 @@ export interface SynapseWorkerRouteGroup {
   readonly why: string;
 }
 
-/** Condition values per ALB rule (ELBv2 quotas), of which the host header uses one. */
-export const ALB_CONDITION_VALUES_PER_RULE = 5;
-
 /**
  * `??` stands for the two-letter API versions (r0, v3): the legacy `api/v1` and `unstable` prefixes stay on the
  * main process, which serves everything. It also matches prefixes Synapse does not have (`V3`, `v2`) or has
@@ -47,7 +44,10 @@ export const ALB_CONDITION_VALUES_PER_RULE = 5;
  * - login, registration and every SSO path: docs/workers.md wants all SSO on one process;
  * - `/user/{id}/filter`: as a wildcard it would also catch `PUT .../account_data/filter`, a write the workers
  *   cannot take (the account_data stream writer is the main process);
- * - federation: this app federates with no one (federation_domain_whitelist is empty in production).
+ * - inbound federation (`/_matrix/federation/*`, `/_matrix/key/*`): federation is open (no
+ *   federation_domain_whitelist), but its inbound traffic is other servers' transactions for three rooms,
+ *   far less than the clients' /sync; the catch-all gives it to the main process. Outbound federation is
+ *   the federation sender's (workers.federationSenders).
  */
 const GENERIC_GROUPS: SynapseWorkerRouteGroup[] = [
   {
@@ -172,12 +172,3 @@ export function synapseWorkerRouteGroups(layout: SynapseWorkerLayout): SynapseWo
 
 /** Every route group this module knows, whatever the layout (for the README and the tests). */
 export const SYNAPSE_WORKER_ROUTES: Readonly<Record<'generic' | 'media', readonly SynapseWorkerRouteGroup[]>> = { generic: GENERIC_GROUPS, media: MEDIA_GROUPS };
-
-/** How the ALB compares a path with a pattern (see SynapseWorkerRouteGroup): for tests and checks, not routing. */
-export function albPathPatternMatches(pattern: string, path: string): boolean {
-  const re = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${re}$`).test(path);
-}

@@ -86,7 +86,7 @@ describe('synapse-database-setup custom resource handler', () => {
 
   it('a secret naming another user, or no role configured: a clear failure, nothing changed', async () => {
     secrets.put(SECRET_ARN, JSON.stringify({ username: 'postgres', password: 'whatever-password-1' }));
-    await expect(handler(event('Update'))).rejects.toThrow(new RegExp(`names user "postgres": expected ${role} or ${role}_clone`));
+    await expect(handler(event('Update'))).rejects.toThrow(new RegExp(`names user postgres: expected ${role} or ${role}_clone`));
     secrets.put(SECRET_ARN, JSON.stringify({ username: role, password: 'stand-in-password-123' }));
     delete process.env.SYNAPSE_DB_ROLE;
     try {

@@ -110,7 +110,7 @@ describe('ensureSynapseDatabase (real PostgreSQL 17)', () => {
 
   it('refuses a secret that names neither the role nor its clone, before touching the server', async () => {
     const s = spec();
-    await expect(ensureSynapseDatabase(admin, { ...s, username: 'postgres' })).rejects.toThrow(new RegExp(`names user "postgres": expected ${s.roleName} or ${s.roleName}_clone`));
+    await expect(ensureSynapseDatabase(admin, { ...s, username: 'postgres' })).rejects.toThrow(new RegExp(`names user postgres: expected ${s.roleName} or ${s.roleName}_clone`));
     await expect(ensureSynapseDatabase(admin, { ...s, roleName: 'r'.repeat(58) })).rejects.toThrow(/at most 57 characters/);
     expect((await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [s.roleName])).rowCount).toBe(0);
   });

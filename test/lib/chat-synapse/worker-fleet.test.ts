@@ -3,7 +3,7 @@ import { SYNAPSE_RULE_PRIORITIES } from '../../../lib/chat-synapse/alb-rules';
 import { REDIS_PORT } from '../../../lib/chat-synapse/replication-redis';
 import { SYNAPSE_WORKER_STOP_TIMEOUT } from '../../../lib/chat-synapse/worker-service';
 import { SYNAPSE_REPLICATION_PORT, WORKER_PLAIN_ENV, WORKER_SECRET_ENV } from '../../../lib/chat-synapse/workers';
-import { SYNAPSE_WORKER_SCALING } from '../../../lib/operations/thresholds';
+import { SCALING_TARGETS } from '../../../lib/operations/thresholds';
 import { routeRequest } from '../../support/alb-rules';
 import { stackTemplate } from '../../support/synth';
 
@@ -110,11 +110,11 @@ describe('Synapse workers (production)', () => {
       MaxCapacity: 6,
       ResourceId: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([Match.objectLike({ 'Fn::GetAtt': [genericId, 'Name'] })])]) }),
     });
-    const c = SYNAPSE_WORKER_SCALING.genericCpu;
+    const c = SCALING_TARGETS.synapseWorkerCpu;
     t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       TargetTrackingScalingPolicyConfiguration: {
         PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
-        TargetValue: c.targetPercent,
+        TargetValue: 50,
         ScaleInCooldown: c.scaleInCooldownSeconds,
         ScaleOutCooldown: c.scaleOutCooldownSeconds,
       },

@@ -48,7 +48,7 @@ describe('scaleService', () => {
     scaleService(service, { minCapacity: 1, maxCapacity: 4, cpu: SCALING_TARGETS.synapseWorkerCpu });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', 1);
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', { TargetTrackingScalingPolicyConfiguration: { TargetValue: 50, ScaleOutCooldown: 60, ScaleInCooldown: 300 } });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', { TargetTrackingScalingPolicyConfiguration: { TargetValue: 50, ScaleOutCooldown: 60, ScaleInCooldown: 600 } });
   });
 
   it('refuses bounds that are not 1 <= min <= max whole numbers, and a service with no policy', () => {

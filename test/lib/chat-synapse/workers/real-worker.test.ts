@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MatrixClient, MatrixHttpError } from '../../../../chat-clients/matrix-client';
-import { albPathPatternMatches, SynapseWorkerRouteGroup, synapseWorkerRouteGroups } from '../../../../lib/chat-synapse/workers';
+import { SynapseWorkerRouteGroup, synapseWorkerRouteGroups } from '../../../../lib/chat-synapse/workers';
+import { albPathPatternMatches } from '../../../support/alb-rules';
 
 // Against a real main process and one generic worker started from this module's configs (lib/chat-synapse/README.md,
 // "Workers"): SYNAPSE_URL is the main process, SYNAPSE_WORKER_URL the worker. Skipped without them: nothing here
